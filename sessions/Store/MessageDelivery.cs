@@ -1,0 +1,20 @@
+using AccessLayer.Protocol.Mqtt;
+
+namespace AccessLayer.Sessions.Store;
+
+/// <summary>
+/// A message on its way to one session, with what is specific to that delivery: the QoS it
+/// is sent at (min of message QoS and granted QoS), the RETAIN flag as sent, and the
+/// subscription identifiers of the matching subscriptions. Stored in the offline queue and
+/// the inflight table, resent verbatim (with DUP) after a reconnect.
+/// </summary>
+public sealed record MessageDelivery
+{
+    public required MqttApplicationMessage Message { get; init; }
+
+    public MqttQualityOfService QualityOfService { get; init; }
+
+    public bool Retain { get; init; }
+
+    public IReadOnlyList<uint> SubscriptionIdentifiers { get; init; } = [];
+}

@@ -1,0 +1,18 @@
+namespace AccessLayer.Sessions.Store;
+
+/// <summary>What a CONNECT asks of the session layer.</summary>
+public sealed record SessionConnectRequest
+{
+    public required string ClientId { get; init; }
+
+    /// <summary>Clean Start (5.0) / Clean Session (3.1.1): discard any existing session.</summary>
+    public bool CleanStart { get; init; }
+
+    /// <summary>Seconds the session outlives the connection; see <see cref="SessionExpiry"/>.</summary>
+    public uint SessionExpiryInterval { get; init; }
+
+    public WillMessage? Will { get; init; }
+
+    /// <summary>The gateway node holding the connection (the session directory of a fleet).</summary>
+    public string? NodeId { get; init; }
+}
