@@ -1,0 +1,61 @@
+using System.Net;
+using Microsoft.AspNetCore.Connections;
+using AccessLayer.Gateway.Metrics;
+using AccessLayer.Gateway.Mqtt;
+using Microsoft.Extensions.Options;
+
+namespace AccessLayer.Gateway.Hosting;
+
+/// <summary>Builds the gateway: Kestrel listeners for each protocol plus the HTTP side, all from configuration.</summary>
+public static class GatewayApp
+{
+    public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+
+        builder.Services.AddOptions<MqttOptions>().Bind(builder.Configuration.GetSection(MqttOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<HttpOptions>().Bind(builder.Configuration.GetSection(HttpOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddMetrics();
+        builder.Services.AddSingleton<GatewayMetrics>();
+        builder.Services.AddSingleton(_ => new PrometheusExporter([GatewayMetrics.MeterName]));
+        builder.Services.AddMqttBroker(builder.Configuration);
+        configureServices?.Invoke(builder.Services);
+
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            var mqtt = context.Configuration.GetSection(MqttOptions.SectionName).Get<MqttOptions>() ?? new MqttOptions();
+            var http = context.Configuration.GetSection(HttpOptions.SectionName).Get<HttpOptions>() ?? new HttpOptions();
+            kestrel.AddServerHeader = false;
+            if (mqtt.Port > 0)
+            {
+                kestrel.Listen(ParseAddress(mqtt.BindAddress), mqtt.Port, listen => listen.UseConnectionHandler<MqttConnectionHandler>());
+            }
+
+            if (http.Port > 0)
+            {
+                kestrel.Listen(ParseAddress(http.BindAddress), http.Port);
+            }
+        });
+
+        var app = builder.Build();
+
+        // The exporter must exist before the first instrument is created so it sees every one.
+        var exporter = app.Services.GetRequiredService<PrometheusExporter>();
+        _ = app.Services.GetRequiredService<GatewayMetrics>();
+
+        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGet("/readyz", (GatewayReadiness readiness) => readiness.IsReady ? Results.Text("ready") : Results.Text("draining", statusCode: StatusCodes.Status503ServiceUnavailable));
+        app.MapGet("/metrics", () => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
+        return app;
+    }
+
+    private static IPAddress ParseAddress(string address) => address switch
+    {
+        "*" or "0.0.0.0" or "" => IPAddress.Any,
+        "::" or "[::]" => IPAddress.IPv6Any,
+        "localhost" => IPAddress.Loopback,
+        _ => IPAddress.Parse(address),
+    };
+}

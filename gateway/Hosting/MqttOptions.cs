@@ -1,0 +1,74 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace AccessLayer.Gateway.Hosting;
+
+/// <summary>The <c>Mqtt</c> configuration section. Defaults follow what EMQX and Mosquitto ship with.</summary>
+public sealed class MqttOptions
+{
+    public const string SectionName = "Mqtt";
+
+    /// <summary>Plain-TCP MQTT listener port. 0 disables the listener.</summary>
+    [Range(0, 65535)]
+    public int Port { get; set; } = 1883;
+
+    /// <summary>Address the MQTT listener binds; "*" or "0.0.0.0" for every interface.</summary>
+    [Required]
+    public string BindAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>Largest packet (fixed header included) accepted from a client; larger ones are refused from the header alone. 5.0 clients are told via CONNACK.</summary>
+    [Range(64, 268_435_460)]
+    public int MaxPacketSize { get; set; } = 1024 * 1024;
+
+    /// <summary>Outgoing QoS 1/2 messages unacknowledged at once per client (5.0: bounded further by the client's receive maximum).</summary>
+    [Range(1, 65535)]
+    public int MaxInflight { get; set; } = 32;
+
+    /// <summary>Messages kept per session while the client is offline or its inflight window is full; the oldest are dropped (and counted) past it.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxQueuedMessages { get; set; } = 1000;
+
+    /// <summary>Whether QoS 0 messages are queued for offline persistent sessions (Mosquitto: queue_qos0_messages).</summary>
+    public bool QueueQos0Messages { get; set; }
+
+    /// <summary>Receive maximum the broker announces to 5.0 clients: QoS 1/2 PUBLISHes a client may have unacknowledged towards us.</summary>
+    [Range(1, 65535)]
+    public int ReceiveMaximum { get; set; } = 128;
+
+    /// <summary>Topic aliases a 5.0 client may use towards the broker (0 disables).</summary>
+    [Range(0, 65535)]
+    public int TopicAliasMaximum { get; set; } = 64;
+
+    /// <summary>Largest session expiry interval (seconds) the broker grants; longer requests are cut to this.</summary>
+    [Range(0, uint.MaxValue)]
+    public long MaxSessionExpiryInterval { get; set; } = 2 * 60 * 60;
+
+    /// <summary>When set, the keep alive a 5.0 client asked for is replaced by this (server keep alive); 0 keeps the client's.</summary>
+    [Range(0, 65535)]
+    public int ServerKeepAlive { get; set; }
+
+    /// <summary>Keep alive enforced when a client asks for 0 (no keep alive); 0 leaves such clients unchecked.</summary>
+    [Range(0, 65535)]
+    public int DefaultKeepAlive { get; set; }
+
+    /// <summary>Seconds a connection may take to send CONNECT before it is closed.</summary>
+    [Range(1, 3600)]
+    public int ConnectTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>Longest client id accepted.</summary>
+    [Range(1, 65535)]
+    public int MaxClientIdLength { get; set; } = 256;
+
+    /// <summary>Outbound packets queued per connection before the writer is considered behind (slow consumer).</summary>
+    [Range(16, 1_000_000)]
+    public int MaxOutboundQueue { get; set; } = 1000;
+
+    /// <summary>Users allowed to connect; empty means anyone may connect (anonymous allowed).</summary>
+    public Dictionary<string, string> Users { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Whether clients without a user name are accepted when <see cref="Users"/> is not empty.</summary>
+    public bool AllowAnonymous { get; set; } = true;
+
+    /// <summary>Interval of the $SYS/broker/... topics, in seconds; 0 disables them.</summary>
+    [Range(0, 86400)]
+    public int SysInterval { get; set; } = 10;
+}

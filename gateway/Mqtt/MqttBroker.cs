@@ -1,0 +1,451 @@
+using System.Collections.Concurrent;
+using AccessLayer.Gateway.Hosting;
+using AccessLayer.Gateway.Metrics;
+using AccessLayer.Protocol.Mqtt;
+using AccessLayer.Sessions.Queue;
+using AccessLayer.Sessions.Retained;
+using AccessLayer.Sessions.Routing;
+using AccessLayer.Sessions.Store;
+using Microsoft.Extensions.Options;
+
+namespace AccessLayer.Gateway.Mqtt;
+
+/// <summary>What the broker granted a client at CONNECT.</summary>
+internal readonly record struct MqttClientLimits(int ReceiveMaximum, uint MaximumPacketSize, ushort TopicAliasMaximum);
+
+/// <summary>
+/// The broker core of one node: which client is connected on which connection, CONNECT
+/// (authentication, session open, takeover), SUBSCRIBE/UNSUBSCRIBE and routing of published
+/// messages to live connections or to the sessions of offline clients.
+/// </summary>
+internal sealed class MqttBroker
+{
+    private readonly ConcurrentDictionary<string, MqttConnection> _connections = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, MqttConnection> _clients = new(StringComparer.Ordinal);
+    private readonly IOptionsMonitor<MqttOptions> _options;
+    private readonly IMqttAuthenticator _authenticator;
+    private readonly GatewayReadiness _readiness;
+    private readonly ILogger<MqttBroker> _logger;
+
+    [ThreadStatic]
+    private static SubscriberMatches? t_matches;
+
+    public MqttBroker(
+        ISessionStore sessions,
+        ISubscriptionRouter router,
+        IRetainedMessageStore retained,
+        IMqttAuthenticator authenticator,
+        GatewayMetrics metrics,
+        GatewayReadiness readiness,
+        IOptionsMonitor<MqttOptions> options,
+        TimeProvider time,
+        ILogger<MqttBroker> logger)
+    {
+        Sessions = sessions;
+        Router = router;
+        Retained = retained;
+        Metrics = metrics;
+        Time = time;
+        _authenticator = authenticator;
+        _readiness = readiness;
+        _options = options;
+        _logger = logger;
+        StartedAt = time.GetUtcNow();
+    }
+
+    public ISessionStore Sessions { get; }
+
+    public ISubscriptionRouter Router { get; }
+
+    public IRetainedMessageStore Retained { get; }
+
+    public GatewayMetrics Metrics { get; }
+
+    public TimeProvider Time { get; }
+
+    public DateTimeOffset StartedAt { get; }
+
+    public MqttOptions Options => _options.CurrentValue;
+
+    /// <summary>Every open network connection, CONNECTed or not.</summary>
+    public ICollection<MqttConnection> Connections => _connections.Values;
+
+    public int ConnectedClientCount => _clients.Count;
+
+    public bool TryGetClient(string clientId, out MqttConnection connection) => _clients.TryGetValue(clientId, out connection!);
+
+    public MqttConnection Accept(Microsoft.AspNetCore.Connections.ConnectionContext transport, ILogger logger)
+    {
+        var connection = new MqttConnection(transport, this, Options, Time, logger);
+        _connections[connection.ConnectionId] = connection;
+        return connection;
+    }
+
+    /// <summary>Runs CONNECT. Returns the keep alive to enforce, or null when the CONNECT was refused (CONNACK already queued).</summary>
+    public async ValueTask<int?> ConnectAsync(MqttConnection connection, MqttConnectPacket connect)
+    {
+        var options = Options;
+        var v5 = connect.ProtocolVersion == MqttProtocolVersion.V500;
+        var clientId = connect.ClientId;
+        string? assignedClientId = null;
+        if (clientId.Length == 0)
+        {
+            if (!v5 && !connect.CleanStart)
+            {
+                // 3.1.1 3.1.3.1: a zero-length id needs clean session 1.
+                return Refuse(connection, MqttReasonCode.ClientIdentifierNotValid, "An empty client id needs clean session.");
+            }
+
+            clientId = assignedClientId = "al-" + Guid.NewGuid().ToString("N");
+        }
+
+        if (clientId.Length > options.MaxClientIdLength)
+        {
+            return Refuse(connection, MqttReasonCode.ClientIdentifierNotValid, "Client id too long.");
+        }
+
+        if (connect.AuthenticationMethod is not null)
+        {
+            return Refuse(connection, MqttReasonCode.BadAuthenticationMethod, "Enhanced authentication is not supported.");
+        }
+
+        if (!_readiness.IsReady)
+        {
+            return Refuse(connection, MqttReasonCode.ServerUnavailable, "The node is draining.");
+        }
+
+        var authentication = await _authenticator.AuthenticateAsync(new MqttAuthenticationContext(clientId, connect.UserName, connect.Password, connection.RemoteEndPoint), CancellationToken.None).ConfigureAwait(false);
+        if (authentication != MqttAuthenticationResult.Allowed)
+        {
+            return Refuse(connection, authentication == MqttAuthenticationResult.NotAuthorized ? MqttReasonCode.NotAuthorized : MqttReasonCode.BadUserNameOrPassword, "Authentication failed.");
+        }
+
+        if (connect.Will is { } will && !MqttTopic.IsValidTopicName(will.Topic))
+        {
+            return Refuse(connection, MqttReasonCode.TopicNameInvalid, "Invalid will topic.");
+        }
+
+        var maxExpiry = (uint)options.MaxSessionExpiryInterval;
+        var sessionExpiry = v5
+            ? Math.Min(connect.SessionExpiryInterval, maxExpiry)
+            : connect.CleanStart ? 0u : maxExpiry;
+
+        var open = await Sessions.OpenAsync(new SessionConnectRequest
+        {
+            ClientId = clientId,
+            CleanStart = connect.CleanStart,
+            SessionExpiryInterval = sessionExpiry,
+            Will = connect.Will is { } w ? new WillMessage(w.ToApplicationMessage(), w.WillDelayInterval) : null,
+        }).ConfigureAwait(false);
+
+        if (!open.SessionPresent)
+        {
+            // Routes left by a session that was discarded (clean start) or had expired.
+            await Router.RemoveClientAsync(clientId).ConfigureAwait(false);
+        }
+
+        if (_clients.TryGetValue(clientId, out var previous) && !ReferenceEquals(previous, connection))
+        {
+            MqttLog.SessionTakenOver(_logger, clientId);
+            Metrics.Disconnects.Add(1, new KeyValuePair<string, object?>("reason", "taken_over"));
+            previous.SendDisconnect(MqttReasonCode.SessionTakenOver, "Another connection took over the session.");
+            previous.RequestClose("session taken over", takenOver: true);
+        }
+
+        if (open.WillToPublish is { } takenOverWill)
+        {
+            await PublishAsync(takenOverWill, publisherClientId: null).ConfigureAwait(false);
+        }
+
+        var state = open.SessionPresent ? await Sessions.GetAsync(clientId).ConfigureAwait(false) : null;
+        var keepAlive = v5 && options.ServerKeepAlive > 0 ? options.ServerKeepAlive : connect.KeepAliveSeconds;
+        if (keepAlive == 0)
+        {
+            keepAlive = (ushort)options.DefaultKeepAlive;
+        }
+
+        var limits = new MqttClientLimits(
+            connect.ReceiveMaximum == 0 ? ushort.MaxValue : connect.ReceiveMaximum,
+            v5 ? connect.MaximumPacketSize ?? 0 : 0,
+            v5 ? connect.TopicAliasMaximum : (ushort)0);
+        connection.Attach(open.Token, limits, state?.IncomingAwaitingRelease.Count ?? 0);
+
+        connection.Send(OutboundItem.ControlPacket(MqttPacketType.ConnAck, new MqttConnAckPacket
+        {
+            SessionPresent = open.SessionPresent,
+            ReasonCode = MqttReasonCode.Success,
+            SessionExpiryInterval = v5 && sessionExpiry != connect.SessionExpiryInterval ? sessionExpiry : null,
+            ReceiveMaximum = (ushort)options.ReceiveMaximum,
+            MaximumPacketSize = (uint)options.MaxPacketSize,
+            AssignedClientIdentifier = assignedClientId,
+            TopicAliasMaximum = (ushort)options.TopicAliasMaximum,
+            ServerKeepAlive = v5 && options.ServerKeepAlive > 0 ? (ushort)options.ServerKeepAlive : null,
+        }));
+        connection.Send(OutboundItem.Resume(state));
+        _clients[clientId] = connection;
+
+        // Anything routed to the session between open and registration sits in its queue.
+        connection.Send(OutboundItem.DrainQueue);
+        Metrics.MqttConnectionOpened();
+        MqttLog.ClientConnected(_logger, clientId, connection.RemoteEndPoint, connect.ProtocolVersion, connect.CleanStart, keepAlive);
+        return keepAlive;
+    }
+
+    private int? Refuse(MqttConnection connection, MqttReasonCode reasonCode, string reason)
+    {
+        MqttLog.ConnectRefused(_logger, connection.RemoteEndPoint, reason);
+        Metrics.ConnectionsRejected.Add(1, new KeyValuePair<string, object?>("reason", reasonCode.ToString()));
+        connection.Send(OutboundItem.ControlPacket(MqttPacketType.ConnAck, new MqttConnAckPacket
+        {
+            ReasonCode = reasonCode,
+            ReasonString = connection.Version == MqttProtocolVersion.V500 ? reason : null,
+        }));
+        return null;
+    }
+
+    public async ValueTask SubscribeAsync(MqttConnection connection, MqttSubscribePacket subscribe)
+    {
+        var token = connection.Session!.Value;
+        var v5 = connection.Version == MqttProtocolVersion.V500;
+        var codes = new MqttReasonCode[subscribe.Subscriptions.Count];
+        List<(string Filter, MqttQualityOfService Granted, uint Id)>? retainedFor = null;
+        for (var i = 0; i < codes.Length; i++)
+        {
+            var subscription = subscribe.Subscriptions[i];
+            var filter = subscription.TopicFilter;
+            if (!MqttTopic.IsValidTopicFilter(filter))
+            {
+                codes[i] = v5 ? MqttReasonCode.TopicFilterInvalid : MqttReasonCode.UnspecifiedError;
+                continue;
+            }
+
+            var shared = MqttTopic.TryParseSharedSubscription(filter, out _, out _);
+            if (shared && subscription.NoLocal)
+            {
+                throw new MqttProtocolException(MqttReasonCode.ProtocolError, "No Local on a shared subscription.");
+            }
+
+            var options = new SubscriptionOptions(
+                subscription.MaximumQoS,
+                subscription.NoLocal,
+                subscription.RetainAsPublished,
+                (RetainHandling)subscription.RetainHandling,
+                subscribe.SubscriptionIdentifier ?? 0);
+            var isNew = await Router.SubscribeAsync(token.ClientId, filter, options).ConfigureAwait(false);
+            await Sessions.SetSubscriptionAsync(token, new Subscription(filter, options)).ConfigureAwait(false);
+            codes[i] = (MqttReasonCode)(byte)subscription.MaximumQoS;
+
+            var sendRetained = subscription.RetainHandling == MqttRetainHandling.SendAtSubscribe
+                || (subscription.RetainHandling == MqttRetainHandling.SendAtSubscribeIfNew && isNew);
+            if (!shared && sendRetained)
+            {
+                (retainedFor ??= []).Add((filter, subscription.MaximumQoS, options.SubscriptionIdentifier));
+            }
+        }
+
+        connection.Send(OutboundItem.ControlPacket(MqttPacketType.SubAck, new MqttSubAckPacket { PacketId = subscribe.PacketId, ReasonCodes = codes }));
+
+        if (retainedFor is null)
+        {
+            return;
+        }
+
+        foreach (var (filter, granted, id) in retainedFor)
+        {
+            foreach (var retained in await Retained.MatchAsync(filter).ConfigureAwait(false))
+            {
+                var qos = retained.Message.QualityOfService < granted ? retained.Message.QualityOfService : granted;
+                connection.Send(OutboundItem.Deliver(retained.Message, qos, retain: true, id == 0 ? null : [id], retained.RemainingExpiryInterval));
+            }
+        }
+    }
+
+    public async ValueTask UnsubscribeAsync(MqttConnection connection, MqttUnsubscribePacket unsubscribe)
+    {
+        var token = connection.Session!.Value;
+        var codes = new MqttReasonCode[unsubscribe.TopicFilters.Count];
+        for (var i = 0; i < codes.Length; i++)
+        {
+            var filter = unsubscribe.TopicFilters[i];
+            if (!MqttTopic.IsValidTopicFilter(filter))
+            {
+                codes[i] = MqttReasonCode.TopicFilterInvalid;
+                continue;
+            }
+
+            var existed = await Router.UnsubscribeAsync(token.ClientId, filter).ConfigureAwait(false);
+            await Sessions.RemoveSubscriptionAsync(token, filter).ConfigureAwait(false);
+            codes[i] = existed ? MqttReasonCode.Success : MqttReasonCode.NoSubscriptionExisted;
+        }
+
+        connection.Send(OutboundItem.ControlPacket(MqttPacketType.UnsubAck, new MqttUnsubAckPacket { PacketId = unsubscribe.PacketId, ReasonCodes = codes }));
+    }
+
+    /// <summary>Routes a message to every matching subscriber; returns how many deliveries it made.</summary>
+    public async ValueTask<int> PublishAsync(MqttApplicationMessage message, string? publisherClientId)
+    {
+        if (message.Retain)
+        {
+            await Retained.SetAsync(message).ConfigureAwait(false);
+        }
+
+        var matches = t_matches ?? new SubscriberMatches();
+        t_matches = null;
+        try
+        {
+            await Router.MatchAsync(message.Topic, publisherClientId, matches).ConfigureAwait(false);
+            var count = matches.Count;
+            for (var i = 0; i < count; i++)
+            {
+                var match = matches[i];
+                var ids = matches.GetSubscriptionIdentifiers(match);
+                await DeliverAsync(match.ClientId, message, match.MaximumQualityOfService, match.RetainAsPublished, ids.IsEmpty ? null : ids.ToArray()).ConfigureAwait(false);
+            }
+
+            if (count == 0)
+            {
+                Metrics.Dropped("no_subscribers");
+            }
+
+            return count;
+        }
+        finally
+        {
+            matches.Clear();
+            t_matches = matches;
+        }
+    }
+
+    private async ValueTask DeliverAsync(string clientId, MqttApplicationMessage message, MqttQualityOfService maximumQoS, bool retainAsPublished, uint[]? subscriptionIdentifiers)
+    {
+        var qos = message.QualityOfService < maximumQoS ? message.QualityOfService : maximumQoS;
+        var retain = retainAsPublished && message.Retain;
+        if (_clients.TryGetValue(clientId, out var connection))
+        {
+            connection.Send(OutboundItem.Deliver(message, qos, retain, subscriptionIdentifiers));
+            return;
+        }
+
+        var result = await Sessions.EnqueueAsync(clientId, new MessageDelivery
+        {
+            Message = message,
+            QualityOfService = qos,
+            Retain = retain,
+            SubscriptionIdentifiers = subscriptionIdentifiers ?? [],
+        }).ConfigureAwait(false);
+        CountEnqueue(result);
+    }
+
+    public void CountEnqueue(EnqueueResult result)
+    {
+        if (result.DroppedCount > 0)
+        {
+            Metrics.Dropped("queue_full", result.DroppedCount);
+        }
+
+        if (result.ExpiredCount > 0)
+        {
+            Metrics.Dropped("expired", result.ExpiredCount);
+        }
+
+        switch (result.Outcome)
+        {
+            case EnqueueOutcome.DroppedNew:
+                Metrics.Dropped("queue_full");
+                break;
+            case EnqueueOutcome.NotQueuedQos0:
+                Metrics.Dropped("offline_qos0");
+                break;
+            case EnqueueOutcome.NoSession:
+                Metrics.Dropped("no_session");
+                break;
+        }
+    }
+
+    /// <summary>The connection is gone: end or park its session, publish its will, hand a leaving shared-subscription member's messages to the rest of its groups.</summary>
+    public async Task OnConnectionClosedAsync(MqttConnection connection, string reason, bool publishWill, uint? disconnectSessionExpiry)
+    {
+        _connections.TryRemove(new KeyValuePair<string, MqttConnection>(connection.ConnectionId, connection));
+        if (connection.Session is not { } token)
+        {
+            connection.CloseWrites();
+            return;
+        }
+
+        _clients.TryRemove(new KeyValuePair<string, MqttConnection>(token.ClientId, connection));
+        connection.CloseWrites();
+        Metrics.MqttConnectionClosed();
+        MqttLog.ClientDisconnected(_logger, token.ClientId, reason);
+
+        try
+        {
+            var before = await Sessions.GetAsync(token.ClientId).ConfigureAwait(false);
+            var ended = await Sessions.DisconnectAsync(token, publishWill, disconnectSessionExpiry).ConfigureAwait(false);
+            if (!ended.Applied)
+            {
+                return;
+            }
+
+            if (ended.WillToPublish is { } will)
+            {
+                MqttLog.WillPublished(_logger, token.ClientId, will.Topic);
+                await PublishAsync(will, publisherClientId: null).ConfigureAwait(false);
+            }
+
+            if (ended.SessionEnded)
+            {
+                await Router.RemoveClientAsync(token.ClientId).ConfigureAwait(false);
+                if (before is not null)
+                {
+                    await RedistributeSharedAsync(before).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (SessionTakenOverException)
+        {
+            // A newer connection owns the session now; nothing of this one is left to settle.
+        }
+    }
+
+    /// <summary>
+    /// A shared-subscription member whose session ended leaves unacknowledged messages behind:
+    /// give each to another member of the same group (MQTT 5.0 4.8.2 leaves this to the server; EMQX does the same).
+    /// </summary>
+    private async ValueTask RedistributeSharedAsync(SessionState leaving)
+    {
+        HashSet<string>? groups = null;
+        foreach (var subscription in leaving.Subscriptions)
+        {
+            if (MqttTopic.TryParseSharedSubscription(subscription.TopicFilter, out var group, out _))
+            {
+                (groups ??= new HashSet<string>(StringComparer.Ordinal)).Add(group);
+            }
+        }
+
+        if (groups is null || leaving.Inflight.Count == 0)
+        {
+            return;
+        }
+
+        var matches = new SubscriberMatches();
+        foreach (var inflight in leaving.Inflight)
+        {
+            if (inflight.State == OutgoingState.AwaitingPubComp)
+            {
+                continue;
+            }
+
+            var message = inflight.Delivery.Message;
+            matches.Clear();
+            await Router.MatchAsync(message.Topic, null, matches).ConfigureAwait(false);
+            for (var i = 0; i < matches.Count; i++)
+            {
+                var match = matches[i];
+                if (match.ShareGroup is not null && groups.Contains(match.ShareGroup))
+                {
+                    await DeliverAsync(match.ClientId, message, match.MaximumQualityOfService, match.RetainAsPublished, null).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,439 @@
+using AccessLayer.Protocol.Mqtt;
+using AccessLayer.Sessions.Store;
+
+namespace AccessLayer.Gateway.Mqtt;
+
+/// <summary>
+/// The outbound actor: the only code that writes to this connection. Work arrives in a FIFO
+/// from any thread (the reader, other clients' readers routing messages, maintenance) and is
+/// drained by one loop that exists only while there is work, so an idle connection holds
+/// neither a task nor a buffer. The loop also owns the QoS 1/2 flow control: the inflight
+/// window, the backlog in the session's queue, and outbound topic aliases.
+/// </summary>
+internal sealed partial class MqttConnection : IThreadPoolWorkItem
+{
+    private readonly Lock _outLock = new();
+    private Queue<OutboundItem>? _outQueue;
+    private bool _writerScheduled;
+    private bool _writesClosed;
+    private TaskCompletionSource? _drainedSignal;
+
+    // Owned by the writer loop only.
+    private MqttClientLimits _limits;
+    private int _inflightCount;
+    private bool _backlog;
+    private Dictionary<string, ushort>? _outboundAliases;
+
+    private int InflightWindow => Math.Min(_options.MaxInflight, _limits.ReceiveMaximum);
+
+    /// <summary>Queues work for the writer. Past the high watermark QoS 0 deliveries are dropped and counted; far past it the client is evicted as a slow consumer.</summary>
+    public void Send(in OutboundItem item)
+    {
+        bool schedule;
+        lock (_outLock)
+        {
+            if (_writesClosed)
+            {
+                if (item.Kind == OutboundKind.Deliver && item.QualityOfService > MqttQualityOfService.AtMostOnce)
+                {
+                    // The connection is going away: the session keeps the message (no loss for persistent sessions).
+                    _ = ParkInSessionAsync(item);
+                }
+
+                return;
+            }
+
+            _outQueue ??= new Queue<OutboundItem>(4);
+            if (item.Kind == OutboundKind.Deliver && _outQueue.Count >= _options.MaxOutboundQueue)
+            {
+                if (item.QualityOfService == MqttQualityOfService.AtMostOnce)
+                {
+                    _broker.Metrics.Dropped("slow_consumer");
+                    return;
+                }
+
+                if (_outQueue.Count >= 2 * _options.MaxOutboundQueue)
+                {
+                    _ = ParkInSessionAsync(item);
+                    MqttLog.SlowConsumer(_logger, ClientId ?? ConnectionId, _outQueue.Count);
+                    _broker.Metrics.Disconnects.Add(1, new KeyValuePair<string, object?>("reason", "slow_consumer"));
+                    SendDisconnectLocked(MqttReasonCode.QuotaExceeded);
+                    RequestCloseAsync("slow consumer");
+                    return;
+                }
+            }
+
+            _outQueue.Enqueue(item);
+            schedule = !_writerScheduled;
+            _writerScheduled = true;
+        }
+
+        if (schedule)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    private void SendDisconnectLocked(MqttReasonCode reasonCode)
+    {
+        if (Version == MqttProtocolVersion.V500)
+        {
+            _outQueue!.Enqueue(OutboundItem.ControlPacket(MqttPacketType.Disconnect, new MqttDisconnectPacket { ReasonCode = reasonCode }));
+        }
+    }
+
+    private void RequestCloseAsync(string reason) => ThreadPool.UnsafeQueueUserWorkItem(static state => state.Connection.RequestClose(state.Reason), (Connection: this, Reason: reason), preferLocal: false);
+
+    /// <summary>Hands an acknowledgement from the client to the writer, which owns the inflight window.</summary>
+    private void PostAcknowledgement(MqttPacketType type, ushort packetId, MqttReasonCode reasonCode) =>
+        Send(OutboundItem.AckReceived(type, packetId, reasonCode));
+
+    void IThreadPoolWorkItem.Execute() => _ = DrainAsync();
+
+    private async Task DrainAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                OutboundItem item;
+                bool more;
+                lock (_outLock)
+                {
+                    if (_writesClosed || !_outQueue!.TryDequeue(out item))
+                    {
+                        _writerScheduled = false;
+                        _drainedSignal?.TrySetResult();
+                        _drainedSignal = null;
+                        if (_outQueue is { Count: 0 })
+                        {
+                            // An idle connection keeps no queue storage.
+                            _outQueue = null;
+                        }
+
+                        return;
+                    }
+
+                    more = _outQueue.Count > 0;
+                }
+
+                await ProcessAsync(item).ConfigureAwait(false);
+
+                // Flush when the queue runs dry or a lot is buffered: batches writes under load, never delays a lone packet.
+                if (!more || Output.UnflushedBytes > 64 * 1024)
+                {
+                    var flush = await Output.FlushAsync().ConfigureAwait(false);
+                    if (flush.IsCompleted || flush.IsCanceled)
+                    {
+                        CloseWrites();
+                        return;
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or OperationCanceledException or ObjectDisposedException or Microsoft.AspNetCore.Connections.ConnectionAbortedException)
+        {
+            // The transport went away under the writer; the reader sees it too and cleans up.
+            CloseWrites();
+        }
+        catch (SessionTakenOverException)
+        {
+            CloseWrites();
+        }
+    }
+
+    private async ValueTask ProcessAsync(OutboundItem item)
+    {
+        switch (item.Kind)
+        {
+            case OutboundKind.Packet:
+                WritePacket(item);
+                break;
+            case OutboundKind.Deliver:
+                await DeliverAsync(item).ConfigureAwait(false);
+                break;
+            case OutboundKind.AckReceived:
+                await OnAcknowledgedAsync(item).ConfigureAwait(false);
+                break;
+            case OutboundKind.Resume:
+                await ResumeAsync((SessionState?)item.Control).ConfigureAwait(false);
+                break;
+            case OutboundKind.DrainQueue:
+                _backlog = true;
+                await RefillAsync().ConfigureAwait(false);
+                break;
+        }
+    }
+
+    private async ValueTask DeliverAsync(OutboundItem item)
+    {
+        if (item.QualityOfService == MqttQualityOfService.AtMostOnce)
+        {
+            WritePublish(item.Message!, item.QualityOfService, item.Retain, dup: false, packetId: 0, item.SubscriptionIdentifiers, item.MessageExpiryInterval);
+            return;
+        }
+
+        var session = Session!.Value;
+        if (_backlog || _inflightCount >= InflightWindow)
+        {
+            // Keep order: once anything waits in the session queue, everything after it waits too.
+            await EnqueueInSessionAsync(session.ClientId, item.ToDelivery()).ConfigureAwait(false);
+            _backlog = true;
+            return;
+        }
+
+        var delivery = item.ToDelivery();
+        if (!FitsClientMaximum(delivery.Message, item.QualityOfService, item.SubscriptionIdentifiers, item.MessageExpiryInterval))
+        {
+            return;
+        }
+
+        var packetId = await _broker.Sessions.AddInflightAsync(session, delivery).ConfigureAwait(false);
+        if (packetId == 0)
+        {
+            await EnqueueInSessionAsync(session.ClientId, delivery).ConfigureAwait(false);
+            _backlog = true;
+            return;
+        }
+
+        _inflightCount++;
+        WritePublish(delivery.Message, item.QualityOfService, item.Retain, dup: false, packetId, item.SubscriptionIdentifiers, item.MessageExpiryInterval);
+    }
+
+    private async ValueTask EnqueueInSessionAsync(string clientId, MessageDelivery delivery)
+    {
+        var result = await _broker.Sessions.EnqueueAsync(clientId, delivery).ConfigureAwait(false);
+        _broker.CountEnqueue(result);
+    }
+
+    private async ValueTask OnAcknowledgedAsync(OutboundItem ack)
+    {
+        var session = Session!.Value;
+        switch (ack.Type)
+        {
+            case MqttPacketType.PubAck:
+            case MqttPacketType.PubComp:
+                if (await _broker.Sessions.RemoveInflightAsync(session, ack.PacketId).ConfigureAwait(false))
+                {
+                    _inflightCount--;
+                    await RefillAsync().ConfigureAwait(false);
+                }
+
+                break;
+            case MqttPacketType.PubRec:
+                if ((byte)ack.ReasonCode >= 0x80)
+                {
+                    // 5.0 4.3.3: a PUBREC with an error ends the exchange.
+                    if (await _broker.Sessions.RemoveInflightAsync(session, ack.PacketId).ConfigureAwait(false))
+                    {
+                        _inflightCount--;
+                        await RefillAsync().ConfigureAwait(false);
+                    }
+
+                    break;
+                }
+
+                var known = await _broker.Sessions.SetInflightStateAsync(session, ack.PacketId, OutgoingState.AwaitingPubComp).ConfigureAwait(false);
+                WritePacket(OutboundItem.Ack(MqttPacketType.PubRel, ack.PacketId, known ? MqttReasonCode.Success : MqttReasonCode.PacketIdentifierNotFound));
+                break;
+        }
+    }
+
+    private async ValueTask ResumeAsync(SessionState? state)
+    {
+        if (state is not null)
+        {
+            foreach (var inflight in state.Inflight)
+            {
+                _inflightCount++;
+                if (inflight.State == OutgoingState.AwaitingPubComp)
+                {
+                    WritePacket(OutboundItem.Ack(MqttPacketType.PubRel, inflight.PacketId));
+                }
+                else
+                {
+                    var delivery = inflight.Delivery;
+                    WritePublish(delivery.Message, delivery.QualityOfService, delivery.Retain, dup: true, inflight.PacketId, delivery.SubscriptionIdentifiers.Count == 0 ? null : [.. delivery.SubscriptionIdentifiers], null);
+                }
+            }
+        }
+
+        _backlog = true;
+        await RefillAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Moves queued messages into the inflight window while it has room.</summary>
+    private async ValueTask RefillAsync()
+    {
+        var session = Session!.Value;
+        while (_backlog && _inflightCount < InflightWindow)
+        {
+            var batch = await _broker.Sessions.DequeueAsync(session, InflightWindow - _inflightCount).ConfigureAwait(false);
+            if (batch.ExpiredCount > 0)
+            {
+                _broker.Metrics.Dropped("expired", batch.ExpiredCount);
+            }
+
+            if (batch.Messages.Count == 0)
+            {
+                _backlog = false;
+                return;
+            }
+
+            foreach (var queued in batch.Messages)
+            {
+                var delivery = queued.Delivery;
+                uint[]? ids = delivery.SubscriptionIdentifiers.Count == 0 ? null : [.. delivery.SubscriptionIdentifiers];
+                if (delivery.QualityOfService == MqttQualityOfService.AtMostOnce)
+                {
+                    WritePublish(delivery.Message, delivery.QualityOfService, delivery.Retain, dup: false, 0, ids, queued.RemainingExpiryInterval);
+                    continue;
+                }
+
+                if (!FitsClientMaximum(delivery.Message, delivery.QualityOfService, ids, queued.RemainingExpiryInterval))
+                {
+                    continue;
+                }
+
+                var packetId = await _broker.Sessions.AddInflightAsync(session, delivery).ConfigureAwait(false);
+                if (packetId == 0)
+                {
+                    // The store's own inflight cap is lower than ours: put it back at the end and wait for acknowledgements.
+                    await EnqueueInSessionAsync(session.ClientId, delivery).ConfigureAwait(false);
+                    return;
+                }
+
+                _inflightCount++;
+                WritePublish(delivery.Message, delivery.QualityOfService, delivery.Retain, dup: false, packetId, ids, queued.RemainingExpiryInterval);
+            }
+        }
+    }
+
+    /// <summary>5.0 3.1.2.11.4: a packet larger than the client's maximum is discarded as if it had been delivered.</summary>
+    private bool FitsClientMaximum(MqttApplicationMessage message, MqttQualityOfService qos, uint[]? subscriptionIdentifiers, uint? expiry)
+    {
+        if (_limits.MaximumPacketSize == 0)
+        {
+            return true;
+        }
+
+        var size = MqttPublishWriter.GetPacketSize(Version, message, qos, 0, subscriptionIdentifiers, false, expiry);
+        if (size <= _limits.MaximumPacketSize)
+        {
+            return true;
+        }
+
+        _broker.Metrics.Dropped("too_large");
+        return false;
+    }
+
+    private void WritePublish(MqttApplicationMessage message, MqttQualityOfService qos, bool retain, bool dup, ushort packetId, uint[]? subscriptionIdentifiers, uint? expiry)
+    {
+        if (_limits.MaximumPacketSize != 0 && qos == MqttQualityOfService.AtMostOnce && !FitsClientMaximum(message, qos, subscriptionIdentifiers, expiry))
+        {
+            return;
+        }
+
+        ushort alias = 0;
+        var omitTopic = false;
+        if (_limits.TopicAliasMaximum > 0 && Version == MqttProtocolVersion.V500)
+        {
+            _outboundAliases ??= new Dictionary<string, ushort>(StringComparer.Ordinal);
+            if (_outboundAliases.TryGetValue(message.Topic, out alias))
+            {
+                omitTopic = true;
+            }
+            else if (_outboundAliases.Count < _limits.TopicAliasMaximum)
+            {
+                alias = (ushort)(_outboundAliases.Count + 1);
+                _outboundAliases.Add(message.Topic, alias);
+            }
+        }
+
+        var before = Output.UnflushedBytes;
+        MqttPublishWriter.Write(Output, Version, message, qos, retain, dup, packetId, alias, subscriptionIdentifiers, omitTopic, expiry);
+        _broker.Metrics.BytesSent.Add(Output.UnflushedBytes - before);
+        _broker.Metrics.MessageSent();
+    }
+
+    private void WritePacket(in OutboundItem item)
+    {
+        var before = Output.UnflushedBytes;
+        switch (item.Type)
+        {
+            case MqttPacketType.PubAck:
+            case MqttPacketType.PubRec:
+            case MqttPacketType.PubRel:
+            case MqttPacketType.PubComp:
+                MqttPubAckWriter.Write(Output, Version, item.Type, item.PacketId, item.ReasonCode);
+                break;
+            case MqttPacketType.PingResp:
+                MqttPingWriter.WritePingResp(Output);
+                break;
+            case MqttPacketType.ConnAck:
+                MqttConnAckWriter.Write(Output, Version, (MqttConnAckPacket)item.Control!);
+                break;
+            case MqttPacketType.SubAck:
+                MqttSubAckWriter.Write(Output, Version, (MqttSubAckPacket)item.Control!);
+                break;
+            case MqttPacketType.UnsubAck:
+                MqttUnsubAckWriter.Write(Output, Version, (MqttUnsubAckPacket)item.Control!);
+                break;
+            case MqttPacketType.Disconnect:
+                MqttDisconnectWriter.Write(Output, Version, (MqttDisconnectPacket)item.Control!);
+                break;
+        }
+
+        _broker.Metrics.BytesSent.Add(Output.UnflushedBytes - before);
+    }
+
+    /// <summary>Completes when everything queued so far has been written and flushed.</summary>
+    private Task WhenOutboundDrainedAsync()
+    {
+        lock (_outLock)
+        {
+            if (!_writerScheduled || _writesClosed)
+            {
+                return Task.CompletedTask;
+            }
+
+            _drainedSignal ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _drainedSignal.Task;
+        }
+    }
+
+    /// <summary>Stops the writer for good; QoS 1/2 deliveries still waiting go back to the session.</summary>
+    public void CloseWrites()
+    {
+        OutboundItem[] leftovers;
+        lock (_outLock)
+        {
+            if (_writesClosed)
+            {
+                return;
+            }
+
+            _writesClosed = true;
+            _drainedSignal?.TrySetResult();
+            _drainedSignal = null;
+            leftovers = _outQueue is { Count: > 0 } ? [.. _outQueue] : [];
+            _outQueue = null;
+        }
+
+        foreach (var item in leftovers)
+        {
+            if (item.Kind == OutboundKind.Deliver && item.QualityOfService > MqttQualityOfService.AtMostOnce)
+            {
+                _ = ParkInSessionAsync(item);
+            }
+        }
+    }
+
+    private async Task ParkInSessionAsync(OutboundItem item)
+    {
+        if (ClientId is { } clientId)
+        {
+            await EnqueueInSessionAsync(clientId, item.ToDelivery()).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,412 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using AccessLayer.Gateway.Hosting;
+using AccessLayer.Protocol.Mqtt;
+using AccessLayer.Sessions.Store;
+using Microsoft.AspNetCore.Connections;
+
+namespace AccessLayer.Gateway.Mqtt;
+
+/// <summary>
+/// One MQTT network connection: the reader side. It frames packets off the transport, runs
+/// the CONNECT handshake, keeps per-connection protocol state (inbound topic aliases,
+/// incoming QoS 2 ids, receive maximum) and hands routing to the broker. Everything that is
+/// written goes through the outbound actor (the other half of this partial class).
+/// </summary>
+internal sealed partial class MqttConnection
+{
+    private readonly ConnectionContext _transport;
+    private readonly MqttBroker _broker;
+    private readonly MqttOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+
+    private string?[]? _inboundTopicAliases;
+    private int _incomingQos2Count;
+    private long _lastPacketTimestamp;
+    private int _closeRequested;
+
+    public MqttConnection(ConnectionContext transport, MqttBroker broker, MqttOptions options, TimeProvider time, ILogger logger)
+    {
+        _transport = transport;
+        _broker = broker;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _lastPacketTimestamp = time.GetTimestamp();
+        AcceptedTimestamp = _lastPacketTimestamp;
+    }
+
+    public string ConnectionId => _transport.ConnectionId;
+
+    public EndPoint? RemoteEndPoint => _transport.RemoteEndPoint;
+
+    public MqttProtocolVersion Version { get; private set; } = MqttProtocolVersion.V311;
+
+    /// <summary>Set once CONNECT is accepted; null before.</summary>
+    public string? ClientId => Session?.ClientId;
+
+    public SessionToken? Session { get; private set; }
+
+    public bool IsConnected => Session is not null;
+
+    public long AcceptedTimestamp { get; }
+
+    public int KeepAliveSeconds { get; private set; }
+
+    public long LastPacketTimestamp => Volatile.Read(ref _lastPacketTimestamp);
+
+    /// <summary>The will of this connection's CONNECT, kept so that a protocol-level close can tell the session layer to publish it.</summary>
+    public bool HasWill { get; private set; }
+
+    /// <summary>Reads and handles packets until the peer closes, the connection is closed, or a protocol error ends it.</summary>
+    public async Task RunAsync()
+    {
+        var input = _transport.Transport.Input;
+        var closeReason = "peer closed the connection";
+        var publishWill = true;
+        uint? disconnectSessionExpiry = null;
+        try
+        {
+            while (true)
+            {
+                var result = await input.ReadAsync(_transport.ConnectionClosed).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                var consumed = buffer.Start;
+                try
+                {
+                    while (TryReadPacket(ref buffer, out var header, out var body))
+                    {
+                        Volatile.Write(ref _lastPacketTimestamp, _time.GetTimestamp());
+                        _broker.Metrics.BytesReceived.Add(header.HeaderLength + header.RemainingLength);
+                        var outcome = await HandlePacketAsync(header, body).ConfigureAwait(false);
+                        consumed = buffer.Start;
+                        if (Volatile.Read(ref _closeRequested) != 0)
+                        {
+                            closeReason = _closeReason ?? "closed by the broker";
+                            return;
+                        }
+
+                        if (outcome is { } disconnect)
+                        {
+                            closeReason = "client sent DISCONNECT";
+                            publishWill = disconnect.ReasonCode == MqttReasonCode.DisconnectWithWillMessage;
+                            disconnectSessionExpiry = disconnect.SessionExpiryInterval;
+                            return;
+                        }
+                    }
+
+                    consumed = buffer.Start;
+                }
+                finally
+                {
+                    input.AdvanceTo(consumed, buffer.End);
+                }
+
+                if (result.IsCompleted || result.IsCanceled || Volatile.Read(ref _closeRequested) != 0)
+                {
+                    if (Volatile.Read(ref _closeRequested) != 0)
+                    {
+                        closeReason = _closeReason ?? "closed by the broker";
+                    }
+
+                    return;
+                }
+            }
+        }
+        catch (MqttProtocolException ex)
+        {
+            closeReason = "protocol error " + ex.ReasonCode;
+            MqttLog.ProtocolError(_logger, ConnectionId, ClientId, ex.ReasonCode, ex.Message);
+            _broker.Metrics.ProtocolErrors.Add(1, new KeyValuePair<string, object?>("reason", ex.ReasonCode.ToString()));
+            await RefuseAsync(ex.ReasonCode, ex.Message).ConfigureAwait(false);
+        }
+        catch (ConnectionAbortedException)
+        {
+            closeReason = _closeReason ?? "connection aborted";
+        }
+        catch (OperationCanceledException)
+        {
+            closeReason = _closeReason ?? "connection closed";
+        }
+        catch (ConnectionResetException)
+        {
+            closeReason = "connection reset";
+        }
+        catch (IOException)
+        {
+            closeReason = "connection reset";
+        }
+        finally
+        {
+            await _broker.OnConnectionClosedAsync(this, closeReason, publishWill && !_takenOver, disconnectSessionExpiry).ConfigureAwait(false);
+        }
+    }
+
+    private bool TryReadPacket(ref ReadOnlySequence<byte> buffer, out MqttFixedHeader header, out ReadOnlySequence<byte> body)
+    {
+        var maxPacketSize = IsConnected ? _options.MaxPacketSize : Math.Min(_options.MaxPacketSize, MaxConnectPacketSize);
+        if (!MqttPacketFramer.TryReadFrame(buffer, maxPacketSize, out header, out body, out var consumed))
+        {
+            return false;
+        }
+
+        buffer = buffer.Slice(consumed);
+        return true;
+    }
+
+    // A CONNECT carries ids, credentials and a will; nothing legitimate needs more before the client is known.
+    private const int MaxConnectPacketSize = 64 * 1024;
+
+    /// <summary>Handles one packet; returns the client's DISCONNECT when it ends the connection.</summary>
+    private ValueTask<MqttDisconnectPacket?> HandlePacketAsync(in MqttFixedHeader header, in ReadOnlySequence<byte> body)
+    {
+        if (!IsConnected)
+        {
+            if (header.PacketType != MqttPacketType.Connect)
+            {
+                throw new MqttProtocolException(MqttReasonCode.ProtocolError, $"First packet was {header.PacketType}, not CONNECT.");
+            }
+
+            return HandleConnectAsync(MqttConnectDecoder.Decode(header, body));
+        }
+
+        switch (header.PacketType)
+        {
+            case MqttPacketType.Publish:
+                return HandlePublishAsync(MqttPublishDecoder.Decode(header, body, Version));
+            case MqttPacketType.PubAck:
+            case MqttPacketType.PubRec:
+            case MqttPacketType.PubComp:
+                var ack = MqttPubAckDecoder.Decode(header, body, Version);
+                PostAcknowledgement(ack.Type, ack.PacketId, ack.ReasonCode);
+                return default;
+            case MqttPacketType.PubRel:
+                return HandlePubRelAsync(MqttPubAckDecoder.Decode(header, body, Version));
+            case MqttPacketType.Subscribe:
+                return HandleSubscribeAsync(MqttSubscribeDecoder.Decode(header, body, Version));
+            case MqttPacketType.Unsubscribe:
+                return HandleUnsubscribeAsync(MqttUnsubscribeDecoder.Decode(header, body, Version));
+            case MqttPacketType.PingReq:
+                MqttPingDecoder.Decode(header, body);
+                Send(OutboundItem.PingResp);
+                return default;
+            case MqttPacketType.Disconnect:
+                var disconnect = MqttDisconnectDecoder.Decode(header, body, Version);
+                if (disconnect.SessionExpiryInterval is > 0 && _connectSessionExpiry == 0)
+                {
+                    // 5.0 3.14.2.2.2: a session that was to end at disconnect cannot be extended here.
+                    throw new MqttProtocolException(MqttReasonCode.ProtocolError, "DISCONNECT set a session expiry after CONNECT asked for none.");
+                }
+
+                return ValueTask.FromResult<MqttDisconnectPacket?>(disconnect);
+            case MqttPacketType.Connect:
+                throw new MqttProtocolException(MqttReasonCode.ProtocolError, "A second CONNECT on one connection.");
+            case MqttPacketType.Auth:
+                MqttAuthDecoder.Decode(header, body, Version);
+                throw new MqttProtocolException(MqttReasonCode.ProtocolError, "AUTH without an authentication method in CONNECT.");
+            default:
+                throw new MqttProtocolException(MqttReasonCode.ProtocolError, $"{header.PacketType} is not sent by clients.");
+        }
+    }
+
+    private uint _connectSessionExpiry;
+    private bool _connectDecoded;
+
+    private async ValueTask<MqttDisconnectPacket?> HandleConnectAsync(MqttConnectPacket connect)
+    {
+        Version = connect.ProtocolVersion;
+        _connectDecoded = true;
+        _connectSessionExpiry = connect.SessionExpiryInterval;
+        var keepAlive = await _broker.ConnectAsync(this, connect).ConfigureAwait(false);
+        if (keepAlive is null)
+        {
+            RequestClose("CONNECT refused");
+            return null;
+        }
+
+        KeepAliveSeconds = keepAlive.Value;
+        HasWill = connect.Will is not null;
+        return null;
+    }
+
+    /// <summary>Called by the broker once the session is open, before CONNACK is queued.</summary>
+    public void Attach(SessionToken session, in MqttClientLimits limits, int incomingQos2Count)
+    {
+        Session = session;
+        _limits = limits;
+        _incomingQos2Count = incomingQos2Count;
+    }
+
+    private async ValueTask<MqttDisconnectPacket?> HandlePublishAsync(MqttPublishPacket publish)
+    {
+        var topic = ResolveTopic(publish);
+        if (publish.QualityOfService > MqttQualityOfService.AtMostOnce && Version == MqttProtocolVersion.V500 && publish.QualityOfService == MqttQualityOfService.ExactlyOnce && _incomingQos2Count >= _options.ReceiveMaximum)
+        {
+            throw new MqttProtocolException(MqttReasonCode.ReceiveMaximumExceeded, "More QoS 2 PUBLISHes unacknowledged than the receive maximum.");
+        }
+
+        if (Version == MqttProtocolVersion.V500 && !publish.IsPayloadFormatValid())
+        {
+            throw new MqttProtocolException(MqttReasonCode.PayloadFormatInvalid, "Payload format indicator says UTF-8 but the payload is not.");
+        }
+
+        _broker.Metrics.MessageReceived();
+        var session = Session!.Value;
+        switch (publish.QualityOfService)
+        {
+            case MqttQualityOfService.AtMostOnce:
+                await _broker.PublishAsync(publish.ToApplicationMessage(topic), ClientId).ConfigureAwait(false);
+                break;
+            case MqttQualityOfService.AtLeastOnce:
+            {
+                var packetId = publish.PacketId;
+                var delivered = await _broker.PublishAsync(publish.ToApplicationMessage(topic), ClientId).ConfigureAwait(false);
+                Send(OutboundItem.Ack(MqttPacketType.PubAck, packetId, AckReason(delivered)));
+                break;
+            }
+
+            default:
+            {
+                var packetId = publish.PacketId;
+                var message = publish.ToApplicationMessage(topic);
+                var delivered = 1;
+                if (await _broker.Sessions.AddIncomingAsync(session, packetId).ConfigureAwait(false))
+                {
+                    _incomingQos2Count++;
+                    delivered = await _broker.PublishAsync(message, ClientId).ConfigureAwait(false);
+                }
+
+                // A duplicate (already awaiting PUBREL) is acknowledged again but not forwarded again.
+                Send(OutboundItem.Ack(MqttPacketType.PubRec, packetId, AckReason(delivered)));
+                break;
+            }
+        }
+
+        return null;
+    }
+
+    private MqttReasonCode AckReason(int delivered) =>
+        delivered == 0 && Version == MqttProtocolVersion.V500 ? MqttReasonCode.NoMatchingSubscribers : MqttReasonCode.Success;
+
+    private string? ResolveTopic(in MqttPublishPacket publish)
+    {
+        var alias = publish.TopicAlias;
+        if (alias == 0)
+        {
+            if (publish.TopicName.IsEmpty)
+            {
+                throw new MqttProtocolException(MqttReasonCode.ProtocolError, "PUBLISH without a topic name or alias.");
+            }
+
+            return null;
+        }
+
+        if (alias > _options.TopicAliasMaximum)
+        {
+            throw new MqttProtocolException(MqttReasonCode.TopicAliasInvalid, $"Topic alias {alias} exceeds the maximum {_options.TopicAliasMaximum}.");
+        }
+
+        _inboundTopicAliases ??= new string?[_options.TopicAliasMaximum + 1];
+        if (publish.TopicName.IsEmpty)
+        {
+            return _inboundTopicAliases[alias] ?? throw new MqttProtocolException(MqttReasonCode.ProtocolError, $"Topic alias {alias} was never set.");
+        }
+
+        var topic = publish.GetTopicName();
+        _inboundTopicAliases[alias] = topic;
+        return topic;
+    }
+
+    private async ValueTask<MqttDisconnectPacket?> HandlePubRelAsync(MqttPubAckPacket pubRel)
+    {
+        var released = await _broker.Sessions.ReleaseIncomingAsync(Session!.Value, pubRel.PacketId).ConfigureAwait(false);
+        if (released)
+        {
+            _incomingQos2Count--;
+        }
+
+        Send(OutboundItem.Ack(MqttPacketType.PubComp, pubRel.PacketId, released ? MqttReasonCode.Success : MqttReasonCode.PacketIdentifierNotFound));
+        return null;
+    }
+
+    private async ValueTask<MqttDisconnectPacket?> HandleSubscribeAsync(MqttSubscribePacket subscribe)
+    {
+        await _broker.SubscribeAsync(this, subscribe).ConfigureAwait(false);
+        return null;
+    }
+
+    private async ValueTask<MqttDisconnectPacket?> HandleUnsubscribeAsync(MqttUnsubscribePacket unsubscribe)
+    {
+        await _broker.UnsubscribeAsync(this, unsubscribe).ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>Answers a protocol violation the way the spec asks, then closes.</summary>
+    private async ValueTask RefuseAsync(MqttReasonCode reasonCode, string reason)
+    {
+        if (IsConnected)
+        {
+            SendDisconnect(reasonCode, reason);
+        }
+        else if (_connectDecoded)
+        {
+            // 3.1.1 maps the reason onto its CONNACK return codes; 5.0 carries it as is.
+            Send(OutboundItem.ControlPacket(MqttPacketType.ConnAck, new MqttConnAckPacket { ReasonCode = reasonCode, ReasonString = Version == MqttProtocolVersion.V500 ? reason : null }));
+        }
+        else if (reasonCode == MqttReasonCode.UnsupportedProtocolVersion)
+        {
+            // 3.1.1 3.1.2.2 / 5.0 3.1.2.2: an unknown level is answered with "unacceptable protocol version".
+            Send(OutboundItem.ControlPacket(MqttPacketType.ConnAck, new MqttConnAckPacket { ReasonCode = reasonCode }));
+        }
+
+        await CloseAfterFlushAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Queues a DISCONNECT (5.0 only; 3.1.1 has none from the server) and closes once it is written.</summary>
+    public void SendDisconnect(MqttReasonCode reasonCode, string? reason = null, string? serverReference = null)
+    {
+        if (Version == MqttProtocolVersion.V500)
+        {
+            Send(OutboundItem.ControlPacket(MqttPacketType.Disconnect, new MqttDisconnectPacket { ReasonCode = reasonCode, ReasonString = reason, ServerReference = serverReference }));
+        }
+    }
+
+    private string? _closeReason;
+    private bool _takenOver;
+
+    /// <summary>Ends the connection from the broker's side (takeover, keep alive, slow consumer, kick).</summary>
+    public void RequestClose(string reason, bool takenOver = false)
+    {
+        if (Interlocked.Exchange(ref _closeRequested, 1) != 0)
+        {
+            return;
+        }
+
+        _closeReason = reason;
+        _takenOver |= takenOver;
+        _ = CloseAfterFlushAsync();
+    }
+
+    /// <summary>Closes the transport once everything queued so far has been written (bounded in time).</summary>
+    private async Task CloseAfterFlushAsync()
+    {
+        Volatile.Write(ref _closeRequested, 1);
+        try
+        {
+            await WhenOutboundDrainedAsync().WaitAsync(TimeSpan.FromSeconds(2), _time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // A peer that does not read its DISCONNECT is closed regardless.
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _transport.Abort(new ConnectionAbortedException(_closeReason ?? "closed by the broker"));
+    }
+
+    private PipeWriter Output => _transport.Transport.Output;
+}
