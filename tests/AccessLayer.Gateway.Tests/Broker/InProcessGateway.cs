@@ -1,0 +1,75 @@
+using System.Net;
+using System.Net.Sockets;
+using AccessLayer.Gateway.Hosting;
+using AccessLayer.Gateway.Mqtt;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace AccessLayer.Gateway.Tests.Broker;
+
+/// <summary>
+/// The real gateway (Kestrel, real sockets on loopback) hosted inside the test process, with a
+/// fake clock so keep alive, expiry and will delay are driven by the test, not by waiting.
+/// </summary>
+internal sealed class InProcessGateway : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private InProcessGateway(WebApplication app, int mqttPort, int httpPort, FakeTimeProvider time)
+    {
+        _app = app;
+        MqttPort = mqttPort;
+        HttpPort = httpPort;
+        Time = time;
+    }
+
+    public int MqttPort { get; }
+
+    public int HttpPort { get; }
+
+    public FakeTimeProvider Time { get; }
+
+    public MqttBroker Broker => _app.Services.GetRequiredService<MqttBroker>();
+
+    public MqttBrokerMaintenance Maintenance => _app.Services.GetRequiredService<MqttBrokerMaintenance>();
+
+    public static async Task<InProcessGateway> StartAsync(params string[] settings)
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var mqttPort = FreeTcpPort();
+        var httpPort = FreeTcpPort();
+        string[] args =
+        [
+            $"--Mqtt:Port={mqttPort}", "--Mqtt:BindAddress=127.0.0.1",
+            $"--Http:Port={httpPort}", "--Http:BindAddress=127.0.0.1",
+            "--Mqtt:SysInterval=0", "--Logging:LogLevel:Default=Warning",
+            .. settings,
+        ];
+        var app = GatewayApp.Build(args, services => services.AddSingleton<TimeProvider>(time));
+        await app.StartAsync();
+        return new InProcessGateway(app, mqttPort, httpPort, time);
+    }
+
+    public Task<RawMqttClient> ConnectClientAsync() => RawMqttClient.OpenAsync(MqttPort);
+
+    /// <summary>Moves the fake clock and runs the once-a-second maintenance pass deterministically.</summary>
+    public async Task AdvanceAsync(TimeSpan by)
+    {
+        Time.Advance(by);
+        await Maintenance.RunOnceAsync();
+    }
+
+    public static int FreeTcpPort()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)listener.LocalEndPoint!).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
