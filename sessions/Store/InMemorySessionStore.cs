@@ -160,7 +160,7 @@ internal sealed class InMemorySessionStore : ISessionStore
             }
         }
 
-        return new ValueTask<SessionExpiryResult>(new SessionExpiryResult(expired, wills));
+        return new ValueTask<SessionExpiryResult>(expired.Count == 0 && wills.Count == 0 ? SessionExpiryResult.Empty : new SessionExpiryResult(expired, wills));
     }
 
     public ValueTask<bool> RemoveAsync(string clientId, CancellationToken cancellationToken = default)
