@@ -140,6 +140,12 @@ internal sealed partial class MqttConnection
         }
         finally
         {
+            if (PendingClose is { } closing)
+            {
+                // Let a broker-initiated close write its CONNACK/DISCONNECT before the session is settled.
+                await closing.ConfigureAwait(false);
+            }
+
             await _broker.OnConnectionClosedAsync(this, closeReason, publishWill && !_takenOver, disconnectSessionExpiry).ConfigureAwait(false);
         }
     }
@@ -375,37 +381,73 @@ internal sealed partial class MqttConnection
 
     private string? _closeReason;
     private bool _takenOver;
+    private Task? _closeTask;
 
     /// <summary>Ends the connection from the broker's side (takeover, keep alive, slow consumer, kick).</summary>
     public void RequestClose(string reason, bool takenOver = false)
     {
-        if (Interlocked.Exchange(ref _closeRequested, 1) != 0)
+        lock (_outLock)
         {
-            return;
-        }
+            if (_closeTask is not null)
+            {
+                return;
+            }
 
-        _closeReason = reason;
-        _takenOver |= takenOver;
-        _ = CloseAfterFlushAsync();
+            _closeReason = reason;
+            _takenOver |= takenOver;
+            Volatile.Write(ref _closeRequested, 1);
+            _closeTask = Task.Run(CloseAfterFlushAsync);
+        }
     }
 
-    /// <summary>Closes the transport once everything queued so far has been written (bounded in time).</summary>
+    private Task? PendingClose
+    {
+        get
+        {
+            lock (_outLock)
+            {
+                return _closeTask;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Closes once everything queued so far has been written: the output pipe is completed so
+    /// Kestrel sends what it holds and then the FIN (an abort would discard a final DISCONNECT).
+    /// A peer that does not read within the bound is aborted instead.
+    /// </summary>
     private async Task CloseAfterFlushAsync()
     {
         Volatile.Write(ref _closeRequested, 1);
+        var drained = true;
         try
         {
             await WhenOutboundDrainedAsync().WaitAsync(TimeSpan.FromSeconds(2), _time).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            // A peer that does not read its DISCONNECT is closed regardless.
-        }
-        catch (OperationCanceledException)
-        {
+            drained = false;
         }
 
-        _transport.Abort(new ConnectionAbortedException(_closeReason ?? "closed by the broker"));
+        CloseWrites();
+        if (drained)
+        {
+            try
+            {
+                await Output.CompleteAsync().ConfigureAwait(false);
+            }
+            catch (InvalidOperationException)
+            {
+                drained = false;
+            }
+        }
+
+        if (!drained)
+        {
+            _transport.Abort(new ConnectionAbortedException(_closeReason ?? "closed by the broker"));
+        }
+
+        _transport.Transport.Input.CancelPendingRead();
     }
 
     private PipeWriter Output => _transport.Transport.Output;
