@@ -175,6 +175,13 @@ internal sealed partial class MqttConnection
                 throw new MqttProtocolException(MqttReasonCode.ProtocolError, $"First packet was {header.PacketType}, not CONNECT.");
             }
 
+            if (MqttConnectDecoder.TryGetProtocolVersion(body, out var version))
+            {
+                // Known before the rest is validated, so a refusal can be answered in the client's own version.
+                Version = version;
+                _connectVersionKnown = true;
+            }
+
             return HandleConnectAsync(MqttConnectDecoder.Decode(header, body));
         }
 
@@ -218,12 +225,12 @@ internal sealed partial class MqttConnection
     }
 
     private uint _connectSessionExpiry;
-    private bool _connectDecoded;
+    private bool _connectVersionKnown;
 
     private async ValueTask<MqttDisconnectPacket?> HandleConnectAsync(MqttConnectPacket connect)
     {
         Version = connect.ProtocolVersion;
-        _connectDecoded = true;
+        _connectVersionKnown = true;
         _connectSessionExpiry = connect.SessionExpiryInterval;
         var keepAlive = await _broker.ConnectAsync(this, connect).ConfigureAwait(false);
         if (keepAlive is null)
@@ -356,7 +363,7 @@ internal sealed partial class MqttConnection
         {
             SendDisconnect(reasonCode, reason);
         }
-        else if (_connectDecoded)
+        else if (_connectVersionKnown)
         {
             // 3.1.1 maps the reason onto its CONNACK return codes; 5.0 carries it as is.
             Send(OutboundItem.ControlPacket(MqttPacketType.ConnAck, new MqttConnAckPacket { ReasonCode = reasonCode, ReasonString = Version == MqttProtocolVersion.V500 ? reason : null }));
