@@ -56,6 +56,7 @@ public sealed class MqttBrokerMaintenanceTests
     {
         await using var gateway = await InProcessGateway.StartAsync("--Mqtt:ConnectTimeoutSeconds=5");
         await using var silent = await gateway.ConnectClientAsync();
+        await WaitUntilAsync(() => gateway.Broker.Connections.Count == 1);
         await gateway.AdvanceAsync(TimeSpan.FromSeconds(4));
         Assert.False(await silent.WaitForCloseAsync(TimeSpan.FromMilliseconds(200)));
 

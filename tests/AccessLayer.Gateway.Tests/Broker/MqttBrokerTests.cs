@@ -345,7 +345,8 @@ public sealed class MqttBrokerTests
         await using var gateway = await InProcessGateway.StartAsync();
         await using var publisher = await gateway.ConnectClientAsync();
         await publisher.ConnectAsync("ret-pub");
-        await publisher.PublishAsync("ret/a", "kept", retain: true);
+        await publisher.PublishAsync("ret/a", "kept", MqttQualityOfService.AtLeastOnce, packetId: 1, retain: true);
+        Assert.Equal(MqttPacketType.PubAck, (await publisher.ReceiveAsync()).Type);
 
         await using var always = await gateway.ConnectClientAsync();
         await always.ConnectAsync("ret-0");
@@ -366,7 +367,8 @@ public sealed class MqttBrokerTests
         await ifNew.SubscribeAsync("ret/#", MqttQualityOfService.AtMostOnce, packetId: 2, retainHandling: MqttRetainHandling.SendAtSubscribeIfNew);
         Assert.Null(await ifNew.TryReceiveAsync(TimeSpan.FromMilliseconds(300)));
 
-        await publisher.PublishAsync("ret/a", string.Empty, retain: true);
+        await publisher.PublishAsync("ret/a", string.Empty, MqttQualityOfService.AtLeastOnce, packetId: 2, retain: true);
+        Assert.Equal(MqttPacketType.PubAck, (await publisher.ReceiveAsync()).Type);
         await using var late = await gateway.ConnectClientAsync();
         await late.ConnectAsync("ret-late");
         await late.SubscribeAsync("ret/#", MqttQualityOfService.AtMostOnce);
