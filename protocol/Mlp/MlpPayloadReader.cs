@@ -23,7 +23,8 @@ internal static class MlpPayloadReader
     /// <summary>Reads <c>varint length</c> then that many bytes.</summary>
     public static ReadOnlySequence<byte> ReadBlock(ref SequenceReader<byte> reader, MlpFrameType type, string field)
     {
-        var length = ReadVarint(ref reader, MlpVarint.MaxLength32, type, field + " length");
+        // No string building here: this runs for every frame.
+        var length = ReadVarint(ref reader, MlpVarint.MaxLength32, type, field);
         if (length > (ulong)reader.Remaining)
             throw new MlpProtocolException(MlpErrorCode.MalformedFrame, $"{type} {field} length {length} exceeds the payload.");
         var block = reader.UnreadSequence.Slice(0, (long)length);
