@@ -23,24 +23,59 @@ public static class MlpFrameReader
         ArgumentOutOfRangeException.ThrowIfNegative(maxFrameSize);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxFrameSize, MlpLimits.AbsoluteMaxFrameSize);
         frame = default;
-        var copy = reader;
-        if (!copy.TryRead(out var first))
+
+        // The header is at most 5 bytes; parse it from the current segment when it is there.
+        scoped var header = reader.UnreadSpan;
+        var available = (int)Math.Min(reader.Remaining, MlpLimits.MaxFrameHeaderSize);
+        Span<byte> gathered = stackalloc byte[MlpLimits.MaxFrameHeaderSize];
+        if (header.Length < available)
+        {
+            reader.TryCopyTo(gathered[..available]);
+            header = gathered[..available];
+        }
+
+        if (!TryParseHeader(header, maxFrameSize, out var type, out var flags, out var length, out var headerLength))
+            return false;
+        if (reader.Remaining - headerLength < length)
             return false;
 
-        var type = (MlpFrameType)(first >> 4);
+        reader.Advance(headerLength);
+        var start = reader.Position;
+        reader.Advance(length);
+        frame = new MlpFrame(type, flags, reader.Sequence.Slice(start, reader.Position));
+        return true;
+    }
+
+    /// <summary>
+    /// Parses a frame header from its first bytes: false when they end before the length
+    /// varint does; throws for reserved types, bad varints and lengths over the limit.
+    /// </summary>
+    public static bool TryParseHeader(ReadOnlySpan<byte> source, int maxFrameSize, out MlpFrameType type, out MlpFrameFlags flags, out int payloadLength, out int headerLength)
+    {
+        type = default;
+        flags = default;
+        payloadLength = 0;
+        headerLength = 0;
+        if (source.IsEmpty)
+            return false;
+
+        type = (MlpFrameType)(source[0] >> 4);
+        flags = (MlpFrameFlags)(source[0] & 0x0F);
         if (!IsDefined(type))
             throw new MlpProtocolException(MlpErrorCode.UnknownFrameType, $"Frame type 0x{(int)type:X} is reserved.");
 
         var length = 0;
         for (var i = 0; ; i++)
         {
-            if (!copy.TryRead(out var b))
+            if (1 + i >= source.Length)
                 return false;
+            var b = source[1 + i];
             length |= (b & 0x7F) << (7 * i);
             if ((b & 0x80) == 0)
             {
                 if (b == 0 && i > 0)
                     throw new MlpProtocolException(MlpErrorCode.MalformedFrame, "Frame length is not minimally encoded.");
+                headerLength = 2 + i;
                 break;
             }
 
@@ -53,13 +88,7 @@ public static class MlpFrameReader
 
         if (length > maxFrameSize)
             throw TooLarge(type, length, maxFrameSize);
-        if (copy.Remaining < length)
-            return false;
-
-        var payload = copy.UnreadSequence.Slice(0, length);
-        copy.Advance(length);
-        frame = new MlpFrame(type, (MlpFrameFlags)(first & 0x0F), payload);
-        reader = copy;
+        payloadLength = length;
         return true;
     }
 

@@ -27,9 +27,9 @@ internal static class MlpPayloadReader
         var length = ReadVarint(ref reader, MlpVarint.MaxLength32, type, field);
         if (length > (ulong)reader.Remaining)
             throw new MlpProtocolException(MlpErrorCode.MalformedFrame, $"{type} {field} length {length} exceeds the payload.");
-        var block = reader.UnreadSequence.Slice(0, (long)length);
+        var start = reader.Position;
         reader.Advance((long)length);
-        return block;
+        return reader.Sequence.Slice(start, reader.Position);
     }
 
     public static void Expect(in MlpFrame frame, MlpFrameType type)

@@ -45,12 +45,35 @@ public static class MlpVarint
     /// </summary>
     public static bool TryRead(ref SequenceReader<byte> reader, int maxBytes, out ulong value)
     {
-        value = 0;
-        var copy = reader;
-        for (var i = 0; i < maxBytes; i++)
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxBytes, MaxLength64);
+        var unread = reader.UnreadSpan;
+        if (TryParse(unread, maxBytes, out value, out var consumed))
         {
-            if (!copy.TryRead(out var b))
-                return false;
+            reader.Advance(consumed);
+            return true;
+        }
+
+        // The varint may straddle a segment boundary: gather its bytes.
+        var available = (int)Math.Min(reader.Remaining, maxBytes);
+        if (available <= unread.Length)
+            return false;
+        Span<byte> gathered = stackalloc byte[MaxLength64];
+        reader.TryCopyTo(gathered[..available]);
+        if (!TryParse(gathered[..available], maxBytes, out value, out consumed))
+            return false;
+        reader.Advance(consumed);
+        return true;
+    }
+
+    /// <summary>Span form of <see cref="TryRead"/>: false when <paramref name="source"/> ends inside the varint.</summary>
+    public static bool TryParse(ReadOnlySpan<byte> source, int maxBytes, out ulong value, out int consumed)
+    {
+        value = 0;
+        consumed = 0;
+        var limit = Math.Min(source.Length, maxBytes);
+        for (var i = 0; i < limit; i++)
+        {
+            var b = source[i];
             value |= (ulong)(b & 0x7F) << (7 * i);
             if ((b & 0x80) == 0)
             {
@@ -58,11 +81,14 @@ public static class MlpVarint
                     throw new MlpProtocolException(MlpErrorCode.MalformedFrame, "Varint is not minimally encoded.");
                 if (i == MaxLength64 - 1 && b > 1)
                     throw new MlpProtocolException(MlpErrorCode.MalformedFrame, "Varint overflows 64 bits.");
-                reader = copy;
+                consumed = i + 1;
                 return true;
             }
         }
 
-        throw new MlpProtocolException(MlpErrorCode.MalformedFrame, $"Varint longer than {maxBytes} bytes.");
+        if (source.Length >= maxBytes)
+            throw new MlpProtocolException(MlpErrorCode.MalformedFrame, $"Varint longer than {maxBytes} bytes.");
+        value = 0;
+        return false;
     }
 }

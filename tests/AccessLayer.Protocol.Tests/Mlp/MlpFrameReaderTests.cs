@@ -45,6 +45,37 @@ public sealed class MlpFrameReaderTests
     }
 
     [Fact]
+    public void Payload_fields_split_across_segments_parse_the_same()
+    {
+        var data = MlpTestFrames.OneOfEach();
+
+        static string Describe(ReadOnlySequence<byte> sequence)
+        {
+            var parts = new List<string>();
+            var reader = new SequenceReader<byte>(sequence);
+            while (MlpFrameReader.TryRead(ref reader, MlpLimits.DefaultMaxFrameSize, out var frame))
+            {
+                MlpTestFrames.ParsePayload(frame);
+                parts.Add(frame.Type switch
+                {
+                    MlpFrameType.Request => $"req {MlpRequestFrame.Parse(frame).StreamId} {Convert.ToHexString(MlpRequestFrame.Parse(frame).HeaderBlock.ToArray())} {Convert.ToHexString(MlpRequestFrame.Parse(frame).Body.ToArray())}",
+                    MlpFrameType.Response => $"res {MlpResponseFrame.Parse(frame).Status} {Convert.ToHexString(MlpResponseFrame.Parse(frame).Body.ToArray())}",
+                    MlpFrameType.Push => $"push {MlpPushFrame.Parse(frame).Sequence} {Convert.ToHexString(MlpPushFrame.Parse(frame).Body.ToArray())}",
+                    MlpFrameType.Ack => $"ack {MlpAckFrame.Parse(frame).Sequence}",
+                    MlpFrameType.Hello => MlpEnvelope.ParseHello(frame).ToString(),
+                    _ => frame.Type.ToString(),
+                });
+            }
+
+            return string.Join("|", parts);
+        }
+
+        var expected = Describe(new ReadOnlySequence<byte>(data));
+        for (var cut = 1; cut < data.Length; cut++)
+            Assert.Equal(expected, Describe(TestSequences.Split(data, cut, Math.Min(cut + 1, data.Length - 1))));
+    }
+
+    [Fact]
     public void Byte_by_byte_arrival_resumes_where_it_stopped()
     {
         var data = MlpTestFrames.OneOfEach();
