@@ -20,6 +20,9 @@ public static class MlpLimits
 
     public const int DefaultMaxBodySize = 1024 * 1024;
 
+    /// <summary>The least max_body_size a client may announce in its HELLO.</summary>
+    public const int MinMaxBodySize = 64 * 1024;
+
     public const int AbsoluteMaxBodySize = 64 * 1024 * 1024;
 
     public const int DefaultHpackTableSize = 4096;
@@ -41,6 +44,11 @@ public static class MlpLimits
 
     /// <summary>The largest zstd dictionary a DICT frame carries; it always fits the default frame size.</summary>
     public const int MaxDictionarySize = 112 * 1024;
+
+    /// <summary>Most dictionary ids a HELLO lists.</summary>
+    public const int MaxAnnouncedDictionaries = 16;
+
+    public const int MaxResumeTicketSize = 512;
 
     /// <summary>A frame header is one byte plus a varint of at most 4 bytes.</summary>
     public const int MaxFrameHeaderSize = 5;
