@@ -22,8 +22,6 @@ internal static unsafe partial class ZstdNative
     /// <summary>ZSTD_reset_session_and_parameters.</summary>
     public const int ResetSessionAndParameters = 3;
 
-    public const int WindowLogAbsoluteMin = 10;
-
     /// <summary>ZSTD_WINDOWLOG_LIMIT_DEFAULT: what the decoder accepts unless told otherwise.</summary>
     public const int WindowLogLimitDefault = 27;
 
@@ -42,9 +40,6 @@ internal static unsafe partial class ZstdNative
         public nuint Size;
         public nuint Position;
     }
-
-    [LibraryImport(Library, EntryPoint = "ZSTD_versionNumber")]
-    public static partial uint VersionNumber();
 
     [LibraryImport(Library, EntryPoint = "ZSTD_isError")]
     public static partial uint IsError(nuint code);
@@ -108,9 +103,6 @@ internal static unsafe partial class ZstdNative
 
     [LibraryImport(Library, EntryPoint = "ZSTD_DCtx_refDDict")]
     public static partial nuint DCtxRefDDict(ZstdDecompressionContextHandle context, ZstdDecompressionDictionaryHandle dictionary);
-
-    [LibraryImport(Library, EntryPoint = "ZSTD_DCtx_refDDict")]
-    public static partial nuint DCtxUnrefDDict(ZstdDecompressionContextHandle context, nint noDictionary);
 
     [LibraryImport(Library, EntryPoint = "ZSTD_decompressStream")]
     public static partial nuint DecompressStream(ZstdDecompressionContextHandle context, OutBuffer* output, InBuffer* input);
