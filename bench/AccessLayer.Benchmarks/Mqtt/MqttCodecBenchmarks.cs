@@ -9,6 +9,8 @@ namespace AccessLayer.Benchmarks.Mqtt;
 /// PUBLISH (16 B and 1 KiB payloads) and SUBSCRIBE, in 3.1.1 and 5.0.
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 [ShortRunJob]
 public class MqttCodecBenchmarks
 {
