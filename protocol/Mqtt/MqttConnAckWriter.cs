@@ -9,7 +9,8 @@ public static class MqttConnAckWriter
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(packet);
-        var sessionPresent = packet.SessionPresent && packet.ReasonCode == MqttReasonCode.Success;
+        // MQTT 3.1 has no Session Present flag: that byte is reserved there.
+        var sessionPresent = packet.SessionPresent && packet.ReasonCode == MqttReasonCode.Success && version != MqttProtocolVersion.V310;
         if (version != MqttProtocolVersion.V500)
         {
             var span = output.GetSpan(4);

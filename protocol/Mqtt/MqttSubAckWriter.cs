@@ -27,8 +27,10 @@ public static class MqttSubAckWriter
             MqttAckProperties.Write(ref writer, packet.ReasonString, packet.UserProperties);
         }
 
-        foreach (var code in packet.ReasonCodes)
+        var codes = packet.ReasonCodes;
+        for (var i = 0; i < codes.Count; i++)
         {
+            var code = codes[i];
             writer.WriteByte(v5 || code <= MqttReasonCode.GrantedQoS2 ? (byte)code : (byte)MqttReasonCode.UnspecifiedError);
         }
 

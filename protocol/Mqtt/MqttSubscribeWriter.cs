@@ -37,9 +37,10 @@ public static class MqttSubscribeWriter
         }
 
         var remaining = 2 + (v5 ? MqttSize.PropertyBlock(propertiesLength) : 0);
-        foreach (var subscription in packet.Subscriptions)
+        var subscriptions = packet.Subscriptions;
+        for (var i = 0; i < subscriptions.Count; i++)
         {
-            remaining += MqttSize.String(subscription.TopicFilter) + 1;
+            remaining += MqttSize.String(subscriptions[i].TopicFilter) + 1;
         }
 
         var total = MqttSize.Packet(remaining);
@@ -57,8 +58,9 @@ public static class MqttSubscribeWriter
             writer.WriteUserProperties(packet.UserProperties);
         }
 
-        foreach (var subscription in packet.Subscriptions)
+        for (var i = 0; i < subscriptions.Count; i++)
         {
+            var subscription = subscriptions[i];
             if ((byte)subscription.MaximumQoS > 2 || (byte)subscription.RetainHandling > 2)
             {
                 throw new ArgumentOutOfRangeException(nameof(packet), subscription, "QoS is 0..2 and Retain Handling 0..2.");

@@ -25,9 +25,10 @@ public static class MqttUnsubAckWriter
         {
             writer.WriteVariableByteInteger(propertiesLength);
             MqttAckProperties.Write(ref writer, packet.ReasonString, packet.UserProperties);
-            foreach (var code in packet.ReasonCodes)
+            var codes = packet.ReasonCodes;
+            for (var i = 0; i < codes.Count; i++)
             {
-                writer.WriteByte((byte)code);
+                writer.WriteByte((byte)codes[i]);
             }
         }
 

@@ -22,9 +22,10 @@ public static class MqttUnsubscribeWriter
         var v5 = version == MqttProtocolVersion.V500;
         var propertiesLength = v5 ? MqttSize.UserProperties(packet.UserProperties) : 0;
         var remaining = 2 + (v5 ? MqttSize.PropertyBlock(propertiesLength) : 0);
-        foreach (var filter in packet.TopicFilters)
+        var filters = packet.TopicFilters;
+        for (var i = 0; i < filters.Count; i++)
         {
-            remaining += MqttSize.String(filter);
+            remaining += MqttSize.String(filters[i]);
         }
 
         var total = MqttSize.Packet(remaining);
@@ -37,9 +38,9 @@ public static class MqttUnsubscribeWriter
             writer.WriteUserProperties(packet.UserProperties);
         }
 
-        foreach (var filter in packet.TopicFilters)
+        for (var i = 0; i < filters.Count; i++)
         {
-            writer.WriteString(filter);
+            writer.WriteString(filters[i]);
         }
 
         writer.Complete(total);

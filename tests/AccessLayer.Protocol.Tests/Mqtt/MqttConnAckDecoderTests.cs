@@ -80,6 +80,13 @@ public class MqttConnAckDecoderTests
     }
 
     [Fact]
+    public void The_3_1_writer_leaves_the_reserved_acknowledge_byte_zero()
+    {
+        var bytes = Write(o => MqttConnAckWriter.Write(o, MqttProtocolVersion.V310, new MqttConnAckPacket { SessionPresent = true }));
+        Assert.Equal(new byte[] { 0x20, 2, 0, 0 }, bytes);
+    }
+
+    [Fact]
     public void Decode_rejects_reserved_acknowledge_flags()
     {
         AssertRejected(Packet(0x20, 0x02, 0x00), Decode(MqttProtocolVersion.V311), MqttReasonCode.MalformedPacket);
