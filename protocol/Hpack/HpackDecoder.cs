@@ -263,7 +263,8 @@ public sealed class HpackDecoder
         }
 
         // Huffman output is at most 8/5 of the input (the shortest code is 5 bits), capped by the limit.
-        var destination = scratch.Get((int)Math.Min(_maxStringLength, (length * 8L / 5) + 1));
+        var capacity = (int)Math.Min(_maxStringLength, (length * 8L / 5) + 1);
+        var destination = scratch.Get(capacity)[..capacity];
         var state = 0;
         var written = 0;
         var remaining = length;
