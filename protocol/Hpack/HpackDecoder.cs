@@ -78,7 +78,8 @@ public sealed class HpackDecoder
     /// <summary>
     /// Decodes one complete header block, delivering each field to <paramref name="handler"/> in order.
     /// Throws <see cref="HpackDecodingException"/> on any violation; after a connection error
-    /// (<see cref="HpackDecodingException.IsConnectionError"/>) the decoder refuses further blocks.
+    /// (<see cref="HpackDecodingException.IsConnectionError"/>) or an exception from the handler, the
+    /// decoder refuses further blocks.
     /// On <see cref="HpackErrorKind.HeaderListTooLarge"/> the handler has seen only a prefix of the list,
     /// the rest of the block was still applied to the table, and the decoder stays usable.
     /// </summary>
@@ -97,8 +98,13 @@ public sealed class HpackDecoder
         {
             DecodeBlock(ref reader, ref handler, ref nameScratch, ref valueScratch);
         }
-        catch (HpackDecodingException e) when (e.IsConnectionError)
+        catch (HpackDecodingException e) when (!e.IsConnectionError)
         {
+            throw;
+        }
+        catch
+        {
+            // Part of the block may have reached the table: the context can no longer be trusted.
             _faulted = true;
             throw;
         }

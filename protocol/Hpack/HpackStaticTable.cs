@@ -94,6 +94,12 @@ internal static class HpackStaticTable
         {
             if (hashes[i] != nameHash || !name.SequenceEqual(Names[i]))
             {
+                if (nameIndex != 0)
+                {
+                    // Entries sharing a name are adjacent: the group is over.
+                    break;
+                }
+
                 continue;
             }
 

@@ -274,6 +274,14 @@ public class HpackDecoderTests
         Assert.Throws<InvalidOperationException>(() => DecodeAll(decoder, Hex("82")));
     }
 
+    [Fact]
+    public void Decode_refuses_further_blocks_after_the_handler_threw()
+    {
+        var decoder = new HpackDecoder();
+        Assert.Throws<FormatException>(() => decoder.Decode(new ReadOnlySequence<byte>(Hex("82")), new ThrowingHandler()));
+        Assert.Throws<InvalidOperationException>(() => DecodeAll(decoder, Hex("82")));
+    }
+
     [Property(MaxTest = 500)]
     public void Random_bytes_end_in_success_or_decoding_exception(byte[] data, bool warm)
     {
@@ -364,6 +372,11 @@ public class HpackDecoderTests
         // The same verdict however the block is segmented.
         ex = Assert.Throws<HpackDecodingException>(() => DecodeAll(new HpackDecoder(options), OneByteSegments(bytes)));
         Assert.Equal(kind, ex.Kind);
+    }
+
+    private sealed class ThrowingHandler : IHpackHeaderHandler
+    {
+        public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value) => throw new FormatException("bad header");
     }
 
     private struct CountingHandler : IHpackHeaderHandler
