@@ -15,7 +15,7 @@ internal sealed class HpackDynamicTable
     private const int InitialBufferSize = 256;
     private const int InitialEntryCapacity = 8;
 
-    private Entry[] _entries = [];
+    private Entry[] _entries = [];   // capacity is a power of two: ring positions wrap with a mask
     private byte[] _buffer = [];
     private int _first;   // ring position of the oldest entry
     private int _count;
@@ -89,7 +89,7 @@ internal sealed class HpackDynamicTable
             GrowEntries();
         }
 
-        _entries[(_first + _count) % _entries.Length] = new Entry(offset, name.Length, value.Length, HpackStaticTable.HashName(name));
+        _entries[(_first + _count) & (_entries.Length - 1)] = new Entry(offset, name.Length, value.Length, HpackStaticTable.HashName(name));
         _count++;
         Size += (int)entrySize;
     }
@@ -101,9 +101,11 @@ internal sealed class HpackDynamicTable
     public int Find(ReadOnlySpan<byte> name, int nameHash, ReadOnlySpan<byte> value, out int nameIndex)
     {
         nameIndex = -1;
-        for (var i = 0; i < _count; i++)
+        var mask = _entries.Length - 1;
+        var position = _first + _count - 1;
+        for (var i = 0; i < _count; i++, position--)
         {
-            ref readonly var e = ref EntryAt(i);
+            ref readonly var e = ref _entries[position & mask];
             if (e.NameHash != nameHash || e.NameLength != name.Length
                 || !_buffer.AsSpan(e.Offset, e.NameLength).SequenceEqual(name))
             {
@@ -132,7 +134,7 @@ internal sealed class HpackDynamicTable
         }
 
         // Index 0 is the newest entry.
-        return ref _entries[(_first + _count - 1 - index) % _entries.Length];
+        return ref _entries[(_first + _count - 1 - index) & (_entries.Length - 1)];
     }
 
     private void EvictUntilFits(int incoming)
@@ -141,7 +143,7 @@ internal sealed class HpackDynamicTable
         {
             ref readonly var oldest = ref _entries[_first];
             Size -= EntryOverhead + oldest.NameLength + oldest.ValueLength;
-            _first = (_first + 1) % _entries.Length;
+            _first = (_first + 1) & (_entries.Length - 1);
             _count--;
         }
 
@@ -175,7 +177,7 @@ internal sealed class HpackDynamicTable
         }
 
         ref readonly var oldest = ref _entries[_first];
-        ref readonly var newest = ref _entries[(_first + _count - 1) % _entries.Length];
+        ref readonly var newest = ref _entries[(_first + _count - 1) & (_entries.Length - 1)];
         var head = oldest.Offset;
         var tail = newest.Offset + newest.NameLength + newest.ValueLength;
         if (newest.Offset >= head)
@@ -206,7 +208,7 @@ internal sealed class HpackDynamicTable
         var position = 0;
         for (var i = 0; i < _count; i++)
         {
-            ref var e = ref _entries[(_first + i) % _entries.Length];
+            ref var e = ref _entries[(_first + i) & (_entries.Length - 1)];
             var length = e.NameLength + e.ValueLength;
             _buffer.AsSpan(e.Offset, length).CopyTo(buffer.AsSpan(position));
             e = e with { Offset = position };
@@ -221,7 +223,7 @@ internal sealed class HpackDynamicTable
         var entries = new Entry[Math.Max(InitialEntryCapacity, _entries.Length * 2)];
         for (var i = 0; i < _count; i++)
         {
-            entries[i] = _entries[(_first + i) % _entries.Length];
+            entries[i] = _entries[(_first + i) & (_entries.Length - 1)];
         }
 
         _entries = entries;

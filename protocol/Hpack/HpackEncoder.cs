@@ -124,29 +124,34 @@ public sealed class HpackEncoder
     }
 
     /// <summary>Appends one field (UTF-8) to the current block; <see cref="HeaderField.NeverIndex"/> forces never-indexed.</summary>
+    [System.Runtime.CompilerServices.SkipLocalsInit]
     public void EncodeHeader(in HeaderField field, IBufferWriter<byte> output)
     {
         var name = field.Name ?? string.Empty;
         var value = field.Value ?? string.Empty;
-        var nameLength = Encoding.UTF8.GetByteCount(name);
-        var total = nameLength + Encoding.UTF8.GetByteCount(value);
-        byte[]? rented = null;
-        var scratch = total <= StackScratchSize
-            ? stackalloc byte[StackScratchSize]
-            : (rented = ArrayPool<byte>.Shared.Rent(total));
+        var indexing = field.NeverIndex ? HpackIndexing.NeverIndexed : HpackIndexing.Default;
+        if ((long)(name.Length + value.Length) * 3 <= StackScratchSize)
+        {
+            // UTF-8 takes at most 3 octets per UTF-16 unit: no need to count first.
+            Span<byte> scratch = stackalloc byte[StackScratchSize];
+            var nameLength = Encoding.UTF8.GetBytes(name, scratch);
+            var valueLength = Encoding.UTF8.GetBytes(value, scratch[nameLength..]);
+            EncodeHeader(scratch[..nameLength], scratch.Slice(nameLength, valueLength), output, indexing);
+            return;
+        }
+
+        var nameBytes = Encoding.UTF8.GetByteCount(name);
+        var total = nameBytes + Encoding.UTF8.GetByteCount(value);
+        var rented = ArrayPool<byte>.Shared.Rent(total);
         try
         {
-            Encoding.UTF8.GetBytes(name, scratch);
-            Encoding.UTF8.GetBytes(value, scratch[nameLength..]);
-            EncodeHeader(scratch[..nameLength], scratch[nameLength..total], output,
-                field.NeverIndex ? HpackIndexing.NeverIndexed : HpackIndexing.Default);
+            Encoding.UTF8.GetBytes(name, rented);
+            Encoding.UTF8.GetBytes(value, rented.AsSpan(nameBytes));
+            EncodeHeader(rented.AsSpan(0, nameBytes), rented.AsSpan(nameBytes, total - nameBytes), output, indexing);
         }
         finally
         {
-            if (rented is not null)
-            {
-                ArrayPool<byte>.Shared.Return(rented);
-            }
+            ArrayPool<byte>.Shared.Return(rented);
         }
     }
 
