@@ -71,7 +71,9 @@ internal sealed partial class MqttConnection
         {
             while (true)
             {
-                var result = await input.ReadAsync(_transport.ConnectionClosed).ConfigureAwait(false);
+                // No cancellation token: a pending registration per idle connection costs memory, and
+                // Kestrel completes the pipe when the connection closes anyway.
+                var result = await input.ReadAsync().ConfigureAwait(false);
                 var buffer = result.Buffer;
                 var consumed = buffer.Start;
                 try
