@@ -12,7 +12,7 @@ public sealed class LatencyHistogram
     private const int HalfSubBucketCount = SubBucketCount / 2;
 
     /// <summary>Enough buckets for every non-negative long.</summary>
-    public const int BucketCount = SubBucketCount + ((63 - SubBucketBits + 1) * HalfSubBucketCount);
+    public const int BucketCount = SubBucketCount + ((63 - SubBucketBits) * HalfSubBucketCount);
 
     private readonly long[] _counts = new long[BucketCount];
     private long _totalCount;
