@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using AccessLayer.Protocol.Mqtt;
 
 namespace AccessLayer.Bots.Cli;
@@ -37,8 +36,8 @@ public sealed class BotCommandLine
     private readonly Option<double> _warmup = new("--warmup", "-w") { Description = "Seconds at the start that are not measured.", DefaultValueFactory = _ => 1 };
     private readonly Option<double> _hold = new("--hold") { Description = "conn: seconds to hold the connections idle once established.", DefaultValueFactory = _ => 5 };
     private readonly Option<double> _drain = new("--drain") { Description = "Seconds to wait for messages in flight after publishing stops.", DefaultValueFactory = _ => 5 };
-    private readonly Option<double> _connectRate = new("--connect-rate") { Description = "New connections per second per process; 0 = unpaced.", DefaultValueFactory = _ => 1000 };
-    private readonly Option<int> _connectConcurrency = new("--connect-concurrency") { Description = "Handshakes in progress at once per process.", DefaultValueFactory = _ => 200 };
+    private readonly Option<double> _connectRate = new("--connect-rate") { Description = "New connections per second (shared among --workers); 0 = unpaced.", DefaultValueFactory = _ => 1000 };
+    private readonly Option<int> _connectConcurrency = new("--connect-concurrency") { Description = "Handshakes in progress at once (shared among --workers).", DefaultValueFactory = _ => 200 };
     private readonly Option<int> _keepAlive = new("--keepalive", "-k") { Description = "Keep alive seconds (PINGREQ when idle).", DefaultValueFactory = _ => 60 };
     private readonly Option<int> _inflight = new("--inflight") { Description = "QoS 1/2 publishes unacknowledged at once per publisher.", DefaultValueFactory = _ => 32 };
     private readonly Option<int> _sourceAddresses = new("--source-addresses") { Description = "Spread sockets over this many loopback source addresses 127.0.0.2... (0: kernel's choice)." };
@@ -246,6 +245,4 @@ public sealed class BotCommandLine
         _sourceAddresses, _sourceOffset, _workers, _workerIndex, _brokerPid, _json, _quiet, _topicPrefix, _topic,
         _clientPrefix,
     ];
-
-    internal static string Format(double value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -78,10 +78,10 @@ public sealed record BotOptions
     /// <summary>After publishing stops, how long to wait for messages still on their way.</summary>
     public TimeSpan Drain { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>New connections per second (per process); 0 = unpaced.</summary>
+    /// <summary>New connections per second over all workers; 0 = unpaced.</summary>
     public double ConnectRate { get; init; } = 1000;
 
-    /// <summary>Connection handshakes in progress at once (per process).</summary>
+    /// <summary>Connection handshakes in progress at once over all workers.</summary>
     public int ConnectConcurrency { get; init; } = 200;
 
     public ushort KeepAlive { get; init; } = 60;

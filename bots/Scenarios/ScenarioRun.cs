@@ -31,7 +31,7 @@ public sealed class ScenarioRun
         set => Volatile.Write(ref _phase, value);
     }
 
-    /// <summary>Publish target, the live view's "expected" line; 0 when unknown.</summary>
+    /// <summary>Clients the scenario means to open (the live view's target).</summary>
     public int PlannedClients { get; set; }
 
     public static async Task<BotConnectionSettings> ResolveAsync(BotOptions options, bool releaseBuffersWhenIdle, CancellationToken cancellationToken)
