@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Side-by-side: our gateway and mosquitto on this machine, the same bot scenarios against each in turn.
+#   bench/side-by-side/run.sh            # full run (about 6 minutes)
+#   QUICK=1 bench/side-by-side/run.sh    # smoke run: small counts, short scenarios (about 1.5 minutes)
+# Prints a markdown table (ours, mosquitto, ratio); raw JSON per scenario goes to $OUT (printed at the end).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+
+MOSQUITTO=${MOSQUITTO:-$(command -v mosquitto || echo /usr/sbin/mosquitto)}
+[ -x "$MOSQUITTO" ] || { echo "mosquitto not found (apt-get install mosquitto)"; exit 1; }
+command -v python3 >/dev/null || { echo "python3 is needed for the table"; exit 1; }
+
+QUICK=${QUICK:-0}
+if [ "$QUICK" = 1 ]; then
+  CONNS=2000; WORKERS=1; SECONDS_RUN=4; WARMUP=1; PAIRS=5; LAT_PAIRS=20
+else
+  CONNS=15000; WORKERS=3; SECONDS_RUN=10; WARMUP=2; PAIRS=20; LAT_PAIRS=100
+fi
+LAT_RATE=${LAT_RATE:-50}          # msg/s per publisher in the latency runs: LAT_PAIRS x LAT_RATE offered in total
+PAYLOAD=${PAYLOAD:-64}
+OUT=${OUT:-$(mktemp -d /tmp/side-by-side.XXXXXX)}
+mkdir -p "$OUT"
+
+echo "building (Release)..." >&2
+dotnet build gateway/AccessLayer.Gateway.csproj -c Release -nologo -v q >/dev/null
+dotnet build bots/AccessLayer.Bots.csproj -c Release -nologo -v q >/dev/null
+BOTS="$ROOT/bots/bin/Release/net10.0/AccessLayer.Bots"
+GATEWAY_DLL="$ROOT/gateway/bin/Release/net10.0/AccessLayer.Gateway.dll"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+BROKER_PID=""
+stop_broker() {
+  if [ -n "$BROKER_PID" ] && kill -0 "$BROKER_PID" 2>/dev/null; then
+    kill "$BROKER_PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$BROKER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$BROKER_PID" 2>/dev/null || true
+  fi
+  BROKER_PID=""
+}
+trap stop_broker EXIT
+
+wait_listening() {
+  for _ in $(seq 100); do
+    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $1), 0.2)" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "broker on port $1 did not start" >&2; return 1
+}
+
+start_gateway() {
+  PORT=$(free_port); local http; http=$(free_port)
+  dotnet "$GATEWAY_DLL" --Mqtt:Port="$PORT" --Mqtt:BindAddress=127.0.0.1 --Http:Port="$http" --Http:BindAddress=127.0.0.1 \
+    --Mqtt:MaxInflight=32 --Mqtt:MaxQueuedMessages=1000 --Logging:LogLevel:Default=Warning >"$OUT/gateway.log" 2>&1 &
+  BROKER_PID=$!
+  wait_listening "$PORT"
+}
+
+start_mosquitto() {
+  PORT=$(free_port)
+  cat >"$OUT/mosquitto.conf" <<EOF
+listener $PORT 127.0.0.1
+allow_anonymous true
+max_connections -1
+max_inflight_messages 32
+max_queued_messages 1000
+persistence false
+set_tcp_nodelay true
+log_dest none
+EOF
+  "$MOSQUITTO" -c "$OUT/mosquitto.conf" >"$OUT/mosquitto.log" 2>&1 &
+  BROKER_PID=$!
+  wait_listening "$PORT"
+}
+
+# bot NAME ARGS...: one scenario against the running broker, JSON to $OUT/$BROKER-NAME.json
+bot() {
+  local name=$1; shift
+  echo "  $BROKER $name" >&2
+  if ! timeout 180 "$BOTS" "$@" --port "$PORT" --json --quiet >"$OUT/$BROKER-$name.json" 2>>"$OUT/$BROKER-errors.log"; then
+    echo "  ($BROKER $name failed: see $OUT/$BROKER-errors.log)" >&2
+  fi
+  kill -0 "$BROKER_PID" 2>/dev/null || { echo "  $BROKER died during $name" >&2; return 1; }
+}
+
+suite() {
+  local run="--duration $SECONDS_RUN --warmup $WARMUP --drain 5 --size $PAYLOAD"
+  # Memory and connect rate first, on a fresh broker: CONNS idle connections over worker processes and source addresses.
+  bot conn conn --count "$CONNS" --workers "$WORKERS" --source-addresses 8 --connect-rate 0 --connect-concurrency 300 \
+    --hold 4 --duration 60 --broker-pid "$BROKER_PID"
+  sleep 2
+  for qos in 0 1; do
+    bot "p2p-q$qos" p2p --count "$PAIRS" --qos "$qos" $run
+    bot "fan-in-q$qos" fan-in --count "$PAIRS" --qos "$qos" $run
+    bot "fan-out-q$qos" fan-out --count "$PAIRS" --qos "$qos" $run
+  done
+  for qos in 0 1; do
+    bot "latency-q$qos" p2p --count "$LAT_PAIRS" --qos "$qos" --rate "$LAT_RATE" $run
+  done
+}
+
+started=$(date +%s)
+BROKER=gateway; echo "gateway (Release):" >&2; start_gateway; suite; stop_broker
+BROKER=mosquitto; echo "mosquitto ($("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3}')):" >&2; start_mosquitto; suite; stop_broker
+echo "finished in $(( $(date +%s) - started )) s; raw results in $OUT" >&2
+
+python3 "$ROOT/bench/side-by-side/table.py" "$OUT" "$CONNS" "$LAT_PAIRS" "$LAT_RATE" "$PAYLOAD"

@@ -1,0 +1,248 @@
+using System.CommandLine;
+using AccessLayer.Protocol.Mqtt;
+
+namespace AccessLayer.Bots.Cli;
+
+/// <summary>
+/// The bots command line: one subcommand per scenario, every option shared (recursive from the root).
+/// <see cref="TryBind"/> turns a parse into validated <see cref="BotOptions"/>.
+/// </summary>
+public sealed class BotCommandLine
+{
+    private static readonly (string Name, ScenarioKind Kind, string Description)[] Scenarios =
+    [
+        ("conn", ScenarioKind.Conn, "Open --count connections at --connect-rate, hold them idle for --hold, close them."),
+        ("pub", ScenarioKind.Pub, "--count publishers, each to its own topic."),
+        ("sub", ScenarioKind.Sub, "--count subscribers to --topic; counts and times what arrives."),
+        ("p2p", ScenarioKind.P2p, "--count pairs: publisher i to subscriber i."),
+        ("fan-in", ScenarioKind.FanIn, "--count publishers to one wildcard subscriber."),
+        ("fan-out", ScenarioKind.FanOut, "One publisher to --count subscribers."),
+        ("shared", ScenarioKind.Shared, "--count publishers to a $share group of --members subscribers."),
+    ];
+
+    private readonly Option<string> _host = new("--host", "-H") { Description = "Broker host name or address.", DefaultValueFactory = _ => "127.0.0.1" };
+    private readonly Option<int> _port = new("--port", "-p") { Description = "Broker port.", DefaultValueFactory = _ => 1883 };
+    private readonly Option<bool> _tls = new("--tls") { Description = "Connect with TLS." };
+    private readonly Option<bool> _insecure = new("--insecure") { Description = "With --tls: accept any server certificate." };
+    private readonly Option<string> _version = new("--mqtt-version", "-V") { Description = "MQTT protocol version: 3.1.1 or 5.", DefaultValueFactory = _ => "3.1.1" };
+    private readonly Option<int> _qos = new("--qos", "-q") { Description = "QoS of publishes and subscriptions: 0, 1 or 2." };
+    private readonly Option<int> _size = new("--size", "-s") { Description = "Payload bytes (at least 8: the send timestamp).", DefaultValueFactory = _ => 64 };
+    private readonly Option<int> _count = new("--count", "-c") { Description = "Connections / publishers / subscribers / pairs, by scenario.", DefaultValueFactory = _ => 10 };
+    private readonly Option<int> _members = new("--members", "-m") { Description = "shared: members of the shared subscription group.", DefaultValueFactory = _ => 2 };
+    private readonly Option<long> _messages = new("--messages", "-n") { Description = "Messages per publisher; 0 = until --duration ends." };
+    private readonly Option<double> _rate = new("--rate", "-r") { Description = "Messages per second per publisher; 0 = as fast as possible." };
+    private readonly Option<double> _totalRate = new("--total-rate") { Description = "Messages per second over all publishers (overrides --rate)." };
+    private readonly Option<double> _duration = new("--duration", "-d") { Description = "Seconds of publishing (conn: connect phase + hold). Capped at 3600.", DefaultValueFactory = _ => 10 };
+    private readonly Option<double> _warmup = new("--warmup", "-w") { Description = "Seconds at the start that are not measured.", DefaultValueFactory = _ => 1 };
+    private readonly Option<double> _hold = new("--hold") { Description = "conn: seconds to hold the connections idle once established.", DefaultValueFactory = _ => 5 };
+    private readonly Option<double> _drain = new("--drain") { Description = "Seconds to wait for messages in flight after publishing stops.", DefaultValueFactory = _ => 5 };
+    private readonly Option<double> _connectRate = new("--connect-rate") { Description = "New connections per second (shared among --workers); 0 = unpaced.", DefaultValueFactory = _ => 1000 };
+    private readonly Option<int> _connectConcurrency = new("--connect-concurrency") { Description = "Handshakes in progress at once (shared among --workers).", DefaultValueFactory = _ => 200 };
+    private readonly Option<int> _keepAlive = new("--keepalive", "-k") { Description = "Keep alive seconds (PINGREQ when idle).", DefaultValueFactory = _ => 60 };
+    private readonly Option<int> _inflight = new("--inflight") { Description = "QoS 1/2 publishes unacknowledged at once per publisher.", DefaultValueFactory = _ => 32 };
+    private readonly Option<int> _sourceAddresses = new("--source-addresses") { Description = "Spread sockets over this many loopback source addresses 127.0.0.2... (0: kernel's choice)." };
+    private readonly Option<int> _sourceOffset = new("--source-offset") { Hidden = true };
+    private readonly Option<int> _workers = new("--workers") { Description = "conn: child processes sharing --count (each process holds at most ~20,000 sockets).", DefaultValueFactory = _ => 1 };
+    private readonly Option<int> _workerIndex = new("--worker-index") { Hidden = true, DefaultValueFactory = _ => -1 };
+    private readonly Option<int?> _brokerPid = new("--broker-pid") { Description = "conn: broker process id; reports its RSS per idle connection." };
+    private readonly Option<bool> _json = new("--json") { Description = "Print one JSON object with the results (for scripts)." };
+    private readonly Option<bool> _quiet = new("--quiet") { Description = "No live progress." };
+    private readonly Option<string?> _topicPrefix = new("--topic-prefix") { Description = "Topic prefix (default: bots/<random>, unique per run)." };
+    private readonly Option<string> _topic = new("--topic") { Description = "pub: topic ({i} = publisher index); sub: topic filter." };
+    private readonly Option<string> _clientPrefix = new("--client-prefix") { Description = "Client id prefix.", DefaultValueFactory = _ => "bot" };
+
+    public BotCommandLine()
+    {
+        _version.AcceptOnlyFromAmong("3.1.1", "311", "4", "5", "5.0");
+        Root = new RootCommand("AccessLayer load-test bots: MQTT scenarios against any broker.");
+        foreach (var option in AllOptions())
+        {
+            option.Recursive = true;
+            Root.Add(option);
+        }
+
+        foreach (var (name, kind, description) in Scenarios)
+        {
+            var command = new Command(name, description);
+            command.SetAction((parseResult, cancellationToken) => Run?.Invoke(parseResult, cancellationToken) ?? Task.FromResult(1));
+            _kinds[command] = kind;
+            Root.Add(command);
+        }
+    }
+
+    private readonly Dictionary<Command, ScenarioKind> _kinds = [];
+
+    public RootCommand Root { get; }
+
+    /// <summary>What every scenario subcommand does once parsed (set by the program).</summary>
+    public Func<ParseResult, CancellationToken, Task<int>>? Run { get; set; }
+
+    /// <summary>Parses and binds in one step (tests, child processes).</summary>
+    public bool TryParse(IReadOnlyList<string> args, out BotOptions? options, out IReadOnlyList<string> errors)
+    {
+        var parseResult = Root.Parse(args);
+        return TryBind(parseResult, out options, out errors);
+    }
+
+    /// <summary>Validated options from a parse, or the reasons they are not valid.</summary>
+    public bool TryBind(ParseResult parseResult, out BotOptions? options, out IReadOnlyList<string> errors)
+    {
+        ArgumentNullException.ThrowIfNull(parseResult);
+        options = null;
+        var problems = parseResult.Errors.Select(e => e.Message).ToList();
+        if (!_kinds.TryGetValue(parseResult.CommandResult.Command, out var kind))
+        {
+            problems.Add("Choose a scenario: " + string.Join(", ", Scenarios.Select(s => s.Name)) + ".");
+        }
+
+        if (problems.Count > 0)
+        {
+            errors = problems;
+            return false;
+        }
+
+        var qos = parseResult.GetValue(_qos);
+        var durationSeconds = parseResult.GetValue(_duration);
+        var candidate = new BotOptions
+        {
+            Scenario = kind,
+            Host = parseResult.GetValue(_host)!,
+            Port = parseResult.GetValue(_port),
+            Tls = parseResult.GetValue(_tls),
+            Insecure = parseResult.GetValue(_insecure),
+            Version = parseResult.GetValue(_version) is "5" or "5.0" ? MqttProtocolVersion.V500 : MqttProtocolVersion.V311,
+            Qos = (MqttQualityOfService)Math.Clamp(qos, 0, 2),
+            PayloadSize = parseResult.GetValue(_size),
+            Count = parseResult.GetValue(_count),
+            Members = parseResult.GetValue(_members),
+            Messages = parseResult.GetValue(_messages),
+            Rate = parseResult.GetValue(_rate),
+            TotalRate = parseResult.GetValue(_totalRate),
+            Duration = Seconds(Math.Min(durationSeconds, BotOptions.MaxDuration.TotalSeconds)),
+            Warmup = Seconds(parseResult.GetValue(_warmup)),
+            Hold = Seconds(parseResult.GetValue(_hold)),
+            Drain = Seconds(parseResult.GetValue(_drain)),
+            ConnectRate = parseResult.GetValue(_connectRate),
+            ConnectConcurrency = parseResult.GetValue(_connectConcurrency),
+            KeepAlive = (ushort)Math.Clamp(parseResult.GetValue(_keepAlive), 0, ushort.MaxValue),
+            Inflight = parseResult.GetValue(_inflight),
+            SourceAddresses = parseResult.GetValue(_sourceAddresses),
+            SourceOffset = parseResult.GetValue(_sourceOffset),
+            Workers = parseResult.GetValue(_workers),
+            WorkerIndex = parseResult.GetValue(_workerIndex),
+            BrokerPid = parseResult.GetValue(_brokerPid),
+            Json = parseResult.GetValue(_json),
+            Quiet = parseResult.GetValue(_quiet),
+            Topic = parseResult.GetValue(_topic) ?? "",
+            ClientPrefix = parseResult.GetValue(_clientPrefix)!,
+        };
+        if (parseResult.GetValue(_topicPrefix) is { Length: > 0 } prefix)
+        {
+            candidate = candidate with { TopicPrefix = prefix };
+        }
+
+        problems.AddRange(Validate(candidate, qos, durationSeconds));
+        errors = problems;
+        if (problems.Count > 0)
+        {
+            return false;
+        }
+
+        options = candidate;
+        return true;
+    }
+
+    private static IEnumerable<string> Validate(BotOptions o, int qos, double durationSeconds)
+    {
+        if (qos is < 0 or > 2)
+        {
+            yield return "--qos must be 0, 1 or 2.";
+        }
+
+        if (o.Port is < 1 or > 65535)
+        {
+            yield return "--port must be 1..65535.";
+        }
+
+        if (o.PayloadSize is < 8 or > 16 * 1024 * 1024)
+        {
+            yield return "--size must be 8..16777216 bytes (the first 8 carry the send timestamp).";
+        }
+
+        if (o.Count < 1)
+        {
+            yield return "--count must be at least 1.";
+        }
+
+        if (o.Members < 1)
+        {
+            yield return "--members must be at least 1.";
+        }
+
+        if (o.Messages < 0 || o.Rate < 0 || o.TotalRate < 0 || o.ConnectRate < 0)
+        {
+            yield return "--messages, --rate, --total-rate and --connect-rate must not be negative.";
+        }
+
+        if (durationSeconds <= 0 || double.IsNaN(durationSeconds))
+        {
+            yield return "--duration must be positive.";
+        }
+
+        if (o.Warmup < TimeSpan.Zero || o.Hold < TimeSpan.Zero || o.Drain < TimeSpan.Zero)
+        {
+            yield return "--warmup, --hold and --drain must not be negative.";
+        }
+
+        if (o.Warmup >= o.Duration && o.Scenario != ScenarioKind.Conn)
+        {
+            yield return "--warmup must be shorter than --duration.";
+        }
+
+        if (o.ConnectConcurrency < 1 || o.Inflight is < 1 or > 65_000)
+        {
+            yield return "--connect-concurrency must be at least 1 and --inflight 1..65000.";
+        }
+
+        if (o.SourceAddresses is < 0 or > 65_000 || o.SourceOffset < 0)
+        {
+            yield return "--source-addresses must be 0..65000.";
+        }
+
+        if (o.Workers is < 1 or > 64)
+        {
+            yield return "--workers must be 1..64.";
+        }
+
+        if (o.Workers > 1 && o.Scenario != ScenarioKind.Conn)
+        {
+            yield return "--workers applies to the conn scenario only.";
+        }
+
+        if (o.Workers > o.Count)
+        {
+            yield return "--workers must not exceed --count.";
+        }
+
+        if (o.Insecure && !o.Tls)
+        {
+            yield return "--insecure needs --tls.";
+        }
+
+        if (o.BrokerPid is <= 0)
+        {
+            yield return "--broker-pid must be a process id.";
+        }
+    }
+
+    private static TimeSpan Seconds(double value) =>
+        double.IsFinite(value) ? TimeSpan.FromMilliseconds(Math.Round(value * 1000)) : TimeSpan.Zero;
+
+    private IEnumerable<Option> AllOptions() =>
+    [
+        _host, _port, _tls, _insecure, _version, _qos, _size, _count, _members, _messages, _rate, _totalRate,
+        _duration, _warmup, _hold, _drain, _connectRate, _connectConcurrency, _keepAlive, _inflight,
+        _sourceAddresses, _sourceOffset, _workers, _workerIndex, _brokerPid, _json, _quiet, _topicPrefix, _topic,
+        _clientPrefix,
+    ];
+}

@@ -1,0 +1,207 @@
+using System.Globalization;
+using AccessLayer.Protocol.Mqtt;
+
+namespace AccessLayer.Bots.Cli;
+
+/// <summary>Which traffic pattern a run drives.</summary>
+public enum ScenarioKind
+{
+    /// <summary>N connections opened at a paced rate, held idle, then closed.</summary>
+    Conn,
+
+    /// <summary>N publishers to their own topics (subscribers, if any, are elsewhere).</summary>
+    Pub,
+
+    /// <summary>N subscribers to one filter, counting and timing whatever arrives.</summary>
+    Sub,
+
+    /// <summary>N pairs: publisher i to subscriber i on topic i.</summary>
+    P2p,
+
+    /// <summary>N publishers to one wildcard subscriber.</summary>
+    FanIn,
+
+    /// <summary>One publisher to N subscribers of one topic.</summary>
+    FanOut,
+
+    /// <summary>N publishers to a shared subscription ($share/...) of M members.</summary>
+    Shared,
+}
+
+/// <summary>Every knob of one bot run, already validated. <see cref="ToArgs"/> gives the command line that reproduces it.</summary>
+public sealed record BotOptions
+{
+    /// <summary>The hard cap on any run's duration, whatever was asked for.</summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromHours(1);
+
+    public ScenarioKind Scenario { get; init; }
+
+    public string Host { get; init; } = "127.0.0.1";
+
+    public int Port { get; init; } = 1883;
+
+    public bool Tls { get; init; }
+
+    public bool Insecure { get; init; }
+
+    public MqttProtocolVersion Version { get; init; } = MqttProtocolVersion.V311;
+
+    public MqttQualityOfService Qos { get; init; }
+
+    /// <summary>Payload bytes per message; at least 8 (the send timestamp).</summary>
+    public int PayloadSize { get; init; } = 64;
+
+    /// <summary>Clients of the scenario's main role: connections, publishers, subscribers or pairs.</summary>
+    public int Count { get; init; } = 10;
+
+    /// <summary>Shared subscription members.</summary>
+    public int Members { get; init; } = 2;
+
+    /// <summary>Messages per publisher; 0 = until the duration ends.</summary>
+    public long Messages { get; init; }
+
+    /// <summary>Messages per second per publisher; 0 = as fast as the connection drains.</summary>
+    public double Rate { get; init; }
+
+    /// <summary>Messages per second over all publishers (divided evenly); overrides <see cref="Rate"/> when set.</summary>
+    public double TotalRate { get; init; }
+
+    /// <summary>Publishing time (warm-up included); for conn the whole connect phase plus hold.</summary>
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Traffic at the start that is not measured.</summary>
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>conn: idle time once every connection is established.</summary>
+    public TimeSpan Hold { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>After publishing stops, how long to wait for messages still on their way.</summary>
+    public TimeSpan Drain { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>New connections per second over all workers; 0 = unpaced.</summary>
+    public double ConnectRate { get; init; } = 1000;
+
+    /// <summary>Connection handshakes in progress at once over all workers.</summary>
+    public int ConnectConcurrency { get; init; } = 200;
+
+    public ushort KeepAlive { get; init; } = 60;
+
+    /// <summary>QoS 1/2 publishes unacknowledged at once per publisher.</summary>
+    public int Inflight { get; init; } = 32;
+
+    /// <summary>Loopback source addresses to spread client sockets over (127.0.0.2 ...); 0 = let the kernel choose.</summary>
+    public int SourceAddresses { get; init; }
+
+    /// <summary>First source address index (workers use disjoint ranges).</summary>
+    public int SourceOffset { get; init; }
+
+    /// <summary>conn: child processes sharing the connections (one process holds at most ~20,000 sockets).</summary>
+    public int Workers { get; init; } = 1;
+
+    /// <summary>Set by the parent on each child: its index, which also prefixes client ids.</summary>
+    public int WorkerIndex { get; init; } = -1;
+
+    /// <summary>conn: the broker's process id, for RSS per connection from /proc.</summary>
+    public int? BrokerPid { get; init; }
+
+    public bool Json { get; init; }
+
+    public bool Quiet { get; init; }
+
+    /// <summary>Topics are {TopicPrefix}/{scenario}/...; the default is unique per run so runs never cross.</summary>
+    public string TopicPrefix { get; init; } = "bots/" + Guid.NewGuid().ToString("N")[..8];
+
+    /// <summary>pub: topic (with {i} for the publisher index); sub: filter. Empty = derived from the prefix.</summary>
+    public string Topic { get; init; } = "";
+
+    public string ClientPrefix { get; init; } = "bot";
+
+    public bool IsWorkerChild => WorkerIndex >= 0;
+
+    /// <summary>Messages per second each publisher offers; 0 = unlimited.</summary>
+    public double RatePerPublisher(int publishers) =>
+        TotalRate > 0 ? TotalRate / Math.Max(1, publishers) : Rate;
+
+    /// <summary>The arguments that reproduce this run (after the executable name).</summary>
+    public IReadOnlyList<string> ToArgs()
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var args = new List<string>
+        {
+            ScenarioName(Scenario),
+            "--host", Host,
+            "--port", Port.ToString(inv),
+            "--mqtt-version", Version == MqttProtocolVersion.V500 ? "5" : "3.1.1",
+            "--qos", ((int)Qos).ToString(inv),
+            "--size", PayloadSize.ToString(inv),
+            "--count", Count.ToString(inv),
+            "--members", Members.ToString(inv),
+            "--messages", Messages.ToString(inv),
+            "--rate", Rate.ToString(inv),
+            "--total-rate", TotalRate.ToString(inv),
+            "--duration", Seconds(Duration),
+            "--warmup", Seconds(Warmup),
+            "--hold", Seconds(Hold),
+            "--drain", Seconds(Drain),
+            "--connect-rate", ConnectRate.ToString(inv),
+            "--connect-concurrency", ConnectConcurrency.ToString(inv),
+            "--keepalive", KeepAlive.ToString(inv),
+            "--inflight", Inflight.ToString(inv),
+            "--source-addresses", SourceAddresses.ToString(inv),
+            "--source-offset", SourceOffset.ToString(inv),
+            "--workers", Workers.ToString(inv),
+            "--topic-prefix", TopicPrefix,
+            "--client-prefix", ClientPrefix,
+        };
+        if (Topic.Length > 0)
+        {
+            args.AddRange(["--topic", Topic]);
+        }
+
+        if (Tls)
+        {
+            args.Add("--tls");
+        }
+
+        if (Insecure)
+        {
+            args.Add("--insecure");
+        }
+
+        if (WorkerIndex >= 0)
+        {
+            args.AddRange(["--worker-index", WorkerIndex.ToString(inv)]);
+        }
+
+        if (BrokerPid is { } pid)
+        {
+            args.AddRange(["--broker-pid", pid.ToString(inv)]);
+        }
+
+        if (Json)
+        {
+            args.Add("--json");
+        }
+
+        if (Quiet)
+        {
+            args.Add("--quiet");
+        }
+
+        return args;
+    }
+
+    public static string ScenarioName(ScenarioKind kind) => kind switch
+    {
+        ScenarioKind.Conn => "conn",
+        ScenarioKind.Pub => "pub",
+        ScenarioKind.Sub => "sub",
+        ScenarioKind.P2p => "p2p",
+        ScenarioKind.FanIn => "fan-in",
+        ScenarioKind.FanOut => "fan-out",
+        ScenarioKind.Shared => "shared",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+    };
+
+    private static string Seconds(TimeSpan value) => value.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,32 @@
+using System.Net;
+using AccessLayer.Protocol.Mqtt;
+
+namespace AccessLayer.Bots.Client;
+
+/// <summary>How every client of one run reaches the broker.</summary>
+public sealed record BotConnectionSettings
+{
+    public required IPEndPoint Broker { get; init; }
+
+    /// <summary>Server name for TLS (SNI and certificate check).</summary>
+    public string TargetHost { get; init; } = "localhost";
+
+    public MqttProtocolVersion Version { get; init; } = MqttProtocolVersion.V311;
+
+    public bool Tls { get; init; }
+
+    /// <summary>Accept any server certificate (self-signed test brokers).</summary>
+    public bool Insecure { get; init; }
+
+    public ushort KeepAliveSeconds { get; init; } = 60;
+
+    /// <summary>QoS 1/2 publishes a client keeps unacknowledged at once.</summary>
+    public int Inflight { get; init; } = 32;
+
+    public int MaxPacketSize { get; init; } = 1024 * 1024;
+
+    /// <summary>Idle connections hand their receive buffer back to the pool (the conn scenario).</summary>
+    public bool ReleaseBuffersWhenIdle { get; init; }
+
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
+}

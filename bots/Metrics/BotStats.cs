@@ -1,0 +1,112 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace AccessLayer.Bots.Metrics;
+
+/// <summary>
+/// Counters shared by every client of one run. Messages count only when their send timestamp is at or
+/// after <see cref="MeasureFrom"/> (the end of warm-up), so warm-up traffic never leaks into rates.
+/// </summary>
+public sealed class BotStats
+{
+    private long _connected;
+    private long _connectAttempts;
+    private long _connectFailures;
+    private long _published;
+    private long _publishedAll;
+    private long _acked;
+    private long _received;
+    private long _receivedAll;
+    private long _lastReceiveTimestamp;
+    private long _firstReceiveTimestamp;
+
+    public BotStats()
+    {
+        MeasureFrom = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>Stopwatch timestamp from which sends and receipts are measured.</summary>
+    public long MeasureFrom { get; set; }
+
+    /// <summary>Round-trip latency of each measured message, in microseconds.</summary>
+    public LatencyHistogram Latency { get; } = new();
+
+    /// <summary>TCP connect to CONNACK, in microseconds.</summary>
+    public LatencyHistogram ConnectLatency { get; } = new();
+
+    public ConcurrentDictionary<string, long> Errors { get; } = new(StringComparer.Ordinal);
+
+    public long Connected => Volatile.Read(ref _connected);
+
+    public long ConnectAttempts => Volatile.Read(ref _connectAttempts);
+
+    public long ConnectFailures => Volatile.Read(ref _connectFailures);
+
+    /// <summary>Measured PUBLISH packets written.</summary>
+    public long Published => Volatile.Read(ref _published);
+
+    /// <summary>Every PUBLISH written, warm-up included (the live view).</summary>
+    public long PublishedAll => Volatile.Read(ref _publishedAll);
+
+    /// <summary>QoS 1/2 publishes the broker acknowledged (PUBACK / PUBCOMP), warm-up included.</summary>
+    public long Acked => Volatile.Read(ref _acked);
+
+    /// <summary>Measured messages received (sent at or after <see cref="MeasureFrom"/>).</summary>
+    public long Received => Volatile.Read(ref _received);
+
+    /// <summary>Every PUBLISH received, warm-up included (the live view).</summary>
+    public long ReceivedAll => Volatile.Read(ref _receivedAll);
+
+    /// <summary>Stopwatch timestamp of the last measured receipt, 0 when none.</summary>
+    public long LastReceiveTimestamp => Volatile.Read(ref _lastReceiveTimestamp);
+
+    public long FirstReceiveTimestamp => Volatile.Read(ref _firstReceiveTimestamp);
+
+    public long TotalErrors => Errors.Values.Sum();
+
+    public void ConnectAttempt() => Interlocked.Increment(ref _connectAttempts);
+
+    public void ConnectSucceeded(long elapsedTicks)
+    {
+        Interlocked.Increment(ref _connected);
+        ConnectLatency.Record(TicksToMicroseconds(elapsedTicks));
+    }
+
+    public void Disconnected() => Interlocked.Decrement(ref _connected);
+
+    public void ConnectFailed(string kind)
+    {
+        Interlocked.Increment(ref _connectFailures);
+        Error(kind);
+    }
+
+    public void Error(string kind) => Errors.AddOrUpdate(kind, 1, static (_, n) => n + 1);
+
+    public void PublishWritten(long sendTimestamp)
+    {
+        Interlocked.Increment(ref _publishedAll);
+        if (sendTimestamp >= MeasureFrom)
+        {
+            Interlocked.Increment(ref _published);
+        }
+    }
+
+    public void PublishAcked() => Interlocked.Increment(ref _acked);
+
+    /// <summary>A PUBLISH arrived; <paramref name="sendTimestamp"/> is 0 when the payload carried none.</summary>
+    public void MessageReceived(long sendTimestamp, long now)
+    {
+        Interlocked.Increment(ref _receivedAll);
+        if (sendTimestamp < MeasureFrom || sendTimestamp > now)
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _received);
+        Interlocked.CompareExchange(ref _firstReceiveTimestamp, now, 0);
+        Volatile.Write(ref _lastReceiveTimestamp, now);
+        Latency.Record(TicksToMicroseconds(now - sendTimestamp));
+    }
+
+    public static long TicksToMicroseconds(long ticks) => ticks * 1_000_000 / Stopwatch.Frequency;
+}

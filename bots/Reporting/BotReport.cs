@@ -1,0 +1,162 @@
+using System.Text.Json.Serialization;
+using AccessLayer.Bots.Metrics;
+
+namespace AccessLayer.Bots.Reporting;
+
+/// <summary>The result of one run, as printed with --json and as a worker child hands it to its parent.</summary>
+public sealed class BotReport
+{
+    public string Scenario { get; set; } = "";
+
+    public string Broker { get; set; } = "";
+
+    public string MqttVersion { get; set; } = "";
+
+    public int Qos { get; set; }
+
+    public int PayloadSize { get; set; }
+
+    public int Publishers { get; set; }
+
+    public int Subscribers { get; set; }
+
+    public int Workers { get; set; } = 1;
+
+    /// <summary>The arguments that reproduce the run.</summary>
+    public string Command { get; set; } = "";
+
+    public ConnectionFigures Connections { get; set; } = new();
+
+    public MessageFigures Messages { get; set; } = new();
+
+    /// <summary>Publish-to-receipt latency of measured messages, microseconds.</summary>
+    public Percentiles Latency { get; set; } = new();
+
+    public SortedDictionary<string, long> Errors { get; set; } = new(StringComparer.Ordinal);
+
+    public BrokerMemory? BrokerMemory { get; set; }
+
+    /// <summary>Raw histograms, only from worker children (the parent merges them).</summary>
+    public HistogramData? LatencyHistogram { get; set; }
+
+    public HistogramData? ConnectHistogram { get; set; }
+}
+
+public sealed class ConnectionFigures
+{
+    public int Target { get; set; }
+
+    public long Established { get; set; }
+
+    public long Failed { get; set; }
+
+    /// <summary>Seconds from the first connect attempt to the last CONNACK.</summary>
+    public double ConnectSeconds { get; set; }
+
+    /// <summary>Established connections per second over <see cref="ConnectSeconds"/>.</summary>
+    public double ConnectRate { get; set; }
+
+    /// <summary>TCP connect to CONNACK, microseconds.</summary>
+    public Percentiles ConnectLatency { get; set; } = new();
+}
+
+public sealed class MessageFigures
+{
+    /// <summary>Measured publishes written (after warm-up).</summary>
+    public long Published { get; set; }
+
+    public long Acked { get; set; }
+
+    /// <summary>Measured messages received.</summary>
+    public long Received { get; set; }
+
+    /// <summary>Receipts the topology implies for <see cref="Published"/> (fan-out multiplies); -1 when unknown.</summary>
+    public long Expected { get; set; }
+
+    /// <summary>Expected minus received after the drain, never negative; -1 when unknown.</summary>
+    public long Lost { get; set; }
+
+    /// <summary>Seconds of the measured window (warm-up excluded).</summary>
+    public double WindowSeconds { get; set; }
+
+    public double PublishRate { get; set; }
+
+    /// <summary>Measured receipts per second from the end of warm-up to the last receipt.</summary>
+    public double ReceiveRate { get; set; }
+}
+
+public sealed class Percentiles
+{
+    public long Count { get; set; }
+
+    public long P50 { get; set; }
+
+    public long P90 { get; set; }
+
+    public long P99 { get; set; }
+
+    public long P999 { get; set; }
+
+    public long Max { get; set; }
+
+    public double Mean { get; set; }
+
+    public static Percentiles From(LatencyHistogram histogram)
+    {
+        ArgumentNullException.ThrowIfNull(histogram);
+        return new Percentiles
+        {
+            Count = histogram.TotalCount,
+            P50 = histogram.ValueAtQuantile(0.50),
+            P90 = histogram.ValueAtQuantile(0.90),
+            P99 = histogram.ValueAtQuantile(0.99),
+            P999 = histogram.ValueAtQuantile(0.999),
+            Max = histogram.Max,
+            Mean = Math.Round(histogram.Mean, 1),
+        };
+    }
+}
+
+public sealed class BrokerMemory
+{
+    public int Pid { get; set; }
+
+    public long RssBeforeKb { get; set; }
+
+    public long RssAfterKb { get; set; }
+
+    public long Connections { get; set; }
+
+    public double KbPerConnection { get; set; }
+}
+
+/// <summary>A histogram in transit: non-empty buckets as [index, count] pairs plus the exact min, max and sum.</summary>
+public sealed class HistogramData
+{
+    public long Min { get; set; }
+
+    public long Max { get; set; }
+
+    public long Sum { get; set; }
+
+    public List<long[]> Buckets { get; set; } = [];
+
+    public static HistogramData From(LatencyHistogram histogram)
+    {
+        ArgumentNullException.ThrowIfNull(histogram);
+        return new HistogramData
+        {
+            Min = histogram.Min,
+            Max = histogram.Max,
+            Sum = histogram.Sum,
+            Buckets = histogram.NonEmptyBuckets().Select(b => new[] { b.Key, b.Value }).ToList(),
+        };
+    }
+
+    public LatencyHistogram ToHistogram() =>
+        LatencyHistogram.FromBuckets(Buckets.Select(b => new KeyValuePair<int, long>((int)b[0], b[1])), Min, Max, Sum);
+}
+
+[JsonSourceGenerationOptions(WriteIndented = false, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(BotReport))]
+internal sealed partial class BotJsonContext : JsonSerializerContext;

@@ -1,0 +1,49 @@
+using System.Globalization;
+
+namespace AccessLayer.Bots.Scenarios;
+
+/// <summary>Reads a process's resident set size from /proc/PID/status (Linux).</summary>
+public static class BrokerMemoryProbe
+{
+    /// <summary>VmRSS in KB, or null when the process or the field is not there.</summary>
+    public static long? ReadRssKb(int pid)
+    {
+        var path = $"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/status";
+        try
+        {
+            foreach (var line in File.ReadLines(path))
+            {
+                if (TryParseRss(line, out var kb))
+                {
+                    return kb;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+
+        return null;
+    }
+
+    /// <summary>Parses a "VmRSS:   12345 kB" line.</summary>
+    public static bool TryParseRss(string line, out long kb)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        kb = 0;
+        if (!line.StartsWith("VmRSS:", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var value = line.AsSpan("VmRSS:".Length).Trim();
+        var space = value.IndexOf(' ');
+        if (space > 0)
+        {
+            value = value[..space];
+        }
+
+        return long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out kb);
+    }
+}

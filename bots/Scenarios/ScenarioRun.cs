@@ -1,0 +1,66 @@
+using System.Net;
+using System.Net.Sockets;
+using AccessLayer.Bots.Cli;
+using AccessLayer.Bots.Client;
+using AccessLayer.Bots.Metrics;
+using AccessLayer.Protocol.Mqtt;
+
+namespace AccessLayer.Bots.Scenarios;
+
+/// <summary>What one run shares between its scenario, the live progress view and the report.</summary>
+public sealed class ScenarioRun
+{
+    private string _phase = "starting";
+
+    public ScenarioRun(BotOptions options, TimeProvider time)
+    {
+        Options = options ?? throw new ArgumentNullException(nameof(options));
+        Time = time ?? throw new ArgumentNullException(nameof(time));
+    }
+
+    public BotOptions Options { get; }
+
+    public TimeProvider Time { get; }
+
+    public BotStats Stats { get; } = new();
+
+    /// <summary>What the run is doing now (connecting, publishing, draining, ...), for the live view.</summary>
+    public string Phase
+    {
+        get => Volatile.Read(ref _phase);
+        set => Volatile.Write(ref _phase, value);
+    }
+
+    /// <summary>Clients the scenario means to open (the live view's target).</summary>
+    public int PlannedClients { get; set; }
+
+    public static async Task<BotConnectionSettings> ResolveAsync(BotOptions options, bool releaseBuffersWhenIdle, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!IPAddress.TryParse(options.Host, out var address))
+        {
+            var addresses = await Dns.GetHostAddressesAsync(options.Host, cancellationToken);
+            address = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.First();
+        }
+
+        if (options.SourceAddresses > 0 && !(address.AddressFamily == AddressFamily.InterNetwork && IPAddress.IsLoopback(address)))
+        {
+            throw new ArgumentException("--source-addresses spreads over 127.0.0.x and needs a broker on IPv4 loopback.", nameof(options));
+        }
+
+        return new BotConnectionSettings
+        {
+            Broker = new IPEndPoint(address, options.Port),
+            TargetHost = options.Host,
+            Version = options.Version,
+            Tls = options.Tls,
+            Insecure = options.Insecure,
+            KeepAliveSeconds = options.KeepAlive,
+            Inflight = options.Inflight,
+            MaxPacketSize = Math.Max(1024 * 1024, options.PayloadSize + 1024),
+            ReleaseBuffersWhenIdle = releaseBuffersWhenIdle,
+        };
+    }
+
+    public string VersionName => Options.Version == MqttProtocolVersion.V500 ? "5.0" : "3.1.1";
+}

@@ -1,0 +1,148 @@
+using AccessLayer.Bots.Cli;
+using AccessLayer.Protocol.Mqtt;
+using FsCheck;
+using FsCheck.Fluent;
+
+namespace AccessLayer.Bots.Tests.Cli;
+
+public sealed class BotCommandLineTests
+{
+    private static BotOptions Parse(params string[] args)
+    {
+        var ok = new BotCommandLine().TryParse(args, out var options, out var errors);
+        Assert.True(ok, string.Join("; ", errors));
+        return options!;
+    }
+
+    private static IReadOnlyList<string> Errors(params string[] args)
+    {
+        Assert.False(new BotCommandLine().TryParse(args, out _, out var errors));
+        return errors;
+    }
+
+    [Theory]
+    [InlineData("conn", ScenarioKind.Conn)]
+    [InlineData("pub", ScenarioKind.Pub)]
+    [InlineData("sub", ScenarioKind.Sub)]
+    [InlineData("p2p", ScenarioKind.P2p)]
+    [InlineData("fan-in", ScenarioKind.FanIn)]
+    [InlineData("fan-out", ScenarioKind.FanOut)]
+    [InlineData("shared", ScenarioKind.Shared)]
+    public void Each_subcommand_selects_its_scenario(string name, ScenarioKind kind) =>
+        Assert.Equal(kind, Parse(name).Scenario);
+
+    [Fact]
+    public void Defaults_are_bounded_and_sensible()
+    {
+        var o = Parse("p2p");
+        Assert.Equal("127.0.0.1", o.Host);
+        Assert.Equal(1883, o.Port);
+        Assert.Equal(MqttProtocolVersion.V311, o.Version);
+        Assert.Equal(MqttQualityOfService.AtMostOnce, o.Qos);
+        Assert.Equal(TimeSpan.FromSeconds(10), o.Duration);
+        Assert.Equal(TimeSpan.FromSeconds(1), o.Warmup);
+        Assert.Equal(64, o.PayloadSize);
+        Assert.Equal(1, o.Workers);
+        Assert.False(o.IsWorkerChild);
+        Assert.StartsWith("bots/", o.TopicPrefix, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Options_and_short_aliases_bind()
+    {
+        var o = Parse("fan-out", "-H", "broker.local", "-p", "8883", "--tls", "--insecure", "-V", "5", "-q", "2", "-s", "256", "-c", "50",
+            "-n", "1000", "-r", "20", "-d", "30", "-w", "2", "--inflight", "8", "--json", "--quiet");
+        Assert.Equal("broker.local", o.Host);
+        Assert.Equal(8883, o.Port);
+        Assert.True(o.Tls);
+        Assert.True(o.Insecure);
+        Assert.Equal(MqttProtocolVersion.V500, o.Version);
+        Assert.Equal(MqttQualityOfService.ExactlyOnce, o.Qos);
+        Assert.Equal(256, o.PayloadSize);
+        Assert.Equal(50, o.Count);
+        Assert.Equal(1000, o.Messages);
+        Assert.Equal(20, o.Rate);
+        Assert.Equal(TimeSpan.FromSeconds(30), o.Duration);
+        Assert.Equal(TimeSpan.FromSeconds(2), o.Warmup);
+        Assert.Equal(8, o.Inflight);
+        Assert.True(o.Json);
+        Assert.True(o.Quiet);
+    }
+
+    [Fact]
+    public void Options_may_come_before_the_scenario()
+    {
+        var o = Parse("--port", "1999", "conn", "--count", "3");
+        Assert.Equal(1999, o.Port);
+        Assert.Equal(3, o.Count);
+    }
+
+    [Fact]
+    public void Duration_is_capped_at_one_hour() =>
+        Assert.Equal(BotOptions.MaxDuration, Parse("conn", "--duration", "999999").Duration);
+
+    [Fact]
+    public void Total_rate_is_divided_among_publishers()
+    {
+        var o = Parse("fan-in", "--total-rate", "1000", "--rate", "5");
+        Assert.Equal(100, o.RatePerPublisher(10));
+        Assert.Equal(5, Parse("fan-in", "--rate", "5").RatePerPublisher(10));
+    }
+
+    [Theory]
+    [InlineData("p2p", "--qos", "3")]
+    [InlineData("p2p", "--size", "4")]
+    [InlineData("p2p", "--count", "0")]
+    [InlineData("p2p", "--duration", "0")]
+    [InlineData("p2p", "--warmup", "10", "--duration", "5")]
+    [InlineData("p2p", "--insecure")]
+    [InlineData("p2p", "--workers", "2")]
+    [InlineData("conn", "--workers", "5", "--count", "2")]
+    [InlineData("p2p", "--mqtt-version", "4.0")]
+    [InlineData("p2p", "--rate", "-1")]
+    [InlineData("p2p", "--port", "70000")]
+    [InlineData("p2p", "--bogus")]
+    [InlineData("--count", "3")]
+    public void Invalid_command_lines_are_refused_with_a_reason(params string[] args) =>
+        Assert.NotEmpty(Errors(args));
+
+    [Fact]
+    public void ToArgs_reproduces_the_same_options()
+    {
+        var gen =
+            from scenario in Gen.Elements(Enum.GetValues<ScenarioKind>())
+            from qos in Gen.Choose(0, 2)
+            from v5 in Gen.Elements(true, false)
+            from count in Gen.Choose(1, 100_000)
+            from size in Gen.Choose(8, 1_000_000)
+            from rate in Gen.Choose(0, 100_000)
+            from durationMs in Gen.Choose(2_000, 3_600_000)
+            from warmupMs in Gen.Choose(0, 1_999)
+            from sources in Gen.Choose(0, 64)
+            from tls in Gen.Elements(true, false)
+            from json in Gen.Elements(true, false)
+            from pid in Gen.Choose(0, 100_000)
+            select new BotOptions
+            {
+                Scenario = scenario,
+                Qos = (MqttQualityOfService)qos,
+                Version = v5 ? MqttProtocolVersion.V500 : MqttProtocolVersion.V311,
+                Count = count,
+                PayloadSize = size,
+                Rate = rate / 10.0,
+                Duration = TimeSpan.FromMilliseconds(durationMs),
+                Warmup = TimeSpan.FromMilliseconds(warmupMs),
+                SourceAddresses = sources,
+                Tls = tls,
+                Insecure = tls && json,
+                Json = json,
+                BrokerPid = pid == 0 ? null : pid,
+                TopicPrefix = "t/" + count,
+            };
+        Prop.ForAll(gen.ToArbitrary(), original =>
+        {
+            var ok = new BotCommandLine().TryParse(original.ToArgs(), out var parsed, out _);
+            return ok && parsed == original;
+        }).QuickCheckThrowOnFailure();
+    }
+}
