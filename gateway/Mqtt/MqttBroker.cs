@@ -254,8 +254,11 @@ internal sealed class MqttBroker
         {
             foreach (var retained in await Retained.MatchAsync(filter).ConfigureAwait(false))
             {
-                var qos = retained.Message.QualityOfService < granted ? retained.Message.QualityOfService : granted;
-                connection.Send(OutboundItem.Deliver(retained.Message, qos, retain: true, id == 0 ? null : [id], retained.RemainingExpiryInterval));
+                // Retained messages go out with RETAIN set (3.3.1.3) and the expiry they have left.
+                var message = retained.RemainingExpiryInterval == retained.Message.MessageExpiryInterval
+                    ? retained.Message
+                    : retained.Message.WithMessageExpiryInterval(retained.RemainingExpiryInterval);
+                await DeliverAsync(token.ClientId, connection, message, granted, retain: true, id == 0 ? null : [id]).ConfigureAwait(false);
             }
         }
     }
@@ -316,11 +319,21 @@ internal sealed class MqttBroker
         }
     }
 
-    private async ValueTask DeliverAsync(string clientId, MqttApplicationMessage message, MqttQualityOfService maximumQoS, bool retainAsPublished, uint[]? subscriptionIdentifiers)
+    private ValueTask DeliverAsync(string clientId, MqttApplicationMessage message, MqttQualityOfService maximumQoS, bool retainAsPublished, uint[]? subscriptionIdentifiers)
+    {
+        _clients.TryGetValue(clientId, out var connection);
+        return DeliverAsync(clientId, connection, message, maximumQoS, retainAsPublished && message.Retain, subscriptionIdentifiers);
+    }
+
+    /// <summary>
+    /// QoS 0 to a live connection goes straight to its writer. Everything else goes through the
+    /// session queue, which is bounded (oldest dropped and counted) and keeps order; a live
+    /// connection is then nudged to pull through its inflight window.
+    /// </summary>
+    private async ValueTask DeliverAsync(string clientId, MqttConnection? connection, MqttApplicationMessage message, MqttQualityOfService maximumQoS, bool retain, uint[]? subscriptionIdentifiers)
     {
         var qos = message.QualityOfService < maximumQoS ? message.QualityOfService : maximumQoS;
-        var retain = retainAsPublished && message.Retain;
-        if (_clients.TryGetValue(clientId, out var connection))
+        if (qos == MqttQualityOfService.AtMostOnce && connection is not null)
         {
             connection.Send(OutboundItem.Deliver(message, qos, retain, subscriptionIdentifiers));
             return;
@@ -334,6 +347,7 @@ internal sealed class MqttBroker
             SubscriptionIdentifiers = subscriptionIdentifiers ?? [],
         }).ConfigureAwait(false);
         CountEnqueue(result);
+        connection?.RequestDrain();
     }
 
     public void CountEnqueue(EnqueueResult result)
@@ -443,7 +457,7 @@ internal sealed class MqttBroker
                 var match = matches[i];
                 if (match.ShareGroup is not null && groups.Contains(match.ShareGroup))
                 {
-                    await DeliverAsync(match.ClientId, message, match.MaximumQualityOfService, match.RetainAsPublished, null).ConfigureAwait(false);
+                    await DeliverAsync(match.ClientId, message, match.MaximumQualityOfService, match.RetainAsPublished, subscriptionIdentifiers: null).ConfigureAwait(false);
                 }
             }
         }

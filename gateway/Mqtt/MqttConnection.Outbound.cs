@@ -17,6 +17,8 @@ internal sealed partial class MqttConnection : IThreadPoolWorkItem
     private bool _writerScheduled;
     private bool _writesClosed;
     private TaskCompletionSource? _drainedSignal;
+    private bool _evicted;
+    private int _drainRequested;
 
     // Owned by the writer loop only.
     private MqttClientLimits _limits;
@@ -26,41 +28,37 @@ internal sealed partial class MqttConnection : IThreadPoolWorkItem
 
     private int InflightWindow => Math.Min(_options.MaxInflight, _limits.ReceiveMaximum);
 
-    /// <summary>Queues work for the writer. Past the high watermark QoS 0 deliveries are dropped and counted; far past it the client is evicted as a slow consumer.</summary>
+    /// <summary>
+    /// Queues work for the writer. Only QoS 0 deliveries and control packets come through here
+    /// (QoS 1/2 wait in the session queue, see <see cref="RequestDrain"/>): past the high
+    /// watermark QoS 0 is dropped and counted; a writer twice that far behind means the peer
+    /// is not reading, and it is evicted as a slow consumer.
+    /// </summary>
     public void Send(in OutboundItem item)
     {
         bool schedule;
         lock (_outLock)
         {
-            if (_writesClosed)
+            if (_writesClosed || _evicted)
             {
-                if (item.Kind == OutboundKind.Deliver && item.QualityOfService > MqttQualityOfService.AtMostOnce)
-                {
-                    // The connection is going away: the session keeps the message (no loss for persistent sessions).
-                    _ = ParkInSessionAsync(item);
-                }
-
                 return;
             }
 
             _outQueue ??= new Queue<OutboundItem>(4);
             if (item.Kind == OutboundKind.Deliver && _outQueue.Count >= _options.MaxOutboundQueue)
             {
-                if (item.QualityOfService == MqttQualityOfService.AtMostOnce)
-                {
-                    _broker.Metrics.Dropped("slow_consumer");
-                    return;
-                }
+                _broker.Metrics.Dropped("slow_consumer");
+                return;
+            }
 
-                if (_outQueue.Count >= 2 * _options.MaxOutboundQueue)
-                {
-                    _ = ParkInSessionAsync(item);
-                    MqttLog.SlowConsumer(_logger, ClientId ?? ConnectionId, _outQueue.Count);
-                    _broker.Metrics.Disconnects.Add(1, new KeyValuePair<string, object?>("reason", "slow_consumer"));
-                    SendDisconnectLocked(MqttReasonCode.QuotaExceeded);
-                    RequestCloseAsync("slow consumer");
-                    return;
-                }
+            if (_outQueue.Count >= 2 * _options.MaxOutboundQueue)
+            {
+                _evicted = true;
+                MqttLog.SlowConsumer(_logger, ClientId ?? ConnectionId, _outQueue.Count);
+                _broker.Metrics.Disconnects.Add(1, new KeyValuePair<string, object?>("reason", "slow_consumer"));
+                SendDisconnectLocked(MqttReasonCode.QuotaExceeded);
+                RequestCloseAsync("slow consumer");
+                return;
             }
 
             _outQueue.Enqueue(item);
@@ -74,11 +72,25 @@ internal sealed partial class MqttConnection : IThreadPoolWorkItem
         }
     }
 
+    /// <summary>
+    /// Tells the writer that the session queue has QoS 1/2 messages for it. Signals coalesce:
+    /// at most one is pending, however many messages are queued meanwhile.
+    /// </summary>
+    public void RequestDrain()
+    {
+        if (Interlocked.Exchange(ref _drainRequested, 1) == 0)
+        {
+            Send(OutboundItem.DrainQueue);
+        }
+    }
+
     private void SendDisconnectLocked(MqttReasonCode reasonCode)
     {
         if (Version == MqttProtocolVersion.V500)
         {
-            _outQueue!.Enqueue(OutboundItem.ControlPacket(MqttPacketType.Disconnect, new MqttDisconnectPacket { ReasonCode = reasonCode }));
+            // Jumps the queue on purpose: the client is told why before its backlog is discarded.
+            _outQueue!.Clear();
+            _outQueue.Enqueue(OutboundItem.ControlPacket(MqttPacketType.Disconnect, new MqttDisconnectPacket { ReasonCode = reasonCode }));
         }
     }
 
@@ -150,7 +162,7 @@ internal sealed partial class MqttConnection : IThreadPoolWorkItem
                 WritePacket(item);
                 break;
             case OutboundKind.Deliver:
-                await DeliverAsync(item).ConfigureAwait(false);
+                WriteDelivery(item);
                 break;
             case OutboundKind.AckReceived:
                 await OnAcknowledgedAsync(item).ConfigureAwait(false);
@@ -159,46 +171,16 @@ internal sealed partial class MqttConnection : IThreadPoolWorkItem
                 await ResumeAsync((SessionState?)item.Control).ConfigureAwait(false);
                 break;
             case OutboundKind.DrainQueue:
+                // Cleared before pulling, so a message queued from here on raises a new signal.
+                Volatile.Write(ref _drainRequested, 0);
                 _backlog = true;
                 await RefillAsync().ConfigureAwait(false);
                 break;
         }
     }
 
-    private async ValueTask DeliverAsync(OutboundItem item)
-    {
-        if (item.QualityOfService == MqttQualityOfService.AtMostOnce)
-        {
-            WritePublish(item.Message!, item.QualityOfService, item.Retain, dup: false, packetId: 0, item.SubscriptionIdentifiers, item.MessageExpiryInterval);
-            return;
-        }
-
-        var session = Session!.Value;
-        if (_backlog || _inflightCount >= InflightWindow)
-        {
-            // Keep order: once anything waits in the session queue, everything after it waits too.
-            await EnqueueInSessionAsync(session.ClientId, item.ToDelivery()).ConfigureAwait(false);
-            _backlog = true;
-            return;
-        }
-
-        var delivery = item.ToDelivery();
-        if (!FitsClientMaximum(delivery.Message, item.QualityOfService, item.SubscriptionIdentifiers, item.MessageExpiryInterval))
-        {
-            return;
-        }
-
-        var packetId = await _broker.Sessions.AddInflightAsync(session, delivery).ConfigureAwait(false);
-        if (packetId == 0)
-        {
-            await EnqueueInSessionAsync(session.ClientId, delivery).ConfigureAwait(false);
-            _backlog = true;
-            return;
-        }
-
-        _inflightCount++;
-        WritePublish(delivery.Message, item.QualityOfService, item.Retain, dup: false, packetId, item.SubscriptionIdentifiers, item.MessageExpiryInterval);
-    }
+    private void WriteDelivery(in OutboundItem item) =>
+        WritePublish(item.Message!, item.QualityOfService, item.Retain, dup: false, packetId: 0, item.SubscriptionIdentifiers, item.MessageExpiryInterval);
 
     private async ValueTask EnqueueInSessionAsync(string clientId, MessageDelivery delivery)
     {
@@ -402,10 +384,9 @@ internal sealed partial class MqttConnection : IThreadPoolWorkItem
         }
     }
 
-    /// <summary>Stops the writer for good; QoS 1/2 deliveries still waiting go back to the session.</summary>
+    /// <summary>Stops the writer for good. What is still queued is QoS 0 or control traffic for a peer that is gone; QoS 1/2 stay in the session.</summary>
     public void CloseWrites()
     {
-        OutboundItem[] leftovers;
         lock (_outLock)
         {
             if (_writesClosed)
@@ -416,24 +397,7 @@ internal sealed partial class MqttConnection : IThreadPoolWorkItem
             _writesClosed = true;
             _drainedSignal?.TrySetResult();
             _drainedSignal = null;
-            leftovers = _outQueue is { Count: > 0 } ? [.. _outQueue] : [];
             _outQueue = null;
-        }
-
-        foreach (var item in leftovers)
-        {
-            if (item.Kind == OutboundKind.Deliver && item.QualityOfService > MqttQualityOfService.AtMostOnce)
-            {
-                _ = ParkInSessionAsync(item);
-            }
-        }
-    }
-
-    private async Task ParkInSessionAsync(OutboundItem item)
-    {
-        if (ClientId is { } clientId)
-        {
-            await EnqueueInSessionAsync(clientId, item.ToDelivery()).ConfigureAwait(false);
         }
     }
 }
