@@ -2,59 +2,63 @@ using System.Diagnostics.Metrics;
 
 namespace AccessLayer.Gateway.Metrics;
 
-/// <summary>The gateway's instruments. One meter so the Prometheus endpoint and OpenTelemetry see the same names.</summary>
+/// <summary>
+/// The gateway's instruments. Per-message figures (messages, bytes, drops) are plain
+/// interlocked totals published as observable counters: the hot path pays one atomic add and
+/// no listener callback, and the exporter samples them at scrape time. Rare events with a
+/// reason (rejections, disconnects, protocol errors) are ordinary tagged counters.
+/// </summary>
 internal sealed class GatewayMetrics : IDisposable
 {
     public const string MeterName = "AccessLayer.Gateway";
 
+    /// <summary>Why a message was not delivered; the label values of <c>accesslayer_mqtt_messages_dropped_total</c>.</summary>
+    private static readonly string[] DropReasons = ["queue_full", "expired", "slow_consumer", "too_large", "no_subscribers", "offline_qos0", "no_session", "other"];
+
     private readonly Meter _meter;
+    private readonly long[] _drops = new long[DropReasons.Length];
     private long _mqttConnections;
     private long _messagesReceived;
     private long _messagesSent;
+    private long _bytesReceived;
+    private long _bytesSent;
 
     public GatewayMetrics(IMeterFactory meterFactory)
     {
         _meter = meterFactory.Create(MeterName);
         _meter.CreateObservableUpDownCounter("mqtt.connections", () => Volatile.Read(ref _mqttConnections), description: "MQTT connections open now (CONNECT accepted).");
+        _meter.CreateObservableCounter("mqtt.messages.received", () => Volatile.Read(ref _messagesReceived), description: "PUBLISH packets received from clients.");
+        _meter.CreateObservableCounter("mqtt.messages.sent", () => Volatile.Read(ref _messagesSent), description: "PUBLISH packets sent to clients.");
+        _meter.CreateObservableCounter("mqtt.bytes.received", () => Volatile.Read(ref _bytesReceived), "By", "Bytes of MQTT packets received.");
+        _meter.CreateObservableCounter("mqtt.bytes.sent", () => Volatile.Read(ref _bytesSent), "By", "Bytes of MQTT packets sent.");
+        _meter.CreateObservableCounter("mqtt.messages.dropped", ObserveDrops, description: "Messages not delivered, by reason (queue_full, expired, slow_consumer, too_large, no_subscribers, offline_qos0, no_session).");
         ConnectionsAccepted = _meter.CreateCounter<long>("mqtt.connections.accepted", description: "MQTT connections whose CONNECT was accepted.");
         ConnectionsRejected = _meter.CreateCounter<long>("mqtt.connections.rejected", description: "MQTT CONNECTs refused, by reason.");
-        Disconnects = _meter.CreateCounter<long>("mqtt.disconnects", description: "MQTT connections closed, by reason.");
-        MessagesReceived = _meter.CreateCounter<long>("mqtt.messages.received", description: "PUBLISH packets received from clients.");
-        MessagesSent = _meter.CreateCounter<long>("mqtt.messages.sent", description: "PUBLISH packets sent to clients.");
-        BytesReceived = _meter.CreateCounter<long>("mqtt.bytes.received", "By", "Bytes of MQTT packets received.");
-        BytesSent = _meter.CreateCounter<long>("mqtt.bytes.sent", "By", "Bytes of MQTT packets sent.");
-        MessagesDropped = _meter.CreateCounter<long>("mqtt.messages.dropped", description: "Messages dropped, by reason (queue_full, expired, slow_consumer, too_large, no_subscribers).");
+        Disconnects = _meter.CreateCounter<long>("mqtt.disconnects", description: "MQTT connections closed by the broker, by reason.");
         ProtocolErrors = _meter.CreateCounter<long>("mqtt.protocol.errors", description: "Connections closed for a protocol violation, by reason code.");
     }
 
     public Counter<long> ConnectionsAccepted { get; }
+
     public Counter<long> ConnectionsRejected { get; }
+
     public Counter<long> Disconnects { get; }
-    public Counter<long> MessagesReceived { get; }
-    public Counter<long> MessagesSent { get; }
-    public Counter<long> BytesReceived { get; }
-    public Counter<long> BytesSent { get; }
-    public Counter<long> MessagesDropped { get; }
+
     public Counter<long> ProtocolErrors { get; }
 
     public long MqttConnections => Volatile.Read(ref _mqttConnections);
 
-    /// <summary>Totals kept beside the counters for $SYS, which publishes them as values.</summary>
     public long MessagesReceivedTotal => Volatile.Read(ref _messagesReceived);
 
     public long MessagesSentTotal => Volatile.Read(ref _messagesSent);
 
-    public void MessageReceived()
-    {
-        Interlocked.Increment(ref _messagesReceived);
-        MessagesReceived.Add(1);
-    }
+    public void MessageReceived() => Interlocked.Increment(ref _messagesReceived);
 
-    public void MessageSent()
-    {
-        Interlocked.Increment(ref _messagesSent);
-        MessagesSent.Add(1);
-    }
+    public void MessageSent() => Interlocked.Increment(ref _messagesSent);
+
+    public void AddBytesReceived(long bytes) => Interlocked.Add(ref _bytesReceived, bytes);
+
+    public void AddBytesSent(long bytes) => Interlocked.Add(ref _bytesSent, bytes);
 
     public void MqttConnectionOpened()
     {
@@ -64,8 +68,25 @@ internal sealed class GatewayMetrics : IDisposable
 
     public void MqttConnectionClosed() => Interlocked.Decrement(ref _mqttConnections);
 
-    public void Dropped(string reason, long count = 1) =>
-        MessagesDropped.Add(count, new KeyValuePair<string, object?>("reason", reason));
+    public void Dropped(string reason, long count = 1)
+    {
+        var index = Array.IndexOf(DropReasons, reason);
+        Interlocked.Add(ref _drops[index < 0 ? DropReasons.Length - 1 : index], count);
+    }
+
+    public long DroppedTotal(string reason) => Volatile.Read(ref _drops[Array.IndexOf(DropReasons, reason)]);
+
+    private IEnumerable<Measurement<long>> ObserveDrops()
+    {
+        for (var i = 0; i < DropReasons.Length; i++)
+        {
+            var count = Volatile.Read(ref _drops[i]);
+            if (count != 0)
+            {
+                yield return new Measurement<long>(count, new KeyValuePair<string, object?>("reason", DropReasons[i]));
+            }
+        }
+    }
 
     public void Dispose() => _meter.Dispose();
 }

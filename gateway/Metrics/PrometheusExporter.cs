@@ -40,9 +40,15 @@ internal sealed class PrometheusExporter : IDisposable
             return;
         }
 
-        var key = SeriesKey(tags);
-        var observed = instrument.IsObservable;
-        state.Series.AddOrUpdate(key, value, (_, old) => observed ? value : old + value);
+        var series = tags.IsEmpty ? state.Untagged : state.Series.GetOrAdd(SeriesKey(tags), static _ => new Series());
+        if (instrument.IsObservable)
+        {
+            Volatile.Write(ref series.Value, value);
+        }
+        else
+        {
+            series.Add(value);
+        }
     }
 
     private static string SeriesKey(ReadOnlySpan<KeyValuePair<string, object?>> tags)
@@ -85,14 +91,14 @@ internal sealed class PrometheusExporter : IDisposable
                 }
 
                 sb.Append("# TYPE ").Append(name).Append(isCounter ? " counter\n" : " gauge\n");
-                if (state.Series.IsEmpty)
+                if (state.Series.IsEmpty || Volatile.Read(ref state.Untagged.Value) != 0)
                 {
-                    sb.Append(name).Append(" 0\n");
-                    continue;
+                    sb.Append(name).Append(' ').Append(Volatile.Read(ref state.Untagged.Value).ToString("R", CultureInfo.InvariantCulture)).Append('\n');
                 }
 
-                foreach (var (labels, value) in state.Series.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                foreach (var (labels, series) in state.Series.OrderBy(kv => kv.Key, StringComparer.Ordinal))
                 {
+                    var value = Volatile.Read(ref series.Value);
                     sb.Append(name);
                     if (labels.Length > 0)
                     {
@@ -127,6 +133,25 @@ internal sealed class PrometheusExporter : IDisposable
     {
         public Instrument Instrument { get; } = instrument;
 
-        public ConcurrentDictionary<string, double> Series { get; } = new(StringComparer.Ordinal);
+        public Series Untagged { get; } = new();
+
+        public ConcurrentDictionary<string, Series> Series { get; } = new(StringComparer.Ordinal);
+    }
+
+    /// <summary>One time series' running value; adds are lock-free.</summary>
+    private sealed class Series
+    {
+        public double Value;
+
+        public void Add(double amount)
+        {
+            double seen, updated;
+            do
+            {
+                seen = Volatile.Read(ref Value);
+                updated = seen + amount;
+            }
+            while (Interlocked.CompareExchange(ref Value, updated, seen) != seen);
+        }
     }
 }

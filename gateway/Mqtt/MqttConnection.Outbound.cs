@@ -334,7 +334,7 @@ internal sealed partial class MqttConnection : IThreadPoolWorkItem
 
         var before = Output.UnflushedBytes;
         MqttPublishWriter.Write(Output, Version, message, qos, retain, dup, packetId, alias, subscriptionIdentifiers, omitTopic, expiry);
-        _broker.Metrics.BytesSent.Add(Output.UnflushedBytes - before);
+        _broker.Metrics.AddBytesSent(Output.UnflushedBytes - before);
         _broker.Metrics.MessageSent();
     }
 
@@ -366,7 +366,7 @@ internal sealed partial class MqttConnection : IThreadPoolWorkItem
                 break;
         }
 
-        _broker.Metrics.BytesSent.Add(Output.UnflushedBytes - before);
+        _broker.Metrics.AddBytesSent(Output.UnflushedBytes - before);
     }
 
     /// <summary>Completes when everything queued so far has been written and flushed.</summary>

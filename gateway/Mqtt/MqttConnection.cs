@@ -81,7 +81,7 @@ internal sealed partial class MqttConnection
                     while (TryReadPacket(ref buffer, out var header, out var body))
                     {
                         Volatile.Write(ref _lastPacketTimestamp, _time.GetTimestamp());
-                        _broker.Metrics.BytesReceived.Add(header.HeaderLength + header.RemainingLength);
+                        _broker.Metrics.AddBytesReceived(header.HeaderLength + header.RemainingLength);
                         var outcome = await HandlePacketAsync(header, body).ConfigureAwait(false);
                         consumed = buffer.Start;
                         if (Volatile.Read(ref _closeRequested) != 0)
