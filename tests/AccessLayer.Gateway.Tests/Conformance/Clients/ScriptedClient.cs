@@ -1,0 +1,284 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using AccessLayer.Gateway.Tests.Conformance.Brokers;
+using AccessLayer.Gateway.Tests.Conformance.Harness;
+
+namespace AccessLayer.Gateway.Tests.Conformance.Clients;
+
+/// <summary>A real MQTT client library, driven through a small script.</summary>
+public enum ScriptedClientKind
+{
+    /// <summary>paho-mqtt 1.6.1 for Debian's python (tests/python/agent.py).</summary>
+    Paho,
+
+    /// <summary>mqtt.js 5.x on node (tests/js/agent.mjs).</summary>
+    MqttJs,
+}
+
+/// <summary>A will message set in CONNECT.</summary>
+public sealed record WillOptions(string Topic, string Payload, int Qos = 0, bool Retain = false)
+{
+    /// <summary>MQTT 5.0 Will Delay Interval, seconds.</summary>
+    public long? WillDelay { get; init; }
+}
+
+/// <summary>CONNECT as the harness asks a client library to send it.</summary>
+public sealed record ConnectOptions(string ClientId, int Version)
+{
+    /// <summary>3.1.1 Clean Session / 5.0 Clean Start.</summary>
+    public bool Clean { get; init; } = true;
+
+    public int Keepalive { get; init; } = 30;
+
+    public long? SessionExpiry { get; init; }
+
+    public int? ReceiveMaximum { get; init; }
+
+    public long? MaximumPacketSize { get; init; }
+
+    public int? TopicAliasMaximum { get; init; }
+
+    public WillOptions? Will { get; init; }
+}
+
+/// <summary>MQTT 5.0 subscription options and identifier.</summary>
+public sealed record SubscribeOptions
+{
+    public bool NoLocal { get; init; }
+
+    public bool RetainAsPublished { get; init; }
+
+    public int RetainHandling { get; init; }
+
+    public int? SubscriptionId { get; init; }
+}
+
+/// <summary>MQTT 5.0 PUBLISH properties to send.</summary>
+public sealed record PublishProperties
+{
+    public long? MessageExpiry { get; init; }
+
+    public int? TopicAlias { get; init; }
+
+    public string? ResponseTopic { get; init; }
+
+    public string? CorrelationData { get; init; }
+
+    public string? ContentType { get; init; }
+
+    public int? PayloadFormat { get; init; }
+
+    public IReadOnlyList<string[]>? UserProps { get; init; }
+}
+
+/// <summary>What the server said in CONNACK.</summary>
+public sealed record ConnAck(int ReasonCode, bool SessionPresent, int? TopicAliasMaximum, int? ReceiveMaximum, long? MaximumPacketSize);
+
+/// <summary>A command a client library refused or the broker failed.</summary>
+public sealed class ScriptedClientException(string message) : Exception(message)
+{
+    public int? ReasonCode { get; init; }
+}
+
+/// <summary>
+/// One client library process (tests/js/agent.mjs or tests/python/agent.py), speaking JSON
+/// lines: commands with an id on stdin, a result per command and unsolicited events
+/// (message, serverDisconnect, closed) on stdout.
+/// </summary>
+internal sealed class ScriptedClient
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    private readonly ConcurrentDictionary<int, TaskCompletionSource<JsonElement>> _pending = new();
+    private readonly EventLog<ReceivedMessage> _messages = new();
+    private readonly EventLog<int> _serverDisconnects = new();
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private ChildProcess _process = null!;
+    private int _nextId;
+
+    private ScriptedClient(string name) => Name = name;
+
+    public string Name { get; }
+
+    public IReadOnlyList<ReceivedMessage> Messages => _messages.Snapshot();
+
+    /// <summary>Reason codes of DISCONNECT packets the server sent this client.</summary>
+    public IReadOnlyList<int> ServerDisconnects => _serverDisconnects.Snapshot();
+
+    public bool IsClosed => _closed.Task.IsCompleted;
+
+    public static ScriptedClient Start(ScriptedClientKind kind, BrokerFixture broker, ProcessGroup group, string name)
+    {
+        var client = new ScriptedClient(name);
+        var options = new ChildProcessOptions
+        {
+            Lifetime = Budget.ClientLifetime,
+            RedirectStandardInput = true,
+            OnStdoutLine = client.OnLine,
+            OnStdoutClosed = client.OnEnded,
+        };
+        string[] args = [broker.Host, $"{broker.MqttPort}"];
+        if (kind == ScriptedClientKind.MqttJs)
+        {
+            PeerPaths.RequireMqttJs();
+            client._process = group.Add(ChildProcess.Start(name, PeerPaths.Node, [PeerPaths.JsAgent, .. args],
+                options with { WorkingDirectory = Path.GetDirectoryName(PeerPaths.JsAgent) }));
+        }
+        else
+        {
+            client._process = group.Add(ChildProcess.Start(name, PeerPaths.Python, ["-u", PeerPaths.PythonAgent, .. args], options));
+        }
+        return client;
+    }
+
+    public async Task<ConnAck> ConnectAsync(ConnectOptions options)
+    {
+        var r = await CallAsync("connect", JsonSerializer.SerializeToNode(options, Json)!.AsObject());
+        var props = r.TryGetProperty("props", out var p) ? p : default;
+        return new ConnAck(
+            r.GetProperty("reasonCode").GetInt32(),
+            r.GetProperty("sessionPresent").GetBoolean(),
+            OptionalInt(props, "topicAliasMaximum"),
+            OptionalInt(props, "receiveMaximum"),
+            props.ValueKind == JsonValueKind.Object && props.TryGetProperty("maximumPacketSize", out var m) ? m.GetInt64() : null);
+    }
+
+    /// <summary>Subscribes and returns the SUBACK's granted QoS / reason codes.</summary>
+    public async Task<IReadOnlyList<int>> SubscribeAsync(string filter, int qos = 0, SubscribeOptions? options = null)
+    {
+        var command = options is null ? new JsonObject() : JsonSerializer.SerializeToNode(options, Json)!.AsObject();
+        command["filter"] = filter;
+        command["qos"] = qos;
+        var r = await CallAsync("subscribe", command);
+        return [.. r.GetProperty("reasonCodes").EnumerateArray().Select(c => c.GetInt32())];
+    }
+
+    public Task UnsubscribeAsync(string filter) => CallAsync("unsubscribe", new JsonObject { ["filter"] = filter });
+
+    /// <summary>
+    /// Publishes and returns when the QoS flow completed (QoS 0: written). With
+    /// <paramref name="count"/>, publishes that many messages, payload + index, in order.
+    /// </summary>
+    public Task PublishAsync(string topic, string payload, int qos = 0, bool retain = false, PublishProperties? properties = null, int? count = null)
+    {
+        var command = new JsonObject { ["topic"] = topic, ["payload"] = payload, ["qos"] = qos, ["retain"] = retain };
+        if (properties is not null) command["props"] = JsonSerializer.SerializeToNode(properties, Json);
+        if (count is not null) command["count"] = count;
+        return CallAsync("publish", command);
+    }
+
+    /// <summary>From now on the client withholds PUBACK/PUBREC for messages it receives.</summary>
+    public Task HoldAcksAsync() => CallAsync("holdAcks", []);
+
+    /// <summary>Sends the withheld acknowledgements and stops withholding; returns how many.</summary>
+    public async Task<int> ReleaseAcksAsync() => (await CallAsync("releaseAcks", [])).GetProperty("released").GetInt32();
+
+    /// <summary>Sends DISCONNECT (5.0: with this reason code) and waits for the connection to close.</summary>
+    public Task DisconnectAsync(int reasonCode = 0, long? sessionExpiry = null)
+    {
+        var command = new JsonObject { ["reasonCode"] = reasonCode };
+        if (sessionExpiry is not null) command["sessionExpiry"] = sessionExpiry;
+        return CallAsync("disconnect", command);
+    }
+
+    /// <summary>Kills the client process: its connection ends without DISCONNECT.</summary>
+    public void Kill() => _process.Kill();
+
+    public Task<IReadOnlyList<ReceivedMessage>> WaitForMessagesAsync(Func<IReadOnlyList<ReceivedMessage>, bool> done, string what, TimeSpan? timeout = null) =>
+        _messages.WaitUntilAsync(done, timeout ?? Budget.Wait, () => $"{Name}: {what}; got [{string.Join(", ", Messages)}]{Environment.NewLine}{_process.TranscriptText()}");
+
+    /// <summary>Waits for a message with this payload; returns every message up to and including it.</summary>
+    public async Task<IReadOnlyList<ReceivedMessage>> WaitForPayloadAsync(string payload, TimeSpan? timeout = null)
+    {
+        var all = await WaitForMessagesAsync(m => m.Any(x => x.Payload == payload), $"a message '{payload}'", timeout);
+        return [.. all.Take(all.ToList().FindIndex(x => x.Payload == payload) + 1)];
+    }
+
+    public Task<IReadOnlyList<ReceivedMessage>> WaitForCountAsync(int count, TimeSpan? timeout = null) =>
+        WaitForMessagesAsync(m => m.Count >= count, $"{count} messages", timeout);
+
+    /// <summary>Waits for the server's DISCONNECT and returns its reason code.</summary>
+    public async Task<int> WaitForServerDisconnectAsync(TimeSpan? timeout = null) =>
+        (await _serverDisconnects.WaitUntilAsync(d => d.Count > 0, timeout ?? Budget.Wait,
+            () => $"{Name}: no DISCONNECT from the server{Environment.NewLine}{_process.TranscriptText()}"))[0];
+
+    /// <summary>Waits until the client's connection is closed (by either side).</summary>
+    public async Task WaitForClosedAsync(TimeSpan? timeout = null)
+    {
+        try
+        {
+            await _closed.Task.WaitAsync(timeout ?? Budget.Wait);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"{Name}: connection still open{Environment.NewLine}{_process.TranscriptText()}");
+        }
+    }
+
+    private async Task<JsonElement> CallAsync(string op, JsonObject command)
+    {
+        var id = Interlocked.Increment(ref _nextId);
+        command["id"] = id;
+        command["op"] = op;
+        var pending = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[id] = pending;
+        if (_process.HasExited) OnEnded();
+        await _process.WriteLineAsync(command.ToJsonString());
+        JsonElement result;
+        try
+        {
+            result = await pending.Task.WaitAsync(Budget.Wait);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"{Name}: no answer to {op} in {Budget.Wait.TotalSeconds:0.#} s{Environment.NewLine}{_process.TranscriptText()}");
+        }
+        if (!result.GetProperty("ok").GetBoolean())
+        {
+            var error = result.TryGetProperty("error", out var e) ? e.ToString() : "failed";
+            throw new ScriptedClientException($"{Name}: {op} failed: {error}") { ReasonCode = OptionalInt(result, "reasonCode") };
+        }
+        return result;
+    }
+
+    private void OnLine(string line)
+    {
+        if (!line.StartsWith('{')) return;
+        JsonElement e;
+        using (var doc = JsonDocument.Parse(line)) e = doc.RootElement.Clone();
+        switch (e.GetProperty("ev").GetString())
+        {
+            case "result":
+                if (_pending.TryRemove(e.GetProperty("id").GetInt32(), out var pending)) pending.TrySetResult(e);
+                break;
+            case "message":
+                _messages.Add(ReceivedMessage.FromAgentEvent(e));
+                break;
+            case "serverDisconnect":
+                _serverDisconnects.Add(e.GetProperty("reasonCode").GetInt32());
+                break;
+            case "closed":
+                _closed.TrySetResult();
+                break;
+        }
+    }
+
+    private void OnEnded()
+    {
+        _closed.TrySetResult();
+        _messages.Complete();
+        _serverDisconnects.Complete();
+        foreach (var id in _pending.Keys)
+        {
+            if (_pending.TryRemove(id, out var pending))
+                pending.TrySetException(new ScriptedClientException($"{Name}: the client process ended{Environment.NewLine}{_process.TranscriptText()}"));
+        }
+    }
+
+    private static int? OptionalInt(JsonElement o, string name) =>
+        o.ValueKind == JsonValueKind.Object && o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
+}

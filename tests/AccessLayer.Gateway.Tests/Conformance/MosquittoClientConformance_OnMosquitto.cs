@@ -1,0 +1,7 @@
+using AccessLayer.Gateway.Tests.Conformance.Brokers;
+
+namespace AccessLayer.Gateway.Tests.Conformance;
+
+[Trait("Broker", "mosquitto")]
+public sealed class MosquittoClientConformance_OnMosquitto(MosquittoBrokerFixture broker, ITestOutputHelper output)
+    : MosquittoClientConformance<MosquittoBrokerFixture>(broker, output);
