@@ -1,35 +1,27 @@
-// An mqtt.js 5.x client driven by JSON lines, for AccessLayer.Gateway.Tests.
+// mqtt.js 5.x clients driven by JSON lines, for AccessLayer.Gateway.Tests.
 //
-// Usage: node agent.mjs HOST PORT
+// Usage: node agent.mjs
 //
-// Commands arrive on stdin, one JSON object a line, each with an integer "id" and an "op";
-// every command is answered by {"ev":"result","id":..,"ok":true|false,...}. Unsolicited events:
+// One process hosts many named clients (starting node per client would cost more than the
+// tests themselves). Commands arrive on stdin, one JSON object a line, each with an integer
+// "id", a "client" name and an "op"; every command is answered with
+// {"ev":"result","id":..,"ok":true|false,...}. Unsolicited events name their client:
 // {"ev":"message",...}, {"ev":"serverDisconnect","reasonCode":N}, {"ev":"closed"}.
-// The protocol is the same as tests/python/agent.py (see ScriptedClient.cs for the C# side).
-// End of stdin ends the process at once, without DISCONNECT (an abrupt client death).
+// The protocol is the same as tests/python/agent.py; ScriptedClient.cs is the C# side.
+// "kill" destroys a client's socket without DISCONNECT (an abrupt client death).
+// End of stdin ends the process at once.
 import mqtt from 'mqtt'
 import readline from 'node:readline'
 
-const [host, portText] = process.argv.slice(2)
-const port = Number(portText)
-
 const emit = (obj) => process.stdout.write(JSON.stringify(obj) + '\n')
 const result = (id, ok = true, fields = {}) => emit({ ev: 'result', id, ok, ...fields })
-
-let client = null
-let version = 4
-let closed = false
-let holding = false
-let held = []
-let pendingDisconnect = null
-let serverProps = {}
+const errorText = (err) => String(err?.message ?? err)
 
 const propNames = {
   messageExpiryInterval: 'messageExpiry',
   topicAlias: 'topicAlias',
   responseTopic: 'responseTopic',
   contentType: 'contentType',
-  payloadFormatIndicator: 'payloadFormat',
   sessionExpiryInterval: 'sessionExpiry',
   receiveMaximum: 'receiveMaximum',
   maximumPacketSize: 'maximumPacketSize',
@@ -50,6 +42,8 @@ function fromProps (props) {
   for (const [name, ours] of Object.entries(propNames)) {
     if (props[name] !== undefined) out[ours] = props[name]
   }
+  // mqtt.js models the Payload Format Indicator as a boolean.
+  if (props.payloadFormatIndicator !== undefined) out.payloadFormat = props.payloadFormatIndicator ? 1 : 0
   if (props.correlationData !== undefined) out.correlationData = Buffer.from(props.correlationData).toString('utf8')
   if (props.userProperties !== undefined) {
     out.userProps = []
@@ -65,16 +59,16 @@ function fromProps (props) {
 }
 
 function toProps (spec) {
-  if (!spec) return undefined
   const p = {}
-  if (spec.messageExpiry !== undefined) p.messageExpiryInterval = spec.messageExpiry
-  if (spec.topicAlias !== undefined) p.topicAlias = spec.topicAlias
-  if (spec.responseTopic !== undefined) p.responseTopic = spec.responseTopic
-  if (spec.correlationData !== undefined) p.correlationData = Buffer.from(spec.correlationData, 'utf8')
-  if (spec.contentType !== undefined) p.contentType = spec.contentType
-  if (spec.payloadFormat !== undefined) p.payloadFormatIndicator = spec.payloadFormat
-  if (spec.willDelay !== undefined) p.willDelayInterval = spec.willDelay
-  if (spec.userProps !== undefined) {
+  if (!spec) return p
+  if (spec.messageExpiry != null) p.messageExpiryInterval = spec.messageExpiry
+  if (spec.topicAlias != null) p.topicAlias = spec.topicAlias
+  if (spec.responseTopic != null) p.responseTopic = spec.responseTopic
+  if (spec.correlationData != null) p.correlationData = Buffer.from(spec.correlationData, 'utf8')
+  if (spec.contentType != null) p.contentType = spec.contentType
+  if (spec.payloadFormat != null) p.payloadFormatIndicator = spec.payloadFormat === 1
+  if (spec.willDelay != null) p.willDelayInterval = spec.willDelay
+  if (spec.userProps != null) {
     p.userProperties = {}
     for (const [k, v] of spec.userProps) {
       const prev = p.userProperties[k]
@@ -84,169 +78,202 @@ function toProps (spec) {
   return p
 }
 
-function onClosed () {
-  if (closed) return
-  closed = true
-  if (pendingDisconnect !== null) {
-    result(pendingDisconnect)
-    pendingDisconnect = null
+// One named client.
+class Conn {
+  constructor (name) {
+    this.name = name
+    this.client = null
+    this.version = 4
+    this.open = false
+    this.holding = false
+    this.held = []
+    this.closeWaiters = []
+    this.outstanding = new Set() // command ids waiting on the connection
+    this.serverProps = {}
   }
-  emit({ ev: 'closed' })
-}
 
-const ops = {
+  // Answers a command once; commands still waiting when the connection closes fail then.
+  answer (id, ok = true, fields = {}) {
+    if (!this.outstanding.delete(id)) return
+    result(id, ok, fields)
+  }
+
+  track (id) { this.outstanding.add(id) }
+
+  event (fields) { emit({ client: this.name, ...fields }) }
+
+  whenClosed (id) {
+    if (this.open) this.closeWaiters.push(id)
+    else result(id)
+  }
+
   connect (id, cmd) {
-    version = cmd.version ?? 4
+    if (this.open) return result(id, false, { error: 'already connected' })
+    this.version = cmd.version ?? 4
+    this.holding = false
+    this.held = []
     const properties = {}
-    if (cmd.sessionExpiry !== undefined) properties.sessionExpiryInterval = cmd.sessionExpiry
-    if (cmd.receiveMaximum !== undefined) properties.receiveMaximum = cmd.receiveMaximum
-    if (cmd.maximumPacketSize !== undefined) properties.maximumPacketSize = cmd.maximumPacketSize
-    if (cmd.topicAliasMaximum !== undefined) properties.topicAliasMaximum = cmd.topicAliasMaximum
+    if (cmd.sessionExpiry != null) properties.sessionExpiryInterval = cmd.sessionExpiry
+    if (cmd.receiveMaximum != null) properties.receiveMaximum = cmd.receiveMaximum
+    if (cmd.maximumPacketSize != null) properties.maximumPacketSize = cmd.maximumPacketSize
+    if (cmd.topicAliasMaximum != null) properties.topicAliasMaximum = cmd.topicAliasMaximum
     const opts = {
-      host,
-      port,
+      host: cmd.host,
+      port: cmd.port,
       protocol: 'mqtt',
-      protocolVersion: version,
+      protocolVersion: this.version,
       clientId: cmd.clientId,
       clean: cmd.clean ?? true,
       keepalive: cmd.keepalive ?? 30,
-      reconnectPeriod: 0, // a harness client stays down once the broker drops it
+      reconnectPeriod: 0, // a harness client stays down once its connection is gone
       connectTimeout: 5000,
       resubscribe: false,
     }
-    if (version === 5 && Object.keys(properties).length > 0) opts.properties = properties
+    if (this.version === 5 && Object.keys(properties).length > 0) opts.properties = properties
     if (cmd.will) {
       const w = cmd.will
       opts.will = { topic: w.topic, payload: Buffer.from(w.payload ?? '', 'utf8'), qos: w.qos ?? 0, retain: w.retain ?? false }
-      if (version === 5) {
-        const wp = toProps({ willDelay: w.willDelay, messageExpiry: w.messageExpiry, userProps: w.userProps, contentType: w.contentType })
-        for (const k of Object.keys(wp)) if (wp[k] === undefined) delete wp[k]
-        if (Object.keys(wp).length > 0) opts.will.properties = wp
-      }
+      if (this.version === 5 && w.willDelay != null) opts.will.properties = toProps({ willDelay: w.willDelay })
     }
     let answered = false
-    client = mqtt.connect(opts)
-    // Holding acknowledgements: mqtt.js handles incoming packets one after another, so the
-    // PUBACK/PUBREC is withheld at the send step while packet processing goes on.
+    const client = mqtt.connect(opts)
+    this.client = client
+    this.open = true
+    // Withholding acknowledgements: mqtt.js handles incoming packets one after another, so
+    // PUBACK/PUBREC are kept back at the send step while packet processing goes on.
     const send = client._sendPacket.bind(client)
     client._sendPacket = (packet, cb, cbStorePut, noStore) => {
-      if (holding && (packet.cmd === 'puback' || packet.cmd === 'pubrec')) {
-        held.push([packet, cbStorePut, noStore])
+      if (this.holding && (packet.cmd === 'puback' || packet.cmd === 'pubrec')) {
+        this.held.push([packet, cbStorePut, noStore])
         if (cb) cb()
         return
       }
       return send(packet, cb, cbStorePut, noStore)
     }
     client.on('connect', (connack) => {
-      serverProps = connack.properties ?? {}
-      if (!answered) {
-        answered = true
-        result(id, true, { reasonCode: connack.reasonCode ?? connack.returnCode ?? 0, sessionPresent: !!connack.sessionPresent, props: fromProps(connack.properties) })
-      }
+      this.serverProps = connack.properties ?? {}
+      if (answered) return
+      answered = true
+      result(id, true, { reasonCode: connack.reasonCode ?? connack.returnCode ?? 0, sessionPresent: !!connack.sessionPresent, props: fromProps(connack.properties) })
     })
     client.on('error', (err) => {
-      if (!answered) {
-        answered = true
-        result(id, false, { reasonCode: err.code, error: String(err.message ?? err) })
-      }
+      if (answered) return
+      answered = true
+      result(id, false, { reasonCode: typeof err.code === 'number' ? err.code : undefined, error: errorText(err) })
     })
     client.on('message', (topic, payload, packet) => {
-      emit({ ev: 'message', topic, payload: payload.toString('utf8'), qos: packet.qos, retain: !!packet.retain, dup: !!packet.dup, props: fromProps(packet.properties) })
+      this.event({ ev: 'message', topic, payload: payload.toString('utf8'), qos: packet.qos, retain: !!packet.retain, dup: !!packet.dup, props: fromProps(packet.properties) })
     })
-    client.on('disconnect', (packet) => emit({ ev: 'serverDisconnect', reasonCode: packet.reasonCode ?? 0 }))
+    client.on('disconnect', (packet) => this.event({ ev: 'serverDisconnect', reasonCode: packet.reasonCode ?? 0 }))
     client.on('close', () => {
+      if (client !== this.client || !this.open) return
+      this.open = false
       if (!answered) {
         answered = true
         result(id, false, { error: 'connection closed before CONNACK' })
       }
-      onClosed()
+      const waiters = this.closeWaiters
+      this.closeWaiters = []
+      for (const w of waiters) result(w)
+      for (const w of [...this.outstanding]) this.answer(w, false, { error: 'connection closed' })
+      this.event({ ev: 'closed' })
     })
-  },
+  }
 
   subscribe (id, cmd) {
     const opts = { qos: cmd.qos ?? 0 }
-    if (version === 5) {
+    if (this.version === 5) {
       opts.nl = !!cmd.noLocal
       opts.rap = !!cmd.retainAsPublished
       opts.rh = cmd.retainHandling ?? 0
-      if (cmd.subscriptionId !== undefined) opts.properties = { subscriptionIdentifier: cmd.subscriptionId }
+      if (cmd.subscriptionId != null) opts.properties = { subscriptionIdentifier: cmd.subscriptionId }
     }
-    client.subscribe(cmd.filter, opts, (err, granted) => {
-      if (err && !granted) return result(id, false, { error: String(err.message ?? err) })
-      result(id, true, { reasonCodes: (granted ?? []).map((g) => g.qos) })
+    this.track(id)
+    this.client.subscribe(cmd.filter, opts, (err, granted) => {
+      if (err && !granted) return this.answer(id, false, { error: errorText(err) })
+      this.answer(id, true, { reasonCodes: (granted ?? []).map((g) => g.qos) })
     })
-  },
+  }
 
   unsubscribe (id, cmd) {
-    client.unsubscribe(cmd.filter, (err) => err ? result(id, false, { error: String(err.message ?? err) }) : result(id))
-  },
+    this.track(id)
+    this.client.unsubscribe(cmd.filter, (err) => err ? this.answer(id, false, { error: errorText(err) }) : this.answer(id))
+  }
 
   publish (id, cmd) {
-    const count = cmd.count
-    const payloads = count === undefined ? [cmd.payload ?? ''] : Array.from({ length: count }, (_, i) => `${cmd.payload ?? ''}${i}`)
+    const base = cmd.payload ?? ''
+    const payloads = cmd.count == null ? [base] : Array.from({ length: cmd.count }, (_, i) => `${base}${i}`)
     const opts = { qos: cmd.qos ?? 0, retain: !!cmd.retain }
-    if (version === 5 && cmd.props) opts.properties = toProps(cmd.props)
+    if (this.version === 5 && cmd.props) opts.properties = toProps(cmd.props)
     // A bounded window keeps QoS 1/2 in flight under the server's Receive Maximum.
-    const window = Math.max(1, Math.min(10, serverProps.receiveMaximum ?? 10))
+    const window = Math.max(1, Math.min(10, this.serverProps.receiveMaximum ?? 10))
     let next = 0
     let done = 0
     let failed = false
-    let lastReason
+    this.track(id)
     const pump = () => {
       while (!failed && next < payloads.length && next - done < window) {
-        const payload = payloads[next++]
-        client.publish(cmd.topic, payload, opts, (err, packet) => {
+        this.client.publish(cmd.topic, payloads[next++], opts, (err) => {
           if (failed) return
           if (err) {
             failed = true
-            return result(id, false, { reasonCode: err.code, error: String(err.message ?? err) })
+            return this.answer(id, false, { reasonCode: typeof err.code === 'number' ? err.code : undefined, error: errorText(err) })
           }
-          if (packet && packet.reasonCode !== undefined) lastReason = packet.reasonCode
-          done++
-          if (done === payloads.length) result(id, true, lastReason === undefined ? {} : { reasonCode: lastReason })
+          if (++done === payloads.length) this.answer(id)
           else pump()
         })
       }
     }
     pump()
-  },
+  }
 
   holdAcks (id) {
-    holding = true
+    this.holding = true
     result(id)
-  },
+  }
 
   releaseAcks (id) {
-    holding = false
-    const toSend = held
-    held = []
-    for (const [packet, cbStorePut, noStore] of toSend) client._sendPacket(packet, undefined, cbStorePut, noStore)
-    result(id, true, { released: toSend.length })
-  },
+    this.holding = false
+    const held = this.held
+    this.held = []
+    for (const [packet, cbStorePut, noStore] of held) this.client._sendPacket(packet, undefined, cbStorePut, noStore)
+    result(id, true, { released: held.length })
+  }
 
   disconnect (id, cmd) {
-    if (!client || closed) return result(id)
-    pendingDisconnect = id
+    if (!this.open) return result(id)
+    this.whenClosed(id)
     const packet = {}
-    if (version === 5) {
+    if (this.version === 5) {
       packet.reasonCode = cmd.reasonCode ?? 0
-      if (cmd.sessionExpiry !== undefined) packet.properties = { sessionExpiryInterval: cmd.sessionExpiry }
+      if (cmd.sessionExpiry != null) packet.properties = { sessionExpiryInterval: cmd.sessionExpiry }
     }
-    client.end(false, packet, () => onClosed())
-  },
+    this.client.end(false, packet)
+  }
+
+  kill (id) {
+    if (!this.open) return result(id)
+    this.whenClosed(id)
+    this.client.stream.destroy() // FIN without DISCONNECT
+  }
 }
+
+const conns = new Map()
+const ops = new Set(['connect', 'subscribe', 'unsubscribe', 'publish', 'holdAcks', 'releaseAcks', 'disconnect', 'kill'])
 
 const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity })
 rl.on('line', (line) => {
   if (!line.trim()) return
   const cmd = JSON.parse(line)
-  const handler = ops[cmd.op]
-  if (!handler) return result(cmd.id, false, { error: `unknown op ${cmd.op}` })
+  if (!ops.has(cmd.op)) return result(cmd.id, false, { error: `unknown op ${cmd.op}` })
+  const name = cmd.client ?? ''
+  let conn = conns.get(name)
+  if (!conn) conns.set(name, (conn = new Conn(name)))
+  if (cmd.op !== 'connect' && cmd.op !== 'kill' && !conn.client) return result(cmd.id, false, { error: 'not connected' })
   try {
-    handler(cmd.id, cmd)
+    conn[cmd.op](cmd.id, cmd)
   } catch (err) {
-    result(cmd.id, false, { error: String(err.message ?? err) })
+    result(cmd.id, false, { error: errorText(err) })
   }
 })
-// stdin closed: the harness is done with us (or died); vanish without DISCONNECT.
 rl.on('close', () => process.exit(0))

@@ -1,13 +1,16 @@
 #!/usr/bin/python3
-"""A paho-mqtt 1.6.1 client driven by JSON lines, for AccessLayer.Gateway.Tests.
+"""paho-mqtt 1.6.1 clients driven by JSON lines, for AccessLayer.Gateway.Tests.
 
-Usage: /usr/bin/python3 agent.py HOST PORT
+Usage: /usr/bin/python3 agent.py
 
-Commands arrive on stdin, one JSON object a line, each with an integer "id" and an "op";
-every command is answered by {"ev":"result","id":..,"ok":true|false,...}. Unsolicited events:
+One process hosts many named clients (starting a python per client would cost more than the
+tests themselves). Commands arrive on stdin, one JSON object a line, each with an integer
+"id", a "client" name and an "op"; every command is answered with
+{"ev":"result","id":..,"ok":true|false,...}. Unsolicited events name their client:
 {"ev":"message",...}, {"ev":"serverDisconnect","reasonCode":N}, {"ev":"closed"}.
-The protocol is the same as tests/js/agent.mjs (see ScriptedClient.cs for the C# side).
-End of stdin ends the process at once, without DISCONNECT (an abrupt client death).
+The protocol is the same as tests/js/agent.mjs; ScriptedClient.cs is the C# side.
+"kill" closes a client's socket without DISCONNECT (an abrupt client death).
+End of stdin ends the process at once.
 """
 
 import json
@@ -21,9 +24,6 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCodes
 from paho.mqtt.subscribeoptions import SubscribeOptions
-
-HOST = sys.argv[1]
-PORT = int(sys.argv[2])
 
 _out_lock = threading.Lock()
 
@@ -44,50 +44,52 @@ def to_props(packet_type, spec):
     if not spec:
         return None
     p = Properties(packet_type)
-    if "messageExpiry" in spec:
+    if spec.get("messageExpiry") is not None:
         p.MessageExpiryInterval = spec["messageExpiry"]
-    if "topicAlias" in spec:
+    if spec.get("topicAlias") is not None:
         p.TopicAlias = spec["topicAlias"]
-    if "responseTopic" in spec:
+    if spec.get("responseTopic") is not None:
         p.ResponseTopic = spec["responseTopic"]
-    if "correlationData" in spec:
+    if spec.get("correlationData") is not None:
         p.CorrelationData = spec["correlationData"].encode("utf-8")
-    if "contentType" in spec:
+    if spec.get("contentType") is not None:
         p.ContentType = spec["contentType"]
-    if "payloadFormat" in spec:
+    if spec.get("payloadFormat") is not None:
         p.PayloadFormatIndicator = spec["payloadFormat"]
-    if "willDelay" in spec:
+    if spec.get("willDelay") is not None:
         p.WillDelayInterval = spec["willDelay"]
-    for k, v in spec.get("userProps", []):
+    for k, v in spec.get("userProps") or []:
         p.UserProperty = (k, v)
     return p
 
 
+_PROP_NAMES = {
+    "MessageExpiryInterval": "messageExpiry",
+    "TopicAlias": "topicAlias",
+    "ResponseTopic": "responseTopic",
+    "ContentType": "contentType",
+    "PayloadFormatIndicator": "payloadFormat",
+    "SessionExpiryInterval": "sessionExpiry",
+    "ReceiveMaximum": "receiveMaximum",
+    "MaximumPacketSize": "maximumPacketSize",
+    "TopicAliasMaximum": "topicAliasMaximum",
+    "AssignedClientIdentifier": "assignedClientIdentifier",
+    "MaximumQoS": "maximumQos",
+    "RetainAvailable": "retainAvailable",
+    "SharedSubscriptionAvailable": "sharedSubscriptionAvailable",
+    "WildcardSubscriptionAvailable": "wildcardSubscriptionAvailable",
+    "SubscriptionIdentifierAvailable": "subscriptionIdentifierAvailable",
+    "ServerKeepAlive": "serverKeepAlive",
+    "ReasonString": "reasonString",
+}
+
+
 def from_props(props):
-    """Normalises paho Properties (received) into the harness' property names."""
+    """Normalises received paho Properties into the harness' property names."""
     out = {}
     if props is None:
         return out
-    names = {
-        "MessageExpiryInterval": "messageExpiry",
-        "TopicAlias": "topicAlias",
-        "ResponseTopic": "responseTopic",
-        "ContentType": "contentType",
-        "PayloadFormatIndicator": "payloadFormat",
-        "SessionExpiryInterval": "sessionExpiry",
-        "ReceiveMaximum": "receiveMaximum",
-        "MaximumPacketSize": "maximumPacketSize",
-        "TopicAliasMaximum": "topicAliasMaximum",
-        "AssignedClientIdentifier": "assignedClientIdentifier",
-        "MaximumQoS": "maximumQos",
-        "RetainAvailable": "retainAvailable",
-        "SharedSubscriptionAvailable": "sharedSubscriptionAvailable",
-        "WildcardSubscriptionAvailable": "wildcardSubscriptionAvailable",
-        "SubscriptionIdentifierAvailable": "subscriptionIdentifierAvailable",
-        "ServerKeepAlive": "serverKeepAlive",
-        "ReasonString": "reasonString",
-    }
-    for paho_name, name in names.items():
+    for paho_name, name in _PROP_NAMES.items():
         if hasattr(props, paho_name):
             out[name] = getattr(props, paho_name)
     if hasattr(props, "CorrelationData"):
@@ -100,19 +102,25 @@ def from_props(props):
     return out
 
 
-class Agent:
-    def __init__(self):
+class Conn:
+    """One named client: a paho Client and its own network thread."""
+
+    def __init__(self, name):
+        self.name = name
         self.client = None
         self.version = 4
         self.lock = threading.Lock()
         self.pending = {}  # paho mid -> [command id, outstanding count]
         self.early = {}  # mid -> fields, for mids completed before their command registered them
         self.connect_id = None
-        self.disconnect_id = None
-        self.thread = None
+        self.close_waiters = []
         self.stop = False
+        self.running = False
         self.holding = False
         self.held = []
+
+    def event(self, **fields):
+        emit(dict(client=self.name, **fields))
 
     # --- paho callbacks (network thread) ---------------------------------------------
 
@@ -128,9 +136,9 @@ class Agent:
         self.stop = True
 
     def on_message(self, client, userdata, msg):
-        emit(dict(ev="message", topic=msg.topic, payload=msg.payload.decode("utf-8", "replace"),
-                  qos=msg.qos, retain=bool(msg.retain), dup=bool(msg.dup),
-                  props=from_props(getattr(msg, "properties", None))))
+        self.event(ev="message", topic=msg.topic, payload=msg.payload.decode("utf-8", "replace"),
+                   qos=msg.qos, retain=bool(msg.retain), dup=bool(msg.dup),
+                   props=from_props(getattr(msg, "properties", None)))
 
     def on_subscribe(self, client, userdata, mid, granted, properties=None):
         codes = [g.value if isinstance(g, ReasonCodes) else g for g in granted]
@@ -168,22 +176,21 @@ class Agent:
         if finished:
             result(cid, **fields)
 
-    # paho 1.6.1 reads a DISCONNECT reason code only when properties follow it
-    # (remaining length > 2), so the raw byte is read here before paho handles the packet.
-    def _wrap_disconnect(self, client):
-        original = client._handle_disconnect
+    def _wrap(self, client):
+        # paho 1.6.1 reads a DISCONNECT reason code only when properties follow it (remaining
+        # length > 2) and otherwise ignores the packet: read the raw byte, then close as the
+        # spec requires.
+        original_disconnect = client._handle_disconnect
 
-        def handle():
+        def handle_disconnect():
             raw = client._in_packet["packet"]
-            code = raw[0] if len(raw) >= 1 else 0
-            emit(dict(ev="serverDisconnect", reasonCode=code))
-            rc = original()
-            # Paho ignores a DISCONNECT without properties: close like the spec requires.
+            self.event(ev="serverDisconnect", reasonCode=raw[0] if len(raw) >= 1 else 0)
+            rc = original_disconnect()
             self.stop = True
             return rc
-        client._handle_disconnect = handle
+        client._handle_disconnect = handle_disconnect
 
-    def _wrap_acks(self, client):
+        # Withholding acknowledgements: PUBACK/PUBREC are kept back at the send step.
         for name in ("_send_puback", "_send_pubrec"):
             original = getattr(client, name)
 
@@ -196,20 +203,37 @@ class Agent:
 
     def _network(self):
         # Own loop instead of loop_start(): paho's loop_forever reconnects, which would fight
-        # a session takeover; a harness client must stay down once the broker drops it.
+        # a session takeover; a harness client stays down once its connection is gone.
         client = self.client
         while not self.stop:
-            if client.loop(timeout=0.05) != mqtt.MQTT_ERR_SUCCESS:
+            if client.loop(timeout=0.01) != mqtt.MQTT_ERR_SUCCESS:
                 break
         self.stop = True
-        cid, self.disconnect_id = self.disconnect_id, None
+        self.running = False
+        try:
+            client.socket() and client.socket().close()
+        except OSError:
+            pass
+        cid, self.connect_id = self.connect_id, None
         if cid is not None:
-            result(cid)
-        emit(dict(ev="closed"))
+            result(cid, ok=False, error="connection closed before CONNACK")
+        with self.lock:
+            waiters, self.close_waiters = self.close_waiters, []
+            stranded = {entry[0] for entry in self.pending.values()}
+            self.pending.clear()
+            self.early.clear()
+        for w in waiters:
+            result(w)
+        for cid in stranded:
+            result(cid, ok=False, error="connection closed")
+        self.event(ev="closed")
 
     # --- commands (main thread) ---------------------------------------------------------
 
     def connect(self, cid, cmd):
+        if self.running:
+            result(cid, ok=False, error="already connected")
+            return
         self.version = cmd.get("version", 4)
         v5 = self.version == 5
         protocol = mqtt.MQTTv5 if v5 else mqtt.MQTTv311
@@ -226,40 +250,41 @@ class Agent:
         client.on_publish = self.on_publish
         client.max_inflight_messages_set(10)
         client.max_queued_messages_set(0)
-        self._wrap_disconnect(client)
-        self._wrap_acks(client)
+        self._wrap(client)
         will = cmd.get("will")
         if will:
-            wprops = to_props(PacketTypes.WILLMESSAGE, {
-                k: will[k] for k in ("willDelay", "messageExpiry", "userProps", "contentType")
-                if k in will}) if v5 else None
+            wprops = to_props(PacketTypes.WILLMESSAGE, {"willDelay": will.get("willDelay")}) \
+                if v5 and will.get("willDelay") is not None else None
             client.will_set(will["topic"], will.get("payload", ""), will.get("qos", 0),
                             will.get("retain", False), properties=wprops)
         cprops = None
         if v5:
             cprops = Properties(PacketTypes.CONNECT)
-            if "sessionExpiry" in cmd:
+            if cmd.get("sessionExpiry") is not None:
                 cprops.SessionExpiryInterval = cmd["sessionExpiry"]
-            if "receiveMaximum" in cmd:
+            if cmd.get("receiveMaximum") is not None:
                 cprops.ReceiveMaximum = cmd["receiveMaximum"]
-            if "maximumPacketSize" in cmd:
+            if cmd.get("maximumPacketSize") is not None:
                 cprops.MaximumPacketSize = cmd["maximumPacketSize"]
-            if "topicAliasMaximum" in cmd:
+            if cmd.get("topicAliasMaximum") is not None:
                 cprops.TopicAliasMaximum = cmd["topicAliasMaximum"]
         self.client = client
+        self.stop = False
+        self.holding = False
+        self.held = []
         self.connect_id = cid
         keepalive = cmd.get("keepalive", 30)
         try:
             if v5:
-                client.connect(HOST, PORT, keepalive, clean_start=clean, properties=cprops)
+                client.connect(cmd["host"], cmd["port"], keepalive, clean_start=clean, properties=cprops)
             else:
-                client.connect(HOST, PORT, keepalive)
+                client.connect(cmd["host"], cmd["port"], keepalive)
         except (OSError, socket.error) as e:
             self.connect_id = None
             result(cid, ok=False, error=str(e))
             return
-        self.thread = threading.Thread(target=self._network, daemon=True)
-        self.thread.start()
+        self.running = True
+        threading.Thread(target=self._network, daemon=True).start()
 
     def subscribe(self, cid, cmd):
         qos = cmd.get("qos", 0)
@@ -268,7 +293,7 @@ class Agent:
                                     retainAsPublished=cmd.get("retainAsPublished", False),
                                     retainHandling=cmd.get("retainHandling", 0))
             props = None
-            if "subscriptionId" in cmd:
+            if cmd.get("subscriptionId") is not None:
                 props = Properties(PacketTypes.SUBSCRIBE)
                 props.SubscriptionIdentifier = cmd["subscriptionId"]
             rc, mid = self.client.subscribe(cmd["filter"], options=opts, properties=props)
@@ -289,8 +314,8 @@ class Agent:
     def publish(self, cid, cmd):
         count = cmd.get("count")
         props = to_props(PacketTypes.PUBLISH, cmd.get("props")) if self.version == 5 else None
-        payloads = [cmd.get("payload", "")] if count is None else \
-            ["%s%d" % (cmd.get("payload", ""), i) for i in range(count)]
+        base = cmd.get("payload", "")
+        payloads = [base] if count is None else ["%s%d" % (base, i) for i in range(count)]
         mids = []
         for payload in payloads:
             info = self.client.publish(cmd["topic"], payload, cmd.get("qos", 0),
@@ -301,59 +326,74 @@ class Agent:
             mids.append(info.mid)
         self._track(cid, mids)
 
-    def hold_acks(self, cid, cmd):
+    def holdAcks(self, cid, cmd):
         self.holding = True
         result(cid)
 
-    def release_acks(self, cid, cmd):
+    def releaseAcks(self, cid, cmd):
         self.holding = False
         held, self.held = self.held, []
         for send, mid in held:
             send(mid)
         result(cid, released=len(held))
 
+    def _when_closed(self, cid):
+        with self.lock:
+            if self.running:
+                self.close_waiters.append(cid)
+                return
+        result(cid)
+
     def disconnect(self, cid, cmd):
-        if self.client is None or self.stop:
+        if not self.running:
             result(cid)
             return
-        self.disconnect_id = cid
+        self._when_closed(cid)
         if self.version == 5:
             props = None
-            if "sessionExpiry" in cmd:
+            if cmd.get("sessionExpiry") is not None:
                 props = Properties(PacketTypes.DISCONNECT)
                 props.SessionExpiryInterval = cmd["sessionExpiry"]
-            self.client.disconnect(ReasonCodes(PacketTypes.DISCONNECT, identifier=cmd.get("reasonCode", 0)),
-                                   props)
+            self.client.disconnect(ReasonCodes(PacketTypes.DISCONNECT, identifier=cmd.get("reasonCode", 0)), props)
         else:
             self.client.disconnect()
 
+    def kill(self, cid, cmd):
+        sock = self.client.socket() if self.client is not None and self.running else None
+        if sock is None:
+            result(cid)
+            return
+        self._when_closed(cid)
+        try:
+            sock.shutdown(socket.SHUT_RDWR)  # FIN without DISCONNECT; the network loop sees EOF
+        except OSError:
+            pass
+
 
 def main():
-    agent = Agent()
-    ops = {
-        "connect": agent.connect,
-        "subscribe": agent.subscribe,
-        "unsubscribe": agent.unsubscribe,
-        "publish": agent.publish,
-        "holdAcks": agent.hold_acks,
-        "releaseAcks": agent.release_acks,
-        "disconnect": agent.disconnect,
-    }
+    conns = {}
+    ops = ("connect", "subscribe", "unsubscribe", "publish", "holdAcks", "releaseAcks", "disconnect", "kill")
     for line in sys.stdin:
         line = line.strip()
         if not line:
             continue
         cmd = json.loads(line)
         cid = cmd.get("id")
-        handler = ops.get(cmd.get("op"))
-        if handler is None:
-            result(cid, ok=False, error="unknown op %r" % cmd.get("op"))
+        op = cmd.get("op")
+        if op not in ops:
+            result(cid, ok=False, error="unknown op %r" % op)
+            continue
+        name = cmd.get("client", "")
+        conn = conns.get(name)
+        if conn is None:
+            conn = conns[name] = Conn(name)
+        if op != "connect" and op != "kill" and conn.client is None:
+            result(cid, ok=False, error="not connected")
             continue
         try:
-            handler(cid, cmd)
+            getattr(conn, op)(cid, cmd)
         except Exception as e:  # report, keep serving: the test decides what failure means
             result(cid, ok=False, error="%s: %s" % (type(e).__name__, e))
-    # stdin closed: the harness is done with us (or died); vanish without DISCONNECT.
     os._exit(0)
 
 

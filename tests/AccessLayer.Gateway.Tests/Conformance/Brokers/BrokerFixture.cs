@@ -9,6 +9,7 @@ namespace AccessLayer.Gateway.Tests.Conformance.Brokers;
 /// </summary>
 public abstract class BrokerFixture : IAsyncLifetime
 {
+    private readonly Dictionary<string, IAsyncDisposable> _shared = [];
     private ChildProcess? _process;
 
     public string Host => "127.0.0.1";
@@ -44,8 +45,25 @@ public abstract class BrokerFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        IAsyncDisposable[] shared;
+        lock (_shared) shared = [.. _shared.Values];
+        foreach (var one in shared) await one.DisposeAsync();
         if (_process is not null) await _process.DisposeAsync();
         Cleanup();
+    }
+
+    /// <summary>
+    /// Something the tests of this broker share (a client-library host process), created on
+    /// first use and disposed with the broker.
+    /// </summary>
+    internal T Shared<T>(string key, Func<T> create)
+        where T : class, IAsyncDisposable
+    {
+        lock (_shared)
+        {
+            if (!_shared.TryGetValue(key, out var one)) _shared[key] = one = create();
+            return (T)one;
+        }
     }
 
     /// <summary>Starts the broker process listening for MQTT on <paramref name="mqttPort"/>.</summary>

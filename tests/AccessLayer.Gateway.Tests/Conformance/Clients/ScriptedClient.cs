@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AccessLayer.Gateway.Tests.Conformance.Brokers;
@@ -82,25 +81,32 @@ public sealed class ScriptedClientException(string message) : Exception(message)
 }
 
 /// <summary>
-/// One client library process (tests/js/agent.mjs or tests/python/agent.py), speaking JSON
-/// lines: commands with an id on stdin, a result per command and unsolicited events
-/// (message, serverDisconnect, closed) on stdout.
+/// One client of a real MQTT library, living in the library's <see cref="AgentHost"/>: commands
+/// go out as JSON lines, results and events (message, serverDisconnect, closed) come back.
 /// </summary>
-internal sealed class ScriptedClient
+internal sealed class ScriptedClient : IPeer
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
     };
 
-    private readonly ConcurrentDictionary<int, TaskCompletionSource<JsonElement>> _pending = new();
+    private readonly AgentHost _host;
+    private readonly BrokerFixture _broker;
+    private readonly string _handle;
+    private readonly Transcript _transcript = new(2_000);
     private readonly EventLog<ReceivedMessage> _messages = new();
     private readonly EventLog<int> _serverDisconnects = new();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private ChildProcess _process = null!;
-    private int _nextId;
 
-    private ScriptedClient(string name) => Name = name;
+    private ScriptedClient(AgentHost host, BrokerFixture broker, string name)
+    {
+        _host = host;
+        _broker = broker;
+        _handle = host.NewHandle();
+        Name = $"{name} ({host.Kind} {_handle})";
+        host.Register(_handle, this);
+    }
 
     public string Name { get; }
 
@@ -111,33 +117,15 @@ internal sealed class ScriptedClient
 
     public bool IsClosed => _closed.Task.IsCompleted;
 
-    public static ScriptedClient Start(ScriptedClientKind kind, BrokerFixture broker, ProcessGroup group, string name)
-    {
-        var client = new ScriptedClient(name);
-        var options = new ChildProcessOptions
-        {
-            Lifetime = Budget.ClientLifetime,
-            RedirectStandardInput = true,
-            OnStdoutLine = client.OnLine,
-            OnStdoutClosed = client.OnEnded,
-        };
-        string[] args = [broker.Host, $"{broker.MqttPort}"];
-        if (kind == ScriptedClientKind.MqttJs)
-        {
-            PeerPaths.RequireMqttJs();
-            client._process = group.Add(ChildProcess.Start(name, PeerPaths.Node, [PeerPaths.JsAgent, .. args],
-                options with { WorkingDirectory = Path.GetDirectoryName(PeerPaths.JsAgent) }));
-        }
-        else
-        {
-            client._process = group.Add(ChildProcess.Start(name, PeerPaths.Python, ["-u", PeerPaths.PythonAgent, .. args], options));
-        }
-        return client;
-    }
+    public static ScriptedClient Create(ScriptedClientKind kind, BrokerFixture broker, ProcessGroup group, string name) =>
+        group.Add(new ScriptedClient(AgentHost.For(kind, broker), broker, name));
 
     public async Task<ConnAck> ConnectAsync(ConnectOptions options)
     {
-        var r = await CallAsync("connect", JsonSerializer.SerializeToNode(options, Json)!.AsObject());
+        var command = JsonSerializer.SerializeToNode(options, Json)!.AsObject();
+        command["host"] = _broker.Host;
+        command["port"] = _broker.MqttPort;
+        var r = await CallAsync("connect", command);
         var props = r.TryGetProperty("props", out var p) ? p : default;
         return new ConnAck(
             r.GetProperty("reasonCode").GetInt32(),
@@ -160,7 +148,7 @@ internal sealed class ScriptedClient
     public Task UnsubscribeAsync(string filter) => CallAsync("unsubscribe", new JsonObject { ["filter"] = filter });
 
     /// <summary>
-    /// Publishes and returns when the QoS flow completed (QoS 0: written). With
+    /// Publishes and returns when the QoS flow completed (QoS 0: handed to the socket). With
     /// <paramref name="count"/>, publishes that many messages, payload + index, in order.
     /// </summary>
     public Task PublishAsync(string topic, string payload, int qos = 0, bool retain = false, PublishProperties? properties = null, int? count = null)
@@ -185,11 +173,11 @@ internal sealed class ScriptedClient
         return CallAsync("disconnect", command);
     }
 
-    /// <summary>Kills the client process: its connection ends without DISCONNECT.</summary>
-    public void Kill() => _process.Kill();
+    /// <summary>Closes the socket without DISCONNECT, as a client that died, and waits until it is closed.</summary>
+    public Task KillAsync() => CallAsync("kill", []);
 
     public Task<IReadOnlyList<ReceivedMessage>> WaitForMessagesAsync(Func<IReadOnlyList<ReceivedMessage>, bool> done, string what, TimeSpan? timeout = null) =>
-        _messages.WaitUntilAsync(done, timeout ?? Budget.Wait, () => $"{Name}: {what}; got [{string.Join(", ", Messages)}]{Environment.NewLine}{_process.TranscriptText()}");
+        _messages.WaitUntilAsync(done, timeout ?? Budget.Wait, () => $"{Name}: {what}; got [{string.Join(", ", Messages)}]{Environment.NewLine}{_transcript.Tail(Name)}");
 
     /// <summary>Waits for a message with this payload; returns every message up to and including it.</summary>
     public async Task<IReadOnlyList<ReceivedMessage>> WaitForPayloadAsync(string payload, TimeSpan? timeout = null)
@@ -204,7 +192,7 @@ internal sealed class ScriptedClient
     /// <summary>Waits for the server's DISCONNECT and returns its reason code.</summary>
     public async Task<int> WaitForServerDisconnectAsync(TimeSpan? timeout = null) =>
         (await _serverDisconnects.WaitUntilAsync(d => d.Count > 0, timeout ?? Budget.Wait,
-            () => $"{Name}: no DISCONNECT from the server{Environment.NewLine}{_process.TranscriptText()}"))[0];
+            () => $"{Name}: no DISCONNECT from the server{Environment.NewLine}{_transcript.Tail(Name)}"))[0];
 
     /// <summary>Waits until the client's connection is closed (by either side).</summary>
     public async Task WaitForClosedAsync(TimeSpan? timeout = null)
@@ -215,46 +203,31 @@ internal sealed class ScriptedClient
         }
         catch (TimeoutException)
         {
-            throw new TimeoutException($"{Name}: connection still open{Environment.NewLine}{_process.TranscriptText()}");
+            throw new TimeoutException($"{Name}: connection still open{Environment.NewLine}{_transcript.Tail(Name)}");
         }
     }
 
-    private async Task<JsonElement> CallAsync(string op, JsonObject command)
+    public IReadOnlyList<string> Transcript() => _transcript.Since(0);
+
+    /// <summary>Ends the client's connection (without DISCONNECT) when its test is over.</summary>
+    public async ValueTask DisposeAsync()
     {
-        var id = Interlocked.Increment(ref _nextId);
-        command["id"] = id;
-        command["op"] = op;
-        var pending = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending[id] = pending;
-        if (_process.HasExited) OnEnded();
-        await _process.WriteLineAsync(command.ToJsonString());
-        JsonElement result;
         try
         {
-            result = await pending.Task.WaitAsync(Budget.Wait);
+            await _host.CallAsync(_handle, "kill", [], TimeSpan.FromSeconds(2));
         }
-        catch (TimeoutException)
+        catch (Exception e) when (e is TimeoutException or ScriptedClientException)
         {
-            throw new TimeoutException($"{Name}: no answer to {op} in {Budget.Wait.TotalSeconds:0.#} s{Environment.NewLine}{_process.TranscriptText()}");
+            _transcript.Add($"-- kill at test end failed: {e.Message}");
         }
-        if (!result.GetProperty("ok").GetBoolean())
-        {
-            var error = result.TryGetProperty("error", out var e) ? e.ToString() : "failed";
-            throw new ScriptedClientException($"{Name}: {op} failed: {error}") { ReasonCode = OptionalInt(result, "reasonCode") };
-        }
-        return result;
+        _host.Unregister(_handle);
     }
 
-    private void OnLine(string line)
+    internal void OnEvent(JsonElement e)
     {
-        if (!line.StartsWith('{')) return;
-        JsonElement e;
-        using (var doc = JsonDocument.Parse(line)) e = doc.RootElement.Clone();
+        _transcript.Add($"out: {e.GetRawText()}");
         switch (e.GetProperty("ev").GetString())
         {
-            case "result":
-                if (_pending.TryRemove(e.GetProperty("id").GetInt32(), out var pending)) pending.TrySetResult(e);
-                break;
             case "message":
                 _messages.Add(ReceivedMessage.FromAgentEvent(e));
                 break;
@@ -267,16 +240,33 @@ internal sealed class ScriptedClient
         }
     }
 
-    private void OnEnded()
+    internal void OnHostEnded()
     {
+        _transcript.Add("-- the host process ended");
         _closed.TrySetResult();
         _messages.Complete();
         _serverDisconnects.Complete();
-        foreach (var id in _pending.Keys)
+    }
+
+    private async Task<JsonElement> CallAsync(string op, JsonObject command)
+    {
+        _transcript.Add($"in: {op} {command.ToJsonString()}");
+        JsonElement result;
+        try
         {
-            if (_pending.TryRemove(id, out var pending))
-                pending.TrySetException(new ScriptedClientException($"{Name}: the client process ended{Environment.NewLine}{_process.TranscriptText()}"));
+            result = await _host.CallAsync(_handle, op, command, Budget.Wait);
         }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{Name}: {e.Message}{Environment.NewLine}{_transcript.Tail(Name)}{Environment.NewLine}{_host.TranscriptTail()}");
+        }
+        _transcript.Add($"result: {result.GetRawText()}");
+        if (!result.GetProperty("ok").GetBoolean())
+        {
+            var error = result.TryGetProperty("error", out var e) ? e.ToString() : "failed";
+            throw new ScriptedClientException($"{Name}: {op} failed: {error}") { ReasonCode = OptionalInt(result, "reasonCode") };
+        }
+        return result;
     }
 
     private static int? OptionalInt(JsonElement o, string name) =>

@@ -29,16 +29,15 @@ internal sealed record ChildProcessOptions
 /// A child process whose stdout lines a test can wait for, with a hard lifetime: no test may
 /// hang on a peer, and nothing is left running after the test (dispose kills the tree).
 /// </summary>
-internal sealed class ChildProcess : IAsyncDisposable
+internal sealed class ChildProcess : IPeer
 {
     private readonly Process _process;
     private readonly ChildProcessOptions _options;
     private readonly EventLog<string> _stdout = new();
-    private readonly object _transcriptGate = new();
-    private readonly LinkedList<string> _transcript = new();
+    private readonly Transcript _transcript;
     private readonly Timer _lifetime;
     private readonly TaskCompletionSource _stderrClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private long _transcriptLines;
+    private readonly SemaphoreSlim _stdinGate = new(1, 1);
     private int _killedForLifetime;
 
     private ChildProcess(string name, Process process, ChildProcessOptions options)
@@ -46,6 +45,7 @@ internal sealed class ChildProcess : IAsyncDisposable
         Name = name;
         _process = process;
         _options = options;
+        _transcript = new Transcript(options.MaxTranscriptLines);
         _lifetime = new Timer(_ => OnLifetimeOver(), null, Timeout.Infinite, Timeout.Infinite);
     }
 
@@ -58,10 +58,7 @@ internal sealed class ChildProcess : IAsyncDisposable
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Total transcript lines written so far; a mark for <see cref="TranscriptSince"/>.</summary>
-    public long TranscriptMark
-    {
-        get { lock (_transcriptGate) { return _transcriptLines; } }
-    }
+    public long TranscriptMark => _transcript.Mark;
 
     public IReadOnlyList<string> StdoutLines => _stdout.Snapshot();
 
@@ -112,9 +109,17 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     public async Task WriteLineAsync(string line)
     {
-        AppendTranscript($"in: {line}");
-        await _process.StandardInput.WriteLineAsync(line);
-        await _process.StandardInput.FlushAsync();
+        await _stdinGate.WaitAsync();
+        try
+        {
+            AppendTranscript($"in: {line}");
+            await _process.StandardInput.WriteLineAsync(line);
+            await _process.StandardInput.FlushAsync();
+        }
+        finally
+        {
+            _stdinGate.Release();
+        }
     }
 
     public void CloseStandardInput() => _process.StandardInput.Close();
@@ -153,7 +158,8 @@ internal sealed class ChildProcess : IAsyncDisposable
             if (!_process.HasExited)
             {
                 AppendTranscript("-- killed by the test");
-                _process.Kill(entireProcessTree: true);
+                // The peers do not fork (stdbuf execs its program); a tree walk would cost a /proc scan.
+                _process.Kill();
             }
         }
         catch (InvalidOperationException)
@@ -162,17 +168,11 @@ internal sealed class ChildProcess : IAsyncDisposable
         }
     }
 
-    public IReadOnlyList<string> TranscriptSince(long mark, int maxLines = 400)
-    {
-        lock (_transcriptGate)
-        {
-            var available = (int)Math.Min(_transcriptLines - mark, _transcript.Count);
-            return [.. _transcript.Skip(_transcript.Count - available).TakeLast(maxLines)];
-        }
-    }
+    public IReadOnlyList<string> TranscriptSince(long mark, int maxLines = 400) => _transcript.Since(mark, maxLines);
 
-    public string TranscriptText(int maxLines = 60) =>
-        $"--- {Name} (last {maxLines} lines) ---{Environment.NewLine}{string.Join(Environment.NewLine, TranscriptSince(0, maxLines))}";
+    public IReadOnlyList<string> Transcript() => _transcript.Since(0);
+
+    public string TranscriptText(int maxLines = 60) => _transcript.Tail(Name, maxLines);
 
     public async ValueTask DisposeAsync()
     {
@@ -187,6 +187,7 @@ internal sealed class ChildProcess : IAsyncDisposable
             AppendTranscript("-- did not exit within 5 s of SIGKILL");
         }
         _process.Dispose();
+        _stdinGate.Dispose();
     }
 
     private void OnLifetimeOver()
@@ -220,15 +221,7 @@ internal sealed class ChildProcess : IAsyncDisposable
         AppendTranscript($"err: {line}");
     }
 
-    private void AppendTranscript(string line)
-    {
-        lock (_transcriptGate)
-        {
-            _transcript.AddLast($"{TimeProvider.System.GetUtcNow():HH:mm:ss.fff} {line}");
-            _transcriptLines++;
-            if (_transcript.Count > _options.MaxTranscriptLines) _transcript.RemoveFirst();
-        }
-    }
+    private void AppendTranscript(string line) => _transcript.Add(line);
 
     private static int FindFrom(IReadOnlyList<string> lines, Func<string, bool> match, int from)
     {

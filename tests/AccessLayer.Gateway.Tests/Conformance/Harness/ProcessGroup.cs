@@ -1,34 +1,35 @@
 namespace AccessLayer.Gateway.Tests.Conformance.Harness;
 
 /// <summary>
-/// The client processes one test started: all killed when the test ends, their transcripts
-/// written to the test output so a failure shows what every peer saw.
+/// The peers (client processes, scripted clients) one test started: all ended when the test
+/// ends, their transcripts written to the test output so a failure shows what every peer saw.
 /// </summary>
 internal sealed class ProcessGroup : IAsyncDisposable
 {
-    private readonly List<ChildProcess> _processes = [];
+    private readonly List<IPeer> _peers = [];
 
-    public ChildProcess Add(ChildProcess process)
+    public T Add<T>(T peer)
+        where T : IPeer
     {
-        lock (_processes) _processes.Add(process);
-        return process;
+        lock (_peers) _peers.Add(peer);
+        return peer;
     }
 
     public async ValueTask DisposeAsync()
     {
-        ChildProcess[] all;
-        lock (_processes) all = [.. _processes];
-        foreach (var process in all) await process.DisposeAsync();
+        IPeer[] all;
+        lock (_peers) all = [.. _peers];
+        await Task.WhenAll(all.Select(p => p.DisposeAsync().AsTask()));
     }
 
     public void WriteTranscripts(ITestOutputHelper output)
     {
-        ChildProcess[] all;
-        lock (_processes) all = [.. _processes];
-        foreach (var process in all)
+        IPeer[] all;
+        lock (_peers) all = [.. _peers];
+        foreach (var peer in all)
         {
-            output.WriteLine($"--- {process.Name} ---");
-            foreach (var line in process.TranscriptSince(0)) output.WriteLine(line);
+            output.WriteLine($"--- {peer.Name} ---");
+            foreach (var line in peer.Transcript()) output.WriteLine(line);
         }
     }
 }
