@@ -8,7 +8,6 @@ namespace AccessLayer.Gateway.Tests.Conformance;
 /// The broker against Debian's mosquitto_pub / mosquitto_sub (libmosquitto 2.0), in MQTT
 /// 3.1.1 and 5.0 wherever the feature exists in that version.
 /// </summary>
-[Trait("Client", "mosquitto-cli")]
 public abstract class MosquittoClientConformance<TFixture>(TFixture broker, ITestOutputHelper output)
     : ConformanceTest<TFixture>(broker, output), IClassFixture<TFixture>
     where TFixture : BrokerFixture

@@ -4,7 +4,6 @@ using AccessLayer.Gateway.Tests.Conformance.Clients;
 namespace AccessLayer.Gateway.Tests.Conformance;
 
 /// <summary>The broker against mqtt.js 5.x on node, tests/js/agent.mjs.</summary>
-[Trait("Client", "mqttjs")]
 public abstract class MqttJsConformance<TFixture>(TFixture broker, ITestOutputHelper output)
     : ScriptedClientConformance<TFixture>(broker, output)
     where TFixture : BrokerFixture
@@ -16,11 +15,3 @@ public abstract class MqttJsConformance<TFixture>(TFixture broker, ITestOutputHe
     // mqtt.js holds user properties in an object: values of one key stay in order, keys are grouped.
     private protected override bool KeepsUserPropertyOrder => false;
 }
-
-[Trait("Broker", "mosquitto")]
-public sealed class MqttJsConformance_OnMosquitto(MosquittoBrokerFixture broker, ITestOutputHelper output)
-    : MqttJsConformance<MosquittoBrokerFixture>(broker, output);
-
-[Trait("Broker", "gateway")]
-public sealed class MqttJsConformance_OnGateway(GatewayBrokerFixture broker, ITestOutputHelper output)
-    : MqttJsConformance<GatewayBrokerFixture>(broker, output);
