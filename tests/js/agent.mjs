@@ -6,7 +6,8 @@
 // tests themselves). Commands arrive on stdin, one JSON object a line, each with an integer
 // "id", a "client" name and an "op"; every command is answered with
 // {"ev":"result","id":..,"ok":true|false,...}. Unsolicited events name their client:
-// {"ev":"message",...}, {"ev":"serverDisconnect","reasonCode":N}, {"ev":"closed"}.
+// {"ev":"message",...}, {"ev":"arrived","mid":N} (a QoS 1/2 PUBLISH is about to be acknowledged),
+// {"ev":"serverDisconnect","reasonCode":N}, {"ev":"closed"}.
 // The protocol is the same as tests/python/agent.py; ScriptedClient.cs is the C# side.
 // "kill" destroys a client's socket without DISCONNECT (an abrupt client death).
 // End of stdin ends the process at once.
@@ -85,7 +86,7 @@ class Conn {
     this.client = null
     this.version = 4
     this.open = false
-    this.holding = false
+    this.holding = new Set() // acknowledgement kinds withheld: puback, pubrec, pubcomp
     this.held = []
     this.closeWaiters = []
     this.outstanding = new Set() // command ids waiting on the connection
@@ -110,7 +111,7 @@ class Conn {
   connect (id, cmd) {
     if (this.open) return result(id, false, { error: 'already connected' })
     this.version = cmd.version ?? 4
-    this.holding = false
+    this.holding = new Set()
     this.held = []
     const properties = {}
     if (cmd.sessionExpiry != null) properties.sessionExpiryInterval = cmd.sessionExpiry
@@ -140,16 +141,19 @@ class Conn {
     this.client = client
     this.open = true
     // Withholding acknowledgements: mqtt.js handles incoming packets one after another, so
-    // PUBACK/PUBREC are kept back at the send step while packet processing goes on.
+    // PUBACK/PUBREC/PUBCOMP are kept back at the send step while packet processing goes on.
     const send = client._sendPacket.bind(client)
     client._sendPacket = (packet, cb, cbStorePut, noStore) => {
-      if (this.holding && (packet.cmd === 'puback' || packet.cmd === 'pubrec')) {
+      // The PUBLISH arrived (QoS 2 reaches 'message' only at PUBREL).
+      if (packet.cmd === 'puback' || packet.cmd === 'pubrec') this.event({ ev: 'arrived', mid: packet.messageId })
+      if (this.holding.has(packet.cmd)) {
         this.held.push([packet, cbStorePut, noStore])
         if (cb) cb()
         return
       }
       return send(packet, cb, cbStorePut, noStore)
     }
+    this.send = send
     client.on('connect', (connack) => {
       this.serverProps = connack.properties ?? {}
       if (answered) return
@@ -227,16 +231,16 @@ class Conn {
     pump()
   }
 
-  holdAcks (id) {
-    this.holding = true
+  holdAcks (id, cmd) {
+    this.holding = new Set(cmd.kinds ?? ['puback', 'pubrec'])
     result(id)
   }
 
   releaseAcks (id) {
-    this.holding = false
+    this.holding = new Set()
     const held = this.held
     this.held = []
-    for (const [packet, cbStorePut, noStore] of held) this.client._sendPacket(packet, undefined, cbStorePut, noStore)
+    for (const [packet, cbStorePut, noStore] of held) this.send(packet, undefined, cbStorePut, noStore)
     result(id, true, { released: held.length })
   }
 

@@ -7,7 +7,8 @@ One process hosts many named clients (starting a python per client would cost mo
 tests themselves). Commands arrive on stdin, one JSON object a line, each with an integer
 "id", a "client" name and an "op"; every command is answered with
 {"ev":"result","id":..,"ok":true|false,...}. Unsolicited events name their client:
-{"ev":"message",...}, {"ev":"serverDisconnect","reasonCode":N}, {"ev":"closed"}.
+{"ev":"message",...}, {"ev":"arrived","mid":N} (a QoS 1/2 PUBLISH is about to be acknowledged),
+{"ev":"serverDisconnect","reasonCode":N}, {"ev":"closed"}.
 The protocol is the same as tests/js/agent.mjs; ScriptedClient.cs is the C# side.
 "kill" closes a client's socket without DISCONNECT (an abrupt client death).
 End of stdin ends the process at once.
@@ -116,7 +117,7 @@ class Conn:
         self.close_waiters = []
         self.stop = False
         self.running = False
-        self.holding = False
+        self.holding = set()  # acknowledgement kinds withheld: puback, pubrec, pubcomp
         self.held = []
 
     def event(self, **fields):
@@ -190,16 +191,19 @@ class Conn:
             return rc
         client._handle_disconnect = handle_disconnect
 
-        # Withholding acknowledgements: PUBACK/PUBREC are kept back at the send step.
-        for name in ("_send_puback", "_send_pubrec"):
-            original = getattr(client, name)
+        # Withholding acknowledgements: PUBACK/PUBREC/PUBCOMP are kept back at the send step.
+        for kind in ("puback", "pubrec", "pubcomp"):
+            original = getattr(client, "_send_" + kind)
 
-            def send(mid, _original=original):
-                if self.holding:
+            def send(mid, _original=original, _kind=kind):
+                if _kind != "pubcomp":
+                    # The PUBLISH arrived (QoS 2 reaches on_message only at PUBREL).
+                    self.event(ev="arrived", mid=mid)
+                if _kind in self.holding:
                     self.held.append((_original, mid))
                     return mqtt.MQTT_ERR_SUCCESS
                 return _original(mid)
-            setattr(client, name, send)
+            setattr(client, "_send_" + kind, send)
 
     def _network(self):
         # Own loop instead of loop_start(): paho's loop_forever reconnects, which would fight
@@ -270,7 +274,7 @@ class Conn:
                 cprops.TopicAliasMaximum = cmd["topicAliasMaximum"]
         self.client = client
         self.stop = False
-        self.holding = False
+        self.holding = set()
         self.held = []
         self.connect_id = cid
         keepalive = cmd.get("keepalive", 30)
@@ -327,11 +331,11 @@ class Conn:
         self._track(cid, mids)
 
     def holdAcks(self, cid, cmd):
-        self.holding = True
+        self.holding = set(cmd.get("kinds") or ["puback", "pubrec"])
         result(cid)
 
     def releaseAcks(self, cid, cmd):
-        self.holding = False
+        self.holding = set()
         held, self.held = self.held, []
         for send, mid in held:
             send(mid)

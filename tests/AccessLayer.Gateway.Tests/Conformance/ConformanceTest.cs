@@ -48,6 +48,17 @@ public abstract class ConformanceTest<TFixture> : IAsyncLifetime
     /// <summary>Payloads p0..p(n-1), the content a publisher sends in order.</summary>
     protected static string[] Numbered(string prefix, int count) => [.. Enumerable.Range(0, count).Select(i => $"{prefix}{i}")];
 
+    /// <summary>
+    /// True when the broker under test has this known deviation from the spec; the test then
+    /// skips the check it would fail and says so in its output.
+    /// </summary>
+    protected bool Deviates(BrokerQuirks quirk, string check)
+    {
+        if (!Broker.Quirks.HasFlag(quirk)) return false;
+        Output.WriteLine($"{Broker.Name} has the known deviation {quirk}: not checking {check}");
+        return true;
+    }
+
     /// <summary>Polls a condition over several peers (each process has its own log to wait on).</summary>
     protected static async Task Eventually(Func<bool> condition, string what)
     {

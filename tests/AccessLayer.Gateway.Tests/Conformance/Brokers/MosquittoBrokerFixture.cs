@@ -9,7 +9,7 @@ public sealed class MosquittoBrokerFixture : BrokerFixture
 
     public override string Name => "mosquitto";
 
-    public override BrokerQuirks Quirks => BrokerQuirks.NoTakeoverDisconnect;
+    public override BrokerQuirks Quirks => BrokerQuirks.NoTakeoverDisconnect | BrokerQuirks.Qos2ReceiveMaximumOvershoot;
 
     private protected override ChildProcess Start(int mqttPort)
     {

@@ -22,8 +22,12 @@ internal sealed class MosquittoSubscriber
     public static async Task<MosquittoSubscriber> StartAsync(BrokerFixture broker, ProcessGroup group, string name, string version,
         IEnumerable<string> args, bool waitForSuback = true, TimeSpan? lifetime = null)
     {
+        // libmosquitto 2.0.11 enforces an incoming QoS 2 quota of 20 that it does not advertise,
+        // while a server assumes 65535 when none is advertised: advertise that default
+        // explicitly so both sides count alike (Receive Maximum is tested with paho/mqtt.js).
+        string[] quota = version == "mqttv5" ? ["-D", "connect", "receive-maximum", "65535"] : [];
         var process = group.Add(ChildProcess.Start(name, PeerPaths.Stdbuf,
-            ["-oL", PeerPaths.MosquittoSub, "-h", broker.Host, "-p", $"{broker.MqttPort}", "-V", version, "-F", "%j", "-d", .. args],
+            ["-oL", PeerPaths.MosquittoSub, "-h", broker.Host, "-p", $"{broker.MqttPort}", "-V", version, "-F", "%j", "-d", .. quota, .. args],
             new ChildProcessOptions { Lifetime = lifetime ?? Budget.ClientLifetime }));
         var subscriber = new MosquittoSubscriber(process);
         if (waitForSuback) await subscriber.WaitForSubackAsync();

@@ -97,6 +97,7 @@ internal sealed class ScriptedClient : IPeer
     private readonly Transcript _transcript = new(2_000);
     private readonly EventLog<ReceivedMessage> _messages = new();
     private readonly EventLog<int> _serverDisconnects = new();
+    private readonly EventLog<int> _arrivals = new();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private ScriptedClient(AgentHost host, BrokerFixture broker, string name)
@@ -116,6 +117,9 @@ internal sealed class ScriptedClient : IPeer
     public IReadOnlyList<int> ServerDisconnects => _serverDisconnects.Snapshot();
 
     public bool IsClosed => _closed.Task.IsCompleted;
+
+    /// <summary>QoS 1/2 PUBLISH packets received (packet ids), before the application sees them.</summary>
+    public IReadOnlyList<int> Arrivals => _arrivals.Snapshot();
 
     public static ScriptedClient Create(ScriptedClientKind kind, BrokerFixture broker, ProcessGroup group, string name) =>
         group.Add(new ScriptedClient(AgentHost.For(kind, broker), broker, name));
@@ -159,8 +163,12 @@ internal sealed class ScriptedClient : IPeer
         return CallAsync("publish", command);
     }
 
-    /// <summary>From now on the client withholds PUBACK/PUBREC for messages it receives.</summary>
-    public Task HoldAcksAsync() => CallAsync("holdAcks", []);
+    /// <summary>
+    /// From now on the client withholds these acknowledgements of messages it receives
+    /// ("puback", "pubrec", "pubcomp"; by default PUBACK and PUBREC).
+    /// </summary>
+    public Task HoldAcksAsync(params string[] kinds) =>
+        CallAsync("holdAcks", kinds.Length == 0 ? [] : new JsonObject { ["kinds"] = new JsonArray([.. kinds.Select(k => JsonValue.Create(k))]) });
 
     /// <summary>Sends the withheld acknowledgements and stops withholding; returns how many.</summary>
     public async Task<int> ReleaseAcksAsync() => (await CallAsync("releaseAcks", [])).GetProperty("released").GetInt32();
@@ -188,6 +196,11 @@ internal sealed class ScriptedClient : IPeer
 
     public Task<IReadOnlyList<ReceivedMessage>> WaitForCountAsync(int count, TimeSpan? timeout = null) =>
         WaitForMessagesAsync(m => m.Count >= count, $"{count} messages", timeout);
+
+    /// <summary>Waits until this many QoS 1/2 PUBLISH packets arrived.</summary>
+    public Task<IReadOnlyList<int>> WaitForArrivalsAsync(int count, TimeSpan? timeout = null) =>
+        _arrivals.WaitUntilAsync(a => a.Count >= count, timeout ?? Budget.Wait,
+            () => $"{Name}: {count} QoS 1/2 PUBLISH packets; got {Arrivals.Count}{Environment.NewLine}{_transcript.Tail(Name)}");
 
     /// <summary>Waits for the server's DISCONNECT and returns its reason code.</summary>
     public async Task<int> WaitForServerDisconnectAsync(TimeSpan? timeout = null) =>
@@ -231,6 +244,9 @@ internal sealed class ScriptedClient : IPeer
             case "message":
                 _messages.Add(ReceivedMessage.FromAgentEvent(e));
                 break;
+            case "arrived":
+                _arrivals.Add(e.GetProperty("mid").GetInt32());
+                break;
             case "serverDisconnect":
                 _serverDisconnects.Add(e.GetProperty("reasonCode").GetInt32());
                 break;
@@ -246,6 +262,7 @@ internal sealed class ScriptedClient : IPeer
         _closed.TrySetResult();
         _messages.Complete();
         _serverDisconnects.Complete();
+        _arrivals.Complete();
     }
 
     private async Task<JsonElement> CallAsync(string op, JsonObject command)
