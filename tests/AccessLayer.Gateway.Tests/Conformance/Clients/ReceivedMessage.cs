@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace AccessLayer.Gateway.Tests.Conformance.Clients;
 
 /// <summary>MQTT 5.0 properties a client reported on a received PUBLISH (empty for 3.1.1).</summary>
-public sealed record MessageProperties
+internal sealed record MessageProperties
 {
     public static readonly MessageProperties None = new();
 
@@ -25,7 +25,7 @@ public sealed record MessageProperties
 }
 
 /// <summary>An application message as one real client received it.</summary>
-public sealed record ReceivedMessage(string Topic, string Payload, int Qos, bool Retain, MessageProperties Properties)
+internal sealed record ReceivedMessage(string Topic, string Payload, int Qos, bool Retain, MessageProperties Properties)
 {
     public override string ToString() => $"{Topic} '{Payload}' q{Qos}{(Retain ? " retained" : "")}";
 
