@@ -25,6 +25,7 @@ public sealed class GatewayBrokerFixture : BrokerFixture
         {
             Lifetime = Timeout.InfiniteTimeSpan,
             WorkingDirectory = AppContext.BaseDirectory,
+            DieWithTestHost = true,
             Environment = new Dictionary<string, string>
             {
                 // Kestrel uses this only when the app binds no endpoint itself; it keeps a

@@ -31,6 +31,7 @@ public sealed class MosquittoBrokerFixture : BrokerFixture
         {
             Lifetime = Timeout.InfiniteTimeSpan,
             WorkingDirectory = _directory,
+            DieWithTestHost = true,
         });
     }
 

@@ -28,7 +28,8 @@ internal sealed class MosquittoSubscriber
         string[] quota = version == "mqttv5" ? ["-D", "connect", "receive-maximum", "65535"] : [];
         var process = group.Add(ChildProcess.Start(name, PeerPaths.Stdbuf,
             ["-oL", PeerPaths.MosquittoSub, "-h", broker.Host, "-p", $"{broker.MqttPort}", "-V", version, "-F", "%j", "-d", .. quota, .. args],
-            new ChildProcessOptions { Lifetime = lifetime ?? Budget.ClientLifetime }));
+            // mosquitto_sub reconnects forever: it must not outlive a crashed test host.
+            new ChildProcessOptions { Lifetime = lifetime ?? Budget.ClientLifetime, DieWithTestHost = true }));
         var subscriber = new MosquittoSubscriber(process);
         if (waitForSuback) await subscriber.WaitForSubackAsync();
         return subscriber;

@@ -11,6 +11,13 @@ internal sealed record ChildProcessOptions
 
     public bool RedirectStandardInput { get; init; }
 
+    /// <summary>
+    /// Kill the process when the test host goes away without disposing it (crash, killed
+    /// run): a watchdog sharing its stdin kills it at end of file. For processes that would
+    /// otherwise outlive us (brokers, reconnecting clients); they get /dev/null as stdin.
+    /// </summary>
+    public bool DieWithTestHost { get; init; }
+
     public string? WorkingDirectory { get; init; }
 
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
@@ -65,6 +72,15 @@ internal sealed class ChildProcess : IPeer
     public static ChildProcess Start(string name, string fileName, IEnumerable<string> arguments, ChildProcessOptions? options = null)
     {
         options ??= new ChildProcessOptions();
+        if (options.DieWithTestHost)
+        {
+            // The watchdog reads our stdin (through fd 3: sh gives background jobs /dev/null as
+            // stdin); the program is exec'ed, so it keeps the shell's pid ($$), which Kill() and
+            // the watchdog both target.
+            arguments = ["-c", "exec 3<&0; (cat <&3 >/dev/null; kill -9 $$) >/dev/null 2>&1 & exec \"$@\" </dev/null 3<&-", "sh", fileName, .. arguments];
+            fileName = "/bin/sh";
+            options = options with { RedirectStandardInput = true };
+        }
         var info = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,

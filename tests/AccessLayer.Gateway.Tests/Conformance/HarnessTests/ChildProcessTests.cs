@@ -48,4 +48,16 @@ public sealed class ChildProcessTests
         Assert.Contains(process.Transcript(), l => l.EndsWith("in: hello", StringComparison.Ordinal));
         Assert.Contains(process.Transcript(), l => l.EndsWith("out: hello", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task A_process_that_dies_with_the_test_host_ends_when_its_stdin_closes()
+    {
+        await using var process = ChildProcess.Start("sleep", "/usr/bin/sleep", ["30"], new ChildProcessOptions { DieWithTestHost = true });
+        await Wall.PassAsync(TimeSpan.FromMilliseconds(300));
+        Assert.False(process.HasExited);
+
+        process.CloseStandardInput(); // what the OS does when the test host dies
+
+        Assert.NotEqual(0, await process.WaitForExitAsync(Budget.Wait));
+    }
 }
