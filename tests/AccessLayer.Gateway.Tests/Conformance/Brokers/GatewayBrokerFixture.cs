@@ -1,0 +1,64 @@
+using AccessLayer.Gateway.Tests.Conformance.Harness;
+
+namespace AccessLayer.Gateway.Tests.Conformance.Brokers;
+
+/// <summary>
+/// Our gateway as a real process: the AccessLayer.Gateway.dll that the project reference
+/// copies into the test output (with its runtimeconfig), run by the dotnet host.
+/// </summary>
+public sealed class GatewayBrokerFixture : BrokerFixture
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
+
+    public override string Name => "gateway";
+
+    public int HttpPort { get; private set; }
+
+    private protected override ChildProcess Start(int mqttPort)
+    {
+        HttpPort = FreePort.Next();
+        var dll = Path.Combine(AppContext.BaseDirectory, "AccessLayer.Gateway.dll");
+        if (!File.Exists(dll)) throw new FileNotFoundException("the gateway is not in the test output", dll);
+        // The SDK sets DOTNET_HOST_PATH for test runs; the host on PATH is the fallback.
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+        return ChildProcess.Start(Name, dotnet, [dll, $"--Mqtt:Port={mqttPort}", $"--Http:Port={HttpPort}"], new ChildProcessOptions
+        {
+            Lifetime = Timeout.InfiniteTimeSpan,
+            WorkingDirectory = AppContext.BaseDirectory,
+            DieWithTestHost = true,
+            Environment = new Dictionary<string, string>
+            {
+                // Kestrel uses this only when the app binds no endpoint itself; it keeps a
+                // host that ignores --Http:Port off the shared default port 5000.
+                ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{HttpPort}",
+                ["DOTNET_NOLOGO"] = "1",
+            },
+        });
+    }
+
+    private protected override async Task WaitUntilReadyAsync(ChildProcess process, int mqttPort)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var healthz = new Uri($"http://127.0.0.1:{HttpPort}/healthz");
+        var started = Wall.Now();
+        await PollAsync(process, StartTimeout, $"healthy at {healthz}", async ct =>
+        {
+            try
+            {
+                using var response = await http.GetAsync(healthz, ct);
+                return response.IsSuccessStatusCode;
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+            catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+            {
+                return false; // this request timed out; the overall budget has not
+            }
+        });
+        var left = StartTimeout - Wall.Since(started);
+        await PollAsync(process, left > TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1), $"accepting MQTT on port {mqttPort} (healthz was OK)",
+            ct => FreePort.AcceptsAsync(Host, mqttPort, ct));
+    }
+}
