@@ -23,6 +23,8 @@ public static class GatewayApp
         builder.Services.AddMqttBroker(builder.Configuration);
         configureServices?.Invoke(builder.Services);
 
+        var transport = builder.Configuration.GetSection(TransportOptions.SectionName).Get<TransportOptions>() ?? new TransportOptions();
+        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = transport.InlineScheduling);
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             var mqtt = context.Configuration.GetSection(MqttOptions.SectionName).Get<MqttOptions>() ?? new MqttOptions();

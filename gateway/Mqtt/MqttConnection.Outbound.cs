@@ -10,7 +10,7 @@ namespace AccessLayer.Gateway.Mqtt;
 /// neither a task nor a buffer. The loop also owns the QoS 1/2 flow control: the inflight
 /// window, the backlog in the session's queue, and outbound topic aliases.
 /// </summary>
-internal sealed partial class MqttConnection : IThreadPoolWorkItem
+internal sealed partial class MqttConnection
 {
     private readonly Lock _outLock = new();
     private Queue<OutboundItem>? _outQueue;
@@ -68,7 +68,9 @@ internal sealed partial class MqttConnection : IThreadPoolWorkItem
 
         if (schedule)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            // Start the writer on the calling thread: it runs until its first real wait (a full
+            // socket), so a lone acknowledgement or delivery goes out without a thread-pool hop.
+            _ = DrainAsync();
         }
     }
 
@@ -99,8 +101,6 @@ internal sealed partial class MqttConnection : IThreadPoolWorkItem
     /// <summary>Hands an acknowledgement from the client to the writer, which owns the inflight window.</summary>
     private void PostAcknowledgement(MqttPacketType type, ushort packetId, MqttReasonCode reasonCode) =>
         Send(OutboundItem.AckReceived(type, packetId, reasonCode));
-
-    void IThreadPoolWorkItem.Execute() => _ = DrainAsync();
 
     private async Task DrainAsync()
     {
