@@ -19,6 +19,7 @@ public sealed class MlpClient : IAsyncDisposable
     private readonly bool _ownsHttpClient;
     private readonly HttpClient? _http;
     private MlpLink? _link;
+    private MlpLink? _closedLink;
     private long _bytesSent;
     private long _bytesReceived;
     private long _lastProcessedPushSequence;
@@ -89,6 +90,8 @@ public sealed class MlpClient : IAsyncDisposable
         {
             if (Interlocked.Exchange(ref _link, null) is { } old)
                 await old.DisposeAsync().ConfigureAwait(false);
+            if (Interlocked.Exchange(ref _closedLink, null) is { } closed)
+                await closed.DisposeAsync().ConfigureAwait(false);
 
             var useTicket = !ResumeTicket.IsEmpty;
             MlpLink link;
@@ -240,13 +243,20 @@ public sealed class MlpClient : IAsyncDisposable
         if (link.GoAway is { } goAway)
             LastGoAway = goAway;
         if (Interlocked.CompareExchange(ref _link, null, link) == link)
+        {
+            // Disposed by the next ConnectAsync or DisposeAsync, not here: this runs on the link's own reader.
+            if (Interlocked.Exchange(ref _closedLink, link) is { } prior && prior != link)
+                _ = prior.DisposeAsync().AsTask();
             Disconnected?.Invoke(this);
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _link, null) is { } link)
             await link.DisposeAsync().ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _closedLink, null) is { } closed)
+            await closed.DisposeAsync().ConfigureAwait(false);
         if (_ownsHttpClient)
             _http?.Dispose();
         Bodies.Dispose();

@@ -43,6 +43,7 @@ internal sealed class MlpLink : IAsyncDisposable
     private uint _nextStreamId = 1;
     private volatile GoAway? _goAway;
     private volatile bool _open;
+    private int _disposed;
 
     public MlpLink(IMlpTransport transport, MlpClient client)
     {
@@ -208,7 +209,7 @@ internal sealed class MlpLink : IAsyncDisposable
         }
 
         _goAway ??= new GoAway { Code = MlpErrorCode.NoError };
-        await _transport.Pipe.Output.CompleteAsync().ConfigureAwait(false);
+        await CompleteOutputAsync().ConfigureAwait(false);
         await _reader.WaitAsync(TimeSpan.FromSeconds(2), _time, CancellationToken.None).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
     }
 
@@ -511,10 +512,23 @@ internal sealed class MlpLink : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
         _open = false;
         _heartbeat?.Dispose();
         await _closed.CancelAsync().ConfigureAwait(false);
-        await _transport.DisposeAsync().ConfigureAwait(false);
+        // The pipe writer is not thread-safe: wait for a frame being written (bounded) before tearing it down.
+        var locked = await _writeLock.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+        try
+        {
+            await _transport.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            if (locked)
+                _writeLock.Release();
+        }
+
         try
         {
             await _reader.ConfigureAwait(false);
@@ -525,7 +539,20 @@ internal sealed class MlpLink : IAsyncDisposable
         }
 
         _closed.Dispose();
-        _writeLock.Dispose();
+    }
+
+    private async Task CompleteOutputAsync()
+    {
+        var locked = await _writeLock.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+        try
+        {
+            await _transport.Pipe.Output.CompleteAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            if (locked)
+                _writeLock.Release();
+        }
     }
 
     private sealed class PendingCall(bool requestCompressed, uint requestDictionaryId)

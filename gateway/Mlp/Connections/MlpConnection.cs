@@ -139,8 +139,23 @@ internal sealed partial class MlpConnection
             }
             else
             {
+                // The peer went away: let a frame being written finish before the output is completed under it.
+                try
+                {
+                    await WhenOutboundDrainedAsync().WaitAsync(TimeSpan.FromSeconds(2), _time).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                }
+
                 CloseWrites();
-                await Output.CompleteAsync().ConfigureAwait(false);
+                try
+                {
+                    await Output.CompleteAsync().ConfigureAwait(false);
+                }
+                catch (InvalidOperationException)
+                {
+                }
             }
 
             await _lifetime.CancelAsync().ConfigureAwait(false);
