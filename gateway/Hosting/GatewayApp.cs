@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Connections;
 using AccessLayer.Gateway.Metrics;
+using AccessLayer.Gateway.Mlp;
 using AccessLayer.Gateway.Mqtt;
 using Microsoft.Extensions.Options;
 
@@ -21,6 +22,7 @@ public static class GatewayApp
         builder.Services.AddSingleton<GatewayMetrics>();
         builder.Services.AddSingleton(_ => new PrometheusExporter([GatewayMetrics.MeterName]));
         builder.Services.AddMqttBroker(builder.Configuration);
+        builder.AddMlpGateway();
         configureServices?.Invoke(builder.Services);
 
         var transport = builder.Configuration.GetSection(TransportOptions.SectionName).Get<TransportOptions>() ?? new TransportOptions();
@@ -50,6 +52,7 @@ public static class GatewayApp
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", (GatewayReadiness readiness) => readiness.IsReady ? Results.Text("ready") : Results.Text("draining", statusCode: StatusCodes.Status503ServiceUnavailable));
         app.MapGet("/metrics", () => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
+        app.MapMlp();
         return app;
     }
 

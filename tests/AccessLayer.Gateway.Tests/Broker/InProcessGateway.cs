@@ -41,7 +41,7 @@ internal sealed class InProcessGateway : IAsyncDisposable
         var httpPort = FreeTcpPort();
         string[] args =
         [
-            $"--Mqtt:Port={mqttPort}", "--Mqtt:BindAddress=127.0.0.1",
+            $"--Mqtt:Port={mqttPort}", "--Mqtt:BindAddress=127.0.0.1", "--Mlp:Port=0",
             $"--Http:Port={httpPort}", "--Http:BindAddress=127.0.0.1",
             "--Mqtt:SysInterval=0", "--Logging:LogLevel:Default=Warning",
             .. settings,

@@ -1,0 +1,3 @@
+using AccessLayer.Client.Cli;
+
+return await MlpCurl.RunAsync(args, Console.Out, Console.Error);

@@ -1,0 +1,584 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Text;
+using System.Threading.Channels;
+using AccessLayer.Client.Transport;
+using AccessLayer.Protocol.Compression;
+using AccessLayer.Protocol.Hpack;
+using AccessLayer.Protocol.Mlp;
+using AccessLayer.Protocol.Mlp.Envelopes;
+
+namespace AccessLayer.Client.Internal;
+
+/// <summary>
+/// One connection of an <see cref="MlpClient"/>: the handshake, a reader loop that decodes RESPONSE and
+/// PUSH header blocks in frame order (server-to-client HPACK context), a write lock under which stream
+/// ids are assigned and REQUEST header blocks encoded (so wire order and encoder state agree), and a
+/// push loop that hands pushes to the app in order and ACKs them.
+/// </summary>
+internal sealed class MlpLink : IAsyncDisposable
+{
+    private static readonly string[] DoNotIndex = ["traceparent", "idempotency-key", "x-request-id", "timeout-ms"];
+
+    private readonly IMlpTransport _transport;
+    private readonly MlpClient _client;
+    private readonly MlpClientOptions _options;
+    private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly HpackEncoder _encoder = new(new HpackEncoderOptions { DoNotIndexNames = DoNotIndex });
+    private readonly HpackDecoder _decoder;
+    private readonly ArrayBufferWriter<byte> _headerScratch = new(256);
+    private readonly ConcurrentDictionary<uint, PendingCall> _pending = new();
+    private readonly ConcurrentDictionary<uint, TaskCompletionSource<bool>> _dictionaryFetches = new();
+    private readonly TaskCompletionSource<Welcome> _welcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Channel<MlpPush> _pushes = Channel.CreateUnbounded<MlpPush>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly CancellationTokenSource _closed = new();
+    private Task _reader = Task.CompletedTask;
+    private Task _pushLoop = Task.CompletedTask;
+    private ITimer? _heartbeat;
+    private TaskCompletionSource<TimeSpan>? _ping;
+    private long _pingSentTimestamp;
+    private long _lastSentTimestamp;
+    private uint _nextStreamId = 1;
+    private volatile GoAway? _goAway;
+    private volatile bool _open;
+    private int _disposed;
+
+    public MlpLink(IMlpTransport transport, MlpClient client)
+    {
+        _transport = transport;
+        _client = client;
+        _options = client.Options;
+        _time = _options.TimeProvider;
+        _decoder = new HpackDecoder(new HpackDecoderOptions { DynamicTableSizeLimit = _options.HpackTableSize, MaxHeaderListSize = 64 * 1024, MaxStringLength = 64 * 1024 });
+    }
+
+    public Welcome? Welcome => _welcome.Task.IsCompletedSuccessfully ? _welcome.Task.Result : null;
+
+    public bool IsOpen => _open && _goAway is null;
+
+    public string TransportName => _transport.Name;
+
+    /// <summary>Completes when the connection has ended.</summary>
+    public Task Completion => _reader;
+
+    public GoAway? GoAway => _goAway;
+
+    public async Task<Welcome> HandshakeAsync(Hello hello, CancellationToken cancellationToken)
+    {
+        _open = true;
+        _reader = Task.Run(ReadLoopAsync, CancellationToken.None);
+        _pushLoop = Task.Run(PushLoopAsync, CancellationToken.None);
+        await WriteAsync(output => MlpFrameWriter.WriteHello(output, hello), cancellationToken).ConfigureAwait(false);
+        var welcome = await _welcome.Task.WaitAsync(_options.ConnectTimeout, _time, cancellationToken).ConfigureAwait(false);
+        if (_options.EnableHeartbeat && welcome.Heartbeat is { IntervalMs: > 0 } policy)
+        {
+            var interval = TimeSpan.FromMilliseconds(policy.IntervalMs);
+            _heartbeat = _time.CreateTimer(static state => ((MlpLink)state!).OnHeartbeat(), this, interval, interval);
+        }
+
+        return welcome;
+    }
+
+    public async Task<MlpResponse> CallAsync(string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, CancellationToken cancellationToken)
+    {
+        if (!IsOpen)
+            throw new MlpException(_goAway?.Code ?? MlpErrorCode.NoError, "The connection is closing; the request was not sent.", notProcessed: true);
+        var welcome = Welcome!;
+        var timeout = options.Timeout ?? _options.DefaultTimeout;
+        List<HeaderField> headers = [new(":service", service), new(":operation", operation)];
+        if (timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+            headers.Add(new HeaderField("timeout-ms", ((long)timeout.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        headers.AddRange(options.Headers);
+
+        var (wireBody, compressed, dictionaryId) = _options.EnableCompression && !options.DisableCompression
+            ? _client.Bodies.Compress(body, PreferredDictionaries(welcome))
+            : (body, false, 0u);
+        var serverMaxFrame = welcome.Limits is { MaxFrameSize: > 0 } limits ? (int)limits.MaxFrameSize : MlpLimits.DefaultMaxFrameSize;
+        if (wireBody.Length + EstimateHeaderBlock(headers) + 16 > serverMaxFrame)
+            throw new MlpException(MlpErrorCode.FrameTooLarge, $"The request ({wireBody.Length} bytes on the wire) does not fit the server's {serverMaxFrame}-byte frames.", notProcessed: true);
+
+        var flags = (compressed ? MlpFrameFlags.BodyZstd : 0) | (options.Idempotent ? MlpFrameFlags.Idempotent : 0) | (options.OneWay ? MlpFrameFlags.OneWay : 0);
+        var pending = new PendingCall(compressed, dictionaryId);
+        uint streamId;
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!IsOpen)
+                throw new MlpException(_goAway?.Code ?? MlpErrorCode.NoError, "The connection is closing; the request was not sent.", notProcessed: true);
+            streamId = _nextStreamId++;
+            if (!options.OneWay)
+                _pending[streamId] = pending;
+            _headerScratch.ResetWrittenCount();
+            _encoder.Encode(headers, _headerScratch);
+            var payload = MlpVarint.GetByteCount(streamId) + MlpVarint.GetByteCount((uint)_headerScratch.WrittenCount) + _headerScratch.WrittenCount + wireBody.Length;
+            pending.BytesSent = MlpFrameWriter.GetHeaderLength(payload) + payload;
+            MlpFrameWriter.WriteRequest(_transport.Pipe.Output, streamId, flags, _headerScratch.WrittenSpan, wireBody.Span);
+            await FlushLockedAsync(pending.BytesSent).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+
+        if (options.OneWay)
+            return new MlpResponse { Status = 202, Headers = [], Body = ReadOnlyMemory<byte>.Empty, Transport = TransportName, BytesSent = pending.BytesSent, RequestCompressed = compressed, RequestDictionaryId = dictionaryId };
+
+        try
+        {
+            return timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan
+                ? await pending.Completion.Task.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false)
+                : await pending.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // A late RESPONSE for a call given up on is ignored (docs/protocol.md §6).
+            _pending.TryRemove(streamId, out _);
+        }
+    }
+
+    private IEnumerable<uint> PreferredDictionaries(Welcome welcome)
+    {
+        yield return welcome.DictionaryId;
+        foreach (var id in welcome.AcceptedDictionaryIds)
+            yield return id;
+    }
+
+    private static int EstimateHeaderBlock(List<HeaderField> headers)
+    {
+        var size = 8;
+        foreach (var header in headers)
+            size += Encoding.UTF8.GetByteCount(header.Name) + Encoding.UTF8.GetByteCount(header.Value) + 12;
+        return size;
+    }
+
+    public async Task<TimeSpan> PingAsync(CancellationToken cancellationToken)
+    {
+        var ping = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var existing = Interlocked.CompareExchange(ref _ping, ping, null);
+        if (existing is not null)
+            return await existing.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await SendPingAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var pongTimeout = Welcome?.Heartbeat is { PongTimeoutMs: > 0 } policy ? TimeSpan.FromMilliseconds(policy.PongTimeoutMs) : TimeSpan.FromSeconds(10);
+            return await ping.Task.WaitAsync(pongTimeout, _time, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.CompareExchange(ref _ping, null, ping);
+        }
+    }
+
+    private Task SendPingAsync(CancellationToken cancellationToken)
+    {
+        var now = _time.GetTimestamp();
+        Volatile.Write(ref _pingSentTimestamp, now);
+        var opaque = new byte[8];
+        BinaryPrimitives.WriteInt64BigEndian(opaque, now);
+        return WriteAsync(output => MlpFrameWriter.WritePing(output, opaque), cancellationToken);
+    }
+
+    private void OnHeartbeat()
+    {
+        var interval = TimeSpan.FromMilliseconds(Welcome?.Heartbeat?.IntervalMs ?? 60_000);
+        if (_open && _time.GetElapsedTime(Volatile.Read(ref _lastSentTimestamp)) >= interval * 0.9)
+            _ = Background(SendPingAsync(CancellationToken.None));
+    }
+
+    /// <summary>Asks for a dictionary and waits until it arrived (true) or the server said it has none (false).</summary>
+    public async Task<bool> FetchDictionaryAsync(uint id, CancellationToken cancellationToken)
+    {
+        var fetch = _dictionaryFetches.GetOrAdd(id, _ => new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
+        await WriteAsync(output => MlpFrameWriter.WriteDict(output, new Dict { Fetch = new DictFetch { Id = id } }), cancellationToken).ConfigureAwait(false);
+        return await fetch.Task.WaitAsync(_options.ConnectTimeout, _time, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Polite close (docs/protocol.md §12): GOAWAY NO_ERROR, then the output ends.</summary>
+    public async Task CloseAsync(CancellationToken cancellationToken)
+    {
+        if (!_open)
+            return;
+        try
+        {
+            await WriteAsync(output => MlpFrameWriter.WriteGoAway(output, new GoAway { Code = MlpErrorCode.NoError }), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+
+        _goAway ??= new GoAway { Code = MlpErrorCode.NoError };
+        await CompleteOutputAsync().ConfigureAwait(false);
+        await _reader.WaitAsync(TimeSpan.FromSeconds(2), _time, CancellationToken.None).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+    }
+
+    public void Abort()
+    {
+        _open = false;
+        _transport.Abort();
+    }
+
+    private async Task WriteAsync(Action<IBufferWriter<byte>> write, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var counter = new CountingWriter(_transport.Pipe.Output);
+            write(counter);
+            await FlushLockedAsync(counter.Written).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async ValueTask FlushLockedAsync(long bytes)
+    {
+        // Not cancellable: a frame is never left half-written.
+        var flush = await _transport.Pipe.Output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        Volatile.Write(ref _lastSentTimestamp, _time.GetTimestamp());
+        _client.CountSent(bytes);
+        if (flush.IsCompleted)
+            throw new MlpException(MlpErrorCode.NoError, "The connection is closed.", notProcessed: false);
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        var input = _transport.Pipe.Input;
+        Exception? failure = null;
+        try
+        {
+            while (true)
+            {
+                var result = await input.ReadAsync(_closed.Token).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                try
+                {
+                    while (TryReadFrame(ref buffer, out var frame, out var size))
+                    {
+                        _client.CountReceived(size);
+                        HandleFrame(frame, size);
+                    }
+                }
+                finally
+                {
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                }
+
+                if (result.IsCompleted || result.IsCanceled)
+                    break;
+            }
+        }
+        catch (MlpProtocolException ex)
+        {
+            failure = ex;
+            try
+            {
+                await WriteAsync(output => MlpFrameWriter.WriteGoAway(output, new GoAway { Code = ex.Code, Message = ex.Message }), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception writeFailure) when (writeFailure is IOException or InvalidOperationException or MlpException or ObjectDisposedException)
+            {
+            }
+
+            _transport.Abort();
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException or ObjectDisposedException or System.Net.Sockets.SocketException or System.Net.WebSockets.WebSocketException)
+        {
+            failure = ex;
+        }
+        finally
+        {
+            _open = false;
+            _heartbeat?.Dispose();
+            var goAway = _goAway;
+            var lost = goAway is not null
+                ? new MlpException(goAway.Code, "The server closed the connection: " + goAway.Code + " " + goAway.Message)
+                : new MlpException(MlpErrorCode.NoError, "The connection was lost.", notProcessed: false, failure);
+            _welcome.TrySetException(lost);
+            foreach (var (streamId, call) in _pending)
+            {
+                if (_pending.TryRemove(streamId, out _))
+                    call.Completion.TrySetException(goAway is not null && streamId > goAway.LastStreamId
+                        ? new MlpException(goAway.Code, "Not processed before the server closed the connection.", notProcessed: true)
+                        : lost);
+            }
+
+            foreach (var fetch in _dictionaryFetches.Values)
+                fetch.TrySetResult(false);
+            _ping?.TrySetException(lost);
+            _pushes.Writer.TryComplete();
+            _client.OnLinkClosed(this);
+        }
+    }
+
+    private bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out MlpFrame frame, out long size)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        if (!MlpFrameReader.TryRead(ref reader, _options.MaxFrameSize, out frame))
+        {
+            size = 0;
+            return false;
+        }
+
+        size = reader.Consumed;
+        buffer = buffer.Slice(reader.Position);
+        return true;
+    }
+
+    private void HandleFrame(in MlpFrame frame, long size)
+    {
+        if (!_welcome.Task.IsCompleted && frame.Type is not (MlpFrameType.Welcome or MlpFrameType.GoAway))
+            throw new MlpProtocolException(MlpErrorCode.UnexpectedFrame, $"{frame.Type} before WELCOME.");
+        switch (frame.Type)
+        {
+            case MlpFrameType.Welcome:
+                if (_welcome.Task.IsCompleted)
+                    throw new MlpProtocolException(MlpErrorCode.UnexpectedFrame, "A second WELCOME.");
+                _welcome.TrySetResult(MlpEnvelope.ParseWelcome(frame));
+                break;
+            case MlpFrameType.Response:
+                HandleResponse(MlpResponseFrame.Parse(frame), size);
+                break;
+            case MlpFrameType.Error:
+                var error = MlpEnvelope.ParseError(frame);
+                if (_pending.TryRemove(error.StreamId, out var failed))
+                    failed.Completion.TrySetException(new MlpException(error.Code, error.Message) { DictionaryId = error.DictionaryId, RetryAfterMs = error.RetryAfterMs });
+                break;
+            case MlpFrameType.Push:
+                HandlePush(MlpPushFrame.Parse(frame));
+                break;
+            case MlpFrameType.Ping:
+                var opaque = MlpPingFrame.Parse(frame).Opaque.ToArray();
+                _ = Background(WriteAsync(output => MlpFrameWriter.WritePong(output, opaque), CancellationToken.None));
+                break;
+            case MlpFrameType.Pong:
+                MlpPingFrame.Parse(frame);
+                _ping?.TrySetResult(_time.GetElapsedTime(Volatile.Read(ref _pingSentTimestamp)));
+                break;
+            case MlpFrameType.Dict:
+                HandleDict(MlpEnvelope.ParseDict(frame));
+                break;
+            case MlpFrameType.GoAway:
+                var goAway = MlpEnvelope.ParseGoAway(frame);
+                _goAway = goAway;
+                if (!_welcome.Task.IsCompleted)
+                    _welcome.TrySetException(new MlpException(goAway.Code, $"The server refused the connection: {goAway.Code} {goAway.Message}") { RetryAfterMs = goAway.RetryAfterMs });
+                break;
+            default:
+                throw new MlpProtocolException(MlpErrorCode.UnexpectedFrame, $"{frame.Type} is not sent by servers.");
+        }
+    }
+
+    private void HandleResponse(in MlpResponseFrame response, long size)
+    {
+        // Decoded whatever happens to the call: the block moves the dynamic table.
+        var headers = _decoder.Decode(response.HeaderBlock);
+        if (!_pending.TryRemove(response.StreamId, out var call))
+            return;
+        try
+        {
+            var body = _client.Bodies.Decode(response.Body, response.IsBodyCompressed, out var dictionaryId);
+            call.Completion.TrySetResult(new MlpResponse
+            {
+                Status = response.Status,
+                Headers = headers,
+                Body = body,
+                Transport = TransportName,
+                BytesSent = call.BytesSent,
+                BytesReceived = size,
+                RequestCompressed = call.RequestCompressed,
+                RequestDictionaryId = call.RequestDictionaryId,
+                ResponseCompressed = response.IsBodyCompressed,
+                ResponseDictionaryId = dictionaryId,
+            });
+        }
+        catch (ZstdException ex)
+        {
+            call.Completion.TrySetException(new MlpException(MlpCompressionErrors.ToErrorCode(ex.Kind), "The response body could not be decompressed: " + ex.Message) { DictionaryId = ex.DictionaryId });
+        }
+    }
+
+    private void HandlePush(in MlpPushFrame push)
+    {
+        var headers = _decoder.Decode(push.HeaderBlock);
+        byte[] body;
+        try
+        {
+            body = _client.Bodies.Decode(push.Body, push.IsBodyCompressed, out _);
+        }
+        catch (ZstdException ex)
+        {
+            // Not ACKed: the server re-delivers it on the next connection.
+            throw new MlpProtocolException(MlpCompressionErrors.ToErrorCode(ex.Kind), "A PUSH body could not be decompressed: " + ex.Message, ex);
+        }
+
+        string service = string.Empty, operation = string.Empty;
+        foreach (var header in headers)
+        {
+            if (header.Name == ":service")
+                service = header.Value;
+            else if (header.Name == ":operation")
+                operation = header.Value;
+        }
+
+        _pushes.Writer.TryWrite(new MlpPush { Sequence = push.Sequence, Service = service, Operation = operation, Headers = headers, Body = body, Redelivered = push.IsRedelivered });
+    }
+
+    private void HandleDict(Dict dict)
+    {
+        switch (dict.KindCase)
+        {
+            case Dict.KindOneofCase.Offer:
+                if (!_client.Bodies.Holds(dict.Offer.Id))
+                {
+                    var id = dict.Offer.Id;
+                    _dictionaryFetches.TryAdd(id, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
+                    _ = Background(WriteAsync(output => MlpFrameWriter.WriteDict(output, new Dict { Fetch = new DictFetch { Id = id } }), CancellationToken.None));
+                }
+
+                break;
+            case Dict.KindOneofCase.Data:
+                var added = !dict.Data.Content.IsEmpty && _client.Bodies.Add(dict.Data.Id, dict.Data.Content.ToByteArray());
+                if (added)
+                    _client.OnDictionaryAdded(dict.Data.Id);
+                if (_dictionaryFetches.TryRemove(dict.Data.Id, out var fetch))
+                    fetch.TrySetResult(added);
+                break;
+            default:
+                throw new MlpProtocolException(MlpErrorCode.UnexpectedFrame, "Servers send DICT offer or data, not fetch.");
+        }
+    }
+
+    private async Task PushLoopAsync()
+    {
+        await foreach (var push in _pushes.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            if (push.Sequence != 0 && push.Sequence <= _client.LastProcessedPushSequence)
+            {
+                // A duplicate of one already processed: not shown again, but ACKed (docs/protocol.md §10.3).
+                await AckAsync(push.Sequence).ConfigureAwait(false);
+                continue;
+            }
+
+            if (_options.OnPush is { } handler)
+            {
+                try
+                {
+                    await handler(push, _closed.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (_closed.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    // The app's failure is its own; the push counts as processed.
+                }
+            }
+
+            if (!_open)
+                return;
+            if (push.Sequence != 0)
+            {
+                _client.LastProcessedPushSequence = push.Sequence;
+                await AckAsync(push.Sequence).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task AckAsync(ulong sequence)
+    {
+        try
+        {
+            await WriteAsync(output => MlpFrameWriter.WriteAck(output, sequence), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or MlpException or ObjectDisposedException)
+        {
+        }
+    }
+
+    private static async Task Background(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or MlpException or ObjectDisposedException or OperationCanceledException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        _open = false;
+        _heartbeat?.Dispose();
+        await _closed.CancelAsync().ConfigureAwait(false);
+        // The pipe writer is not thread-safe: wait for a frame being written (bounded) before tearing it down.
+        var locked = await _writeLock.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+        try
+        {
+            await _transport.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            if (locked)
+                _writeLock.Release();
+        }
+
+        try
+        {
+            await _reader.ConfigureAwait(false);
+            await _pushLoop.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or MlpException)
+        {
+        }
+
+        _closed.Dispose();
+    }
+
+    private async Task CompleteOutputAsync()
+    {
+        var locked = await _writeLock.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+        try
+        {
+            await _transport.Pipe.Output.CompleteAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            if (locked)
+                _writeLock.Release();
+        }
+    }
+
+    private sealed class PendingCall(bool requestCompressed, uint requestDictionaryId)
+    {
+        public TaskCompletionSource<MlpResponse> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool RequestCompressed { get; } = requestCompressed;
+
+        public uint RequestDictionaryId { get; } = requestDictionaryId;
+
+        public long BytesSent { get; set; }
+    }
+
+    /// <summary>Counts what a frame writer wrote, for the byte totals.</summary>
+    private sealed class CountingWriter(IBufferWriter<byte> inner) : IBufferWriter<byte>
+    {
+        public long Written { get; private set; }
+
+        public void Advance(int count)
+        {
+            inner.Advance(count);
+            Written += count;
+        }
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => inner.GetMemory(sizeHint);
+
+        public Span<byte> GetSpan(int sizeHint = 0) => inner.GetSpan(sizeHint);
+    }
+}

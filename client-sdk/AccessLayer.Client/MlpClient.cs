@@ -1,0 +1,265 @@
+using AccessLayer.Client.Internal;
+using AccessLayer.Protocol.Mlp;
+using AccessLayer.Protocol.Mlp.Envelopes;
+using Google.Protobuf;
+
+namespace AccessLayer.Client;
+
+/// <summary>
+/// The one object an app holds to talk to the access layer over MLP (docs/protocol.md): connects
+/// (TCP, TLS or WebSocket), authenticates with the device token or resumes with the last ticket,
+/// calls services (raw bytes or typed protobuf), receives pushes and ACKs them, keeps zstd
+/// dictionaries, and falls back to HTTP when the long link is down. Thread-safe.
+/// Weak-network strategies (smart heartbeat, racing, retries, dynamic timeouts) plug in later around
+/// <see cref="MlpClientOptions.TransportFactory"/>, the options and the injected clock.
+/// </summary>
+public sealed class MlpClient : IAsyncDisposable
+{
+    private readonly SemaphoreSlim _connectLock = new(1, 1);
+    private readonly bool _ownsHttpClient;
+    private readonly HttpClient? _http;
+    private MlpLink? _link;
+    private MlpLink? _closedLink;
+    private long _bytesSent;
+    private long _bytesReceived;
+    private long _lastProcessedPushSequence;
+
+    public MlpClient(MlpClientOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Options = options;
+        Bodies = new MlpClientBodies(options.Dictionaries, options.MaxBodySize, options.MinCompressSize);
+        if (options.HttpFallbackEndpoint is not null)
+        {
+            _ownsHttpClient = options.HttpClient is null;
+            _http = options.HttpClient ?? new HttpClient();
+        }
+    }
+
+    public MlpClientOptions Options { get; }
+
+    internal MlpClientBodies Bodies { get; }
+
+    /// <summary>True while a long link is up and not draining.</summary>
+    public bool IsConnected => Volatile.Read(ref _link) is { IsOpen: true };
+
+    /// <summary>The WELCOME of the current (or last) connection.</summary>
+    public Welcome? LastWelcome { get; private set; }
+
+    /// <summary>The GOAWAY that ended the last connection, if one did.</summary>
+    public GoAway? LastGoAway { get; private set; }
+
+    /// <summary>"tcp", "tls" or "websocket" for the current link; null when there is none.</summary>
+    public string? Transport => Volatile.Read(ref _link)?.TransportName;
+
+    /// <summary>The newest resume ticket; persist it with the app's state to resume after a restart.</summary>
+    public ReadOnlyMemory<byte> ResumeTicket { get; set; }
+
+    /// <summary>Highest sequenced push the app has processed in the current session.</summary>
+    public ulong LastProcessedPushSequence
+    {
+        get => (ulong)Interlocked.Read(ref _lastProcessedPushSequence);
+        set => Interlocked.Exchange(ref _lastProcessedPushSequence, (long)value);
+    }
+
+    /// <summary>Dictionaries the client holds now, newest first.</summary>
+    public IReadOnlyList<uint> DictionaryIds => Bodies.HeldIds;
+
+    /// <summary>Bytes written to and read from the network (frames; the fallback counts its frames too).</summary>
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
+
+    public long BytesReceived => Interlocked.Read(ref _bytesReceived);
+
+    /// <summary>Raised when DICT data delivered a new dictionary (already stored).</summary>
+    public event Action<uint>? DictionaryAdded;
+
+    /// <summary>Raised when the long link ends (server close, GOAWAY, network loss).</summary>
+    public event Action<MlpClient>? Disconnected;
+
+    /// <summary>
+    /// Opens the long link and completes the handshake: with the resume ticket when one is held (no
+    /// token round trip; a rejected ticket is retried once with the token), else with the device token.
+    /// Then fetches the server's recommended dictionary if the client lacks it.
+    /// </summary>
+    public async Task ConnectAsync(CancellationToken cancellationToken = default)
+    {
+        if (Options.Endpoint is null)
+            throw new InvalidOperationException("MlpClientOptions.Endpoint is not set.");
+        await _connectLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (Interlocked.Exchange(ref _link, null) is { } old)
+                await old.DisposeAsync().ConfigureAwait(false);
+            if (Interlocked.Exchange(ref _closedLink, null) is { } closed)
+                await closed.DisposeAsync().ConfigureAwait(false);
+
+            var useTicket = !ResumeTicket.IsEmpty;
+            MlpLink link;
+            Welcome welcome;
+            while (true)
+            {
+                link = new MlpLink(await Options.TransportFactory.ConnectAsync(Options.Endpoint, cancellationToken).ConfigureAwait(false), this);
+                try
+                {
+                    welcome = await link.HandshakeAsync(BuildHello(useTicket), cancellationToken).ConfigureAwait(false);
+                    break;
+                }
+                catch (MlpException ex) when (useTicket && ex.Code == MlpErrorCode.ResumeRejected && !string.IsNullOrEmpty(Options.DeviceToken))
+                {
+                    await link.DisposeAsync().ConfigureAwait(false);
+                    ResumeTicket = ReadOnlyMemory<byte>.Empty;
+                    useTicket = false;
+                }
+                catch
+                {
+                    LastGoAway = link.GoAway;
+                    await link.DisposeAsync().ConfigureAwait(false);
+                    throw;
+                }
+            }
+
+            LastWelcome = welcome;
+            LastGoAway = null;
+            if (!welcome.ResumeTicket.IsEmpty)
+                ResumeTicket = welcome.ResumeTicket.ToByteArray();
+            if (!welcome.SessionResumed)
+                LastProcessedPushSequence = 0;
+            Volatile.Write(ref _link, link);
+
+            if (Options.EnableCompression && welcome.DictionaryId != 0 && !Bodies.Holds(welcome.DictionaryId))
+            {
+                try
+                {
+                    await link.FetchDictionaryAsync(welcome.DictionaryId, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is TimeoutException or MlpException or IOException)
+                {
+                    // Bodies go plain or dictionary-less until a later connection gets it.
+                }
+            }
+        }
+        finally
+        {
+            _connectLock.Release();
+        }
+    }
+
+    /// <summary>The session the link is in (after <see cref="ConnectAsync"/>).</summary>
+    public string? SessionId => LastWelcome?.SessionId;
+
+    public bool SessionResumed => LastWelcome?.SessionResumed ?? false;
+
+    private Hello BuildHello(bool useTicket)
+    {
+        var hello = new Hello
+        {
+            ProtocolVersion = MlpLimits.ProtocolVersion,
+            MinProtocolVersion = MlpLimits.ProtocolVersion,
+            DeviceId = Options.DeviceId,
+            Capabilities = new Capabilities
+            {
+                HpackTableSize = (uint)Options.HpackTableSize,
+                MaxFrameSize = (uint)Options.MaxFrameSize,
+                MaxBodySize = (uint)Options.MaxBodySize,
+                Zstd = Options.EnableCompression,
+            },
+            ClientTimeUnixMs = Options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds(),
+            Platform = Options.Platform,
+            AppVersion = Options.AppVersion,
+            NetworkType = Options.NetworkType,
+        };
+        if (Options.EnableCompression)
+            hello.Capabilities.DictionaryIds.AddRange(Bodies.HeldIds);
+        if (useTicket)
+        {
+            hello.ResumeTicket = ByteString.CopyFrom(ResumeTicket.Span);
+            hello.LastPushSequence = LastProcessedPushSequence;
+        }
+        else
+        {
+            hello.DeviceToken = Options.DeviceToken;
+        }
+
+        return hello;
+    }
+
+    /// <summary>
+    /// Calls <paramref name="service"/>/<paramref name="operation"/> with raw body bytes. Uses the long link
+    /// when it is up, else the HTTP fallback when configured. Non-2xx statuses are returned, not thrown;
+    /// MLP errors (ERROR, GOAWAY, lost link) throw <see cref="MlpException"/>; the deadline throws <see cref="TimeoutException"/>.
+    /// </summary>
+    public Task<MlpResponse> CallAsync(string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(service);
+        ArgumentException.ThrowIfNullOrEmpty(operation);
+        options ??= new MlpCallOptions();
+        var link = Volatile.Read(ref _link);
+        if (!options.ForceHttpFallback && link is { IsOpen: true })
+            return link.CallAsync(service, operation, body, options, cancellationToken);
+        if (_http is not null && Options.HttpFallbackEndpoint is { } fallback)
+            return MlpHttpFallback.CallAsync(this, _http, fallback, service, operation, body, options, cancellationToken);
+        throw new MlpException(MlpErrorCode.NoError, "Not connected, and no HTTP fallback is configured.", notProcessed: true);
+    }
+
+    /// <summary>Typed call: serializes <paramref name="request"/>, parses the 2xx answer as <typeparamref name="TResponse"/>, throws <see cref="MlpStatusException"/> otherwise.</summary>
+    public async Task<TResponse> CallAsync<TRequest, TResponse>(string service, string operation, TRequest request, MlpCallOptions? options = null, CancellationToken cancellationToken = default)
+        where TRequest : IMessage<TRequest>
+        where TResponse : IMessage<TResponse>, new()
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var response = await CallAsync(service, operation, request.ToByteArray(), options, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccess)
+            throw new MlpStatusException(response.Status, $"{service}/{operation} answered {response.Status}: {response.Header("error-message")}", response);
+        var message = new TResponse();
+        message.MergeFrom(response.Body.Span);
+        return message;
+    }
+
+    /// <summary>Round trip time of one PING/PONG on the long link.</summary>
+    public Task<TimeSpan> PingAsync(CancellationToken cancellationToken = default) =>
+        Volatile.Read(ref _link) is { IsOpen: true } link ? link.PingAsync(cancellationToken) : throw new MlpException(MlpErrorCode.NoError, "Not connected.");
+
+    /// <summary>Closes the long link politely (GOAWAY NO_ERROR). The ticket is kept for the next <see cref="ConnectAsync"/>.</summary>
+    public async Task CloseAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _link, null) is { } link)
+        {
+            await link.CloseAsync(cancellationToken).ConfigureAwait(false);
+            await link.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Drops the link without a goodbye, as a network loss would.</summary>
+    internal void AbortLink() => Volatile.Read(ref _link)?.Abort();
+
+    internal void CountSent(long bytes) => Interlocked.Add(ref _bytesSent, bytes);
+
+    internal void CountReceived(long bytes) => Interlocked.Add(ref _bytesReceived, bytes);
+
+    internal void OnDictionaryAdded(uint id) => DictionaryAdded?.Invoke(id);
+
+    internal void OnLinkClosed(MlpLink link)
+    {
+        if (link.GoAway is { } goAway)
+            LastGoAway = goAway;
+        if (Interlocked.CompareExchange(ref _link, null, link) == link)
+        {
+            // Disposed by the next ConnectAsync or DisposeAsync, not here: this runs on the link's own reader.
+            if (Interlocked.Exchange(ref _closedLink, link) is { } prior && prior != link)
+                _ = prior.DisposeAsync().AsTask();
+            Disconnected?.Invoke(this);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _link, null) is { } link)
+            await link.DisposeAsync().ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _closedLink, null) is { } closed)
+            await closed.DisposeAsync().ConfigureAwait(false);
+        if (_ownsHttpClient)
+            _http?.Dispose();
+        Bodies.Dispose();
+        _connectLock.Dispose();
+    }
+}

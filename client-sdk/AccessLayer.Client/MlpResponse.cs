@@ -1,0 +1,80 @@
+using AccessLayer.Protocol.Hpack;
+
+namespace AccessLayer.Client;
+
+/// <summary>A RESPONSE: status, headers, the uncompressed body, and what it cost on the wire.</summary>
+public sealed class MlpResponse
+{
+    public required int Status { get; init; }
+
+    public required IReadOnlyList<HeaderField> Headers { get; init; }
+
+    public required ReadOnlyMemory<byte> Body { get; init; }
+
+    /// <summary>"tcp", "tls", "websocket" or "http" (the fallback).</summary>
+    public required string Transport { get; init; }
+
+    /// <summary>Bytes of the REQUEST frame as sent (HTTP fallback: the frame, not the HTTP envelope).</summary>
+    public long BytesSent { get; init; }
+
+    /// <summary>Bytes of the RESPONSE frame as received.</summary>
+    public long BytesReceived { get; init; }
+
+    public bool RequestCompressed { get; init; }
+
+    /// <summary>Dictionary the request body was compressed with; 0 none.</summary>
+    public uint RequestDictionaryId { get; init; }
+
+    public bool ResponseCompressed { get; init; }
+
+    /// <summary>Dictionary the response body was compressed with (from its zstd header); 0 none.</summary>
+    public uint ResponseDictionaryId { get; init; }
+
+    public bool IsSuccess => Status is >= 200 and < 300;
+
+    public string? Header(string name)
+    {
+        foreach (var header in Headers)
+        {
+            if (header.Name == name)
+                return header.Value;
+        }
+
+        return null;
+    }
+}
+
+/// <summary>A PUSH as the app sees it: sequence (0 for unsequenced), service and operation, headers, uncompressed body.</summary>
+public sealed class MlpPush
+{
+    public required ulong Sequence { get; init; }
+
+    public required string Service { get; init; }
+
+    public required string Operation { get; init; }
+
+    public required IReadOnlyList<HeaderField> Headers { get; init; }
+
+    public required ReadOnlyMemory<byte> Body { get; init; }
+
+    /// <summary>Sent before on an earlier connection and not acknowledged: the app may have seen it.</summary>
+    public bool Redelivered { get; init; }
+}
+
+/// <summary>Per-call choices.</summary>
+public sealed class MlpCallOptions
+{
+    public IReadOnlyList<HeaderField> Headers { get; init; } = [];
+
+    public TimeSpan? Timeout { get; init; }
+
+    public bool Idempotent { get; init; }
+
+    public bool OneWay { get; init; }
+
+    /// <summary>Use the HTTP fallback even when the long link is up.</summary>
+    public bool ForceHttpFallback { get; init; }
+
+    /// <summary>Send the body uncompressed whatever the client options say.</summary>
+    public bool DisableCompression { get; init; }
+}

@@ -1,0 +1,283 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using AccessLayer.Protocol.Hpack;
+using AccessLayer.Protocol.Mlp;
+using AccessLayer.Protocol.Mlp.Envelopes;
+using Microsoft.AspNetCore.Connections;
+
+namespace AccessLayer.Gateway.Mlp.Connections;
+
+/// <summary>
+/// The writer: the only code that writes to this connection. Work arrives in a FIFO from any thread
+/// (the reader, request tasks, the push API, maintenance) and is drained by one loop that exists only
+/// while there is work. It owns the server-to-client HPACK encoder, so header blocks reach the wire
+/// in the order they were encoded, and the push window.
+/// </summary>
+internal sealed partial class MlpConnection : IThreadPoolWorkItem
+{
+    private readonly Lock _outLock = new();
+    private readonly ArrayBufferWriter<byte> _headerScratch = new(256);
+    private Queue<MlpOutbound>? _outQueue;
+    private bool _writerScheduled;
+    private bool _writesClosed;
+    private TaskCompletionSource? _drainedSignal;
+    private Task? _closeTask;
+    private string? _closeReason;
+    private int _closing;
+    private HpackEncoder? _encoder;
+
+    private PipeWriter Output => _transport.Pipe.Output;
+
+    private bool IsClosing => Volatile.Read(ref _closing) != 0;
+
+    private void InitializeEncoder(int clientTableSize) =>
+        _encoder = new HpackEncoder(new HpackEncoderOptions
+        {
+            DynamicTableSizeLimit = clientTableSize,
+            MaxDynamicTableSize = _options.ResponseHpackTableSize,
+            DoNotIndexNames = ["date", "content-length", "etag", "x-request-id", "traceparent", "error-message"],
+        });
+
+    public void PostPumpPushes()
+    {
+        if (IsWelcomed)
+            Send(MlpOutbound.PumpPushes);
+    }
+
+    public bool PostUnsequencedPush(Push.MlpPushMessage push)
+    {
+        if (!IsWelcomed || IsClosing)
+            return false;
+        Send(MlpOutbound.ForPush(new Push.MlpSequencedPush(0, push, false)));
+        return true;
+    }
+
+    /// <summary>Queues work for the writer; a client that lets the queue grow past the bound is closed as a slow consumer.</summary>
+    private void Send(MlpOutbound item)
+    {
+        bool schedule;
+        lock (_outLock)
+        {
+            if (_writesClosed)
+                return;
+            _outQueue ??= new Queue<MlpOutbound>(4);
+            if (_outQueue.Count >= _options.MaxOutboundQueue && item.Kind != MlpOutboundKind.Envelope)
+            {
+                if (Volatile.Read(ref _closing) == 0)
+                {
+                    MlpLog.SlowConsumer(_logger, DeviceId ?? ConnectionId, _outQueue.Count);
+                    _gateway.Metrics.Disconnects.Add(1, MlpMetrics.Tag("reason", "slow_consumer"));
+                    ThreadPool.UnsafeQueueUserWorkItem(static c => c.RequestClose(MlpErrorCode.SlowConsumer, "The client reads too slowly."), this, preferLocal: false);
+                }
+
+                return;
+            }
+
+            _outQueue.Enqueue(item);
+            schedule = !_writerScheduled;
+            _writerScheduled = true;
+        }
+
+        if (schedule)
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    void IThreadPoolWorkItem.Execute() => _ = DrainAsync();
+
+    private async Task DrainAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                MlpOutbound item;
+                bool more;
+                lock (_outLock)
+                {
+                    if (_writesClosed || !_outQueue!.TryDequeue(out item!))
+                    {
+                        _writerScheduled = false;
+                        _drainedSignal?.TrySetResult();
+                        _drainedSignal = null;
+                        if (_outQueue is { Count: 0 })
+                            _outQueue = null;
+                        return;
+                    }
+
+                    more = _outQueue.Count > 0;
+                }
+
+                var before = Output.UnflushedBytes;
+                await ProcessAsync(item).ConfigureAwait(false);
+                _gateway.Metrics.BytesSent.Add(Output.UnflushedBytes - before);
+
+                // Flush when the queue runs dry or a lot is buffered: batches under load, never delays a lone frame.
+                if (!more || Output.UnflushedBytes > 64 * 1024)
+                {
+                    var flush = await Output.FlushAsync().ConfigureAwait(false);
+                    if (flush.IsCompleted || flush.IsCanceled)
+                    {
+                        CloseWrites();
+                        return;
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or OperationCanceledException or ObjectDisposedException or ConnectionAbortedException)
+        {
+            // The transport went away under the writer; the reader sees it too and cleans up.
+            CloseWrites();
+        }
+    }
+
+    private async ValueTask ProcessAsync(MlpOutbound item)
+    {
+        switch (item.Kind)
+        {
+            case MlpOutboundKind.Envelope:
+                MlpFrameWriter.WriteEnvelope(Output, item.EnvelopeType, item.Envelope!);
+                if (item.DeliversDictionaryId != 0)
+                    MarkClientHolds(item.DeliversDictionaryId);
+                break;
+            case MlpOutboundKind.Response:
+                WriteResponse(item);
+                break;
+            case MlpOutboundKind.Pong:
+                MlpFrameWriter.WritePong(Output, item.Body.Span);
+                break;
+            case MlpOutboundKind.Push:
+                WritePush(item.PushItem);
+                break;
+            case MlpOutboundKind.PumpPushes:
+                if (Session is { } session && !IsClosing)
+                {
+                    var pushes = await _gateway.Sessions.TakeAsync(session, _options.PushWindow, _lifetime.Token).ConfigureAwait(false);
+                    foreach (var push in pushes)
+                        WritePush(push);
+                }
+
+                break;
+        }
+    }
+
+    private void WriteResponse(MlpOutbound item)
+    {
+        _headerScratch.ResetWrittenCount();
+        _encoder!.Encode(item.Headers, _headerScratch);
+        MlpFrameWriter.WriteResponse(Output, item.StreamId, item.Status, item.Flags, _headerScratch.WrittenSpan, item.Body.Span);
+    }
+
+    private void WritePush(Push.MlpSequencedPush push)
+    {
+        var message = push.Message;
+        var (body, compressed, dictionaryId) = _gateway.Bodies.EncodeBody(message.Body, _clientZstd, ClientHolds);
+        if (message.Body.Length > _clientMaxBodySize || body.Length + MlpHeaders.MaxEncodedSize(message.Headers) + 16 > _clientMaxFrameSize)
+        {
+            // Too big for this client ever: counted and skipped; a sequenced one stays until acknowledged, so it is sent anyway and the client decides.
+            _gateway.Metrics.PushesDropped.Add(1, MlpMetrics.Tag("reason", "too_large"));
+            if (push.Sequence == 0)
+                return;
+        }
+
+        if (compressed)
+            _gateway.Metrics.BodiesCompressed.Add(1, MlpMetrics.Tag("dictionary", dictionaryId == 0 ? "none" : dictionaryId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var flags = (compressed ? MlpFrameFlags.BodyZstd : MlpFrameFlags.None) | (push.Redelivered ? MlpFrameFlags.Redelivered : MlpFrameFlags.None);
+        _headerScratch.ResetWrittenCount();
+        _encoder!.Encode(message.Headers, _headerScratch);
+        MlpFrameWriter.WritePush(Output, push.Sequence, flags, _headerScratch.WrittenSpan, body.Span);
+        _gateway.Metrics.PushesSent.Add(1, MlpMetrics.Tag("kind", push.Sequence == 0 ? "unsequenced" : push.Redelivered ? "redelivered" : "new"));
+    }
+
+    /// <summary>
+    /// Ends the connection from the server's side: GOAWAY with <paramref name="code"/> (none when null),
+    /// then a close once everything queued is written. Idempotent.
+    /// </summary>
+    public void RequestClose(MlpErrorCode? code, string reason)
+    {
+        lock (_outLock)
+        {
+            if (_closeTask is not null)
+                return;
+            _closeReason = reason;
+            if (code is { } goAwayCode && !_writesClosed)
+            {
+                _outQueue ??= new Queue<MlpOutbound>(1);
+                _outQueue.Enqueue(MlpOutbound.ForEnvelope(MlpFrameType.GoAway, new GoAway { Code = goAwayCode, Message = reason, LastStreamId = _lastStreamId }));
+                if (!_writerScheduled)
+                {
+                    _writerScheduled = true;
+                    ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+                }
+            }
+
+            Volatile.Write(ref _closing, 1);
+            _closeTask = Task.Run(CloseAfterFlushAsync);
+        }
+    }
+
+    private Task? PendingClose
+    {
+        get
+        {
+            lock (_outLock)
+            {
+                return _closeTask;
+            }
+        }
+    }
+
+    /// <summary>Completes the output once it is drained (so the GOAWAY is sent before the FIN); a peer that does not read in time is aborted.</summary>
+    private async Task CloseAfterFlushAsync()
+    {
+        var drained = true;
+        try
+        {
+            await WhenOutboundDrainedAsync().WaitAsync(TimeSpan.FromSeconds(2), _time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            drained = false;
+        }
+
+        CloseWrites();
+        if (drained)
+        {
+            try
+            {
+                await Output.CompleteAsync().ConfigureAwait(false);
+            }
+            catch (InvalidOperationException)
+            {
+                drained = false;
+            }
+        }
+
+        if (!drained)
+            _transport.Abort(_closeReason ?? "closed by the server");
+        _transport.Pipe.Input.CancelPendingRead();
+    }
+
+    private Task WhenOutboundDrainedAsync()
+    {
+        lock (_outLock)
+        {
+            if (!_writerScheduled || _writesClosed)
+                return Task.CompletedTask;
+            _drainedSignal ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _drainedSignal.Task;
+        }
+    }
+
+    private void CloseWrites()
+    {
+        lock (_outLock)
+        {
+            if (_writesClosed)
+                return;
+            _writesClosed = true;
+            _drainedSignal?.TrySetResult();
+            _drainedSignal = null;
+            _outQueue = null;
+        }
+    }
+}

@@ -1,0 +1,503 @@
+using System.Buffers;
+using System.Collections.Immutable;
+using AccessLayer.Gateway.Mlp.Auth;
+using AccessLayer.Gateway.Mlp.Push;
+using AccessLayer.Gateway.Mlp.Routing;
+using AccessLayer.Protocol.Compression;
+using AccessLayer.Protocol.Hpack;
+using AccessLayer.Protocol.Mlp;
+using AccessLayer.Protocol.Mlp.Envelopes;
+using Microsoft.AspNetCore.Connections;
+
+namespace AccessLayer.Gateway.Mlp.Connections;
+
+/// <summary>
+/// One MLP connection, reader side (docs/protocol.md): frames are read off the transport with the
+/// HELLO limit until the handshake, then with the negotiated one; HELLO is authenticated before any
+/// pipelined frame is looked at; REQUEST header blocks are decoded in frame order with this
+/// connection's client-to-server HPACK context, then each request runs on its own and its answer goes
+/// through the writer (the other half of this partial class). Connection errors end in GOAWAY and a
+/// close; stream errors in an ERROR for that request.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The lifetime source has no timer; request tasks may still read its token after the reader ends, so it is cancelled, never disposed.")]
+internal sealed partial class MlpConnection
+{
+    private readonly MlpTransport _transport;
+    private readonly MlpGateway _gateway;
+    private readonly MlpOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _lifetime = new();
+
+    private HpackDecoder? _decoder;
+    private uint _lastStreamId;
+    private int _inflight;
+    private long _lastReceivedTimestamp;
+    private bool _clientGoingAway;
+    private TaskCompletionSource? _idleSignal;
+
+    // Negotiated at HELLO; read by request tasks and the writer afterwards.
+    private bool _clientZstd;
+    private int _clientMaxFrameSize = MlpLimits.DefaultMaxFrameSize;
+    private int _clientMaxBodySize = MlpLimits.DefaultMaxBodySize;
+    private ImmutableHashSet<uint> _clientDictionaries = [];
+
+    public MlpConnection(MlpTransport transport, MlpGateway gateway)
+    {
+        _transport = transport;
+        _gateway = gateway;
+        _options = gateway.Options;
+        _logger = gateway.ConnectionLogger;
+        _time = gateway.Time;
+        AcceptedTimestamp = _time.GetTimestamp();
+        _lastReceivedTimestamp = AcceptedTimestamp;
+    }
+
+    public string ConnectionId => _transport.ConnectionId;
+
+    /// <summary>Set once the HELLO is accepted.</summary>
+    public string? DeviceId { get; private set; }
+
+    public string UserId { get; private set; } = string.Empty;
+
+    public MlpSessionHandle? Session { get; private set; }
+
+    public bool IsWelcomed => Session is not null;
+
+    public long AcceptedTimestamp { get; }
+
+    public long LastReceivedTimestamp => Volatile.Read(ref _lastReceivedTimestamp);
+
+    /// <summary>Reads and handles frames until the peer closes, the connection is closed, or a connection error ends it.</summary>
+    public async Task RunAsync()
+    {
+        _gateway.Connections.Add(this);
+        var input = _transport.Pipe.Input;
+        var reason = "peer closed the connection";
+        try
+        {
+            while (true)
+            {
+                var result = await input.ReadAsync(_lifetime.Token).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                var consumed = buffer.Start;
+                try
+                {
+                    while (!IsClosing && TryReadFrame(ref buffer, out var frame))
+                    {
+                        Volatile.Write(ref _lastReceivedTimestamp, _time.GetTimestamp());
+                        _gateway.Metrics.BytesReceived.Add(MlpFrameWriter.GetHeaderLength((int)frame.Payload.Length) + frame.Payload.Length);
+                        await HandleFrameAsync(frame).ConfigureAwait(false);
+                        consumed = buffer.Start;
+                    }
+
+                    consumed = buffer.Start;
+                }
+                finally
+                {
+                    input.AdvanceTo(consumed, buffer.End);
+                }
+
+                if (IsClosing)
+                {
+                    reason = _closeReason ?? "closed by the server";
+                    break;
+                }
+
+                if (_clientGoingAway)
+                {
+                    reason = "client sent GOAWAY";
+                    await CloseWhenIdleAsync().ConfigureAwait(false);
+                    break;
+                }
+
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    reason = IsClosing ? _closeReason ?? "closed by the server" : "peer closed the connection";
+                    break;
+                }
+            }
+        }
+        catch (MlpProtocolException ex)
+        {
+            reason = "protocol error " + ex.Code;
+            Refuse(ex.Code, ex.Message);
+        }
+        catch (OperationCanceledException)
+        {
+            reason = _closeReason ?? "connection closed";
+        }
+        catch (Exception ex) when (ex is ConnectionAbortedException or ConnectionResetException or IOException or InvalidOperationException or System.Net.WebSockets.WebSocketException)
+        {
+            reason = _closeReason ?? "connection reset";
+        }
+        finally
+        {
+            if (PendingClose is { } closing)
+            {
+                await closing.ConfigureAwait(false);
+            }
+            else
+            {
+                // The peer went away: let a frame being written finish before the output is completed under it.
+                try
+                {
+                    await WhenOutboundDrainedAsync().WaitAsync(TimeSpan.FromSeconds(2), _time).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                }
+
+                CloseWrites();
+                try
+                {
+                    await Output.CompleteAsync().ConfigureAwait(false);
+                }
+                catch (InvalidOperationException)
+                {
+                }
+            }
+
+            await _lifetime.CancelAsync().ConfigureAwait(false);
+            _gateway.Connections.Remove(this);
+            if (DeviceId is not null && IsWelcomed)
+            {
+                _gateway.Metrics.ConnectionClosed();
+                _gateway.Metrics.Disconnects.Add(1, MlpMetrics.Tag("reason", reason));
+                MlpLog.Disconnected(_logger, DeviceId, reason);
+            }
+        }
+    }
+
+    private bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out MlpFrame frame)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        var limit = IsWelcomed ? _options.MaxFrameSize : MlpLimits.MaxHelloFrameSize;
+        if (!MlpFrameReader.TryRead(ref reader, limit, out frame))
+            return false;
+        buffer = buffer.Slice(reader.Position);
+        return true;
+    }
+
+    private ValueTask HandleFrameAsync(MlpFrame frame)
+    {
+        if (!IsWelcomed)
+        {
+            if (frame.Type != MlpFrameType.Hello)
+                throw new MlpProtocolException(MlpErrorCode.UnexpectedFrame, $"The first frame was {frame.Type}, not HELLO.");
+            return HandleHelloAsync(MlpEnvelope.ParseHello(frame));
+        }
+
+        switch (frame.Type)
+        {
+            case MlpFrameType.Request:
+                HandleRequest(MlpRequestFrame.Parse(frame));
+                return default;
+            case MlpFrameType.Ack:
+                return HandleAckAsync(MlpAckFrame.Parse(frame));
+            case MlpFrameType.Ping:
+                Send(MlpOutbound.ForPong(MlpPingFrame.Parse(frame).Opaque.ToArray()));
+                return default;
+            case MlpFrameType.Pong:
+                MlpPingFrame.Parse(frame);
+                return default;
+            case MlpFrameType.Dict:
+                HandleDict(MlpEnvelope.ParseDict(frame));
+                return default;
+            case MlpFrameType.GoAway:
+                MlpEnvelope.ParseGoAway(frame);
+                _clientGoingAway = true;
+                return default;
+            default:
+                throw new MlpProtocolException(MlpErrorCode.UnexpectedFrame, $"{frame.Type} is not sent by clients, or not after the handshake.");
+        }
+    }
+
+    private async ValueTask HandleHelloAsync(Hello hello)
+    {
+        var minVersion = hello.MinProtocolVersion == 0 ? hello.ProtocolVersion : hello.MinProtocolVersion;
+        if (hello.ProtocolVersion < MlpLimits.ProtocolVersion || minVersion > MlpLimits.ProtocolVersion)
+            throw Handshake(MlpErrorCode.UnsupportedVersion, $"No common version: the client speaks {minVersion}..{hello.ProtocolVersion}; this server speaks 1.");
+        if (string.IsNullOrEmpty(hello.DeviceId) || hello.DeviceId.Length > 256)
+            throw Handshake(MlpErrorCode.AuthFailed, "HELLO needs a device id of 1..256 characters.");
+        var caps = hello.Capabilities ?? new Capabilities();
+        ValidateCapabilities(caps);
+
+        var (identity, resumeSessionId, kind) = await AuthenticateAsync(hello).ConfigureAwait(false);
+        var opened = await _gateway.Sessions.OpenAsync(identity.DeviceId, identity.UserId, resumeSessionId, hello.LastPushSequence, _lifetime.Token).ConfigureAwait(false);
+
+        _clientZstd = caps.Zstd;
+        _clientMaxFrameSize = caps.MaxFrameSize == 0 ? MlpLimits.DefaultMaxFrameSize : (int)caps.MaxFrameSize;
+        _clientMaxBodySize = caps.MaxBodySize == 0 ? MlpLimits.DefaultMaxBodySize : (int)caps.MaxBodySize;
+        _clientDictionaries = [.. caps.DictionaryIds];
+        var clientTable = caps.HasHpackTableSize ? (int)caps.HpackTableSize : MlpLimits.DefaultHpackTableSize;
+        InitializeEncoder(clientTable);
+        // The client's encoder starts at 4096 until it reads WELCOME; a larger limit is reached by its size updates.
+        _decoder = new HpackDecoder(new HpackDecoderOptions { DynamicTableSizeLimit = MlpLimits.DefaultHpackTableSize, MaxHeaderListSize = _options.MaxHeaderListSize, MaxStringLength = _options.MaxHeaderListSize });
+        if (_options.HpackTableSize > MlpLimits.DefaultHpackTableSize)
+            _decoder.SetDynamicTableSizeLimit(_options.HpackTableSize);
+
+        DeviceId = identity.DeviceId;
+        UserId = identity.UserId;
+        Session = opened.Handle;
+        var lifetime = TimeSpan.FromSeconds(_options.TicketLifetimeSeconds);
+        var ticket = lifetime > TimeSpan.Zero
+            ? _gateway.Tickets.Protect(new MlpResumeTicket(identity.DeviceId, identity.UserId, opened.Handle.SessionId, _time.GetUtcNow() + lifetime))
+            : null;
+
+        var welcome = new Welcome
+        {
+            ProtocolVersion = MlpLimits.ProtocolVersion,
+            SessionId = opened.Handle.SessionId,
+            SessionResumed = opened.Resumed,
+            Limits = new Limits
+            {
+                MaxFrameSize = (uint)_options.MaxFrameSize,
+                MaxBodySize = (uint)_options.MaxBodySize,
+                HpackTableSize = (uint)_options.HpackTableSize,
+                MaxConcurrentStreams = (uint)_options.MaxConcurrentStreams,
+                PushWindow = (uint)_options.PushWindow,
+            },
+            Heartbeat = new HeartbeatPolicy
+            {
+                IntervalMs = (uint)_options.HeartbeatIntervalSeconds * 1000,
+                MinIntervalMs = (uint)_options.HeartbeatMinIntervalSeconds * 1000,
+                MaxIntervalMs = (uint)_options.HeartbeatMaxIntervalSeconds * 1000,
+                ProbeStepMs = (uint)_options.HeartbeatProbeStepSeconds * 1000,
+                ProbeSuccessCount = (uint)_options.HeartbeatProbeSuccessCount,
+                PongTimeoutMs = (uint)_options.PongTimeoutSeconds * 1000,
+                IdleTimeoutMs = (uint)_options.IdleTimeoutSeconds * 1000,
+            },
+            ServerTimeUnixMs = _time.GetUtcNow().ToUnixTimeMilliseconds(),
+            DictionaryId = _gateway.Dictionaries.CurrentId,
+            UserId = identity.UserId,
+        };
+        welcome.AcceptedDictionaryIds.AddRange(_gateway.Dictionaries.AcceptedIds);
+        if (ticket is not null)
+        {
+            welcome.ResumeTicket = Google.Protobuf.ByteString.CopyFrom(ticket);
+            welcome.ResumeTicketLifetimeMs = (ulong)lifetime.TotalMilliseconds;
+        }
+
+        // WELCOME first, then the re-deliveries in order, then whatever waits (docs/protocol.md §10.3).
+        Send(MlpOutbound.ForEnvelope(MlpFrameType.Welcome, welcome));
+        foreach (var push in opened.Redeliver)
+            Send(MlpOutbound.ForPush(push));
+        Send(MlpOutbound.PumpPushes);
+
+        _gateway.Metrics.ConnectionOpened();
+        _gateway.Metrics.HandshakesAccepted.Add(1, MlpMetrics.Tag("kind", opened.Resumed ? "resumed" : kind));
+        MlpLog.Connected(_logger, identity.DeviceId, identity.UserId, _transport.RemoteEndPoint, opened.Handle.SessionId, opened.Resumed, _transport.Name);
+
+        if (_gateway.Connections.Bind(identity.DeviceId, this) is { } previous)
+        {
+            MlpLog.SessionTakenOver(_logger, identity.DeviceId);
+            previous.RequestClose(MlpErrorCode.SessionTakenOver, "The device connected again on another connection.");
+        }
+    }
+
+    private async ValueTask<(MlpAuthResult Identity, string? ResumeSessionId, string Kind)> AuthenticateAsync(Hello hello)
+    {
+        if (!hello.ResumeTicket.IsEmpty)
+        {
+            if (_gateway.Tickets.TryUnprotect(hello.ResumeTicket.Span, out var ticket) && string.Equals(ticket.DeviceId, hello.DeviceId, StringComparison.Ordinal))
+                return (MlpAuthResult.Success(ticket.DeviceId, ticket.UserId), ticket.SessionId, "ticket");
+            if (string.IsNullOrEmpty(hello.DeviceToken))
+                throw Handshake(MlpErrorCode.ResumeRejected, "The resume ticket is invalid or expired; reconnect with the device token.");
+        }
+
+        if (hello.DeviceToken.Length > MlpDeviceToken.MaxTokenLength)
+            throw Handshake(MlpErrorCode.AuthFailed, "The device token is too long.");
+        var result = await _gateway.Authenticator.AuthenticateAsync(new MlpAuthRequest(hello.DeviceId, hello.DeviceToken, _transport.RemoteEndPoint, hello), _lifetime.Token).ConfigureAwait(false);
+        if (!result.Succeeded)
+            throw Handshake(MlpErrorCode.AuthFailed, "Authentication failed: " + result.Reason);
+        return (result, null, string.IsNullOrEmpty(hello.DeviceToken) ? "anonymous" : "token");
+    }
+
+    private static void ValidateCapabilities(Capabilities caps)
+    {
+        if (caps.HasHpackTableSize && caps.HpackTableSize > MlpLimits.MaxHpackTableSize)
+            throw Handshake(MlpErrorCode.ProtocolError, $"capabilities.hpack_table_size {caps.HpackTableSize} exceeds {MlpLimits.MaxHpackTableSize}.");
+        if (caps.MaxFrameSize != 0 && caps.MaxFrameSize is < MlpLimits.MinMaxFrameSize or > MlpLimits.AbsoluteMaxFrameSize)
+            throw Handshake(MlpErrorCode.ProtocolError, $"capabilities.max_frame_size {caps.MaxFrameSize} is outside {MlpLimits.MinMaxFrameSize}..{MlpLimits.AbsoluteMaxFrameSize}.");
+        if (caps.MaxBodySize != 0 && caps.MaxBodySize is < MlpLimits.MinMaxBodySize or > MlpLimits.AbsoluteMaxBodySize)
+            throw Handshake(MlpErrorCode.ProtocolError, $"capabilities.max_body_size {caps.MaxBodySize} is outside {MlpLimits.MinMaxBodySize}..{MlpLimits.AbsoluteMaxBodySize}.");
+        if (caps.DictionaryIds.Count > MlpLimits.MaxAnnouncedDictionaries)
+            throw Handshake(MlpErrorCode.ProtocolError, $"HELLO lists {caps.DictionaryIds.Count} dictionaries; at most {MlpLimits.MaxAnnouncedDictionaries} are allowed.");
+    }
+
+    private static MlpProtocolException Handshake(MlpErrorCode code, string message) => new(code, message);
+
+    private void HandleRequest(in MlpRequestFrame request)
+    {
+        if (request.StreamId <= _lastStreamId)
+            throw new MlpProtocolException(MlpErrorCode.InvalidStream, $"Stream id {request.StreamId} is not greater than {_lastStreamId}.");
+        _lastStreamId = request.StreamId;
+
+        // Decoded even when the request is refused below: the block updates the dynamic table (§7.1).
+        var fields = MlpHeaders.Decode(_decoder!, request.HeaderBlock);
+        var streamId = request.StreamId;
+        if (_clientGoingAway)
+            throw new MlpProtocolException(MlpErrorCode.ProtocolError, "REQUEST after the client's GOAWAY.");
+        if (Interlocked.Increment(ref _inflight) > _options.MaxConcurrentStreams)
+        {
+            FinishStream();
+            SendError(streamId, MlpErrorCode.TooManyStreams, $"More than {_options.MaxConcurrentStreams} requests in flight.");
+            return;
+        }
+
+        try
+        {
+            var (service, operation, headers) = MlpHeaders.SplitRequest(fields, streamId);
+            var body = _gateway.Bodies.DecodeRequestBody(request.Body, request.IsBodyCompressed, streamId);
+            if (!_gateway.Router.TryGet(service, out var target, out var ceiling))
+            {
+                FinishStream();
+                if (!request.IsOneWay)
+                    Send(MlpOutbound.ForResponse(streamId, 404, [new HeaderField("error-message", $"no service '{service}'")], ReadOnlyMemory<byte>.Empty, MlpFrameFlags.None));
+                CountRequest(service, 404);
+                return;
+            }
+
+            var call = new MlpServiceRequest(service, operation, headers, body, DeviceId!, UserId, Session!.SessionId, request.IsIdempotent, MlpHeaders.Timeout(headers, ceiling));
+            _ = RunRequestAsync(streamId, request.IsOneWay, target, call);
+        }
+        catch (MlpProtocolException ex) when (!ex.IsConnectionError)
+        {
+            FinishStream();
+            SendError(streamId, ex.Code, ex.Message, ex.InnerException is ZstdException { Kind: ZstdErrorKind.UnknownDictionary } z ? z.DictionaryId : 0);
+        }
+    }
+
+    private async Task RunRequestAsync(uint streamId, bool oneWay, IMlpService service, MlpServiceRequest call)
+    {
+        try
+        {
+            var response = await MlpRequestExecutor.InvokeAsync(service, call, _time, _logger, _lifetime.Token).ConfigureAwait(false);
+            CountRequest(call.Service, response.Status);
+            if (oneWay)
+            {
+                if (response.Status >= 400)
+                    SendError(streamId, MlpErrorCode.InternalError, $"The one-way request failed with status {response.Status}.");
+                return;
+            }
+
+            SendResponse(streamId, response);
+        }
+        catch (OperationCanceledException) when (_lifetime.IsCancellationRequested)
+        {
+            // The connection is gone; nobody is waiting for the answer.
+        }
+        finally
+        {
+            FinishStream();
+        }
+    }
+
+    private void SendResponse(uint streamId, MlpServiceResponse response)
+    {
+        var (body, compressed, dictionaryId) = _gateway.Bodies.EncodeBody(response.Body, _clientZstd, ClientHolds);
+        if (response.Body.Length > _clientMaxBodySize || body.Length + MlpHeaders.MaxEncodedSize(response.Headers) + 16 > _clientMaxFrameSize)
+        {
+            SendError(streamId, MlpErrorCode.BodyTooLarge, $"The response body ({response.Body.Length} bytes) exceeds what the client accepts.");
+            return;
+        }
+
+        if (compressed)
+            _gateway.Metrics.BodiesCompressed.Add(1, MlpMetrics.Tag("dictionary", dictionaryId == 0 ? "none" : dictionaryId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Send(MlpOutbound.ForResponse(streamId, response.Status, response.Headers, body, compressed ? MlpFrameFlags.BodyZstd : MlpFrameFlags.None));
+    }
+
+    private void CountRequest(string service, int status) =>
+        _gateway.Metrics.Requests.Add(1, MlpMetrics.Tag("service", service), MlpMetrics.Tag("status", (status / 100).ToString(System.Globalization.CultureInfo.InvariantCulture) + "xx"));
+
+    private void SendError(uint streamId, MlpErrorCode code, string message, uint dictionaryId = 0)
+    {
+        _gateway.Metrics.StreamErrors.Add(1, MlpMetrics.Tag("code", code.ToString()));
+        Send(MlpOutbound.ForEnvelope(MlpFrameType.Error, new Error { Code = code, Message = message, StreamId = streamId, DictionaryId = dictionaryId }));
+    }
+
+    private void FinishStream()
+    {
+        if (Interlocked.Decrement(ref _inflight) == 0)
+            Volatile.Read(ref _idleSignal)?.TrySetResult();
+    }
+
+    private async ValueTask HandleAckAsync(MlpAckFrame ack)
+    {
+        var removed = await _gateway.Sessions.AcknowledgeAsync(Session!, ack.Sequence, _lifetime.Token).ConfigureAwait(false);
+        if (removed > 0)
+        {
+            _gateway.Metrics.PushesAcknowledged.Add(removed);
+            Send(MlpOutbound.PumpPushes);
+        }
+    }
+
+    private void HandleDict(Dict dict)
+    {
+        if (dict.KindCase != Dict.KindOneofCase.Fetch)
+            throw new MlpProtocolException(MlpErrorCode.UnexpectedFrame, "Clients send only DICT fetch.");
+        var id = dict.Fetch.Id;
+        var data = new DictData { Id = id };
+        uint delivers = 0;
+        if (_gateway.Dictionaries.TryGet(id, out var dictionary) && dictionary is not null)
+        {
+            data.Content = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(dictionary.Content);
+            delivers = id;
+        }
+
+        Send(MlpOutbound.ForEnvelope(MlpFrameType.Dict, new Dict { Data = data }, delivers));
+    }
+
+    /// <summary>Offers a newly current dictionary to this client unless it already holds it.</summary>
+    public bool OfferDictionary(ZstdDictionary dictionary)
+    {
+        if (!IsWelcomed || ClientHolds(dictionary.Id))
+            return false;
+        Send(MlpOutbound.ForEnvelope(MlpFrameType.Dict, new Dict { Offer = new DictOffer { Id = dictionary.Id, Size = (uint)dictionary.Content.Length } }));
+        return true;
+    }
+
+    private bool ClientHolds(uint id) => Volatile.Read(ref _clientDictionaries).Contains(id);
+
+    private void MarkClientHolds(uint id) => ImmutableInterlocked.Update(ref _clientDictionaries, static (set, id) => set.Add(id), id);
+
+    /// <summary>After the client's GOAWAY: answer what is in flight, then close (bounded by the request timeout).</summary>
+    private async Task CloseWhenIdleAsync()
+    {
+        if (Volatile.Read(ref _inflight) > 0)
+        {
+            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _idleSignal, signal);
+            if (Volatile.Read(ref _inflight) > 0)
+            {
+                try
+                {
+                    await signal.Task.WaitAsync(TimeSpan.FromSeconds(_options.RequestTimeoutSeconds), _time).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                }
+            }
+        }
+
+        RequestClose(null, "client sent GOAWAY");
+    }
+
+    /// <summary>A connection error: GOAWAY with the code, then close once it is written.</summary>
+    private void Refuse(MlpErrorCode code, string message)
+    {
+        if (IsWelcomed)
+        {
+            MlpLog.ProtocolError(_logger, ConnectionId, DeviceId, code, message);
+            _gateway.Metrics.ProtocolErrors.Add(1, MlpMetrics.Tag("code", code.ToString()));
+        }
+        else
+        {
+            MlpLog.HandshakeRefused(_logger, _transport.RemoteEndPoint, code, message);
+            _gateway.Metrics.HandshakesRejected.Add(1, MlpMetrics.Tag("code", code.ToString()));
+        }
+
+        RequestClose(code, message);
+    }
+}

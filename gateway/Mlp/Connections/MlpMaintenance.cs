@@ -1,0 +1,60 @@
+using AccessLayer.Protocol.Mlp;
+
+namespace AccessLayer.Gateway.Mlp.Connections;
+
+/// <summary>
+/// Once a second: closes connections that sent no HELLO within <c>Mlp:HandshakeTimeoutSeconds</c>
+/// (GOAWAY HANDSHAKE_TIMEOUT) and those from which nothing arrived for <c>Mlp:IdleTimeoutSeconds</c>
+/// (GOAWAY HEARTBEAT_TIMEOUT: missed heartbeats, a dead NAT mapping, a zombie socket). Driven by the
+/// injected <see cref="TimeProvider"/>, so tests advance it by hand and call <see cref="RunOnce"/>.
+/// </summary>
+internal sealed class MlpMaintenance(MlpGateway gateway) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), gateway.Time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+                RunOnce();
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>One pass; returns how many connections it closed.</summary>
+    public int RunOnce()
+    {
+        var time = gateway.Time;
+        var options = gateway.Options;
+        var now = time.GetTimestamp();
+        var handshakeTimeout = TimeSpan.FromSeconds(options.HandshakeTimeoutSeconds);
+        var idleTimeout = TimeSpan.FromSeconds(options.IdleTimeoutSeconds);
+        var closed = 0;
+        foreach (var connection in gateway.Connections.All)
+        {
+            if (!connection.IsWelcomed)
+            {
+                if (time.GetElapsedTime(connection.AcceptedTimestamp, now) >= handshakeTimeout)
+                {
+                    MlpLog.HandshakeTimeout(gateway.Logger, connection.ConnectionId, null, options.HandshakeTimeoutSeconds);
+                    gateway.Metrics.HandshakesRejected.Add(1, MlpMetrics.Tag("code", MlpErrorCode.HandshakeTimeout.ToString()));
+                    connection.RequestClose(MlpErrorCode.HandshakeTimeout, $"No HELLO within {options.HandshakeTimeoutSeconds} s.");
+                    closed++;
+                }
+
+                continue;
+            }
+
+            if (time.GetElapsedTime(connection.LastReceivedTimestamp, now) >= idleTimeout)
+            {
+                MlpLog.HeartbeatTimeout(gateway.Logger, connection.DeviceId ?? connection.ConnectionId, options.IdleTimeoutSeconds);
+                connection.RequestClose(MlpErrorCode.HeartbeatTimeout, $"Nothing received for {options.IdleTimeoutSeconds} s.");
+                closed++;
+            }
+        }
+
+        return closed;
+    }
+}

@@ -1,0 +1,153 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using AccessLayer.Gateway.Mlp.Push;
+using AccessLayer.Protocol.Hpack;
+
+namespace AccessLayer.Gateway.Mlp.Http;
+
+/// <summary>
+/// <c>POST /api/v1/push</c>: backends send downlinks. JSON body
+/// <c>{"deviceId"|"userId", "service", "operation", "headers":{...}, "payloadBase64"|"payloadText", "sequenced":true}</c>,
+/// or the raw payload with <c>Content-Type: application/x-protobuf</c> and the same fields in the
+/// query string. Sequenced pushes are queued in the device's session (bounded, drops counted) and
+/// sent at once when it is connected; unsequenced ones go only to connected devices.
+/// Answers 202 with <c>{"devices":n,"online":n,"queued":n,"dropped":n}</c>.
+/// </summary>
+internal static class MlpPushEndpoint
+{
+    private const int MaxPushBody = 1024 * 1024;
+
+    public static async Task<IResult> HandleAsync(HttpContext context, MlpGateway gateway)
+    {
+        var request = context.Request;
+        string? deviceId, userId, service, operation;
+        var headers = new List<HeaderField>();
+        var sequenced = true;
+        byte[] payload;
+        if (request.ContentLength > MaxPushBody * 2)
+            return Results.Problem("push body too large", statusCode: StatusCodes.Status413PayloadTooLarge);
+
+        var isJson = request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) == true;
+        if (isJson)
+        {
+            JsonDocument document;
+            try
+            {
+                document = await JsonDocument.ParseAsync(request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (JsonException ex)
+            {
+                return Results.Problem("invalid JSON: " + ex.Message, statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            using (document)
+            {
+                var root = document.RootElement;
+                if (root.ValueKind != JsonValueKind.Object)
+                    return Results.Problem("the body must be a JSON object", statusCode: StatusCodes.Status400BadRequest);
+                deviceId = GetString(root, "deviceId");
+                userId = GetString(root, "userId");
+                service = GetString(root, "service");
+                operation = GetString(root, "operation");
+                if (root.TryGetProperty("sequenced", out var seq) && seq.ValueKind is JsonValueKind.False)
+                    sequenced = false;
+                if (root.TryGetProperty("headers", out var h) && h.ValueKind == JsonValueKind.Object)
+                {
+                    foreach (var property in h.EnumerateObject())
+                        headers.Add(new HeaderField(property.Name.ToLowerInvariant(), property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString()! : property.Value.GetRawText()));
+                }
+
+                if (GetString(root, "payloadBase64") is { } b64)
+                {
+                    try
+                    {
+                        payload = Convert.FromBase64String(b64);
+                    }
+                    catch (FormatException)
+                    {
+                        return Results.Problem("payloadBase64 is not base64", statusCode: StatusCodes.Status400BadRequest);
+                    }
+                }
+                else
+                {
+                    payload = Encoding.UTF8.GetBytes(GetString(root, "payloadText") ?? string.Empty);
+                }
+            }
+        }
+        else
+        {
+            var query = request.Query;
+            deviceId = NullIfEmpty(query["deviceId"]);
+            userId = NullIfEmpty(query["userId"]);
+            service = NullIfEmpty(query["service"]);
+            operation = NullIfEmpty(query["operation"]);
+            sequenced = !string.Equals(query["sequenced"], "false", StringComparison.OrdinalIgnoreCase);
+            using var buffer = new MemoryStream();
+            await request.Body.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
+            payload = buffer.ToArray();
+            if (request.ContentType is { Length: > 0 } type)
+                headers.Add(new HeaderField("content-type", type));
+        }
+
+        if (payload.Length > MaxPushBody)
+            return Results.Problem("payload too large", statusCode: StatusCodes.Status413PayloadTooLarge);
+        if (string.IsNullOrEmpty(service) || string.IsNullOrEmpty(operation))
+            return Results.Problem("service and operation are required", statusCode: StatusCodes.Status400BadRequest);
+        if (string.IsNullOrEmpty(deviceId) == string.IsNullOrEmpty(userId))
+            return Results.Problem("give exactly one of deviceId and userId", statusCode: StatusCodes.Status400BadRequest);
+        foreach (var header in headers)
+        {
+            if (header.Name.StartsWith(':') || header.Name.Length == 0)
+                return Results.Problem($"header '{header.Name}' is not allowed", statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        headers.InsertRange(0, [new HeaderField(MlpHeaders.Service, service), new HeaderField(MlpHeaders.Operation, operation)]);
+        var devices = deviceId is not null ? [deviceId] : await gateway.Sessions.GetUserDevicesAsync(userId!, context.RequestAborted).ConfigureAwait(false);
+        if (devices.Count == 0)
+            return Results.Problem($"no device known for user '{userId}'", statusCode: StatusCodes.Status404NotFound);
+
+        var message = new MlpPushMessage(headers, payload, gateway.Time.GetUtcNow());
+        int online = 0, queued = 0, dropped = 0;
+        foreach (var device in devices)
+        {
+            if (!sequenced)
+            {
+                if (gateway.Connections.TrySendUnsequenced(device, message))
+                    online++;
+                else
+                    Dropped(gateway, device, "offline", ref dropped);
+                continue;
+            }
+
+            var outcome = await gateway.Sessions.EnqueueAsync(device, message, context.RequestAborted).ConfigureAwait(false);
+            if (outcome == MlpEnqueueOutcome.Rejected)
+            {
+                Dropped(gateway, device, "queue_full", ref dropped);
+                continue;
+            }
+
+            if (outcome == MlpEnqueueOutcome.QueuedDroppedOldest)
+                Dropped(gateway, device, "queue_full", ref dropped);
+            queued++;
+            gateway.Metrics.PushesAccepted.Add(1);
+            if (gateway.Connections.NotifyPushes(device))
+                online++;
+        }
+
+        var json = string.Create(CultureInfo.InvariantCulture, $"{{\"devices\":{devices.Count},\"online\":{online},\"queued\":{queued},\"dropped\":{dropped}}}");
+        return Results.Text(json, "application/json", Encoding.UTF8, StatusCodes.Status202Accepted);
+    }
+
+    private static void Dropped(MlpGateway gateway, string device, string reason, ref int dropped)
+    {
+        dropped++;
+        gateway.Metrics.PushesDropped.Add(1, MlpMetrics.Tag("reason", reason));
+        MlpLog.PushDropped(gateway.Logger, device, reason);
+    }
+
+    private static string? GetString(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } s ? s : null;
+
+    private static string? NullIfEmpty(Microsoft.Extensions.Primitives.StringValues value) => value.Count == 0 || string.IsNullOrEmpty(value[0]) ? null : value[0];
+}

@@ -1,0 +1,56 @@
+using AccessLayer.Gateway.Mlp.Auth;
+using AccessLayer.Gateway.Mlp.Connections;
+using AccessLayer.Gateway.Mlp.Dictionaries;
+using AccessLayer.Gateway.Mlp.Push;
+using AccessLayer.Gateway.Mlp.Routing;
+using Microsoft.Extensions.Options;
+
+namespace AccessLayer.Gateway.Mlp;
+
+/// <summary>Everything an MLP connection needs from the node, gathered once: options, auth, sessions, dictionaries, routing, metrics, clock.</summary>
+internal sealed class MlpGateway
+{
+    public MlpGateway(
+        IOptions<MlpOptions> options,
+        IMlpAuthenticator authenticator,
+        MlpResumeTicketProtector tickets,
+        IMlpSessionStore sessions,
+        MlpDictionaryStore dictionaries,
+        MlpServiceRouter router,
+        MlpConnectionRegistry connections,
+        MlpMetrics metrics,
+        TimeProvider time,
+        ILoggerFactory loggerFactory)
+    {
+        Options = options.Value;
+        Authenticator = authenticator;
+        Tickets = tickets;
+        Sessions = sessions;
+        Dictionaries = dictionaries;
+        Router = router;
+        Connections = connections;
+        Metrics = metrics;
+        Time = time;
+        Bodies = new MlpBodies(dictionaries, Options);
+        ConnectionLogger = loggerFactory.CreateLogger<MlpConnection>();
+        Logger = loggerFactory.CreateLogger<MlpGateway>();
+        dictionaries.CurrentChanged += dictionary =>
+        {
+            var offered = connections.OfferDictionary(dictionary);
+            MlpLog.DictionaryOffered(Logger, dictionary.Id, offered);
+        };
+    }
+
+    public MlpOptions Options { get; }
+    public IMlpAuthenticator Authenticator { get; }
+    public MlpResumeTicketProtector Tickets { get; }
+    public IMlpSessionStore Sessions { get; }
+    public MlpDictionaryStore Dictionaries { get; }
+    public MlpServiceRouter Router { get; }
+    public MlpConnectionRegistry Connections { get; }
+    public MlpMetrics Metrics { get; }
+    public TimeProvider Time { get; }
+    public MlpBodies Bodies { get; }
+    public ILogger ConnectionLogger { get; }
+    public ILogger Logger { get; }
+}

@@ -1,0 +1,81 @@
+using System.Net;
+using AccessLayer.Gateway.Mlp.Auth;
+using AccessLayer.Gateway.Mlp.Connections;
+using AccessLayer.Gateway.Mlp.Dictionaries;
+using AccessLayer.Gateway.Mlp.Http;
+using AccessLayer.Gateway.Mlp.Push;
+using AccessLayer.Gateway.Mlp.Routing;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace AccessLayer.Gateway.Mlp;
+
+/// <summary>Wires the mobile link protocol into the gateway host: one call on the builder, one on the app.</summary>
+public static class MlpGatewayExtensions
+{
+    /// <summary>
+    /// Registers the MLP services (options from <c>Mlp:*</c>, the device-token authenticator, the
+    /// in-memory session store, dictionaries, routes) and the TCP listener on <c>Mlp:Port</c>.
+    /// Replace <see cref="IMlpAuthenticator"/> or <see cref="IMlpSessionStore"/> by registering your own.
+    /// </summary>
+    public static WebApplicationBuilder AddMlpGateway(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<MlpOptions>().Bind(builder.Configuration.GetSection(MlpOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<MlpOptions>, MlpOptionsValidator>();
+        services.TryAddSingleton<IMlpAuthenticator, MlpDeviceTokenAuthenticator>();
+        services.TryAddSingleton<IMlpSessionStore, InMemoryMlpSessionStore>();
+        services.AddSingleton<MlpResumeTicketProtector>();
+        services.AddSingleton<MlpDictionaryStore>();
+        services.AddSingleton<MlpServiceRouter>();
+        services.AddSingleton<MlpConnectionRegistry>();
+        services.AddSingleton<MlpMetrics>();
+        services.AddSingleton<MlpGateway>();
+        services.AddSingleton<MlpMaintenance>();
+        services.AddHostedService(sp => sp.GetRequiredService<MlpMaintenance>());
+        services.AddHttpClient(MlpHttpBackendService.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+                ConnectTimeout = TimeSpan.FromSeconds(5),
+                EnableMultipleHttp2Connections = true,
+                UseCookies = false,
+                AllowAutoRedirect = false,
+            });
+
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            var mlp = context.Configuration.GetSection(MlpOptions.SectionName).Get<MlpOptions>() ?? new MlpOptions();
+            if (mlp.Port > 0)
+                kestrel.Listen(ParseAddress(mlp.BindAddress), mlp.Port, listen => listen.UseConnectionHandler<MlpConnectionHandler>());
+        });
+        return builder;
+    }
+
+    /// <summary>
+    /// Maps <c>/mlp</c> (WebSocket), <c>POST /mlp/v1/request</c> (fallback), <c>GET /mlp/v1/dictionaries/{id}</c>,
+    /// <c>POST /api/v1/push</c> and <c>POST /api/v1/mlp/dictionaries/reload</c> on the HTTP port.
+    /// </summary>
+    public static WebApplication MapMlp(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        _ = app.Services.GetRequiredService<MlpMetrics>();
+        app.UseWebSockets();
+        app.Map("/mlp", (HttpContext context, MlpGateway gateway) => MlpWebSocketEndpoint.HandleAsync(context, gateway));
+        app.MapPost("/mlp/v1/request", (HttpContext context, MlpGateway gateway) => MlpFallbackEndpoint.HandleAsync(context, gateway));
+        app.MapGet("/mlp/v1/dictionaries/{id}", (HttpContext context, MlpGateway gateway, uint id) => MlpDictionaryEndpoints.HandleGetAsync(context, gateway, id));
+        app.MapPost("/api/v1/push", (HttpContext context, MlpGateway gateway) => MlpPushEndpoint.HandleAsync(context, gateway));
+        app.MapPost("/api/v1/mlp/dictionaries/reload", (MlpGateway gateway) => MlpDictionaryEndpoints.Reload(gateway));
+        return app;
+    }
+
+    private static IPAddress ParseAddress(string address) => address switch
+    {
+        "*" or "0.0.0.0" or "" => IPAddress.Any,
+        "::" or "[::]" => IPAddress.IPv6Any,
+        "localhost" => IPAddress.Loopback,
+        _ => IPAddress.Parse(address),
+    };
+}

@@ -1,0 +1,54 @@
+using System.Diagnostics.Metrics;
+using AccessLayer.Gateway.Metrics;
+
+namespace AccessLayer.Gateway.Mlp;
+
+/// <summary>MLP instruments, on the gateway's meter so /metrics and OpenTelemetry see them beside the MQTT ones.</summary>
+internal sealed class MlpMetrics : IDisposable
+{
+    private readonly Meter _meter;
+    private long _connections;
+
+    public MlpMetrics(IMeterFactory meterFactory)
+    {
+        _meter = meterFactory.Create(GatewayMetrics.MeterName);
+        _meter.CreateObservableUpDownCounter("mlp.connections", () => Volatile.Read(ref _connections), description: "MLP connections open now (HELLO accepted).");
+        HandshakesAccepted = _meter.CreateCounter<long>("mlp.handshakes.accepted", description: "HELLOs accepted, by kind (token, anonymous, resumed, ticket).");
+        HandshakesRejected = _meter.CreateCounter<long>("mlp.handshakes.rejected", description: "HELLOs refused, by reason code.");
+        Disconnects = _meter.CreateCounter<long>("mlp.disconnects", description: "MLP connections closed after the handshake, by reason.");
+        ProtocolErrors = _meter.CreateCounter<long>("mlp.protocol.errors", description: "Connection errors (GOAWAY sent), by code.");
+        StreamErrors = _meter.CreateCounter<long>("mlp.stream.errors", description: "Stream errors (ERROR sent), by code.");
+        Requests = _meter.CreateCounter<long>("mlp.requests", description: "Requests answered, by service and status class, over the long link or the HTTP fallback.");
+        BytesReceived = _meter.CreateCounter<long>("mlp.bytes.received", "By", "Bytes of MLP frames received.");
+        BytesSent = _meter.CreateCounter<long>("mlp.bytes.sent", "By", "Bytes of MLP frames sent.");
+        PushesAccepted = _meter.CreateCounter<long>("mlp.pushes.accepted", description: "Pushes accepted by the push API (queued for a device).");
+        PushesSent = _meter.CreateCounter<long>("mlp.pushes.sent", description: "PUSH frames sent, by kind (new, redelivered, unsequenced).");
+        PushesAcknowledged = _meter.CreateCounter<long>("mlp.pushes.acknowledged", description: "Sequenced pushes acknowledged by clients.");
+        PushesDropped = _meter.CreateCounter<long>("mlp.pushes.dropped", description: "Pushes dropped, by reason (queue_full, offline).");
+        BodiesCompressed = _meter.CreateCounter<long>("mlp.bodies.compressed", description: "Response and push bodies sent zstd-compressed, by dictionary (none or the id).");
+    }
+
+    public Counter<long> HandshakesAccepted { get; }
+    public Counter<long> HandshakesRejected { get; }
+    public Counter<long> Disconnects { get; }
+    public Counter<long> ProtocolErrors { get; }
+    public Counter<long> StreamErrors { get; }
+    public Counter<long> Requests { get; }
+    public Counter<long> BytesReceived { get; }
+    public Counter<long> BytesSent { get; }
+    public Counter<long> PushesAccepted { get; }
+    public Counter<long> PushesSent { get; }
+    public Counter<long> PushesAcknowledged { get; }
+    public Counter<long> PushesDropped { get; }
+    public Counter<long> BodiesCompressed { get; }
+
+    public long Connections => Volatile.Read(ref _connections);
+
+    public void ConnectionOpened() => Interlocked.Increment(ref _connections);
+
+    public void ConnectionClosed() => Interlocked.Decrement(ref _connections);
+
+    public static KeyValuePair<string, object?> Tag(string name, object? value) => new(name, value);
+
+    public void Dispose() => _meter.Dispose();
+}

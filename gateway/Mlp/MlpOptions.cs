@@ -1,0 +1,128 @@
+using System.ComponentModel.DataAnnotations;
+using AccessLayer.Protocol.Mlp;
+
+namespace AccessLayer.Gateway.Mlp;
+
+/// <summary>The <c>Mlp</c> configuration section: the mobile link protocol listener, its limits, auth, pushes and dictionaries.</summary>
+public sealed class MlpOptions
+{
+    public const string SectionName = "Mlp";
+
+    /// <summary>Plain-TCP MLP listener port. 0 disables it (WebSocket on the HTTP port still works).</summary>
+    [Range(0, 65535)]
+    public int Port { get; set; } = 7000;
+
+    [Required]
+    public string BindAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>HMAC key (UTF-8 text) for device tokens with key id 0. Empty: only anonymous clients (when allowed).</summary>
+    public string TokenSecret { get; set; } = string.Empty;
+
+    /// <summary>Further token keys by key id, for rotation: <c>Mlp:TokenSecrets:1=...</c>.</summary>
+    public Dictionary<string, string> TokenSecrets { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Accept HELLOs without a device token; the device id is taken as given and the user id is empty.</summary>
+    public bool AllowAnonymous { get; set; }
+
+    /// <summary>Secret the resume-ticket key is derived from. Empty: a random key per process (tickets die with it).</summary>
+    public string TicketSecret { get; set; } = string.Empty;
+
+    [Range(0, 30 * 24 * 3600)]
+    public int TicketLifetimeSeconds { get; set; } = 24 * 3600;
+
+    /// <summary>Seconds a new connection has to send a complete HELLO.</summary>
+    [Range(1, 3600)]
+    public int HandshakeTimeoutSeconds { get; set; } = 10;
+
+    [Range(MlpLimits.DefaultMaxFrameSize, MlpLimits.AbsoluteMaxFrameSize)]
+    public int MaxFrameSize { get; set; } = MlpLimits.DefaultMaxFrameSize;
+
+    [Range(MlpLimits.DefaultMaxBodySize, MlpLimits.AbsoluteMaxBodySize)]
+    public int MaxBodySize { get; set; } = MlpLimits.DefaultMaxBodySize;
+
+    /// <summary>Our HPACK decoder's table limit (client-to-server blocks), announced in WELCOME.</summary>
+    [Range(MlpLimits.DefaultHpackTableSize, MlpLimits.MaxHpackTableSize)]
+    public int HpackTableSize { get; set; } = MlpLimits.DefaultHpackTableSize;
+
+    /// <summary>Largest decoded header list of one REQUEST (Σ 32 + name + value); above it is HEADER_COMPRESSION_ERROR.</summary>
+    [Range(1024, 1024 * 1024)]
+    public int MaxHeaderListSize { get; set; } = 16 * 1024;
+
+    /// <summary>Our HPACK encoder's own table cap for server-to-client blocks (the client's announced size bounds it too).</summary>
+    [Range(0, MlpLimits.MaxHpackTableSize)]
+    public int ResponseHpackTableSize { get; set; } = MlpLimits.DefaultHpackTableSize;
+
+    [Range(MlpLimits.DefaultMaxConcurrentStreams, 100_000)]
+    public int MaxConcurrentStreams { get; set; } = MlpLimits.DefaultMaxConcurrentStreams;
+
+    /// <summary>Sequenced pushes sent and not yet acknowledged, per connection.</summary>
+    [Range(1, 65535)]
+    public int PushWindow { get; set; } = MlpLimits.DefaultPushWindow;
+
+    /// <summary>Pushes kept per device (sent-unacknowledged plus waiting); the oldest waiting ones are dropped past it.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxQueuedPushes { get; set; } = 1000;
+
+    /// <summary>Frames queued for one connection's writer before it is closed as a slow consumer.</summary>
+    [Range(16, 1_000_000)]
+    public int MaxOutboundQueue { get; set; } = 1000;
+
+    /// <summary>Heartbeat policy sent in WELCOME (seconds); idle connections are closed after <see cref="IdleTimeoutSeconds"/>.</summary>
+    [Range(1, 3600)]
+    public int HeartbeatIntervalSeconds { get; set; } = 60;
+
+    [Range(1, 3600)]
+    public int HeartbeatMinIntervalSeconds { get; set; } = 30;
+
+    [Range(1, 7200)]
+    public int HeartbeatMaxIntervalSeconds { get; set; } = 300;
+
+    [Range(1, 3600)]
+    public int HeartbeatProbeStepSeconds { get; set; } = 30;
+
+    [Range(1, 100)]
+    public int HeartbeatProbeSuccessCount { get; set; } = 3;
+
+    [Range(1, 600)]
+    public int PongTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>Nothing received for this long closes the connection (GOAWAY HEARTBEAT_TIMEOUT); kept ≥ max interval + pong timeout.</summary>
+    [Range(2, 86400)]
+    public int IdleTimeoutSeconds { get; set; } = 330;
+
+    /// <summary>Folder of <c>*.dict</c> zstd dictionaries (id from each header); the highest id is the one recommended.</summary>
+    public string DictionaryPath { get; set; } = string.Empty;
+
+    /// <summary>zstd level for response and push bodies.</summary>
+    [Range(1, 19)]
+    public int CompressionLevel { get; set; } = 3;
+
+    /// <summary>Bodies shorter than this are sent plain.</summary>
+    [Range(0, 1024 * 1024)]
+    public int MinCompressSize { get; set; } = 64;
+
+    /// <summary>Backend deadline when the request has no <c>timeout-ms</c> header (and the ceiling when it has one).</summary>
+    [Range(1, 3600)]
+    public int RequestTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>The built-in <c>echo</c> service (returns the request body); for tests and benchmarks.</summary>
+    public bool EnableEcho { get; set; } = true;
+
+    /// <summary>Backend services by name: <c>Mlp:Routes:orders:Url=http://127.0.0.1:5005/</c>.</summary>
+    public Dictionary<string, MlpRouteOptions> Routes { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>One backend service behind the gateway.</summary>
+public sealed class MlpRouteOptions
+{
+    /// <summary>Base URL; a request for operation <c>op</c> is POSTed to <c>{Url}/{op}</c>.</summary>
+    [Required]
+    public string Url { get; set; } = string.Empty;
+
+    /// <summary>Use HTTP/2 without TLS (h2c, prior knowledge) instead of HTTP/1.1.</summary>
+    public bool Http2 { get; set; }
+
+    /// <summary>Backend deadline for this service; 0 means <see cref="MlpOptions.RequestTimeoutSeconds"/>.</summary>
+    [Range(0, 3600)]
+    public int TimeoutSeconds { get; set; }
+}

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Options;
+
+namespace AccessLayer.Gateway.Mlp;
+
+/// <summary>Rules DataAnnotations cannot say: route URLs, heartbeat ordering, ticket secret length.</summary>
+internal sealed class MlpOptionsValidator : IValidateOptions<MlpOptions>
+{
+    public ValidateOptionsResult Validate(string? name, MlpOptions options)
+    {
+        var failures = new List<string>();
+        foreach (var (service, route) in options.Routes)
+        {
+            if (!Uri.TryCreate(route.Url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+                failures.Add($"Mlp:Routes:{service}:Url must be an absolute http(s) URL, not '{route.Url}'.");
+            if (route.TimeoutSeconds is < 0 or > 3600)
+                failures.Add($"Mlp:Routes:{service}:TimeoutSeconds must be within 0..3600.");
+        }
+
+        if (options.HeartbeatMinIntervalSeconds > options.HeartbeatIntervalSeconds || options.HeartbeatIntervalSeconds > options.HeartbeatMaxIntervalSeconds)
+            failures.Add("Mlp heartbeat intervals must satisfy Min <= Interval <= Max.");
+        if (options.IdleTimeoutSeconds < options.HeartbeatMaxIntervalSeconds + options.PongTimeoutSeconds)
+            failures.Add("Mlp:IdleTimeoutSeconds must be at least HeartbeatMaxIntervalSeconds + PongTimeoutSeconds (docs/protocol.md §11).");
+        foreach (var key in options.TokenSecrets.Keys)
+        {
+            if (!uint.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
+                failures.Add($"Mlp:TokenSecrets keys are key ids (unsigned integers), not '{key}'.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

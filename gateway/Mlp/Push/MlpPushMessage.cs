@@ -1,0 +1,48 @@
+using AccessLayer.Protocol.Hpack;
+
+namespace AccessLayer.Gateway.Mlp.Push;
+
+/// <summary>
+/// One downlink as the push API accepted it: the PUSH header fields (<c>:service</c>, <c>:operation</c>
+/// and any others) and the uncompressed body. Immutable and shared, never copied per delivery.
+/// </summary>
+public sealed class MlpPushMessage
+{
+    public MlpPushMessage(IReadOnlyList<HeaderField> headers, ReadOnlyMemory<byte> body, DateTimeOffset acceptedAt)
+    {
+        Headers = headers;
+        Body = body;
+        AcceptedAt = acceptedAt;
+    }
+
+    public IReadOnlyList<HeaderField> Headers { get; }
+
+    public ReadOnlyMemory<byte> Body { get; }
+
+    public DateTimeOffset AcceptedAt { get; }
+}
+
+/// <summary>A push with its place in the session's sequence; <see cref="Redelivered"/> when an earlier connection already carried it.</summary>
+public readonly record struct MlpSequencedPush(ulong Sequence, MlpPushMessage Message, bool Redelivered);
+
+/// <summary>Names one connection's hold on a device's session: stale generations (taken over connections) take nothing.</summary>
+public sealed record MlpSessionHandle(string DeviceId, string SessionId, long Generation);
+
+/// <summary>
+/// The session a HELLO opened: resumed (push sequences continue, <see cref="Redeliver"/> holds the
+/// pushes sent before and not acknowledged) or new (sequences restart at 1; anything the device
+/// had not acknowledged waits to be sent again with fresh numbers).
+/// </summary>
+public sealed record MlpSessionOpenResult(MlpSessionHandle Handle, bool Resumed, IReadOnlyList<MlpSequencedPush> Redeliver);
+
+public enum MlpEnqueueOutcome
+{
+    /// <summary>Queued; nothing was dropped.</summary>
+    Queued,
+
+    /// <summary>Queued after the oldest waiting push was dropped to stay within the bound.</summary>
+    QueuedDroppedOldest,
+
+    /// <summary>Not queued: the device's queue is full of pushes already sent and unacknowledged.</summary>
+    Rejected,
+}

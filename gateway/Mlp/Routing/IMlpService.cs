@@ -1,0 +1,32 @@
+using AccessLayer.Protocol.Hpack;
+
+namespace AccessLayer.Gateway.Mlp.Routing;
+
+/// <summary>A service the gateway routes REQUESTs to by their <c>:service</c> header: a backend over HTTP, or built in.</summary>
+public interface IMlpService
+{
+    /// <summary>
+    /// Handles one request. Failures of the service itself are answered as 5xx responses (502, 504), not
+    /// thrown; <paramref name="cancellationToken"/> fires at the request's deadline or when the link goes away.
+    /// </summary>
+    ValueTask<MlpServiceResponse> InvokeAsync(MlpServiceRequest request, CancellationToken cancellationToken);
+}
+
+/// <summary>One decoded request: the caller's identity, the operation, the non-pseudo headers and the uncompressed body.</summary>
+public sealed record MlpServiceRequest(
+    string Service,
+    string Operation,
+    IReadOnlyList<HeaderField> Headers,
+    ReadOnlyMemory<byte> Body,
+    string DeviceId,
+    string UserId,
+    string SessionId,
+    bool Idempotent,
+    TimeSpan Timeout);
+
+/// <summary>The answer to route back: an HTTP-style status, response headers and the uncompressed body.</summary>
+public sealed record MlpServiceResponse(int Status, IReadOnlyList<HeaderField> Headers, ReadOnlyMemory<byte> Body)
+{
+    public static MlpServiceResponse Empty(int status, string? message = null) =>
+        new(status, message is null ? [] : [new HeaderField("error-message", message)], ReadOnlyMemory<byte>.Empty);
+}

@@ -1,0 +1,125 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using AccessLayer.Client;
+using AccessLayer.Gateway.Hosting;
+using AccessLayer.Gateway.Mlp;
+using AccessLayer.Gateway.Mlp.Connections;
+using AccessLayer.Gateway.Mlp.Push;
+using AccessLayer.Protocol.Mlp;
+using AccessLayer.Protocol.Mlp.Envelopes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace AccessLayer.Mlp.Tests.Infrastructure;
+
+/// <summary>
+/// The real gateway (Kestrel, real sockets on loopback) in the test process: MLP on a free TCP port,
+/// HTTP (WebSocket, fallback, push API) on another, MQTT off, a fake clock for timeouts.
+/// </summary>
+internal sealed class MlpTestGateway : IAsyncDisposable
+{
+    public const string TokenSecret = "test-token-secret";
+
+    private readonly WebApplication _app;
+
+    private MlpTestGateway(WebApplication app, int mlpPort, int httpPort, FakeTimeProvider time)
+    {
+        _app = app;
+        MlpPort = mlpPort;
+        HttpPort = httpPort;
+        Time = time;
+    }
+
+    public int MlpPort { get; }
+
+    public int HttpPort { get; }
+
+    public FakeTimeProvider Time { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public MlpConnectionRegistry Connections => Services.GetRequiredService<MlpConnectionRegistry>();
+
+    public IMlpSessionStore Sessions => Services.GetRequiredService<IMlpSessionStore>();
+
+    public Uri TcpEndpoint => new($"tcp://127.0.0.1:{MlpPort}");
+
+    public Uri WebSocketEndpoint => new($"ws://127.0.0.1:{HttpPort}/mlp");
+
+    public Uri HttpBase => new($"http://127.0.0.1:{HttpPort}/");
+
+    public static async Task<MlpTestGateway> StartAsync(string[]? settings = null, Action<IServiceCollection>? services = null)
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var mlpPort = FreeTcpPort();
+        var httpPort = FreeTcpPort();
+        string[] args =
+        [
+            "--Mqtt:Port=0", $"--Mlp:Port={mlpPort}", "--Mlp:BindAddress=127.0.0.1",
+            $"--Http:Port={httpPort}", "--Http:BindAddress=127.0.0.1",
+            $"--Mlp:TokenSecret={TokenSecret}", "--Mlp:TicketSecret=test-ticket-secret",
+            "--Mqtt:SysInterval=0", "--Logging:LogLevel:Default=Warning",
+            .. settings ?? [],
+        ];
+        var app = GatewayApp.Build(args, s =>
+        {
+            s.AddSingleton<TimeProvider>(time);
+            services?.Invoke(s);
+        });
+        await app.StartAsync();
+        return new MlpTestGateway(app, mlpPort, httpPort, time);
+    }
+
+    /// <summary>A device token signed with the gateway's secret, valid for an hour of fake time.</summary>
+    public string TokenFor(string deviceId, string userId = "user-1") =>
+        MlpDeviceToken.Create(new DeviceTokenPayload
+        {
+            DeviceId = deviceId,
+            UserId = userId,
+            IssuedAtUnixS = Time.GetUtcNow().ToUnixTimeSeconds(),
+            ExpiresAtUnixS = Time.GetUtcNow().AddHours(1).ToUnixTimeSeconds(),
+        }, Encoding.UTF8.GetBytes(TokenSecret));
+
+    public MlpClientOptions ClientOptions(string deviceId, string userId = "user-1", Uri? endpoint = null) => new()
+    {
+        Endpoint = endpoint ?? TcpEndpoint,
+        HttpFallbackEndpoint = HttpBase,
+        DeviceId = deviceId,
+        DeviceToken = TokenFor(deviceId, userId),
+        EnableHeartbeat = false,
+        DefaultTimeout = TimeSpan.FromSeconds(20),
+    };
+
+    public Task<RawMlpConnection> OpenRawAsync() => RawMlpConnection.OpenAsync(MlpPort);
+
+    public int RunMaintenance() => Services.GetRequiredService<MlpMaintenance>().RunOnce();
+
+    /// <summary>Waits (bounded, real time) until the gateway sees <paramref name="count"/> open connections.</summary>
+    public async Task WaitForConnectionsAsync(int count)
+    {
+        for (var i = 0; i < 500 && Connections.All.Count() != count; i++)
+            await Task.Delay(10);
+        Assert.Equal(count, Connections.All.Count());
+    }
+
+    public async Task<HttpResponseMessage> PushAsync(string json)
+    {
+        using var http = new HttpClient();
+        return await http.PostAsync(new Uri(HttpBase, "api/v1/push"), new StringContent(json, Encoding.UTF8, "application/json"));
+    }
+
+    public static int FreeTcpPort()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)listener.LocalEndPoint!).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,84 @@
+using AccessLayer.Mlp.Tests.Protos;
+using Google.Protobuf;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging;
+
+namespace AccessLayer.Mlp.Tests.Infrastructure;
+
+/// <summary>
+/// A real HTTP backend on a free loopback port (Kestrel, HTTP/1.1 and h2c): <c>POST /create</c> takes a
+/// <see cref="CreateOrderRequest"/> and answers a <see cref="CreateOrderResponse"/> with the identity the
+/// gateway forwarded; <c>/slow</c> never answers (until cancelled); <c>/fail</c> answers 500;
+/// <c>/headers</c> echoes request headers as response headers (prefix <c>seen-</c>).
+/// </summary>
+internal sealed class TestBackend : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private TestBackend(WebApplication app, int port)
+    {
+        _app = app;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public string Url => $"http://127.0.0.1:{Port}/";
+
+    public TaskCompletionSource SlowRequestArrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public string? LastProtocol { get; private set; }
+
+    public static async Task<TestBackend> StartAsync(bool http2 = false)
+    {
+        var port = MlpTestGateway.FreeTcpPort();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, port, l => l.Protocols = http2 ? HttpProtocols.Http2 : HttpProtocols.Http1));
+        var app = builder.Build();
+        TestBackend? backend = null;
+        app.MapPost("/create", async (HttpContext context) =>
+        {
+            backend!.LastProtocol = context.Request.Protocol;
+            using var body = new MemoryStream();
+            await context.Request.Body.CopyToAsync(body);
+            var request = CreateOrderRequest.Parser.ParseFrom(body.ToArray());
+            var response = new CreateOrderResponse
+            {
+                OrderId = "ord-" + request.Sku + "-" + request.Quantity,
+                Sku = request.Sku,
+                Quantity = request.Quantity,
+                Note = request.Note,
+                DeviceId = context.Request.Headers["x-mlp-device-id"].ToString(),
+                UserId = context.Request.Headers["x-mlp-user-id"].ToString(),
+            };
+            context.Response.ContentType = "application/x-protobuf";
+            context.Response.Headers["order-region"] = "eu-1";
+            await context.Response.Body.WriteAsync(response.ToByteArray());
+        });
+        app.MapPost("/slow", async (HttpContext context) =>
+        {
+            backend!.SlowRequestArrived.TrySetResult();
+            await Task.Delay(Timeout.Infinite, context.RequestAborted);
+        });
+        app.MapPost("/fail", () => Results.StatusCode(500));
+        app.MapPost("/headers", (HttpContext context) =>
+        {
+            foreach (var (name, value) in context.Request.Headers)
+                context.Response.Headers["seen-" + name.ToLowerInvariant()] = value;
+            return Results.Ok();
+        });
+        await app.StartAsync();
+        backend = new TestBackend(app, port);
+        return backend;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
