@@ -51,7 +51,7 @@ wait_listening() {
 
 start_gateway() {
   PORT=$(free_port); local http; http=$(free_port)
-  dotnet "$GATEWAY_DLL" --Mqtt:Port="$PORT" --Mqtt:BindAddress=127.0.0.1 --Http:Port="$http" --Http:BindAddress=127.0.0.1 \
+  dotnet "$GATEWAY_DLL" --Mqtt:Port="$PORT" --Mqtt:BindAddress=127.0.0.1 --Http:Port="$http" --Http:BindAddress=127.0.0.1 --Mlp:Port=0 \
     --Mqtt:MaxInflight=32 --Mqtt:MaxQueuedMessages=1000 --Logging:LogLevel:Default=Warning >"$OUT/gateway.log" 2>&1 &
   BROKER_PID=$!
   wait_listening "$PORT"

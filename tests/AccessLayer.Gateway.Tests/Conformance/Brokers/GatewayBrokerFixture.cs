@@ -21,7 +21,7 @@ public sealed class GatewayBrokerFixture : BrokerFixture
         if (!File.Exists(dll)) throw new FileNotFoundException("the gateway is not in the test output", dll);
         // The SDK sets DOTNET_HOST_PATH for test runs; the host on PATH is the fallback.
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-        return ChildProcess.Start(Name, dotnet, [dll, $"--Mqtt:Port={mqttPort}", $"--Http:Port={HttpPort}"], new ChildProcessOptions
+        return ChildProcess.Start(Name, dotnet, [dll, $"--Mqtt:Port={mqttPort}", $"--Http:Port={HttpPort}", "--Mlp:Port=0"], new ChildProcessOptions
         {
             Lifetime = Timeout.InfiniteTimeSpan,
             WorkingDirectory = AppContext.BaseDirectory,
