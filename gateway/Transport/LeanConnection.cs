@@ -27,6 +27,7 @@ internal sealed class LeanConnection : ConnectionContext, IDuplexPipe, IFeatureC
     private IDictionary<object, object?>? _items;
     private CancellationTokenSource? _closedSource;
     private FeatureSlots _features;
+    private Dictionary<Type, object>? _moreFeatures;
     private int _featureRevision;
     private int _closed;
 
@@ -188,12 +189,17 @@ internal sealed class LeanConnection : ConnectionContext, IDuplexPipe, IFeatureC
                 }
             }
 
-            return KnownFeature(key);
+            return _moreFeatures is not null && _moreFeatures.TryGetValue(key, out var more) ? more : KnownFeature(key);
         }
         set
         {
             ArgumentNullException.ThrowIfNull(key);
             _featureRevision++;
+            if (value is null)
+            {
+                _moreFeatures?.Remove(key);
+            }
+
             var free = -1;
             for (var i = 0; i < FeatureSlots.Length; i++)
             {
@@ -216,7 +222,9 @@ internal sealed class LeanConnection : ConnectionContext, IDuplexPipe, IFeatureC
 
             if (free < 0)
             {
-                throw new NotSupportedException($"The lean transport holds at most {FeatureSlots.Length} features per connection.");
+                // More than Kestrel sets per connection: rare, so only then pay for a dictionary.
+                (_moreFeatures ??= [])[key] = value;
+                return;
             }
 
             _features[free] = new FeatureSlot(key, value);
@@ -234,6 +242,14 @@ internal sealed class LeanConnection : ConnectionContext, IDuplexPipe, IFeatureC
             if (_features[i].Key is { } key)
             {
                 yield return new KeyValuePair<Type, object>(key, _features[i].Value!);
+            }
+        }
+
+        if (_moreFeatures is not null)
+        {
+            foreach (var pair in _moreFeatures)
+            {
+                yield return pair;
             }
         }
     }

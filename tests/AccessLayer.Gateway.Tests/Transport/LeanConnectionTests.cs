@@ -9,6 +9,8 @@ public sealed class LeanConnectionTests
 {
     private sealed class MarkerFeature;
 
+    private sealed class Feature<T>;
+
     [Fact]
     public async Task Abort_fires_ConnectionClosed_for_whoever_asked()
     {
@@ -43,6 +45,22 @@ public sealed class LeanConnectionTests
         Assert.Contains(pair.Server.Features, f => f.Key == typeof(MarkerFeature));
         pair.Server.Features.Set<MarkerFeature>(null);
         Assert.Null(pair.Server.Features.Get<MarkerFeature>());
+    }
+
+    [Fact]
+    public async Task More_features_than_the_inline_slots_are_all_kept()
+    {
+        await using var pair = await LoopbackPair.OpenAsync();
+        var features = pair.Server.Features;
+        var set = new object[] { new Feature<int>(), new Feature<long>(), new Feature<byte>(), new Feature<char>(), new Feature<bool>(), new Feature<short>(), new Feature<uint>(), new Feature<ulong>() };
+
+        foreach (var feature in set)
+        {
+            features[feature.GetType()] = feature;
+        }
+
+        Assert.All(set, feature => Assert.Same(feature, features[feature.GetType()]));
+        Assert.Equal(set.Length, features.Count());
     }
 
     [Fact]
