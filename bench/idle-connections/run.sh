@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # Memory per idle MQTT connection: our gateway and mosquitto, measured the same way, same machine.
-# usage: bench/idle-connections/run.sh [N=15000]
+# usage: bench/idle-connections/run.sh [N=15000] [extra gateway args, e.g. --Transport:LeanMqtt=true]
+# SKIP_MOSQUITTO=1 measures the gateway only.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-15000}
+shift || true
 dotnet build gateway -c Release -nologo -v q >/dev/null
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 
 dotnet gateway/bin/Release/net10.0/AccessLayer.Gateway.dll --Mqtt:Port=23883 --Mqtt:BindAddress=127.0.0.1 \
-  --Http:Port=23880 --Http:BindAddress=127.0.0.1 --Mlp:Port=0 --Logging:LogLevel:Default=Warning >"$tmp/gateway.log" 2>&1 &
+  --Http:Port=23880 --Http:BindAddress=127.0.0.1 --Mlp:Port=0 --Logging:LogLevel:Default=Warning "$@" >"$tmp/gateway.log" 2>&1 &
 gateway=$!
 sleep 3
 echo -n "gateway:   "; python3 bench/idle-connections/idle.py 23883 "$n" "$gateway"
 kill "$gateway"
+[ -n "${SKIP_MOSQUITTO:-}" ] && exit 0
 
 printf 'listener 23884 127.0.0.1\nallow_anonymous true\nmax_connections -1\npersistence false\n' >"$tmp/mosquitto.conf"
 /usr/sbin/mosquitto -c "$tmp/mosquitto.conf" >"$tmp/mosquitto.log" 2>&1 &

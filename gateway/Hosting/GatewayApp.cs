@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Connections;
 using AccessLayer.Gateway.Metrics;
 using AccessLayer.Gateway.Mlp;
 using AccessLayer.Gateway.Mqtt;
+using AccessLayer.Gateway.Transport;
 using Microsoft.Extensions.Options;
 
 namespace AccessLayer.Gateway.Hosting;
@@ -27,6 +28,12 @@ public static class GatewayApp
 
         var transport = builder.Configuration.GetSection(TransportOptions.SectionName).Get<TransportOptions>() ?? new TransportOptions();
         builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = transport.InlineScheduling);
+        if (transport.LeanMqtt)
+        {
+            // Registered after the socket transport so Kestrel asks it first; it takes only LeanEndPoints.
+            builder.Services.AddSingleton<IConnectionListenerFactory, LeanConnectionListenerFactory>();
+        }
+
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             var mqtt = context.Configuration.GetSection(MqttOptions.SectionName).Get<MqttOptions>() ?? new MqttOptions();
@@ -34,7 +41,9 @@ public static class GatewayApp
             kestrel.AddServerHeader = false;
             if (mqtt.Port > 0)
             {
-                kestrel.Listen(ParseAddress(mqtt.BindAddress), mqtt.Port, listen => listen.UseConnectionHandler<MqttConnectionHandler>());
+                var address = ParseAddress(mqtt.BindAddress);
+                var endPoint = transport.LeanMqtt ? new LeanEndPoint(address, mqtt.Port) : new IPEndPoint(address, mqtt.Port);
+                kestrel.Listen(endPoint, listen => listen.UseConnectionHandler<MqttConnectionHandler>());
             }
 
             if (http.Port > 0)

@@ -11,4 +11,11 @@ public sealed class TransportOptions
     /// worse p90/p99 delivery latency than thread-pool scheduling (bench/side-by-side latency rows).
     /// </summary>
     public bool InlineScheduling { get; set; }
+
+    /// <summary>
+    /// Serve the MQTT listener with the lean transport (gateway/Transport): a PipeReader/PipeWriter
+    /// straight over the socket with no Pipe and no per-connection loops, so an idle connection holds
+    /// far less memory. HTTP keeps Kestrel's socket transport either way.
+    /// </summary>
+    public bool LeanMqtt { get; set; }
 }

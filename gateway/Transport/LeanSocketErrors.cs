@@ -1,0 +1,19 @@
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections;
+
+namespace AccessLayer.Gateway.Transport;
+
+/// <summary>Maps socket errors to the exceptions Kestrel's own transport surfaces, so handlers catch the same types.</summary>
+internal static class LeanSocketErrors
+{
+    public static Exception ToException(SocketError error) => error switch
+    {
+        SocketError.ConnectionReset or SocketError.Shutdown or SocketError.ConnectionAborted
+            => new ConnectionResetException(new SocketException((int)error).Message),
+        SocketError.OperationAborted or SocketError.Interrupted or SocketError.InvalidArgument
+            => new ConnectionAbortedException("The connection was aborted."),
+        _ => new IOException(new SocketException((int)error).Message),
+    };
+
+    public static bool IsClosed(SocketError error) => error is not (SocketError.Success or SocketError.WouldBlock or SocketError.IOPending);
+}
