@@ -1,7 +1,9 @@
 using System.Net;
 using Microsoft.AspNetCore.Connections;
+using AccessLayer.Gateway.Governance;
 using AccessLayer.Gateway.Metrics;
 using AccessLayer.Gateway.Mqtt;
+using AccessLayer.Gateway.Transport;
 using Microsoft.Extensions.Options;
 
 namespace AccessLayer.Gateway.Hosting;
@@ -21,6 +23,7 @@ public static class GatewayApp
         builder.Services.AddSingleton<GatewayMetrics>();
         builder.Services.AddSingleton(_ => new PrometheusExporter([GatewayMetrics.MeterName]));
         builder.Services.AddMqttBroker(builder.Configuration);
+        builder.Services.AddGatewayGovernance(builder.Configuration);
         configureServices?.Invoke(builder.Services);
 
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
@@ -30,13 +33,15 @@ public static class GatewayApp
             kestrel.AddServerHeader = false;
             if (mqtt.Port > 0)
             {
-                kestrel.Listen(ParseAddress(mqtt.BindAddress), mqtt.Port, listen => listen.UseConnectionHandler<MqttConnectionHandler>());
+                kestrel.Listen(ParseAddress(mqtt.BindAddress), mqtt.Port, listen => listen.UseConnectionGovernance(ListenerNames.MqttTcp).UseConnectionHandler<MqttConnectionHandler>());
             }
 
             if (http.Port > 0)
             {
                 kestrel.Listen(ParseAddress(http.BindAddress), http.Port);
             }
+
+            TlsListeners.Configure(kestrel, context.Configuration, ParseAddress(mqtt.BindAddress), ParseAddress(http.BindAddress));
         });
 
         var app = builder.Build();
@@ -48,6 +53,7 @@ public static class GatewayApp
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", (GatewayReadiness readiness) => readiness.IsReady ? Results.Text("ready") : Results.Text("draining", statusCode: StatusCodes.Status503ServiceUnavailable));
         app.MapGet("/metrics", () => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
+        app.MapGatewayGovernance();
         return app;
     }
 

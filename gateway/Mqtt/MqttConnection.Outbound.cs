@@ -17,6 +17,7 @@ internal sealed partial class MqttConnection : IThreadPoolWorkItem
     private bool _writerScheduled;
     private bool _writesClosed;
     private TaskCompletionSource? _drainedSignal;
+    private long _outQueueBytes;
 
     // Owned by the writer loop only.
     private MqttClientLimits _limits;
@@ -44,23 +45,34 @@ internal sealed partial class MqttConnection : IThreadPoolWorkItem
             }
 
             _outQueue ??= new Queue<OutboundItem>(4);
-            if (item.Kind == OutboundKind.Deliver && _outQueue.Count >= _options.MaxOutboundQueue)
+            if (item.Kind == OutboundKind.Deliver)
             {
-                if (item.QualityOfService == MqttQualityOfService.AtMostOnce)
+                var limits = _broker.Limits;
+                var count = _outQueue.Count;
+                var bytes = _outQueueBytes;
+                if (count >= _options.MaxOutboundQueue || bytes >= limits.MaxOutboundQueueBytes)
                 {
-                    _broker.Metrics.Dropped("slow_consumer");
-                    return;
+                    // Past the high watermark: the writer is behind. Remember since when; maintenance evicts it after the grace.
+                    if (_behindSince == 0)
+                    {
+                        Volatile.Write(ref _behindSince, _time.GetTimestamp());
+                    }
+
+                    if (item.QualityOfService == MqttQualityOfService.AtMostOnce)
+                    {
+                        _broker.Metrics.Dropped("slow_consumer");
+                        return;
+                    }
+
+                    if (count >= 2 * _options.MaxOutboundQueue || bytes >= 2 * limits.MaxOutboundQueueBytes)
+                    {
+                        _ = ParkInSessionAsync(item);
+                        ThreadPool.UnsafeQueueUserWorkItem(static connection => connection.EvictSlowConsumer(), this, preferLocal: false);
+                        return;
+                    }
                 }
 
-                if (_outQueue.Count >= 2 * _options.MaxOutboundQueue)
-                {
-                    _ = ParkInSessionAsync(item);
-                    MqttLog.SlowConsumer(_logger, ClientId ?? ConnectionId, _outQueue.Count);
-                    _broker.Metrics.Disconnects.Add(1, new KeyValuePair<string, object?>("reason", "slow_consumer"));
-                    SendDisconnectLocked(MqttReasonCode.QuotaExceeded);
-                    RequestCloseAsync("slow consumer");
-                    return;
-                }
+                Volatile.Write(ref _outQueueBytes, bytes + SizeOf(item));
             }
 
             _outQueue.Enqueue(item);
@@ -74,15 +86,8 @@ internal sealed partial class MqttConnection : IThreadPoolWorkItem
         }
     }
 
-    private void SendDisconnectLocked(MqttReasonCode reasonCode)
-    {
-        if (Version == MqttProtocolVersion.V500)
-        {
-            _outQueue!.Enqueue(OutboundItem.ControlPacket(MqttPacketType.Disconnect, new MqttDisconnectPacket { ReasonCode = reasonCode }));
-        }
-    }
-
-    private void RequestCloseAsync(string reason) => ThreadPool.UnsafeQueueUserWorkItem(static state => state.Connection.RequestClose(state.Reason), (Connection: this, Reason: reason), preferLocal: false);
+    /// <summary>What a queued delivery holds on to, for the byte bound of the outbound queue.</summary>
+    private static long SizeOf(in OutboundItem item) => item.Message is { } message ? message.Payload.Length + message.Topic.Length : 0;
 
     /// <summary>Hands an acknowledgement from the client to the writer, which owns the inflight window.</summary>
     private void PostAcknowledgement(MqttPacketType type, ushort packetId, MqttReasonCode reasonCode) =>
@@ -115,6 +120,17 @@ internal sealed partial class MqttConnection : IThreadPoolWorkItem
                     }
 
                     more = _outQueue.Count > 0;
+                    if (item.Kind == OutboundKind.Deliver)
+                    {
+                        var bytes = _outQueueBytes - SizeOf(item);
+                        Volatile.Write(ref _outQueueBytes, bytes);
+
+                        // Caught up to half the watermark: no longer behind.
+                        if (_behindSince != 0 && _outQueue.Count <= _options.MaxOutboundQueue / 2 && bytes <= _broker.Limits.MaxOutboundQueueBytes / 2)
+                        {
+                            Volatile.Write(ref _behindSince, 0);
+                        }
+                    }
                 }
 
                 await ProcessAsync(item).ConfigureAwait(false);
@@ -418,6 +434,8 @@ internal sealed partial class MqttConnection : IThreadPoolWorkItem
             _drainedSignal = null;
             leftovers = _outQueue is { Count: > 0 } ? [.. _outQueue] : [];
             _outQueue = null;
+            Volatile.Write(ref _outQueueBytes, 0);
+            Volatile.Write(ref _behindSince, 0);
         }
 
         foreach (var item in leftovers)
