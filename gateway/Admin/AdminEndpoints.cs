@@ -70,6 +70,7 @@ internal static class AdminEndpoints
             connected ? connection.ConnectionId : null,
             connected ? connection.AuthenticationMethod : null,
             connected ? connection.ClientCertificate?.Subject : null,
+            connected ? connection.TlsProtocol?.ToString() : null,
             socket,
             session is null ? null : ToInfo(session));
         return Results.Json(detail, AdminJsonContext.Default.ClientDetail);

@@ -33,6 +33,7 @@ internal sealed record ClientDetail(
     string? ConnectionId,
     string? AuthenticationMethod,
     string? CertificateSubject,
+    string? TlsProtocol,
     SocketInfo? Socket,
     SessionInfo? Session);
 

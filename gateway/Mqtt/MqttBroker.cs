@@ -132,9 +132,10 @@ internal sealed class MqttBroker
 
         if (authentication.ClientId is { } certifiedClientId && !string.Equals(certifiedClientId, clientId, StringComparison.Ordinal))
         {
-            // The credential names the client (a device certificate): it wins over what CONNECT said; 5.0 clients are told.
+            // The credential names the client (a device certificate): it wins over what CONNECT said. Only a
+            // client that sent no id is told (clients such as mosquitto treat an unasked-for assigned id as a protocol error).
             clientId = certifiedClientId;
-            assignedClientId = v5 ? certifiedClientId : null;
+            assignedClientId = assignedClientId is not null ? certifiedClientId : null;
         }
 
         if (connect.Will is { } will && !MqttTopic.IsValidTopicName(will.Topic))

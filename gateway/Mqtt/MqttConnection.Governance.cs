@@ -30,6 +30,9 @@ internal sealed partial class MqttConnection
     /// <summary>The client certificate the TLS layer validated, if any.</summary>
     public X509Certificate2? ClientCertificate => _transport.Features.Get<ITlsConnectionFeature>()?.ClientCertificate;
 
+    /// <summary>The TLS version negotiated, for TLS transports.</summary>
+    public System.Security.Authentication.SslProtocols? TlsProtocol => _transport.Features.Get<ITlsHandshakeFeature>()?.Protocol;
+
     /// <summary>Who authentication says the client is (ACL <c>%u</c>); null for anonymous clients.</summary>
     public string? Identity { get; private set; }
 
