@@ -84,6 +84,10 @@ public sealed class LimitsOptions
     [Range(1, 100)]
     public int TcpKeepAliveRetryCount { get; set; } = 3;
 
+    /// <summary>SO_SNDBUF of accepted sockets; 0 keeps the kernel's autotuning (which may grow to megabytes per socket). A small fixed buffer bounds what a zombie pins in the kernel.</summary>
+    [Range(0, 64 * 1024 * 1024)]
+    public int SocketSendBufferBytes { get; set; }
+
     /// <summary>TCP_USER_TIMEOUT (Linux): sent data unacknowledged this long kills the socket, so a zombie cannot hold its send buffer; 0 leaves the kernel default.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan TcpUserTimeout { get; set; } = TimeSpan.FromSeconds(60);

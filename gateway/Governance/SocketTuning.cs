@@ -26,6 +26,11 @@ internal static class SocketTuning
             socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, options.TcpKeepAliveRetryCount);
         }
 
+        if (options.SocketSendBufferBytes > 0)
+        {
+            socket.SendBufferSize = options.SocketSendBufferBytes;
+        }
+
         if (OperatingSystem.IsLinux() && options.TcpUserTimeout > TimeSpan.Zero)
         {
             Span<byte> value = stackalloc byte[sizeof(int)];

@@ -21,7 +21,7 @@ public static class GatewayApp
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<GatewayMetrics>();
-        builder.Services.AddSingleton(_ => new PrometheusExporter([GatewayMetrics.MeterName]));
+        builder.Services.AddSingleton(sp => new PrometheusExporter([GatewayMetrics.MeterName], sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         builder.Services.AddMqttBroker(builder.Configuration);
         builder.Services.AddGatewayGovernance(builder.Configuration);
         configureServices?.Invoke(builder.Services);

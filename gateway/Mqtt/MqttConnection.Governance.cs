@@ -22,7 +22,7 @@ internal sealed partial class MqttConnection
     private int _publishRate;
     private long _publishByteRate;
     private long _behindSince;
-    private int _moving;
+    private int _goingAway;
 
     /// <summary>The listener that accepted the connection (tcp, tls, ws, wss).</summary>
     public string Listener => _transport.Features.Get<IListenerFeature>()?.Listener ?? ListenerNames.MqttTcp;
@@ -164,11 +164,17 @@ internal sealed partial class MqttConnection
     /// <summary>Closes the connection for governance reasons: counted by <paramref name="metricReason"/>, 5.0 clients told <paramref name="reasonCode"/>.</summary>
     public void Evict(MqttReasonCode reasonCode, string metricReason, string reason)
     {
-        if (IsClosing)
+        if (TryClaimGoingAway())
         {
-            return;
+            CloseEvicted(reasonCode, metricReason, reason);
         }
+    }
 
+    /// <summary>One eviction (or drain move) per connection, whoever notices first: maintenance, a reader, a router thread.</summary>
+    private bool TryClaimGoingAway() => !IsClosing && Interlocked.Exchange(ref _goingAway, 1) == 0;
+
+    private void CloseEvicted(MqttReasonCode reasonCode, string metricReason, string reason)
+    {
         _broker.Metrics.Evicted(metricReason);
         SendDisconnect(reasonCode, reason);
         RequestClose(reason);
@@ -180,7 +186,7 @@ internal sealed partial class MqttConnection
     /// </summary>
     public bool MoveAway(DrainContext context)
     {
-        if (IsClosing || Interlocked.Exchange(ref _moving, 1) != 0)
+        if (!TryClaimGoingAway())
         {
             return false;
         }
@@ -199,7 +205,7 @@ internal sealed partial class MqttConnection
     /// </summary>
     public void EvictSlowConsumer()
     {
-        if (IsClosing)
+        if (!TryClaimGoingAway())
         {
             return;
         }
@@ -223,6 +229,6 @@ internal sealed partial class MqttConnection
         }
 
         MqttLog.SlowConsumer(_logger, ClientId ?? ConnectionId, queued);
-        Evict(MqttReasonCode.QuotaExceeded, "slow_consumer", "Slow consumer.");
+        CloseEvicted(MqttReasonCode.QuotaExceeded, "slow_consumer", "Slow consumer.");
     }
 }

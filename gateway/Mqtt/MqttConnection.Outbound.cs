@@ -107,6 +107,9 @@ internal sealed partial class MqttConnection : IThreadPoolWorkItem
                 {
                     if (_writesClosed || !_outQueue!.TryDequeue(out item))
                     {
+                        // Caught up completely: whatever backlog there was is gone. A consumer that never
+                        // gets here while past the watermark stays "behind" and is evicted after the grace.
+                        Volatile.Write(ref _behindSince, 0);
                         _writerScheduled = false;
                         _drainedSignal?.TrySetResult();
                         _drainedSignal = null;
@@ -122,14 +125,7 @@ internal sealed partial class MqttConnection : IThreadPoolWorkItem
                     more = _outQueue.Count > 0;
                     if (item.Kind == OutboundKind.Deliver)
                     {
-                        var bytes = _outQueueBytes - SizeOf(item);
-                        Volatile.Write(ref _outQueueBytes, bytes);
-
-                        // Caught up to half the watermark: no longer behind.
-                        if (_behindSince != 0 && _outQueue.Count <= _options.MaxOutboundQueue / 2 && bytes <= _broker.Limits.MaxOutboundQueueBytes / 2)
-                        {
-                            Volatile.Write(ref _behindSince, 0);
-                        }
+                        Volatile.Write(ref _outQueueBytes, _outQueueBytes - SizeOf(item));
                     }
                 }
 

@@ -61,7 +61,8 @@ public sealed class EvictionTests
     public async Task A_zombie_subscriber_is_bounded_by_messages_and_bytes_then_evicted_after_the_grace()
     {
         await using var gateway = await GovernedGateway.StartAsync(
-            "--Mqtt:MaxOutboundQueue=64", "--Limits:MaxOutboundQueueBytes=65536", "--Limits:SlowConsumerGrace=00:00:10", "--Limits:TcpUserTimeout=00:00:05");
+            "--Mqtt:MaxOutboundQueue=64", "--Limits:MaxOutboundQueueBytes=65536", "--Limits:SlowConsumerGrace=00:00:10", "--Limits:TcpUserTimeout=00:00:05",
+            "--Limits:SocketSendBufferBytes=16384");
         using var zombie = await ZombieClient.SubscribeAndStopReadingAsync(gateway.MqttPort, "zombie", "flood/#", MqttQualityOfService.AtMostOnce);
         Assert.True(gateway.Broker.TryGetClient("zombie", out var connection));
         Assert.Equal(5000, connection.ReadSocketState()?.UserTimeoutMilliseconds);
@@ -71,7 +72,8 @@ public sealed class EvictionTests
         var payload = new string('x', 1024);
         var maxQueued = 0;
         long maxBytes = 0;
-        for (var sent = 0; sent < 40_000 && connection.BehindSince == 0; sent += 200)
+        // Flood until the writer is stuck for good (its queue stays full across a round trip), not just briefly behind.
+        for (var sent = 0; sent < 60_000 && connection.OutboundQueueLength < 32; sent += 200)
         {
             for (var i = 0; i < 200; i++)
             {

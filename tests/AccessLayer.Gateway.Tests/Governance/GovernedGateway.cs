@@ -61,6 +61,21 @@ internal sealed partial class GovernedGateway : IAsyncDisposable
 
     public static async Task<GovernedGateway> StartAsync(Action<IServiceCollection>? services, params string[] settings)
     {
+        // A port found free can be taken by another test's outgoing socket before we bind it: try again with new ones.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await TryStartAsync(services, settings);
+            }
+            catch (IOException) when (attempt < 3)
+            {
+            }
+        }
+    }
+
+    private static async Task<GovernedGateway> TryStartAsync(Action<IServiceCollection>? services, string[] settings)
+    {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var mqttPort = InProcessGateway.FreeTcpPort();
         var httpPort = InProcessGateway.FreeTcpPort();
@@ -81,7 +96,16 @@ internal sealed partial class GovernedGateway : IAsyncDisposable
             s.AddSingleton<TimeProvider>(time);
             services?.Invoke(s);
         });
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (IOException)
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
         return new GovernedGateway(app, time, mqttPort, httpPort, mqttTlsPort, httpTlsPort);
     }
 
