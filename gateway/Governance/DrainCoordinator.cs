@@ -140,9 +140,9 @@ internal sealed class DrainCoordinator : IDisposable
                     }
                 }
 
-                if (budget > 0)
+                if (budget > 0 || !_participants.Any(p => p.HasClientsToMove))
                 {
-                    // Fewer than a batch were left: everyone has been told.
+                    // Fewer than a batch were left, or exactly a batch: everyone has been told.
                     lock (_lock)
                     {
                         if (!cancellationToken.IsCancellationRequested)

@@ -16,6 +16,9 @@ internal interface IDrainParticipant
     /// <summary>Connections still open, including those already told to go.</summary>
     int ConnectionCount { get; }
 
+    /// <summary>Whether some connection has not been told to go yet.</summary>
+    bool HasClientsToMove { get; }
+
     /// <summary>
     /// Tells up to <paramref name="maxCount"/> connections not yet told to go elsewhere, and
     /// starts closing them; returns how many it told. Must not block: called once per drain tick.

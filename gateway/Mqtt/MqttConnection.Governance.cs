@@ -46,6 +46,9 @@ internal sealed partial class MqttConnection
 
     public bool IsClosing => Volatile.Read(ref _closeRequested) != 0;
 
+    /// <summary>Closing, or already evicted or moved by a drain.</summary>
+    public bool IsGoingAway => IsClosing || Volatile.Read(ref _goingAway) != 0;
+
     /// <summary>Whether the will is published when this connection ends; a drain may suppress it.</summary>
     private bool _suppressWill;
 

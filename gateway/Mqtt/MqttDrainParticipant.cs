@@ -9,6 +9,8 @@ internal sealed class MqttDrainParticipant(MqttBroker broker, ILogger<MqttDrainP
 
     public int ConnectionCount => broker.Connections.Count;
 
+    public bool HasClientsToMove => broker.Connections.Any(c => !c.IsGoingAway);
+
     public int MoveClients(int maxCount, DrainContext context)
     {
         var moved = 0;
