@@ -52,4 +52,32 @@ internal static class ConnectionGovernanceExtensions
         });
         return listen;
     }
+
+    /// <summary>
+    /// Socket tuning alone (keepalive, TCP_USER_TIMEOUT, send buffer) for the HTTP listeners:
+    /// their connections may become WebSocket clients, which are admitted at the upgrade.
+    /// </summary>
+    public static ListenOptions UseSocketTuning(this ListenOptions listen)
+    {
+        var services = listen.ApplicationServices;
+        var limits = services.GetRequiredService<IOptions<LimitsOptions>>().Value;
+        var logger = services.GetRequiredService<ILogger<ConnectionGovernor>>();
+        listen.Use(next => connection =>
+        {
+            if (connection.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
+            {
+                try
+                {
+                    SocketTuning.Apply(socket, limits);
+                }
+                catch (SocketException ex)
+                {
+                    GovernanceLog.SocketOptionsFailed(logger, "http", ex.Message);
+                }
+            }
+
+            return next(connection);
+        });
+        return listen;
+    }
 }

@@ -38,7 +38,7 @@ public static class GatewayApp
 
             if (http.Port > 0)
             {
-                kestrel.Listen(ParseAddress(http.BindAddress), http.Port);
+                kestrel.Listen(ParseAddress(http.BindAddress), http.Port, listen => listen.UseSocketTuning());
             }
 
             TlsListeners.Configure(kestrel, context.Configuration, ParseAddress(mqtt.BindAddress), ParseAddress(http.BindAddress));

@@ -58,6 +58,11 @@ internal static class MqttWebSocketEndpoint
                 features.Set(tls);
             }
 
+            if (context.Features.Get<IConnectionSocketFeature>() is { } socketFeature)
+            {
+                features.Set(socketFeature);
+            }
+
             var local = context.Connection.LocalIpAddress is { } localAddress ? new IPEndPoint(localAddress, context.Connection.LocalPort) : null;
             var connection = new WebSocketConnectionContext(socket, context.Connection.Id, local, remote, features, time);
             await connection.RunAsync(handler.OnConnectedAsync).ConfigureAwait(false);

@@ -42,7 +42,7 @@ internal static class TlsListeners
             kestrel.Listen(httpAddress, http.TlsPort, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
-                listen.UseHttps(adapter);
+                listen.UseSocketTuning().UseHttps(adapter);
             });
         }
     }

@@ -13,7 +13,7 @@ public sealed class WebSocketTransportTests
     [Fact]
     public async Task A_WebSocket_client_negotiates_the_mqtt_subprotocol_and_exchanges_messages_with_a_TCP_client()
     {
-        await using var gateway = await GovernedGateway.StartAsync();
+        await using var gateway = await GovernedGateway.StartAsync("--Limits:TcpUserTimeout=00:00:33");
         await using var ws = await WebSocketMqttClient.ConnectAsync(new Uri($"ws://127.0.0.1:{gateway.HttpPort}/mqtt"));
         Assert.Equal("mqtt", ws.Socket.SubProtocol);
         Assert.Equal(MqttReasonCode.Success, (await ws.ConnectMqttAsync("ws-device")).ReasonCode);
@@ -24,6 +24,7 @@ public sealed class WebSocketTransportTests
 
         Assert.True(gateway.Broker.TryGetClient("ws-device", out var connection));
         Assert.Equal("ws", connection.Listener);
+        Assert.Equal(33_000, connection.ReadSocketState()?.UserTimeoutMilliseconds);
 
         await using var tcp = await gateway.ConnectClientAsync();
         await tcp.ConnectAsync("tcp-backend");
