@@ -1,8 +1,16 @@
 using AccessLayer.Gateway.Hosting;
 using AccessLayer.Gateway.Mlp.Dictionaries;
+using AccessLayer.Gateway.Security;
 
 if (args is [MlpDictionaryTrainCommand.Name, ..])
+{
     return MlpDictionaryTrainCommand.Run(args[1..], Console.Out, Console.Error);
+}
+
+if (args is ["hash-password", ..])
+{
+    return PasswordTool.Run(args[1..], Console.In, Console.Out, Console.Error);
+}
 
 await GatewayApp.Build(args).RunAsync();
 return 0;

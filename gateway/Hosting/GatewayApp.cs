@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Connections;
+using AccessLayer.Gateway.Governance;
 using AccessLayer.Gateway.Metrics;
 using AccessLayer.Gateway.Mlp;
 using AccessLayer.Gateway.Mqtt;
@@ -21,9 +22,10 @@ public static class GatewayApp
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<GatewayMetrics>();
-        builder.Services.AddSingleton(_ => new PrometheusExporter([GatewayMetrics.MeterName]));
+        builder.Services.AddSingleton(sp => new PrometheusExporter([GatewayMetrics.MeterName], sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         builder.Services.AddMqttBroker(builder.Configuration);
         builder.AddMlpGateway();
+        builder.Services.AddGatewayGovernance(builder.Configuration);
         configureServices?.Invoke(builder.Services);
 
         var transport = builder.Configuration.GetSection(TransportOptions.SectionName).Get<TransportOptions>() ?? new TransportOptions();
@@ -43,13 +45,15 @@ public static class GatewayApp
             {
                 var address = ParseAddress(mqtt.BindAddress);
                 var endPoint = transport.LeanMqtt ? new LeanEndPoint(address, mqtt.Port) : new IPEndPoint(address, mqtt.Port);
-                kestrel.Listen(endPoint, listen => listen.UseConnectionHandler<MqttConnectionHandler>());
+                kestrel.Listen(endPoint, listen => listen.UseConnectionGovernance(ListenerNames.MqttTcp).UseConnectionHandler<MqttConnectionHandler>());
             }
 
             if (http.Port > 0)
             {
-                kestrel.Listen(ParseAddress(http.BindAddress), http.Port);
+                kestrel.Listen(ParseAddress(http.BindAddress), http.Port, listen => listen.UseSocketTuning());
             }
+
+            TlsListeners.Configure(kestrel, context.Configuration, ParseAddress(mqtt.BindAddress), ParseAddress(http.BindAddress));
         });
 
         var app = builder.Build();
@@ -62,6 +66,7 @@ public static class GatewayApp
         app.MapGet("/readyz", (GatewayReadiness readiness) => readiness.IsReady ? Results.Text("ready") : Results.Text("draining", statusCode: StatusCodes.Status503ServiceUnavailable));
         app.MapGet("/metrics", () => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
         app.MapMlp();
+        app.MapGatewayGovernance();
         return app;
     }
 

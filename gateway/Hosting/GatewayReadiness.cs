@@ -8,4 +8,6 @@ internal sealed class GatewayReadiness
     public bool IsReady => !_draining;
 
     public void BeginDrain() => _draining = true;
+
+    public void EndDrain() => _draining = false;
 }

@@ -11,6 +11,13 @@ public sealed class HttpOptions
     [Range(0, 65535)]
     public int Port { get; set; } = 8080;
 
+    /// <summary>HTTPS port (secure WebSocket on /mqtt, and the APIs); used only when <c>Tls:CertificatePath</c> is set. 0 disables it.</summary>
+    [Range(0, 65535)]
+    public int TlsPort { get; set; } = 8443;
+
+    /// <summary>Path of MQTT over WebSocket on the HTTP port(s); empty disables it.</summary>
+    public string WebSocketPath { get; set; } = "/mqtt";
+
     [Required]
     public string BindAddress { get; set; } = "0.0.0.0";
 }

@@ -11,6 +11,10 @@ public sealed class MqttOptions
     [Range(0, 65535)]
     public int Port { get; set; } = 1883;
 
+    /// <summary>MQTT over TLS listener port; used only when <c>Tls:CertificatePath</c> is set. 0 disables it.</summary>
+    [Range(0, 65535)]
+    public int TlsPort { get; set; } = 8883;
+
     /// <summary>Address the MQTT listener binds; "*" or "0.0.0.0" for every interface.</summary>
     [Required]
     public string BindAddress { get; set; } = "0.0.0.0";

@@ -36,6 +36,9 @@ internal sealed class GatewayMetrics : IDisposable
         ConnectionsRejected = _meter.CreateCounter<long>("mqtt.connections.rejected", description: "MQTT CONNECTs refused, by reason.");
         Disconnects = _meter.CreateCounter<long>("mqtt.disconnects", description: "MQTT connections closed by the broker, by reason.");
         ProtocolErrors = _meter.CreateCounter<long>("mqtt.protocol.errors", description: "Connections closed for a protocol violation, by reason code.");
+        ConnectionsRefused = _meter.CreateCounter<long>("gateway.connections.refused", description: "Connections closed at accept, before any protocol byte, by reason (max_connections, listener_full, connect_rate, draining) and listener.");
+        AclDenied = _meter.CreateCounter<long>("mqtt.acl.denied", description: "PUBLISHes and SUBSCRIBE filters refused by the ACL, by action.");
+        DrainMoved = _meter.CreateCounter<long>("gateway.drain.moved", description: "Connections moved away by a drain, by protocol.");
     }
 
     public Counter<long> ConnectionsAccepted { get; }
@@ -45,6 +48,21 @@ internal sealed class GatewayMetrics : IDisposable
     public Counter<long> Disconnects { get; }
 
     public Counter<long> ProtocolErrors { get; }
+    public Counter<long> ConnectionsRefused { get; }
+    public Counter<long> AclDenied { get; }
+    public Counter<long> DrainMoved { get; }
+
+    /// <summary>Registers a gauge sampled at scrape time (the meter owns its lifetime).</summary>
+    public void ObserveGauge(string name, Func<long> observe, string description, string? unit = null) =>
+        _meter.CreateObservableGauge(name, observe, unit, description);
+
+    /// <summary>Registers a gauge with one series per tag set, sampled at scrape time.</summary>
+    public void ObserveGauges(string name, Func<IEnumerable<Measurement<long>>> observe, string description) =>
+        _meter.CreateObservableGauge(name, observe, description: description);
+
+    /// <summary>Counts a connection the broker closed on purpose (an eviction), by reason.</summary>
+    public void Evicted(string reason) =>
+        Disconnects.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public long MqttConnections => Volatile.Read(ref _mqttConnections);
 

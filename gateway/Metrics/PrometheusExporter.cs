@@ -16,12 +16,14 @@ internal sealed class PrometheusExporter : IDisposable
     private readonly ConcurrentDictionary<Instrument, InstrumentState> _instruments = new();
     private readonly Lock _scrapeLock = new();
 
-    public PrometheusExporter(IEnumerable<string> meterNames)
+    /// <param name="meterNames">Meters to serve.</param>
+    /// <param name="scope">When set, only meters created by this factory (one host's): several hosts in one process stay apart.</param>
+    public PrometheusExporter(IEnumerable<string> meterNames, IMeterFactory? scope = null)
     {
         var names = meterNames.ToHashSet(StringComparer.Ordinal);
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (names.Contains(instrument.Meter.Name))
+            if (names.Contains(instrument.Meter.Name) && (scope is null || ReferenceEquals(instrument.Meter.Scope, scope)))
             {
                 _instruments.TryAdd(instrument, new InstrumentState(instrument));
                 listener.EnableMeasurementEvents(instrument);

@@ -1,17 +1,22 @@
-using System.Security.Cryptography;
-using System.Text;
-using AccessLayer.Gateway.Hosting;
-using Microsoft.Extensions.Options;
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
 
 namespace AccessLayer.Gateway.Mqtt;
 
-/// <summary>Decides whether a CONNECT's credentials are accepted. Replace the registration to plug in another source.</summary>
+/// <summary>Decides whether a CONNECT's credentials are accepted and who the client is. Replace the registration to plug in another source.</summary>
 public interface IMqttAuthenticator
 {
-    ValueTask<MqttAuthenticationResult> AuthenticateAsync(MqttAuthenticationContext context, CancellationToken cancellationToken);
+    ValueTask<MqttAuthenticationDecision> AuthenticateAsync(MqttAuthenticationContext context, CancellationToken cancellationToken);
 }
 
-public readonly record struct MqttAuthenticationContext(string ClientId, string? UserName, ReadOnlyMemory<byte> Password, System.Net.EndPoint? RemoteEndPoint);
+/// <summary>What a CONNECT presents: its credentials, and the transport's (a validated TLS client certificate, the listener name).</summary>
+public readonly record struct MqttAuthenticationContext(
+    string ClientId,
+    string? UserName,
+    ReadOnlyMemory<byte> Password,
+    EndPoint? RemoteEndPoint,
+    X509Certificate2? ClientCertificate = null,
+    string? Listener = null);
 
 public enum MqttAuthenticationResult
 {
@@ -20,29 +25,14 @@ public enum MqttAuthenticationResult
     NotAuthorized,
 }
 
-/// <summary>The default: anyone when no users are configured, otherwise the static user table of <c>Mqtt:Users</c>.</summary>
-internal sealed class StaticUserAuthenticator(IOptionsMonitor<MqttOptions> options) : IMqttAuthenticator
+/// <summary>
+/// The outcome of authentication. <see cref="Identity"/> is who the client is for
+/// authorization (ACL <c>%u</c>); <see cref="ClientId"/>, when set, replaces the CONNECT's
+/// client id (a certificate that names its device); <see cref="Method"/> names the provider.
+/// </summary>
+public readonly record struct MqttAuthenticationDecision(MqttAuthenticationResult Result, string? Identity = null, string? Method = null, string? ClientId = null)
 {
-    public ValueTask<MqttAuthenticationResult> AuthenticateAsync(MqttAuthenticationContext context, CancellationToken cancellationToken)
-    {
-        var current = options.CurrentValue;
-        if (current.Users.Count == 0)
-        {
-            return ValueTask.FromResult(MqttAuthenticationResult.Allowed);
-        }
+    public bool IsAllowed => Result == MqttAuthenticationResult.Allowed;
 
-        if (context.UserName is null)
-        {
-            return ValueTask.FromResult(current.AllowAnonymous ? MqttAuthenticationResult.Allowed : MqttAuthenticationResult.NotAuthorized);
-        }
-
-        if (!current.Users.TryGetValue(context.UserName, out var expected))
-        {
-            return ValueTask.FromResult(MqttAuthenticationResult.BadUserNameOrPassword);
-        }
-
-        var expectedBytes = Encoding.UTF8.GetBytes(expected);
-        var ok = CryptographicOperations.FixedTimeEquals(expectedBytes, context.Password.Span);
-        return ValueTask.FromResult(ok ? MqttAuthenticationResult.Allowed : MqttAuthenticationResult.BadUserNameOrPassword);
-    }
+    public static MqttAuthenticationDecision Refused(MqttAuthenticationResult result) => new(result);
 }

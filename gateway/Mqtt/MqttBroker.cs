@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using AccessLayer.Gateway.Governance;
 using AccessLayer.Gateway.Hosting;
 using AccessLayer.Gateway.Metrics;
 using AccessLayer.Protocol.Mqtt;
@@ -24,7 +25,7 @@ internal sealed class MqttBroker
     private readonly ConcurrentDictionary<string, MqttConnection> _clients = new(StringComparer.Ordinal);
     private readonly IOptionsMonitor<MqttOptions> _options;
     private readonly IMqttAuthenticator _authenticator;
-    private readonly GatewayReadiness _readiness;
+    private readonly MqttGovernance _governance;
     private readonly ILogger<MqttBroker> _logger;
 
     [ThreadStatic]
@@ -36,7 +37,7 @@ internal sealed class MqttBroker
         IRetainedMessageStore retained,
         IMqttAuthenticator authenticator,
         GatewayMetrics metrics,
-        GatewayReadiness readiness,
+        MqttGovernance governance,
         IOptionsMonitor<MqttOptions> options,
         TimeProvider time,
         ILogger<MqttBroker> logger)
@@ -47,7 +48,7 @@ internal sealed class MqttBroker
         Metrics = metrics;
         Time = time;
         _authenticator = authenticator;
-        _readiness = readiness;
+        _governance = governance;
         _options = options;
         _logger = logger;
         StartedAt = time.GetUtcNow();
@@ -66,6 +67,13 @@ internal sealed class MqttBroker
     public DateTimeOffset StartedAt { get; }
 
     public MqttOptions Options => _options.CurrentValue;
+
+    public LimitsOptions Limits => _governance.Limits;
+
+    public MqttGovernance Governance => _governance;
+
+    /// <summary>Connections whose CONNECT was accepted, one per client id.</summary>
+    public ICollection<MqttConnection> Clients => _clients.Values;
 
     /// <summary>Every open network connection, CONNECTed or not.</summary>
     public ICollection<MqttConnection> Connections => _connections.Values;
@@ -109,20 +117,37 @@ internal sealed class MqttBroker
             return Refuse(connection, MqttReasonCode.BadAuthenticationMethod, "Enhanced authentication is not supported.");
         }
 
-        if (!_readiness.IsReady)
+        if (_governance.Gate.Check(clientId) is { } refusal)
         {
-            return Refuse(connection, MqttReasonCode.ServerUnavailable, "The node is draining.");
+            return Refuse(connection, refusal);
         }
 
-        var authentication = await _authenticator.AuthenticateAsync(new MqttAuthenticationContext(clientId, connect.UserName, connect.Password, connection.RemoteEndPoint), CancellationToken.None).ConfigureAwait(false);
-        if (authentication != MqttAuthenticationResult.Allowed)
+        var authentication = await _authenticator.AuthenticateAsync(
+            new MqttAuthenticationContext(clientId, connect.UserName, connect.Password, connection.RemoteEndPoint, connection.ClientCertificate, connection.Listener),
+            CancellationToken.None).ConfigureAwait(false);
+        if (!authentication.IsAllowed)
         {
-            return Refuse(connection, authentication == MqttAuthenticationResult.NotAuthorized ? MqttReasonCode.NotAuthorized : MqttReasonCode.BadUserNameOrPassword, "Authentication failed.");
+            return Refuse(connection, authentication.Result == MqttAuthenticationResult.NotAuthorized ? MqttReasonCode.NotAuthorized : MqttReasonCode.BadUserNameOrPassword, "Authentication failed.");
+        }
+
+        if (authentication.ClientId is { } certifiedClientId && !string.Equals(certifiedClientId, clientId, StringComparison.Ordinal))
+        {
+            // The credential names the client (a device certificate): it wins over what CONNECT said. Only a
+            // client that sent no id is told (clients such as mosquitto treat an unasked-for assigned id as a protocol error).
+            clientId = certifiedClientId;
+            assignedClientId = assignedClientId is not null ? certifiedClientId : null;
         }
 
         if (connect.Will is { } will && !MqttTopic.IsValidTopicName(will.Topic))
         {
             return Refuse(connection, MqttReasonCode.TopicNameInvalid, "Invalid will topic.");
+        }
+
+        var acl = _governance.Acl.ForClient(clientId, authentication.Identity);
+        if (connect.Will is { } aclWill && !acl.CanPublish(aclWill.Topic))
+        {
+            Metrics.AclDenied.Add(1, new KeyValuePair<string, object?>("action", "will"));
+            return Refuse(connection, MqttReasonCode.NotAuthorized, "Not authorized to publish the will topic.");
         }
 
         var maxExpiry = (uint)options.MaxSessionExpiryInterval;
@@ -168,6 +193,7 @@ internal sealed class MqttBroker
             connect.ReceiveMaximum == 0 ? ushort.MaxValue : connect.ReceiveMaximum,
             v5 ? connect.MaximumPacketSize ?? 0 : 0,
             v5 ? connect.TopicAliasMaximum : (ushort)0);
+        connection.ApplyGovernance(acl, authentication.Identity, authentication.Method, connect.CleanStart, _governance.Limits);
         connection.Attach(open.Token, limits, state?.IncomingAwaitingRelease.Count ?? 0);
 
         connection.Send(OutboundItem.ControlPacket(MqttPacketType.ConnAck, new MqttConnAckPacket
@@ -203,6 +229,25 @@ internal sealed class MqttBroker
         return null;
     }
 
+    /// <summary>A refusal by the node's governance (drain, flapping ban, memory); a ban closes a 3.1.1 client without CONNACK, which has no code for it.</summary>
+    private int? Refuse(MqttConnection connection, in ConnectRefusal refusal)
+    {
+        MqttLog.ConnectRefused(_logger, connection.RemoteEndPoint, refusal.Reason);
+        Metrics.ConnectionsRejected.Add(1, new KeyValuePair<string, object?>("reason", refusal.MetricReason));
+        if (connection.Version != MqttProtocolVersion.V500 && refusal.CloseWithoutConnAckOn311)
+        {
+            return null;
+        }
+
+        connection.Send(OutboundItem.ControlPacket(MqttPacketType.ConnAck, new MqttConnAckPacket
+        {
+            ReasonCode = refusal.ReasonCode,
+            ReasonString = connection.Version == MqttProtocolVersion.V500 ? refusal.Reason : null,
+            ServerReference = connection.Version == MqttProtocolVersion.V500 ? refusal.ServerReference : null,
+        }));
+        return null;
+    }
+
     public async ValueTask SubscribeAsync(MqttConnection connection, MqttSubscribePacket subscribe)
     {
         var token = connection.Session!.Value;
@@ -223,6 +268,13 @@ internal sealed class MqttBroker
             if (shared && subscription.NoLocal)
             {
                 throw new MqttProtocolException(MqttReasonCode.ProtocolError, "No Local on a shared subscription.");
+            }
+
+            if (!connection.AuthorizeSubscribe(filter))
+            {
+                // 5.0: 0x87 Not authorized; the 3.1.1 writer sends it as 0x80 Failure.
+                codes[i] = MqttReasonCode.NotAuthorized;
+                continue;
             }
 
             var options = new SubscriptionOptions(

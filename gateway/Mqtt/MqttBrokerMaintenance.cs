@@ -15,6 +15,7 @@ internal sealed class MqttBrokerMaintenance(MqttBroker broker, IOptionsMonitor<M
 {
     private static readonly string Version = typeof(MqttBroker).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
     private long _lastSysTimestamp;
+    private long _sweeps;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -35,27 +36,39 @@ internal sealed class MqttBrokerMaintenance(MqttBroker broker, IOptionsMonitor<M
     {
         var now = time.GetTimestamp();
         var current = options.CurrentValue;
+        var governance = broker.Governance;
+        var handshakeTimeout = governance.HandshakeTimeout;
+        governance.Memory.Sample();
+        if (++_sweeps % 10 == 0)
+        {
+            governance.Flapping.Sweep();
+        }
+
         foreach (var connection in broker.Connections)
         {
             if (!connection.IsConnected)
             {
-                if (time.GetElapsedTime(connection.AcceptedTimestamp, now) > TimeSpan.FromSeconds(current.ConnectTimeoutSeconds))
+                if (!connection.IsClosing && time.GetElapsedTime(connection.AcceptedTimestamp, now) > handshakeTimeout)
                 {
-                    MqttLog.ConnectTimeout(logger, connection.ConnectionId, connection.RemoteEndPoint, current.ConnectTimeoutSeconds);
-                    broker.Metrics.Disconnects.Add(1, new KeyValuePair<string, object?>("reason", "connect_timeout"));
+                    MqttLog.ConnectTimeout(logger, connection.ConnectionId, connection.RemoteEndPoint, (int)handshakeTimeout.TotalSeconds);
+                    broker.Metrics.Evicted("handshake_timeout");
                     connection.RequestClose("no CONNECT in time");
                 }
 
                 continue;
             }
 
+            if (connection.BehindSince is var behind and not 0 && !connection.IsClosing && time.GetElapsedTime(behind, now) > governance.Limits.SlowConsumerGrace)
+            {
+                connection.EvictSlowConsumer();
+                continue;
+            }
+
             var keepAlive = connection.KeepAliveSeconds;
-            if (keepAlive > 0 && time.GetElapsedTime(connection.LastPacketTimestamp, now) > TimeSpan.FromSeconds(keepAlive * 1.5))
+            if (keepAlive > 0 && !connection.IsClosing && time.GetElapsedTime(connection.LastPacketTimestamp, now) > TimeSpan.FromSeconds(keepAlive * 1.5))
             {
                 MqttLog.KeepAliveTimeout(logger, connection.ClientId!, keepAlive);
-                broker.Metrics.Disconnects.Add(1, new KeyValuePair<string, object?>("reason", "keep_alive_timeout"));
-                connection.SendDisconnect(MqttReasonCode.KeepAliveTimeout, "Keep alive timeout.");
-                connection.RequestClose("keep alive timeout");
+                connection.Evict(MqttReasonCode.KeepAliveTimeout, "keep_alive_timeout", "Keep alive timeout.");
             }
         }
 

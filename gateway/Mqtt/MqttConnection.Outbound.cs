@@ -17,8 +17,8 @@ internal sealed partial class MqttConnection
     private bool _writerScheduled;
     private bool _writesClosed;
     private TaskCompletionSource? _drainedSignal;
-    private bool _evicted;
     private int _drainRequested;
+    private long _outQueueBytes;
 
     // Owned by the writer loop only.
     private MqttClientLimits _limits;
@@ -30,34 +30,38 @@ internal sealed partial class MqttConnection
 
     /// <summary>
     /// Queues work for the writer. Only QoS 0 deliveries and control packets come through here
-    /// (QoS 1/2 wait in the session queue, see <see cref="RequestDrain"/>): past the high
-    /// watermark QoS 0 is dropped and counted; a writer twice that far behind means the peer
-    /// is not reading, and it is evicted as a slow consumer.
+    /// (QoS 1/2 wait in the session queue, see <see cref="RequestDrain"/>). Past the high
+    /// watermark (messages or bytes) QoS 0 is dropped and counted and the connection is marked
+    /// behind; maintenance evicts a consumer that stays behind past the grace. Control traffic
+    /// twice past the watermark means the peer reads nothing at all: it is evicted at once.
     /// </summary>
     public void Send(in OutboundItem item)
     {
         bool schedule;
         lock (_outLock)
         {
-            if (_writesClosed || _evicted)
+            if (_writesClosed)
             {
                 return;
             }
 
             _outQueue ??= new Queue<OutboundItem>(4);
-            if (item.Kind == OutboundKind.Deliver && _outQueue.Count >= _options.MaxOutboundQueue)
+            var count = _outQueue.Count;
+            if (item.Kind == OutboundKind.Deliver)
             {
-                _broker.Metrics.Dropped("slow_consumer");
-                return;
-            }
+                var bytes = _outQueueBytes;
+                if (count >= _options.MaxOutboundQueue || bytes >= _broker.Limits.MaxOutboundQueueBytes)
+                {
+                    MarkBehind();
+                    _broker.Metrics.Dropped("slow_consumer");
+                    return;
+                }
 
-            if (_outQueue.Count >= 2 * _options.MaxOutboundQueue)
+                Volatile.Write(ref _outQueueBytes, bytes + SizeOf(item));
+            }
+            else if (count >= 2 * _options.MaxOutboundQueue)
             {
-                _evicted = true;
-                MqttLog.SlowConsumer(_logger, ClientId ?? ConnectionId, _outQueue.Count);
-                _broker.Metrics.Disconnects.Add(1, new KeyValuePair<string, object?>("reason", "slow_consumer"));
-                SendDisconnectLocked(MqttReasonCode.QuotaExceeded);
-                RequestCloseAsync("slow consumer");
+                ThreadPool.UnsafeQueueUserWorkItem(static connection => connection.EvictSlowConsumer(), this, preferLocal: false);
                 return;
             }
 
@@ -74,6 +78,17 @@ internal sealed partial class MqttConnection
         }
     }
 
+    private void MarkBehind()
+    {
+        if (Volatile.Read(ref _behindSince) == 0)
+        {
+            Volatile.Write(ref _behindSince, _time.GetTimestamp());
+        }
+    }
+
+    /// <summary>What a queued delivery holds on to, for the byte bound of the outbound queue.</summary>
+    private static long SizeOf(in OutboundItem item) => item.Message is { } message ? message.Payload.Length + message.Topic.Length : 0;
+
     /// <summary>
     /// Tells the writer that the session queue has QoS 1/2 messages for it. Signals coalesce:
     /// at most one is pending, however many messages are queued meanwhile.
@@ -85,18 +100,6 @@ internal sealed partial class MqttConnection
             Send(OutboundItem.DrainQueue);
         }
     }
-
-    private void SendDisconnectLocked(MqttReasonCode reasonCode)
-    {
-        if (Version == MqttProtocolVersion.V500)
-        {
-            // Jumps the queue on purpose: the client is told why before its backlog is discarded.
-            _outQueue!.Clear();
-            _outQueue.Enqueue(OutboundItem.ControlPacket(MqttPacketType.Disconnect, new MqttDisconnectPacket { ReasonCode = reasonCode }));
-        }
-    }
-
-    private void RequestCloseAsync(string reason) => ThreadPool.UnsafeQueueUserWorkItem(static state => state.Connection.RequestClose(state.Reason), (Connection: this, Reason: reason), preferLocal: false);
 
     /// <summary>Hands an acknowledgement from the client to the writer, which owns the inflight window.</summary>
     private void PostAcknowledgement(MqttPacketType type, ushort packetId, MqttReasonCode reasonCode) =>
@@ -114,6 +117,9 @@ internal sealed partial class MqttConnection
                 {
                     if (_writesClosed || !_outQueue!.TryDequeue(out item))
                     {
+                        // Caught up completely: whatever backlog there was is gone. A consumer that never
+                        // gets here while behind stays marked and is evicted after the grace.
+                        Volatile.Write(ref _behindSince, 0);
                         _writerScheduled = false;
                         _drainedSignal?.TrySetResult();
                         _drainedSignal = null;
@@ -127,6 +133,10 @@ internal sealed partial class MqttConnection
                     }
 
                     more = _outQueue.Count > 0;
+                    if (item.Kind == OutboundKind.Deliver)
+                    {
+                        Volatile.Write(ref _outQueueBytes, _outQueueBytes - SizeOf(item));
+                    }
                 }
 
                 await ProcessAsync(item).ConfigureAwait(false);
@@ -134,7 +144,14 @@ internal sealed partial class MqttConnection
                 // Flush when the queue runs dry or a lot is buffered: batches writes under load, never delays a lone packet.
                 if (!more || Output.UnflushedBytes > 64 * 1024)
                 {
-                    var flush = await Output.FlushAsync().ConfigureAwait(false);
+                    var flushing = Output.FlushAsync();
+                    if (!flushing.IsCompleted)
+                    {
+                        // The socket is full: the peer is not keeping up. Still stuck after the grace, it is evicted.
+                        MarkBehind();
+                    }
+
+                    var flush = await flushing.ConfigureAwait(false);
                     if (flush.IsCompleted || flush.IsCanceled)
                     {
                         CloseWrites();
@@ -398,6 +415,8 @@ internal sealed partial class MqttConnection
             _drainedSignal?.TrySetResult();
             _drainedSignal = null;
             _outQueue = null;
+            Volatile.Write(ref _outQueueBytes, 0);
+            Volatile.Write(ref _behindSince, 0);
         }
     }
 }

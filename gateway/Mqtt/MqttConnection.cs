@@ -148,7 +148,7 @@ internal sealed partial class MqttConnection
                 await closing.ConfigureAwait(false);
             }
 
-            await _broker.OnConnectionClosedAsync(this, closeReason, publishWill && !_takenOver, disconnectSessionExpiry).ConfigureAwait(false);
+            await _broker.OnConnectionClosedAsync(this, closeReason, publishWill && !_takenOver && !_suppressWill, disconnectSessionExpiry).ConfigureAwait(false);
         }
     }
 
@@ -190,6 +190,11 @@ internal sealed partial class MqttConnection
         switch (header.PacketType)
         {
             case MqttPacketType.Publish:
+                if (!ChargePublish(header.HeaderLength + header.RemainingLength))
+                {
+                    return default;
+                }
+
                 return HandlePublishAsync(MqttPublishDecoder.Decode(header, body, Version));
             case MqttPacketType.PubAck:
             case MqttPacketType.PubRec:
@@ -269,6 +274,13 @@ internal sealed partial class MqttConnection
 
         _broker.Metrics.MessageReceived();
         var session = Session!.Value;
+        topic ??= publish.GetTopicName();
+        if (!AuthorizePublish(topic))
+        {
+            await RefusePublishAsync(publish, session).ConfigureAwait(false);
+            return null;
+        }
+
         switch (publish.QualityOfService)
         {
             case MqttQualityOfService.AtMostOnce:
@@ -300,6 +312,35 @@ internal sealed partial class MqttConnection
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// A PUBLISH the ACL refuses is not forwarded. 5.0 says so (PUBACK/PUBREC 0x87 Not
+    /// authorized); 3.1.1 cannot (3.3.5), so the flow is acknowledged as usual and the message dropped.
+    /// </summary>
+    private async ValueTask RefusePublishAsync(MqttPublishPacket publish, Sessions.Store.SessionToken session)
+    {
+        var v5 = Version == MqttProtocolVersion.V500;
+        switch (publish.QualityOfService)
+        {
+            case MqttQualityOfService.AtLeastOnce:
+                Send(OutboundItem.Ack(MqttPacketType.PubAck, publish.PacketId, v5 ? MqttReasonCode.NotAuthorized : MqttReasonCode.Success));
+                break;
+            case MqttQualityOfService.ExactlyOnce when v5:
+                // 5.0 4.3.3: a PUBREC with an error ends the exchange; no PUBREL follows.
+                Send(OutboundItem.Ack(MqttPacketType.PubRec, publish.PacketId, MqttReasonCode.NotAuthorized));
+                break;
+            case MqttQualityOfService.ExactlyOnce:
+                if (await _broker.Sessions.AddIncomingAsync(session, publish.PacketId).ConfigureAwait(false))
+                {
+                    _incomingQos2Count++;
+                }
+
+                Send(OutboundItem.Ack(MqttPacketType.PubRec, publish.PacketId));
+                break;
+        }
+
+        _broker.Metrics.Dropped("not_authorized");
     }
 
     private MqttReasonCode AckReason(int delivered) =>

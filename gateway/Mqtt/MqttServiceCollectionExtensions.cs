@@ -1,4 +1,6 @@
+using AccessLayer.Gateway.Governance;
 using AccessLayer.Gateway.Hosting;
+using AccessLayer.Gateway.Security;
 using AccessLayer.Sessions;
 
 namespace AccessLayer.Gateway.Mqtt;
@@ -17,8 +19,11 @@ internal static class MqttServiceCollectionExtensions
             sessions.MaxInflightMessages = mqtt.Value.MaxInflight;
             sessions.QueueQos0Messages = mqtt.Value.QueueQos0Messages;
         });
-        services.AddSingleton<IMqttAuthenticator, StaticUserAuthenticator>();
+        services.AddSingleton<IMqttAuthenticator, GatewayAuthenticator>();
+        services.AddSingleton<MqttGovernance>();
         services.AddSingleton<MqttBroker>();
+        services.AddSingleton<MqttConnectionHandler>();
+        services.AddSingleton<IDrainParticipant, MqttDrainParticipant>();
         services.AddSingleton<MqttBrokerMaintenance>();
         services.AddHostedService(sp => sp.GetRequiredService<MqttBrokerMaintenance>());
         return services;

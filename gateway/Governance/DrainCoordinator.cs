@@ -1,0 +1,175 @@
+using AccessLayer.Gateway.Hosting;
+using AccessLayer.Gateway.Metrics;
+using Microsoft.Extensions.Options;
+
+namespace AccessLayer.Gateway.Governance;
+
+internal enum DrainState
+{
+    Idle,
+    Draining,
+    Drained,
+}
+
+internal sealed record DrainStatus(DrainState State, string? Reason, DateTimeOffset? StartedAt, long Moved, int Remaining, string? ServerReference);
+
+/// <summary>
+/// Graceful drain: the node turns unready (/readyz 503, new connections refused at accept and
+/// CONNECT), then moves its clients away at <c>Drain:Rate</c> per second, in ticks of at least
+/// 100 ms, across every <see cref="IDrainParticipant"/>. Sessions stay: a drain only closes
+/// connections. Started by the admin API or by host shutdown; cancelling makes the node ready again.
+/// </summary>
+internal sealed class DrainCoordinator : IDisposable
+{
+    private readonly IDrainParticipant[] _participants;
+    private readonly GatewayReadiness _readiness;
+    private readonly DrainOptions _options;
+    private readonly TimeProvider _time;
+    private readonly GatewayMetrics _metrics;
+    private readonly ILogger<DrainCoordinator> _logger;
+    private readonly Lock _lock = new();
+    private CancellationTokenSource? _cancel;
+    private Task _run = Task.CompletedTask;
+    private DrainState _state;
+    private string? _reason;
+    private DateTimeOffset? _startedAt;
+    private long _moved;
+
+    public DrainCoordinator(IEnumerable<IDrainParticipant> participants, GatewayReadiness readiness, IOptions<DrainOptions> options, TimeProvider time, GatewayMetrics metrics, ILogger<DrainCoordinator> logger)
+    {
+        _participants = [.. participants];
+        _readiness = readiness;
+        _options = options.Value;
+        _time = time;
+        _metrics = metrics;
+        _logger = logger;
+        metrics.ObserveGauge("gateway.draining", () => _readiness.IsReady ? 0 : 1, "1 while the node drains.");
+    }
+
+    public DrainStatus Status
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return new DrainStatus(_state, _reason, _startedAt, Interlocked.Read(ref _moved), RemainingConnections, _options.ServerReference);
+            }
+        }
+    }
+
+    public int RemainingConnections => _participants.Sum(p => p.ConnectionCount);
+
+    /// <summary>Completes when every connection has been told to go (or the drain was cancelled).</summary>
+    public Task Completion
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _run;
+            }
+        }
+    }
+
+    /// <summary>Starts a drain; false when one is already running or done.</summary>
+    public bool Start(string reason)
+    {
+        lock (_lock)
+        {
+            if (_state != DrainState.Idle)
+            {
+                return false;
+            }
+
+            _readiness.BeginDrain();
+            _state = DrainState.Draining;
+            _reason = reason;
+            _startedAt = _time.GetUtcNow();
+            Interlocked.Exchange(ref _moved, 0);
+            _cancel = new CancellationTokenSource();
+            GovernanceLog.DrainStarted(_logger, reason, RemainingConnections, _options.Rate, _options.ServerReference);
+            _run = Task.Run(() => RunAsync(_cancel.Token));
+            return true;
+        }
+    }
+
+    /// <summary>Stops a drain and makes the node ready again; connections already moved stay gone. False when there was none.</summary>
+    public bool Cancel()
+    {
+        lock (_lock)
+        {
+            if (_state == DrainState.Idle)
+            {
+                return false;
+            }
+
+            _cancel?.Cancel();
+            _cancel?.Dispose();
+            _cancel = null;
+            _state = DrainState.Idle;
+            _readiness.EndDrain();
+            GovernanceLog.DrainCancelled(_logger, Interlocked.Read(ref _moved));
+            return true;
+        }
+    }
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var tick = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(100).Ticks, TimeSpan.TicksPerSecond / _options.Rate));
+        var batch = Math.Max(1, (int)(_options.Rate * tick.TotalSeconds));
+        var context = new DrainContext(_options.ServerReference, _options.PublishWills);
+        var started = _time.GetTimestamp();
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var budget = batch;
+                foreach (var participant in _participants)
+                {
+                    if (budget == 0)
+                    {
+                        break;
+                    }
+
+                    var moved = participant.MoveClients(budget, context);
+                    if (moved > 0)
+                    {
+                        budget -= moved;
+                        Interlocked.Add(ref _moved, moved);
+                        _metrics.DrainMoved.Add(moved, new KeyValuePair<string, object?>("protocol", participant.Protocol));
+                    }
+                }
+
+                if (budget > 0 || !_participants.Any(p => p.HasClientsToMove))
+                {
+                    // Fewer than a batch were left, or exactly a batch: everyone has been told.
+                    lock (_lock)
+                    {
+                        if (!cancellationToken.IsCancellationRequested)
+                        {
+                            _state = DrainState.Drained;
+                        }
+                    }
+
+                    GovernanceLog.DrainFinished(_logger, Interlocked.Read(ref _moved), _time.GetElapsedTime(started));
+                    return;
+                }
+
+                await Task.Delay(tick, _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _cancel?.Cancel();
+            _cancel?.Dispose();
+            _cancel = null;
+        }
+    }
+}

@@ -1,0 +1,28 @@
+using AccessLayer.Gateway.Admin;
+using AccessLayer.Gateway.Security;
+
+namespace AccessLayer.Gateway.Governance;
+
+internal static class GovernanceServiceCollectionExtensions
+{
+    /// <summary>Connection governance, security and the admin API: the <c>Limits</c>, <c>Drain</c>, <c>Tls</c>, <c>Auth</c>, <c>Acl</c> and <c>Admin</c> sections.</summary>
+    public static IServiceCollection AddGatewayGovernance(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<LimitsOptions>().Bind(configuration.GetSection(LimitsOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<DrainOptions>().Bind(configuration.GetSection(DrainOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<TlsOptions>().Bind(configuration.GetSection(TlsOptions.SectionName));
+        services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.SectionName));
+        services.AddOptions<AclOptions>().Bind(configuration.GetSection(AclOptions.SectionName));
+        services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.SectionName));
+
+        services.AddSingleton<ConnectionGovernor>();
+        services.AddSingleton<FlappingDetector>();
+        services.AddSingleton<IProcessMemoryProbe, ProcessMemoryProbe>();
+        services.AddSingleton<MemoryWatermark>();
+        services.AddSingleton<ConnectGate>();
+        services.AddSingleton<AclRuleSet>();
+        services.AddSingleton<DrainCoordinator>();
+        services.AddHostedService<DrainOnShutdown>();
+        return services;
+    }
+}

@@ -1,0 +1,228 @@
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using AccessLayer.Gateway.Governance;
+using AccessLayer.Gateway.Security;
+using AccessLayer.Gateway.Transport;
+using AccessLayer.Protocol.Mqtt;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace AccessLayer.Gateway.Mqtt;
+
+/// <summary>
+/// Governance state of one connection: who it is (listener, certificate, authenticated
+/// identity), what it may do (its compiled ACL), how fast it may publish (token buckets owned
+/// by the reader), and whether its writer has fallen behind (slow consumer).
+/// </summary>
+internal sealed partial class MqttConnection
+{
+    private ClientAcl _acl = ClientAcl.AllowAll;
+    private TokenBucket _publishMessages;
+    private TokenBucket _publishBytes;
+    private int _publishRate;
+    private long _publishByteRate;
+    private long _behindSince;
+    private int _goingAway;
+
+    /// <summary>The listener that accepted the connection (tcp, tls, ws, wss).</summary>
+    public string Listener => _transport.Features.Get<IListenerFeature>()?.Listener ?? ListenerNames.MqttTcp;
+
+    /// <summary>The client certificate the TLS layer validated, if any.</summary>
+    public X509Certificate2? ClientCertificate => _transport.Features.Get<ITlsConnectionFeature>()?.ClientCertificate;
+
+    /// <summary>The TLS version negotiated, for TLS transports.</summary>
+    public System.Security.Authentication.SslProtocols? TlsProtocol => _transport.Features.Get<ITlsHandshakeFeature>()?.Protocol;
+
+    /// <summary>Who authentication says the client is (ACL <c>%u</c>); null for anonymous clients.</summary>
+    public string? Identity { get; private set; }
+
+    public string? AuthenticationMethod { get; private set; }
+
+    public DateTimeOffset? ConnectedAt { get; private set; }
+
+    public bool CleanStart { get; private set; }
+
+    public uint SessionExpiryInterval => _connectSessionExpiry;
+
+    public bool IsClosing => Volatile.Read(ref _closeRequested) != 0;
+
+    /// <summary>Closing, or already evicted or moved by a drain.</summary>
+    public bool IsGoingAway => IsClosing || Volatile.Read(ref _goingAway) != 0;
+
+    /// <summary>Whether the will is published when this connection ends; a drain may suppress it.</summary>
+    private bool _suppressWill;
+
+    /// <summary>Timestamp at which the outbound queue went past its high watermark; 0 while it is under it.</summary>
+    public long BehindSince => Volatile.Read(ref _behindSince);
+
+    public int OutboundQueueLength
+    {
+        get
+        {
+            lock (_outLock)
+            {
+                return _outQueue?.Count ?? 0;
+            }
+        }
+    }
+
+    public long OutboundQueueBytes => Volatile.Read(ref _outQueueBytes);
+
+    public int InflightCount => Volatile.Read(ref _inflightCount);
+
+    /// <summary>Keepalive and user timeout as the kernel has them for this socket; null off TCP.</summary>
+    public SocketTuningState? ReadSocketState()
+    {
+        if (_transport.Features.Get<IConnectionSocketFeature>()?.Socket is not { } socket)
+        {
+            return null;
+        }
+
+        try
+        {
+            return SocketTuning.Read(socket);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Called by the broker when CONNECT is accepted, before CONNACK is queued.</summary>
+    public void ApplyGovernance(ClientAcl acl, string? identity, string? method, bool cleanStart, LimitsOptions limits)
+    {
+        _acl = acl;
+        Identity = identity;
+        AuthenticationMethod = method;
+        CleanStart = cleanStart;
+        ConnectedAt = _time.GetUtcNow();
+        var now = _time.GetTimestamp();
+        _publishRate = limits.PublishRate;
+        _publishByteRate = limits.PublishByteRate;
+        if (limits.PublishRate > 0)
+        {
+            _publishMessages = new TokenBucket(limits.PublishRate, limits.PublishBurst > 0 ? limits.PublishBurst : limits.PublishRate, now);
+        }
+
+        if (limits.PublishByteRate > 0)
+        {
+            _publishBytes = new TokenBucket(limits.PublishByteRate, limits.PublishByteBurst > 0 ? limits.PublishByteBurst : limits.PublishByteRate, now);
+        }
+    }
+
+    /// <summary>
+    /// Charges one PUBLISH of <paramref name="packetBytes"/> to the client's rate limits; false
+    /// (and the connection is being closed: 5.0 DISCONNECT 0x96 for messages, 0x97 for bytes) when it is over.
+    /// </summary>
+    private bool ChargePublish(int packetBytes)
+    {
+        if (!_publishMessages.IsEnabled && !_publishBytes.IsEnabled)
+        {
+            return true;
+        }
+
+        var now = _time.GetTimestamp();
+        if (_publishMessages.IsEnabled && !_publishMessages.TryTake(1, now, _time))
+        {
+            GovernanceLog.PublishRateExceeded(_logger, ClientId!, _publishRate);
+            Evict(MqttReasonCode.MessageRateTooHigh, "publish_rate", "Message rate too high.");
+            return false;
+        }
+
+        if (_publishBytes.IsEnabled && !_publishBytes.TryTake(packetBytes, now, _time))
+        {
+            GovernanceLog.ByteRateExceeded(_logger, ClientId!, _publishByteRate);
+            Evict(MqttReasonCode.QuotaExceeded, "byte_rate", "Publish byte rate exceeded.");
+            return false;
+        }
+
+        return true;
+    }
+
+    private bool AuthorizePublish(string topic)
+    {
+        if (_acl.CanPublish(topic))
+        {
+            return true;
+        }
+
+        GovernanceLog.AclDenied(_logger, ClientId!, "publish", topic);
+        _broker.Metrics.AclDenied.Add(1, new KeyValuePair<string, object?>("action", "publish"));
+        return false;
+    }
+
+    /// <summary>Checks one SUBSCRIBE filter against the ACL (counted and logged when refused).</summary>
+    public bool AuthorizeSubscribe(string filter)
+    {
+        if (_acl.CanSubscribe(filter))
+        {
+            return true;
+        }
+
+        GovernanceLog.AclDenied(_logger, ClientId!, "subscribe", filter);
+        _broker.Metrics.AclDenied.Add(1, new KeyValuePair<string, object?>("action", "subscribe"));
+        return false;
+    }
+
+    /// <summary>Closes the connection for governance reasons: counted by <paramref name="metricReason"/>, 5.0 clients told <paramref name="reasonCode"/>.</summary>
+    public void Evict(MqttReasonCode reasonCode, string metricReason, string reason)
+    {
+        if (TryClaimGoingAway())
+        {
+            CloseEvicted(reasonCode, metricReason, reason);
+        }
+    }
+
+    /// <summary>One eviction (or drain move) per connection, whoever notices first: maintenance, a reader, a router thread.</summary>
+    private bool TryClaimGoingAway() => !IsClosing && Interlocked.Exchange(ref _goingAway, 1) == 0;
+
+    private void CloseEvicted(MqttReasonCode reasonCode, string metricReason, string reason)
+    {
+        _broker.Metrics.Evicted(metricReason);
+        SendDisconnect(reasonCode, reason);
+        RequestClose(reason);
+    }
+
+    /// <summary>
+    /// Drain: 5.0 clients get DISCONNECT 0x9C (Use another server) with the Server Reference,
+    /// 3.1.1 clients are closed. False when the connection was already going.
+    /// </summary>
+    public bool MoveAway(DrainContext context)
+    {
+        if (!TryClaimGoingAway())
+        {
+            return false;
+        }
+
+        _suppressWill = !context.PublishWills;
+        _broker.Metrics.Evicted("drain");
+        SendDisconnect(MqttReasonCode.UseAnotherServer, "The node is draining; use another server.", context.ServerReference);
+        RequestClose("drain");
+        return true;
+    }
+
+    /// <summary>
+    /// Evicts a slow consumer: what it has queued is dropped (QoS 1/2 back to its session), a 5.0
+    /// client is sent DISCONNECT 0x97 in case its socket still drains, and the connection closes
+    /// (aborted after the close timeout if the peer does not read).
+    /// </summary>
+    public void EvictSlowConsumer()
+    {
+        if (!TryClaimGoingAway())
+        {
+            return;
+        }
+
+        // What is still queued is QoS 0 or control traffic for a peer that does not read; QoS 1/2 wait in the session.
+        int queued;
+        lock (_outLock)
+        {
+            queued = _outQueue?.Count ?? 0;
+            _outQueue?.Clear();
+            Volatile.Write(ref _outQueueBytes, 0);
+        }
+
+        MqttLog.SlowConsumer(_logger, ClientId ?? ConnectionId, queued);
+        CloseEvicted(MqttReasonCode.QuotaExceeded, "slow_consumer", "Slow consumer.");
+    }
+}

@@ -1,0 +1,150 @@
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+
+namespace AccessLayer.Gateway.Security;
+
+/// <summary>
+/// The certificates of <see cref="TlsOptions"/>, loaded once from PEM files: the server
+/// certificate with its chain, and the CAs client certificates must chain to. Builds the
+/// Kestrel TLS options for every TLS listener (MQTT and HTTPS alike).
+/// </summary>
+internal sealed class TlsCertificates
+{
+    private static readonly Oid ClientAuthentication = new("1.3.6.1.5.5.7.3.2");
+
+    private readonly TlsOptions _options;
+    private readonly X509Certificate2Collection? _clientCas;
+
+    private TlsCertificates(TlsOptions options, X509Certificate2 server, X509Certificate2Collection chain, X509Certificate2Collection? clientCas)
+    {
+        _options = options;
+        ServerCertificate = server;
+        ServerChain = chain;
+        _clientCas = clientCas;
+    }
+
+    public X509Certificate2 ServerCertificate { get; }
+
+    public X509Certificate2Collection ServerChain { get; }
+
+    /// <summary>Loads the files named by <paramref name="options"/>; throws <see cref="InvalidOperationException"/> naming the key when one is missing or unreadable.</summary>
+    public static TlsCertificates Load(TlsOptions options)
+    {
+        var certificatePath = options.CertificatePath ?? throw new InvalidOperationException("Tls:CertificatePath is not set.");
+        X509Certificate2 server;
+        try
+        {
+            server = X509Certificate2.CreateFromPemFile(certificatePath, options.KeyPath);
+        }
+        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException($"Tls:CertificatePath/Tls:KeyPath: cannot load '{certificatePath}': {ex.Message}", ex);
+        }
+
+        if (!server.HasPrivateKey)
+        {
+            throw new InvalidOperationException($"Tls:KeyPath: no private key for '{certificatePath}'.");
+        }
+
+        // Intermediates after the leaf are sent in the handshake.
+        var all = new X509Certificate2Collection();
+        all.ImportFromPemFile(certificatePath);
+        var chain = new X509Certificate2Collection();
+        foreach (var certificate in all)
+        {
+            if (certificate.Thumbprint != server.Thumbprint)
+            {
+                chain.Add(certificate);
+            }
+        }
+
+        X509Certificate2Collection? clientCas = null;
+        if (!string.IsNullOrWhiteSpace(options.ClientCaPath))
+        {
+            clientCas = [];
+            try
+            {
+                clientCas.ImportFromPemFile(options.ClientCaPath);
+            }
+            catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException)
+            {
+                throw new InvalidOperationException($"Tls:ClientCaPath: cannot load '{options.ClientCaPath}': {ex.Message}", ex);
+            }
+
+            if (clientCas.Count == 0)
+            {
+                throw new InvalidOperationException($"Tls:ClientCaPath: '{options.ClientCaPath}' holds no certificate.");
+            }
+        }
+
+        return new TlsCertificates(options, server, chain, clientCas);
+    }
+
+    /// <summary>Kestrel TLS settings for one listener. <paramref name="alpn"/> false for MQTT, whose clients may offer protocols we do not name.</summary>
+    public HttpsConnectionAdapterOptions CreateAdapterOptions(TimeSpan handshakeTimeout, bool alpn)
+    {
+        var adapter = new HttpsConnectionAdapterOptions
+        {
+            ServerCertificate = ServerCertificate,
+            ServerCertificateChain = ServerChain,
+            SslProtocols = _options.Protocols,
+            HandshakeTimeout = handshakeTimeout,
+            CheckCertificateRevocation = false,
+            ClientCertificateMode = _options.ClientCertificateMode switch
+            {
+                TlsClientCertificateMode.Allow => ClientCertificateMode.AllowCertificate,
+                TlsClientCertificateMode.Require => ClientCertificateMode.RequireCertificate,
+                _ => ClientCertificateMode.NoCertificate,
+            },
+        };
+        if (_options.ClientCertificateMode != TlsClientCertificateMode.None)
+        {
+            adapter.ClientCertificateValidation = ValidateClientCertificate;
+        }
+
+        if (!alpn)
+        {
+            adapter.OnAuthenticate = static (_, ssl) => ssl.ApplicationProtocols = null;
+        }
+
+        return adapter;
+    }
+
+    /// <summary>A client certificate is valid when it chains to a configured CA (or, without one, when the platform trusts it) and may be used for client authentication.</summary>
+    public bool ValidateClientCertificate(X509Certificate2 certificate, X509Chain? platformChain, SslPolicyErrors errors)
+    {
+        if (_clientCas is null)
+        {
+            return errors == SslPolicyErrors.None;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(_clientCas);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.ApplicationPolicy.Add(ClientAuthentication);
+        if (platformChain is not null)
+        {
+            // Intermediates the client sent along with its certificate.
+            foreach (var element in platformChain.ChainElements)
+            {
+                if (element.Certificate.Thumbprint != certificate.Thumbprint)
+                {
+                    chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+                }
+            }
+        }
+
+        return chain.Build(certificate);
+    }
+
+    /// <summary>The identity a certificate gives its client under <paramref name="source"/>; null when it names none.</summary>
+    public static string? IdentityOf(X509Certificate2 certificate, CertificateIdentitySource source) => source switch
+    {
+        CertificateIdentitySource.CommonName => certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false) is { Length: > 0 } cn ? cn : null,
+        CertificateIdentitySource.Subject => certificate.Subject is { Length: > 0 } subject ? subject : null,
+        _ => null,
+    };
+}

@@ -1,0 +1,10 @@
+namespace AccessLayer.Gateway.Transport;
+
+/// <summary>The listener names used in configuration (<c>Limits:MaxConnectionsPerListener:&lt;name&gt;</c>), metrics and the admin API.</summary>
+internal static class ListenerNames
+{
+    public const string MqttTcp = "tcp";
+    public const string MqttTls = "tls";
+    public const string WebSocket = "ws";
+    public const string SecureWebSocket = "wss";
+}

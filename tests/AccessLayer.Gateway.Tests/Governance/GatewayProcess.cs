@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using System.Globalization;
+using AccessLayer.Gateway.Tests.Broker;
+
+namespace AccessLayer.Gateway.Tests.Governance;
+
+/// <summary>
+/// The gateway as its own process (the AccessLayer.Gateway.dll in the test output), for figures
+/// that must not include the test's own memory: resident set size read from /proc.
+/// </summary>
+internal sealed class GatewayProcess : IDisposable
+{
+    private readonly Process _process;
+
+    private GatewayProcess(Process process, int mqttPort, int mqttTlsPort, int httpPort)
+    {
+        _process = process;
+        MqttPort = mqttPort;
+        MqttTlsPort = mqttTlsPort;
+        HttpPort = httpPort;
+    }
+
+    public int MqttPort { get; }
+
+    public int MqttTlsPort { get; }
+
+    public int HttpPort { get; }
+
+    public static async Task<GatewayProcess> StartAsync(params string[] settings)
+    {
+        var mqttPort = InProcessGateway.FreeTcpPort();
+        var tlsPort = InProcessGateway.FreeTcpPort();
+        var httpPort = InProcessGateway.FreeTcpPort();
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+        var start = new ProcessStartInfo(dotnet)
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var argument in (string[])
+        [
+            Path.Combine(AppContext.BaseDirectory, "AccessLayer.Gateway.dll"),
+            $"--Mqtt:Port={mqttPort}", "--Mqtt:BindAddress=127.0.0.1", $"--Mqtt:TlsPort={tlsPort}",
+            $"--Http:Port={httpPort}", "--Http:BindAddress=127.0.0.1", "--Http:TlsPort=0",
+            "--Mqtt:SysInterval=0", "--Logging:LogLevel:Default=Warning", "--Limits:FlappingMaxConnects=0",
+            .. settings,
+        ])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the gateway");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var gateway = new GatewayProcess(process, mqttPort, tlsPort, httpPort);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        for (var i = 0; i < 200; i++)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"gateway exited with {process.ExitCode}");
+            }
+
+            try
+            {
+                if ((await http.GetAsync($"http://127.0.0.1:{httpPort}/healthz")).IsSuccessStatusCode)
+                {
+                    return gateway;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(100);
+        }
+
+        gateway.Dispose();
+        throw new TimeoutException("gateway did not become healthy");
+    }
+
+    /// <summary>VmRSS of the gateway process.</summary>
+    public long ResidentBytes()
+    {
+        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        throw new InvalidOperationException("no VmRSS");
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(10_000);
+        }
+
+        _process.Dispose();
+    }
+}

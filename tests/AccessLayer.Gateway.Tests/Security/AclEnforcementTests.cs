@@ -1,0 +1,165 @@
+using System.Text;
+using AccessLayer.Gateway.Tests.Governance;
+using AccessLayer.Protocol.Mqtt;
+
+namespace AccessLayer.Gateway.Tests.Security;
+
+/// <summary>The ACL on the wire: SUBSCRIBE and PUBLISH refusals with each version's codes, %c/%u rules from a file, wills, and paho as a real client.</summary>
+public sealed class AclEnforcementTests
+{
+    [Fact]
+    public async Task A_denied_subscription_gets_0x87_on_5_0()
+    {
+        await using var gateway = await GovernedGateway.StartAsync("--Acl:Rules:0=deny * subscribe secret/#");
+        await using var client = await gateway.ConnectClientAsync();
+        await client.ConnectAsync("v5");
+
+        Assert.Equal(MqttReasonCode.NotAuthorized, (await client.SubscribeAsync("secret/plans", packetId: 1)).ReasonCodes[0]);
+        Assert.Equal(MqttReasonCode.NotAuthorized, (await client.SubscribeAsync("#", packetId: 2)).ReasonCodes[0]);
+        Assert.Equal(MqttReasonCode.GrantedQoS1, (await client.SubscribeAsync("public/news", packetId: 3)).ReasonCodes[0]);
+        Assert.Equal(2, await gateway.MetricAsync("accesslayer_mqtt_acl_denied_total", ("action", "subscribe")));
+    }
+
+    [Fact]
+    public async Task A_denied_subscription_gets_0x80_on_3_1_1()
+    {
+        await using var gateway = await GovernedGateway.StartAsync("--Acl:Rules:0=deny * subscribe secret/#");
+        await using var client = await gateway.ConnectClientAsync();
+        await client.ConnectAsync("v311", MqttProtocolVersion.V311);
+
+        await client.SendAsync(w => MqttSubscribeWriter.Write(w, MqttProtocolVersion.V311, new MqttSubscribePacket
+        {
+            PacketId = 7,
+            Subscriptions = [new MqttTopicSubscription("secret/plans", MqttQualityOfService.AtLeastOnce), new MqttTopicSubscription("public/news", MqttQualityOfService.AtLeastOnce)],
+        }));
+        var subAck = await client.ReceiveAsync();
+        Assert.Equal(MqttPacketType.SubAck, subAck.Type);
+        Assert.Equal(new byte[] { 0, 7, 0x80, 0x01 }, subAck.Body);
+    }
+
+    [Fact]
+    public async Task A_denied_PUBLISH_gets_0x87_on_5_0_for_QoS_1_and_2_and_reaches_nobody()
+    {
+        await using var gateway = await GovernedGateway.StartAsync("--Acl:Rules:0=deny * publish secret/#");
+        await using var subscriber = await gateway.ConnectClientAsync();
+        await subscriber.ConnectAsync("listener");
+        await subscriber.SubscribeAsync("#", MqttQualityOfService.AtLeastOnce);
+
+        await using var publisher = await gateway.ConnectClientAsync();
+        await publisher.ConnectAsync("leaker");
+        await publisher.PublishAsync("secret/a", "0", MqttQualityOfService.AtMostOnce);
+        await publisher.PublishAsync("secret/b", "1", MqttQualityOfService.AtLeastOnce, packetId: 1);
+        var pubAck = (await publisher.ReceiveAsync()).AsPubAck(MqttProtocolVersion.V500);
+        Assert.Equal((MqttPacketType.PubAck, MqttReasonCode.NotAuthorized), (pubAck.Type, pubAck.ReasonCode));
+        await publisher.PublishAsync("secret/c", "2", MqttQualityOfService.ExactlyOnce, packetId: 2);
+        var pubRec = (await publisher.ReceiveAsync()).AsPubAck(MqttProtocolVersion.V500);
+        Assert.Equal((MqttPacketType.PubRec, MqttReasonCode.NotAuthorized), (pubRec.Type, pubRec.ReasonCode));
+
+        // What is allowed still flows, and it is the first thing the subscriber sees.
+        await publisher.PublishAsync("public/ok", "3", MqttQualityOfService.AtLeastOnce, packetId: 3);
+        Assert.Equal(MqttPacketType.PubAck, (await publisher.ReceiveAsync()).Type);
+        var (message, packetId, _, _) = await subscriber.ReceivePublishAsync();
+        Assert.Equal("public/ok", message.Topic);
+        await subscriber.SendAckAsync(MqttPacketType.PubAck, packetId);
+        Assert.Equal(3, await gateway.MetricAsync("accesslayer_mqtt_acl_denied_total", ("action", "publish")));
+    }
+
+    [Fact]
+    public async Task A_denied_PUBLISH_is_acknowledged_but_dropped_on_3_1_1()
+    {
+        await using var gateway = await GovernedGateway.StartAsync("--Acl:Rules:0=deny * publish secret/#");
+        await using var subscriber = await gateway.ConnectClientAsync();
+        await subscriber.ConnectAsync("listener", MqttProtocolVersion.V311);
+        await subscriber.SubscribeAsync("#", MqttQualityOfService.AtMostOnce);
+
+        await using var publisher = await gateway.ConnectClientAsync();
+        await publisher.ConnectAsync("leaker", MqttProtocolVersion.V311);
+        await publisher.PublishAsync("secret/b", "1", MqttQualityOfService.AtLeastOnce, packetId: 1);
+        var pubAck = await publisher.ReceiveAsync();
+        Assert.Equal(MqttPacketType.PubAck, pubAck.Type);
+        Assert.Equal(new byte[] { 0, 1 }, pubAck.Body);
+
+        await publisher.PublishAsync("secret/c", "2", MqttQualityOfService.ExactlyOnce, packetId: 2);
+        Assert.Equal(MqttPacketType.PubRec, (await publisher.ReceiveAsync()).Type);
+        await publisher.SendAckAsync(MqttPacketType.PubRel, 2);
+        Assert.Equal(MqttPacketType.PubComp, (await publisher.ReceiveAsync()).Type);
+
+        await publisher.PublishAsync("public/ok", "3");
+        var (message, _, _, _) = await subscriber.ReceivePublishAsync();
+        Assert.Equal("public/ok", message.Topic);
+    }
+
+    [Fact]
+    public async Task Rules_from_a_file_give_each_user_and_client_its_own_topics()
+    {
+        var file = Path.GetTempFileName();
+        await File.WriteAllTextAsync(file, """
+            # users see their own tree; devices publish only their own uplink
+            allow  *          all        users/%u/#
+            allow  *          publish    clients/%c/up
+            allow  user:ops   subscribe  clients/+/up
+            """);
+        try
+        {
+            await using var gateway = await GovernedGateway.StartAsync(
+                $"--Acl:File={file}", "--Acl:Default=Deny", "--Mqtt:Users:alice=pw", "--Mqtt:Users:ops=pw");
+            await using var alice = await gateway.ConnectClientAsync();
+            await alice.ConnectAsync(new MqttConnectPacket { ProtocolVersion = MqttProtocolVersion.V500, ClientId = "alice-phone", UserName = "alice", Password = Encoding.UTF8.GetBytes("pw"), CleanStart = true });
+            await using var ops = await gateway.ConnectClientAsync();
+            await ops.ConnectAsync(new MqttConnectPacket { ProtocolVersion = MqttProtocolVersion.V500, ClientId = "console", UserName = "ops", Password = Encoding.UTF8.GetBytes("pw"), CleanStart = true });
+
+            Assert.Equal(MqttReasonCode.GrantedQoS1, (await alice.SubscribeAsync("users/alice/#", packetId: 1)).ReasonCodes[0]);
+            Assert.Equal(MqttReasonCode.NotAuthorized, (await alice.SubscribeAsync("users/bob/#", packetId: 2)).ReasonCodes[0]);
+            Assert.Equal(MqttReasonCode.NotAuthorized, (await alice.SubscribeAsync("users/+/inbox", packetId: 3)).ReasonCodes[0]);
+            Assert.Equal(MqttReasonCode.GrantedQoS1, (await ops.SubscribeAsync("clients/+/up", packetId: 1)).ReasonCodes[0]);
+            Assert.Equal(MqttReasonCode.NotAuthorized, (await ops.SubscribeAsync("clients/#", packetId: 2)).ReasonCodes[0]);
+
+            await alice.PublishAsync("clients/someone-else/up", "no", MqttQualityOfService.AtLeastOnce, packetId: 10);
+            Assert.Equal(MqttReasonCode.NotAuthorized, (await alice.ReceiveAsync()).AsPubAck(MqttProtocolVersion.V500).ReasonCode);
+            await alice.PublishAsync("clients/alice-phone/up", "yes", MqttQualityOfService.AtLeastOnce, packetId: 11);
+            Assert.Equal(MqttReasonCode.Success, (await alice.ReceiveAsync()).AsPubAck(MqttProtocolVersion.V500).ReasonCode);
+
+            var (message, packetId, _, _) = await ops.ReceivePublishAsync();
+            Assert.Equal(("clients/alice-phone/up", "yes"), (message.Topic, Encoding.UTF8.GetString(message.Payload.Span)));
+            await ops.SendAckAsync(MqttPacketType.PubAck, packetId);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task A_will_on_a_denied_topic_refuses_the_CONNECT()
+    {
+        await using var gateway = await GovernedGateway.StartAsync("--Acl:Rules:0=deny * publish alarms/#");
+        await using var client = await gateway.ConnectClientAsync();
+        var connAck = await client.ConnectAsync("sneaky", will: new MqttWillMessage { Topic = "alarms/fire", Payload = Encoding.UTF8.GetBytes("!") });
+        Assert.Equal(MqttReasonCode.NotAuthorized, connAck.ReasonCode);
+        Assert.True(await client.WaitForCloseAsync());
+    }
+
+    [Theory]
+    [InlineData(4, "128")]
+    [InlineData(5, "135")]
+    public async Task Paho_sees_the_refusal_in_its_SUBACK(int protocol, string expected)
+    {
+        await using var gateway = await GovernedGateway.StartAsync("--Acl:Rules:0=deny * subscribe secret/#");
+        var script = """
+            import sys, paho.mqtt.client as mqtt
+            port, version = int(sys.argv[1]), int(sys.argv[2])
+            v5 = version == 5
+            c = mqtt.Client(client_id="paho-acl", protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311)
+            def on_subscribe(client, userdata, mid, codes, properties=None):
+                print(",".join(str(getattr(x, "value", x)) for x in codes), flush=True)
+                client.disconnect()
+            c.on_subscribe = on_subscribe
+            c.connect("127.0.0.1", port)
+            c.subscribe([("secret/x", 1), ("open/x", 1)])
+            c.loop_forever(timeout=5)
+            """;
+        var result = await PeerProcess.RunAsync("/usr/bin/python3", ["-c", script, TlsListenerTests.Port(gateway.MqttPort), protocol.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(20));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(expected + ",1", result.Stdout.Trim());
+    }
+}
