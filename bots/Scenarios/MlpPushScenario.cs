@@ -22,7 +22,7 @@ public static class MlpPushScenario
 {
     public const string Service = "bots";
     public const string Operation = "push";
-    private const string AckMetric = "accesslayer_mlp_pushes_acknowledged";
+    private const string AckMetric = "accesslayer_mlp_pushes_acknowledged_total";
 
     public static async Task<BotReport> RunAsync(ScenarioRun run, CancellationToken cancellationToken)
     {
