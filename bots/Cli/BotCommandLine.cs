@@ -18,6 +18,8 @@ public sealed class BotCommandLine
         ("fan-in", ScenarioKind.FanIn, "--count publishers to one wildcard subscriber."),
         ("fan-out", ScenarioKind.FanOut, "One publisher to --count subscribers."),
         ("shared", ScenarioKind.Shared, "--count publishers to a $share group of --members subscribers."),
+        ("mlp-rpc", ScenarioKind.MlpRpc, "MLP: --count connections calling the echo service, --concurrency calls in flight each (--messages per connection, --rate per connection)."),
+        ("mlp-push", ScenarioKind.MlpPush, "MLP: --count devices connected; POSTs to /api/v1/push on --http-port at --rate (--push-target one|all), timing delivery."),
     ];
 
     private readonly Option<string> _host = new("--host", "-H") { Description = "Broker host name or address.", DefaultValueFactory = _ => "127.0.0.1" };
@@ -45,6 +47,11 @@ public sealed class BotCommandLine
     private readonly Option<int> _workers = new("--workers") { Description = "conn: child processes sharing --count (each process holds at most ~20,000 sockets).", DefaultValueFactory = _ => 1 };
     private readonly Option<int> _workerIndex = new("--worker-index") { Hidden = true, DefaultValueFactory = _ => -1 };
     private readonly Option<int?> _brokerPid = new("--broker-pid") { Description = "conn: broker process id; reports its RSS per idle connection." };
+    private readonly Option<int> _concurrency = new("--concurrency") { Description = "mlp-rpc: calls in flight per connection; mlp-push: POSTs in flight.", DefaultValueFactory = _ => 1 };
+    private readonly Option<int> _httpPort = new("--http-port") { Description = "mlp-push: the gateway's HTTP port (push API, /metrics).", DefaultValueFactory = _ => 8080 };
+    private readonly Option<string> _pushTarget = new("--push-target") { Description = "mlp-push: one (a device per push, rotating) or all (every device, by a shared user id; needs --token-secret).", DefaultValueFactory = _ => "one" };
+    private readonly Option<string> _tokenSecret = new("--token-secret") { Description = "MLP: the gateway's Mlp:TokenSecret, to mint device tokens (default: anonymous HELLOs)." };
+    private readonly Option<bool> _compress = new("--compress") { Description = "MLP: announce zstd and compress bodies." };
     private readonly Option<bool> _json = new("--json") { Description = "Print one JSON object with the results (for scripts)." };
     private readonly Option<bool> _quiet = new("--quiet") { Description = "No live progress." };
     private readonly Option<string?> _topicPrefix = new("--topic-prefix") { Description = "Topic prefix (default: bots/<random>, unique per run)." };
@@ -54,7 +61,8 @@ public sealed class BotCommandLine
     public BotCommandLine()
     {
         _version.AcceptOnlyFromAmong("3.1.1", "311", "4", "5", "5.0");
-        Root = new RootCommand("AccessLayer load-test bots: MQTT scenarios against any broker.");
+        _pushTarget.AcceptOnlyFromAmong("one", "all");
+        Root = new RootCommand("AccessLayer load-test bots: MQTT scenarios against any broker, MLP scenarios against the gateway.");
         foreach (var option in AllOptions())
         {
             option.Recursive = true;
@@ -131,11 +139,22 @@ public sealed class BotCommandLine
             Workers = parseResult.GetValue(_workers),
             WorkerIndex = parseResult.GetValue(_workerIndex),
             BrokerPid = parseResult.GetValue(_brokerPid),
+            Concurrency = parseResult.GetValue(_concurrency),
+            HttpPort = parseResult.GetValue(_httpPort),
+            PushTarget = parseResult.GetValue(_pushTarget) == "all" ? MlpPushTarget.All : MlpPushTarget.One,
+            TokenSecret = parseResult.GetValue(_tokenSecret) ?? "",
+            Compress = parseResult.GetValue(_compress),
             Json = parseResult.GetValue(_json),
             Quiet = parseResult.GetValue(_quiet),
             Topic = parseResult.GetValue(_topic) ?? "",
             ClientPrefix = parseResult.GetValue(_clientPrefix)!,
         };
+        // MLP scenarios talk to the gateway's MLP listener unless told otherwise.
+        if (candidate.IsMlp && parseResult.GetResult(_port) is not { Implicit: false })
+        {
+            candidate = candidate with { Port = 7000 };
+        }
+
         if (parseResult.GetValue(_topicPrefix) is { Length: > 0 } prefix)
         {
             candidate = candidate with { TopicPrefix = prefix };
@@ -229,6 +248,21 @@ public sealed class BotCommandLine
             yield return "--insecure needs --tls.";
         }
 
+        if (o.Concurrency is < 1 or > 10_000)
+        {
+            yield return "--concurrency must be 1..10000.";
+        }
+
+        if (o.HttpPort is < 1 or > 65535)
+        {
+            yield return "--http-port must be 1..65535.";
+        }
+
+        if (o.Scenario == ScenarioKind.MlpPush && o.PushTarget == MlpPushTarget.All && o.TokenSecret.Length == 0)
+        {
+            yield return "--push-target all addresses the devices by a shared user id: give --token-secret (the gateway's Mlp:TokenSecret).";
+        }
+
         if (o.BrokerPid is <= 0)
         {
             yield return "--broker-pid must be a process id.";
@@ -242,7 +276,7 @@ public sealed class BotCommandLine
     [
         _host, _port, _tls, _insecure, _version, _qos, _size, _count, _members, _messages, _rate, _totalRate,
         _duration, _warmup, _hold, _drain, _connectRate, _connectConcurrency, _keepAlive, _inflight,
-        _sourceAddresses, _sourceOffset, _workers, _workerIndex, _brokerPid, _json, _quiet, _topicPrefix, _topic,
+        _sourceAddresses, _sourceOffset, _workers, _workerIndex, _brokerPid, _concurrency, _httpPort, _pushTarget, _tokenSecret, _compress, _json, _quiet, _topicPrefix, _topic,
         _clientPrefix,
     ];
 }

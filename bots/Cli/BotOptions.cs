@@ -26,6 +26,22 @@ public enum ScenarioKind
 
     /// <summary>N publishers to a shared subscription ($share/...) of M members.</summary>
     Shared,
+
+    /// <summary>MLP: N connections calling the gateway's echo service, --concurrency calls in flight each.</summary>
+    MlpRpc,
+
+    /// <summary>MLP: N devices connected; a pusher POSTs to the push API (one device per push, or all).</summary>
+    MlpPush,
+}
+
+/// <summary>mlp-push: whom each POST addresses.</summary>
+public enum MlpPushTarget
+{
+    /// <summary>One device per push, rotating over the devices (<c>deviceId</c>).</summary>
+    One,
+
+    /// <summary>Every device of the run: they share one user id, and the push names it (<c>userId</c>).</summary>
+    All,
 }
 
 /// <summary>Every knob of one bot run, already validated. <see cref="ToArgs"/> gives the command line that reproduces it.</summary>
@@ -104,6 +120,22 @@ public sealed record BotOptions
     /// <summary>conn: the broker's process id, for RSS per connection from /proc.</summary>
     public int? BrokerPid { get; init; }
 
+    /// <summary>mlp-rpc: calls in flight per connection; mlp-push: POSTs in flight.</summary>
+    public int Concurrency { get; init; } = 1;
+
+    /// <summary>mlp-push: the gateway's HTTP port (push API and /metrics).</summary>
+    public int HttpPort { get; init; } = 8080;
+
+    public MlpPushTarget PushTarget { get; init; } = MlpPushTarget.One;
+
+    /// <summary>MLP: HMAC key (the gateway's Mlp:TokenSecret) to mint device tokens with; empty = anonymous HELLOs.</summary>
+    public string TokenSecret { get; init; } = "";
+
+    /// <summary>MLP: announce zstd and compress bodies (off by default: echoing random bytes gains nothing).</summary>
+    public bool Compress { get; init; }
+
+    public bool IsMlp => Scenario is ScenarioKind.MlpRpc or ScenarioKind.MlpPush;
+
     public bool Json { get; init; }
 
     public bool Quiet { get; init; }
@@ -178,6 +210,20 @@ public sealed record BotOptions
             args.AddRange(["--broker-pid", pid.ToString(inv)]);
         }
 
+        if (IsMlp)
+        {
+            args.AddRange(["--concurrency", Concurrency.ToString(inv), "--http-port", HttpPort.ToString(inv), "--push-target", PushTarget == MlpPushTarget.All ? "all" : "one"]);
+            if (TokenSecret.Length > 0)
+            {
+                args.AddRange(["--token-secret", TokenSecret]);
+            }
+
+            if (Compress)
+            {
+                args.Add("--compress");
+            }
+        }
+
         if (Json)
         {
             args.Add("--json");
@@ -200,6 +246,8 @@ public sealed record BotOptions
         ScenarioKind.FanIn => "fan-in",
         ScenarioKind.FanOut => "fan-out",
         ScenarioKind.Shared => "shared",
+        ScenarioKind.MlpRpc => "mlp-rpc",
+        ScenarioKind.MlpPush => "mlp-push",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 

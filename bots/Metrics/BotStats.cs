@@ -19,6 +19,8 @@ public sealed class BotStats
     private long _receivedAll;
     private long _lastReceiveTimestamp;
     private long _firstReceiveTimestamp;
+    private long _bytesSent;
+    private long _bytesReceived;
 
     public BotStats()
     {
@@ -63,6 +65,21 @@ public sealed class BotStats
     public long FirstReceiveTimestamp => Volatile.Read(ref _firstReceiveTimestamp);
 
     public long TotalErrors => Errors.Values.Sum();
+
+    /// <summary>MLP: bytes of measured REQUEST frames written and RESPONSE frames read (what the socket carried).</summary>
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
+
+    public long BytesReceived => Interlocked.Read(ref _bytesReceived);
+
+    /// <summary>A measured call's wire cost; calls started in warm-up are not counted.</summary>
+    public void CallBytes(long sendTimestamp, long sent, long received)
+    {
+        if (sendTimestamp >= MeasureFrom)
+        {
+            Interlocked.Add(ref _bytesSent, sent);
+            Interlocked.Add(ref _bytesReceived, received);
+        }
+    }
 
     public void ConnectAttempt() => Interlocked.Increment(ref _connectAttempts);
 

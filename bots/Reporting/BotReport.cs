@@ -36,6 +36,9 @@ public sealed class BotReport
 
     public BrokerMemory? BrokerMemory { get; set; }
 
+    /// <summary>MLP scenarios only.</summary>
+    public MlpFigures? Mlp { get; set; }
+
     /// <summary>Raw histograms, only from worker children (the parent merges them).</summary>
     public HistogramData? LatencyHistogram { get; set; }
 
@@ -117,6 +120,36 @@ public sealed class Percentiles
     }
 }
 
+/// <summary>
+/// mlp-rpc: Published = calls started after warm-up, Acked = those answered 2xx with the echoed body,
+/// Received = answered at all; latency is call start to response. mlp-push: Published = POSTs accepted (202),
+/// Received = pushes the devices got (and the SDK acknowledged); latency is POST start to delivery.
+/// </summary>
+public sealed class MlpFigures
+{
+    public int Concurrency { get; set; }
+
+    /// <summary>Measured calls answered per second over the window.</summary>
+    public double CallsPerSecond { get; set; }
+
+    /// <summary>REQUEST frame bytes per measured call (TCP: exactly what the socket carried).</summary>
+    public double BytesSentPerCall { get; set; }
+
+    public double BytesReceivedPerCall { get; set; }
+
+    /// <summary>mlp-push: one or all.</summary>
+    public string? PushTarget { get; set; }
+
+    /// <summary>mlp-push: devices the gateway found connected, summed over the POST answers.</summary>
+    public long PushOnline { get; set; }
+
+    /// <summary>mlp-push: pushes the gateway reported dropped in its POST answers.</summary>
+    public long PushDropped { get; set; }
+
+    /// <summary>mlp-push: the gateway's mlp_pushes_acknowledged counter over the run (from /metrics); -1 when unreadable.</summary>
+    public long GatewayAcks { get; set; } = -1;
+}
+
 public sealed class BrokerMemory
 {
     public int Pid { get; set; }
@@ -160,3 +193,6 @@ public sealed class HistogramData
 [JsonSourceGenerationOptions(WriteIndented = false, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(BotReport))]
 internal sealed partial class BotJsonContext : JsonSerializerContext;
+
+[JsonSerializable(typeof(string))]
+internal sealed partial class BotJsonStrings : JsonSerializerContext;

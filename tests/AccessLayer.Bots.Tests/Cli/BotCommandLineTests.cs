@@ -28,6 +28,8 @@ public sealed class BotCommandLineTests
     [InlineData("fan-in", ScenarioKind.FanIn)]
     [InlineData("fan-out", ScenarioKind.FanOut)]
     [InlineData("shared", ScenarioKind.Shared)]
+    [InlineData("mlp-rpc", ScenarioKind.MlpRpc)]
+    [InlineData("mlp-push", ScenarioKind.MlpPush)]
     public void Each_subcommand_selects_its_scenario(string name, ScenarioKind kind) =>
         Assert.Equal(kind, Parse(name).Scenario);
 
@@ -144,5 +146,60 @@ public sealed class BotCommandLineTests
             var ok = new BotCommandLine().TryParse(original.ToArgs(), out var parsed, out _);
             return ok && parsed == original;
         }).QuickCheckThrowOnFailure();
+    }
+
+    [Fact]
+    public void Mlp_scenarios_default_to_the_mlp_port_and_one_call_in_flight()
+    {
+        var o = Parse("mlp-rpc");
+        Assert.Equal(7000, o.Port);
+        Assert.Equal(1, o.Concurrency);
+        Assert.Equal(8080, o.HttpPort);
+        Assert.Equal(MlpPushTarget.One, o.PushTarget);
+        Assert.False(o.Compress);
+        Assert.Equal("", o.TokenSecret);
+    }
+
+    [Fact]
+    public void Mlp_rpc_takes_port_concurrency_size_and_compression()
+    {
+        var o = Parse("mlp-rpc", "--port", "1883", "--concurrency", "16", "--size", "1024", "--count", "3", "--messages", "50", "--compress");
+        Assert.Equal(1883, o.Port);
+        Assert.Equal(16, o.Concurrency);
+        Assert.Equal(1024, o.PayloadSize);
+        Assert.Equal(3, o.Count);
+        Assert.Equal(50, o.Messages);
+        Assert.True(o.Compress);
+    }
+
+    [Fact]
+    public void Mlp_push_takes_target_http_port_and_token_secret()
+    {
+        var o = Parse("mlp-push", "--push-target", "all", "--token-secret", "s3cret", "--http-port", "18080", "--rate", "200");
+        Assert.Equal(MlpPushTarget.All, o.PushTarget);
+        Assert.Equal("s3cret", o.TokenSecret);
+        Assert.Equal(18080, o.HttpPort);
+        Assert.Equal(200, o.Rate);
+    }
+
+    [Fact]
+    public void Mlp_push_to_all_without_a_token_secret_is_rejected() =>
+        Assert.Contains(Errors("mlp-push", "--push-target", "all"), e => e.Contains("--token-secret", StringComparison.Ordinal));
+
+    [Theory]
+    [InlineData("--concurrency", "0")]
+    [InlineData("--concurrency", "10001")]
+    [InlineData("--http-port", "0")]
+    [InlineData("--push-target", "some")]
+    public void Mlp_option_out_of_range_is_rejected(string option, string value) =>
+        Assert.NotEmpty(Errors("mlp-rpc", option, value));
+
+    [Theory]
+    [InlineData("mlp-rpc", "--concurrency", "8", "--compress", "--port", "17000")]
+    [InlineData("mlp-push", "--push-target", "all", "--token-secret", "k", "--http-port", "9000")]
+    public void ToArgs_reproduces_mlp_options(params string[] args)
+    {
+        var original = Parse(args);
+        Assert.Equal(original, Parse([.. original.ToArgs()]));
     }
 }
