@@ -32,8 +32,10 @@ internal sealed partial class MqttConnection
     /// Queues work for the writer. Only QoS 0 deliveries and control packets come through here
     /// (QoS 1/2 wait in the session queue, see <see cref="RequestDrain"/>). Past the high
     /// watermark (messages or bytes) QoS 0 is dropped and counted and the connection is marked
-    /// behind; maintenance evicts a consumer that stays behind past the grace. Control traffic
-    /// twice past the watermark means the peer reads nothing at all: it is evicted at once.
+    /// behind; maintenance evicts a consumer that stays behind past the grace. Outgoing control
+    /// packets twice past the watermark mean the peer reads nothing at all: it is evicted at once.
+    /// Acknowledgements the client sends queue here while the writer waits on a full socket; a
+    /// client reading slowly sends them legitimately, so they get the inflight window as slack.
     /// </summary>
     public void Send(in OutboundItem item)
     {
@@ -59,8 +61,10 @@ internal sealed partial class MqttConnection
 
                 Volatile.Write(ref _outQueueBytes, bytes + SizeOf(item));
             }
-            else if (count >= 2 * _options.MaxOutboundQueue)
+            else if (count >= 2 * _options.MaxOutboundQueue + (item.Kind == OutboundKind.Packet ? 0 : 2 * _options.MaxInflight))
             {
+                // Packets for a peer that reads nothing, or more acknowledgements than could ever be
+                // in flight: either way the peer is not a consumer we can serve.
                 ThreadPool.UnsafeQueueUserWorkItem(static connection => connection.EvictSlowConsumer(), this, preferLocal: false);
                 return;
             }

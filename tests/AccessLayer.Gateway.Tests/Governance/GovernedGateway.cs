@@ -86,7 +86,7 @@ internal sealed partial class GovernedGateway : IAsyncDisposable
         [
             $"--Mqtt:Port={mqttPort}", "--Mqtt:BindAddress=127.0.0.1",
             $"--Http:Port={httpPort}", "--Http:BindAddress=127.0.0.1",
-            $"--Mqtt:TlsPort={mqttTlsPort}", $"--Http:TlsPort={httpTlsPort}",
+            $"--Mqtt:TlsPort={mqttTlsPort}", $"--Http:TlsPort={httpTlsPort}", "--Mlp:Port=0",
             "--Mqtt:SysInterval=0", "--Logging:LogLevel:Default=Warning",
             $"--Admin:Token={AdminToken}",
             .. settings,
