@@ -196,6 +196,10 @@ internal sealed class MqttBroker
         connection.ApplyGovernance(acl, authentication.Identity, authentication.Method, connect.CleanStart, _governance.Limits);
         connection.Attach(open.Token, limits, state?.IncomingAwaitingRelease.Count ?? 0);
 
+        // Queue CONNACK and the resume before the client is findable, but write nothing until it
+        // is: then no delivery can overtake the CONNACK, and the client is registered by the time
+        // it reads its CONNACK.
+        connection.HoldWrites();
         connection.Send(OutboundItem.ControlPacket(MqttPacketType.ConnAck, new MqttConnAckPacket
         {
             SessionPresent = open.SessionPresent,
@@ -210,8 +214,8 @@ internal sealed class MqttBroker
         connection.Send(OutboundItem.Resume(state));
         _clients[clientId] = connection;
 
-        // Anything routed to the session between open and registration sits in its queue.
-        connection.Send(OutboundItem.DrainQueue);
+        // The resume drains the session queue, including anything routed there before registration.
+        connection.ReleaseWrites();
         Metrics.MqttConnectionOpened();
         MqttLog.ClientConnected(_logger, clientId, connection.RemoteEndPoint, connect.ProtocolVersion, connect.CleanStart, keepAlive);
         return keepAlive;

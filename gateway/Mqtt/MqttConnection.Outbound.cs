@@ -18,6 +18,7 @@ internal sealed partial class MqttConnection
     private bool _writesClosed;
     private TaskCompletionSource? _drainedSignal;
     private int _drainRequested;
+    private bool _writerHeld;
     private long _outQueueBytes;
 
     // Owned by the writer loop only.
@@ -70,14 +71,39 @@ internal sealed partial class MqttConnection
             }
 
             _outQueue.Enqueue(item);
-            schedule = !_writerScheduled;
-            _writerScheduled = true;
+            schedule = !_writerScheduled && !_writerHeld;
+            _writerScheduled |= schedule;
         }
 
         if (schedule)
         {
             // Start the writer on the calling thread: it runs until its first real wait (a full
             // socket), so a lone acknowledgement or delivery goes out without a thread-pool hop.
+            _ = DrainAsync();
+        }
+    }
+
+    /// <summary>Queue without writing until <see cref="ReleaseWrites"/>.</summary>
+    public void HoldWrites()
+    {
+        lock (_outLock)
+        {
+            _writerHeld = true;
+        }
+    }
+
+    public void ReleaseWrites()
+    {
+        bool schedule;
+        lock (_outLock)
+        {
+            _writerHeld = false;
+            schedule = !_writerScheduled && _outQueue is { Count: > 0 };
+            _writerScheduled |= schedule;
+        }
+
+        if (schedule)
+        {
             _ = DrainAsync();
         }
     }
