@@ -31,6 +31,7 @@ public static class MlpGatewayExtensions
         services.AddSingleton<MlpDictionaryStore>();
         services.AddSingleton<MlpServiceRouter>();
         services.AddSingleton<MlpConnectionRegistry>();
+        services.AddSingleton<AccessLayer.Gateway.Governance.IDrainParticipant, MlpDrainParticipant>();
         services.AddSingleton<MlpMetrics>();
         services.AddSingleton<MlpGateway>();
         services.AddSingleton<MlpMaintenance>();

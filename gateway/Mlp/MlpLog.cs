@@ -50,4 +50,7 @@ internal static partial class MlpLog
 
     [LoggerMessage(2015, LogLevel.Warning, "Backend {Service} threw while handling {Operation}")]
     public static partial void ServiceFailed(ILogger logger, Exception exception, string service, string operation);
+
+    [LoggerMessage(2030, LogLevel.Debug, "Device {DeviceId} sent elsewhere by the drain")]
+    public static partial void ConnectionDrained(ILogger logger, string deviceId);
 }

@@ -108,6 +108,13 @@ public sealed class MlpOptions
     /// <summary>The built-in <c>echo</c> service (returns the request body); for tests and benchmarks.</summary>
     public bool EnableEcho { get; set; } = true;
 
+    /// <summary>Where a drain sends MLP clients, as <c>host:port</c> (TCP) or <c>ws://host:port/path</c>; empty: reconnect to the same endpoints (the load balancer picks another node).</summary>
+    public List<string> DrainEndpoints { get; set; } = [];
+
+    /// <summary>How long a drained client waits before reconnecting (GOAWAY retry-after).</summary>
+    [Range(0, 3_600_000)]
+    public int DrainRetryAfterMs { get; set; } = 1000;
+
     /// <summary>Backend services by name: <c>Mlp:Routes:orders:Url=http://127.0.0.1:5005/</c>.</summary>
     public Dictionary<string, MlpRouteOptions> Routes { get; set; } = new(StringComparer.Ordinal);
 }

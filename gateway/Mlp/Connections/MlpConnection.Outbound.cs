@@ -192,17 +192,22 @@ internal sealed partial class MlpConnection : IThreadPoolWorkItem
     /// Ends the connection from the server's side: GOAWAY with <paramref name="code"/> (none when null),
     /// then a close once everything queued is written. Idempotent.
     /// </summary>
-    public void RequestClose(MlpErrorCode? code, string reason)
+    public void RequestClose(MlpErrorCode? code, string reason) =>
+        Close(code is { } goAwayCode ? new GoAway { Code = goAwayCode, Message = reason } : null, reason);
+
+    /// <summary>Like <see cref="RequestClose"/> with a full GOAWAY (endpoints, retry-after); false when already closing.</summary>
+    public bool Close(GoAway? goAway, string reason)
     {
         lock (_outLock)
         {
             if (_closeTask is not null)
-                return;
+                return false;
             _closeReason = reason;
-            if (code is { } goAwayCode && !_writesClosed)
+            if (goAway is not null && !_writesClosed)
             {
+                goAway.LastStreamId = _lastStreamId;
                 _outQueue ??= new Queue<MlpOutbound>(1);
-                _outQueue.Enqueue(MlpOutbound.ForEnvelope(MlpFrameType.GoAway, new GoAway { Code = goAwayCode, Message = reason, LastStreamId = _lastStreamId }));
+                _outQueue.Enqueue(MlpOutbound.ForEnvelope(MlpFrameType.GoAway, goAway));
                 if (!_writerScheduled)
                 {
                     _writerScheduled = true;
@@ -212,8 +217,11 @@ internal sealed partial class MlpConnection : IThreadPoolWorkItem
 
             Volatile.Write(ref _closing, 1);
             _closeTask = Task.Run(CloseAfterFlushAsync);
+            return true;
         }
     }
+
+    public bool IsClosingNow => IsClosing;
 
     private Task? PendingClose
     {

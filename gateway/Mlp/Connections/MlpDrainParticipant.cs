@@ -1,0 +1,89 @@
+using System.Globalization;
+using AccessLayer.Gateway.Governance;
+using AccessLayer.Protocol.Mlp;
+using AccessLayer.Protocol.Mlp.Envelopes;
+using Microsoft.Extensions.Options;
+using Endpoint = AccessLayer.Protocol.Mlp.Envelopes.Endpoint;
+using EndpointTransport = AccessLayer.Protocol.Mlp.Envelopes.Transport;
+
+namespace AccessLayer.Gateway.Mlp.Connections;
+
+/// <summary>
+/// The MLP side of a drain: each connection gets GOAWAY SERVER_DRAINING with the endpoints to
+/// use instead and a retry-after, then closes once what it was owed is written. Push sessions
+/// stay in the store, so unacknowledged pushes are re-delivered wherever the device reconnects.
+/// </summary>
+internal sealed class MlpDrainParticipant(MlpConnectionRegistry connections, IOptions<MlpOptions> options, ILogger<MlpDrainParticipant> logger) : IDrainParticipant
+{
+    public string Protocol => "mlp";
+
+    public int ConnectionCount => connections.All.Count();
+
+    public bool HasClientsToMove => connections.All.Any(c => !c.IsClosingNow);
+
+    public int MoveClients(int maxCount, DrainContext context)
+    {
+        var moved = 0;
+        foreach (var connection in connections.All)
+        {
+            if (moved >= maxCount)
+            {
+                break;
+            }
+
+            if (connection.Close(CreateGoAway(), "drain"))
+            {
+                moved++;
+                MlpLog.ConnectionDrained(logger, connection.DeviceId ?? "(not welcomed)");
+            }
+        }
+
+        return moved;
+    }
+
+    private GoAway CreateGoAway()
+    {
+        var current = options.Value;
+        var goAway = new GoAway
+        {
+            Code = MlpErrorCode.ServerDraining,
+            Message = "The node is draining; reconnect elsewhere.",
+            RetryAfterMs = (uint)current.DrainRetryAfterMs,
+        };
+        foreach (var endpoint in current.DrainEndpoints)
+        {
+            goAway.Endpoints.Add(ParseEndpoint(endpoint));
+        }
+
+        return goAway;
+    }
+
+    /// <summary><c>host:port</c> is TCP; a URI names its transport by scheme (tcp, tls, ws, wss).</summary>
+    internal static Endpoint ParseEndpoint(string value)
+    {
+        if (Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "tcp" or "tls" or "ws" or "wss")
+        {
+            return new Endpoint
+            {
+                Host = uri.Host,
+                Port = (uint)uri.Port,
+                Transport = uri.Scheme switch
+                {
+                    "tls" => EndpointTransport.Tls,
+                    "ws" => EndpointTransport.Websocket,
+                    "wss" => EndpointTransport.WebsocketTls,
+                    _ => EndpointTransport.Tcp,
+                },
+                Path = uri.Scheme.StartsWith("ws", StringComparison.Ordinal) ? uri.AbsolutePath : string.Empty,
+            };
+        }
+
+        var colon = value.LastIndexOf(':');
+        return new Endpoint
+        {
+            Host = colon > 0 ? value[..colon] : value,
+            Port = colon > 0 ? uint.Parse(value[(colon + 1)..], CultureInfo.InvariantCulture) : 7000,
+            Transport = EndpointTransport.Tcp,
+        };
+    }
+}
