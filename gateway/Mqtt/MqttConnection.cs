@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
+using AccessLayer.Gateway.Connections;
 using AccessLayer.Gateway.Hosting;
 using AccessLayer.Protocol.Mqtt;
 using AccessLayer.Sessions.Store;
@@ -469,30 +470,7 @@ internal sealed partial class MqttConnection
     private async Task CloseAfterFlushAsync()
     {
         Volatile.Write(ref _closeRequested, 1);
-        var drained = true;
-        try
-        {
-            await WhenOutboundDrainedAsync().WaitAsync(TimeSpan.FromSeconds(2), _time).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            drained = false;
-        }
-
-        CloseWrites();
-        if (drained)
-        {
-            try
-            {
-                await Output.CompleteAsync().ConfigureAwait(false);
-            }
-            catch (InvalidOperationException)
-            {
-                drained = false;
-            }
-        }
-
-        if (!drained)
+        if (!await GracefulClose.CompleteOutputAsync(WhenOutboundDrainedAsync(), Output, _time, CloseWrites).ConfigureAwait(false))
         {
             _transport.Abort(new ConnectionAbortedException(_closeReason ?? "closed by the broker"));
         }

@@ -1,8 +1,9 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using AccessLayer.Gateway.Connections;
 using AccessLayer.Protocol.Hpack;
-using AccessLayer.Protocol.Mlp;
 using AccessLayer.Protocol.Mlp.Envelopes;
+using AccessLayer.Protocol.Mlp;
 using Microsoft.AspNetCore.Connections;
 
 namespace AccessLayer.Gateway.Mlp.Connections;
@@ -237,30 +238,7 @@ internal sealed partial class MlpConnection : IThreadPoolWorkItem
     /// <summary>Completes the output once it is drained (so the GOAWAY is sent before the FIN); a peer that does not read in time is aborted.</summary>
     private async Task CloseAfterFlushAsync()
     {
-        var drained = true;
-        try
-        {
-            await WhenOutboundDrainedAsync().WaitAsync(TimeSpan.FromSeconds(2), _time).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            drained = false;
-        }
-
-        CloseWrites();
-        if (drained)
-        {
-            try
-            {
-                await Output.CompleteAsync().ConfigureAwait(false);
-            }
-            catch (InvalidOperationException)
-            {
-                drained = false;
-            }
-        }
-
-        if (!drained)
+        if (!await GracefulClose.CompleteOutputAsync(WhenOutboundDrainedAsync(), Output, _time, CloseWrites).ConfigureAwait(false))
             _transport.Abort(_closeReason ?? "closed by the server");
         _transport.Pipe.Input.CancelPendingRead();
     }
