@@ -17,7 +17,7 @@ internal enum OutboundKind : byte
     /// <summary>The session was resumed: resend its inflight messages, then drain its queue.</summary>
     Resume,
 
-    /// <summary>Messages may have been queued in the session while the connection registered; drain them.</summary>
+    /// <summary>The session queue has QoS 1/2 messages for this client; pull them through the inflight window.</summary>
     DrainQueue,
 }
 
@@ -81,12 +81,4 @@ internal readonly struct OutboundItem
     public static OutboundItem DrainQueue { get; } = new(OutboundKind.DrainQueue, default, null, null, 0, default, default, false, null, null);
 
     public static OutboundItem PingResp { get; } = new(OutboundKind.Packet, MqttPacketType.PingResp, null, null, 0, default, default, false, null, null);
-
-    public MessageDelivery ToDelivery() => new()
-    {
-        Message = Message!,
-        QualityOfService = QualityOfService,
-        Retain = Retain,
-        SubscriptionIdentifiers = SubscriptionIdentifiers ?? [],
-    };
 }
