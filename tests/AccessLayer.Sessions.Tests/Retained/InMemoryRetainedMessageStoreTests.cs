@@ -120,16 +120,8 @@ public class InMemoryRetainedMessageStoreTests
     [Fact]
     public void Match_property_agrees_with_naive_matcher_on_random_topics_and_filters()
     {
-        Gen<string> topicLevel = Gen.Elements("a", "b", "$s", "");
-        Gen<string> filterLevel = Gen.Elements("a", "b", "$s", "", "+");
-        Gen<string> topic = Gen.Choose(1, 4).SelectMany(n => Gen.ArrayOf(topicLevel, n)).Select(levels => string.Join('/', levels)).Where(t => t.Length > 0);
-        Gen<string> filter =
-            from n in Gen.Choose(1, 4)
-            from levels in Gen.ArrayOf(filterLevel, n)
-            from hash in Gen.Elements(false, false, true)
-            let text = hash ? string.Join('/', levels[..^1].Append("#")) : string.Join('/', levels)
-            where text.Length > 0
-            select text;
+        Gen<string> topic = TopicGenerators.Topic;
+        Gen<string> filter = TopicGenerators.Filter;
         Gen<(string[] Topics, string[] Filters)> scenario =
             from topics in Gen.Choose(1, 20).SelectMany(n => Gen.ArrayOf(topic, n))
             from filters in Gen.Choose(1, 10).SelectMany(n => Gen.ArrayOf(filter, n))
