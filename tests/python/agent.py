@@ -118,6 +118,7 @@ class Conn:
         self.stop = False
         self.running = False
         self.holding = set()  # acknowledgement kinds withheld: puback, pubrec, pubcomp
+        self.ack_lock = threading.Lock()
         self.held = []
 
     def event(self, **fields):
@@ -199,10 +200,13 @@ class Conn:
                 if _kind != "pubcomp":
                     # The PUBLISH arrived (QoS 2 reaches on_message only at PUBREL).
                     self.event(ev="arrived", mid=mid)
-                if _kind in self.holding:
-                    self.held.append((_original, mid))
-                    return mqtt.MQTT_ERR_SUCCESS
-                return _original(mid)
+                # Under ack_lock so a release on the command thread cannot interleave with an
+                # acknowledgement sent by the network thread (paho writes to the socket inline).
+                with self.ack_lock:
+                    if _kind in self.holding:
+                        self.held.append((_original, mid))
+                        return mqtt.MQTT_ERR_SUCCESS
+                    return _original(mid)
             setattr(client, "_send_" + kind, send)
 
     def _network(self):
@@ -335,10 +339,12 @@ class Conn:
         result(cid)
 
     def releaseAcks(self, cid, cmd):
-        self.holding = set()
-        held, self.held = self.held, []
-        for send, mid in held:
-            send(mid)
+        # Held acknowledgements go out in order before any the network thread sends next.
+        with self.ack_lock:
+            self.holding = set()
+            held, self.held = self.held, []
+            for send, mid in held:
+                send(mid)
         result(cid, released=len(held))
 
     def _when_closed(self, cid):
