@@ -363,6 +363,7 @@ internal sealed class LeanMlpConnection : IAsyncDisposable
     }
 
     /// <summary>Moves unread bytes to the front, grows the buffer for a large frame, and reads once; 0 when the peer closed.</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReceiveMoreAsync(CancellationToken cancellationToken)
     {
         if (_consumed > 0)
@@ -387,6 +388,7 @@ internal sealed class LeanMlpConnection : IAsyncDisposable
         return read;
     }
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendAllAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
     {
         while (!bytes.IsEmpty)
