@@ -55,6 +55,7 @@ public static class BotRunner
         {
             ScenarioKind.Conn when options.Workers > 1 && !options.IsWorkerChild => WorkerPool.RunAsync(run, cancellationToken),
             ScenarioKind.Conn => ConnScenario.RunAsync(run, options.IsWorkerChild ? token => WorkerPool.ChildHoldAsync(options, token) : null, cancellationToken),
+            ScenarioKind.MlpRpc when options.MlpClient == MlpClientKind.Lean => MlpLeanRpcScenario.RunAsync(run, cancellationToken),
             ScenarioKind.MlpRpc => MlpRpcScenario.RunAsync(run, cancellationToken),
             ScenarioKind.MlpPush => MlpPushScenario.RunAsync(run, cancellationToken),
             _ => MessagingScenario.RunAsync(run, cancellationToken),

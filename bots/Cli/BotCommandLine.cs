@@ -50,6 +50,7 @@ public sealed class BotCommandLine
     private readonly Option<int> _concurrency = new("--concurrency") { Description = "mlp-rpc: calls in flight per connection; mlp-push: POSTs in flight.", DefaultValueFactory = _ => 1 };
     private readonly Option<int> _httpPort = new("--http-port") { Description = "mlp-push: the gateway's HTTP port (push API, /metrics).", DefaultValueFactory = _ => 8080 };
     private readonly Option<string> _pushTarget = new("--push-target") { Description = "mlp-push: one (a device per push, rotating) or all (every device, by a shared user id; needs --token-secret).", DefaultValueFactory = _ => "one" };
+    private readonly Option<string> _mlpClient = new("--mlp-client") { Description = "mlp-rpc: sdk (the client SDK, one task per call) or lean (raw socket, pre-encoded pipelined requests, like h2load).", DefaultValueFactory = _ => "sdk" };
     private readonly Option<string> _tokenSecret = new("--token-secret") { Description = "MLP: the gateway's Mlp:TokenSecret, to mint device tokens (default: anonymous HELLOs)." };
     private readonly Option<bool> _compress = new("--compress") { Description = "MLP: announce zstd and compress bodies." };
     private readonly Option<bool> _json = new("--json") { Description = "Print one JSON object with the results (for scripts)." };
@@ -62,6 +63,7 @@ public sealed class BotCommandLine
     {
         _version.AcceptOnlyFromAmong("3.1.1", "311", "4", "5", "5.0");
         _pushTarget.AcceptOnlyFromAmong("one", "all");
+        _mlpClient.AcceptOnlyFromAmong("sdk", "lean");
         Root = new RootCommand("AccessLayer load-test bots: MQTT scenarios against any broker, MLP scenarios against the gateway.");
         foreach (var option in AllOptions())
         {
@@ -142,6 +144,7 @@ public sealed class BotCommandLine
             Concurrency = parseResult.GetValue(_concurrency),
             HttpPort = parseResult.GetValue(_httpPort),
             PushTarget = parseResult.GetValue(_pushTarget) == "all" ? MlpPushTarget.All : MlpPushTarget.One,
+            MlpClient = parseResult.GetValue(_mlpClient) == "lean" ? MlpClientKind.Lean : MlpClientKind.Sdk,
             TokenSecret = parseResult.GetValue(_tokenSecret) ?? "",
             Compress = parseResult.GetValue(_compress),
             Json = parseResult.GetValue(_json),
@@ -276,7 +279,7 @@ public sealed class BotCommandLine
     [
         _host, _port, _tls, _insecure, _version, _qos, _size, _count, _members, _messages, _rate, _totalRate,
         _duration, _warmup, _hold, _drain, _connectRate, _connectConcurrency, _keepAlive, _inflight,
-        _sourceAddresses, _sourceOffset, _workers, _workerIndex, _brokerPid, _concurrency, _httpPort, _pushTarget, _tokenSecret, _compress, _json, _quiet, _topicPrefix, _topic,
+        _sourceAddresses, _sourceOffset, _workers, _workerIndex, _brokerPid, _concurrency, _httpPort, _pushTarget, _mlpClient, _tokenSecret, _compress, _json, _quiet, _topicPrefix, _topic,
         _clientPrefix,
     ];
 }

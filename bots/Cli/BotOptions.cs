@@ -34,6 +34,16 @@ public enum ScenarioKind
     MlpPush,
 }
 
+/// <summary>mlp-rpc: what drives the calls.</summary>
+public enum MlpClientKind
+{
+    /// <summary>The client SDK (<c>MlpClient</c>): one task per call in flight, the real app's path.</summary>
+    Sdk,
+
+    /// <summary>A lean load client: raw socket, pre-encoded pipelined REQUESTs, like h2load for HTTP/2.</summary>
+    Lean,
+}
+
 /// <summary>mlp-push: whom each POST addresses.</summary>
 public enum MlpPushTarget
 {
@@ -128,6 +138,9 @@ public sealed record BotOptions
 
     public MlpPushTarget PushTarget { get; init; } = MlpPushTarget.One;
 
+    /// <summary>mlp-rpc: the SDK (default) or the lean pipelined client.</summary>
+    public MlpClientKind MlpClient { get; init; } = MlpClientKind.Sdk;
+
     /// <summary>MLP: HMAC key (the gateway's Mlp:TokenSecret) to mint device tokens with; empty = anonymous HELLOs.</summary>
     public string TokenSecret { get; init; } = "";
 
@@ -213,6 +226,11 @@ public sealed record BotOptions
         if (IsMlp)
         {
             args.AddRange(["--concurrency", Concurrency.ToString(inv), "--http-port", HttpPort.ToString(inv), "--push-target", PushTarget == MlpPushTarget.All ? "all" : "one"]);
+            if (MlpClient == MlpClientKind.Lean)
+            {
+                args.AddRange(["--mlp-client", "lean"]);
+            }
+
             if (TokenSecret.Length > 0)
             {
                 args.AddRange(["--token-secret", TokenSecret]);

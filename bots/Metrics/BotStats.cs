@@ -108,6 +108,30 @@ public sealed class BotStats
         }
     }
 
+    /// <summary>A batch of calls written at once (lean MLP client): one update per batch, not per call.</summary>
+    public void PublishedBatch(int count, bool measured)
+    {
+        Interlocked.Add(ref _publishedAll, count);
+        if (measured)
+        {
+            Interlocked.Add(ref _published, count);
+        }
+    }
+
+    /// <summary>A batch of answers read at once (lean MLP client): <paramref name="good"/> of them measured and echoed correctly.</summary>
+    public void ReceivedBatch(int answered, int good)
+    {
+        Interlocked.Add(ref _receivedAll, answered);
+        if (good > 0)
+        {
+            var now = Stopwatch.GetTimestamp();
+            Interlocked.Add(ref _received, good);
+            Interlocked.Add(ref _acked, good);
+            Interlocked.CompareExchange(ref _firstReceiveTimestamp, now, 0);
+            Volatile.Write(ref _lastReceiveTimestamp, now);
+        }
+    }
+
     public void PublishAcked() => Interlocked.Increment(ref _acked);
 
     /// <summary>A PUBLISH arrived; <paramref name="sendTimestamp"/> is 0 when the payload carried none.</summary>

@@ -127,7 +127,13 @@ public sealed class Percentiles
 /// </summary>
 public sealed class MlpFigures
 {
+    /// <summary>mlp-rpc: which client drove the calls, sdk (MlpClient) or lean (raw socket, pipelined).</summary>
+    public string? Client { get; set; }
+
     public int Concurrency { get; set; }
+
+    /// <summary>mlp-rpc lean: the most calls one connection had in flight at once.</summary>
+    public int PeakInFlight { get; set; }
 
     /// <summary>Measured calls answered per second over the window.</summary>
     public double CallsPerSecond { get; set; }

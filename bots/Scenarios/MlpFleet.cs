@@ -96,17 +96,20 @@ internal sealed class MlpFleet : IAsyncDisposable
         _ => e.GetType().Name,
     };
 
-    private string MintToken(string deviceId)
+    private string MintToken(string deviceId) => MintToken(_options, deviceId, UserId);
+
+    /// <summary>A day-long device token signed with --token-secret; empty (anonymous HELLO) without one.</summary>
+    public static string MintToken(BotOptions options, string deviceId, string userId)
     {
-        if (_options.TokenSecret.Length == 0)
+        if (options.TokenSecret.Length == 0)
         {
             return string.Empty;
         }
 
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         return MlpDeviceToken.Create(
-            new DeviceTokenPayload { DeviceId = deviceId, UserId = UserId, IssuedAtUnixS = now, ExpiresAtUnixS = now + 86_400 },
-            Encoding.UTF8.GetBytes(_options.TokenSecret));
+            new DeviceTokenPayload { DeviceId = deviceId, UserId = userId, IssuedAtUnixS = now, ExpiresAtUnixS = now + 86_400 },
+            Encoding.UTF8.GetBytes(options.TokenSecret));
     }
 
     private static string FormatHost(string host) =>

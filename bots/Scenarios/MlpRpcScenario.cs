@@ -88,6 +88,7 @@ public static class MlpRpcScenario
         };
         report.Mlp = new MlpFigures
         {
+            Client = "sdk",
             Concurrency = o.Concurrency,
             CallsPerSecond = Math.Round(stats.Received / window, 1),
             BytesSentPerCall = Math.Round(stats.BytesSent / (double)calls, 1),

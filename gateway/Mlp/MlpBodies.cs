@@ -35,6 +35,32 @@ internal sealed class MlpBodies(MlpDictionaryStore dictionaries, MlpOptions opti
     }
 
     /// <summary>
+    /// <see cref="DecodeRequestBody"/> for a body that is given back once answered: a plain body is copied
+    /// into a pooled array (<paramref name="pooled"/> true: return it to <see cref="ArrayPool{T}.Shared"/>);
+    /// a compressed one is decompressed into its own array.
+    /// </summary>
+    public byte[] RentRequestBody(in ReadOnlySequence<byte> body, bool compressed, uint streamId, out int length, out bool pooled)
+    {
+        if (compressed)
+        {
+            var decoded = DecodeRequestBody(body, compressed, streamId);
+            length = decoded.Length;
+            pooled = false;
+            return decoded;
+        }
+
+        if (body.Length > options.MaxBodySize)
+            throw new MlpProtocolException(MlpErrorCode.BodyTooLarge, $"Body of {body.Length} bytes exceeds {options.MaxBodySize}.", streamId);
+        length = (int)body.Length;
+        pooled = length > 0;
+        if (!pooled)
+            return [];
+        var rented = ArrayPool<byte>.Shared.Rent(length);
+        body.CopyTo(rented);
+        return rented;
+    }
+
+    /// <summary>
     /// Compresses a downlink body for a client that can take zstd: with the current dictionary when the
     /// client holds it, else plain zstd; returns the plain body when compression does not make it smaller.
     /// </summary>

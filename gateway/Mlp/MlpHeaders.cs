@@ -16,7 +16,15 @@ internal static class MlpHeaders
     /// <summary>Decodes one block; any failure (including an over-long list) is the connection error HEADER_COMPRESSION_ERROR.</summary>
     public static List<HeaderField> Decode(HpackDecoder decoder, in ReadOnlySequence<byte> block)
     {
-        var collector = new Collector(new List<HeaderField>(8));
+        var fields = new List<HeaderField>(8);
+        Decode(decoder, block, fields, null);
+        return fields;
+    }
+
+    /// <summary>Decodes one block into <paramref name="fields"/>, taking repeated names and values from <paramref name="strings"/>.</summary>
+    public static void Decode(HpackDecoder decoder, in ReadOnlySequence<byte> block, List<HeaderField> fields, MlpHeaderStrings? strings)
+    {
+        var collector = new Collector(fields, strings);
         try
         {
             decoder.Decode(block, ref collector);
@@ -29,8 +37,6 @@ internal static class MlpHeaders
         {
             throw new MlpProtocolException(MlpErrorCode.HeaderCompressionError, ex.Message, ex);
         }
-
-        return collector.Fields;
     }
 
     /// <summary>
@@ -38,15 +44,15 @@ internal static class MlpHeaders
     /// unknown pseudo-header, a pseudo-header after a regular field or an upper-case name is the stream
     /// error PROTOCOL_ERROR.
     /// </summary>
-    public static (string Service, string Operation, List<HeaderField> Regular) SplitRequest(List<HeaderField> fields, uint streamId)
+    public static (string Service, string Operation, HeaderField[] Regular) SplitRequest(List<HeaderField> fields, uint streamId)
     {
         string? service = null, operation = null;
-        var regular = new List<HeaderField>(fields.Count);
+        var regularCount = 0;
         foreach (var field in fields)
         {
             if (field.Name.StartsWith(':'))
             {
-                if (regular.Count > 0)
+                if (regularCount > 0)
                     throw StreamError(streamId, $"Pseudo-header {field.Name} after a regular header.");
                 switch (field.Name)
                 {
@@ -60,11 +66,15 @@ internal static class MlpHeaders
 
             if (field.Name.Length == 0 || field.Name.AsSpan().ContainsAnyInRange('A', 'Z'))
                 throw StreamError(streamId, $"Header name '{field.Name}' is not lower case.");
-            regular.Add(field);
+            regularCount++;
         }
 
         if (string.IsNullOrEmpty(service) || string.IsNullOrEmpty(operation))
             throw StreamError(streamId, "A REQUEST needs non-empty :service and :operation.");
+
+        // Pseudo-headers come first, so the regular ones are the tail; none (the common case) costs nothing.
+        var regular = regularCount == 0 ? [] : new HeaderField[regularCount];
+        fields.CopyTo(fields.Count - regularCount, regular, 0, regularCount);
         return (service, operation, regular);
     }
 
@@ -91,11 +101,11 @@ internal static class MlpHeaders
 
     private static MlpProtocolException StreamError(uint streamId, string message) => new(MlpErrorCode.ProtocolError, message, streamId);
 
-    private struct Collector(List<HeaderField> fields) : IHpackHeaderHandler
+    private readonly struct Collector(List<HeaderField> fields, MlpHeaderStrings? strings) : IHpackHeaderHandler
     {
-        public List<HeaderField> Fields { get; } = fields;
-
-        public readonly void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value) =>
-            Fields.Add(new HeaderField(Encoding.UTF8.GetString(name), Encoding.UTF8.GetString(value)));
+        public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value) =>
+            fields.Add(strings is null
+                ? new HeaderField(Encoding.UTF8.GetString(name), Encoding.UTF8.GetString(value))
+                : new HeaderField(strings.Get(name), strings.Get(value)));
     }
 }

@@ -20,6 +20,7 @@ internal sealed partial class MlpConnection : IThreadPoolWorkItem
     private readonly ArrayBufferWriter<byte> _headerScratch = new(256);
     private Queue<MlpOutbound>? _outQueue;
     private bool _writerScheduled;
+    private bool _batching;
     private bool _writesClosed;
     private TaskCompletionSource? _drainedSignal;
     private Task? _closeTask;
@@ -75,18 +76,72 @@ internal sealed partial class MlpConnection : IThreadPoolWorkItem
             }
 
             _outQueue.Enqueue(item);
-            schedule = !_writerScheduled;
-            _writerScheduled = true;
+
+            // While the reader handles a read's frames it writes what they produced at the end: no writer yet.
+            schedule = !_writerScheduled && !_batching;
+            _writerScheduled |= schedule;
         }
 
         if (schedule)
             ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }
 
+    /// <summary>Responses queued from here on wait for <see cref="EndWriteBatch"/> (the reader's, once per read).</summary>
+    private void BeginWriteBatch()
+    {
+        lock (_outLock)
+        {
+            _batching = true;
+        }
+    }
+
+    /// <summary>
+    /// Writes what the batch queued, on the reader's thread when no writer runs: one pass, one flush, no
+    /// thread hop. The writer continues on the thread pool only if a flush or a push store has to wait.
+    /// </summary>
+    private void EndWriteBatch()
+    {
+        lock (_outLock)
+        {
+            _batching = false;
+            if (_writerScheduled || _writesClosed || _outQueue is not { Count: > 0 })
+                return;
+            _writerScheduled = true;
+        }
+
+        _ = DrainAsync();
+    }
+
+    /// <summary>
+    /// Drops an empty queue (the maintenance pass, once a second): a busy connection keeps its queue between
+    /// batches instead of growing a new one each time, an idle one holds none.
+    /// </summary>
+    public void ReleaseIdleQueue()
+    {
+        lock (_outLock)
+        {
+            if (_outQueue is { Count: 0 } && !_writerScheduled && !_batching)
+                _outQueue = null;
+        }
+    }
+
+    /// <summary>A batch stops growing well before the slow-consumer bound, so a burst of pipelined requests is never mistaken for one.</summary>
+    private bool BatchIsFull
+    {
+        get
+        {
+            lock (_outLock)
+            {
+                return _outQueue is { } queue && queue.Count >= Math.Min(64, _options.MaxOutboundQueue / 2);
+            }
+        }
+    }
+
     void IThreadPoolWorkItem.Execute() => _ = DrainAsync();
 
     private async Task DrainAsync()
     {
+        long unmetered = 0;
         try
         {
             while (true)
@@ -95,13 +150,11 @@ internal sealed partial class MlpConnection : IThreadPoolWorkItem
                 bool more;
                 lock (_outLock)
                 {
-                    if (_writesClosed || !_outQueue!.TryDequeue(out item!))
+                    if (_writesClosed || !_outQueue!.TryDequeue(out item))
                     {
                         _writerScheduled = false;
                         _drainedSignal?.TrySetResult();
                         _drainedSignal = null;
-                        if (_outQueue is { Count: 0 })
-                            _outQueue = null;
                         return;
                     }
 
@@ -110,11 +163,13 @@ internal sealed partial class MlpConnection : IThreadPoolWorkItem
 
                 var before = Output.UnflushedBytes;
                 await ProcessAsync(item).ConfigureAwait(false);
-                _gateway.Metrics.BytesSent.Add(Output.UnflushedBytes - before);
+                unmetered += Output.UnflushedBytes - before;
 
                 // Flush when the queue runs dry or a lot is buffered: batches under load, never delays a lone frame.
                 if (!more || Output.UnflushedBytes > 64 * 1024)
                 {
+                    _gateway.Metrics.BytesSent.Add(unmetered);
+                    unmetered = 0;
                     var flush = await Output.FlushAsync().ConfigureAwait(false);
                     if (flush.IsCompleted || flush.IsCanceled)
                     {
@@ -142,6 +197,7 @@ internal sealed partial class MlpConnection : IThreadPoolWorkItem
                 break;
             case MlpOutboundKind.Response:
                 WriteResponse(item);
+                ReturnRented(item.Rented);
                 break;
             case MlpOutboundKind.Pong:
                 MlpFrameWriter.WritePong(Output, item.Body.Span);
@@ -171,7 +227,7 @@ internal sealed partial class MlpConnection : IThreadPoolWorkItem
     private void WritePush(Push.MlpSequencedPush push)
     {
         var message = push.Message;
-        var (body, compressed, dictionaryId) = _gateway.Bodies.EncodeBody(message.Body, _clientZstd, ClientHolds);
+        var (body, compressed, dictionaryId) = _gateway.Bodies.EncodeBody(message.Body, _clientZstd, ClientHoldsCallback);
         if (message.Body.Length > _clientMaxBodySize || body.Length + MlpHeaders.MaxEncodedSize(message.Headers) + 16 > _clientMaxFrameSize)
         {
             // Too big for this client ever: counted and skipped; a sequenced one stays until acknowledged, so it is sent anyway and the client decides.
@@ -247,7 +303,7 @@ internal sealed partial class MlpConnection : IThreadPoolWorkItem
     {
         lock (_outLock)
         {
-            if (!_writerScheduled || _writesClosed)
+            if ((!_writerScheduled && _outQueue is not { Count: > 0 }) || _writesClosed)
                 return Task.CompletedTask;
             _drainedSignal ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             return _drainedSignal.Task;

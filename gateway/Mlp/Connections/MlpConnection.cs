@@ -36,6 +36,14 @@ internal sealed partial class MlpConnection
     private bool _clientGoingAway;
     private TaskCompletionSource? _idleSignal;
 
+    // Reader-only scratch: the decoded fields of the request at hand, and the strings they repeat.
+    private List<HeaderField>? _fields;
+    private MlpHeaderStrings? _headerStrings;
+    private string? _tallyService;
+    private string? _tallyClass;
+    private long _tallyCount;
+    private Func<uint, bool>? _clientHoldsCallback;
+
     // Negotiated at HELLO; read by request tasks and the writer afterwards.
     private bool _clientZstd;
     private int _clientMaxFrameSize = MlpLimits.DefaultMaxFrameSize;
@@ -81,20 +89,46 @@ internal sealed partial class MlpConnection
                 var result = await input.ReadAsync(_lifetime.Token).ConfigureAwait(false);
                 var buffer = result.Buffer;
                 var consumed = buffer.Start;
+                long frameBytes = 0;
+
+                // Everything answered while this read's frames are handled is written, and flushed, once at the end.
+                BeginWriteBatch();
                 try
                 {
                     while (!IsClosing && TryReadFrame(ref buffer, out var frame))
                     {
-                        Volatile.Write(ref _lastReceivedTimestamp, _time.GetTimestamp());
-                        _gateway.Metrics.BytesReceived.Add(MlpFrameWriter.GetHeaderLength((int)frame.Payload.Length) + frame.Payload.Length);
-                        await HandleFrameAsync(frame).ConfigureAwait(false);
+                        if (frameBytes == 0)
+                            Volatile.Write(ref _lastReceivedTimestamp, _time.GetTimestamp());
+                        frameBytes += MlpFrameWriter.GetHeaderLength((int)frame.Payload.Length) + frame.Payload.Length;
+                        var handled = HandleFrameAsync(frame);
+                        if (handled.IsCompletedSuccessfully)
+                        {
+                            handled.GetAwaiter().GetResult();
+                        }
+                        else
+                        {
+                            // Whatever waits (HELLO, a session store) does not hold back what is already answered.
+                            EndWriteBatch();
+                            await handled.ConfigureAwait(false);
+                            BeginWriteBatch();
+                        }
+
                         consumed = buffer.Start;
+                        if (BatchIsFull)
+                        {
+                            EndWriteBatch();
+                            BeginWriteBatch();
+                        }
                     }
 
                     consumed = buffer.Start;
                 }
                 finally
                 {
+                    if (frameBytes > 0)
+                        _gateway.Metrics.BytesReceived.Add(frameBytes);
+                    FlushRequestTally();
+                    EndWriteBatch();
                     input.AdvanceTo(consumed, buffer.End);
                 }
 
@@ -335,7 +369,9 @@ internal sealed partial class MlpConnection
         _lastStreamId = request.StreamId;
 
         // Decoded even when the request is refused below: the block updates the dynamic table (§7.1).
-        var fields = MlpHeaders.Decode(_decoder!, request.HeaderBlock);
+        var fields = _fields ??= new List<HeaderField>(8);
+        fields.Clear();
+        MlpHeaders.Decode(_decoder!, request.HeaderBlock, fields, _headerStrings ??= new MlpHeaderStrings());
         var streamId = request.StreamId;
         if (_clientGoingAway)
             throw new MlpProtocolException(MlpErrorCode.ProtocolError, "REQUEST after the client's GOAWAY.");
@@ -349,8 +385,15 @@ internal sealed partial class MlpConnection
         try
         {
             var (service, operation, headers) = MlpHeaders.SplitRequest(fields, streamId);
+            var known = _gateway.Router.TryGet(service, out var target, out var ceiling);
+            if (known && target is MlpEchoService)
+            {
+                AnswerEchoInline(request, service, headers);
+                return;
+            }
+
             var body = _gateway.Bodies.DecodeRequestBody(request.Body, request.IsBodyCompressed, streamId);
-            if (!_gateway.Router.TryGet(service, out var target, out var ceiling))
+            if (!known)
             {
                 FinishStream();
                 if (!request.IsOneWay)
@@ -369,6 +412,31 @@ internal sealed partial class MlpConnection
         }
     }
 
+    /// <summary>
+    /// The built-in echo, answered on the reader: it completes at once and never looks at a deadline, so it
+    /// gets no task, no timer and no copies but the pooled body, which the writer returns once it is written.
+    /// </summary>
+    private void AnswerEchoInline(in MlpRequestFrame request, string service, HeaderField[] headers)
+    {
+        var streamId = request.StreamId;
+        var body = _gateway.Bodies.RentRequestBody(request.Body, request.IsBodyCompressed, streamId, out var length, out var pooled);
+        var status = MlpEchoService.Answer(headers, out var responseHeaders);
+        TallyRequest(service, status);
+        if (request.IsOneWay)
+        {
+            if (pooled)
+                ArrayPool<byte>.Shared.Return(body);
+            if (status >= 400)
+                SendError(streamId, MlpErrorCode.InternalError, $"The one-way request failed with status {status}.");
+        }
+        else
+        {
+            SendResponse(streamId, status, responseHeaders, body.AsMemory(0, length), pooled ? body : null);
+        }
+
+        FinishStream();
+    }
+
     private async Task RunRequestAsync(uint streamId, bool oneWay, IMlpService service, MlpServiceRequest call)
     {
         try
@@ -382,7 +450,7 @@ internal sealed partial class MlpConnection
                 return;
             }
 
-            SendResponse(streamId, response);
+            SendResponse(streamId, response.Status, response.Headers, response.Body, null);
         }
         catch (OperationCanceledException) when (_lifetime.IsCancellationRequested)
         {
@@ -394,22 +462,59 @@ internal sealed partial class MlpConnection
         }
     }
 
-    private void SendResponse(uint streamId, MlpServiceResponse response)
+    /// <summary>Queues a RESPONSE; <paramref name="rented"/> (a pooled array under <paramref name="plain"/>) goes back to the pool when written or dropped.</summary>
+    private void SendResponse(uint streamId, int status, IReadOnlyList<HeaderField> headers, ReadOnlyMemory<byte> plain, byte[]? rented)
     {
-        var (body, compressed, dictionaryId) = _gateway.Bodies.EncodeBody(response.Body, _clientZstd, ClientHolds);
-        if (response.Body.Length > _clientMaxBodySize || body.Length + MlpHeaders.MaxEncodedSize(response.Headers) + 16 > _clientMaxFrameSize)
+        var (body, compressed, dictionaryId) = _gateway.Bodies.EncodeBody(plain, _clientZstd, ClientHoldsCallback);
+        if (plain.Length > _clientMaxBodySize || body.Length + MlpHeaders.MaxEncodedSize(headers) + 16 > _clientMaxFrameSize)
         {
-            SendError(streamId, MlpErrorCode.BodyTooLarge, $"The response body ({response.Body.Length} bytes) exceeds what the client accepts.");
+            ReturnRented(rented);
+            SendError(streamId, MlpErrorCode.BodyTooLarge, $"The response body ({plain.Length} bytes) exceeds what the client accepts.");
             return;
         }
 
         if (compressed)
+        {
+            // The compressed copy is what gets written: the plain one is done with.
+            ReturnRented(rented);
+            rented = null;
             _gateway.Metrics.BodiesCompressed.Add(1, MlpMetrics.Tag("dictionary", dictionaryId == 0 ? "none" : dictionaryId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        Send(MlpOutbound.ForResponse(streamId, response.Status, response.Headers, body, compressed ? MlpFrameFlags.BodyZstd : MlpFrameFlags.None));
+        }
+
+        Send(MlpOutbound.ForResponse(streamId, status, headers, body, compressed ? MlpFrameFlags.BodyZstd : MlpFrameFlags.None, rented));
+    }
+
+    private static void ReturnRented(byte[]? rented)
+    {
+        if (rented is not null)
+            ArrayPool<byte>.Shared.Return(rented);
     }
 
     private void CountRequest(string service, int status) =>
-        _gateway.Metrics.Requests.Add(1, MlpMetrics.Tag("service", service), MlpMetrics.Tag("status", (status / 100).ToString(System.Globalization.CultureInfo.InvariantCulture) + "xx"));
+        _gateway.Metrics.Requests.Add(1, MlpMetrics.Tag("service", service), MlpMetrics.Tag("status", StatusClass(status)));
+
+    private static readonly string[] StatusClasses = ["0xx", "1xx", "2xx", "3xx", "4xx", "5xx", "6xx", "7xx", "8xx", "9xx"];
+
+    private static string StatusClass(int status) => StatusClasses[Math.Clamp(status / 100, 0, 9)];
+
+    /// <summary>Counts an inline answer; a run of the same service and status class becomes one measurement at the end of the read.</summary>
+    private void TallyRequest(string service, int status)
+    {
+        var statusClass = StatusClass(status);
+        if (_tallyCount > 0 && (!ReferenceEquals(statusClass, _tallyClass) || !string.Equals(service, _tallyService, StringComparison.Ordinal)))
+            FlushRequestTally();
+        _tallyService = service;
+        _tallyClass = statusClass;
+        _tallyCount++;
+    }
+
+    private void FlushRequestTally()
+    {
+        if (_tallyCount == 0)
+            return;
+        _gateway.Metrics.Requests.Add(_tallyCount, MlpMetrics.Tag("service", _tallyService), MlpMetrics.Tag("status", _tallyClass));
+        _tallyCount = 0;
+    }
 
     private void SendError(uint streamId, MlpErrorCode code, string message, uint dictionaryId = 0)
     {
@@ -457,6 +562,9 @@ internal sealed partial class MlpConnection
         Send(MlpOutbound.ForEnvelope(MlpFrameType.Dict, new Dict { Offer = new DictOffer { Id = dictionary.Id, Size = (uint)dictionary.Content.Length } }));
         return true;
     }
+
+    /// <summary>One delegate per connection, made when first needed, instead of one per response.</summary>
+    private Func<uint, bool> ClientHoldsCallback => _clientHoldsCallback ??= ClientHolds;
 
     private bool ClientHolds(uint id) => Volatile.Read(ref _clientDictionaries).Contains(id);
 

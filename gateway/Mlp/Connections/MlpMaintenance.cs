@@ -34,6 +34,7 @@ internal sealed class MlpMaintenance(MlpGateway gateway) : BackgroundService
         var closed = 0;
         foreach (var connection in gateway.Connections.All)
         {
+            connection.ReleaseIdleQueue();
             if (!connection.IsWelcomed)
             {
                 if (time.GetElapsedTime(connection.AcceptedTimestamp, now) >= handshakeTimeout)

@@ -23,8 +23,8 @@ internal enum MlpOutboundKind : byte
     PumpPushes,
 }
 
-/// <summary>One unit of work for a connection's writer.</summary>
-internal sealed class MlpOutbound
+/// <summary>One unit of work for a connection's writer: a struct, so queueing a response allocates nothing.</summary>
+internal readonly struct MlpOutbound
 {
     public static readonly MlpOutbound PumpPushes = new() { Kind = MlpOutboundKind.PumpPushes };
 
@@ -38,9 +38,12 @@ internal sealed class MlpOutbound
 
     public int Status { get; private init; }
 
-    public IReadOnlyList<HeaderField> Headers { get; private init; } = [];
+    public IReadOnlyList<HeaderField> Headers { get; private init; }
 
     public ReadOnlyMemory<byte> Body { get; private init; }
+
+    /// <summary>A pooled array under <see cref="Body"/>, returned to the shared pool once the frame is written.</summary>
+    public byte[]? Rented { get; private init; }
 
     public MlpFrameFlags Flags { get; private init; }
 
@@ -52,8 +55,8 @@ internal sealed class MlpOutbound
     public static MlpOutbound ForEnvelope(MlpFrameType type, IMessage envelope, uint deliversDictionaryId = 0) =>
         new() { Kind = MlpOutboundKind.Envelope, EnvelopeType = type, Envelope = envelope, DeliversDictionaryId = deliversDictionaryId };
 
-    public static MlpOutbound ForResponse(uint streamId, int status, IReadOnlyList<HeaderField> headers, ReadOnlyMemory<byte> body, MlpFrameFlags flags) =>
-        new() { Kind = MlpOutboundKind.Response, StreamId = streamId, Status = status, Headers = headers, Body = body, Flags = flags };
+    public static MlpOutbound ForResponse(uint streamId, int status, IReadOnlyList<HeaderField> headers, ReadOnlyMemory<byte> body, MlpFrameFlags flags, byte[]? rented = null) =>
+        new() { Kind = MlpOutboundKind.Response, StreamId = streamId, Status = status, Headers = headers, Body = body, Flags = flags, Rented = rented };
 
     public static MlpOutbound ForPong(byte[] opaque) => new() { Kind = MlpOutboundKind.Pong, Body = opaque };
 
