@@ -42,7 +42,12 @@ internal sealed class PrometheusExporter : IDisposable
             return;
         }
 
-        var series = tags.IsEmpty ? state.Untagged : state.Series.GetOrAdd(SeriesKey(tags), static _ => new Series());
+        var series = tags.IsEmpty ? state.Untagged
+            : tags.Length <= 2 ? state.FewTags.GetOrAdd(
+                new TagPair(tags[0], tags.Length == 2 ? tags[1] : default),
+                static (pair, all) => all.GetOrAdd(pair.Second.Key is null ? SeriesKey([pair.First]) : SeriesKey([pair.First, pair.Second]), static _ => new Series()),
+                state.Series)
+            : state.Series.GetOrAdd(SeriesKey(tags), static _ => new Series());
         if (instrument.IsObservable)
         {
             Volatile.Write(ref series.Value, value);
@@ -138,6 +143,23 @@ internal sealed class PrometheusExporter : IDisposable
         public Series Untagged { get; } = new();
 
         public ConcurrentDictionary<string, Series> Series { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>
+        /// Most measurements carry one or two tags (a reason; a service and a status): found by the tags
+        /// themselves so the hot path does not build the series key string. Entries share <see cref="Series"/>.
+        /// </summary>
+        public ConcurrentDictionary<TagPair, Series> FewTags { get; } = new();
+    }
+
+    /// <summary>One or two tags as a dictionary key (KeyValuePair has no equality of its own; the default comparer boxes and reflects).</summary>
+    private readonly record struct TagPair(KeyValuePair<string, object?> First, KeyValuePair<string, object?> Second)
+    {
+        public bool Equals(TagPair other) => Same(First, other.First) && Same(Second, other.Second);
+
+        public override int GetHashCode() => HashCode.Combine(First.Key, First.Value, Second.Key, Second.Value);
+
+        private static bool Same(KeyValuePair<string, object?> x, KeyValuePair<string, object?> y) =>
+            string.Equals(x.Key, y.Key, StringComparison.Ordinal) && Equals(x.Value, y.Value);
     }
 
     /// <summary>One time series' running value; adds are lock-free.</summary>

@@ -35,9 +35,9 @@ public sealed class GatewayEchoAllocationTests(ITestOutputHelper output)
             output.WriteLine($"{perCall:F1} bytes allocated per echo call ({calls} calls)");
 
             Assert.Equal(100_000, calls);
-            // Was 1,873 B before the echo was answered inline with pooled bodies and struct queue items; what is
-            // left is the metrics exporter's series key, built once per read batch.
-            Assert.InRange(perCall, 0, 100);
+            // Was 1,873 B before the echo was answered inline with pooled bodies and struct queue items, and 32 B
+            // while the metrics exporter built a series key string per read batch; ~11 B is left (per-read-batch state).
+            Assert.InRange(perCall, 0, 50);
         }
         finally
         {
