@@ -27,6 +27,8 @@ public static class GatewayApp
         builder.AddMlpGateway();
         builder.Services.AddGatewayGovernance(builder.Configuration);
         builder.Services.AddOptions<TransportOptions>().Bind(builder.Configuration.GetSection(TransportOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<MemoryOptions>().Bind(builder.Configuration.GetSection(MemoryOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddHostedService<MemoryTrimmer>();
         configureServices?.Invoke(builder.Services);
 
         var transport = builder.Configuration.GetSection(TransportOptions.SectionName).Get<TransportOptions>() ?? new TransportOptions();
