@@ -33,12 +33,16 @@ internal sealed class EpollMqttListener(IServiceProvider services, IOptions<Mqtt
             return;
         }
 
+        // The same pipeline as the Kestrel listener, except that the handler's guard (an async box per
+        // connection around RunAsync) is replaced by the engine watching RunAsync's task and reporting
+        // a failure through the handler, with the same log event.
+        var handler = ActivatorUtilities.GetServiceOrCreateInstance<MqttConnectionHandler>(services);
         var pipeline = new ConnectionBuilder(services)
             .UseConnectionGovernance(ListenerNames.MqttTcp)
-            .UseConnectionHandler<MqttConnectionHandler>()
+            .Run(handler.RunUnguardedAsync)
             .Build();
         var options = transport.Value;
-        var engine = new EpollEngine(options.EffectiveEpollLoops, options.EpollInlineContinuations, pipeline, logger);
+        var engine = new EpollEngine(options.EffectiveEpollLoops, options.EpollInlineContinuations, pipeline, handler.OnFailed, logger);
         try
         {
             engine.Start(new IPEndPoint(GatewayApp.ParseAddress(mqtt.Value.BindAddress), mqtt.Value.Port));

@@ -2,7 +2,6 @@ using System.Collections;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
@@ -22,7 +21,6 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
     private const int ClosedBit = int.MinValue;
     private static long s_lastId;
 
-    private readonly EpollEngine _engine;
     private readonly EpollLoop _loop;
     private readonly EpollSocketReader _reader;
     private readonly EpollSocketWriter _writer;
@@ -32,21 +30,16 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
     // High bit: closed; low bits: syscalls in flight. The fd is closed when both say so.
     private int _fdState;
     private int _closed;
-    private string? _connectionId;
-    private IDictionary<object, object?>? _items;
-    private CancellationTokenSource? _closedSource;
-    private FeatureSlots _features;
-    private Dictionary<Type, object>? _moreFeatures;
     private int _featureRevision;
+    private FeatureSlot _feature;
     private Func<object, Task>? _onCompleted;
     private object? _onCompletedState;
-    private List<(Func<object, Task> Callback, object State)>? _moreOnCompleted;
-    private Socket? _socketView;
     private Task? _pipeline;
+    private RareState? _rare;
+    private string? _connectionId;
 
-    public EpollConnection(EpollEngine engine, EpollLoop loop, int fd)
+    public EpollConnection(EpollLoop loop, int fd)
     {
-        _engine = engine;
         _loop = loop;
         _fd = fd;
         _id = Interlocked.Increment(ref s_lastId);
@@ -57,12 +50,11 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
     public ulong EpollToken { get; set; }
 
     /// <summary>Why the connection was aborted; reads after an abort throw it.</summary>
-    internal ConnectionAbortedException? AbortReason { get; private set; }
-
-    internal EpollLoop Loop => _loop;
+    internal ConnectionAbortedException? AbortReason => _rare?.AbortReason;
 
     public override string ConnectionId
     {
+        // The broker keys its connection table by this string, so every connection makes it anyway.
         get => _connectionId ??= "E" + _id.ToString("X", System.Globalization.CultureInfo.InvariantCulture);
         set => _connectionId = value;
     }
@@ -71,8 +63,25 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
 
     public override IDictionary<object, object?> Items
     {
-        get => _items ??= new Dictionary<object, object?>();
-        set => _items = value;
+        get => Rare.Items ??= new Dictionary<object, object?>();
+        set => Rare.Items = value;
+    }
+
+    private EpollEngine Engine => _loop.Engine;
+
+    /// <summary>Everything a connection rarely needs lives out of line, so an idle connection does not carry the fields.</summary>
+    private RareState Rare
+    {
+        get
+        {
+            if (_rare is { } rare)
+            {
+                return rare;
+            }
+
+            var created = new RareState();
+            return Interlocked.CompareExchange(ref _rare, created, null) ?? created;
+        }
     }
 
     public override IDuplexPipe Transport
@@ -89,13 +98,14 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
     {
         get
         {
-            if (_closedSource is { } existing)
+            var rare = Rare;
+            if (rare.ClosedSource is { } existing)
             {
                 return existing.Token;
             }
 
             var created = new CancellationTokenSource();
-            if (Interlocked.CompareExchange(ref _closedSource, created, null) is { } raced)
+            if (Interlocked.CompareExchange(ref rare.ClosedSource, created, null) is { } raced)
             {
                 created.Dispose();
                 return raced.Token;
@@ -131,13 +141,14 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
     {
         get
         {
-            if (_socketView is { } existing)
+            var rare = Rare;
+            if (rare.SocketView is { } existing)
             {
                 return existing;
             }
 
             var view = new Socket(new SafeSocketHandle(_fd, ownsHandle: false));
-            if (Interlocked.CompareExchange(ref _socketView, view, null) is { } raced)
+            if (Interlocked.CompareExchange(ref rare.SocketView, view, null) is { } raced)
             {
                 view.Dispose();
                 return raced;
@@ -149,7 +160,7 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
 
     public override void Abort(ConnectionAbortedException abortReason)
     {
-        AbortReason ??= abortReason;
+        Interlocked.CompareExchange(ref Rare.AbortReason, abortReason, null);
         Close();
     }
 
@@ -160,7 +171,7 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
         Close();
         _reader.Complete();
         _writer.ReleaseBlocks();
-        _closedSource?.Dispose();
+        _rare?.ClosedSource?.Dispose();
         return base.DisposeAsync();
     }
 
@@ -173,7 +184,7 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
             return;
         }
 
-        (_moreOnCompleted ??= []).Add((callback, state));
+        (Rare.MoreOnCompleted ??= []).Add((callback, state));
     }
 
     void IRawSocketOptionsFeature.SetOption(int level, int name, int value)
@@ -188,7 +199,7 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
     /// <summary>Loop thread.</summary>
     void IEpollHandler.OnEvents(uint events)
     {
-        var inline = _engine.InlineContinuations;
+        var inline = Engine.InlineContinuations;
         if ((events & (LinuxNative.EpollIn | LinuxNative.EpollRdHup | LinuxNative.EpollHup | LinuxNative.EpollErr)) != 0)
         {
             _reader.OnReadable(inline);
@@ -206,7 +217,7 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
         Task pipeline;
         try
         {
-            pipeline = _engine.Pipeline(this);
+            pipeline = Engine.Pipeline(this);
         }
         catch (Exception ex)
         {
@@ -294,7 +305,7 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
         _pipeline = null;
         if (pipeline.Exception is { } failure)
         {
-            _engine.OnPipelineFailed(this, failure.GetBaseException());
+            Engine.OnPipelineFailed(this, failure.GetBaseException());
         }
 
         try
@@ -302,7 +313,7 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
             if (_onCompleted is { } first)
             {
                 await first(_onCompletedState!).ConfigureAwait(false);
-                foreach (var (callback, state) in _moreOnCompleted ?? [])
+                foreach (var (callback, state) in _rare?.MoreOnCompleted ?? [])
                 {
                     await callback(state).ConfigureAwait(false);
                 }
@@ -310,12 +321,12 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
         }
         catch (Exception ex)
         {
-            _engine.OnPipelineFailed(this, ex);
+            Engine.OnPipelineFailed(this, ex);
         }
         finally
         {
             await DisposeAsync().ConfigureAwait(false);
-            _engine.OnConnectionEnded();
+            Engine.OnConnectionEnded();
         }
     }
 
@@ -334,14 +345,14 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
         }
 
         _loop.Unregister(this);
-        _socketView?.Dispose();
+        _rare?.SocketView?.Dispose();
         if ((Interlocked.Or(ref _fdState, ClosedBit) & ~ClosedBit) == 0)
         {
             LinuxNative.Close(_fd);
         }
 
         _reader.OnClosed();
-        if (_closedSource is { } closed)
+        if (_rare?.ClosedSource is { } closed)
         {
             ThreadPool.UnsafeQueueUserWorkItem(static source => CancelQuietly(source), closed, preferLocal: false);
         }
@@ -408,7 +419,7 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
         }
     }
 
-    // IFeatureCollection: governance sets one feature per connection; two inline slots hold it
+    // IFeatureCollection: governance sets one feature per connection; one inline slot holds it
     // without the list and array a FeatureCollection allocates.
     bool IFeatureCollection.IsReadOnly => false;
 
@@ -419,52 +430,30 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
         get
         {
             ArgumentNullException.ThrowIfNull(key);
-            for (var i = 0; i < FeatureSlots.Length; i++)
+            if (_feature.Key == key)
             {
-                if (_features[i].Key == key)
-                {
-                    return _features[i].Value;
-                }
+                return _feature.Value;
             }
 
-            return _moreFeatures is not null && _moreFeatures.TryGetValue(key, out var more) ? more : KnownFeature(key);
+            return _rare?.MoreFeatures is { } more && more.TryGetValue(key, out var value) ? value : KnownFeature(key);
         }
         set
         {
             ArgumentNullException.ThrowIfNull(key);
             _featureRevision++;
-            if (value is null)
+            if (_feature.Key == key || (_feature.Key is null && value is not null))
             {
-                _moreFeatures?.Remove(key);
-            }
-
-            var free = -1;
-            for (var i = 0; i < FeatureSlots.Length; i++)
-            {
-                if (_features[i].Key == key)
-                {
-                    _features[i] = value is null ? default : new FeatureSlot(key, value);
-                    return;
-                }
-
-                if (free < 0 && _features[i].Key is null)
-                {
-                    free = i;
-                }
+                _feature = value is null ? default : new FeatureSlot(key, value);
+                return;
             }
 
             if (value is null)
             {
+                _rare?.MoreFeatures?.Remove(key);
                 return;
             }
 
-            if (free < 0)
-            {
-                (_moreFeatures ??= [])[key] = value;
-                return;
-            }
-
-            _features[free] = new FeatureSlot(key, value);
+            (Rare.MoreFeatures ??= [])[key] = value;
         }
     }
 
@@ -474,17 +463,14 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
 
     IEnumerator<KeyValuePair<Type, object>> IEnumerable<KeyValuePair<Type, object>>.GetEnumerator()
     {
-        for (var i = 0; i < FeatureSlots.Length; i++)
+        if (_feature.Key is { } key)
         {
-            if (_features[i].Key is { } key)
-            {
-                yield return new KeyValuePair<Type, object>(key, _features[i].Value!);
-            }
+            yield return new KeyValuePair<Type, object>(key, _feature.Value!);
         }
 
-        if (_moreFeatures is not null)
+        if (_rare?.MoreFeatures is { } more)
         {
-            foreach (var pair in _moreFeatures)
+            foreach (var pair in more)
             {
                 yield return pair;
             }
@@ -507,10 +493,13 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
 
     private readonly record struct FeatureSlot(Type? Key, object? Value);
 
-    [InlineArray(Length)]
-    private struct FeatureSlots
+    private sealed class RareState
     {
-        public const int Length = 2;
-        private FeatureSlot _first;
+        public IDictionary<object, object?>? Items;
+        public CancellationTokenSource? ClosedSource;
+        public ConnectionAbortedException? AbortReason;
+        public Dictionary<Type, object>? MoreFeatures;
+        public List<(Func<object, Task> Callback, object State)>? MoreOnCompleted;
+        public Socket? SocketView;
     }
 }

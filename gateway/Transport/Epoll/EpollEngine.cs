@@ -13,6 +13,7 @@ internal sealed class EpollEngine : IAsyncDisposable
 {
     private readonly EpollLoop[] _loops;
     private readonly ConnectionDelegate _pipeline;
+    private readonly Action<ConnectionContext, Exception> _onFailed;
     private readonly ILogger _logger;
     private readonly TaskCompletionSource _allEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Socket? _listenSocket;
@@ -21,7 +22,8 @@ internal sealed class EpollEngine : IAsyncDisposable
     private int _live;
     private volatile bool _stopping;
 
-    public EpollEngine(int loops, bool inlineContinuations, ConnectionDelegate pipeline, ILogger logger)
+    /// <param name="onFailed">Told when a connection's pipeline ends with an exception (the engine only closes the connection).</param>
+    public EpollEngine(int loops, bool inlineContinuations, ConnectionDelegate pipeline, Action<ConnectionContext, Exception> onFailed, ILogger logger)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(loops, 1);
         if (!OperatingSystem.IsLinux())
@@ -31,11 +33,12 @@ internal sealed class EpollEngine : IAsyncDisposable
 
         InlineContinuations = inlineContinuations;
         _pipeline = pipeline;
+        _onFailed = onFailed;
         _logger = logger;
         _loops = new EpollLoop[loops];
         for (var i = 0; i < loops; i++)
         {
-            _loops[i] = new EpollLoop(i);
+            _loops[i] = new EpollLoop(this, i);
         }
     }
 
@@ -125,7 +128,17 @@ internal sealed class EpollEngine : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None).ConfigureAwait(false);
 
-    internal void OnPipelineFailed(EpollConnection connection, Exception exception) => EpollLog.ConnectionFailed(_logger, exception, connection.ConnectionId);
+    internal void OnPipelineFailed(EpollConnection connection, Exception exception)
+    {
+        try
+        {
+            _onFailed(connection, exception);
+        }
+        catch (Exception ex)
+        {
+            EpollLog.ConnectionFailed(_logger, ex, connection.ConnectionId);
+        }
+    }
 
     internal void OnConnectionEnded()
     {
@@ -161,7 +174,7 @@ internal sealed class EpollEngine : IAsyncDisposable
 
             LinuxNative.SetOption(fd, LinuxNative.IpProtoTcp, LinuxNative.TcpNoDelay, 1);
             var loop = _loops[(int)((uint)Interlocked.Increment(ref _nextLoop) % (uint)_loops.Length)];
-            var connection = new EpollConnection(this, loop, fd);
+            var connection = new EpollConnection(loop, fd);
             var failed = loop.Register(fd, connection);
             if (failed != 0)
             {

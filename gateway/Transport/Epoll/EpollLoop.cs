@@ -23,8 +23,9 @@ internal sealed unsafe class EpollLoop : IDisposable
     private int _used;
     private volatile bool _stopping;
 
-    public EpollLoop(int index)
+    public EpollLoop(EpollEngine engine, int index)
     {
+        Engine = engine;
         _epollFd = LinuxNative.EpollCreate1(LinuxNative.EpollCloexec);
         if (_epollFd < 0)
         {
@@ -42,6 +43,8 @@ internal sealed unsafe class EpollLoop : IDisposable
         _thread = new Thread(Run) { IsBackground = true, Name = $"epoll-{index}" };
         _thread.UnsafeStart();
     }
+
+    public EpollEngine Engine { get; }
 
     /// <summary>Registered handlers (connections) right now.</summary>
     public int Count
