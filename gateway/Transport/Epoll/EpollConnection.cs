@@ -202,7 +202,7 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
         var inline = Engine.InlineContinuations;
         if ((events & (LinuxNative.EpollIn | LinuxNative.EpollRdHup | LinuxNative.EpollHup | LinuxNative.EpollErr)) != 0)
         {
-            _reader.OnReadable(inline);
+            _reader.OnReadable(inline, hangup: (events & (LinuxNative.EpollRdHup | LinuxNative.EpollHup | LinuxNative.EpollErr)) != 0);
         }
 
         if ((events & (LinuxNative.EpollOut | LinuxNative.EpollHup | LinuxNative.EpollErr)) != 0)

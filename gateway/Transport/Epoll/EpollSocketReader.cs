@@ -29,6 +29,10 @@ internal sealed class EpollSocketReader : PipeReader, IValueTaskSource<ReadResul
     private bool _completed;
     private Exception? _error;
 
+    // Sticky, set by the loop on EPOLLRDHUP/HUP/ERR: a short read no longer proves the socket drained
+    // (the FIN or error may be queued behind the bytes, and its edge may already have been consumed).
+    private volatile bool _hangup;
+
     // Shared with the loop thread and CancelPendingRead: guarded by lock (this).
     private bool _waiting;
     private bool _readable = true;
@@ -186,8 +190,13 @@ internal sealed class EpollSocketReader : PipeReader, IValueTaskSource<ReadResul
     }
 
     /// <summary>Loop thread: the socket turned readable, hung up or failed; wake the consumer if it waits.</summary>
-    internal void OnReadable(bool inline)
+    internal void OnReadable(bool inline, bool hangup)
     {
+        if (hangup)
+        {
+            _hangup = true;
+        }
+
         lock (this)
         {
             _readable = true;
@@ -349,9 +358,9 @@ internal sealed class EpollSocketReader : PipeReader, IValueTaskSource<ReadResul
                 }
 
                 _examinedAll = false;
-                if (received < space)
+                if (received < space && !_hangup)
                 {
-                    // A short read drained the socket: the next byte to arrive raises a new edge.
+                    // A short read drained the socket: the next byte (or FIN) to arrive raises a new edge.
                     return;
                 }
 
