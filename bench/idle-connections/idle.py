@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Opens N idle MQTT 3.1.1 connections to a broker and reports the broker's RSS growth per connection.
 
-usage: idle.py PORT N BROKER_PID
+usage: idle.py PORT N BROKER_PID [SETTLE_SECONDS=5]
 Client sockets are spread over 127.0.0.2-9 with IP_BIND_ADDRESS_NO_PORT so the kernel's port
 search stays cheap. Bounded: N connections, one CONNECT each, a fixed settle time, then close.
 """
@@ -38,7 +38,7 @@ def main():
         if len(s.recv(4)) != 4:
             raise SystemExit('CONNACK missing')
     elapsed = time.time() - started
-    time.sleep(5)
+    time.sleep(int(sys.argv[4]) if len(sys.argv) > 4 else 5)
     after = rss_kb(pid)
     print(f'{n} connections in {elapsed:.1f} s ({n / elapsed:.0f}/s); RSS {before} KB -> {after} KB; '
           f'{(after - before) / n:.2f} KB per idle connection')

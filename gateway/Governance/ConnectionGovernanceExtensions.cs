@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using AccessLayer.Gateway.Transport;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
@@ -12,45 +13,89 @@ internal static class ConnectionGovernanceExtensions
     /// Puts a listener under connection governance: admission (caps, connect rate, drain) and
     /// socket tuning run first, before TLS or any protocol byte, and the connection is named by
     /// <paramref name="listener"/>. Add it before <c>UseHttps</c> so refused peers cost no handshake.
+    /// Works on Kestrel's <see cref="ListenOptions"/> and on a bare <see cref="ConnectionBuilder"/>
+    /// (the epoll engine's own pipeline).
     /// </summary>
-    public static ListenOptions UseConnectionGovernance(this ListenOptions listen, string listener)
+    public static TBuilder UseConnectionGovernance<TBuilder>(this TBuilder listen, string listener)
+        where TBuilder : IConnectionBuilder
     {
         var services = listen.ApplicationServices;
         var governor = services.GetRequiredService<ConnectionGovernor>();
         var limits = services.GetRequiredService<IOptions<LimitsOptions>>().Value;
         var logger = services.GetRequiredService<ILogger<ConnectionGovernor>>();
-        var feature = new ListenerFeature(listener);
-        listen.Use(next => async connection =>
+        var admitted = new AdmittedListener(governor, listener);
+        listen.Use(next => connection =>
         {
             if (governor.TryAdmit(listener, connection.RemoteEndPoint) != Admission.Admitted)
             {
                 // Returning closes the socket; nothing was read, nothing is answered.
-                return;
+                return Task.CompletedTask;
             }
 
-            try
+            // Released when the connection completes. Through the transport's completion callback when
+            // it has one: no async state machine kept alive per connection for a finally block.
+            if (connection.Features.Get<IConnectionCompleteFeature>() is { } complete)
             {
-                connection.Features.Set<IListenerFeature>(feature);
-                if (connection.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
-                {
-                    try
-                    {
-                        SocketTuning.Apply(socket, limits);
-                    }
-                    catch (SocketException ex)
-                    {
-                        GovernanceLog.SocketOptionsFailed(logger, listener, ex.Message);
-                    }
-                }
+                // Registered first: the callbacks run when the pipeline ends, however it ends.
+                complete.OnCompleted(static state => ((AdmittedListener)state).Release(), admitted);
+                Prepare(connection, admitted, limits, logger);
+                return next(connection);
+            }
 
-                await next(connection).ConfigureAwait(false);
-            }
-            finally
-            {
-                governor.Release(listener);
-            }
+            return RunAsync(next, connection, admitted, limits, logger);
         });
         return listen;
+    }
+
+    private static async Task RunAsync(ConnectionDelegate next, ConnectionContext connection, AdmittedListener admitted, LimitsOptions limits, ILogger logger)
+    {
+        try
+        {
+            Prepare(connection, admitted, limits, logger);
+            await next(connection).ConfigureAwait(false);
+        }
+        finally
+        {
+            await admitted.Release().ConfigureAwait(false);
+        }
+    }
+
+    private static void Prepare(ConnectionContext connection, AdmittedListener admitted, LimitsOptions limits, ILogger logger)
+    {
+        connection.Features.Set<IListenerFeature>(admitted.Feature);
+        Tune(connection, limits, logger, admitted.Feature.Listener);
+    }
+
+    /// <summary>Applies keepalive/user-timeout/send-buffer tuning to whatever the transport exposes (a raw fd first: it costs no Socket object).</summary>
+    private static void Tune(ConnectionContext connection, LimitsOptions limits, ILogger logger, string listener)
+    {
+        try
+        {
+            if (connection.Features.Get<IRawSocketOptionsFeature>() is { } raw)
+            {
+                SocketTuning.Apply(raw, limits);
+            }
+            else if (connection.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
+            {
+                SocketTuning.Apply(socket, limits);
+            }
+        }
+        catch (SocketException ex)
+        {
+            GovernanceLog.SocketOptionsFailed(logger, listener, ex.Message);
+        }
+    }
+
+    /// <summary>One per listener: the feature every connection gets and the release callback, so neither is allocated per connection.</summary>
+    private sealed class AdmittedListener(ConnectionGovernor governor, string listener)
+    {
+        public ListenerFeature Feature { get; } = new(listener);
+
+        public Task Release()
+        {
+            governor.Release(listener);
+            return Task.CompletedTask;
+        }
     }
 
     /// <summary>
@@ -64,18 +109,7 @@ internal static class ConnectionGovernanceExtensions
         var logger = services.GetRequiredService<ILogger<ConnectionGovernor>>();
         listen.Use(next => connection =>
         {
-            if (connection.Features.Get<IConnectionSocketFeature>()?.Socket is { } socket)
-            {
-                try
-                {
-                    SocketTuning.Apply(socket, limits);
-                }
-                catch (SocketException ex)
-                {
-                    GovernanceLog.SocketOptionsFailed(logger, "http", ex.Message);
-                }
-            }
-
+            Tune(connection, limits, logger, "http");
             return next(connection);
         });
         return listen;

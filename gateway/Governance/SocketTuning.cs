@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using AccessLayer.Gateway.Transport;
 
 namespace AccessLayer.Gateway.Governance;
 
@@ -15,6 +16,12 @@ internal static class SocketTuning
     // Linux <netinet/tcp.h>: TCP_USER_TIMEOUT at level IPPROTO_TCP.
     private const int IpProtoTcp = 6;
     private const int TcpUserTimeout = 18;
+    private const int SolSocket = 1;
+    private const int SoKeepAlive = 9;
+    private const int SoSndBuf = 7;
+    private const int TcpKeepIdle = 4;
+    private const int TcpKeepIntvl = 5;
+    private const int TcpKeepCnt = 6;
 
     public static void Apply(Socket socket, LimitsOptions options)
     {
@@ -36,6 +43,28 @@ internal static class SocketTuning
             Span<byte> value = stackalloc byte[sizeof(int)];
             BitConverter.TryWriteBytes(value, (int)options.TcpUserTimeout.TotalMilliseconds);
             socket.SetRawSocketOption(IpProtoTcp, TcpUserTimeout, value);
+        }
+    }
+
+    /// <summary>The same tuning through setsockopt on a bare fd (the epoll transport has no Socket object).</summary>
+    public static void Apply(IRawSocketOptionsFeature socket, LimitsOptions options)
+    {
+        if (options.TcpKeepAlive)
+        {
+            socket.SetOption(SolSocket, SoKeepAlive, 1);
+            socket.SetOption(IpProtoTcp, TcpKeepIdle, (int)options.TcpKeepAliveTime.TotalSeconds);
+            socket.SetOption(IpProtoTcp, TcpKeepIntvl, (int)options.TcpKeepAliveInterval.TotalSeconds);
+            socket.SetOption(IpProtoTcp, TcpKeepCnt, options.TcpKeepAliveRetryCount);
+        }
+
+        if (options.SocketSendBufferBytes > 0)
+        {
+            socket.SetOption(SolSocket, SoSndBuf, options.SocketSendBufferBytes);
+        }
+
+        if (options.TcpUserTimeout > TimeSpan.Zero)
+        {
+            socket.SetOption(IpProtoTcp, TcpUserTimeout, (int)options.TcpUserTimeout.TotalMilliseconds);
         }
     }
 

@@ -26,14 +26,24 @@ public static class GatewayApp
         builder.Services.AddMqttBroker(builder.Configuration);
         builder.AddMlpGateway();
         builder.Services.AddGatewayGovernance(builder.Configuration);
+        builder.Services.AddOptions<TransportOptions>().Bind(builder.Configuration.GetSection(TransportOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<MemoryOptions>().Bind(builder.Configuration.GetSection(MemoryOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddHostedService<MemoryTrimmer>();
         configureServices?.Invoke(builder.Services);
 
         var transport = builder.Configuration.GetSection(TransportOptions.SectionName).Get<TransportOptions>() ?? new TransportOptions();
+        var engine = transport.EffectiveEngine;
         builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = transport.InlineScheduling);
-        if (transport.LeanMqtt)
+        if (engine == TransportEngine.Lean)
         {
             // Registered after the socket transport so Kestrel asks it first; it takes only LeanEndPoints.
             builder.Services.AddSingleton<IConnectionListenerFactory, LeanConnectionListenerFactory>();
+        }
+        else if (engine == TransportEngine.Epoll)
+        {
+            // Outside Kestrel: its own accept loop and pipeline (no KestrelConnection per connection).
+            builder.Services.AddSingleton<EpollMqttListener>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<EpollMqttListener>());
         }
 
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
@@ -41,10 +51,10 @@ public static class GatewayApp
             var mqtt = context.Configuration.GetSection(MqttOptions.SectionName).Get<MqttOptions>() ?? new MqttOptions();
             var http = context.Configuration.GetSection(HttpOptions.SectionName).Get<HttpOptions>() ?? new HttpOptions();
             kestrel.AddServerHeader = false;
-            if (mqtt.Port > 0)
+            if (mqtt.Port > 0 && engine != TransportEngine.Epoll)
             {
                 var address = ParseAddress(mqtt.BindAddress);
-                var endPoint = transport.LeanMqtt ? new LeanEndPoint(address, mqtt.Port) : new IPEndPoint(address, mqtt.Port);
+                var endPoint = engine == TransportEngine.Lean ? new LeanEndPoint(address, mqtt.Port) : new IPEndPoint(address, mqtt.Port);
                 kestrel.Listen(endPoint, listen => listen.UseConnectionGovernance(ListenerNames.MqttTcp).UseConnectionHandler<MqttConnectionHandler>());
             }
 
@@ -70,7 +80,7 @@ public static class GatewayApp
         return app;
     }
 
-    private static IPAddress ParseAddress(string address) => address switch
+    internal static IPAddress ParseAddress(string address) => address switch
     {
         "*" or "0.0.0.0" or "" => IPAddress.Any,
         "::" or "[::]" => IPAddress.IPv6Any,

@@ -1,9 +1,27 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace AccessLayer.Gateway.Hosting;
 
-/// <summary>The <c>Transport</c> configuration section: how Kestrel's socket transport runs connection code.</summary>
-public sealed class TransportOptions
+/// <summary>Which engine serves the plain-TCP MQTT listener.</summary>
+public enum TransportEngine
+{
+    /// <summary>Kestrel's socket transport (the default).</summary>
+    Kestrel,
+
+    /// <summary>gateway/Transport: a PipeReader/PipeWriter straight over a .NET Socket, behind Kestrel's dispatcher.</summary>
+    Lean,
+
+    /// <summary>gateway/Transport/Epoll: raw fds on a few epoll loops, own accept loop, no Socket per connection (Linux only).</summary>
+    Epoll,
+}
+
+/// <summary>The <c>Transport</c> configuration section: how connections are served.</summary>
+public sealed class TransportOptions : IValidatableObject
 {
     public const string SectionName = "Transport";
+
+    /// <summary>Most epoll loop threads <see cref="EpollLoops"/> = 0 picks.</summary>
+    public const int MaxAutoEpollLoops = 4;
 
     /// <summary>
     /// Run connection code on the socket's I/O thread instead of hopping to the thread pool
@@ -12,10 +30,44 @@ public sealed class TransportOptions
     /// </summary>
     public bool InlineScheduling { get; set; }
 
-    /// <summary>
-    /// Serve the MQTT listener with the lean transport (gateway/Transport): a PipeReader/PipeWriter
-    /// straight over the socket with no Pipe and no per-connection loops, so an idle connection holds
-    /// far less memory. HTTP keeps Kestrel's socket transport either way.
-    /// </summary>
+    /// <summary>Engine of the plain-TCP MQTT listener. TLS, WebSocket, MLP and HTTP always use Kestrel's socket transport.</summary>
+    public TransportEngine Engine { get; set; } = TransportEngine.Kestrel;
+
+    /// <summary>Alias of <c>Engine=Lean</c>, kept for existing configurations.</summary>
     public bool LeanMqtt { get; set; }
+
+    /// <summary>Epoll loop threads; 0 = one per processor, at most <see cref="MaxAutoEpollLoops"/>.</summary>
+    [Range(0, 256)]
+    public int EpollLoops { get; set; }
+
+    /// <summary>
+    /// Continue a reader/writer waiting for readiness on the epoll loop thread itself (mosquitto-like,
+    /// no thread hop) instead of the thread pool. A handler that blocks then stalls every connection on
+    /// that loop, so it is off by default; see docs/benchmarks-transport.md for what it buys.
+    /// </summary>
+    public bool EpollInlineContinuations { get; set; }
+
+    /// <summary>The engine in effect: <see cref="Engine"/>, or Lean when only the <see cref="LeanMqtt"/> alias is set.</summary>
+    public TransportEngine EffectiveEngine => LeanMqtt && Engine == TransportEngine.Kestrel ? TransportEngine.Lean : Engine;
+
+    /// <summary>Loop threads the epoll engine runs.</summary>
+    public int EffectiveEpollLoops => EpollLoops > 0 ? EpollLoops : Math.Clamp(Environment.ProcessorCount, 1, MaxAutoEpollLoops);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (LeanMqtt && Engine == TransportEngine.Epoll)
+        {
+            yield return new ValidationResult("Transport:LeanMqtt=true (alias of Engine=Lean) contradicts Transport:Engine=Epoll; set only Transport:Engine.", [nameof(LeanMqtt), nameof(Engine)]);
+        }
+
+        if (!Enum.IsDefined(Engine))
+        {
+            yield return new ValidationResult($"Transport:Engine must be one of {string.Join(", ", Enum.GetNames<TransportEngine>())}.", [nameof(Engine)]);
+        }
+
+        if (Engine == TransportEngine.Epoll && !OperatingSystem.IsLinux())
+        {
+            yield return new ValidationResult("Transport:Engine=Epoll runs on Linux only.", [nameof(Engine)]);
+        }
+    }
 }

@@ -15,7 +15,15 @@ internal sealed class MqttConnectionHandler(MqttBroker broker, ILogger<MqttConne
         catch (Exception ex)
         {
             // Never let one connection's bug reach Kestrel's loop; the connection alone ends.
-            MqttLog.ConnectionFailed(logger, ex, connection.ConnectionId);
+            OnFailed(connection, ex);
         }
     }
+
+    /// <summary>
+    /// The connection's whole life without the guard: for a transport that watches the returned task
+    /// itself and calls <see cref="OnFailed"/> (the epoll engine), saving one async box per connection.
+    /// </summary>
+    internal Task RunUnguardedAsync(ConnectionContext connection) => broker.Accept(connection, logger).RunAsync();
+
+    internal void OnFailed(ConnectionContext connection, Exception exception) => MqttLog.ConnectionFailed(logger, exception, connection.ConnectionId);
 }

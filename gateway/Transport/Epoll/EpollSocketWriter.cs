@@ -1,0 +1,298 @@
+using System.IO.Pipelines;
+using System.Threading.Tasks.Sources;
+
+namespace AccessLayer.Gateway.Transport.Epoll;
+
+/// <summary>
+/// A <see cref="PipeWriter"/> straight over an fd. Writes go into pooled blocks; FlushAsync sends them
+/// with non-blocking send (MSG_NOSIGNAL) and completes at once when the kernel took everything (the
+/// common case), otherwise it stays pending until the loop reports the socket writable again and the
+/// rest is sent: that is the back-pressure. A writer with nothing unsent holds no block.
+/// Not thread-safe, like any PipeWriter: one producer, no writes while a flush is pending.
+/// </summary>
+internal sealed class EpollSocketWriter : PipeWriter, IValueTaskSource, IThreadPoolWorkItem
+{
+    private readonly EpollConnection _connection;
+    private BlockSegment? _head;
+    private BlockSegment? _tail;
+    private int _headSent;
+    private long _unflushed;
+    private bool _completed;
+    private volatile bool _closed;
+
+    // Shared with the loop thread: guarded by lock (this).
+    private ManualResetValueTaskSourceCore<byte> _writableSource;
+    private bool _writable = true;
+    private bool _waiting;
+
+    public EpollSocketWriter(EpollConnection connection) => _connection = connection;
+
+    public override bool CanGetUnflushedBytes => true;
+
+    public override long UnflushedBytes => _unflushed;
+
+    public override Memory<byte> GetMemory(int sizeHint = 0) => Reserve(sizeHint).FreeMemory;
+
+    public override Span<byte> GetSpan(int sizeHint = 0) => Reserve(sizeHint).FreeSpan;
+
+    public override void Advance(int bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        if (bytes == 0)
+        {
+            return;
+        }
+
+        if (_tail is null || bytes > _tail.Free)
+        {
+            throw new InvalidOperationException("Advanced past the memory the writer handed out.");
+        }
+
+        _tail.Commit(bytes);
+        _unflushed += bytes;
+    }
+
+    public override void CancelPendingFlush()
+    {
+        // A flush here is pending only while the kernel refuses bytes; cancelling it would tear a packet.
+    }
+
+    public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_completed, this);
+        if (SendWithoutBlocking())
+        {
+            return new ValueTask<FlushResult>(new FlushResult(isCanceled: false, isCompleted: _closed));
+        }
+
+        return SendRestAsync();
+    }
+
+    public override void Complete(Exception? exception = null)
+    {
+        if (_completed)
+        {
+            return;
+        }
+
+        _completed = true;
+        if (exception is null && !SendWithoutBlocking())
+        {
+            // The kernel is full: finish in the background, then close our side.
+            _ = FinishAsync();
+            return;
+        }
+
+        Finish(graceful: exception is null);
+    }
+
+    public override async ValueTask CompleteAsync(Exception? exception = null)
+    {
+        if (_completed)
+        {
+            return;
+        }
+
+        if (exception is null)
+        {
+            await FlushAsync().ConfigureAwait(false);
+        }
+
+        _completed = true;
+        Finish(graceful: exception is null);
+    }
+
+    /// <summary>Loop thread: the socket can take bytes again (or hung up); resume a pending flush.</summary>
+    internal void OnWritable(bool inline)
+    {
+        lock (this)
+        {
+            _writable = true;
+            if (!_waiting)
+            {
+                return;
+            }
+
+            _waiting = false;
+        }
+
+        Wake(inline);
+    }
+
+    /// <summary>The connection is gone: drop what is unsent, later flushes report completion.</summary>
+    internal void OnClosed()
+    {
+        _closed = true;
+        OnWritable(inline: false);
+    }
+
+    /// <summary>Returns unsent blocks to the pool once nothing can use them anymore.</summary>
+    internal void ReleaseBlocks()
+    {
+        BlockSegment.ReturnChain(_head);
+        _head = _tail = null;
+        _unflushed = 0;
+    }
+
+    void IValueTaskSource.GetResult(short token) => _writableSource.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _writableSource.GetStatus(token);
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+        => _writableSource.OnCompleted(continuation, state, token, flags);
+
+    void IThreadPoolWorkItem.Execute()
+    {
+        _writableSource.RunContinuationsAsynchronously = false;
+        _writableSource.SetResult(0);
+    }
+
+    private void Wake(bool inline)
+    {
+        if (inline)
+        {
+            _writableSource.RunContinuationsAsynchronously = false;
+            _writableSource.SetResult(0);
+            return;
+        }
+
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    private BlockSegment Reserve(int sizeHint)
+    {
+        ObjectDisposedException.ThrowIf(_completed, this);
+        var needed = Math.Max(sizeHint, 1);
+        if (_tail is not null && _tail.Free >= needed)
+        {
+            return _tail;
+        }
+
+        var block = BlockSegment.Rent(needed, 0);
+        if (_tail is null)
+        {
+            _head = block;
+            _headSent = 0;
+        }
+        else
+        {
+            _tail.Append(block);
+        }
+
+        _tail = block;
+        return block;
+    }
+
+    /// <returns>true when nothing is left to send (all sent, or the connection is gone).</returns>
+    private bool SendWithoutBlocking()
+    {
+        while (_head is not null)
+        {
+            if (_closed)
+            {
+                ReleaseBlocks();
+                return true;
+            }
+
+            var pending = _head.Written(_headSent);
+            if (pending.Length > 0)
+            {
+                var sent = _connection.Send(pending.Span, out var errno);
+                if (sent < 0)
+                {
+                    if (errno == LinuxNative.EINTR)
+                    {
+                        continue;
+                    }
+
+                    if (errno != LinuxNative.EAGAIN)
+                    {
+                        _closed = true;
+                        continue;
+                    }
+
+                    lock (this)
+                    {
+                        if (!_writable)
+                        {
+                            return false;
+                        }
+
+                        // An edge came in since (or was stale): try once more before waiting for the next one.
+                        _writable = false;
+                    }
+
+                    continue;
+                }
+
+                _headSent += (int)sent;
+                _unflushed -= sent;
+                if (sent < pending.Length)
+                {
+                    continue;
+                }
+            }
+
+            if (ReferenceEquals(_head, _tail))
+            {
+                // Everything sent: give the block back rather than keep 4 KB per idle connection.
+                ReleaseBlocks();
+                return true;
+            }
+
+            var next = _head.NextBlock!;
+            _head.Return();
+            _head = next;
+            _headSent = 0;
+        }
+
+        return true;
+    }
+
+    /// <summary>Completes when the loop saw the socket writable after the last EAGAIN (or the connection closed).</summary>
+    private ValueTask WaitWritableAsync()
+    {
+        lock (this)
+        {
+            if (_writable || _closed)
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            _writableSource.Reset();
+            _waiting = true;
+            return new ValueTask(this, _writableSource.Version);
+        }
+    }
+
+    private async ValueTask<FlushResult> SendRestAsync()
+    {
+        do
+        {
+            await WaitWritableAsync().ConfigureAwait(false);
+        }
+        while (!SendWithoutBlocking());
+
+        return new FlushResult(isCanceled: false, isCompleted: _closed);
+    }
+
+    private async Task FinishAsync()
+    {
+        do
+        {
+            await WaitWritableAsync().ConfigureAwait(false);
+        }
+        while (!SendWithoutBlocking());
+
+        Finish(graceful: true);
+    }
+
+    private void Finish(bool graceful)
+    {
+        ReleaseBlocks();
+        if (graceful && !_closed)
+        {
+            _connection.ShutdownSend();
+        }
+    }
+}
