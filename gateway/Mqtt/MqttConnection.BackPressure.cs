@@ -76,9 +76,10 @@ internal sealed partial class MqttConnection
         {
             Volatile.Write(ref _sessionPending, 0);
         }
-        else if (count != 0)
+        else if (count != 0 && Interlocked.Add(ref _sessionPending, -count) is var left && left < 0)
         {
-            Interlocked.Add(ref _sessionPending, -count);
+            // Messages queued while the client was offline were never counted here.
+            Interlocked.CompareExchange(ref _sessionPending, 0, left);
         }
 
         if (Volatile.Read(ref _relievedSignal) is not null || Volatile.Read(ref _pressureWaivedUntil) != 0)
