@@ -10,9 +10,11 @@ namespace AccessLayer.Gateway.Mqtt;
 /// routed to a pressing subscriber stops reading (TCP pushes back to the client) until that
 /// subscriber's writer drains to the low watermark (a quarter of each bound) or
 /// <c>Limits:PublisherBackPressureWait</c> expires. An expired wait waives the pressure of that
-/// subscriber until it drains to the low watermark or for <see cref="WaiverWaits"/> times the
-/// wait, so a stuck or very slow subscriber (a weak mobile link) cannot pace its publishers: they
-/// pay one wait per waiver, and the usual drop and slow-consumer eviction apply to it. No lock is
+/// subscriber until it drains to the low watermark, for one wait at first, doubling each time it
+/// is waived again without having drained, up to <see cref="MaxWaiverWaits"/> waits. A subscriber
+/// stalled for a moment costs one wait of drops; a stuck or very slow one (a weak mobile link)
+/// cannot pace its publishers: they pay one wait in seventeen, and the usual drop and
+/// slow-consumer eviction apply to it. No lock is
 /// held while waiting, and every publisher waiting on one subscriber shares one signal, so they
 /// all resume at once.
 /// </summary>
@@ -24,6 +26,7 @@ internal sealed partial class MqttConnection
     private int _outCount;
     private int _sessionPending;
     private long _pressureWaivedUntil;
+    private int _waiverWaits;
 
     // Publisher side, owned by the read loop.
     private MqttConnection? _pressuredBy;
@@ -48,8 +51,8 @@ internal sealed partial class MqttConnection
         Volatile.Read(ref _outCount) >= _options.MaxOutboundQueue
         || Volatile.Read(ref _outQueueBytes) >= _broker.Limits.MaxOutboundQueueBytes;
 
-    /// <summary>How many waits long a subscriber that did not drain within a wait is not waited for.</summary>
-    private const int WaiverWaits = 10;
+    /// <summary>The longest waiver, in waits: a subscriber waived again and again is waited for one wait in seventeen.</summary>
+    private const int MaxWaiverWaits = 16;
 
     private bool IsPressureWaived => Volatile.Read(ref _pressureWaivedUntil) is var until && until != 0 && _time.GetTimestamp() < until;
 
@@ -104,6 +107,7 @@ internal sealed partial class MqttConnection
     private void Relieve()
     {
         Volatile.Write(ref _pressureWaivedUntil, 0);
+        Volatile.Write(ref _waiverWaits, 0);
         _relievedSignal?.TrySetResult();
         _relievedSignal = null;
     }
@@ -164,10 +168,11 @@ internal sealed partial class MqttConnection
         {
             // The first publisher to give up waives it, for everyone; the rest find it waived.
             var wait = _broker.Limits.PublisherBackPressureWait;
-            var waiver = (long)(wait.TotalSeconds * WaiverWaits * _time.TimestampFrequency);
-            if (Interlocked.CompareExchange(ref target._pressureWaivedUntil, resumed + waiver, until) == until)
+            var waits = Math.Clamp(2 * Volatile.Read(ref target._waiverWaits), 1, MaxWaiverWaits);
+            if (Interlocked.CompareExchange(ref target._pressureWaivedUntil, resumed + (long)(wait.TotalSeconds * waits * _time.TimestampFrequency), until) == until)
             {
-                MqttLog.BackPressureWaived(_logger, target.ClientId ?? target.ConnectionId, wait.TotalMilliseconds, wait.TotalMilliseconds * WaiverWaits);
+                Volatile.Write(ref target._waiverWaits, waits);
+                MqttLog.BackPressureWaived(_logger, target.ClientId ?? target.ConnectionId, wait.TotalMilliseconds, wait.TotalMilliseconds * waits);
             }
         }
 

@@ -78,6 +78,40 @@ public sealed class MqttConnectionBackPressureTests
     }
 
     [Fact]
+    public async Task A_subscriber_that_stays_behind_is_waived_for_one_wait_then_for_twice_as_long()
+    {
+        await using var gateway = await StartAsync("--Limits:PublisherBackPressureWait=00:00:01");
+        await using var stuck = await SubscribeAsync(gateway, "stuck", MqttQualityOfService.AtMostOnce);
+        await using var publisher = await gateway.ConnectClientAsync();
+        var writer = await ConnectPublisherAsync(gateway, publisher, "writer");
+        var metrics = gateway.Broker.Metrics;
+
+        // First wait runs out (t = 1.5 s): waived for one wait.
+        var publishing = PublishSequenceAsync(publisher, 'a', 1000);
+        await GovernedGateway.WaitUntilAsync(() => writer.PausedSince != 0, "publisher paused");
+        await gateway.AdvanceAsync(TimeSpan.FromSeconds(1.5));
+        await publishing;
+        await GovernedGateway.WaitUntilAsync(() => metrics.MessagesReceivedTotal == 1000, "first batch read");
+        Assert.Equal(1, metrics.BackPressureExpired);
+
+        // Waiver over (t = 2.6 s): the next PUBLISH waits again, runs out again (t = 4.1 s): waived for two waits.
+        await gateway.AdvanceAsync(TimeSpan.FromSeconds(1.1));
+        await PublishSequenceAsync(publisher, 'b', 10);
+        await GovernedGateway.WaitUntilAsync(() => writer.PausedSince != 0, "publisher paused again");
+        Assert.Equal(1010 - 9, metrics.MessagesReceivedTotal);
+        await gateway.AdvanceAsync(TimeSpan.FromSeconds(1.5));
+        await GovernedGateway.WaitUntilAsync(() => metrics.MessagesReceivedTotal == 1010, "second batch read");
+        Assert.Equal(2, metrics.BackPressureExpired);
+
+        // At t = 5.2 s a one-wait waiver would be over; the doubled one is not: read on without pausing.
+        await gateway.AdvanceAsync(TimeSpan.FromSeconds(1.1));
+        await PublishSequenceAsync(publisher, 'c', 10);
+        await GovernedGateway.WaitUntilAsync(() => metrics.MessagesReceivedTotal == 1020 || writer.PausedSince != 0, "third batch read");
+        Assert.Equal(1020, metrics.MessagesReceivedTotal);
+        Assert.Equal(2, metrics.BackPressurePauses);
+    }
+
+    [Fact]
     public async Task A_stuck_subscriber_is_still_evicted_after_the_grace_and_its_publisher_keeps_going()
     {
         await using var gateway = await StartAsync("--Limits:PublisherBackPressureWait=00:00:01", "--Limits:SlowConsumerGrace=00:00:05");
