@@ -165,7 +165,7 @@ public sealed class MqttConnectionBackPressureTests
 
         await gateway.AdvanceAsync(TimeSpan.FromSeconds(4));
         Assert.True(await publisher.WaitForCloseAsync());
-        Assert.False(gateway.Broker.TryGetClient("writer", out _));
+        await GovernedGateway.WaitUntilAsync(() => !gateway.Broker.TryGetClient("writer", out _), "keep-alive eviction settled");
     }
 
     [Fact]
