@@ -72,6 +72,15 @@ public sealed class LimitsOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan SlowConsumerGrace { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a publisher's read loop may pause for a subscriber past its high watermark (half of
+    /// <c>Mqtt:MaxOutboundQueue</c>, of <see cref="MaxOutboundQueueBytes"/>, or of <c>Mqtt:MaxQueuedMessages</c> for QoS 1/2)
+    /// to drain to its low watermark (a quarter); after it the publisher goes on, the usual drops apply, and that subscriber is
+    /// not waited for during one wait, doubling (up to 16) while it stays behind. 0 disables back-pressure.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
+    public TimeSpan PublisherBackPressureWait { get; set; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>TCP keepalive on accepted sockets, so a peer that vanished without a FIN is found by the kernel.</summary>
     public bool TcpKeepAlive { get; set; } = true;
 

@@ -22,6 +22,9 @@ internal sealed class GatewayMetrics : IDisposable
     private long _messagesSent;
     private long _bytesReceived;
     private long _bytesSent;
+    private long _backPressurePauses;
+    private long _backPressureExpired;
+    private long _backPressurePausedTicks;
 
     public GatewayMetrics(IMeterFactory meterFactory)
     {
@@ -32,6 +35,9 @@ internal sealed class GatewayMetrics : IDisposable
         _meter.CreateObservableCounter("mqtt.bytes.received", () => Volatile.Read(ref _bytesReceived), "By", "Bytes of MQTT packets received.");
         _meter.CreateObservableCounter("mqtt.bytes.sent", () => Volatile.Read(ref _bytesSent), "By", "Bytes of MQTT packets sent.");
         _meter.CreateObservableCounter("mqtt.messages.dropped", ObserveDrops, description: "Messages not delivered, by reason (queue_full, expired, slow_consumer, too_large, no_subscribers, offline_qos0, no_session).");
+        _meter.CreateObservableCounter("mqtt.backpressure.pauses", () => Volatile.Read(ref _backPressurePauses), description: "Times a publisher's read loop paused for a subscriber past its high watermark.");
+        _meter.CreateObservableCounter("mqtt.backpressure.expired", () => Volatile.Read(ref _backPressureExpired), description: "Back-pressure pauses that ran out the Limits:PublisherBackPressureWait before the subscriber drained.");
+        _meter.CreateObservableCounter("mqtt.backpressure.paused.seconds", () => TimeSpan.FromTicks(Volatile.Read(ref _backPressurePausedTicks)).TotalSeconds, "s", "Time publishers' read loops spent paused by back-pressure, summed over publishers.");
         ConnectionsAccepted = _meter.CreateCounter<long>("mqtt.connections.accepted", description: "MQTT connections whose CONNECT was accepted.");
         ConnectionsRejected = _meter.CreateCounter<long>("mqtt.connections.rejected", description: "MQTT CONNECTs refused, by reason.");
         Disconnects = _meter.CreateCounter<long>("mqtt.disconnects", description: "MQTT connections closed by the broker, by reason.");
@@ -73,6 +79,23 @@ internal sealed class GatewayMetrics : IDisposable
     public void MessageReceived() => Interlocked.Increment(ref _messagesReceived);
 
     public void MessageSent() => Interlocked.Increment(ref _messagesSent);
+
+    public long BackPressurePauses => Volatile.Read(ref _backPressurePauses);
+
+    public long BackPressureExpired => Volatile.Read(ref _backPressureExpired);
+
+    public TimeSpan BackPressurePausedTime => TimeSpan.FromTicks(Volatile.Read(ref _backPressurePausedTicks));
+
+    /// <summary>Counts one back-pressure pause of a publisher and how long it lasted.</summary>
+    public void PublisherPaused(TimeSpan paused, bool expired)
+    {
+        Interlocked.Increment(ref _backPressurePauses);
+        Interlocked.Add(ref _backPressurePausedTicks, paused.Ticks);
+        if (expired)
+        {
+            Interlocked.Increment(ref _backPressureExpired);
+        }
+    }
 
     public void AddBytesReceived(long bytes) => Interlocked.Add(ref _bytesReceived, bytes);
 

@@ -341,10 +341,23 @@ internal sealed class MqttBroker
     }
 
     /// <summary>Routes a message to every matching subscriber; returns how many deliveries it made.</summary>
-    public async ValueTask<int> PublishAsync(MqttApplicationMessage message, string? publisherClientId)
+    public ValueTask<int> PublishAsync(MqttApplicationMessage message, string? publisherClientId, MqttConnection? publisher = null) =>
+        RouteAsync(message, default, message.Topic, publisherClientId, publisher);
+
+    /// <summary>
+    /// Routes a PUBLISH as it was received from <paramref name="publisher"/>: its payload is copied
+    /// only once some subscriber takes it, not for a QoS 0 delivery that a full writer would drop.
+    /// </summary>
+    public ValueTask<int> PublishAsync(MqttPublishPacket publish, string topic, MqttConnection publisher) =>
+        RouteAsync(null, publish, topic, publisher.ClientId, publisher);
+
+    /// <summary>Either <paramref name="message"/> or, copied when first needed, <paramref name="publish"/> (valid until the reader advances its pipe).</summary>
+    private async ValueTask<int> RouteAsync(MqttApplicationMessage? message, MqttPublishPacket publish, string topic, string? publisherClientId, MqttConnection? publisher)
     {
-        if (message.Retain)
+        var qos = message?.QualityOfService ?? publish.QualityOfService;
+        if (message?.Retain ?? publish.Retain)
         {
+            message ??= publish.ToApplicationMessage(topic);
             await Retained.SetAsync(message).ConfigureAwait(false);
         }
 
@@ -352,13 +365,23 @@ internal sealed class MqttBroker
         t_matches = null;
         try
         {
-            await Router.MatchAsync(message.Topic, publisherClientId, matches).ConfigureAwait(false);
+            await Router.MatchAsync(topic, publisherClientId, matches).ConfigureAwait(false);
             var count = matches.Count;
             for (var i = 0; i < count; i++)
             {
                 var match = matches[i];
+                _clients.TryGetValue(match.ClientId, out var connection);
+                if (connection is not null && (qos < match.MaximumQualityOfService ? qos : match.MaximumQualityOfService) == MqttQualityOfService.AtMostOnce && connection.IsOutboundFull)
+                {
+                    // Dropped anyway (Send would refuse it): do not copy the payload for it.
+                    connection.DropDelivery();
+                    publisher?.NotePressureFrom(connection);
+                    continue;
+                }
+
+                message ??= publish.ToApplicationMessage(topic);
                 var ids = matches.GetSubscriptionIdentifiers(match);
-                await DeliverAsync(match.ClientId, message, match.MaximumQualityOfService, match.RetainAsPublished, ids.IsEmpty ? null : ids.ToArray()).ConfigureAwait(false);
+                await DeliverAsync(match.ClientId, connection, message, match.MaximumQualityOfService, match.RetainAsPublished && message.Retain, ids.IsEmpty ? null : ids.ToArray(), publisher).ConfigureAwait(false);
             }
 
             if (count == 0)
@@ -384,14 +407,16 @@ internal sealed class MqttBroker
     /// <summary>
     /// QoS 0 to a live connection goes straight to its writer. Everything else goes through the
     /// session queue, which is bounded (oldest dropped and counted) and keeps order; a live
-    /// connection is then nudged to pull through its inflight window.
+    /// connection is then nudged to pull through its inflight window. A <paramref name="publisher"/>
+    /// is told when the live connection is past its high watermark (back-pressure).
     /// </summary>
-    private async ValueTask DeliverAsync(string clientId, MqttConnection? connection, MqttApplicationMessage message, MqttQualityOfService maximumQoS, bool retain, uint[]? subscriptionIdentifiers)
+    private async ValueTask DeliverAsync(string clientId, MqttConnection? connection, MqttApplicationMessage message, MqttQualityOfService maximumQoS, bool retain, uint[]? subscriptionIdentifiers, MqttConnection? publisher = null)
     {
         var qos = message.QualityOfService < maximumQoS ? message.QualityOfService : maximumQoS;
         if (qos == MqttQualityOfService.AtMostOnce && connection is not null)
         {
             connection.Send(OutboundItem.Deliver(message, qos, retain, subscriptionIdentifiers));
+            publisher?.NotePressureFrom(connection);
             return;
         }
 
@@ -403,7 +428,12 @@ internal sealed class MqttBroker
             SubscriptionIdentifiers = subscriptionIdentifiers ?? [],
         }).ConfigureAwait(false);
         CountEnqueue(result);
-        connection?.RequestDrain();
+        if (connection is not null)
+        {
+            connection.OnSessionEnqueued(result);
+            connection.RequestDrain();
+            publisher?.NotePressureFrom(connection);
+        }
     }
 
     public void CountEnqueue(EnqueueResult result)

@@ -65,7 +65,8 @@ internal sealed class MqttBrokerMaintenance(MqttBroker broker, IOptionsMonitor<M
             }
 
             var keepAlive = connection.KeepAliveSeconds;
-            if (keepAlive > 0 && !connection.IsClosing && time.GetElapsedTime(connection.LastPacketTimestamp, now) > TimeSpan.FromSeconds(keepAlive * 1.5))
+            // A publisher paused by back-pressure is silent because we stopped reading it, not because it went away.
+            if (keepAlive > 0 && !connection.IsClosing && connection.PausedSince == 0 && time.GetElapsedTime(connection.LastPacketTimestamp, now) > TimeSpan.FromSeconds(keepAlive * 1.5))
             {
                 MqttLog.KeepAliveTimeout(logger, connection.ClientId!, keepAlive);
                 connection.Evict(MqttReasonCode.KeepAliveTimeout, "keep_alive_timeout", "Keep alive timeout.");

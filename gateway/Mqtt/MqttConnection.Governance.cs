@@ -219,7 +219,11 @@ internal sealed partial class MqttConnection
         {
             queued = _outQueue?.Count ?? 0;
             _outQueue?.Clear();
+            Volatile.Write(ref _outCount, 0);
             Volatile.Write(ref _outQueueBytes, 0);
+
+            // Publishers waiting on it resume; it no longer presses on anyone.
+            Relieve();
         }
 
         MqttLog.SlowConsumer(_logger, ClientId ?? ConnectionId, queued);

@@ -71,6 +71,7 @@ internal sealed partial class MqttConnection
             }
 
             _outQueue.Enqueue(item);
+            Volatile.Write(ref _outCount, count + 1);
             schedule = !_writerScheduled && !_writerHeld;
             _writerScheduled |= schedule;
         }
@@ -150,9 +151,11 @@ internal sealed partial class MqttConnection
                         // Caught up completely: whatever backlog there was is gone. A consumer that never
                         // gets here while behind stays marked and is evicted after the grace.
                         Volatile.Write(ref _behindSince, 0);
+                        Volatile.Write(ref _outCount, 0);
                         _writerScheduled = false;
                         _drainedSignal?.TrySetResult();
                         _drainedSignal = null;
+                        RelieveIfDrained();
                         if (_outQueue is { Count: 0 })
                         {
                             // An idle connection keeps no queue storage.
@@ -163,9 +166,15 @@ internal sealed partial class MqttConnection
                     }
 
                     more = _outQueue.Count > 0;
+                    Volatile.Write(ref _outCount, _outQueue.Count);
                     if (item.Kind == OutboundKind.Deliver)
                     {
                         Volatile.Write(ref _outQueueBytes, _outQueueBytes - SizeOf(item));
+                    }
+
+                    if (_relievedSignal is not null || _pressureWaivedUntil != 0)
+                    {
+                        RelieveIfDrained();
                     }
                 }
 
@@ -233,6 +242,7 @@ internal sealed partial class MqttConnection
     {
         var result = await _broker.Sessions.EnqueueAsync(clientId, delivery).ConfigureAwait(false);
         _broker.CountEnqueue(result);
+        OnSessionEnqueued(result);
     }
 
     private async ValueTask OnAcknowledgedAsync(OutboundItem ack)
@@ -303,6 +313,7 @@ internal sealed partial class MqttConnection
                 _broker.Metrics.Dropped("expired", batch.ExpiredCount);
             }
 
+            OnSessionDequeued(batch.Messages.Count + batch.ExpiredCount, empty: batch.Messages.Count == 0);
             if (batch.Messages.Count == 0)
             {
                 _backlog = false;
@@ -445,7 +456,9 @@ internal sealed partial class MqttConnection
             _drainedSignal?.TrySetResult();
             _drainedSignal = null;
             _outQueue = null;
+            Volatile.Write(ref _outCount, 0);
             Volatile.Write(ref _outQueueBytes, 0);
+            Relieve();
             Volatile.Write(ref _behindSince, 0);
         }
     }

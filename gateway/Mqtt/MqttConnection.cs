@@ -98,6 +98,9 @@ internal sealed partial class MqttConnection
                             disconnectSessionExpiry = disconnect.SessionExpiryInterval;
                             return;
                         }
+
+                        // A subscriber this PUBLISH went to is behind: read no further until it drains (bounded).
+                        await YieldToPressureAsync().ConfigureAwait(false);
                     }
 
                     consumed = buffer.Start;
@@ -285,12 +288,12 @@ internal sealed partial class MqttConnection
         switch (publish.QualityOfService)
         {
             case MqttQualityOfService.AtMostOnce:
-                await _broker.PublishAsync(publish.ToApplicationMessage(topic), ClientId).ConfigureAwait(false);
+                await _broker.PublishAsync(publish, topic, this).ConfigureAwait(false);
                 break;
             case MqttQualityOfService.AtLeastOnce:
             {
                 var packetId = publish.PacketId;
-                var delivered = await _broker.PublishAsync(publish.ToApplicationMessage(topic), ClientId).ConfigureAwait(false);
+                var delivered = await _broker.PublishAsync(publish, topic, this).ConfigureAwait(false);
                 Send(OutboundItem.Ack(MqttPacketType.PubAck, packetId, AckReason(delivered)));
                 break;
             }
@@ -303,7 +306,7 @@ internal sealed partial class MqttConnection
                 if (await _broker.Sessions.AddIncomingAsync(session, packetId).ConfigureAwait(false))
                 {
                     _incomingQos2Count++;
-                    delivered = await _broker.PublishAsync(message, ClientId).ConfigureAwait(false);
+                    delivered = await _broker.PublishAsync(message, ClientId, this).ConfigureAwait(false);
                 }
 
                 // A duplicate (already awaiting PUBREL) is acknowledged again but not forwarded again.

@@ -38,4 +38,7 @@ internal static partial class MqttLog
 
     [LoggerMessage(1011, LogLevel.Information, "Session of {ClientId} expired")]
     public static partial void SessionExpired(ILogger logger, string clientId);
+
+    [LoggerMessage(1012, LogLevel.Information, "Client {ClientId} did not drain within the publisher back-pressure wait ({WaitMs} ms): publishers do not wait for it for {WaiverMs} ms or until it drains")]
+    public static partial void BackPressureWaived(ILogger logger, string clientId, double waitMs, double waiverMs);
 }

@@ -42,9 +42,15 @@ internal sealed class RawMqttClient : IAsyncDisposable
 
     public MqttProtocolVersion Version { get; private set; } = MqttProtocolVersion.V500;
 
-    public static async Task<RawMqttClient> OpenAsync(int port)
+    /// <param name="receiveBufferSize">SO_RCVBUF before connecting; 0 keeps the kernel's. A small one makes a client that stops reading back the broker up quickly.</param>
+    public static async Task<RawMqttClient> OpenAsync(int port, int receiveBufferSize = 0)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (receiveBufferSize > 0)
+        {
+            socket.ReceiveBufferSize = receiveBufferSize;
+        }
+
         await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
         return new RawMqttClient(socket);
     }

@@ -60,9 +60,10 @@ public sealed class EvictionTests
     [Fact]
     public async Task A_zombie_subscriber_is_bounded_by_messages_and_bytes_then_evicted_after_the_grace()
     {
+        // Back-pressure off: this is about the bounds and the drops (BackPressureTests cover a paced publisher and the grace).
         await using var gateway = await GovernedGateway.StartAsync(
             "--Mqtt:MaxOutboundQueue=64", "--Limits:MaxOutboundQueueBytes=65536", "--Limits:SlowConsumerGrace=00:00:10", "--Limits:TcpUserTimeout=00:00:05",
-            "--Limits:SocketSendBufferBytes=16384");
+            "--Limits:SocketSendBufferBytes=16384", "--Limits:PublisherBackPressureWait=00:00:00");
         using var zombie = await ZombieClient.SubscribeAndStopReadingAsync(gateway.MqttPort, "zombie", "flood/#", MqttQualityOfService.AtMostOnce);
         Assert.True(gateway.Broker.TryGetClient("zombie", out var connection));
         Assert.Equal(5000, connection.ReadSocketState()?.UserTimeoutMilliseconds);
