@@ -438,6 +438,7 @@ internal sealed class MqttBroker
 
     public void CountEnqueue(EnqueueResult result)
     {
+        // DroppedCount already includes a refused new message (DroppedNew).
         if (result.DroppedCount > 0)
         {
             Metrics.Dropped("queue_full", result.DroppedCount);
@@ -450,9 +451,6 @@ internal sealed class MqttBroker
 
         switch (result.Outcome)
         {
-            case EnqueueOutcome.DroppedNew:
-                Metrics.Dropped("queue_full");
-                break;
             case EnqueueOutcome.NotQueuedQos0:
                 Metrics.Dropped("offline_qos0");
                 break;

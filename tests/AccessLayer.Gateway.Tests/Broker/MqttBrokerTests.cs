@@ -189,6 +189,40 @@ public sealed class MqttBrokerTests
 
         Assert.Equal(["m3", "m4", "m5"], received);
         Assert.Null(await back.TryReceiveAsync(TimeSpan.FromMilliseconds(300)));
+        Assert.Equal(2, gateway.Broker.Metrics.DroppedTotal("queue_full"));
+    }
+
+    [Fact]
+    public async Task The_drop_new_policy_keeps_the_oldest_and_counts_each_refused_message_once()
+    {
+        await using var gateway = await InProcessGateway.StartAsync("--Mqtt:MaxQueuedMessages=3", "--Sessions:QueueDropPolicy=DropNew");
+        var subscriber = await gateway.ConnectClientAsync();
+        await subscriber.ConnectAsync("bounded-new", MqttProtocolVersion.V311, cleanStart: false);
+        await subscriber.SubscribeAsync("qn");
+        await subscriber.DisconnectAsync();
+        await subscriber.DisposeAsync();
+        await MqttBrokerMaintenanceTests.WaitUntilAsync(() => !gateway.Broker.TryGetClient("bounded-new", out _));
+
+        await using var publisher = await gateway.ConnectClientAsync();
+        await publisher.ConnectAsync("bounded-new-pub", MqttProtocolVersion.V311);
+        for (ushort i = 1; i <= 5; i++)
+        {
+            await publisher.PublishAsync("qn", $"m{i}", MqttQualityOfService.AtLeastOnce, packetId: i);
+            Assert.Equal(MqttPacketType.PubAck, (await publisher.ReceiveAsync()).Type);
+        }
+
+        await using var back = await gateway.ConnectClientAsync();
+        Assert.True((await back.ConnectAsync("bounded-new", MqttProtocolVersion.V311, cleanStart: false)).SessionPresent);
+        var received = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var publish = await back.ReceivePublishAsync();
+            received.Add(Text(publish.Message));
+            await back.SendAckAsync(MqttPacketType.PubAck, publish.PacketId);
+        }
+
+        Assert.Equal(["m1", "m2", "m3"], received);
+        Assert.Equal(2, gateway.Broker.Metrics.DroppedTotal("queue_full"));
     }
 
     [Fact]
