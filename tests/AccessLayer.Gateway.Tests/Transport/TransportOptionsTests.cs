@@ -13,12 +13,19 @@ public sealed class TransportOptionsTests
     }
 
     [Fact]
-    public void Default_is_Kestrel_and_valid()
+    public void Default_is_Epoll_on_Linux_and_valid()
     {
         var options = new TransportOptions();
 
-        Assert.Equal(TransportEngine.Kestrel, options.EffectiveEngine);
+        Assert.Equal(OperatingSystem.IsLinux() ? TransportEngine.Epoll : TransportEngine.Kestrel, options.EffectiveEngine);
         Assert.Empty(Validate(options));
+    }
+
+    [Fact]
+    public void An_explicit_engine_wins_over_the_default()
+    {
+        Assert.Equal(TransportEngine.Kestrel, new TransportOptions { Engine = TransportEngine.Kestrel }.EffectiveEngine);
+        Assert.Empty(Validate(new TransportOptions { Engine = TransportEngine.Kestrel }));
     }
 
     [Fact]
@@ -29,11 +36,10 @@ public sealed class TransportOptionsTests
     }
 
     [Fact]
-    public void LeanMqtt_with_Engine_Epoll_is_rejected()
+    public void LeanMqtt_with_another_engine_is_rejected()
     {
-        var results = Validate(new TransportOptions { LeanMqtt = true, Engine = TransportEngine.Epoll });
-
-        Assert.Contains(results, r => r.MemberNames.Contains(nameof(TransportOptions.LeanMqtt)));
+        Assert.Contains(Validate(new TransportOptions { LeanMqtt = true, Engine = TransportEngine.Epoll }), r => r.MemberNames.Contains(nameof(TransportOptions.LeanMqtt)));
+        Assert.Contains(Validate(new TransportOptions { LeanMqtt = true, Engine = TransportEngine.Kestrel }), r => r.MemberNames.Contains(nameof(TransportOptions.LeanMqtt)));
     }
 
     [Fact]
