@@ -17,6 +17,9 @@ if [ "$QUICK" = 1 ]; then
 else
   CONNS=15000; WORKERS=3; SECONDS_RUN=10; WARMUP=2; PAIRS=20; LAT_PAIRS=100
 fi
+# RSS is read SETTLE s into the idle hold: the gateway trims memory once a connect storm has been
+# quiet for Memory:TrimQuietSeconds (5 s), mosquitto does not need to.
+SETTLE=${SETTLE:-10}; HOLD=$((SETTLE + 2))
 LAT_RATE=${LAT_RATE:-50}          # msg/s per publisher in the latency runs: LAT_PAIRS x LAT_RATE offered in total
 PAYLOAD=${PAYLOAD:-64}
 OUT=${OUT:-$(mktemp -d /tmp/side-by-side.XXXXXX)}
@@ -88,7 +91,7 @@ suite() {
   local run="--duration $SECONDS_RUN --warmup $WARMUP --drain 5 --size $PAYLOAD"
   # Memory and connect rate first, on a fresh broker: CONNS idle connections over worker processes and source addresses.
   bot conn conn --count "$CONNS" --workers "$WORKERS" --source-addresses 8 --connect-rate 0 --connect-concurrency 300 \
-    --hold 4 --duration 60 --broker-pid "$BROKER_PID"
+    --hold "$HOLD" --settle "$SETTLE" --duration 75 --broker-pid "$BROKER_PID"
   sleep 2
   for qos in 0 1; do
     bot "p2p-q$qos" p2p --count "$PAIRS" --qos "$qos" $run

@@ -37,6 +37,7 @@ public sealed class BotCommandLine
     private readonly Option<double> _duration = new("--duration", "-d") { Description = "Seconds of publishing (conn: connect phase + hold). Capped at 3600.", DefaultValueFactory = _ => 10 };
     private readonly Option<double> _warmup = new("--warmup", "-w") { Description = "Seconds at the start that are not measured.", DefaultValueFactory = _ => 1 };
     private readonly Option<double> _hold = new("--hold") { Description = "conn: seconds to hold the connections idle once established.", DefaultValueFactory = _ => 5 };
+    private readonly Option<double> _settle = new("--settle") { Description = "conn with --broker-pid: seconds into the hold at which the broker's RSS is read (a broker may trim memory once a connect storm settles).", DefaultValueFactory = _ => 2 };
     private readonly Option<double> _drain = new("--drain") { Description = "Seconds to wait for messages in flight after publishing stops.", DefaultValueFactory = _ => 5 };
     private readonly Option<double> _connectRate = new("--connect-rate") { Description = "New connections per second (shared among --workers); 0 = unpaced.", DefaultValueFactory = _ => 1000 };
     private readonly Option<int> _connectConcurrency = new("--connect-concurrency") { Description = "Handshakes in progress at once (shared among --workers).", DefaultValueFactory = _ => 200 };
@@ -131,6 +132,7 @@ public sealed class BotCommandLine
             Duration = Seconds(Math.Min(durationSeconds, BotOptions.MaxDuration.TotalSeconds)),
             Warmup = Seconds(parseResult.GetValue(_warmup)),
             Hold = Seconds(parseResult.GetValue(_hold)),
+            Settle = Seconds(parseResult.GetValue(_settle)),
             Drain = Seconds(parseResult.GetValue(_drain)),
             ConnectRate = parseResult.GetValue(_connectRate),
             ConnectConcurrency = parseResult.GetValue(_connectConcurrency),
@@ -211,9 +213,9 @@ public sealed class BotCommandLine
             yield return "--duration must be positive.";
         }
 
-        if (o.Warmup < TimeSpan.Zero || o.Hold < TimeSpan.Zero || o.Drain < TimeSpan.Zero)
+        if (o.Warmup < TimeSpan.Zero || o.Hold < TimeSpan.Zero || o.Settle < TimeSpan.Zero || o.Drain < TimeSpan.Zero)
         {
-            yield return "--warmup, --hold and --drain must not be negative.";
+            yield return "--warmup, --hold, --settle and --drain must not be negative.";
         }
 
         if (o.Warmup >= o.Duration && o.Scenario != ScenarioKind.Conn)
@@ -278,7 +280,7 @@ public sealed class BotCommandLine
     private IEnumerable<Option> AllOptions() =>
     [
         _host, _port, _tls, _insecure, _version, _qos, _size, _count, _members, _messages, _rate, _totalRate,
-        _duration, _warmup, _hold, _drain, _connectRate, _connectConcurrency, _keepAlive, _inflight,
+        _duration, _warmup, _hold, _settle, _drain, _connectRate, _connectConcurrency, _keepAlive, _inflight,
         _sourceAddresses, _sourceOffset, _workers, _workerIndex, _brokerPid, _concurrency, _httpPort, _pushTarget, _mlpClient, _tokenSecret, _compress, _json, _quiet, _topicPrefix, _topic,
         _clientPrefix,
     ];

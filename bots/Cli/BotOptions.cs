@@ -101,6 +101,9 @@ public sealed record BotOptions
     /// <summary>conn: idle time once every connection is established.</summary>
     public TimeSpan Hold { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>conn with --broker-pid: how long into the hold the broker's RSS is read (capped by the hold).</summary>
+    public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(2);
+
     /// <summary>After publishing stops, how long to wait for messages still on their way.</summary>
     public TimeSpan Drain { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -187,6 +190,7 @@ public sealed record BotOptions
             "--duration", Seconds(Duration),
             "--warmup", Seconds(Warmup),
             "--hold", Seconds(Hold),
+            "--settle", Seconds(Settle),
             "--drain", Seconds(Drain),
             "--connect-rate", ConnectRate.ToString(inv),
             "--connect-concurrency", ConnectConcurrency.ToString(inv),

@@ -11,12 +11,9 @@ namespace AccessLayer.Bots.Scenarios;
 /// </summary>
 public static class ConnScenario
 {
-    /// <summary>How long established connections sit idle before the broker's memory is read.</summary>
-    public static readonly TimeSpan Settle = TimeSpan.FromSeconds(2);
-
     /// <param name="hold">
     /// Replaces the local hold (a worker child reports READY and waits for its parent's RELEASE); null holds
-    /// for --hold here, measuring the broker's memory after <see cref="Settle"/>.
+    /// for --hold here, measuring the broker's memory after --settle.
     /// </param>
     public static async Task<BotReport> RunAsync(ScenarioRun run, Func<CancellationToken, Task>? hold, CancellationToken cancellationToken)
     {
@@ -52,7 +49,7 @@ public static class ConnScenario
             }
             else
             {
-                var settle = o.Hold < Settle ? o.Hold : Settle;
+                var settle = o.Hold < o.Settle ? o.Hold : o.Settle;
                 await Task.Delay(settle, time, cancellationToken);
                 if (o.BrokerPid is { } brokerPid && rssBefore is { } before && BrokerMemoryProbe.ReadRssKb(brokerPid) is { } after)
                 {

@@ -96,7 +96,7 @@ public static class WorkerPool
 
             var connectSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             run.Phase = "holding";
-            var settle = o.Hold < ConnScenario.Settle ? o.Hold : ConnScenario.Settle;
+            var settle = o.Hold < o.Settle ? o.Hold : o.Settle;
             await Delay(settle, run.Time, cancellationToken);
             var rssAfter = o.BrokerPid is { } brokerPid ? BrokerMemoryProbe.ReadRssKb(brokerPid) : null;
             await Delay(o.Hold - settle, run.Time, cancellationToken);

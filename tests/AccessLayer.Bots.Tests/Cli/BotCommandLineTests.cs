@@ -104,6 +104,7 @@ public sealed class BotCommandLineTests
     [InlineData("p2p", "--rate", "-1")]
     [InlineData("p2p", "--port", "70000")]
     [InlineData("p2p", "--bogus")]
+    [InlineData("conn", "--settle", "-1")]
     [InlineData("--count", "3")]
     public void Invalid_command_lines_are_refused_with_a_reason(params string[] args) =>
         Assert.NotEmpty(Errors(args));
@@ -124,6 +125,7 @@ public sealed class BotCommandLineTests
             from tls in Gen.Elements(true, false)
             from json in Gen.Elements(true, false)
             from pid in Gen.Choose(0, 100_000)
+            from settleMs in Gen.Choose(0, 60_000)
             select new BotOptions
             {
                 Scenario = scenario,
@@ -139,6 +141,7 @@ public sealed class BotCommandLineTests
                 Insecure = tls && json,
                 Json = json,
                 BrokerPid = pid == 0 ? null : pid,
+                Settle = TimeSpan.FromMilliseconds(settleMs),
                 TopicPrefix = "t/" + count,
             };
         Prop.ForAll(gen.ToArbitrary(), original =>
