@@ -122,6 +122,13 @@ internal sealed class MqttBroker
             return Refuse(connection, refusal);
         }
 
+        if (!Thread.CurrentThread.IsThreadPoolThread)
+        {
+            // On an epoll loop thread (inline continuations): a password hash or an external check must
+            // not stall every connection of the loop, so the handshake moves to the thread pool once.
+            await Task.Yield();
+        }
+
         var authentication = await _authenticator.AuthenticateAsync(
             new MqttAuthenticationContext(clientId, connect.UserName, connect.Password, connection.RemoteEndPoint, connection.ClientCertificate, connection.Listener),
             CancellationToken.None).ConfigureAwait(false);

@@ -19,6 +19,9 @@ internal sealed partial class MqttConnection
     private TaskCompletionSource? _drainedSignal;
     private int _drainRequested;
     private bool _writerHeld;
+
+    // Scheduled, but the start waits for the end of the waking reader's read (WriterBatch).
+    private bool _writerDeferred;
     private long _outQueueBytes;
 
     // Owned by the writer loop only.
@@ -74,6 +77,18 @@ internal sealed partial class MqttConnection
             Volatile.Write(ref _outCount, count + 1);
             schedule = !_writerScheduled && !_writerHeld;
             _writerScheduled |= schedule;
+            if (schedule)
+            {
+                _writerDeferred = WriterBatch.TryDefer(this);
+                schedule = !_writerDeferred;
+            }
+            else if (_writerDeferred && count + 1 >= DeferredWriterLimit)
+            {
+                // Enough for one good write: start now rather than let a long read pile up a backlog
+                // that would look like a slow consumer to the publishers' back-pressure.
+                _writerDeferred = false;
+                schedule = true;
+            }
         }
 
         if (schedule)
@@ -82,6 +97,24 @@ internal sealed partial class MqttConnection
             // socket), so a lone acknowledgement or delivery goes out without a thread-pool hop.
             _ = DrainAsync();
         }
+    }
+
+    private int DeferredWriterLimit => Math.Clamp(_options.MaxOutboundQueue / 4, 1, 64);
+
+    /// <summary>Starts a writer whose start <see cref="WriterBatch"/> deferred to the end of a read (unless it started since).</summary>
+    public void StartDeferredWriter()
+    {
+        lock (_outLock)
+        {
+            if (!_writerDeferred)
+            {
+                return;
+            }
+
+            _writerDeferred = false;
+        }
+
+        _ = DrainAsync();
     }
 
     /// <summary>Queue without writing until <see cref="ReleaseWrites"/>.</summary>

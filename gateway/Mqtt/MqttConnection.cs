@@ -15,7 +15,7 @@ namespace AccessLayer.Gateway.Mqtt;
 /// incoming QoS 2 ids, receive maximum) and hands routing to the broker. Everything that is
 /// written goes through the outbound actor (the other half of this partial class).
 /// </summary>
-internal sealed partial class MqttConnection
+internal sealed partial class MqttConnection : IDeferredWriter
 {
     private readonly ConnectionContext _transport;
     private readonly MqttBroker _broker;
@@ -77,13 +77,22 @@ internal sealed partial class MqttConnection
                 var result = await input.ReadAsync().ConfigureAwait(false);
                 var buffer = result.Buffer;
                 var consumed = buffer.Start;
+                WriterBatch.Open();
                 try
                 {
                     while (TryReadPacket(ref buffer, out var header, out var body))
                     {
                         Volatile.Write(ref _lastPacketTimestamp, _time.GetTimestamp());
                         _broker.Metrics.AddBytesReceived(header.HeaderLength + header.RemainingLength);
-                        var outcome = await HandlePacketAsync(header, body).ConfigureAwait(false);
+                        var handling = HandlePacketAsync(header, body);
+                        if (!handling.IsCompleted)
+                        {
+                            // About to wait (and maybe resume elsewhere): start what this read woke first.
+                            WriterBatch.Close();
+                        }
+
+                        var outcome = await handling.ConfigureAwait(false);
+                        WriterBatch.Open();
                         consumed = buffer.Start;
                         if (Volatile.Read(ref _closeRequested) != 0)
                         {
@@ -100,13 +109,20 @@ internal sealed partial class MqttConnection
                         }
 
                         // A subscriber this PUBLISH went to is behind: read no further until it drains (bounded).
-                        await YieldToPressureAsync().ConfigureAwait(false);
+                        var yielding = YieldToPressureAsync();
+                        if (!yielding.IsCompleted)
+                        {
+                            WriterBatch.Close();
+                            await yielding.ConfigureAwait(false);
+                            WriterBatch.Open();
+                        }
                     }
 
                     consumed = buffer.Start;
                 }
                 finally
                 {
+                    WriterBatch.Close();
                     input.AdvanceTo(consumed, buffer.End);
                 }
 
