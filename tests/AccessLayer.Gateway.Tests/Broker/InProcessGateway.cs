@@ -34,7 +34,10 @@ internal sealed class InProcessGateway : IAsyncDisposable
 
     public MqttBrokerMaintenance Maintenance => _app.Services.GetRequiredService<MqttBrokerMaintenance>();
 
-    public static async Task<InProcessGateway> StartAsync(params string[] settings)
+    public static Task<InProcessGateway> StartAsync(params string[] settings) => StartAsync(null, settings);
+
+    /// <param name="configureServices">Runs after the gateway's own registrations: replace a service.</param>
+    public static async Task<InProcessGateway> StartAsync(Action<IServiceCollection>? configureServices, params string[] settings)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var mqttPort = FreeTcpPort();
@@ -46,7 +49,11 @@ internal sealed class InProcessGateway : IAsyncDisposable
             "--Mqtt:SysInterval=0", "--Logging:LogLevel:Default=Warning",
             .. settings,
         ];
-        var app = GatewayApp.Build(args, services => services.AddSingleton<TimeProvider>(time));
+        var app = GatewayApp.Build(args, services =>
+        {
+            services.AddSingleton<TimeProvider>(time);
+            configureServices?.Invoke(services);
+        });
         await app.StartAsync();
         return new InProcessGateway(app, mqttPort, httpPort, time);
     }

@@ -1,5 +1,7 @@
 using System.Text;
+using AccessLayer.Gateway.Mqtt;
 using AccessLayer.Protocol.Mqtt;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AccessLayer.Gateway.Tests.Broker;
 
@@ -7,6 +9,31 @@ namespace AccessLayer.Gateway.Tests.Broker;
 public sealed class MqttBrokerTests
 {
     private static string Text(MqttApplicationMessage message) => Encoding.UTF8.GetString(message.Payload.Span);
+
+    private sealed class ThreadRecordingAuthenticator : IMqttAuthenticator
+    {
+        public bool? RanOnThreadPool { get; private set; }
+
+        public ValueTask<MqttAuthenticationDecision> AuthenticateAsync(MqttAuthenticationContext context, CancellationToken cancellationToken)
+        {
+            RanOnThreadPool = Thread.CurrentThread.IsThreadPoolThread;
+            return ValueTask.FromResult(new MqttAuthenticationDecision(MqttAuthenticationResult.Allowed));
+        }
+    }
+
+    [Theory]
+    [InlineData("--Transport:Engine=Epoll", "--Transport:EpollInlineContinuations=true")]
+    [InlineData("--Transport:Engine=Epoll", "--Transport:EpollInlineContinuations=false")]
+    [InlineData("--Transport:Engine=Kestrel", "--Transport:InlineScheduling=false")]
+    public async Task Authentication_never_runs_on_an_io_loop_thread(params string[] settings)
+    {
+        var authenticator = new ThreadRecordingAuthenticator();
+        await using var gateway = await InProcessGateway.StartAsync(services => services.AddSingleton<IMqttAuthenticator>(authenticator), settings);
+        await using var client = await gateway.ConnectClientAsync();
+
+        Assert.Equal(MqttReasonCode.Success, (await client.ConnectAsync("auth-thread")).ReasonCode);
+        Assert.True(authenticator.RanOnThreadPool);
+    }
 
     [Fact]
     public async Task Takeover_closes_the_old_connection_with_DISCONNECT_0x8E()
