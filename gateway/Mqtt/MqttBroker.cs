@@ -21,7 +21,7 @@ internal readonly record struct MqttClientLimits(int ReceiveMaximum, uint Maximu
 /// </summary>
 internal sealed class MqttBroker
 {
-    private readonly ConcurrentDictionary<string, MqttConnection> _connections = new(StringComparer.Ordinal);
+    private readonly MqttConnectionList _connections = new();
     private readonly ConcurrentDictionary<string, MqttConnection> _clients = new(StringComparer.Ordinal);
     private readonly IOptionsMonitor<MqttOptions> _options;
     private readonly IMqttAuthenticator _authenticator;
@@ -76,7 +76,7 @@ internal sealed class MqttBroker
     public ICollection<MqttConnection> Clients => _clients.Values;
 
     /// <summary>Every open network connection, CONNECTed or not.</summary>
-    public ICollection<MqttConnection> Connections => _connections.Values;
+    public MqttConnectionList Connections => _connections;
 
     public int ConnectedClientCount => _clients.Count;
 
@@ -84,8 +84,8 @@ internal sealed class MqttBroker
 
     public MqttConnection Accept(Microsoft.AspNetCore.Connections.ConnectionContext transport, ILogger logger)
     {
-        var connection = new MqttConnection(transport, this, Options, Time, logger);
-        _connections[connection.ConnectionId] = connection;
+        var connection = new MqttConnection(transport, this, Options, logger);
+        _connections.Add(connection);
         return connection;
     }
 
@@ -470,7 +470,7 @@ internal sealed class MqttBroker
     /// <summary>The connection is gone: end or park its session, publish its will, hand a leaving shared-subscription member's messages to the rest of its groups.</summary>
     public async Task OnConnectionClosedAsync(MqttConnection connection, string reason, bool publishWill, uint? disconnectSessionExpiry)
     {
-        _connections.TryRemove(new KeyValuePair<string, MqttConnection>(connection.ConnectionId, connection));
+        _connections.Remove(connection);
         if (connection.Session is not { } token)
         {
             connection.CloseWrites();

@@ -20,20 +20,15 @@ namespace AccessLayer.Gateway.Mqtt;
 /// </summary>
 internal sealed partial class MqttConnection
 {
-    // Subscriber side. The signal is created by the first waiting publisher and completed (and
-    // cleared) by the writer at the low watermark, or when the connection stops writing.
-    private TaskCompletionSource? _relievedSignal;
+    // Subscriber side. The relief signal (Rare) is created by the first waiting publisher and
+    // completed (and cleared) by the writer at the low watermark, or when the connection stops writing.
     private int _outCount;
     private int _sessionPending;
-    private long _pressureWaivedUntil;
-    private int _waiverWaits;
 
-    // Publisher side, owned by the read loop.
-    private MqttConnection? _pressuredBy;
-    private long _pausedSince;
+    // Publisher side (Rare.PressuredBy, Rare.PausedSince) is owned by the read loop.
 
     /// <summary>Timestamp at which the read loop paused for a pressing subscriber; 0 while reading. Keep alive is not checked meanwhile.</summary>
-    public long PausedSince => Volatile.Read(ref _pausedSince);
+    public long PausedSince => _rare is { } rare ? Volatile.Read(ref rare.PausedSince) : 0;
 
     /// <summary>QoS 1/2 messages this live connection is estimated to have in its session queue.</summary>
     public int SessionQueueEstimate => Math.Max(0, Volatile.Read(ref _sessionPending));
@@ -54,7 +49,10 @@ internal sealed partial class MqttConnection
     /// <summary>The longest waiver, in waits: a subscriber waived again and again is waited for one wait in seventeen.</summary>
     private const int MaxWaiverWaits = 16;
 
-    private bool IsPressureWaived => Volatile.Read(ref _pressureWaivedUntil) is var until && until != 0 && _time.GetTimestamp() < until;
+    private bool IsPressureWaived => _rare is { } rare && Volatile.Read(ref rare.PressureWaivedUntil) is var until && until != 0 && _time.GetTimestamp() < until;
+
+    /// <summary>Publishers wait on this connection, or its pressure is waived: the writer checks the low watermark.</summary>
+    private bool HasPressureState => _rare is { } rare && (Volatile.Read(ref rare.RelievedSignal) is not null || Volatile.Read(ref rare.PressureWaivedUntil) != 0);
 
     private bool IsBelowLowWatermark =>
         _outCount <= _options.MaxOutboundQueue / 4
@@ -85,45 +83,51 @@ internal sealed partial class MqttConnection
             Interlocked.CompareExchange(ref _sessionPending, 0, left);
         }
 
-        if (Volatile.Read(ref _relievedSignal) is not null || Volatile.Read(ref _pressureWaivedUntil) != 0)
+        if (HasPressureState)
         {
-            lock (_outLock)
+            lock (OutLock)
             {
                 RelieveIfDrained();
             }
         }
     }
 
-    /// <summary>Under <see cref="_outLock"/>, by the writer: wakes waiting publishers once the low watermark is reached.</summary>
+    /// <summary>Under <see cref="OutLock"/>, by the writer: wakes waiting publishers once the low watermark is reached.</summary>
     private void RelieveIfDrained()
     {
-        if ((_relievedSignal is not null || _pressureWaivedUntil != 0) && IsBelowLowWatermark)
+        if (HasPressureState && IsBelowLowWatermark)
         {
             Relieve();
         }
     }
 
-    /// <summary>Under <see cref="_outLock"/>: wakes every waiting publisher and makes the pressure count again.</summary>
+    /// <summary>Under <see cref="OutLock"/>: wakes every waiting publisher and makes the pressure count again.</summary>
     private void Relieve()
     {
-        Volatile.Write(ref _pressureWaivedUntil, 0);
-        Volatile.Write(ref _waiverWaits, 0);
-        _relievedSignal?.TrySetResult();
-        _relievedSignal = null;
+        if (_rare is not { } rare)
+        {
+            return;
+        }
+
+        Volatile.Write(ref rare.PressureWaivedUntil, 0);
+        Volatile.Write(ref rare.WaiverWaits, 0);
+        rare.RelievedSignal?.TrySetResult();
+        rare.RelievedSignal = null;
     }
 
     /// <summary>Completes when the writer is at its low watermark (at once if it is, or if the connection is closing).</summary>
     private Task WhenRelieved()
     {
-        lock (_outLock)
+        lock (OutLock)
         {
             if (_writesClosed || IsGoingAway || IsBelowLowWatermark)
             {
                 return Task.CompletedTask;
             }
 
-            _relievedSignal ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return _relievedSignal.Task;
+            var rare = Rare;
+            rare.RelievedSignal ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return rare.RelievedSignal.Task;
         }
     }
 
@@ -133,21 +137,21 @@ internal sealed partial class MqttConnection
     /// </summary>
     public void NotePressureFrom(MqttConnection target)
     {
-        if (_pressuredBy is null && !ReferenceEquals(target, this) && target.IsPressing && _broker.Limits.PublisherBackPressureWait > TimeSpan.Zero)
+        if (_rare?.PressuredBy is null && !ReferenceEquals(target, this) && target.IsPressing && _broker.Limits.PublisherBackPressureWait > TimeSpan.Zero)
         {
-            _pressuredBy = target;
+            Rare.PressuredBy = target;
         }
     }
 
     /// <summary>After a packet: waits (bounded, without a thread) for the subscriber it pressed on, if any.</summary>
     private ValueTask YieldToPressureAsync()
     {
-        if (_pressuredBy is not { } target)
+        if (_rare is not { PressuredBy: { } target } rare)
         {
             return ValueTask.CompletedTask;
         }
 
-        _pressuredBy = null;
+        rare.PressuredBy = null;
         return WaitForReliefAsync(target);
     }
 
@@ -160,25 +164,26 @@ internal sealed partial class MqttConnection
         }
 
         var started = _time.GetTimestamp();
-        Volatile.Write(ref _pausedSince, started);
+        var rare = Rare;
+        Volatile.Write(ref rare.PausedSince, started);
         await relieved.WaitAsync(_broker.Limits.PublisherBackPressureWait, _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         var expired = !relieved.IsCompleted;
         var resumed = _time.GetTimestamp();
-        if (expired && Volatile.Read(ref target._pressureWaivedUntil) is var until && (until == 0 || resumed >= until))
+        if (expired && target.Rare is var targetRare && Volatile.Read(ref targetRare.PressureWaivedUntil) is var until && (until == 0 || resumed >= until))
         {
             // The first publisher to give up waives it, for everyone; the rest find it waived.
             var wait = _broker.Limits.PublisherBackPressureWait;
-            var waits = Math.Clamp(2 * Volatile.Read(ref target._waiverWaits), 1, MaxWaiverWaits);
-            if (Interlocked.CompareExchange(ref target._pressureWaivedUntil, resumed + (long)(wait.TotalSeconds * waits * _time.TimestampFrequency), until) == until)
+            var waits = Math.Clamp(2 * Volatile.Read(ref targetRare.WaiverWaits), 1, MaxWaiverWaits);
+            if (Interlocked.CompareExchange(ref targetRare.PressureWaivedUntil, resumed + (long)(wait.TotalSeconds * waits * _time.TimestampFrequency), until) == until)
             {
-                Volatile.Write(ref target._waiverWaits, waits);
+                Volatile.Write(ref targetRare.WaiverWaits, waits);
                 MqttLog.BackPressureWaived(_logger, target.ClientId ?? target.ConnectionId, wait.TotalMilliseconds, wait.TotalMilliseconds * waits);
             }
         }
 
         // We stopped reading, not the client: the pause does not count against its keep alive.
         Volatile.Write(ref _lastPacketTimestamp, resumed);
-        Volatile.Write(ref _pausedSince, 0);
+        Volatile.Write(ref rare.PausedSince, 0);
         _broker.Metrics.PublisherPaused(_time.GetElapsedTime(started, resumed), expired);
     }
 }

@@ -17,12 +17,12 @@ namespace AccessLayer.Gateway.Mqtt;
 internal sealed partial class MqttConnection
 {
     private ClientAcl _acl = ClientAcl.AllowAll;
-    private TokenBucket _publishMessages;
-    private TokenBucket _publishBytes;
-    private int _publishRate;
-    private long _publishByteRate;
     private long _behindSince;
+    private long _connectedAtUtcTicks;
     private int _goingAway;
+
+    // Only when the limits set a publish rate; owned by the reader.
+    private PublishRateLimits? _rates;
 
     /// <summary>The listener that accepted the connection (tcp, tls, ws, wss).</summary>
     public string Listener => _transport.Features.Get<IListenerFeature>()?.Listener ?? ListenerNames.MqttTcp;
@@ -38,7 +38,7 @@ internal sealed partial class MqttConnection
 
     public string? AuthenticationMethod { get; private set; }
 
-    public DateTimeOffset? ConnectedAt { get; private set; }
+    public DateTimeOffset? ConnectedAt => _connectedAtUtcTicks == 0 ? null : new DateTimeOffset(_connectedAtUtcTicks, TimeSpan.Zero);
 
     public bool CleanStart { get; private set; }
 
@@ -59,7 +59,7 @@ internal sealed partial class MqttConnection
     {
         get
         {
-            lock (_outLock)
+            lock (OutLock)
             {
                 return _outQueue?.Count ?? 0;
             }
@@ -94,20 +94,27 @@ internal sealed partial class MqttConnection
         _acl = acl;
         Identity = identity;
         AuthenticationMethod = method;
+
         CleanStart = cleanStart;
-        ConnectedAt = _time.GetUtcNow();
+        _connectedAtUtcTicks = _time.GetUtcNow().UtcTicks;
         var now = _time.GetTimestamp();
-        _publishRate = limits.PublishRate;
-        _publishByteRate = limits.PublishByteRate;
+        if (limits.PublishRate <= 0 && limits.PublishByteRate <= 0)
+        {
+            return;
+        }
+
+        var rates = new PublishRateLimits { MessageRate = limits.PublishRate, ByteRate = limits.PublishByteRate };
         if (limits.PublishRate > 0)
         {
-            _publishMessages = new TokenBucket(limits.PublishRate, limits.PublishBurst > 0 ? limits.PublishBurst : limits.PublishRate, now);
+            rates.Messages = new TokenBucket(limits.PublishRate, limits.PublishBurst > 0 ? limits.PublishBurst : limits.PublishRate, now);
         }
 
         if (limits.PublishByteRate > 0)
         {
-            _publishBytes = new TokenBucket(limits.PublishByteRate, limits.PublishByteBurst > 0 ? limits.PublishByteBurst : limits.PublishByteRate, now);
+            rates.Bytes = new TokenBucket(limits.PublishByteRate, limits.PublishByteBurst > 0 ? limits.PublishByteBurst : limits.PublishByteRate, now);
         }
+
+        _rates = rates;
     }
 
     /// <summary>
@@ -116,22 +123,22 @@ internal sealed partial class MqttConnection
     /// </summary>
     private bool ChargePublish(int packetBytes)
     {
-        if (!_publishMessages.IsEnabled && !_publishBytes.IsEnabled)
+        if (_rates is not { } rates)
         {
             return true;
         }
 
         var now = _time.GetTimestamp();
-        if (_publishMessages.IsEnabled && !_publishMessages.TryTake(1, now, _time))
+        if (rates.Messages.IsEnabled && !rates.Messages.TryTake(1, now, _time))
         {
-            GovernanceLog.PublishRateExceeded(_logger, ClientId!, _publishRate);
+            GovernanceLog.PublishRateExceeded(_logger, ClientId!, rates.MessageRate);
             Evict(MqttReasonCode.MessageRateTooHigh, "publish_rate", "Message rate too high.");
             return false;
         }
 
-        if (_publishBytes.IsEnabled && !_publishBytes.TryTake(packetBytes, now, _time))
+        if (rates.Bytes.IsEnabled && !rates.Bytes.TryTake(packetBytes, now, _time))
         {
-            GovernanceLog.ByteRateExceeded(_logger, ClientId!, _publishByteRate);
+            GovernanceLog.ByteRateExceeded(_logger, ClientId!, rates.ByteRate);
             Evict(MqttReasonCode.QuotaExceeded, "byte_rate", "Publish byte rate exceeded.");
             return false;
         }
@@ -215,7 +222,7 @@ internal sealed partial class MqttConnection
 
         // What is still queued is QoS 0 or control traffic for a peer that does not read; QoS 1/2 wait in the session.
         int queued;
-        lock (_outLock)
+        lock (OutLock)
         {
             queued = _outQueue?.Count ?? 0;
             _outQueue?.Clear();

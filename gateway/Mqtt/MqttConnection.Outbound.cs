@@ -12,11 +12,9 @@ namespace AccessLayer.Gateway.Mqtt;
 /// </summary>
 internal sealed partial class MqttConnection
 {
-    private readonly Lock _outLock = new();
     private Queue<OutboundItem>? _outQueue;
     private bool _writerScheduled;
     private bool _writesClosed;
-    private TaskCompletionSource? _drainedSignal;
     private int _drainRequested;
     private bool _writerHeld;
 
@@ -28,7 +26,12 @@ internal sealed partial class MqttConnection
     private MqttClientLimits _limits;
     private int _inflightCount;
     private bool _backlog;
-    private Dictionary<string, ushort>? _outboundAliases;
+
+    /// <summary>
+    /// The connection's lock: the connection object itself (a thin lock in its header, no separate
+    /// lock object per connection). Nothing outside this class locks on a connection.
+    /// </summary>
+    private object OutLock => this;
 
     private int InflightWindow => Math.Min(_options.MaxInflight, _limits.ReceiveMaximum);
 
@@ -44,7 +47,7 @@ internal sealed partial class MqttConnection
     public void Send(in OutboundItem item)
     {
         bool schedule;
-        lock (_outLock)
+        lock (OutLock)
         {
             if (_writesClosed)
             {
@@ -104,7 +107,7 @@ internal sealed partial class MqttConnection
     /// <summary>Starts a writer whose start <see cref="WriterBatch"/> deferred to the end of a read (unless it started since).</summary>
     public void StartDeferredWriter()
     {
-        lock (_outLock)
+        lock (OutLock)
         {
             if (!_writerDeferred)
             {
@@ -120,7 +123,7 @@ internal sealed partial class MqttConnection
     /// <summary>Queue without writing until <see cref="ReleaseWrites"/>.</summary>
     public void HoldWrites()
     {
-        lock (_outLock)
+        lock (OutLock)
         {
             _writerHeld = true;
         }
@@ -129,7 +132,7 @@ internal sealed partial class MqttConnection
     public void ReleaseWrites()
     {
         bool schedule;
-        lock (_outLock)
+        lock (OutLock)
         {
             _writerHeld = false;
             schedule = !_writerScheduled && _outQueue is { Count: > 0 };
@@ -177,7 +180,7 @@ internal sealed partial class MqttConnection
             {
                 OutboundItem item;
                 bool more;
-                lock (_outLock)
+                lock (OutLock)
                 {
                     if (_writesClosed || !_outQueue!.TryDequeue(out item))
                     {
@@ -186,8 +189,12 @@ internal sealed partial class MqttConnection
                         Volatile.Write(ref _behindSince, 0);
                         Volatile.Write(ref _outCount, 0);
                         _writerScheduled = false;
-                        _drainedSignal?.TrySetResult();
-                        _drainedSignal = null;
+                        if (_rare is { } rare)
+                        {
+                            rare.DrainedSignal?.TrySetResult();
+                            rare.DrainedSignal = null;
+                        }
+
                         RelieveIfDrained();
                         if (_outQueue is { Count: 0 })
                         {
@@ -205,7 +212,7 @@ internal sealed partial class MqttConnection
                         Volatile.Write(ref _outQueueBytes, _outQueueBytes - SizeOf(item));
                     }
 
-                    if (_relievedSignal is not null || _pressureWaivedUntil != 0)
+                    if (HasPressureState)
                     {
                         RelieveIfDrained();
                     }
@@ -411,15 +418,15 @@ internal sealed partial class MqttConnection
         var omitTopic = false;
         if (_limits.TopicAliasMaximum > 0 && Version == MqttProtocolVersion.V500)
         {
-            _outboundAliases ??= new Dictionary<string, ushort>(StringComparer.Ordinal);
-            if (_outboundAliases.TryGetValue(message.Topic, out alias))
+            var aliases = Rare.OutboundAliases ??= new Dictionary<string, ushort>(StringComparer.Ordinal);
+            if (aliases.TryGetValue(message.Topic, out alias))
             {
                 omitTopic = true;
             }
-            else if (_outboundAliases.Count < _limits.TopicAliasMaximum)
+            else if (aliases.Count < _limits.TopicAliasMaximum)
             {
-                alias = (ushort)(_outboundAliases.Count + 1);
-                _outboundAliases.Add(message.Topic, alias);
+                alias = (ushort)(aliases.Count + 1);
+                aliases.Add(message.Topic, alias);
             }
         }
 
@@ -463,22 +470,23 @@ internal sealed partial class MqttConnection
     /// <summary>Completes when everything queued so far has been written and flushed.</summary>
     private Task WhenOutboundDrainedAsync()
     {
-        lock (_outLock)
+        lock (OutLock)
         {
             if (!_writerScheduled || _writesClosed)
             {
                 return Task.CompletedTask;
             }
 
-            _drainedSignal ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return _drainedSignal.Task;
+            var rare = Rare;
+            rare.DrainedSignal ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return rare.DrainedSignal.Task;
         }
     }
 
     /// <summary>Stops the writer for good. What is still queued is QoS 0 or control traffic for a peer that is gone; QoS 1/2 stay in the session.</summary>
     public void CloseWrites()
     {
-        lock (_outLock)
+        lock (OutLock)
         {
             if (_writesClosed)
             {
@@ -486,8 +494,12 @@ internal sealed partial class MqttConnection
             }
 
             _writesClosed = true;
-            _drainedSignal?.TrySetResult();
-            _drainedSignal = null;
+            if (_rare is { } rare)
+            {
+                rare.DrainedSignal?.TrySetResult();
+                rare.DrainedSignal = null;
+            }
+
             _outQueue = null;
             Volatile.Write(ref _outCount, 0);
             Volatile.Write(ref _outQueueBytes, 0);

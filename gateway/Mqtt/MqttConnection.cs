@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using AccessLayer.Gateway.Connections;
 using AccessLayer.Gateway.Hosting;
 using AccessLayer.Protocol.Mqtt;
@@ -21,21 +23,18 @@ internal sealed partial class MqttConnection : IDeferredWriter
     private readonly MqttBroker _broker;
     private readonly MqttOptions _options;
     private readonly ILogger _logger;
-    private readonly TimeProvider _time;
 
-    private string?[]? _inboundTopicAliases;
     private int _incomingQos2Count;
     private long _lastPacketTimestamp;
     private int _closeRequested;
 
-    public MqttConnection(ConnectionContext transport, MqttBroker broker, MqttOptions options, TimeProvider time, ILogger logger)
+    public MqttConnection(ConnectionContext transport, MqttBroker broker, MqttOptions options, ILogger logger)
     {
         _transport = transport;
         _broker = broker;
         _options = options;
-        _time = time;
         _logger = logger;
-        _lastPacketTimestamp = time.GetTimestamp();
+        _lastPacketTimestamp = _time.GetTimestamp();
         AcceptedTimestamp = _lastPacketTimestamp;
     }
 
@@ -61,104 +60,150 @@ internal sealed partial class MqttConnection : IDeferredWriter
     /// <summary>The will of this connection's CONNECT, kept so that a protocol-level close can tell the session layer to publish it.</summary>
     public bool HasWill { get; private set; }
 
+    // The broker's clock: one per broker, not a field per connection.
+    private TimeProvider _time => _broker.Time;
+
+    private PipeReader Input => _transport.Transport.Input;
+
     /// <summary>Reads and handles packets until the peer closes, the connection is closed, or a protocol error ends it.</summary>
+    /// <remarks>
+    /// This method's state machine lives as long as the connection, so it holds only what an idle
+    /// connection waits on: the pending read. Packets are handled by <see cref="ProcessAsync"/>, which
+    /// completes synchronously unless a handler really waits; the close is settled by <see cref="EndAsync"/>.
+    /// </remarks>
     public async Task RunAsync()
     {
-        var input = _transport.Transport.Input;
-        var closeReason = "peer closed the connection";
-        var publishWill = true;
-        uint? disconnectSessionExpiry = null;
         try
         {
             while (true)
             {
                 // No cancellation token: a pending registration per idle connection costs memory, and
-                // Kestrel completes the pipe when the connection closes anyway.
-                var result = await input.ReadAsync().ConfigureAwait(false);
-                var buffer = result.Buffer;
-                var consumed = buffer.Start;
-                WriterBatch.Open();
-                try
+                // the transport completes the pipe when the connection closes anyway.
+                var result = await Input.ReadAsync().ConfigureAwait(false);
+                if (!await ProcessAsync(result).ConfigureAwait(false))
                 {
-                    while (TryReadPacket(ref buffer, out var header, out var body))
-                    {
-                        Volatile.Write(ref _lastPacketTimestamp, _time.GetTimestamp());
-                        _broker.Metrics.AddBytesReceived(header.HeaderLength + header.RemainingLength);
-                        var handling = HandlePacketAsync(header, body);
-                        if (!handling.IsCompleted)
-                        {
-                            // About to wait (and maybe resume elsewhere): start what this read woke first.
-                            WriterBatch.Close();
-                        }
-
-                        var outcome = await handling.ConfigureAwait(false);
-                        WriterBatch.Open();
-                        consumed = buffer.Start;
-                        if (Volatile.Read(ref _closeRequested) != 0)
-                        {
-                            closeReason = _closeReason ?? "closed by the broker";
-                            return;
-                        }
-
-                        if (outcome is { } disconnect)
-                        {
-                            closeReason = "client sent DISCONNECT";
-                            publishWill = disconnect.ReasonCode == MqttReasonCode.DisconnectWithWillMessage;
-                            disconnectSessionExpiry = disconnect.SessionExpiryInterval;
-                            return;
-                        }
-
-                        // A subscriber this PUBLISH went to is behind: read no further until it drains (bounded).
-                        var yielding = YieldToPressureAsync();
-                        if (!yielding.IsCompleted)
-                        {
-                            WriterBatch.Close();
-                            await yielding.ConfigureAwait(false);
-                            WriterBatch.Open();
-                        }
-                    }
-
-                    consumed = buffer.Start;
-                }
-                finally
-                {
-                    WriterBatch.Close();
-                    input.AdvanceTo(consumed, buffer.End);
-                }
-
-                if (result.IsCompleted || result.IsCanceled || Volatile.Read(ref _closeRequested) != 0)
-                {
-                    if (Volatile.Read(ref _closeRequested) != 0)
-                    {
-                        closeReason = _closeReason ?? "closed by the broker";
-                    }
-
-                    return;
+                    break;
                 }
             }
         }
-        catch (MqttProtocolException ex)
+        catch (Exception ex)
         {
-            closeReason = "protocol error " + ex.ReasonCode;
-            MqttLog.ProtocolError(_logger, ConnectionId, ClientId, ex.ReasonCode, ex.Message);
-            _broker.Metrics.ProtocolErrors.Add(1, new KeyValuePair<string, object?>("reason", ex.ReasonCode.ToString()));
-            await RefuseAsync(ex.ReasonCode, ex.Message).ConfigureAwait(false);
+            // Kept out of line (not a local across the awaits above): EndAsync sorts it out.
+            Rare.Failure = ex;
         }
-        catch (ConnectionAbortedException)
+
+        await EndAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Handles the packets of one read; false (with <see cref="RareState.EndReason"/> set) when the connection ends.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ProcessAsync(ReadResult result)
+    {
+        var input = Input;
+        var buffer = result.Buffer;
+        var consumed = buffer.Start;
+        WriterBatch.Open();
+        try
         {
-            closeReason = _closeReason ?? "connection aborted";
+            while (TryReadPacket(ref buffer, out var header, out var body))
+            {
+                Volatile.Write(ref _lastPacketTimestamp, _time.GetTimestamp());
+                _broker.Metrics.AddBytesReceived(header.HeaderLength + header.RemainingLength);
+                var handling = HandlePacketAsync(header, body);
+                if (!handling.IsCompleted)
+                {
+                    // About to wait (and maybe resume elsewhere): start what this read woke first.
+                    WriterBatch.Close();
+                }
+
+                var outcome = await handling.ConfigureAwait(false);
+                WriterBatch.Open();
+                consumed = buffer.Start;
+                if (Volatile.Read(ref _closeRequested) != 0)
+                {
+                    return Ended(ClosedByBrokerReason);
+                }
+
+                if (outcome is { } disconnect)
+                {
+                    Rare.Disconnect = disconnect;
+                    return Ended("client sent DISCONNECT");
+                }
+
+                // A subscriber this PUBLISH went to is behind: read no further until it drains (bounded).
+                var yielding = YieldToPressureAsync();
+                if (!yielding.IsCompleted)
+                {
+                    WriterBatch.Close();
+                    await yielding.ConfigureAwait(false);
+                    WriterBatch.Open();
+                }
+            }
+
+            consumed = buffer.Start;
         }
-        catch (OperationCanceledException)
+        finally
         {
-            closeReason = _closeReason ?? "connection closed";
+            WriterBatch.Close();
+            input.AdvanceTo(consumed, buffer.End);
         }
-        catch (ConnectionResetException)
+
+        if (Volatile.Read(ref _closeRequested) != 0)
         {
-            closeReason = "connection reset";
+            return Ended(ClosedByBrokerReason);
         }
-        catch (IOException)
+
+        return !(result.IsCompleted || result.IsCanceled) || Ended("peer closed the connection");
+    }
+
+    private bool Ended(string reason)
+    {
+        Rare.EndReason = reason;
+        return false;
+    }
+
+    private string ClosedByBrokerReason => _rare?.CloseReason ?? "closed by the broker";
+
+    /// <summary>The read loop is over: answers a protocol error, waits for a broker-initiated close, settles the session.</summary>
+    private async Task EndAsync()
+    {
+        var closeReason = _rare?.EndReason;
+        var failure = _rare?.Failure;
+        ExceptionDispatchInfo? unexpected = null;
+        MqttProtocolException? refused = null;
+        switch (failure)
         {
-            closeReason = "connection reset";
+            case null:
+                break;
+            case MqttProtocolException ex:
+                closeReason = "protocol error " + ex.ReasonCode;
+                MqttLog.ProtocolError(_logger, ConnectionId, ClientId, ex.ReasonCode, ex.Message);
+                _broker.Metrics.ProtocolErrors.Add(1, new KeyValuePair<string, object?>("reason", ex.ReasonCode.ToString()));
+                refused = ex;
+                break;
+            case ConnectionAbortedException:
+                closeReason = _rare?.CloseReason ?? "connection aborted";
+                break;
+            case OperationCanceledException:
+                closeReason = _rare?.CloseReason ?? "connection closed";
+                break;
+            case ConnectionResetException:
+            case IOException:
+                closeReason = "connection reset";
+                break;
+            default:
+                // Not ours to swallow: the session is settled as for a peer close, then it goes to the caller.
+                closeReason = "peer closed the connection";
+                unexpected = ExceptionDispatchInfo.Capture(failure);
+                break;
+        }
+
+        try
+        {
+            if (refused is not null)
+            {
+                await RefuseAsync(refused.ReasonCode, refused.Message).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -168,8 +213,12 @@ internal sealed partial class MqttConnection : IDeferredWriter
                 await closing.ConfigureAwait(false);
             }
 
-            await _broker.OnConnectionClosedAsync(this, closeReason, publishWill && !_takenOver && !_suppressWill, disconnectSessionExpiry).ConfigureAwait(false);
+            var disconnect = _rare?.Disconnect;
+            var publishWill = disconnect is null || disconnect.ReasonCode == MqttReasonCode.DisconnectWithWillMessage;
+            await _broker.OnConnectionClosedAsync(this, closeReason!, publishWill && !_takenOver && !_suppressWill, disconnect?.SessionExpiryInterval).ConfigureAwait(false);
         }
+
+        unexpected?.Throw();
     }
 
     private bool TryReadPacket(ref ReadOnlySequence<byte> buffer, out MqttFixedHeader header, out ReadOnlySequence<byte> body)
@@ -384,14 +433,14 @@ internal sealed partial class MqttConnection : IDeferredWriter
             throw new MqttProtocolException(MqttReasonCode.TopicAliasInvalid, $"Topic alias {alias} exceeds the maximum {_options.TopicAliasMaximum}.");
         }
 
-        _inboundTopicAliases ??= new string?[_options.TopicAliasMaximum + 1];
+        var aliases = Rare.InboundTopicAliases ??= new string?[_options.TopicAliasMaximum + 1];
         if (publish.TopicName.IsEmpty)
         {
-            return _inboundTopicAliases[alias] ?? throw new MqttProtocolException(MqttReasonCode.ProtocolError, $"Topic alias {alias} was never set.");
+            return aliases[alias] ?? throw new MqttProtocolException(MqttReasonCode.ProtocolError, $"Topic alias {alias} was never set.");
         }
 
         var topic = publish.GetTopicName();
-        _inboundTopicAliases[alias] = topic;
+        aliases[alias] = topic;
         return topic;
     }
 
@@ -449,24 +498,23 @@ internal sealed partial class MqttConnection : IDeferredWriter
         }
     }
 
-    private string? _closeReason;
     private bool _takenOver;
-    private Task? _closeTask;
 
     /// <summary>Ends the connection from the broker's side (takeover, keep alive, slow consumer, kick).</summary>
     public void RequestClose(string reason, bool takenOver = false)
     {
-        lock (_outLock)
+        lock (OutLock)
         {
-            if (_closeTask is not null)
+            var rare = Rare;
+            if (rare.CloseTask is not null)
             {
                 return;
             }
 
-            _closeReason = reason;
+            rare.CloseReason = reason;
             _takenOver |= takenOver;
             Volatile.Write(ref _closeRequested, 1);
-            _closeTask = Task.Run(CloseAfterFlushAsync);
+            rare.CloseTask = Task.Run(CloseAfterFlushAsync);
         }
     }
 
@@ -474,9 +522,9 @@ internal sealed partial class MqttConnection : IDeferredWriter
     {
         get
         {
-            lock (_outLock)
+            lock (OutLock)
             {
-                return _closeTask;
+                return _rare?.CloseTask;
             }
         }
     }
@@ -491,7 +539,7 @@ internal sealed partial class MqttConnection : IDeferredWriter
         Volatile.Write(ref _closeRequested, 1);
         if (!await GracefulClose.CompleteOutputAsync(WhenOutboundDrainedAsync(), Output, _time, CloseWrites).ConfigureAwait(false))
         {
-            _transport.Abort(new ConnectionAbortedException(_closeReason ?? "closed by the broker"));
+            _transport.Abort(new ConnectionAbortedException(ClosedByBrokerReason));
         }
 
         _transport.Transport.Input.CancelPendingRead();
