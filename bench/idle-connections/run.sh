@@ -2,7 +2,7 @@
 # Memory per idle MQTT connection: our gateway and mosquitto, measured the same way, same machine.
 # usage: bench/idle-connections/run.sh [N=15000] [extra gateway args, e.g. --Transport:LeanMqtt=true]
 # SKIP_MOSQUITTO=1 measures the gateway only. SETTLE=seconds to wait after the last CONNACK before
-# reading RSS (default 5; Memory:TrimAfterConnectStorm trims ~5 s after the count settles, so use 10 to see it).
+# reading RSS (default 10: Memory:TrimAfterConnectStorm trims ~5 s after the count settles).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-15000}
@@ -15,7 +15,7 @@ dotnet gateway/bin/Release/net10.0/AccessLayer.Gateway.dll --Mqtt:Port=23883 --M
   --Http:Port=23880 --Http:BindAddress=127.0.0.1 --Mlp:Port=0 --Logging:LogLevel:Default=Warning "$@" >"$tmp/gateway.log" 2>&1 &
 gateway=$!
 sleep 3
-echo -n "gateway:   "; python3 bench/idle-connections/idle.py 23883 "$n" "$gateway" "${SETTLE:-5}"
+echo -n "gateway:   "; python3 bench/idle-connections/idle.py 23883 "$n" "$gateway" "${SETTLE:-10}"
 kill "$gateway"
 [ -n "${SKIP_MOSQUITTO:-}" ] && exit 0
 
@@ -23,4 +23,4 @@ printf 'listener 23884 127.0.0.1\nallow_anonymous true\nmax_connections -1\npers
 /usr/sbin/mosquitto -c "$tmp/mosquitto.conf" >"$tmp/mosquitto.log" 2>&1 &
 mosquitto=$!
 sleep 1
-echo -n "mosquitto: "; python3 bench/idle-connections/idle.py 23884 "$n" "$mosquitto" "${SETTLE:-5}"
+echo -n "mosquitto: "; python3 bench/idle-connections/idle.py 23884 "$n" "$mosquitto" "${SETTLE:-10}"

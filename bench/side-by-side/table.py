@@ -69,8 +69,8 @@ for label, ours, theirs, digits, higher, note_ours, note_theirs in rows:
 
 problems = []
 for name in sorted(os.listdir(out)):
-    if not name.endswith(".json"):
-        continue
+    if not name.endswith(".json") or not name.startswith(("gateway-", "mosquitto-")):
+        continue  # $OUT may be shared with other runs (mlp.sh)
     report = load(*name[:-5].split("-", 1))
     if report and report.get("errors"):
         problems.append(f"- {name[:-5]}: errors {report['errors']}")
