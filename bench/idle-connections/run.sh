@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Memory per idle MQTT connection: our gateway and mosquitto, measured the same way, same machine.
-# usage: bench/idle-connections/run.sh [N=15000] [extra gateway args, e.g. --Transport:LeanMqtt=true]
+# usage: bench/idle-connections/run.sh [N=15000] [extra gateway args, e.g. --Transport:Engine=Kestrel]
 # SKIP_MOSQUITTO=1 measures the gateway only. SETTLE=seconds to wait after the last CONNACK before
 # reading RSS (default 10: Memory:TrimAfterConnectStorm trims ~5 s after the count settles).
 set -euo pipefail

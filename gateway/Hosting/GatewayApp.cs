@@ -34,12 +34,7 @@ public static class GatewayApp
         var transport = builder.Configuration.GetSection(TransportOptions.SectionName).Get<TransportOptions>() ?? new TransportOptions();
         var engine = transport.EffectiveEngine;
         builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = transport.InlineScheduling);
-        if (engine == TransportEngine.Lean)
-        {
-            // Registered after the socket transport so Kestrel asks it first; it takes only LeanEndPoints.
-            builder.Services.AddSingleton<IConnectionListenerFactory, LeanConnectionListenerFactory>();
-        }
-        else if (engine == TransportEngine.Epoll)
+        if (engine == TransportEngine.Epoll)
         {
             // Outside Kestrel: its own accept loop and pipeline (no KestrelConnection per connection).
             builder.Services.AddSingleton<EpollMqttListener>();
@@ -54,8 +49,7 @@ public static class GatewayApp
             if (mqtt.Port > 0 && engine != TransportEngine.Epoll)
             {
                 var address = ParseAddress(mqtt.BindAddress);
-                var endPoint = engine == TransportEngine.Lean ? new LeanEndPoint(address, mqtt.Port) : new IPEndPoint(address, mqtt.Port);
-                kestrel.Listen(endPoint, listen => listen.UseConnectionGovernance(ListenerNames.MqttTcp).UseConnectionHandler<MqttConnectionHandler>());
+                kestrel.Listen(new IPEndPoint(address, mqtt.Port), listen => listen.UseConnectionGovernance(ListenerNames.MqttTcp).UseConnectionHandler<MqttConnectionHandler>());
             }
 
             if (http.Port > 0)

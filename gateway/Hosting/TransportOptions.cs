@@ -8,9 +8,6 @@ public enum TransportEngine
     /// <summary>Kestrel's socket transport (the default where epoll is not available).</summary>
     Kestrel,
 
-    /// <summary>gateway/Transport: a PipeReader/PipeWriter straight over a .NET Socket, behind Kestrel's dispatcher.</summary>
-    Lean,
-
     /// <summary>gateway/Transport/Epoll: raw fds on a few epoll loops, own accept loop, no Socket per connection (Linux only; the default there).</summary>
     Epoll,
 }
@@ -37,7 +34,10 @@ public sealed class TransportOptions : IValidatableObject
     /// </summary>
     public TransportEngine? Engine { get; set; }
 
-    /// <summary>Alias of <c>Engine=Lean</c>, kept for existing configurations.</summary>
+    /// <summary>
+    /// The lean transport this selected is gone (the epoll engine replaced it); still read so that a
+    /// configuration that sets it fails at start instead of silently running another engine.
+    /// </summary>
     public bool LeanMqtt { get; set; }
 
     /// <summary>Epoll loop threads; 0 = one per processor, at most <see cref="MaxAutoEpollLoops"/>.</summary>
@@ -53,8 +53,8 @@ public sealed class TransportOptions : IValidatableObject
     /// </summary>
     public bool EpollInlineContinuations { get; set; } = true;
 
-    /// <summary>The engine in effect: <see cref="Engine"/>; else Lean when the <see cref="LeanMqtt"/> alias is set; else the platform default.</summary>
-    public TransportEngine EffectiveEngine => Engine ?? (LeanMqtt ? TransportEngine.Lean : PlatformDefault);
+    /// <summary>The engine in effect: <see cref="Engine"/>, else the platform default.</summary>
+    public TransportEngine EffectiveEngine => Engine ?? PlatformDefault;
 
     /// <summary>Epoll on Linux, Kestrel elsewhere.</summary>
     public static TransportEngine PlatformDefault => OperatingSystem.IsLinux() ? TransportEngine.Epoll : TransportEngine.Kestrel;
@@ -64,9 +64,9 @@ public sealed class TransportOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (LeanMqtt && Engine is { } engine && engine != TransportEngine.Lean)
+        if (LeanMqtt)
         {
-            yield return new ValidationResult($"Transport:LeanMqtt=true (alias of Engine=Lean) contradicts Transport:Engine={engine}; set only Transport:Engine.", [nameof(LeanMqtt), nameof(Engine)]);
+            yield return new ValidationResult("Transport:LeanMqtt was removed: the epoll engine (Transport:Engine=Epoll, the default on Linux) replaced the lean transport; remove the setting.", [nameof(LeanMqtt)]);
         }
 
         if (Engine is { } set && !Enum.IsDefined(set))

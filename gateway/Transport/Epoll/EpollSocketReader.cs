@@ -388,7 +388,7 @@ internal sealed class EpollSocketReader : PipeReader, IValueTaskSource<ReadResul
                 continue;
             }
 
-            _error = _connection.AbortReason ?? LeanSocketErrors.ToException(LinuxNative.ToSocketError(errno));
+            _error = _connection.AbortReason ?? SocketErrors.ToException(LinuxNative.ToSocketError(errno));
             return;
         }
 

@@ -29,17 +29,11 @@ public sealed class TransportOptionsTests
     }
 
     [Fact]
-    public void LeanMqtt_is_an_alias_of_Engine_Lean()
+    public void The_removed_LeanMqtt_setting_is_rejected_with_a_reason()
     {
-        Assert.Equal(TransportEngine.Lean, new TransportOptions { LeanMqtt = true }.EffectiveEngine);
-        Assert.Equal(TransportEngine.Lean, new TransportOptions { LeanMqtt = true, Engine = TransportEngine.Lean }.EffectiveEngine);
-    }
+        var results = Validate(new TransportOptions { LeanMqtt = true });
 
-    [Fact]
-    public void LeanMqtt_with_another_engine_is_rejected()
-    {
-        Assert.Contains(Validate(new TransportOptions { LeanMqtt = true, Engine = TransportEngine.Epoll }), r => r.MemberNames.Contains(nameof(TransportOptions.LeanMqtt)));
-        Assert.Contains(Validate(new TransportOptions { LeanMqtt = true, Engine = TransportEngine.Kestrel }), r => r.MemberNames.Contains(nameof(TransportOptions.LeanMqtt)));
+        Assert.Contains(results, r => r.MemberNames.Contains(nameof(TransportOptions.LeanMqtt)) && r.ErrorMessage!.Contains("epoll", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -60,7 +54,7 @@ public sealed class TransportOptionsTests
     [Fact]
     public async Task An_invalid_combination_stops_the_gateway_at_start()
     {
-        var app = GatewayApp.Build(["--Mqtt:Port=0", "--Http:Port=0", "--Mlp:Port=0", "--Transport:LeanMqtt=true", "--Transport:Engine=Epoll"]);
+        var app = GatewayApp.Build(["--Mqtt:Port=0", "--Http:Port=0", "--Mlp:Port=0", "--Transport:LeanMqtt=true"]);
         await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => app.StartAsync());
         await app.DisposeAsync();
     }

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Connections;
 namespace AccessLayer.Gateway.Transport;
 
 /// <summary>Maps socket errors to the exceptions Kestrel's own transport surfaces, so handlers catch the same types.</summary>
-internal static class LeanSocketErrors
+internal static class SocketErrors
 {
     public static Exception ToException(SocketError error) => error switch
     {
@@ -14,6 +14,4 @@ internal static class LeanSocketErrors
             => new ConnectionAbortedException("The connection was aborted."),
         _ => new IOException(new SocketException((int)error).Message),
     };
-
-    public static bool IsClosed(SocketError error) => error is not (SocketError.Success or SocketError.WouldBlock or SocketError.IOPending);
 }
