@@ -165,8 +165,10 @@ internal sealed partial class MqttConnection
 
         var started = _time.GetTimestamp();
         var rare = Rare;
+        // The bounded wait's timer exists before the pause is visible (maintenance, a fake clock's test).
+        var waiting = relieved.WaitAsync(_broker.Limits.PublisherBackPressureWait, _time);
         Volatile.Write(ref rare.PausedSince, started);
-        await relieved.WaitAsync(_broker.Limits.PublisherBackPressureWait, _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await waiting.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         var expired = !relieved.IsCompleted;
         var resumed = _time.GetTimestamp();
         if (expired && target.Rare is var targetRare && Volatile.Read(ref targetRare.PressureWaivedUntil) is var until && (until == 0 || resumed >= until))
