@@ -140,6 +140,23 @@ internal sealed class EpollEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>Loop thread: a readiness handler threw; log it and abort that connection.</summary>
+    internal void OnHandlerFailed(IEpollHandler handler, Exception exception)
+    {
+        try
+        {
+            if (handler is EpollConnection connection)
+            {
+                EpollLog.ConnectionFailed(_logger, exception, connection.ConnectionId);
+                connection.Abort(new ConnectionAbortedException("The connection failed on its I/O loop.", exception));
+            }
+        }
+        catch
+        {
+            // Nothing more to do without risking the loop.
+        }
+    }
+
     internal void OnConnectionEnded()
     {
         if (Interlocked.Decrement(ref _live) == 0 && _stopping)

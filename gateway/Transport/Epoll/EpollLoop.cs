@@ -170,7 +170,16 @@ internal sealed unsafe class EpollLoop : IDisposable
                     // A stale event (the slot was freed and reused in between) carries an older generation.
                     if (Volatile.Read(ref slots[slot]) is { } handler && handler.EpollToken == token)
                     {
-                        handler.OnEvents(flags);
+                        try
+                        {
+                            handler.OnEvents(flags);
+                        }
+                        catch (Exception ex)
+                        {
+                            // Inline continuations run connection code here: whatever escapes it ends that
+                            // connection, never the loop (an exception leaving this thread ends the process).
+                            Engine.OnHandlerFailed(handler, ex);
+                        }
                     }
                 }
             }

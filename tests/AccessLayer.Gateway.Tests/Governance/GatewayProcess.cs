@@ -68,7 +68,10 @@ internal sealed class GatewayProcess : IDisposable
 
             try
             {
-                if ((await http.GetAsync($"http://127.0.0.1:{httpPort}/healthz")).IsSuccessStatusCode)
+                // Healthy over HTTP, and the MQTT listeners accept: the epoll engine's listener starts
+                // apart from Kestrel's, so one being up says nothing of the other.
+                if ((await http.GetAsync($"http://127.0.0.1:{httpPort}/healthz")).IsSuccessStatusCode
+                    && await AcceptsAsync(mqttPort) && await AcceptsAsync(tlsPort))
                 {
                     return gateway;
                 }
@@ -85,6 +88,20 @@ internal sealed class GatewayProcess : IDisposable
 
         gateway.Dispose();
         throw new TimeoutException("gateway did not become healthy");
+    }
+
+    private static async Task<bool> AcceptsAsync(int port)
+    {
+        using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        try
+        {
+            await probe.ConnectAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port));
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
     }
 
     /// <summary>VmRSS of the gateway process.</summary>
