@@ -292,7 +292,12 @@ class Conn:
             result(cid, ok=False, error=str(e))
             return
         self.running = True
-        threading.Thread(target=self._network, daemon=True).start()
+        network = threading.Thread(target=self._network, daemon=True)
+        # Every write after CONNECT goes through the network thread: without a thread of its own paho
+        # writes inline from the calling thread, and it pops a packet under its lock but sends it
+        # outside, so a publish here and a write from the loop could swap packets on the wire.
+        client._thread = network
+        network.start()
 
     def subscribe(self, cid, cmd):
         qos = cmd.get("qos", 0)

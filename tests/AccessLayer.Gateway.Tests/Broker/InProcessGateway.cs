@@ -39,23 +39,49 @@ internal sealed class InProcessGateway : IAsyncDisposable
     /// <param name="configureServices">Runs after the gateway's own registrations: replace a service.</param>
     public static async Task<InProcessGateway> StartAsync(Action<IServiceCollection>? configureServices, params string[] settings)
     {
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        var mqttPort = FreeTcpPort();
-        var httpPort = FreeTcpPort();
-        string[] args =
-        [
-            $"--Mqtt:Port={mqttPort}", "--Mqtt:BindAddress=127.0.0.1", "--Mlp:Port=0",
-            $"--Http:Port={httpPort}", "--Http:BindAddress=127.0.0.1",
-            "--Mqtt:SysInterval=0", "--Logging:LogLevel:Default=Warning",
-            .. settings,
-        ];
-        var app = GatewayApp.Build(args, services =>
+        for (var attempt = 1; ; attempt++)
         {
-            services.AddSingleton<TimeProvider>(time);
-            configureServices?.Invoke(services);
-        });
-        await app.StartAsync();
-        return new InProcessGateway(app, mqttPort, httpPort, time);
+            var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+            var mqttPort = FreeTcpPort();
+            var httpPort = FreeTcpPort();
+            string[] args =
+            [
+                $"--Mqtt:Port={mqttPort}", "--Mqtt:BindAddress=127.0.0.1", "--Mlp:Port=0",
+                $"--Http:Port={httpPort}", "--Http:BindAddress=127.0.0.1",
+                "--Mqtt:SysInterval=0", "--Logging:LogLevel:Default=Warning",
+                .. settings,
+            ];
+            var app = GatewayApp.Build(args, services =>
+            {
+                services.AddSingleton<TimeProvider>(time);
+                configureServices?.Invoke(services);
+            });
+            try
+            {
+                await app.StartAsync();
+                return new InProcessGateway(app, mqttPort, httpPort, time);
+            }
+            catch (Exception ex) when (attempt < 5 && IsAddressInUse(ex))
+            {
+                // A port picked free was taken before the gateway bound it (parallel tests bind
+                // port 0 and open client sockets all the time): pick others.
+                await app.DisposeAsync();
+            }
+        }
+    }
+
+    private static bool IsAddressInUse(Exception? exception)
+    {
+        for (; exception is not null; exception = exception.InnerException)
+        {
+            if (exception is Microsoft.AspNetCore.Connections.AddressInUseException
+                || exception is SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public Task<RawMqttClient> ConnectClientAsync() => RawMqttClient.OpenAsync(MqttPort);
