@@ -28,6 +28,23 @@ internal sealed class GatewayProcess : IDisposable
 
     public static async Task<GatewayProcess> StartAsync(params string[] settings)
     {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(settings);
+            }
+            catch (AddressTakenException) when (attempt < 5)
+            {
+                // A port picked free was taken before the gateway bound it (parallel tests): pick others.
+            }
+        }
+    }
+
+    private sealed class AddressTakenException(string message) : Exception(message);
+
+    private static async Task<GatewayProcess> StartOnceAsync(string[] settings)
+    {
         var mqttPort = InProcessGateway.FreeTcpPort();
         var tlsPort = InProcessGateway.FreeTcpPort();
         var httpPort = InProcessGateway.FreeTcpPort();
@@ -53,8 +70,23 @@ internal sealed class GatewayProcess : IDisposable
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the gateway");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        // The last lines of output go into the exception if the gateway dies before it is ready.
+        var tail = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        void Keep(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+
+            tail.Enqueue(line);
+            while (tail.Count > 60 && tail.TryDequeue(out _))
+            {
+            }
+        }
+
+        process.OutputDataReceived += (_, e) => Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var gateway = new GatewayProcess(process, mqttPort, tlsPort, httpPort);
@@ -63,7 +95,12 @@ internal sealed class GatewayProcess : IDisposable
         {
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"gateway exited with {process.ExitCode}");
+                process.WaitForExit();
+                var output = string.Join(Environment.NewLine, tail);
+                var message = $"gateway exited with {process.ExitCode}:{Environment.NewLine}{output}";
+                throw output.Contains("address already in use", StringComparison.OrdinalIgnoreCase)
+                    ? new AddressTakenException(message)
+                    : new InvalidOperationException(message);
             }
 
             try

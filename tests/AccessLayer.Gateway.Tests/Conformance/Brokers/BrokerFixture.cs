@@ -28,18 +28,28 @@ public abstract class BrokerFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        MqttPort = FreePort.Next();
-        _process = Start(MqttPort);
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            await WaitUntilReadyAsync(_process, MqttPort);
-        }
-        catch (Exception e)
-        {
-            var log = _process.TranscriptText(200);
-            await _process.DisposeAsync();
-            _process = null;
-            throw new InvalidOperationException($"{Name} did not start on MQTT port {MqttPort}: {e.Message}{Environment.NewLine}{log}", e);
+            MqttPort = FreePort.Next();
+            _process = Start(MqttPort);
+            try
+            {
+                await WaitUntilReadyAsync(_process, MqttPort);
+                return;
+            }
+            catch (Exception e)
+            {
+                var log = _process.TranscriptText(200);
+                await _process.DisposeAsync();
+                _process = null;
+                // A port picked free can be taken before the broker binds it (parallel tests): pick others.
+                if (attempt < 4 && log.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+                {
+                    continue;
+                }
+
+                throw new InvalidOperationException($"{Name} did not start on MQTT port {MqttPort}: {e.Message}{Environment.NewLine}{log}", e);
+            }
         }
     }
 
