@@ -31,32 +31,13 @@ dotnet build bots/AccessLayer.Bots.csproj -c Release -nologo -v q >/dev/null
 BOTS="$ROOT/bots/bin/Release/net10.0/AccessLayer.Bots"
 GATEWAY_DLL="$ROOT/gateway/bin/Release/net10.0/AccessLayer.Gateway.dll"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
-BROKER_PID=""
-stop_broker() {
-  if [ -n "$BROKER_PID" ] && kill -0 "$BROKER_PID" 2>/dev/null; then
-    kill "$BROKER_PID" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$BROKER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$BROKER_PID" 2>/dev/null || true
-  fi
-  BROKER_PID=""
-}
-trap stop_broker EXIT
-
-wait_listening() {
-  for _ in $(seq 100); do
-    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $1), 0.2)" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "broker on port $1 did not start" >&2; return 1
-}
+. "$ROOT/bench/side-by-side/servers.sh"
 
 start_gateway() {
   PORT=$(free_port); local http; http=$(free_port)
   dotnet "$GATEWAY_DLL" --Mqtt:Port="$PORT" --Mqtt:BindAddress=127.0.0.1 --Http:Port="$http" --Http:BindAddress=127.0.0.1 --Mlp:Port=0 \
     --Mqtt:MaxInflight=32 --Mqtt:MaxQueuedMessages=1000 --Logging:LogLevel:Default=Warning >"$OUT/gateway.log" 2>&1 &
-  BROKER_PID=$!
+  SERVER_PID=$!
   wait_listening "$PORT"
 }
 
@@ -73,7 +54,7 @@ set_tcp_nodelay true
 log_dest none
 EOF
   "$MOSQUITTO" -c "$OUT/mosquitto.conf" >"$OUT/mosquitto.log" 2>&1 &
-  BROKER_PID=$!
+  SERVER_PID=$!
   wait_listening "$PORT"
 }
 
@@ -84,14 +65,14 @@ bot() {
   if ! timeout 180 "$BOTS" "$@" --port "$PORT" --json --quiet >"$OUT/$BROKER-$name.json" 2>>"$OUT/$BROKER-errors.log"; then
     echo "  ($BROKER $name failed: see $OUT/$BROKER-errors.log)" >&2
   fi
-  kill -0 "$BROKER_PID" 2>/dev/null || { echo "  $BROKER died during $name" >&2; return 1; }
+  kill -0 "$SERVER_PID" 2>/dev/null || { echo "  $BROKER died during $name" >&2; return 1; }
 }
 
 suite() {
   local run="--duration $SECONDS_RUN --warmup $WARMUP --drain 5 --size $PAYLOAD"
   # Memory and connect rate first, on a fresh broker: CONNS idle connections over worker processes and source addresses.
   bot conn conn --count "$CONNS" --workers "$WORKERS" --source-addresses 8 --connect-rate 0 --connect-concurrency 300 \
-    --hold "$HOLD" --settle "$SETTLE" --duration 75 --broker-pid "$BROKER_PID"
+    --hold "$HOLD" --settle "$SETTLE" --duration 75 --broker-pid "$SERVER_PID"
   sleep 2
   for qos in 0 1; do
     bot "p2p-q$qos" p2p --count "$PAIRS" --qos "$qos" $run
@@ -104,8 +85,8 @@ suite() {
 }
 
 started=$(date +%s)
-BROKER=gateway; echo "gateway (Release):" >&2; start_gateway; suite; stop_broker
-BROKER=mosquitto; echo "mosquitto ($("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3}')):" >&2; start_mosquitto; suite; stop_broker
+BROKER=gateway; echo "gateway (Release):" >&2; start_gateway; suite; stop_server
+BROKER=mosquitto; echo "mosquitto ($("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3}')):" >&2; start_mosquitto; suite; stop_server
 echo "finished in $(( $(date +%s) - started )) s; raw results in $OUT" >&2
 
 python3 "$ROOT/bench/side-by-side/table.py" "$OUT" "$CONNS" "$LAT_PAIRS" "$LAT_RATE" "$PAYLOAD"
