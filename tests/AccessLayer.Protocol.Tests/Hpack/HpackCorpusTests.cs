@@ -6,13 +6,13 @@ using static AccessLayer.Protocol.Tests.Hpack.HpackTestUtil;
 namespace AccessLayer.Protocol.Tests.Hpack;
 
 /// <summary>
-/// The hpack-test-case interoperability corpus (shared/data/hpack-test-case): every story of every
+/// The hpack-test-case interoperability corpus (vendored in TestData/hpack-test-case, MIT): every story of every
 /// encoder decodes to its headers, and every story re-encoded by our encoder decodes back.
 /// A missing corpus fails these tests; it never skips them.
 /// </summary>
 public class HpackCorpusTests
 {
-    private const string CorpusRelativePath = "shared/data/hpack-test-case";
+    private const string CorpusRelativePath = "TestData/hpack-test-case";
 
     private static readonly Lazy<string> Root = new(FindCorpus);
 
@@ -150,18 +150,11 @@ public class HpackCorpusTests
 
     private static string FindCorpus()
     {
-        // Beside the repository (CI clones ../shared next to it) or anywhere above the test assembly.
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, CorpusRelativePath);
-            if (Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new DirectoryNotFoundException(
-            $"The HPACK corpus '{CorpusRelativePath}' was not found above {AppContext.BaseDirectory}; clone shared/ beside the repository.");
+        // The corpus is vendored in the repository and copied beside the test assembly by the build.
+        var corpus = Path.Combine(AppContext.BaseDirectory, CorpusRelativePath);
+        return Directory.Exists(corpus)
+            ? corpus
+            : throw new DirectoryNotFoundException($"The vendored HPACK corpus '{corpus}' is missing; it is copied from the test project's TestData by the build.");
     }
 
     private sealed record Case(int Seqno, int? TableSizeLimit, string? Wire, List<(string Name, string Value)> Headers);
