@@ -60,11 +60,31 @@ public static class BotRunner
             ScenarioKind.MlpPush => MlpPushScenario.RunAsync(run, cancellationToken),
             _ => MessagingScenario.RunAsync(run, cancellationToken),
         };
-        if (LiveProgress.ShouldShow(run))
+        var intervals = Task.CompletedTask;
+        TextWriter? intervalLog = null;
+        if (options.Interval > TimeSpan.Zero && !options.IsWorkerChild)
         {
-            await LiveProgress.ShowAsync(run, scenario);
+            intervalLog = options.IntervalLog.Length > 0 ? new StreamWriter(options.IntervalLog, append: true) : Console.Error;
+            intervals = IntervalReporter.RunAsync(run, options.Interval, intervalLog, scenario);
         }
 
-        return await scenario;
+        try
+        {
+            if (LiveProgress.ShouldShow(run))
+            {
+                await LiveProgress.ShowAsync(run, scenario);
+            }
+
+            var report = await scenario;
+            await intervals;
+            return report;
+        }
+        finally
+        {
+            if (intervalLog is not null && intervalLog != Console.Error)
+            {
+                await intervalLog.DisposeAsync();
+            }
+        }
     }
 }

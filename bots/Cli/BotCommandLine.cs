@@ -55,6 +55,8 @@ public sealed class BotCommandLine
     private readonly Option<string> _tokenSecret = new("--token-secret") { Description = "MLP: the gateway's Mlp:TokenSecret, to mint device tokens (default: anonymous HELLOs)." };
     private readonly Option<bool> _compress = new("--compress") { Description = "MLP: announce zstd and compress bodies." };
     private readonly Option<bool> _json = new("--json") { Description = "Print one JSON object with the results (for scripts)." };
+    private readonly Option<double> _interval = new("--interval") { Description = "Seconds per progress line: one JSON line per interval with its counts and latency percentiles (0: off)." };
+    private readonly Option<string> _intervalLog = new("--interval-log") { Description = "File for the --interval lines (default: standard error)." };
     private readonly Option<bool> _quiet = new("--quiet") { Description = "No live progress." };
     private readonly Option<string?> _topicPrefix = new("--topic-prefix") { Description = "Topic prefix (default: bots/<random>, unique per run)." };
     private readonly Option<string> _topic = new("--topic") { Description = "pub: topic ({i} = publisher index); sub: topic filter." };
@@ -150,6 +152,8 @@ public sealed class BotCommandLine
             TokenSecret = parseResult.GetValue(_tokenSecret) ?? "",
             Compress = parseResult.GetValue(_compress),
             Json = parseResult.GetValue(_json),
+            Interval = Seconds(parseResult.GetValue(_interval)),
+            IntervalLog = parseResult.GetValue(_intervalLog) ?? "",
             Quiet = parseResult.GetValue(_quiet),
             Topic = parseResult.GetValue(_topic) ?? "",
             ClientPrefix = parseResult.GetValue(_clientPrefix)!,
@@ -268,6 +272,16 @@ public sealed class BotCommandLine
             yield return "--push-target all addresses the devices by a shared user id: give --token-secret (the gateway's Mlp:TokenSecret).";
         }
 
+        if (o.Interval < TimeSpan.Zero || (o.Interval > TimeSpan.Zero && o.Interval < TimeSpan.FromMilliseconds(100)))
+        {
+            yield return "--interval must be 0 (off) or at least 0.1 seconds.";
+        }
+
+        if (o.IntervalLog.Length > 0 && o.Interval == TimeSpan.Zero)
+        {
+            yield return "--interval-log needs --interval.";
+        }
+
         if (o.BrokerPid is <= 0)
         {
             yield return "--broker-pid must be a process id.";
@@ -281,7 +295,7 @@ public sealed class BotCommandLine
     [
         _host, _port, _tls, _insecure, _version, _qos, _size, _count, _members, _messages, _rate, _totalRate,
         _duration, _warmup, _hold, _settle, _drain, _connectRate, _connectConcurrency, _keepAlive, _inflight,
-        _sourceAddresses, _sourceOffset, _workers, _workerIndex, _brokerPid, _concurrency, _httpPort, _pushTarget, _mlpClient, _tokenSecret, _compress, _json, _quiet, _topicPrefix, _topic,
+        _sourceAddresses, _sourceOffset, _workers, _workerIndex, _brokerPid, _concurrency, _httpPort, _pushTarget, _mlpClient, _tokenSecret, _compress, _json, _interval, _intervalLog, _quiet, _topicPrefix, _topic,
         _clientPrefix,
     ];
 }

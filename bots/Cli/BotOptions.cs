@@ -154,6 +154,12 @@ public sealed record BotOptions
 
     public bool Json { get; init; }
 
+    /// <summary>--interval: one JSON line per interval with its counts and latency percentiles; zero = off.</summary>
+    public TimeSpan Interval { get; init; }
+
+    /// <summary>Where the interval lines go; empty = standard error.</summary>
+    public string IntervalLog { get; init; } = "";
+
     public bool Quiet { get; init; }
 
     /// <summary>Topics are {TopicPrefix}/{scenario}/...; the default is unique per run so runs never cross.</summary>
@@ -243,6 +249,15 @@ public sealed record BotOptions
             if (Compress)
             {
                 args.Add("--compress");
+            }
+        }
+
+        if (Interval > TimeSpan.Zero)
+        {
+            args.AddRange(["--interval", Seconds(Interval)]);
+            if (IntervalLog.Length > 0)
+            {
+                args.AddRange(["--interval-log", IntervalLog]);
             }
         }
 

@@ -21,6 +21,7 @@ public sealed class BotStats
     private long _firstReceiveTimestamp;
     private long _bytesSent;
     private long _bytesReceived;
+    private LatencyHistogram _intervalLatency = new();
 
     public BotStats()
     {
@@ -32,6 +33,13 @@ public sealed class BotStats
 
     /// <summary>Round-trip latency of each measured message, in microseconds.</summary>
     public LatencyHistogram Latency { get; } = new();
+
+    /// <summary>
+    /// Hands over the latencies recorded since the last call (warm-up included) and starts a new interval:
+    /// what --interval reports. A receipt racing the swap may land in the handed-over histogram after it was
+    /// read; it still counts in <see cref="Latency"/>.
+    /// </summary>
+    public LatencyHistogram TakeIntervalLatency() => Interlocked.Exchange(ref _intervalLatency, new LatencyHistogram());
 
     /// <summary>TCP connect to CONNACK, in microseconds.</summary>
     public LatencyHistogram ConnectLatency { get; } = new();
@@ -138,7 +146,14 @@ public sealed class BotStats
     public void MessageReceived(long sendTimestamp, long now)
     {
         Interlocked.Increment(ref _receivedAll);
-        if (sendTimestamp < MeasureFrom || sendTimestamp > now)
+        if (sendTimestamp <= 0 || sendTimestamp > now)
+        {
+            return;
+        }
+
+        var microseconds = TicksToMicroseconds(now - sendTimestamp);
+        Volatile.Read(ref _intervalLatency).Record(microseconds);
+        if (sendTimestamp < MeasureFrom)
         {
             return;
         }
@@ -146,7 +161,7 @@ public sealed class BotStats
         Interlocked.Increment(ref _received);
         Interlocked.CompareExchange(ref _firstReceiveTimestamp, now, 0);
         Volatile.Write(ref _lastReceiveTimestamp, now);
-        Latency.Record(TicksToMicroseconds(now - sendTimestamp));
+        Latency.Record(microseconds);
     }
 
     public static long TicksToMicroseconds(long ticks) => ticks * 1_000_000 / Stopwatch.Frequency;

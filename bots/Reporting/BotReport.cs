@@ -198,6 +198,7 @@ public sealed class HistogramData
 
 [JsonSourceGenerationOptions(WriteIndented = false, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(BotReport))]
+[JsonSerializable(typeof(IntervalReport))]
 internal sealed partial class BotJsonContext : JsonSerializerContext;
 
 [JsonSerializable(typeof(string))]

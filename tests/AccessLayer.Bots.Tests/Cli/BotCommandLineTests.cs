@@ -106,6 +106,8 @@ public sealed class BotCommandLineTests
     [InlineData("p2p", "--bogus")]
     [InlineData("conn", "--settle", "-1")]
     [InlineData("--count", "3")]
+    [InlineData("p2p", "--interval", "0.01")]
+    [InlineData("p2p", "--interval-log", "x.jsonl")]
     public void Invalid_command_lines_are_refused_with_a_reason(params string[] args) =>
         Assert.NotEmpty(Errors(args));
 
@@ -204,5 +206,15 @@ public sealed class BotCommandLineTests
     {
         var original = Parse(args);
         Assert.Equal(original, Parse([.. original.ToArgs()]));
+    }
+
+    [Fact]
+    public void Interval_and_its_log_bind_and_reproduce()
+    {
+        var o = Parse("p2p", "--interval", "60", "--interval-log", "soak/p2p.jsonl");
+        Assert.Equal(TimeSpan.FromSeconds(60), o.Interval);
+        Assert.Equal("soak/p2p.jsonl", o.IntervalLog);
+        Assert.Equal(o, Parse([.. o.ToArgs()]));
+        Assert.Equal(TimeSpan.Zero, Parse("p2p").Interval);
     }
 }
