@@ -6,6 +6,9 @@ namespace AccessLayer.Bots.Reporting;
 /// </summary>
 public sealed class IntervalReport
 {
+    /// <summary>Wall-clock time (UTC) at the end of this interval, to line runs up with other samples.</summary>
+    public DateTimeOffset Time { get; set; }
+
     /// <summary>Seconds since the run started, at the end of this interval.</summary>
     public double Elapsed { get; set; }
 

@@ -36,6 +36,7 @@ public sealed class IntervalReporter
         var errors = _stats.TotalErrors;
         var report = new IntervalReport
         {
+            Time = _time.GetUtcNow(),
             Elapsed = Math.Round(_time.GetElapsedTime(_started, now).TotalSeconds, 3),
             Seconds = Math.Round(seconds, 3),
             Phase = phase,

@@ -52,6 +52,7 @@ public sealed class IntervalReporterTests
         Assert.InRange(second.Latency.P99, 1_980, 2_020);
         Assert.Equal(3, second.Elapsed);
         Assert.Equal("draining", second.Phase);
+        Assert.Equal(time.GetUtcNow(), second.Time);
 
         // The run's whole-histogram still holds every measured receipt.
         Assert.Equal(110, stats.Latency.TotalCount);
