@@ -47,6 +47,11 @@ public sealed class WebSocketFuzzTarget : IFuzzTarget
         using var stream = new FuzzStream(bytes);
         using var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
         var pipe = new MlpWebSocketPipe(socket, maxFrameSize);
+
+        // Nothing is sent: with the output completed first, the adapter's send pump ends without waiting,
+        // and the receive pump (which runs first, to the end of the bytes) is the only work. This keeps
+        // each input on this thread instead of a thread-pool hop per input; the receive side is unchanged.
+        await pipe.Output.CompleteAsync();
         var running = pipe.RunAsync(TimeProvider.System, CancellationToken.None);
         try
         {
@@ -75,7 +80,6 @@ public sealed class WebSocketFuzzTarget : IFuzzTarget
         {
             // The connection is done: the adapter closes the socket and its pumps must end without escaping errors.
             await pipe.Input.CompleteAsync();
-            await pipe.Output.CompleteAsync();
             await running;
         }
     }
