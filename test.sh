@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test. Installs the real peers the tests talk to when they are missing:
-# redis-server, mosquitto (+ clients), python3-paho-mqtt, and the npm mqtt package.
+# mosquitto (+ clients), python3-paho-mqtt, h2load, and the npm mqtt package.
 set -uo pipefail
 cd "$(dirname "$0")"
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 need=()
-command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 command -v mosquitto_pub >/dev/null 2>&1 || need+=(mosquitto-clients)
 /usr/bin/python3 -c 'import paho.mqtt.client' >/dev/null 2>&1 || need+=(python3-paho-mqtt)

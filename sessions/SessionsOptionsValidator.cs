@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 
 namespace AccessLayer.Sessions;
 
-/// <summary>Rejects <see cref="SessionsOptions"/> outside the ranges the in-memory and Redis stores support.</summary>
+/// <summary>Rejects <see cref="SessionsOptions"/> outside the ranges the session stores support.</summary>
 internal sealed class SessionsOptionsValidator : IValidateOptions<SessionsOptions>
 {
     public const int MaxQueueBound = 1_000_000;

@@ -5,6 +5,9 @@ namespace AccessLayer.Gateway.Mlp;
 /// <summary>Rules DataAnnotations cannot say: route URLs, heartbeat ordering, ticket secret length.</summary>
 internal sealed class MlpOptionsValidator : IValidateOptions<MlpOptions>
 {
+    /// <summary>A set ticket secret is the only key material shared by nodes: short ones are guessable offline.</summary>
+    public const int MinTicketSecretLength = 16;
+
     public ValidateOptionsResult Validate(string? name, MlpOptions options)
     {
         var failures = new List<string>();
@@ -20,6 +23,8 @@ internal sealed class MlpOptionsValidator : IValidateOptions<MlpOptions>
             failures.Add("Mlp heartbeat intervals must satisfy Min <= Interval <= Max.");
         if (options.IdleTimeoutSeconds < options.HeartbeatMaxIntervalSeconds + options.PongTimeoutSeconds)
             failures.Add("Mlp:IdleTimeoutSeconds must be at least HeartbeatMaxIntervalSeconds + PongTimeoutSeconds (docs/protocol.md §11).");
+        if (options.TicketSecret.Length is > 0 and < MinTicketSecretLength)
+            failures.Add($"Mlp:TicketSecret must be at least {MinTicketSecretLength} characters when set (empty: a random key per process).");
         foreach (var key in options.TokenSecrets.Keys)
         {
             if (!uint.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))

@@ -4,6 +4,6 @@ namespace AccessLayer.Sessions.Store;
 /// Identifies one connection's ownership of a session: the client id and the epoch the store
 /// handed out when that connection opened it. Every change a connection makes carries its
 /// token, so a connection that was taken over cannot write into its successor's session (a
-/// fencing token; the Redis store checks it in the same script that writes).
+/// fencing token; a shared store would check it in the same operation that writes; only the in-memory store exists).
 /// </summary>
 public readonly record struct SessionToken(string ClientId, long Epoch);
