@@ -96,8 +96,9 @@ public static class MlpDeviceToken
             payload = DeviceTokenPayload.Parser.ParseFrom(bytes, 0, length);
             return true;
         }
-        catch (InvalidProtocolBufferException)
+        catch (Exception e) when (e is InvalidProtocolBufferException or IndexOutOfRangeException)
         {
+            // As in MlpEnvelope.Parse: Google.Protobuf can throw IndexOutOfRangeException for cut input.
             return false;
         }
     }

@@ -19,7 +19,7 @@ public static class MlpEnvelope
 
     public static Error ParseError(in MlpFrame frame) => Parse(frame, MlpFrameType.Error, Error.Parser);
 
-    /// <summary>Bad protobuf is <see cref="MlpProtocolException"/> (MalformedFrame), a connection error.</summary>
+    /// <summary>Bad protobuf is <see cref="MlpProtocolException"/> (MalformedFrame), a connection error; no other exception escapes for bad bytes.</summary>
     public static T Parse<T>(in MlpFrame frame, MlpFrameType expected, MessageParser<T> parser)
         where T : IMessage<T>
     {
@@ -29,8 +29,10 @@ public static class MlpEnvelope
         {
             return parser.ParseFrom(frame.Payload);
         }
-        catch (InvalidProtocolBufferException e)
+        catch (Exception e) when (e is InvalidProtocolBufferException or IndexOutOfRangeException)
         {
+            // Google.Protobuf throws IndexOutOfRangeException for a nested message whose length runs past
+            // the payload followed by a varint the payload cuts (found by bench/AccessLayer.Fuzz): bad input too.
             throw new MlpProtocolException(MlpErrorCode.MalformedFrame, $"{expected} payload is not a valid envelope: {e.Message}", e);
         }
     }

@@ -98,6 +98,20 @@ public sealed class MlpEnvelopeTests
         Assert.Equal(MlpErrorCode.MalformedFrame, error.Code);
     }
 
+    // Found by bench/AccessLayer.Fuzz (mlp, seed 20261204, index 7376090): a nested message whose length
+    // runs past the payload, then a varint cut by the payload's end, made Google.Protobuf throw
+    // IndexOutOfRangeException instead of InvalidProtocolBufferException, and that escaped the connection.
+    [Theory]
+    [InlineData(new byte[] { 0x90, 0x09, 0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x07, 0x08, 0xC1, 0xB8 })]
+    [InlineData(new byte[] { 0x70, 0x09, 0x32, 0xFF, 0xFF, 0xFF, 0xFF, 0x07, 0x08, 0xC1, 0xB8 })]
+    [InlineData(new byte[] { 0x80, 0x09, 0x32, 0xFF, 0xFF, 0xFF, 0xFF, 0x07, 0x08, 0xC1, 0xB8 })]
+    public void A_nested_length_past_the_payload_and_a_cut_varint_is_a_malformed_frame(byte[] data)
+    {
+        var frame = MlpTestFrames.ReadSingle(data);
+        var error = Assert.Throws<MlpProtocolException>(() => MlpTestFrames.ParsePayload(frame));
+        Assert.Equal(MlpErrorCode.MalformedFrame, error.Code);
+    }
+
     [Fact]
     public void Parse_checks_the_frame_type()
     {
