@@ -84,6 +84,14 @@ public sealed class FuzzRunnerTests
         Assert.True(differs > 400, $"only {differs} of 500 inputs changed with the seed");
     }
 
+    [Fact]
+    public void The_corpora_come_out_the_same_every_time_so_a_replay_in_another_process_is_the_same_input()
+    {
+        // A sealed resume ticket with a random nonce once made the MLP corpus differ per process.
+        Assert.Equal(Fuzz.Targets.MlpCorpus.Build(), Fuzz.Targets.MlpCorpus.Build());
+        Assert.Equal(Fuzz.Targets.MqttCorpus.Build(), Fuzz.Targets.MqttCorpus.Build());
+    }
+
     /// <summary>Throws on any input holding the byte 0x42: undocumented unless told otherwise.</summary>
     private sealed class ThrowingTarget : IFuzzTarget
     {

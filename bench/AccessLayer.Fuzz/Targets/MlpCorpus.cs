@@ -1,13 +1,12 @@
 using System.Buffers;
+using System.Buffers.Binary;
+using System.Security.Cryptography;
 using System.Text;
-using AccessLayer.Gateway.Mlp;
-using AccessLayer.Gateway.Mlp.Auth;
 using AccessLayer.Protocol.Compression;
 using AccessLayer.Protocol.Hpack;
 using AccessLayer.Protocol.Mlp;
 using AccessLayer.Protocol.Mlp.Envelopes;
 using Google.Protobuf;
-using Microsoft.Extensions.Options;
 
 namespace AccessLayer.Fuzz.Targets;
 
@@ -52,9 +51,35 @@ internal static class MlpCorpus
             new DeviceTokenPayload { DeviceId = "device-2", UserId = "user-2", ExpiresAtUnixS = 4_000_000_000, IssuedAtUnixS = 1_700_000_000 },
             Encoding.UTF8.GetBytes(MlpFuzzTarget.TokenSecret));
         yield return Frame(w => MlpFrameWriter.WriteHello(w, new Hello { ProtocolVersion = 1, MinProtocolVersion = 1, DeviceId = "device-2", DeviceToken = token, Capabilities = caps, LastPushSequence = 17, ClientTimeUnixMs = 1_712_000_000_000 }));
-        var tickets = new MlpResumeTicketProtector(Options.Create(new MlpOptions { TicketSecret = MlpFuzzTarget.TicketSecret }), TimeProvider.System);
-        var ticket = tickets.Protect(new MlpResumeTicket("device-3", "user-3", "session-3", DateTimeOffset.UtcNow.AddDays(365)))!;
+        var ticket = SealedTicket("device-3", "user-3", "session-3");
         yield return Frame(w => MlpFrameWriter.WriteHello(w, new Hello { ProtocolVersion = 1, DeviceId = "device-3", ResumeTicket = ByteString.CopyFrom(ticket), ZoneCookie = ByteString.CopyFromUtf8("zone-a") }));
+    }
+
+    /// <summary>
+    /// A resume ticket as <c>MlpResumeTicketProtector</c> seals it (version 1, nonce, AES-256-GCM under
+    /// SHA-256 of the secret), but with a fixed nonce and expiry, so the corpus (and every input made from it)
+    /// is the same in every process: the protector's own random nonce would make replays differ.
+    /// </summary>
+    private static byte[] SealedTicket(string deviceId, string userId, string sessionId)
+    {
+        var plain = new List<byte>();
+        var expires = new byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(expires, new DateTimeOffset(2100, 1, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds());
+        plain.AddRange(expires);
+        foreach (var field in new[] { deviceId, userId, sessionId })
+        {
+            var bytes = Encoding.UTF8.GetBytes(field);
+            plain.Add((byte)bytes.Length);
+            plain.AddRange(bytes);
+        }
+
+        var key = SHA256.HashData(Encoding.UTF8.GetBytes("accesslayer-mlp-ticket\0" + MlpFuzzTarget.TicketSecret));
+        var sealedTicket = new byte[1 + 12 + plain.Count + 16];
+        sealedTicket[0] = 1;
+        "fuzz-nonce12"u8.CopyTo(sealedTicket.AsSpan(1, 12));
+        using var aes = new AesGcm(key, 16);
+        aes.Encrypt(sealedTicket.AsSpan(1, 12), plain.ToArray(), sealedTicket.AsSpan(13, plain.Count), sealedTicket.AsSpan(13 + plain.Count, 16), sealedTicket.AsSpan(0, 1));
+        return sealedTicket;
     }
 
     private static List<byte[]> Uplinks()
