@@ -157,7 +157,7 @@ public sealed class BotCommandLineTests
         var o = Parse("mlp-rpc");
         Assert.Equal(7000, o.Port);
         Assert.Equal(1, o.Concurrency);
-        Assert.Equal(8080, o.HttpPort);
+        Assert.Equal("http://127.0.0.1:8081/", o.Management);
         Assert.Equal(MlpPushTarget.One, o.PushTarget);
         Assert.False(o.Compress);
         Assert.Equal("", o.TokenSecret);
@@ -176,12 +176,13 @@ public sealed class BotCommandLineTests
     }
 
     [Fact]
-    public void Mlp_push_takes_target_http_port_and_token_secret()
+    public void Mlp_push_takes_target_management_url_and_token_and_token_secret()
     {
-        var o = Parse("mlp-push", "--push-target", "all", "--token-secret", "s3cret", "--http-port", "18080", "--rate", "200");
+        var o = Parse("mlp-push", "--push-target", "all", "--token-secret", "s3cret", "--management", "http://10.0.0.5:18081/", "--management-token", "ops-token", "--rate", "200");
         Assert.Equal(MlpPushTarget.All, o.PushTarget);
         Assert.Equal("s3cret", o.TokenSecret);
-        Assert.Equal(18080, o.HttpPort);
+        Assert.Equal("http://10.0.0.5:18081/", o.Management);
+        Assert.Equal("ops-token", o.ManagementToken);
         Assert.Equal(200, o.Rate);
     }
 
@@ -192,14 +193,15 @@ public sealed class BotCommandLineTests
     [Theory]
     [InlineData("--concurrency", "0")]
     [InlineData("--concurrency", "10001")]
-    [InlineData("--http-port", "0")]
+    [InlineData("--management", "10.0.0.5:8081")]
+    [InlineData("--management", "ftp://10.0.0.5/")]
     [InlineData("--push-target", "some")]
     public void Mlp_option_out_of_range_is_rejected(string option, string value) =>
         Assert.NotEmpty(Errors("mlp-rpc", option, value));
 
     [Theory]
     [InlineData("mlp-rpc", "--concurrency", "8", "--compress", "--port", "17000")]
-    [InlineData("mlp-push", "--push-target", "all", "--token-secret", "k", "--http-port", "9000")]
+    [InlineData("mlp-push", "--push-target", "all", "--token-secret", "k", "--management", "http://127.0.0.1:9000/", "--management-token", "t")]
     public void ToArgs_reproduces_mlp_options(params string[] args)
     {
         var original = Parse(args);
