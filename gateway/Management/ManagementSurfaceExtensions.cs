@@ -31,16 +31,20 @@ internal static class ManagementSurfaceExtensions
     public static RouteGroupBuilder MapManagementSurface(this WebApplication app, PrometheusExporter exporter)
     {
         app.UseMiddleware<ManagementAuthorization>();
-        var options = app.Services.GetRequiredService<IOptions<ManagementOptions>>().Value;
-        var logger = app.Services.GetRequiredService<ILogger<ManagementAuthorization>>();
-        if (options.Port > 0)
+        // Once started: the options are validated at start, not here.
+        app.Lifetime.ApplicationStarted.Register(() =>
         {
-            ManagementLog.Listening(logger, options.BindAddress, options.Port);
-            if (!app.Services.GetRequiredService<ManagementTokens>().IsConfigured)
+            var options = app.Services.GetRequiredService<IOptions<ManagementOptions>>().Value;
+            var logger = app.Services.GetRequiredService<ILogger<ManagementAuthorization>>();
+            if (options.Port > 0)
             {
-                ManagementLog.NoToken(logger);
+                ManagementLog.Listening(logger, options.BindAddress, options.Port);
+                if (!app.Services.GetRequiredService<ManagementTokens>().IsConfigured)
+                {
+                    ManagementLog.NoToken(logger);
+                }
             }
-        }
+        });
 
         var management = app.MapGroup(string.Empty).OnSurface(HttpSurface.Management);
         var probes = management.MapGroup(string.Empty).WithoutManagementToken();
