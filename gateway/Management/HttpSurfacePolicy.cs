@@ -8,7 +8,8 @@ namespace AccessLayer.Gateway.Management;
 /// on <c>Management:Port</c> matches management endpoints, any other HTTP port matches device
 /// endpoints, so the other surface's routes are a plain 404. The surface is the connection's
 /// local port, not the <c>Host</c> header (which the client chooses). An endpoint that names no
-/// surface matches on neither: a route mapped without one fails closed.
+/// surface matches on neither: a route mapped without one fails closed. That includes routing's own
+/// 405 endpoint, so a wrong method is a 404 too: a 405 on the device port would reveal a management path.
 /// </summary>
 internal sealed class HttpSurfacePolicy(IOptions<ManagementOptions> options) : MatcherPolicy, IEndpointSelectorPolicy
 {
