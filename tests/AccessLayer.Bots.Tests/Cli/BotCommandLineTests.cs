@@ -187,6 +187,10 @@ public sealed class BotCommandLineTests
     }
 
     [Fact]
+    public void The_older_http_port_option_names_the_management_port_on_the_host() =>
+        Assert.Equal("http://10.0.0.7:18081/", Parse("mlp-push", "--host", "10.0.0.7", "--http-port", "18081").Management);
+
+    [Fact]
     public void Mlp_push_to_all_without_a_token_secret_is_rejected() =>
         Assert.Contains(Errors("mlp-push", "--push-target", "all"), e => e.Contains("--token-secret", StringComparison.Ordinal));
 
@@ -195,6 +199,7 @@ public sealed class BotCommandLineTests
     [InlineData("--concurrency", "10001")]
     [InlineData("--management", "10.0.0.5:8081")]
     [InlineData("--management", "ftp://10.0.0.5/")]
+    [InlineData("--http-port", "0")]
     [InlineData("--push-target", "some")]
     public void Mlp_option_out_of_range_is_rejected(string option, string value) =>
         Assert.NotEmpty(Errors("mlp-rpc", option, value));

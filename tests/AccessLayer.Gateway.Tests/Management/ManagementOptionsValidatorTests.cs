@@ -1,5 +1,6 @@
 using AccessLayer.Gateway.Hosting;
 using AccessLayer.Gateway.Tests.Broker;
+using AccessLayer.Gateway.Tests.Security;
 using Microsoft.Extensions.Options;
 
 namespace AccessLayer.Gateway.Tests.Management;
@@ -11,8 +12,9 @@ public sealed class ManagementOptionsValidatorTests
     [InlineData("Http:TlsPort")]
     public async Task A_management_port_shared_with_a_device_port_stops_the_gateway_at_start(string devicePort)
     {
+        using var pki = TestPki.Create();
         var port = InProcessGateway.FreeTcpPort();
-        var app = GatewayApp.Build(["--Mqtt:Port=0", "--Mlp:Port=0", "--Http:Port=0", "--Http:TlsPort=0", $"--{devicePort}={port}", $"--Management:Port={port}"]);
+        var app = GatewayApp.Build(["--Mqtt:Port=0", "--Mqtt:TlsPort=0", "--Mlp:Port=0", "--Http:Port=0", "--Http:TlsPort=0", .. pki.Settings("None"), $"--{devicePort}={port}", $"--Management:Port={port}"]);
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
         Assert.Contains("Management:Port", error.Message, StringComparison.Ordinal);
         await app.DisposeAsync();
