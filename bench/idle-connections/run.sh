@@ -12,7 +12,7 @@ tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 
 dotnet gateway/bin/Release/net10.0/AccessLayer.Gateway.dll --Mqtt:Port=23883 --Mqtt:BindAddress=127.0.0.1 \
-  --Http:Port=23880 --Http:BindAddress=127.0.0.1 --Mlp:Port=0 --Logging:LogLevel:Default=Warning "$@" >"$tmp/gateway.log" 2>&1 &
+  --Http:Port=23880 --Http:BindAddress=127.0.0.1 --Management:Port=23881 --Mlp:Port=0 --Logging:LogLevel:Default=Warning "$@" >"$tmp/gateway.log" 2>&1 &
 gateway=$!
 sleep 3
 echo -n "gateway:   "; python3 bench/idle-connections/idle.py 23883 "$n" "$gateway" "${SETTLE:-10}"

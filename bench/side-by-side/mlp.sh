@@ -34,14 +34,15 @@ H2ECHO_DLL="$ROOT/bench/H2Echo/bin/Release/net10.0/AccessLayer.H2Echo.dll"
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f\n", ($14 + $15) / hz}' "/proc/$1/stat"; }
 # Runs a client, its stdout to $1, its CPU seconds (user+system) and wall seconds to $1.cpu.
 timed() { local out=$1; shift; local TIMEFORMAT="%U %S %R"; { time "$@" >"$out" 2>"$out.err"; } 2>"$out.cpu"; }
-mlp_bytes() { curl -s "http://127.0.0.1:$HTTP_PORT/metrics" | awk '/^accesslayer_mlp_bytes_received_bytes_total/{r=$2} /^accesslayer_mlp_bytes_sent_bytes_total/{s=$2} END{print r+0, s+0}'; }
+mlp_bytes() { curl -s "http://127.0.0.1:$MANAGEMENT_PORT/metrics" | awk '/^accesslayer_mlp_bytes_received_bytes_total/{r=$2} /^accesslayer_mlp_bytes_sent_bytes_total/{s=$2} END{print r+0, s+0}'; }
 
 head -c "$PAYLOAD" /dev/urandom >"$OUT/payload.bin"
 STARTED=$(date +%s)
 
 echo "MLP: gateway echo service, bots mlp-rpc --mlp-client lean" >&2
-MLP_PORT=$(free_port); HTTP_PORT=$(free_port)
+MLP_PORT=$(free_port); HTTP_PORT=$(free_port); MANAGEMENT_PORT=$(free_port)
 dotnet "$GATEWAY_DLL" --Mqtt:Port=0 --Mlp:Port="$MLP_PORT" --Mlp:BindAddress=127.0.0.1 --Http:Port="$HTTP_PORT" --Http:BindAddress=127.0.0.1 \
+  --Management:Port="$MANAGEMENT_PORT" --Management:BindAddress=127.0.0.1 \
   --Mlp:AllowAnonymous=true --Logging:LogLevel:Default=Warning >"$OUT/gateway.log" 2>&1 &
 SERVER_PID=$!
 wait_listening "$MLP_PORT"

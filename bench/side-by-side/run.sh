@@ -34,8 +34,9 @@ GATEWAY_DLL="$ROOT/gateway/bin/Release/net10.0/AccessLayer.Gateway.dll"
 . "$ROOT/bench/side-by-side/servers.sh"
 
 start_gateway() {
-  PORT=$(free_port); local http; http=$(free_port)
+  PORT=$(free_port); local http management; http=$(free_port); management=$(free_port)
   dotnet "$GATEWAY_DLL" --Mqtt:Port="$PORT" --Mqtt:BindAddress=127.0.0.1 --Http:Port="$http" --Http:BindAddress=127.0.0.1 --Mlp:Port=0 \
+    --Management:Port="$management" --Management:BindAddress=127.0.0.1 \
     --Mqtt:MaxInflight=32 --Mqtt:MaxQueuedMessages=1000 --Logging:LogLevel:Default=Warning >"$OUT/gateway.log" 2>&1 &
   SERVER_PID=$!
   wait_listening "$PORT"

@@ -19,7 +19,7 @@ public sealed class BotCommandLine
         ("fan-out", ScenarioKind.FanOut, "One publisher to --count subscribers."),
         ("shared", ScenarioKind.Shared, "--count publishers to a $share group of --members subscribers."),
         ("mlp-rpc", ScenarioKind.MlpRpc, "MLP: --count connections calling the echo service, --concurrency calls in flight each (--messages per connection, --rate per connection)."),
-        ("mlp-push", ScenarioKind.MlpPush, "MLP: --count devices connected; POSTs to /api/v1/push on --http-port at --rate (--push-target one|all), timing delivery."),
+        ("mlp-push", ScenarioKind.MlpPush, "MLP: --count devices connected; POSTs to /api/v1/push on --management at --rate (--push-target one|all), timing delivery."),
     ];
 
     private readonly Option<string> _host = new("--host", "-H") { Description = "Broker host name or address.", DefaultValueFactory = _ => "127.0.0.1" };
@@ -49,7 +49,9 @@ public sealed class BotCommandLine
     private readonly Option<int> _workerIndex = new("--worker-index") { Hidden = true, DefaultValueFactory = _ => -1 };
     private readonly Option<int?> _brokerPid = new("--broker-pid") { Description = "conn: broker process id; reports its RSS per idle connection." };
     private readonly Option<int> _concurrency = new("--concurrency") { Description = "mlp-rpc: calls in flight per connection; mlp-push: POSTs in flight.", DefaultValueFactory = _ => 1 };
-    private readonly Option<int> _httpPort = new("--http-port") { Description = "mlp-push: the gateway's HTTP port (push API, /metrics).", DefaultValueFactory = _ => 8080 };
+    private readonly Option<string> _management = new("--management") { Description = "mlp-push: URL of the gateway's management surface (Management:Port: push API, /metrics).", DefaultValueFactory = _ => BotOptions.DefaultManagement };
+    private readonly Option<int?> _httpPort = new("--http-port") { Hidden = true, Description = "Older form of --management: http://<--host>:PORT/." };
+    private readonly Option<string> _managementToken = new("--management-token") { Description = "mlp-push: the management bearer token (Management:Token); default: the Management__Token environment variable.", DefaultValueFactory = _ => Environment.GetEnvironmentVariable("Management__Token") ?? "" };
     private readonly Option<string> _pushTarget = new("--push-target") { Description = "mlp-push: one (a device per push, rotating) or all (every device, by a shared user id; needs --token-secret).", DefaultValueFactory = _ => "one" };
     private readonly Option<string> _mlpClient = new("--mlp-client") { Description = "mlp-rpc: sdk (the client SDK, one task per call) or lean (raw socket, pre-encoded pipelined requests, like h2load).", DefaultValueFactory = _ => "sdk" };
     private readonly Option<string> _tokenSecret = new("--token-secret") { Description = "MLP: the gateway's Mlp:TokenSecret, to mint device tokens (default: anonymous HELLOs)." };
@@ -146,7 +148,10 @@ public sealed class BotCommandLine
             WorkerIndex = parseResult.GetValue(_workerIndex),
             BrokerPid = parseResult.GetValue(_brokerPid),
             Concurrency = parseResult.GetValue(_concurrency),
-            HttpPort = parseResult.GetValue(_httpPort),
+            Management = parseResult.GetValue(_httpPort) is { } httpPort
+                ? $"http://{ManagementHost(parseResult.GetValue(_host)!)}:{httpPort}/"
+                : parseResult.GetValue(_management) ?? BotOptions.DefaultManagement,
+            ManagementToken = parseResult.GetValue(_managementToken) ?? "",
             PushTarget = parseResult.GetValue(_pushTarget) == "all" ? MlpPushTarget.All : MlpPushTarget.One,
             MlpClient = parseResult.GetValue(_mlpClient) == "lean" ? MlpClientKind.Lean : MlpClientKind.Sdk,
             TokenSecret = parseResult.GetValue(_tokenSecret) ?? "",
@@ -262,9 +267,9 @@ public sealed class BotCommandLine
             yield return "--concurrency must be 1..10000.";
         }
 
-        if (o.HttpPort is < 1 or > 65535)
+        if (!Uri.TryCreate(o.Management, UriKind.Absolute, out var management) || (management.Scheme != Uri.UriSchemeHttp && management.Scheme != Uri.UriSchemeHttps) || management.Port < 1)
         {
-            yield return "--http-port must be 1..65535.";
+            yield return "--management must be an http:// or https:// URL (the gateway's Management:Port).";
         }
 
         if (o.Scenario == ScenarioKind.MlpPush && o.PushTarget == MlpPushTarget.All && o.TokenSecret.Length == 0)
@@ -288,6 +293,8 @@ public sealed class BotCommandLine
         }
     }
 
+    private static string ManagementHost(string host) => host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host;
+
     private static TimeSpan Seconds(double value) =>
         double.IsFinite(value) ? TimeSpan.FromMilliseconds(Math.Round(value * 1000)) : TimeSpan.Zero;
 
@@ -295,7 +302,7 @@ public sealed class BotCommandLine
     [
         _host, _port, _tls, _insecure, _version, _qos, _size, _count, _members, _messages, _rate, _totalRate,
         _duration, _warmup, _hold, _settle, _drain, _connectRate, _connectConcurrency, _keepAlive, _inflight,
-        _sourceAddresses, _sourceOffset, _workers, _workerIndex, _brokerPid, _concurrency, _httpPort, _pushTarget, _mlpClient, _tokenSecret, _compress, _json, _interval, _intervalLog, _quiet, _topicPrefix, _topic,
+        _sourceAddresses, _sourceOffset, _workers, _workerIndex, _brokerPid, _concurrency, _management, _httpPort, _managementToken, _pushTarget, _mlpClient, _tokenSecret, _compress, _json, _interval, _intervalLog, _quiet, _topicPrefix, _topic,
         _clientPrefix,
     ];
 }

@@ -136,8 +136,13 @@ public sealed record BotOptions
     /// <summary>mlp-rpc: calls in flight per connection; mlp-push: POSTs in flight.</summary>
     public int Concurrency { get; init; } = 1;
 
-    /// <summary>mlp-push: the gateway's HTTP port (push API and /metrics).</summary>
-    public int HttpPort { get; init; } = 8080;
+    /// <summary>mlp-push: the gateway's management surface (push API and /metrics), <c>Management:Port</c>.</summary>
+    public string Management { get; init; } = DefaultManagement;
+
+    /// <summary>mlp-push: bearer token of the management surface (the gateway's <c>Management:Token</c>); default from the <c>Management__Token</c> environment variable.</summary>
+    public string ManagementToken { get; init; } = "";
+
+    public const string DefaultManagement = "http://127.0.0.1:8081/";
 
     public MlpPushTarget PushTarget { get; init; } = MlpPushTarget.One;
 
@@ -235,10 +240,15 @@ public sealed record BotOptions
 
         if (IsMlp)
         {
-            args.AddRange(["--concurrency", Concurrency.ToString(inv), "--http-port", HttpPort.ToString(inv), "--push-target", PushTarget == MlpPushTarget.All ? "all" : "one"]);
+            args.AddRange(["--concurrency", Concurrency.ToString(inv), "--management", Management, "--push-target", PushTarget == MlpPushTarget.All ? "all" : "one"]);
             if (MlpClient == MlpClientKind.Lean)
             {
                 args.AddRange(["--mlp-client", "lean"]);
+            }
+
+            if (ManagementToken.Length > 0)
+            {
+                args.AddRange(["--management-token", ManagementToken]);
             }
 
             if (TokenSecret.Length > 0)

@@ -12,8 +12,8 @@ using AccessLayer.Client;
 namespace AccessLayer.Bots.Scenarios;
 
 /// <summary>
-/// mlp-push: --count devices connect over MLP; one pusher POSTs sequenced pushes to <c>/api/v1/push</c> on
-/// --http-port at --rate (--concurrency POSTs in flight, --messages POSTs at most), addressed to one
+/// mlp-push: --count devices connect over MLP; one pusher POSTs sequenced pushes to <c>/api/v1/push</c>
+/// on the gateway's management surface (--management, bearer --management-token) at --rate (--concurrency POSTs in flight, --messages POSTs at most), addressed to one
 /// device (rotating) or to all (their shared user id). Latency is POST start to the device's push
 /// callback (timestamp in the payload); the SDK ACKs each push when the callback returns, and the
 /// gateway's acknowledged counter over the run is read back from /metrics.
@@ -34,9 +34,14 @@ public static class MlpPushScenario
         await using var fleetLifetime = fleet;
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = o.Concurrency, UseProxy = false })
         {
-            BaseAddress = new Uri($"http://{(o.Host.Contains(':', StringComparison.Ordinal) ? $"[{o.Host}]" : o.Host)}:{o.HttpPort}/"),
+            BaseAddress = new Uri(o.Management.EndsWith('/') ? o.Management : o.Management + "/"),
             Timeout = TimeSpan.FromSeconds(10),
         };
+        if (o.ManagementToken.Length > 0)
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", o.ManagementToken);
+        }
+
         var acksBefore = await ReadAcksAsync(http, cancellationToken);
 
         run.Phase = "connecting devices";

@@ -6,16 +6,17 @@ using AccessLayer.Sessions.Store;
 namespace AccessLayer.Gateway.Admin;
 
 /// <summary>
-/// The operator API under <c>/api/v1</c> (bearer token): connected clients (paged, by prefix),
-/// one client's connection and session, kick, drain, and flapping bans.
+/// The operator API under <c>/api/v1</c> on the management surface (behind its bearer token,
+/// <see cref="AccessLayer.Gateway.Management.ManagementAuthorization"/>): connected clients (paged,
+/// by prefix), one client's connection and session, kick, drain, and flapping bans.
 /// </summary>
 internal static class AdminEndpoints
 {
     public const int MaxPageSize = 1000;
 
-    public static void MapAdminApi(this WebApplication app)
+    /// <param name="api">The management surface's <c>/api/v1</c> group.</param>
+    public static void MapAdminApi(this IEndpointRouteBuilder api)
     {
-        var api = app.MapGroup("/api/v1").AddEndpointFilter<AdminAuthorization>();
         api.MapGet("/clients", ListClients);
         api.MapGet("/clients/{clientId}", GetClientAsync);
         api.MapDelete("/clients/{clientId}", KickClient);

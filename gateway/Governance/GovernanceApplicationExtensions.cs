@@ -7,17 +7,17 @@ namespace AccessLayer.Gateway.Governance;
 
 internal static class GovernanceApplicationExtensions
 {
-    /// <summary>The HTTP side of governance: MQTT over WebSocket on <c>Http:WebSocketPath</c> and the admin API.</summary>
-    public static WebApplication MapGatewayGovernance(this WebApplication app)
+    /// <summary>The HTTP side of governance: MQTT over WebSocket on <c>Http:WebSocketPath</c> (device surface) and the admin API (management surface).</summary>
+    public static WebApplication MapGatewayGovernance(this WebApplication app, IEndpointRouteBuilder device, IEndpointRouteBuilder managementApi)
     {
         var http = app.Services.GetRequiredService<IOptions<HttpOptions>>().Value;
         if (!string.IsNullOrEmpty(http.WebSocketPath))
         {
             app.UseWebSockets();
-            app.MapMqttWebSockets(http.WebSocketPath);
+            device.MapMqttWebSockets(http.WebSocketPath);
         }
 
-        app.MapAdminApi();
+        managementApi.MapAdminApi();
         return app;
     }
 }

@@ -1,11 +1,10 @@
-using AccessLayer.Gateway.Admin;
 using AccessLayer.Gateway.Security;
 
 namespace AccessLayer.Gateway.Governance;
 
 internal static class GovernanceServiceCollectionExtensions
 {
-    /// <summary>Connection governance, security and the admin API: the <c>Limits</c>, <c>Drain</c>, <c>Tls</c>, <c>Auth</c>, <c>Acl</c> and <c>Admin</c> sections.</summary>
+    /// <summary>Connection governance, security and the admin API: the <c>Limits</c>, <c>Drain</c>, <c>Tls</c>, <c>Auth</c> and <c>Acl</c> sections (the admin API's token is <c>Management:Token</c>).</summary>
     public static IServiceCollection AddGatewayGovernance(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<LimitsOptions>().Bind(configuration.GetSection(LimitsOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
@@ -13,7 +12,6 @@ internal static class GovernanceServiceCollectionExtensions
         services.AddOptions<TlsOptions>().Bind(configuration.GetSection(TlsOptions.SectionName));
         services.AddOptions<AuthOptions>().Bind(configuration.GetSection(AuthOptions.SectionName));
         services.AddOptions<AclOptions>().Bind(configuration.GetSection(AclOptions.SectionName));
-        services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.SectionName));
 
         services.AddSingleton<ConnectionGovernor>();
         services.AddSingleton<FlappingDetector>();

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Connections;
 using AccessLayer.Gateway.Governance;
+using AccessLayer.Gateway.Management;
 using AccessLayer.Gateway.Metrics;
 using AccessLayer.Gateway.Mlp;
 using AccessLayer.Gateway.Mqtt;
@@ -9,7 +10,12 @@ using Microsoft.Extensions.Options;
 
 namespace AccessLayer.Gateway.Hosting;
 
-/// <summary>Builds the gateway: Kestrel listeners for each protocol plus the HTTP side, all from configuration.</summary>
+/// <summary>
+/// Builds the gateway: Kestrel listeners for each protocol plus two HTTP surfaces, all from
+/// configuration. Devices reach <c>Http:Port</c>/<c>Http:TlsPort</c> (<c>/mqtt</c>, <c>/mlp</c>,
+/// the MLP fallback and dictionaries); operators and backends reach <c>Management:Port</c>
+/// (probes, metrics, push, admin); a route answers on its own surface only.
+/// </summary>
 public static class GatewayApp
 {
     public static WebApplication Build(string[] args, Action<IServiceCollection>? configureServices = null)
@@ -26,6 +32,7 @@ public static class GatewayApp
         builder.Services.AddMqttBroker(builder.Configuration);
         builder.AddMlpGateway();
         builder.Services.AddGatewayGovernance(builder.Configuration);
+        builder.Services.AddManagementSurface(builder.Configuration);
         builder.Services.AddOptions<TransportOptions>().Bind(builder.Configuration.GetSection(TransportOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<MemoryOptions>().Bind(builder.Configuration.GetSection(MemoryOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddHostedService<MemoryTrimmer>();
@@ -57,6 +64,13 @@ public static class GatewayApp
                 kestrel.Listen(ParseAddress(http.BindAddress), http.Port, listen => listen.UseSocketTuning());
             }
 
+            var management = context.Configuration.GetSection(ManagementOptions.SectionName).Get<ManagementOptions>() ?? new ManagementOptions();
+            if (management.Port > 0)
+            {
+                // No connection governance: drains, caps and bans are for devices, and an operator must reach a draining node.
+                kestrel.Listen(ParseAddress(management.BindAddress), management.Port);
+            }
+
             TlsListeners.Configure(kestrel, context.Configuration, ParseAddress(mqtt.BindAddress), ParseAddress(http.BindAddress));
         });
 
@@ -66,11 +80,10 @@ public static class GatewayApp
         var exporter = app.Services.GetRequiredService<PrometheusExporter>();
         _ = app.Services.GetRequiredService<GatewayMetrics>();
 
-        app.MapGet("/healthz", () => Results.Text("ok"));
-        app.MapGet("/readyz", (GatewayReadiness readiness) => readiness.IsReady ? Results.Text("ready") : Results.Text("draining", statusCode: StatusCodes.Status503ServiceUnavailable));
-        app.MapGet("/metrics", () => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
-        app.MapMlp();
-        app.MapGatewayGovernance();
+        var managementApi = app.MapManagementSurface(exporter);
+        var device = app.MapGroup(string.Empty).OnSurface(HttpSurface.Device);
+        app.MapMlp(device, managementApi);
+        app.MapGatewayGovernance(device, managementApi);
         return app;
     }
 

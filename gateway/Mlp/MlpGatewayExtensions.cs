@@ -56,19 +56,23 @@ public static class MlpGatewayExtensions
     }
 
     /// <summary>
-    /// Maps <c>/mlp</c> (WebSocket), <c>POST /mlp/v1/request</c> (fallback), <c>GET /mlp/v1/dictionaries/{id}</c>,
-    /// <c>POST /api/v1/push</c> and <c>POST /api/v1/mlp/dictionaries/reload</c> on the HTTP port.
+    /// Maps the device routes <c>/mlp</c> (WebSocket), <c>POST /mlp/v1/request</c> (fallback) and
+    /// <c>GET /mlp/v1/dictionaries/{id}</c> into <paramref name="device"/>, and the operator routes
+    /// <c>POST push</c> and <c>POST mlp/dictionaries/reload</c> into <paramref name="managementApi"/>
+    /// (the management surface's <c>/api/v1</c> group, behind its bearer token).
     /// </summary>
-    public static WebApplication MapMlp(this WebApplication app)
+    public static WebApplication MapMlp(this WebApplication app, IEndpointRouteBuilder device, IEndpointRouteBuilder managementApi)
     {
         ArgumentNullException.ThrowIfNull(app);
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(managementApi);
         _ = app.Services.GetRequiredService<MlpMetrics>();
         app.UseWebSockets();
-        app.Map("/mlp", (HttpContext context, MlpGateway gateway) => MlpWebSocketEndpoint.HandleAsync(context, gateway));
-        app.MapPost("/mlp/v1/request", (HttpContext context, MlpGateway gateway) => MlpFallbackEndpoint.HandleAsync(context, gateway));
-        app.MapGet("/mlp/v1/dictionaries/{id}", (HttpContext context, MlpGateway gateway, uint id) => MlpDictionaryEndpoints.HandleGetAsync(context, gateway, id));
-        app.MapPost("/api/v1/push", (HttpContext context, MlpGateway gateway) => MlpPushEndpoint.HandleAsync(context, gateway));
-        app.MapPost("/api/v1/mlp/dictionaries/reload", (MlpGateway gateway) => MlpDictionaryEndpoints.Reload(gateway));
+        device.Map("/mlp", (HttpContext context, MlpGateway gateway) => MlpWebSocketEndpoint.HandleAsync(context, gateway));
+        device.MapPost("/mlp/v1/request", (HttpContext context, MlpGateway gateway) => MlpFallbackEndpoint.HandleAsync(context, gateway));
+        device.MapGet("/mlp/v1/dictionaries/{id}", (HttpContext context, MlpGateway gateway, uint id) => MlpDictionaryEndpoints.HandleGetAsync(context, gateway, id));
+        managementApi.MapPost("/push", (HttpContext context, MlpGateway gateway) => MlpPushEndpoint.HandleAsync(context, gateway));
+        managementApi.MapPost("/mlp/dictionaries/reload", (MlpGateway gateway) => MlpDictionaryEndpoints.Reload(gateway));
         return app;
     }
 

@@ -15,7 +15,7 @@ internal static class MqttWebSocketEndpoint
 {
     private static readonly string[] SubProtocols = ["mqtt", "mqttv3.1"];
 
-    public static void MapMqttWebSockets(this WebApplication app, string path)
+    public static void MapMqttWebSockets(this IEndpointRouteBuilder app, string path)
     {
         app.Map(path, HandleAsync);
     }

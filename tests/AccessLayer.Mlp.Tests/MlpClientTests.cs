@@ -283,8 +283,8 @@ public sealed class MlpClientTests
         await client.ConnectAsync();
 
         folder.Add(40002);
-        using var http = new HttpClient();
-        var reload = await http.PostAsync(new Uri(gateway.HttpBase, "api/v1/mlp/dictionaries/reload"), null);
+        using var http = gateway.CreateManagementClient();
+        var reload = await http.PostAsync(new Uri("api/v1/mlp/dictionaries/reload", UriKind.Relative), null);
         Assert.Contains("\"current\":40002", await reload.Content.ReadAsStringAsync());
 
         Assert.Equal(40002u, await added.Task.WaitAsync(TimeSpan.FromSeconds(10)));

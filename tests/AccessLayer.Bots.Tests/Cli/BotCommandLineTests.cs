@@ -159,7 +159,7 @@ public sealed class BotCommandLineTests
         var o = Parse("mlp-rpc");
         Assert.Equal(7000, o.Port);
         Assert.Equal(1, o.Concurrency);
-        Assert.Equal(8080, o.HttpPort);
+        Assert.Equal("http://127.0.0.1:8081/", o.Management);
         Assert.Equal(MlpPushTarget.One, o.PushTarget);
         Assert.False(o.Compress);
         Assert.Equal("", o.TokenSecret);
@@ -178,14 +178,19 @@ public sealed class BotCommandLineTests
     }
 
     [Fact]
-    public void Mlp_push_takes_target_http_port_and_token_secret()
+    public void Mlp_push_takes_target_management_url_and_token_and_token_secret()
     {
-        var o = Parse("mlp-push", "--push-target", "all", "--token-secret", "s3cret", "--http-port", "18080", "--rate", "200");
+        var o = Parse("mlp-push", "--push-target", "all", "--token-secret", "s3cret", "--management", "http://10.0.0.5:18081/", "--management-token", "ops-token", "--rate", "200");
         Assert.Equal(MlpPushTarget.All, o.PushTarget);
         Assert.Equal("s3cret", o.TokenSecret);
-        Assert.Equal(18080, o.HttpPort);
+        Assert.Equal("http://10.0.0.5:18081/", o.Management);
+        Assert.Equal("ops-token", o.ManagementToken);
         Assert.Equal(200, o.Rate);
     }
+
+    [Fact]
+    public void The_older_http_port_option_names_the_management_port_on_the_host() =>
+        Assert.Equal("http://10.0.0.7:18081/", Parse("mlp-push", "--host", "10.0.0.7", "--http-port", "18081").Management);
 
     [Fact]
     public void Mlp_push_to_all_without_a_token_secret_is_rejected() =>
@@ -194,6 +199,8 @@ public sealed class BotCommandLineTests
     [Theory]
     [InlineData("--concurrency", "0")]
     [InlineData("--concurrency", "10001")]
+    [InlineData("--management", "10.0.0.5:8081")]
+    [InlineData("--management", "ftp://10.0.0.5/")]
     [InlineData("--http-port", "0")]
     [InlineData("--push-target", "some")]
     public void Mlp_option_out_of_range_is_rejected(string option, string value) =>
@@ -201,7 +208,7 @@ public sealed class BotCommandLineTests
 
     [Theory]
     [InlineData("mlp-rpc", "--concurrency", "8", "--compress", "--port", "17000")]
-    [InlineData("mlp-push", "--push-target", "all", "--token-secret", "k", "--http-port", "9000")]
+    [InlineData("mlp-push", "--push-target", "all", "--token-secret", "k", "--management", "http://127.0.0.1:9000/", "--management-token", "t")]
     public void ToArgs_reproduces_mlp_options(params string[] args)
     {
         var original = Parse(args);

@@ -50,7 +50,8 @@ public sealed class GatewayMlpScenarioTests : IClassFixture<GatewayFixture>
         {
             Scenario = ScenarioKind.MlpPush,
             Port = _gateway.MlpPort,
-            HttpPort = _gateway.HttpPort,
+            Management = $"http://127.0.0.1:{_gateway.ManagementPort}/",
+            ManagementToken = GatewayProcess.ManagementToken,
             Count = 4,
             Messages = 20,
             Rate = 100,

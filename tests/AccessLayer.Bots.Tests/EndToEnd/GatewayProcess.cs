@@ -5,21 +5,24 @@ using System.Net.Sockets;
 namespace AccessLayer.Bots.Tests.EndToEnd;
 
 /// <summary>
-/// Our gateway as a child process on free loopback ports (MLP and HTTP; MQTT off), anonymous devices
-/// allowed and a token secret set, stopped on dispose. The gateway DLL is in the test output (project reference).
+/// Our gateway as a child process on free loopback ports (MLP, device HTTP and management HTTP with
+/// <see cref="ManagementToken"/>; MQTT off), anonymous devices allowed and a token secret set, stopped on dispose. The gateway DLL is in the test output (project reference).
 /// </summary>
 public sealed class GatewayProcess : IDisposable
 {
     public const string TokenSecret = "bots-test-secret";
+    public const string ManagementToken = "bots-management-token";
     private readonly Process _process;
 
     public GatewayProcess()
     {
         MlpPort = FreePort();
         HttpPort = FreePort();
+        ManagementPort = FreePort();
         var dll = Path.Combine(AppContext.BaseDirectory, "AccessLayer.Gateway.dll");
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
         var start = new ProcessStartInfo(dotnet, [dll, "--Mqtt:Port=0", $"--Mlp:Port={MlpPort}", "--Mlp:BindAddress=127.0.0.1", $"--Http:Port={HttpPort}", "--Http:BindAddress=127.0.0.1",
+            $"--Management:Port={ManagementPort}", "--Management:BindAddress=127.0.0.1", $"--Management:Token={ManagementToken}",
             "--Mlp:AllowAnonymous=true", $"--Mlp:TokenSecret={TokenSecret}", "--Logging:LogLevel:Default=Warning"])
         {
             WorkingDirectory = AppContext.BaseDirectory,
@@ -35,11 +38,14 @@ public sealed class GatewayProcess : IDisposable
         _process.BeginErrorReadLine();
         WaitUntilListening(MlpPort);
         WaitUntilListening(HttpPort);
+        WaitUntilListening(ManagementPort);
     }
 
     public int MlpPort { get; }
 
     public int HttpPort { get; }
+
+    public int ManagementPort { get; }
 
     public void Dispose()
     {

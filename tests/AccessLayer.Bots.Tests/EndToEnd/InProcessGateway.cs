@@ -28,6 +28,7 @@ public sealed class InProcessGateway : IAsyncDisposable
         string[] args =
         [
             "--Mqtt:Port=0", $"--Mlp:Port={mlpPort}", "--Mlp:BindAddress=127.0.0.1", $"--Http:Port={httpPort}", "--Http:BindAddress=127.0.0.1",
+            $"--Management:Port={FreePort()}", "--Management:BindAddress=127.0.0.1",
             "--Mlp:AllowAnonymous=true", "--Mqtt:SysInterval=0", "--Logging:LogLevel:Default=Warning",
             .. settings,
         ];

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using AccessLayer.Gateway.Tests.Broker;
 using AccessLayer.Gateway.Tests.Governance;
@@ -7,27 +6,9 @@ using AccessLayer.Protocol.Mqtt;
 
 namespace AccessLayer.Gateway.Tests.Admin;
 
-/// <summary>The operator API: bearer token, paged client list, one client with its socket and session, kick.</summary>
+/// <summary>The operator API (its bearer token: ManagementAuthorizationTests): paged client list, one client with its socket and session, kick.</summary>
 public sealed class AdminApiTests
 {
-    [Fact]
-    public async Task Without_a_configured_token_the_API_is_forbidden_and_a_wrong_token_is_unauthorized()
-    {
-        await using (var closed = await GovernedGateway.StartAsync("--Admin:Token="))
-        {
-            Assert.Equal(HttpStatusCode.Forbidden, (await closed.Admin.GetAsync("/api/v1/clients")).StatusCode);
-        }
-
-        await using var gateway = await GovernedGateway.StartAsync();
-        Assert.Equal(HttpStatusCode.Unauthorized, (await gateway.Http.GetAsync("/api/v1/clients")).StatusCode);
-        using var wrong = new HttpRequestMessage(HttpMethod.Get, "/api/v1/clients");
-        wrong.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "guess");
-        var response = await gateway.Http.SendAsync(wrong);
-        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
-        Assert.Equal(HttpStatusCode.OK, (await gateway.Admin.GetAsync("/api/v1/clients")).StatusCode);
-    }
-
     [Fact]
     public async Task Clients_are_listed_by_prefix_in_client_id_order_one_page_at_a_time()
     {

@@ -16,17 +16,21 @@ internal sealed class InProcessGateway : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private InProcessGateway(WebApplication app, int mqttPort, int httpPort, FakeTimeProvider time)
+    private InProcessGateway(WebApplication app, int mqttPort, int httpPort, int managementPort, FakeTimeProvider time)
     {
         _app = app;
         MqttPort = mqttPort;
         HttpPort = httpPort;
+        ManagementPort = managementPort;
         Time = time;
     }
 
     public int MqttPort { get; }
 
     public int HttpPort { get; }
+
+    /// <summary>The management surface: /healthz, /readyz, /metrics (no token is configured, so its protected routes answer 403).</summary>
+    public int ManagementPort { get; }
 
     public FakeTimeProvider Time { get; }
 
@@ -44,10 +48,12 @@ internal sealed class InProcessGateway : IAsyncDisposable
             var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
             var mqttPort = FreeTcpPort();
             var httpPort = FreeTcpPort();
+            var managementPort = FreeTcpPort();
             string[] args =
             [
                 $"--Mqtt:Port={mqttPort}", "--Mqtt:BindAddress=127.0.0.1", "--Mlp:Port=0",
                 $"--Http:Port={httpPort}", "--Http:BindAddress=127.0.0.1",
+                $"--Management:Port={managementPort}", "--Management:BindAddress=127.0.0.1",
                 "--Mqtt:SysInterval=0", "--Logging:LogLevel:Default=Warning",
                 .. settings,
             ];
@@ -59,7 +65,7 @@ internal sealed class InProcessGateway : IAsyncDisposable
             try
             {
                 await app.StartAsync();
-                return new InProcessGateway(app, mqttPort, httpPort, time);
+                return new InProcessGateway(app, mqttPort, httpPort, managementPort, time);
             }
             catch (Exception ex) when (attempt < 5 && IsAddressInUse(ex))
             {

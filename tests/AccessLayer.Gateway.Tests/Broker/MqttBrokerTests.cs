@@ -437,7 +437,7 @@ public sealed class MqttBrokerTests
     }
 
     [Fact]
-    public async Task Metrics_and_health_are_served_over_http()
+    public async Task Metrics_and_health_are_served_on_the_management_port()
     {
         await using var gateway = await InProcessGateway.StartAsync();
         await using var client = await gateway.ConnectClientAsync();
@@ -446,7 +446,7 @@ public sealed class MqttBrokerTests
         await client.PublishAsync("m", "x");
         await client.ReceivePublishAsync();
 
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{gateway.HttpPort}") };
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{gateway.ManagementPort}") };
         Assert.Equal("ok", await http.GetStringAsync("/healthz"));
         var metrics = await http.GetStringAsync("/metrics");
         Assert.Contains("accesslayer_mqtt_connections 1", metrics, StringComparison.Ordinal);

@@ -12,12 +12,13 @@ internal sealed class GatewayProcess : IDisposable
 {
     private readonly Process _process;
 
-    private GatewayProcess(Process process, int mqttPort, int mqttTlsPort, int httpPort)
+    private GatewayProcess(Process process, int mqttPort, int mqttTlsPort, int httpPort, int managementPort)
     {
         _process = process;
         MqttPort = mqttPort;
         MqttTlsPort = mqttTlsPort;
         HttpPort = httpPort;
+        ManagementPort = managementPort;
     }
 
     public int MqttPort { get; }
@@ -25,6 +26,9 @@ internal sealed class GatewayProcess : IDisposable
     public int MqttTlsPort { get; }
 
     public int HttpPort { get; }
+
+    /// <summary>The management surface (probes, metrics; admin routes with <see cref="GovernedGateway.AdminToken"/>).</summary>
+    public int ManagementPort { get; }
 
     public static async Task<GatewayProcess> StartAsync(params string[] settings)
     {
@@ -48,6 +52,7 @@ internal sealed class GatewayProcess : IDisposable
         var mqttPort = InProcessGateway.FreeTcpPort();
         var tlsPort = InProcessGateway.FreeTcpPort();
         var httpPort = InProcessGateway.FreeTcpPort();
+        var managementPort = InProcessGateway.FreeTcpPort();
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
         var start = new ProcessStartInfo(dotnet)
         {
@@ -62,6 +67,7 @@ internal sealed class GatewayProcess : IDisposable
             Path.Combine(AppContext.BaseDirectory, "AccessLayer.Gateway.dll"),
             $"--Mqtt:Port={mqttPort}", "--Mqtt:BindAddress=127.0.0.1", $"--Mqtt:TlsPort={tlsPort}",
             $"--Http:Port={httpPort}", "--Http:BindAddress=127.0.0.1", "--Http:TlsPort=0", "--Mlp:Port=0",
+            $"--Management:Port={managementPort}", "--Management:BindAddress=127.0.0.1", $"--Management:Token={GovernedGateway.AdminToken}",
             "--Mqtt:SysInterval=0", "--Logging:LogLevel:Default=Warning", "--Limits:FlappingMaxConnects=0",
             .. settings,
         ])
@@ -89,7 +95,7 @@ internal sealed class GatewayProcess : IDisposable
         process.ErrorDataReceived += (_, e) => Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var gateway = new GatewayProcess(process, mqttPort, tlsPort, httpPort);
+        var gateway = new GatewayProcess(process, mqttPort, tlsPort, httpPort, managementPort);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         for (var i = 0; i < 200; i++)
         {
@@ -107,7 +113,7 @@ internal sealed class GatewayProcess : IDisposable
             {
                 // Healthy over HTTP, and the MQTT listeners accept: the epoll engine's listener starts
                 // apart from Kestrel's, so one being up says nothing of the other.
-                if ((await http.GetAsync($"http://127.0.0.1:{httpPort}/healthz")).IsSuccessStatusCode
+                if ((await http.GetAsync($"http://127.0.0.1:{managementPort}/healthz")).IsSuccessStatusCode
                     && await AcceptsAsync(mqttPort) && await AcceptsAsync(tlsPort))
                 {
                     return gateway;

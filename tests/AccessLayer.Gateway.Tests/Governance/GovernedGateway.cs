@@ -13,7 +13,7 @@ namespace AccessLayer.Gateway.Tests.Governance;
 
 /// <summary>
 /// The real gateway in-process (like <see cref="InProcessGateway"/>) with what governance tests
-/// need besides: TLS ports, service overrides, the admin token, and a /metrics reader.
+/// need besides: TLS ports, the management port and its token, service overrides, and a /metrics reader.
 /// </summary>
 internal sealed partial class GovernedGateway : IAsyncDisposable
 {
@@ -22,7 +22,7 @@ internal sealed partial class GovernedGateway : IAsyncDisposable
     private readonly WebApplication _app;
     private bool _stopped;
 
-    private GovernedGateway(WebApplication app, FakeTimeProvider time, int mqttPort, int httpPort, int mqttTlsPort, int httpTlsPort)
+    private GovernedGateway(WebApplication app, FakeTimeProvider time, int mqttPort, int httpPort, int mqttTlsPort, int httpTlsPort, int managementPort)
     {
         _app = app;
         Time = time;
@@ -30,8 +30,10 @@ internal sealed partial class GovernedGateway : IAsyncDisposable
         HttpPort = httpPort;
         MqttTlsPort = mqttTlsPort;
         HttpTlsPort = httpTlsPort;
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
-        Admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
+        ManagementPort = managementPort;
+        Device = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{managementPort}") };
+        Admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{managementPort}") };
         Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
     }
 
@@ -45,10 +47,15 @@ internal sealed partial class GovernedGateway : IAsyncDisposable
 
     public int HttpTlsPort { get; }
 
-    /// <summary>Plain HTTP client for /readyz, /metrics.</summary>
+    public int ManagementPort { get; }
+
+    /// <summary>HTTP client for the device surface (<c>Http:Port</c>), no token.</summary>
+    public HttpClient Device { get; }
+
+    /// <summary>HTTP client for the management surface without a token: /readyz, /metrics.</summary>
     public HttpClient Http { get; }
 
-    /// <summary>HTTP client that sends the admin bearer token.</summary>
+    /// <summary>HTTP client for the management surface that sends the bearer token.</summary>
     public HttpClient Admin { get; }
 
     public IServiceProvider Services => _app.Services;
@@ -82,13 +89,14 @@ internal sealed partial class GovernedGateway : IAsyncDisposable
         var tls = settings.Any(s => s.StartsWith("--Tls:CertificatePath=", StringComparison.Ordinal));
         var mqttTlsPort = tls ? InProcessGateway.FreeTcpPort() : 0;
         var httpTlsPort = tls ? InProcessGateway.FreeTcpPort() : 0;
+        var managementPort = InProcessGateway.FreeTcpPort();
         string[] args =
         [
             $"--Mqtt:Port={mqttPort}", "--Mqtt:BindAddress=127.0.0.1",
             $"--Http:Port={httpPort}", "--Http:BindAddress=127.0.0.1",
             $"--Mqtt:TlsPort={mqttTlsPort}", $"--Http:TlsPort={httpTlsPort}", "--Mlp:Port=0",
             "--Mqtt:SysInterval=0", "--Logging:LogLevel:Default=Warning",
-            $"--Admin:Token={AdminToken}",
+            $"--Management:Port={managementPort}", "--Management:BindAddress=127.0.0.1", $"--Management:Token={AdminToken}",
             .. settings,
         ];
         var app = GatewayApp.Build(args, s =>
@@ -106,7 +114,7 @@ internal sealed partial class GovernedGateway : IAsyncDisposable
             throw;
         }
 
-        return new GovernedGateway(app, time, mqttPort, httpPort, mqttTlsPort, httpTlsPort);
+        return new GovernedGateway(app, time, mqttPort, httpPort, mqttTlsPort, httpTlsPort, managementPort);
     }
 
     public Task<RawMqttClient> ConnectClientAsync() => RawMqttClient.OpenAsync(MqttPort);
@@ -149,6 +157,7 @@ internal sealed partial class GovernedGateway : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        Device.Dispose();
         Http.Dispose();
         Admin.Dispose();
         if (!_stopped)

@@ -81,7 +81,7 @@ public sealed class WebSocketTransportTests
     public async Task A_plain_GET_on_the_WebSocket_path_is_refused_with_400()
     {
         await using var gateway = await GovernedGateway.StartAsync();
-        using var response = await gateway.Http.GetAsync("/mqtt");
+        using var response = await gateway.Device.GetAsync("/mqtt");
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
 

@@ -13,7 +13,7 @@ public sealed class EpollMqttListenerTests
         var port = InProcessGateway.FreeTcpPort();
         var app = GatewayApp.Build(
         [
-            $"--Mqtt:Port={port}", "--Mqtt:BindAddress=127.0.0.1", "--Mlp:Port=0", "--Http:Port=0",
+            $"--Mqtt:Port={port}", "--Mqtt:BindAddress=127.0.0.1", "--Mlp:Port=0", "--Http:Port=0", "--Management:Port=0",
             "--Mqtt:SysInterval=0", "--Logging:LogLevel:Default=Warning", "--Transport:Engine=Epoll", .. settings,
         ]);
         await app.StartAsync();

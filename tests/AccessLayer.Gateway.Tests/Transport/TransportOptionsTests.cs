@@ -54,7 +54,7 @@ public sealed class TransportOptionsTests
     [Fact]
     public async Task An_invalid_combination_stops_the_gateway_at_start()
     {
-        var app = GatewayApp.Build(["--Mqtt:Port=0", "--Http:Port=0", "--Mlp:Port=0", "--Transport:LeanMqtt=true"]);
+        var app = GatewayApp.Build(["--Mqtt:Port=0", "--Http:Port=0", "--Management:Port=0", "--Mlp:Port=0", "--Transport:LeanMqtt=true"]);
         await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => app.StartAsync());
         await app.DisposeAsync();
     }

@@ -16,25 +16,31 @@ namespace AccessLayer.Mlp.Tests.Infrastructure;
 
 /// <summary>
 /// The real gateway (Kestrel, real sockets on loopback) in the test process: MLP on a free TCP port,
-/// HTTP (WebSocket, fallback, push API) on another, MQTT off, a fake clock for timeouts.
+/// the device HTTP surface (WebSocket, fallback, dictionaries) on another, the management surface
+/// (push API, reload, metrics) on a third with <see cref="ManagementToken"/>, MQTT off, a fake clock for timeouts.
 /// </summary>
 internal sealed class MlpTestGateway : IAsyncDisposable
 {
     public const string TokenSecret = "test-token-secret";
 
+    public const string ManagementToken = "test-management-token";
+
     private readonly WebApplication _app;
 
-    private MlpTestGateway(WebApplication app, int mlpPort, int httpPort, FakeTimeProvider time)
+    private MlpTestGateway(WebApplication app, int mlpPort, int httpPort, int managementPort, FakeTimeProvider time)
     {
         _app = app;
         MlpPort = mlpPort;
         HttpPort = httpPort;
+        ManagementPort = managementPort;
         Time = time;
     }
 
     public int MlpPort { get; }
 
     public int HttpPort { get; }
+
+    public int ManagementPort { get; }
 
     public FakeTimeProvider Time { get; }
 
@@ -50,15 +56,34 @@ internal sealed class MlpTestGateway : IAsyncDisposable
 
     public Uri HttpBase => new($"http://127.0.0.1:{HttpPort}/");
 
+    public Uri ManagementBase => new($"http://127.0.0.1:{ManagementPort}/");
+
     public static async Task<MlpTestGateway> StartAsync(string[]? settings = null, Action<IServiceCollection>? services = null)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await TryStartAsync(settings, services);
+            }
+            catch (IOException) when (attempt < 5)
+            {
+                // A port picked free was taken before the gateway bound it (parallel tests): pick others.
+            }
+        }
+    }
+
+    private static async Task<MlpTestGateway> TryStartAsync(string[]? settings, Action<IServiceCollection>? services)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var mlpPort = FreeTcpPort();
         var httpPort = FreeTcpPort();
+        var managementPort = FreeTcpPort();
         string[] args =
         [
             "--Mqtt:Port=0", $"--Mlp:Port={mlpPort}", "--Mlp:BindAddress=127.0.0.1",
             $"--Http:Port={httpPort}", "--Http:BindAddress=127.0.0.1",
+            $"--Management:Port={managementPort}", "--Management:BindAddress=127.0.0.1", $"--Management:Token={ManagementToken}",
             $"--Mlp:TokenSecret={TokenSecret}", "--Mlp:TicketSecret=test-ticket-secret",
             "--Mqtt:SysInterval=0", "--Logging:LogLevel:Default=Warning",
             .. settings ?? [],
@@ -68,8 +93,17 @@ internal sealed class MlpTestGateway : IAsyncDisposable
             s.AddSingleton<TimeProvider>(time);
             services?.Invoke(s);
         });
-        await app.StartAsync();
-        return new MlpTestGateway(app, mlpPort, httpPort, time);
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (IOException)
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+
+        return new MlpTestGateway(app, mlpPort, httpPort, managementPort, time);
     }
 
     /// <summary>A device token signed with the gateway's secret, valid for an hour of fake time.</summary>
@@ -104,10 +138,18 @@ internal sealed class MlpTestGateway : IAsyncDisposable
         Assert.Equal(count, Connections.All.Count());
     }
 
+    /// <summary>An HTTP client for the management surface that sends <see cref="ManagementToken"/>.</summary>
+    public HttpClient CreateManagementClient()
+    {
+        var http = new HttpClient { BaseAddress = ManagementBase };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ManagementToken);
+        return http;
+    }
+
     public async Task<HttpResponseMessage> PushAsync(string json)
     {
-        using var http = new HttpClient();
-        return await http.PostAsync(new Uri(HttpBase, "api/v1/push"), new StringContent(json, Encoding.UTF8, "application/json"));
+        using var http = CreateManagementClient();
+        return await http.PostAsync(new Uri("api/v1/push", UriKind.Relative), new StringContent(json, Encoding.UTF8, "application/json"));
     }
 
     public static int FreeTcpPort()

@@ -14,14 +14,18 @@ public sealed class GatewayBrokerFixture : BrokerFixture
 
     public int HttpPort { get; private set; }
 
+    /// <summary>The management surface (<c>/healthz</c>, <c>/metrics</c>).</summary>
+    public int ManagementPort { get; private set; }
+
     private protected override ChildProcess Start(int mqttPort)
     {
         HttpPort = FreePort.Next();
+        ManagementPort = FreePort.Next();
         var dll = Path.Combine(AppContext.BaseDirectory, "AccessLayer.Gateway.dll");
         if (!File.Exists(dll)) throw new FileNotFoundException("the gateway is not in the test output", dll);
         // The SDK sets DOTNET_HOST_PATH for test runs; the host on PATH is the fallback.
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-        return ChildProcess.Start(Name, dotnet, [dll, $"--Mqtt:Port={mqttPort}", $"--Http:Port={HttpPort}", "--Mlp:Port=0"], new ChildProcessOptions
+        return ChildProcess.Start(Name, dotnet, [dll, $"--Mqtt:Port={mqttPort}", $"--Http:Port={HttpPort}", $"--Management:Port={ManagementPort}", "--Mlp:Port=0"], new ChildProcessOptions
         {
             Lifetime = Timeout.InfiniteTimeSpan,
             WorkingDirectory = AppContext.BaseDirectory,
@@ -39,7 +43,7 @@ public sealed class GatewayBrokerFixture : BrokerFixture
     private protected override async Task WaitUntilReadyAsync(ChildProcess process, int mqttPort)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var healthz = new Uri($"http://127.0.0.1:{HttpPort}/healthz");
+        var healthz = new Uri($"http://127.0.0.1:{ManagementPort}/healthz");
         var started = Wall.Now();
         await PollAsync(process, StartTimeout, $"healthy at {healthz}", async ct =>
         {
