@@ -3,6 +3,7 @@ using AccessLayer.Sessions.Retained;
 using AccessLayer.Sessions.Tests.Routing;
 using FsCheck;
 using FsCheck.Fluent;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
 namespace AccessLayer.Sessions.Tests.Retained;
@@ -14,7 +15,7 @@ public class InMemoryRetainedMessageStoreTests
     [Fact]
     public async Task Set_stores_then_replaces_per_topic()
     {
-        using var store = new InMemoryRetainedMessageStore(_time);
+        using var store = new InMemoryRetainedMessageStore(_time, Options.Create(new SessionsOptions()));
 
         Assert.Equal(RetainedUpdate.Stored, await store.SetAsync(Message("home/temp", "20")));
         Assert.Equal(RetainedUpdate.Replaced, await store.SetAsync(Message("home/temp", "21")));
@@ -27,7 +28,7 @@ public class InMemoryRetainedMessageStoreTests
     [Fact]
     public async Task Set_with_empty_payload_deletes_and_is_not_stored()
     {
-        using var store = new InMemoryRetainedMessageStore(_time);
+        using var store = new InMemoryRetainedMessageStore(_time, Options.Create(new SessionsOptions()));
         await store.SetAsync(Message("home/temp", "20"));
         await store.SetAsync(Message("home/temp/kitchen", "19"));
 
@@ -44,7 +45,7 @@ public class InMemoryRetainedMessageStoreTests
     [Fact]
     public async Task Match_expands_wildcards_over_stored_topics()
     {
-        using var store = new InMemoryRetainedMessageStore(_time);
+        using var store = new InMemoryRetainedMessageStore(_time, Options.Create(new SessionsOptions()));
         foreach (string topic in new[] { "sport", "sport/tennis", "sport/tennis/player1", "sport/tennis/player1/ranking", "sport/golf", "/finance", "$SYS/uptime" })
         {
             await store.SetAsync(Message(topic, "x"));
@@ -62,7 +63,7 @@ public class InMemoryRetainedMessageStoreTests
     [Fact]
     public async Task Match_with_leading_wildcard_skips_dollar_topics()
     {
-        using var store = new InMemoryRetainedMessageStore(_time);
+        using var store = new InMemoryRetainedMessageStore(_time, Options.Create(new SessionsOptions()));
         await store.SetAsync(Message("$SYS/broker/uptime", "1"));
         await store.SetAsync(Message("app/status", "ok"));
 
@@ -75,7 +76,7 @@ public class InMemoryRetainedMessageStoreTests
     [Fact]
     public async Task Match_skips_expired_and_reports_remaining_expiry()
     {
-        using var store = new InMemoryRetainedMessageStore(_time);
+        using var store = new InMemoryRetainedMessageStore(_time, Options.Create(new SessionsOptions()));
         await store.SetAsync(Message("a/short", "x", expiry: 10));
         await store.SetAsync(Message("a/long", "x", expiry: 100));
         await store.SetAsync(Message("a/forever", "x"));
@@ -91,7 +92,7 @@ public class InMemoryRetainedMessageStoreTests
     [Fact]
     public async Task RemoveExpired_deletes_only_expired_messages()
     {
-        using var store = new InMemoryRetainedMessageStore(_time);
+        using var store = new InMemoryRetainedMessageStore(_time, Options.Create(new SessionsOptions()));
         await store.SetAsync(Message("a/b/short", "x", expiry: 5));
         await store.SetAsync(Message("a/long", "x", expiry: 50));
 
@@ -106,7 +107,7 @@ public class InMemoryRetainedMessageStoreTests
     [Fact]
     public async Task Replacing_restarts_the_expiry_clock()
     {
-        using var store = new InMemoryRetainedMessageStore(_time);
+        using var store = new InMemoryRetainedMessageStore(_time, Options.Create(new SessionsOptions()));
         await store.SetAsync(Message("t", "old", expiry: 10));
         _time.Advance(TimeSpan.FromSeconds(8));
         await store.SetAsync(Message("t", "new", expiry: 10));
@@ -129,7 +130,7 @@ public class InMemoryRetainedMessageStoreTests
 
         Property property = Prop.ForAll(Arb.From(scenario), s =>
         {
-            using var store = new InMemoryRetainedMessageStore(_time);
+            using var store = new InMemoryRetainedMessageStore(_time, Options.Create(new SessionsOptions()));
             foreach (string t in s.Topics)
             {
                 store.SetAsync(Message(t, "x")).AsTask().GetAwaiter().GetResult();
