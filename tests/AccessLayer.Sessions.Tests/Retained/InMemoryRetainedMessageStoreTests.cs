@@ -26,6 +26,37 @@ public class InMemoryRetainedMessageStoreTests
     }
 
     [Fact]
+    public async Task Past_the_count_bound_a_new_topic_is_not_retained_but_an_existing_one_is_replaced()
+    {
+        using var store = new InMemoryRetainedMessageStore(_time, Options.Create(new SessionsOptions { MaxRetainedMessages = 2 }));
+        await store.SetAsync(Message("a", "1"));
+        await store.SetAsync(Message("b", "1"));
+
+        Assert.Equal(RetainedUpdate.NotStoredCountLimit, await store.SetAsync(Message("c", "1")));
+        Assert.Equal(RetainedUpdate.Replaced, await store.SetAsync(Message("a", "2")));
+        Assert.Equal(["a", "b"], Topics(await store.MatchAsync("#")));
+
+        // Deleting one makes room again.
+        Assert.Equal(RetainedUpdate.Deleted, await store.SetAsync(Message("b", "")));
+        Assert.Equal(RetainedUpdate.Stored, await store.SetAsync(Message("c", "1")));
+    }
+
+    [Fact]
+    public async Task Past_the_byte_bound_nothing_that_grows_the_store_is_retained()
+    {
+        // A message counts payload plus topic: "t1" + 48 bytes = 50.
+        using var store = new InMemoryRetainedMessageStore(_time, Options.Create(new SessionsOptions { MaxRetainedBytes = 120 }));
+        Assert.Equal(RetainedUpdate.Stored, await store.SetAsync(Message("t1", new string('x', 48))));
+        Assert.Equal(RetainedUpdate.Stored, await store.SetAsync(Message("t2", new string('x', 48))));
+
+        Assert.Equal(RetainedUpdate.NotStoredBytesLimit, await store.SetAsync(Message("t3", new string('x', 48))));
+        Assert.Equal(RetainedUpdate.NotStoredBytesLimit, await store.SetAsync(Message("t1", new string('x', 78))));
+        Assert.Equal(RetainedUpdate.Replaced, await store.SetAsync(Message("t1", new string('x', 10))));
+        Assert.Equal(RetainedUpdate.Stored, await store.SetAsync(Message("t3", new string('x', 8))));
+        Assert.Equal(3, await store.CountAsync());
+    }
+
+    [Fact]
     public async Task Set_with_empty_payload_deletes_and_is_not_stored()
     {
         using var store = new InMemoryRetainedMessageStore(_time, Options.Create(new SessionsOptions()));
