@@ -13,7 +13,7 @@ public sealed class SessionsOptions
     public QueueDropPolicy QueueDropPolicy { get; set; } = QueueDropPolicy.DropOldest;
 
     /// <summary>Bytes (payload plus topic) kept per session queue; past it <see cref="QueueDropPolicy"/> applies as for the count. 0: no byte bound.</summary>
-    public long MaxQueuedBytesPerSession { get; set; } = 16 * 1024 * 1024;
+    public long MaxQueuedBytesPerSession { get; set; } = 64 * 1024 * 1024;
 
     /// <summary>Sessions held, connected or not; a CONNECT that would create one more is refused (5.0: 0x97 Quota exceeded). 0: no bound.</summary>
     public int MaxSessions { get; set; } = 1_000_000;
