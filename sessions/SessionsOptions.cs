@@ -12,6 +12,18 @@ public sealed class SessionsOptions
 
     public QueueDropPolicy QueueDropPolicy { get; set; } = QueueDropPolicy.DropOldest;
 
+    /// <summary>Bytes (payload plus topic) kept per session queue; past it <see cref="QueueDropPolicy"/> applies as for the count. 0: no byte bound.</summary>
+    public long MaxQueuedBytesPerSession { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>Sessions held, connected or not; a CONNECT that would create one more is refused (5.0: 0x97 Quota exceeded). 0: no bound.</summary>
+    public int MaxSessions { get; set; } = 1_000_000;
+
+    /// <summary>Retained messages held; past it a retained PUBLISH to a new topic is routed but not retained (replacing one still works). 0: no bound.</summary>
+    public int MaxRetainedMessages { get; set; } = 1_000_000;
+
+    /// <summary>Bytes (payload plus topic) of retained messages held; a retained PUBLISH that would pass it is routed but not retained. 0: no bound.</summary>
+    public long MaxRetainedBytes { get; set; } = 512L * 1024 * 1024;
+
     /// <summary>Whether QoS 0 deliveries are queued for offline sessions (the spec makes it optional, 3.1.2.4).</summary>
     public bool QueueQos0Messages { get; set; }
 

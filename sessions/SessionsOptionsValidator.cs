@@ -32,6 +32,11 @@ internal sealed class SessionsOptionsValidator : IValidateOptions<SessionsOption
             (failures ??= []).Add($"{nameof(SessionsOptions.MaxTopicLevels)} must be 1..{MaxTopicLevelsBound}, was {options.MaxTopicLevels}.");
         }
 
+        if (options.MaxQueuedBytesPerSession < 0 || options.MaxSessions < 0 || options.MaxRetainedMessages < 0 || options.MaxRetainedBytes < 0)
+        {
+            (failures ??= []).Add($"{nameof(SessionsOptions.MaxQueuedBytesPerSession)}, {nameof(SessionsOptions.MaxSessions)}, {nameof(SessionsOptions.MaxRetainedMessages)} and {nameof(SessionsOptions.MaxRetainedBytes)} must be 0 (no bound) or positive.");
+        }
+
         return failures is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

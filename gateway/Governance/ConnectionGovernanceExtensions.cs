@@ -17,6 +17,13 @@ internal static class ConnectionGovernanceExtensions
     /// (the epoll engine's own pipeline).
     /// </summary>
     public static TBuilder UseConnectionGovernance<TBuilder>(this TBuilder listen, string listener)
+        where TBuilder : IConnectionBuilder => listen.UseConnectionGovernance(listener, refuse: null);
+
+    /// <summary>
+    /// As above; <paramref name="refuse"/> may tell a refused peer why before its socket is closed (a
+    /// protocol that lets the server speak first, like MLP's GOAWAY before WELCOME). It must be short and bounded.
+    /// </summary>
+    public static TBuilder UseConnectionGovernance<TBuilder>(this TBuilder listen, string listener, Func<ConnectionContext, Admission, Task>? refuse)
         where TBuilder : IConnectionBuilder
     {
         var services = listen.ApplicationServices;
@@ -26,10 +33,11 @@ internal static class ConnectionGovernanceExtensions
         var admitted = new AdmittedListener(governor, listener);
         listen.Use(next => connection =>
         {
-            if (governor.TryAdmit(listener, connection.RemoteEndPoint) != Admission.Admitted)
+            var admission = governor.TryAdmit(listener, connection.RemoteEndPoint);
+            if (admission != Admission.Admitted)
             {
-                // Returning closes the socket; nothing was read, nothing is answered.
-                return Task.CompletedTask;
+                // Returning closes the socket; nothing was read, nothing is answered unless the protocol says why.
+                return refuse is null ? Task.CompletedTask : refuse(connection, admission);
             }
 
             // Released when the connection completes. Through the transport's completion callback when

@@ -31,6 +31,10 @@ public sealed class MqttOptions
     [Range(1, 10_000_000)]
     public int MaxQueuedMessages { get; set; } = 1000;
 
+    /// <summary>Subscriptions one session may hold; a SUBSCRIBE filter past it gets 0x97 Quota exceeded (3.1.1: 0x80). 0: no bound.</summary>
+    [Range(0, 10_000_000)]
+    public int MaxSubscriptionsPerClient { get; set; } = 1000;
+
     /// <summary>Whether QoS 0 messages are queued for offline persistent sessions (Mosquitto: queue_qos0_messages).</summary>
     public bool QueueQos0Messages { get; set; }
 

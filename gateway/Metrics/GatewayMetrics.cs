@@ -45,6 +45,7 @@ internal sealed class GatewayMetrics : IDisposable
         ConnectionsRefused = _meter.CreateCounter<long>("gateway.connections.refused", description: "Connections closed at accept, before any protocol byte, by reason (max_connections, listener_full, connect_rate, draining) and listener.");
         AclDenied = _meter.CreateCounter<long>("mqtt.acl.denied", description: "PUBLISHes and SUBSCRIBE filters refused by the ACL, by action.");
         DrainMoved = _meter.CreateCounter<long>("gateway.drain.moved", description: "Connections moved away by a drain, by protocol.");
+        QuotaExceeded = _meter.CreateCounter<long>("mqtt.quota.exceeded", description: "Requests a broker quota refused or did not keep, by quota (subscriptions, sessions, retained_messages, retained_bytes).");
     }
 
     public Counter<long> ConnectionsAccepted { get; }
@@ -57,6 +58,8 @@ internal sealed class GatewayMetrics : IDisposable
     public Counter<long> ConnectionsRefused { get; }
     public Counter<long> AclDenied { get; }
     public Counter<long> DrainMoved { get; }
+
+    public Counter<long> QuotaExceeded { get; }
 
     /// <summary>Registers a gauge sampled at scrape time (the meter owns its lifetime).</summary>
     public void ObserveGauge(string name, Func<long> observe, string description, string? unit = null) =>

@@ -1,10 +1,12 @@
 using System.Net;
+using AccessLayer.Gateway.Governance;
 using AccessLayer.Gateway.Mlp.Auth;
 using AccessLayer.Gateway.Mlp.Connections;
 using AccessLayer.Gateway.Mlp.Dictionaries;
 using AccessLayer.Gateway.Mlp.Http;
 using AccessLayer.Gateway.Mlp.Push;
 using AccessLayer.Gateway.Mlp.Routing;
+using AccessLayer.Gateway.Transport;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -16,7 +18,8 @@ public static class MlpGatewayExtensions
 {
     /// <summary>
     /// Registers the MLP services (options from <c>Mlp:*</c>, the device-token authenticator, the
-    /// in-memory session store, dictionaries, routes) and the TCP listener on <c>Mlp:Port</c>.
+    /// in-memory session store, dictionaries, routes) and the TCP listener on <c>Mlp:Port</c>, under the same
+    /// connection governance as MQTT (listener name <c>mlp</c>).
     /// Replace <see cref="IMlpAuthenticator"/> or <see cref="IMlpSessionStore"/> by registering your own.
     /// </summary>
     public static WebApplicationBuilder AddMlpGateway(this WebApplicationBuilder builder)
@@ -50,7 +53,9 @@ public static class MlpGatewayExtensions
         {
             var mlp = context.Configuration.GetSection(MlpOptions.SectionName).Get<MlpOptions>() ?? new MlpOptions();
             if (mlp.Port > 0)
-                kestrel.Listen(ParseAddress(mlp.BindAddress), mlp.Port, listen => listen.UseConnectionHandler<MlpConnectionHandler>());
+                kestrel.Listen(ParseAddress(mlp.BindAddress), mlp.Port, listen => listen
+                    .UseConnectionGovernance(ListenerNames.Mlp, MlpAdmissionRefusal.Writer(listen.ApplicationServices))
+                    .UseConnectionHandler<MlpConnectionHandler>());
         });
         return builder;
     }

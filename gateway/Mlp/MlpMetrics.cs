@@ -18,7 +18,7 @@ internal sealed class MlpMetrics : IDisposable
         Disconnects = _meter.CreateCounter<long>("mlp.disconnects", description: "MLP connections closed after the handshake, by reason.");
         ProtocolErrors = _meter.CreateCounter<long>("mlp.protocol.errors", description: "Connection errors (GOAWAY sent), by code.");
         StreamErrors = _meter.CreateCounter<long>("mlp.stream.errors", description: "Stream errors (ERROR sent), by code.");
-        Requests = _meter.CreateCounter<long>("mlp.requests", description: "Requests answered, by service and status class, over the long link or the HTTP fallback.");
+        Requests = _meter.CreateCounter<long>("mlp.requests", description: "Requests answered, by service (a configured route, else other) and status class, over the long link or the HTTP fallback.");
         BytesReceived = _meter.CreateCounter<long>("mlp.bytes.received", "By", "Bytes of MLP frames received.");
         BytesSent = _meter.CreateCounter<long>("mlp.bytes.sent", "By", "Bytes of MLP frames sent.");
         PushesAccepted = _meter.CreateCounter<long>("mlp.pushes.accepted", description: "Pushes accepted by the push API (queued for a device).");
@@ -41,6 +41,9 @@ internal sealed class MlpMetrics : IDisposable
     public Counter<long> PushesAcknowledged { get; }
     public Counter<long> PushesDropped { get; }
     public Counter<long> BodiesCompressed { get; }
+
+    /// <summary>The <c>service</c> label of requests for services that are not routed: label values never come from client input.</summary>
+    public const string OtherService = "other";
 
     public long Connections => Volatile.Read(ref _connections);
 

@@ -63,6 +63,21 @@ public sealed class MlpOptions
     [Range(1, 1_000_000)]
     public int MaxQueuedPushes { get; set; } = 1000;
 
+    /// <summary>Bytes of pushes kept per device (body plus headers); the oldest waiting ones are dropped past it, and a single push larger than it is refused.</summary>
+    [Range(64 * 1024, long.MaxValue)]
+    public long MaxQueuedPushBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Bytes of pushes kept by the whole store; past it new pushes are refused (507), nobody's queue is evicted.</summary>
+    [Range(64 * 1024, long.MaxValue)]
+    public long MaxPushStoreBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>Devices the push store keeps state for; a push to an unknown device past it is refused (507). Connecting devices always get their state.</summary>
+    [Range(1, 100_000_000)]
+    public int MaxPushDevices { get; set; } = 200_000;
+
+    /// <summary>Pushes of an offline device older than this are dropped; an offline device idle this long is forgotten (its session cannot be resumed).</summary>
+    public TimeSpan PushExpiry { get; set; } = TimeSpan.FromDays(1);
+
     /// <summary>Frames queued for one connection's writer before it is closed as a slow consumer.</summary>
     [Range(16, 1_000_000)]
     public int MaxOutboundQueue { get; set; } = 1000;

@@ -25,6 +25,10 @@ internal sealed class MlpOptionsValidator : IValidateOptions<MlpOptions>
             failures.Add("Mlp:IdleTimeoutSeconds must be at least HeartbeatMaxIntervalSeconds + PongTimeoutSeconds (docs/protocol.md §11).");
         if (options.TicketSecret.Length is > 0 and < MinTicketSecretLength)
             failures.Add($"Mlp:TicketSecret must be at least {MinTicketSecretLength} characters when set (empty: a random key per process).");
+        if (options.MaxPushStoreBytes < options.MaxQueuedPushBytes)
+            failures.Add("Mlp:MaxPushStoreBytes must be at least Mlp:MaxQueuedPushBytes.");
+        if (options.PushExpiry <= TimeSpan.Zero)
+            failures.Add("Mlp:PushExpiry must be positive.");
         foreach (var key in options.TokenSecrets.Keys)
         {
             if (!uint.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))

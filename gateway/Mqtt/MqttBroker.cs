@@ -170,6 +170,12 @@ internal sealed class MqttBroker
             Will = connect.Will is { } w ? new WillMessage(w.ToApplicationMessage(), w.WillDelayInterval) : null,
         }).ConfigureAwait(false);
 
+        if (open.IsSessionLimitReached)
+        {
+            Metrics.QuotaExceeded.Add(1, new KeyValuePair<string, object?>("quota", "sessions"));
+            return Refuse(connection, MqttReasonCode.QuotaExceeded, "The broker holds its maximum number of sessions.");
+        }
+
         if (!open.SessionPresent)
         {
             // Routes left by a session that was discarded (clean start) or had expired.
@@ -288,6 +294,14 @@ internal sealed class MqttBroker
                 continue;
             }
 
+            if (!await Sessions.HasRoomForSubscriptionAsync(token, filter, Options.MaxSubscriptionsPerClient).ConfigureAwait(false))
+            {
+                // 5.0: 0x97; the 3.1.1 writer sends it as 0x80 Failure.
+                codes[i] = MqttReasonCode.QuotaExceeded;
+                Metrics.QuotaExceeded.Add(1, new KeyValuePair<string, object?>("quota", "subscriptions"));
+                continue;
+            }
+
             var options = new SubscriptionOptions(
                 subscription.MaximumQoS,
                 subscription.NoLocal,
@@ -365,7 +379,12 @@ internal sealed class MqttBroker
         if (message?.Retain ?? publish.Retain)
         {
             message ??= publish.ToApplicationMessage(topic);
-            await Retained.SetAsync(message).ConfigureAwait(false);
+            var update = await Retained.SetAsync(message).ConfigureAwait(false);
+            if (update is RetainedUpdate.NotStoredCountLimit or RetainedUpdate.NotStoredBytesLimit)
+            {
+                // EMQX's retainer does the same: the message is routed, only not retained.
+                Metrics.QuotaExceeded.Add(1, new KeyValuePair<string, object?>("quota", update == RetainedUpdate.NotStoredCountLimit ? "retained_messages" : "retained_bytes"));
+            }
         }
 
         var matches = t_matches ?? new SubscriberMatches();

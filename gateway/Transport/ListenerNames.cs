@@ -7,4 +7,7 @@ internal static class ListenerNames
     public const string MqttTls = "tls";
     public const string WebSocket = "ws";
     public const string SecureWebSocket = "wss";
+    public const string Mlp = "mlp";
+    public const string MlpWebSocket = "mlp-ws";
+    public const string MlpSecureWebSocket = "mlp-wss";
 }

@@ -4,15 +4,22 @@ using AccessLayer.Sessions.Store;
 namespace AccessLayer.Sessions.Queue;
 
 /// <summary>
-/// One session's bounded FIFO of deliveries awaiting a connection. Full: purge expired
-/// messages at the head, then apply the drop policy, reporting every loss. Expired messages
-/// are skipped when dequeued. Not thread-safe: the session store holds the session's lock.
+/// One session's bounded FIFO of deliveries awaiting a connection, by count and by bytes (payload
+/// plus topic; <paramref name="maxBytes"/> 0 is no byte bound). Full: purge expired messages at the
+/// head, then apply the drop policy, reporting every loss. Expired messages are skipped when
+/// dequeued. Not thread-safe: the session store holds the session's lock.
 /// </summary>
-internal sealed class OfflineQueue(int capacity, QueueDropPolicy policy, bool queueQos0)
+internal sealed class OfflineQueue(int capacity, QueueDropPolicy policy, bool queueQos0, long maxBytes = 0)
 {
     private readonly Queue<QueuedMessage> _items = new();
+    private long _bytes;
 
     public int Count => _items.Count;
+
+    /// <summary>Bytes of the queued messages, as the byte bound counts them.</summary>
+    public long Bytes => _bytes;
+
+    internal static long SizeOf(MessageDelivery delivery) => delivery.Message.Payload.Length + delivery.Message.Topic.Length;
 
     public EnqueueResult Enqueue(MessageDelivery delivery, DateTimeOffset now)
     {
@@ -24,32 +31,44 @@ internal sealed class OfflineQueue(int capacity, QueueDropPolicy policy, bool qu
 
         int expired = 0;
         int dropped = 0;
-        if (_items.Count >= capacity)
+        long size = SizeOf(delivery);
+        if (maxBytes > 0 && size > maxBytes)
+        {
+            // Alone over the byte bound: dropping everything older would not make room.
+            return new EnqueueResult(EnqueueOutcome.DroppedNew, 1);
+        }
+
+        if (IsFull(size))
         {
             while (_items.TryPeek(out QueuedMessage head) && IsExpired(head, now))
             {
-                _items.Dequeue();
+                Remove();
                 expired++;
             }
         }
 
-        if (_items.Count >= capacity)
+        if (IsFull(size))
         {
             if (policy == QueueDropPolicy.DropNew || capacity == 0)
             {
                 return new EnqueueResult(EnqueueOutcome.DroppedNew, 1, expired);
             }
 
-            while (_items.Count >= capacity)
+            while (IsFull(size))
             {
-                _items.Dequeue();
+                Remove();
                 dropped++;
             }
         }
 
         _items.Enqueue(new QueuedMessage(delivery, now));
+        _bytes += size;
         return new EnqueueResult(EnqueueOutcome.Queued, dropped, expired);
     }
+
+    private bool IsFull(long incoming) => _items.Count >= capacity || (maxBytes > 0 && _bytes + incoming > maxBytes);
+
+    private void Remove() => _bytes -= SizeOf(_items.Dequeue().Delivery);
 
     /// <summary>Moves up to <paramref name="maxCount"/> live deliveries, oldest first, into <paramref name="into"/>; returns how many expired ones were discarded.</summary>
     public int Dequeue(int maxCount, DateTimeOffset now, List<DequeuedMessage> into)
@@ -58,6 +77,7 @@ internal sealed class OfflineQueue(int capacity, QueueDropPolicy policy, bool qu
         int taken = 0;
         while (taken < maxCount && _items.TryDequeue(out QueuedMessage item))
         {
+            _bytes -= SizeOf(item.Delivery);
             uint? remaining = MessageExpiry.Remaining(item.Delivery.Message.MessageExpiryInterval, item.EnqueuedAt, now);
             if (remaining == 0)
             {
@@ -72,7 +92,11 @@ internal sealed class OfflineQueue(int capacity, QueueDropPolicy policy, bool qu
         return expired;
     }
 
-    public void Clear() => _items.Clear();
+    public void Clear()
+    {
+        _items.Clear();
+        _bytes = 0;
+    }
 
     private static bool IsExpired(in QueuedMessage item, DateTimeOffset now) =>
         MessageExpiry.IsExpired(item.Delivery.Message.MessageExpiryInterval, item.EnqueuedAt, now);

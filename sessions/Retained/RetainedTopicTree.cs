@@ -16,6 +16,33 @@ internal sealed class RetainedTopicTree
 
     public int Count { get; private set; }
 
+    /// <summary>Bytes held, as <see cref="SizeOf"/> counts them.</summary>
+    public long Bytes { get; private set; }
+
+    /// <summary>What a retained message counts against the byte bound: payload plus topic.</summary>
+    public static long SizeOf(MqttApplicationMessage message) => message.Payload.Length + message.Topic.Length;
+
+    /// <summary>The retained message of <paramref name="topic"/>, or null.</summary>
+    public MqttApplicationMessage? Get(string topic)
+    {
+        Node node = _root;
+        int pos = 0;
+        while (pos <= topic.Length)
+        {
+            int end = LevelEnd(topic, pos);
+            Node? child = node.Children.Get(topic.AsSpan(pos, end - pos));
+            if (child is null)
+            {
+                return null;
+            }
+
+            node = child;
+            pos = end + 1;
+        }
+
+        return node.Message;
+    }
+
     /// <summary>Stores or replaces; true when it replaced.</summary>
     public bool Set(MqttApplicationMessage message, DateTimeOffset storedAt)
     {
@@ -38,6 +65,7 @@ internal sealed class RetainedTopicTree
         }
 
         bool replaced = node.Message is not null;
+        Bytes += SizeOf(message) - (node.Message is { } previous ? SizeOf(previous) : 0);
         node.Message = message;
         node.StoredAt = storedAt;
         if (!replaced)
@@ -73,6 +101,7 @@ internal sealed class RetainedTopicTree
             return false;
         }
 
+        Bytes -= SizeOf(node.Message);
         node.Message = null;
         Count--;
         for (int i = _path.Count - 1; i >= 0; i--)

@@ -9,4 +9,10 @@ public enum RetainedUpdate
 
     /// <summary>An empty payload for a topic with nothing retained.</summary>
     NothingToDelete = 3,
+
+    /// <summary>Not retained: a new topic past <c>Sessions:MaxRetainedMessages</c>. The PUBLISH is still routed.</summary>
+    NotStoredCountLimit = 4,
+
+    /// <summary>Not retained: it would take the store past <c>Sessions:MaxRetainedBytes</c>. The PUBLISH is still routed.</summary>
+    NotStoredBytesLimit = 5,
 }

@@ -38,6 +38,13 @@ public interface ISessionStore
     /// <summary>Records (or replaces, by filter) a subscription of the session.</summary>
     ValueTask SetSubscriptionAsync(SessionToken token, Subscription subscription, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Whether the session may hold <paramref name="topicFilter"/> within <paramref name="maxSubscriptions"/>
+    /// (0: no bound): it already does (a SUBSCRIBE replacing it adds nothing) or holds fewer. Only the
+    /// owning connection subscribes, one packet at a time, so the answer holds until it subscribes.
+    /// </summary>
+    ValueTask<bool> HasRoomForSubscriptionAsync(SessionToken token, string topicFilter, int maxSubscriptions, CancellationToken cancellationToken = default);
+
     /// <summary>Forgets a subscription; false when the session had none with that filter.</summary>
     ValueTask<bool> RemoveSubscriptionAsync(SessionToken token, string topicFilter, CancellationToken cancellationToken = default);
 

@@ -23,6 +23,7 @@ internal sealed class InMemorySessionStore : ISessionStore
     private readonly TimeProvider _time;
     private readonly SessionsOptions _options;
     private long _lastEpoch;
+    private int _count;
 
     public InMemorySessionStore(IOptions<SessionsOptions> options, TimeProvider time)
     {
@@ -33,7 +34,7 @@ internal sealed class InMemorySessionStore : ISessionStore
     }
 
     /// <summary>Sessions held, connected or not.</summary>
-    public int Count => _sessions.Count;
+    public int Count => Volatile.Read(ref _count);
 
     public ValueTask<SessionOpenResult> OpenAsync(SessionConnectRequest request, CancellationToken cancellationToken = default)
     {
@@ -42,7 +43,24 @@ internal sealed class InMemorySessionStore : ISessionStore
         DateTimeOffset now = _time.GetUtcNow();
         while (true)
         {
-            SessionRecord record = _sessions.GetOrAdd(request.ClientId, static id => new SessionRecord(id));
+            if (!_sessions.TryGetValue(request.ClientId, out SessionRecord? record))
+            {
+                // Only a new client id counts against the bound: resuming or taking over never fails for it.
+                int max = _options.MaxSessions;
+                if (Interlocked.Increment(ref _count) > max && max > 0)
+                {
+                    Interlocked.Decrement(ref _count);
+                    return new ValueTask<SessionOpenResult>(SessionOpenResult.SessionLimitReached);
+                }
+
+                var created = new SessionRecord(request.ClientId);
+                record = _sessions.GetOrAdd(request.ClientId, created);
+                if (!ReferenceEquals(record, created))
+                {
+                    Interlocked.Decrement(ref _count);
+                }
+            }
+
             lock (record)
             {
                 if (!record.Removed)
@@ -215,6 +233,23 @@ internal sealed class InMemorySessionStore : ISessionStore
         return default;
     }
 
+    public ValueTask<bool> HasRoomForSubscriptionAsync(SessionToken token, string topicFilter, int maxSubscriptions, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(topicFilter);
+        if (maxSubscriptions <= 0)
+        {
+            return new ValueTask<bool>(true);
+        }
+
+        SessionRecord record = Owned(token);
+        lock (record)
+        {
+            EnsureOwner(record, token);
+            Dictionary<string, SubscriptionOptions>? subscriptions = record.Subscriptions;
+            return new ValueTask<bool>(subscriptions is null || subscriptions.Count < maxSubscriptions || subscriptions.ContainsKey(topicFilter));
+        }
+    }
+
     public ValueTask<bool> RemoveSubscriptionAsync(SessionToken token, string topicFilter, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(topicFilter);
@@ -327,7 +362,7 @@ internal sealed class InMemorySessionStore : ISessionStore
                 return new ValueTask<EnqueueResult>(new EnqueueResult(EnqueueOutcome.NoSession));
             }
 
-            record.Queue ??= new OfflineQueue(_options.MaxQueuedMessagesPerSession, _options.QueueDropPolicy, _options.QueueQos0Messages);
+            record.Queue ??= new OfflineQueue(_options.MaxQueuedMessagesPerSession, _options.QueueDropPolicy, _options.QueueQos0Messages, _options.MaxQueuedBytesPerSession);
             return new ValueTask<EnqueueResult>(record.Queue.Enqueue(delivery, _time.GetUtcNow()));
         }
     }
@@ -406,7 +441,10 @@ internal sealed class InMemorySessionStore : ISessionStore
     {
         record.Removed = true;
         record.ResetState();
-        _sessions.TryRemove(new KeyValuePair<string, SessionRecord>(record.ClientId, record));
+        if (_sessions.TryRemove(new KeyValuePair<string, SessionRecord>(record.ClientId, record)))
+        {
+            Interlocked.Decrement(ref _count);
+        }
     }
 
     private void ScheduleLocked(SessionRecord record)

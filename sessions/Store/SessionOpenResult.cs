@@ -15,4 +15,11 @@ public sealed record SessionOpenResult(
     bool SessionPresent,
     SessionToken? TakenOver = null,
     string? TakenOverNodeId = null,
-    MqttApplicationMessage? WillToPublish = null);
+    MqttApplicationMessage? WillToPublish = null)
+{
+    /// <summary>No session was opened: the client id is new and the store holds <c>Sessions:MaxSessions</c> already.</summary>
+    public static SessionOpenResult SessionLimitReached { get; } = new(default, false) { IsSessionLimitReached = true };
+
+    /// <summary>True for <see cref="SessionLimitReached"/>: refuse the CONNECT (5.0: 0x97 Quota exceeded; 3.1.1: 3 Server unavailable).</summary>
+    public bool IsSessionLimitReached { get; private init; }
+}

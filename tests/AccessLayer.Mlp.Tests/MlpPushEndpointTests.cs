@@ -165,4 +165,67 @@ public sealed class MlpPushEndpointTests
         await using var gateway = await MlpTestGateway.StartAsync();
         Assert.Equal(HttpStatusCode.BadRequest, (await gateway.PushAsync(json)).StatusCode);
     }
+
+    [Fact]
+    public async Task A_chunked_push_body_past_the_limit_is_refused_with_413_before_it_ends()
+    {
+        // No Content-Length: without a request body limit the gateway would buffer until the sender stops.
+        await using var gateway = await MlpTestGateway.StartAsync();
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, gateway.HttpPort));
+        await socket.SendAsync(Encoding.ASCII.GetBytes(
+            "POST /api/v1/push?deviceId=d&service=s&operation=o HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nTransfer-Encoding: chunked\r\n\r\n"));
+        var chunk = Encoding.ASCII.GetBytes("10000\r\n").Concat(new byte[0x10000]).Concat("\r\n"u8.ToArray()).ToArray();
+        var response = new StringBuilder();
+        var receive = new byte[4096];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var reading = Task.Run(async () =>
+        {
+            int read;
+            while ((read = await socket.ReceiveAsync(receive, timeout.Token)) > 0)
+                response.Append(Encoding.ASCII.GetString(receive, 0, read));
+        });
+
+        // 4 MiB is sent and the body is never ended: only a limit can answer.
+        try
+        {
+            for (var i = 0; i < 64 && !reading.IsCompleted && response.Length == 0; i++)
+                await socket.SendAsync(chunk);
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            // The gateway answered and closed while we were still sending.
+        }
+
+        await Eventually.TrueAsync(() => response.Length > 0 || reading.IsCompleted, "the gateway answers before the body ends");
+        Assert.StartsWith("HTTP/1.1 413", response.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_full_push_store_answers_507_with_the_reason_and_keeps_what_it_holds()
+    {
+        await using var gateway = await MlpTestGateway.StartAsync(["--Mlp:MaxQueuedPushBytes=65536", "--Mlp:MaxPushStoreBytes=65536"]);
+        var big = new string('x', 40_000);
+        Assert.Equal(HttpStatusCode.Accepted, (await gateway.PushAsync(Push("dev-full-1", big))).StatusCode);
+
+        var refused = await gateway.PushAsync(Push("dev-full-2", big));
+
+        Assert.Equal(HttpStatusCode.InsufficientStorage, refused.StatusCode);
+        Assert.Contains("Mlp:MaxPushStoreBytes", await refused.Content.ReadAsStringAsync());
+        Assert.Equal(1, await gateway.Sessions.CountAsync("dev-full-1"));
+        Assert.Equal(0, await gateway.Sessions.CountAsync("dev-full-2"));
+    }
+
+    [Fact]
+    public async Task A_push_to_an_unknown_device_past_the_device_bound_answers_507()
+    {
+        await using var gateway = await MlpTestGateway.StartAsync(["--Mlp:MaxPushDevices=1"]);
+        Assert.Equal(HttpStatusCode.Accepted, (await gateway.PushAsync(Push("dev-known", "a"))).StatusCode);
+
+        var refused = await gateway.PushAsync(Push("dev-unknown", "b"));
+
+        Assert.Equal(HttpStatusCode.InsufficientStorage, refused.StatusCode);
+        Assert.Contains("Mlp:MaxPushDevices", await refused.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Accepted, (await gateway.PushAsync(Push("dev-known", "c"))).StatusCode);
+    }
 }

@@ -398,7 +398,8 @@ internal sealed partial class MlpConnection
                 FinishStream();
                 if (!request.IsOneWay)
                     Send(MlpOutbound.ForResponse(streamId, 404, [new HeaderField("error-message", $"no service '{service}'")], ReadOnlyMemory<byte>.Empty, MlpFrameFlags.None));
-                CountRequest(service, 404);
+                // The name came from the client: label values stay within the configured routes.
+                CountRequest(MlpMetrics.OtherService, 404);
                 return;
             }
 

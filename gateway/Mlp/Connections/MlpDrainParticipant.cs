@@ -31,7 +31,7 @@ internal sealed class MlpDrainParticipant(MlpConnectionRegistry connections, IOp
                 break;
             }
 
-            if (connection.Close(CreateGoAway(), "drain"))
+            if (connection.Close(CreateGoAway(options.Value), "drain"))
             {
                 moved++;
                 MlpLog.ConnectionDrained(logger, connection.DeviceId ?? "(not welcomed)");
@@ -41,9 +41,9 @@ internal sealed class MlpDrainParticipant(MlpConnectionRegistry connections, IOp
         return moved;
     }
 
-    private GoAway CreateGoAway()
+    /// <summary>The GOAWAY SERVER_DRAINING a drained client gets, and a client refused at accept while the node drains.</summary>
+    internal static GoAway CreateGoAway(MlpOptions current)
     {
-        var current = options.Value;
         var goAway = new GoAway
         {
             Code = MlpErrorCode.ServerDraining,

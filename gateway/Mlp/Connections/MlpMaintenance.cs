@@ -1,3 +1,4 @@
+using AccessLayer.Gateway.Mlp.Push;
 using AccessLayer.Protocol.Mlp;
 
 namespace AccessLayer.Gateway.Mlp.Connections;
@@ -23,12 +24,23 @@ internal sealed class MlpMaintenance(MlpGateway gateway) : BackgroundService
         }
     }
 
+    private long _lastExpiry = gateway.Time.GetTimestamp();
+
     /// <summary>One pass; returns how many connections it closed.</summary>
     public int RunOnce()
     {
         var time = gateway.Time;
         var options = gateway.Options;
         var now = time.GetTimestamp();
+
+        // The push store's expiry walks every device: a few times per expiry period, at most once a minute.
+        var expiryPeriod = options.PushExpiry / 4 < TimeSpan.FromMinutes(1) ? options.PushExpiry / 4 : TimeSpan.FromMinutes(1);
+        if (time.GetElapsedTime(_lastExpiry, now) >= expiryPeriod)
+        {
+            _lastExpiry = now;
+            ExpirePushes();
+        }
+
         var handshakeTimeout = TimeSpan.FromSeconds(options.HandshakeTimeoutSeconds);
         var idleTimeout = TimeSpan.FromSeconds(options.IdleTimeoutSeconds);
         var closed = 0;
@@ -57,5 +69,16 @@ internal sealed class MlpMaintenance(MlpGateway gateway) : BackgroundService
         }
 
         return closed;
+    }
+
+    /// <summary>Drops expired pushes of offline devices (the embedded store; a shared store expires by itself).</summary>
+    public int ExpirePushes()
+    {
+        if (gateway.Sessions is not InMemoryMlpSessionStore store)
+            return 0;
+        var dropped = store.Expire(device => gateway.Connections.TryGetDevice(device, out _));
+        if (dropped > 0)
+            gateway.Metrics.PushesDropped.Add(dropped, MlpMetrics.Tag("reason", "expired"));
+        return dropped;
     }
 }

@@ -37,6 +37,10 @@ internal static class MlpFallbackEndpoint
         }
 
         var limit = options.MaxFrameSize + MlpLimits.MaxFrameHeaderSize;
+
+        // ReadBodyAsync stops at the limit already; Kestrel's own cap keeps any other reader bounded too.
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
+            sizeLimit.MaxRequestBodySize = limit + 1;
         if (request.ContentLength > limit)
         {
             await WriteErrorAsync(context, gateway, MlpErrorCode.FrameTooLarge, $"The frame exceeds {options.MaxFrameSize} bytes.", 0).ConfigureAwait(false);
@@ -85,7 +89,7 @@ internal static class MlpFallbackEndpoint
                 response = MlpServiceResponse.Empty(404, $"no service '{service}'");
             }
 
-            gateway.Metrics.Requests.Add(1, MlpMetrics.Tag("service", service), MlpMetrics.Tag("status", (response.Status / 100).ToString(CultureInfo.InvariantCulture) + "xx"), MlpMetrics.Tag("transport", "http"));
+            gateway.Metrics.Requests.Add(1, MlpMetrics.Tag("service", gateway.Router.TryGet(service, out _, out _) ? service : MlpMetrics.OtherService), MlpMetrics.Tag("status", (response.Status / 100).ToString(CultureInfo.InvariantCulture) + "xx"), MlpMetrics.Tag("transport", "http"));
             if (parsed.IsOneWay)
             {
                 if (response.Status >= 400)
@@ -139,7 +143,16 @@ internal static class MlpFallbackEndpoint
     {
         while (true)
         {
-            var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            ReadResult result;
+            try
+            {
+                result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                return null;
+            }
+
             if (result.Buffer.Length > limit)
             {
                 reader.AdvanceTo(result.Buffer.End);

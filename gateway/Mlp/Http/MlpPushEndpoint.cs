@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using AccessLayer.Gateway.Mlp.Push;
 using AccessLayer.Protocol.Hpack;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace AccessLayer.Gateway.Mlp.Http;
 
@@ -12,20 +13,38 @@ namespace AccessLayer.Gateway.Mlp.Http;
 /// or the raw payload with <c>Content-Type: application/x-protobuf</c> and the same fields in the
 /// query string. Sequenced pushes are queued in the device's session (bounded, drops counted) and
 /// sent at once when it is connected; unsequenced ones go only to connected devices.
-/// Answers 202 with <c>{"devices":n,"online":n,"queued":n,"dropped":n}</c>.
+/// Answers 202 with <c>{"devices":n,"online":n,"queued":n,"dropped":n}</c>; 507 when the store could take the
+/// push for none of the devices (<c>Mlp:MaxPushStoreBytes</c>, <c>Mlp:MaxPushDevices</c>); 413 past 2 MiB of body.
 /// </summary>
 internal static class MlpPushEndpoint
 {
     private const int MaxPushBody = 1024 * 1024;
 
+    /// <summary>Largest request body read (a base64 payload in JSON is a third larger than the payload); Kestrel refuses more, chunked bodies too.</summary>
+    internal const int MaxRequestBody = MaxPushBody * 2;
+
     public static async Task<IResult> HandleAsync(HttpContext context, MlpGateway gateway)
+    {
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = MaxRequestBody;
+        try
+        {
+            return await HandleCoreAsync(context, gateway).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return Results.Problem($"push body larger than {MaxRequestBody} bytes", statusCode: StatusCodes.Status413PayloadTooLarge);
+        }
+    }
+
+    private static async Task<IResult> HandleCoreAsync(HttpContext context, MlpGateway gateway)
     {
         var request = context.Request;
         string? deviceId, userId, service, operation;
         var headers = new List<HeaderField>();
         var sequenced = true;
         byte[] payload;
-        if (request.ContentLength > MaxPushBody * 2)
+        if (request.ContentLength > MaxRequestBody)
             return Results.Problem("push body too large", statusCode: StatusCodes.Status413PayloadTooLarge);
 
         var isJson = request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) == true;
@@ -107,8 +126,9 @@ internal static class MlpPushEndpoint
         if (devices.Count == 0)
             return Results.Problem($"no device known for user '{userId}'", statusCode: StatusCodes.Status404NotFound);
 
-        var message = new MlpPushMessage(headers, payload, gateway.Time.GetUtcNow());
-        int online = 0, queued = 0, dropped = 0;
+        var message = new MlpPushMessage(headers, payload, gateway.Time.GetUtcNow(), userId);
+        int online = 0, queued = 0, dropped = 0, storeFull = 0;
+        string? fullReason = null;
         foreach (var device in devices)
         {
             if (!sequenced)
@@ -127,12 +147,30 @@ internal static class MlpPushEndpoint
                 continue;
             }
 
+            if (outcome is MlpEnqueueOutcome.RejectedStoreFull or MlpEnqueueOutcome.RejectedTooManyDevices)
+            {
+                var reason = outcome == MlpEnqueueOutcome.RejectedStoreFull ? "store_full" : "too_many_devices";
+                fullReason ??= reason;
+                storeFull++;
+                Dropped(gateway, device, reason, ref dropped);
+                continue;
+            }
+
             if (outcome == MlpEnqueueOutcome.QueuedDroppedOldest)
                 Dropped(gateway, device, "queue_full", ref dropped);
             queued++;
             gateway.Metrics.PushesAccepted.Add(1);
             if (gateway.Connections.NotifyPushes(device))
                 online++;
+        }
+
+        // Nothing could be stored anywhere: the caller must retry later, not believe the push was taken.
+        if (storeFull == devices.Count)
+        {
+            var detail = fullReason == "store_full"
+                ? $"the push store is full ({gateway.Options.MaxPushStoreBytes} bytes, Mlp:MaxPushStoreBytes)"
+                : $"the push store keeps {gateway.Options.MaxPushDevices} devices already (Mlp:MaxPushDevices)";
+            return Results.Problem(detail, statusCode: StatusCodes.Status507InsufficientStorage, title: fullReason);
         }
 
         var json = string.Create(CultureInfo.InvariantCulture, $"{{\"devices\":{devices.Count},\"online\":{online},\"queued\":{queued},\"dropped\":{dropped}}}");

@@ -8,11 +8,16 @@ namespace AccessLayer.Gateway.Mlp.Push;
 /// </summary>
 public sealed class MlpPushMessage
 {
-    public MlpPushMessage(IReadOnlyList<HeaderField> headers, ReadOnlyMemory<byte> body, DateTimeOffset acceptedAt)
+    public MlpPushMessage(IReadOnlyList<HeaderField> headers, ReadOnlyMemory<byte> body, DateTimeOffset acceptedAt, string? userId = null)
     {
         Headers = headers;
         Body = body;
         AcceptedAt = acceptedAt;
+        UserId = userId;
+        var size = (long)body.Length;
+        foreach (var header in headers)
+            size += 32 + header.Name.Length + header.Value.Length;
+        Size = size;
     }
 
     public IReadOnlyList<HeaderField> Headers { get; }
@@ -20,6 +25,12 @@ public sealed class MlpPushMessage
     public ReadOnlyMemory<byte> Body { get; }
 
     public DateTimeOffset AcceptedAt { get; }
+
+    /// <summary>The user the push was addressed to, or null when it named the device: a device that logs in as another user loses it.</summary>
+    public string? UserId { get; }
+
+    /// <summary>What the push counts against the store's byte bounds: the body plus each header as HPACK sizes it (32 + name + value).</summary>
+    public long Size { get; }
 }
 
 /// <summary>A push with its place in the session's sequence; <see cref="Redelivered"/> when an earlier connection already carried it.</summary>
@@ -43,6 +54,12 @@ public enum MlpEnqueueOutcome
     /// <summary>Queued after the oldest waiting push was dropped to stay within the bound.</summary>
     QueuedDroppedOldest,
 
-    /// <summary>Not queued: the device's queue is full of pushes already sent and unacknowledged.</summary>
+    /// <summary>Not queued: the device's queue is full of pushes already sent and unacknowledged, or the push alone is over the device's byte bound.</summary>
     Rejected,
+
+    /// <summary>Not queued: the store holds <c>Mlp:MaxPushStoreBytes</c> already.</summary>
+    RejectedStoreFull,
+
+    /// <summary>Not queued: the device is unknown and the store keeps <c>Mlp:MaxPushDevices</c> devices already.</summary>
+    RejectedTooManyDevices,
 }

@@ -122,6 +122,49 @@ public class OfflineQueueTests
         Assert.Equal(1, queue.Count);
     }
 
+    [Fact]
+    public void The_byte_bound_drops_the_oldest_until_the_new_message_fits()
+    {
+        // Each delivery counts payload plus topic: 98 + 2 = 100 bytes.
+        var queue = new OfflineQueue(100, QueueDropPolicy.DropOldest, queueQos0: false, maxBytes: 250);
+        queue.Enqueue(Sized("m0", 98), T0);
+        queue.Enqueue(Sized("m1", 98), T0);
+
+        EnqueueResult third = queue.Enqueue(Sized("m2", 98), T0);
+
+        Assert.Equal(new EnqueueResult(EnqueueOutcome.Queued, DroppedCount: 1), third);
+        Assert.Equal(200, queue.Bytes);
+        Assert.Equal(["m1", "m2"], DrainTopics(queue, T0));
+        Assert.Equal(0, queue.Bytes);
+    }
+
+    [Fact]
+    public void The_byte_bound_with_drop_new_refuses_the_new_message()
+    {
+        var queue = new OfflineQueue(100, QueueDropPolicy.DropNew, queueQos0: false, maxBytes: 250);
+        queue.Enqueue(Sized("m0", 98), T0);
+        queue.Enqueue(Sized("m1", 98), T0);
+
+        Assert.Equal(new EnqueueResult(EnqueueOutcome.DroppedNew, DroppedCount: 1), queue.Enqueue(Sized("m2", 98), T0));
+        Assert.Equal(["m0", "m1"], DrainTopics(queue, T0));
+    }
+
+    [Fact]
+    public void A_message_alone_over_the_byte_bound_is_refused_and_the_queue_kept()
+    {
+        var queue = new OfflineQueue(100, QueueDropPolicy.DropOldest, queueQos0: false, maxBytes: 250);
+        queue.Enqueue(Sized("m0", 98), T0);
+
+        Assert.Equal(new EnqueueResult(EnqueueOutcome.DroppedNew, DroppedCount: 1), queue.Enqueue(Sized("big", 300), T0));
+        Assert.Equal(["m0"], DrainTopics(queue, T0));
+    }
+
+    private static MessageDelivery Sized(string topic, int payload) => new()
+    {
+        Message = new MqttApplicationMessage { Topic = topic, Payload = new byte[payload], QualityOfService = MqttQualityOfService.AtLeastOnce },
+        QualityOfService = MqttQualityOfService.AtLeastOnce,
+    };
+
     private static List<string> DrainTopics(OfflineQueue queue, DateTimeOffset now)
     {
         var taken = new List<DequeuedMessage>();

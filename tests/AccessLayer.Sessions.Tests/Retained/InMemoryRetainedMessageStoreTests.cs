@@ -3,6 +3,7 @@ using AccessLayer.Sessions.Retained;
 using AccessLayer.Sessions.Tests.Routing;
 using FsCheck;
 using FsCheck.Fluent;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
 namespace AccessLayer.Sessions.Tests.Retained;
@@ -14,7 +15,7 @@ public class InMemoryRetainedMessageStoreTests
     [Fact]
     public async Task Set_stores_then_replaces_per_topic()
     {
-        using var store = new InMemoryRetainedMessageStore(_time);
+        using var store = new InMemoryRetainedMessageStore(_time, Options.Create(new SessionsOptions()));
 
         Assert.Equal(RetainedUpdate.Stored, await store.SetAsync(Message("home/temp", "20")));
         Assert.Equal(RetainedUpdate.Replaced, await store.SetAsync(Message("home/temp", "21")));
@@ -25,9 +26,40 @@ public class InMemoryRetainedMessageStoreTests
     }
 
     [Fact]
+    public async Task Past_the_count_bound_a_new_topic_is_not_retained_but_an_existing_one_is_replaced()
+    {
+        using var store = new InMemoryRetainedMessageStore(_time, Options.Create(new SessionsOptions { MaxRetainedMessages = 2 }));
+        await store.SetAsync(Message("a", "1"));
+        await store.SetAsync(Message("b", "1"));
+
+        Assert.Equal(RetainedUpdate.NotStoredCountLimit, await store.SetAsync(Message("c", "1")));
+        Assert.Equal(RetainedUpdate.Replaced, await store.SetAsync(Message("a", "2")));
+        Assert.Equal(["a", "b"], Topics(await store.MatchAsync("#")));
+
+        // Deleting one makes room again.
+        Assert.Equal(RetainedUpdate.Deleted, await store.SetAsync(Message("b", "")));
+        Assert.Equal(RetainedUpdate.Stored, await store.SetAsync(Message("c", "1")));
+    }
+
+    [Fact]
+    public async Task Past_the_byte_bound_nothing_that_grows_the_store_is_retained()
+    {
+        // A message counts payload plus topic: "t1" + 48 bytes = 50.
+        using var store = new InMemoryRetainedMessageStore(_time, Options.Create(new SessionsOptions { MaxRetainedBytes = 120 }));
+        Assert.Equal(RetainedUpdate.Stored, await store.SetAsync(Message("t1", new string('x', 48))));
+        Assert.Equal(RetainedUpdate.Stored, await store.SetAsync(Message("t2", new string('x', 48))));
+
+        Assert.Equal(RetainedUpdate.NotStoredBytesLimit, await store.SetAsync(Message("t3", new string('x', 48))));
+        Assert.Equal(RetainedUpdate.NotStoredBytesLimit, await store.SetAsync(Message("t1", new string('x', 78))));
+        Assert.Equal(RetainedUpdate.Replaced, await store.SetAsync(Message("t1", new string('x', 10))));
+        Assert.Equal(RetainedUpdate.Stored, await store.SetAsync(Message("t3", new string('x', 8))));
+        Assert.Equal(3, await store.CountAsync());
+    }
+
+    [Fact]
     public async Task Set_with_empty_payload_deletes_and_is_not_stored()
     {
-        using var store = new InMemoryRetainedMessageStore(_time);
+        using var store = new InMemoryRetainedMessageStore(_time, Options.Create(new SessionsOptions()));
         await store.SetAsync(Message("home/temp", "20"));
         await store.SetAsync(Message("home/temp/kitchen", "19"));
 
@@ -44,7 +76,7 @@ public class InMemoryRetainedMessageStoreTests
     [Fact]
     public async Task Match_expands_wildcards_over_stored_topics()
     {
-        using var store = new InMemoryRetainedMessageStore(_time);
+        using var store = new InMemoryRetainedMessageStore(_time, Options.Create(new SessionsOptions()));
         foreach (string topic in new[] { "sport", "sport/tennis", "sport/tennis/player1", "sport/tennis/player1/ranking", "sport/golf", "/finance", "$SYS/uptime" })
         {
             await store.SetAsync(Message(topic, "x"));
@@ -62,7 +94,7 @@ public class InMemoryRetainedMessageStoreTests
     [Fact]
     public async Task Match_with_leading_wildcard_skips_dollar_topics()
     {
-        using var store = new InMemoryRetainedMessageStore(_time);
+        using var store = new InMemoryRetainedMessageStore(_time, Options.Create(new SessionsOptions()));
         await store.SetAsync(Message("$SYS/broker/uptime", "1"));
         await store.SetAsync(Message("app/status", "ok"));
 
@@ -75,7 +107,7 @@ public class InMemoryRetainedMessageStoreTests
     [Fact]
     public async Task Match_skips_expired_and_reports_remaining_expiry()
     {
-        using var store = new InMemoryRetainedMessageStore(_time);
+        using var store = new InMemoryRetainedMessageStore(_time, Options.Create(new SessionsOptions()));
         await store.SetAsync(Message("a/short", "x", expiry: 10));
         await store.SetAsync(Message("a/long", "x", expiry: 100));
         await store.SetAsync(Message("a/forever", "x"));
@@ -91,7 +123,7 @@ public class InMemoryRetainedMessageStoreTests
     [Fact]
     public async Task RemoveExpired_deletes_only_expired_messages()
     {
-        using var store = new InMemoryRetainedMessageStore(_time);
+        using var store = new InMemoryRetainedMessageStore(_time, Options.Create(new SessionsOptions()));
         await store.SetAsync(Message("a/b/short", "x", expiry: 5));
         await store.SetAsync(Message("a/long", "x", expiry: 50));
 
@@ -106,7 +138,7 @@ public class InMemoryRetainedMessageStoreTests
     [Fact]
     public async Task Replacing_restarts_the_expiry_clock()
     {
-        using var store = new InMemoryRetainedMessageStore(_time);
+        using var store = new InMemoryRetainedMessageStore(_time, Options.Create(new SessionsOptions()));
         await store.SetAsync(Message("t", "old", expiry: 10));
         _time.Advance(TimeSpan.FromSeconds(8));
         await store.SetAsync(Message("t", "new", expiry: 10));
@@ -129,7 +161,7 @@ public class InMemoryRetainedMessageStoreTests
 
         Property property = Prop.ForAll(Arb.From(scenario), s =>
         {
-            using var store = new InMemoryRetainedMessageStore(_time);
+            using var store = new InMemoryRetainedMessageStore(_time, Options.Create(new SessionsOptions()));
             foreach (string t in s.Topics)
             {
                 store.SetAsync(Message(t, "x")).AsTask().GetAwaiter().GetResult();

@@ -426,6 +426,37 @@ public class InMemorySessionStoreTests
         Assert.Equal(lastEpoch, (await store.GetAsync("dev"))!.Epoch);
     }
 
+    [Fact]
+    public async Task Past_the_session_bound_a_new_client_id_is_refused_but_known_ones_resume_and_take_over()
+    {
+        InMemorySessionStore store = NewStore(o => o.MaxSessions = 2);
+        SessionOpenResult a = await store.OpenAsync(Connect("a", expiry: 60));
+        await store.OpenAsync(Connect("b", expiry: 0));
+
+        Assert.True((await store.OpenAsync(Connect("c", expiry: 60))).IsSessionLimitReached);
+
+        Assert.NotNull((await store.OpenAsync(Connect("a", expiry: 60))).TakenOver);
+        await store.DisconnectAsync((await store.OpenAsync(Connect("b", expiry: 0))).Token, publishWill: false);
+        Assert.Equal(1, store.Count);
+        SessionOpenResult c = await store.OpenAsync(Connect("c", expiry: 60));
+        Assert.False(c.IsSessionLimitReached);
+        Assert.NotEqual(a.Token, c.Token);
+    }
+
+    [Fact]
+    public async Task Room_for_a_subscription_counts_only_new_filters()
+    {
+        InMemorySessionStore store = NewStore();
+        SessionToken token = (await store.OpenAsync(Connect("dev", expiry: 60))).Token;
+        await store.SetSubscriptionAsync(token, new Subscription("a", default));
+        await store.SetSubscriptionAsync(token, new Subscription("b", default));
+
+        Assert.False(await store.HasRoomForSubscriptionAsync(token, "c", maxSubscriptions: 2));
+        Assert.True(await store.HasRoomForSubscriptionAsync(token, "a", maxSubscriptions: 2));
+        Assert.True(await store.HasRoomForSubscriptionAsync(token, "c", maxSubscriptions: 3));
+        Assert.True(await store.HasRoomForSubscriptionAsync(token, "c", maxSubscriptions: 0));
+    }
+
     private InMemorySessionStore NewStore(Action<SessionsOptions>? configure = null)
     {
         var options = new SessionsOptions();
