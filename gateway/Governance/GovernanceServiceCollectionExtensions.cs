@@ -5,7 +5,7 @@ namespace AccessLayer.Gateway.Governance;
 
 internal static class GovernanceServiceCollectionExtensions
 {
-    /// <summary>Connection governance, security and the admin API: the <c>Limits</c>, <c>Drain</c>, <c>Tls</c>, <c>Auth</c>, <c>Acl</c> and <c>Admin</c> sections.</summary>
+    /// <summary>Connection governance, security and the admin API: the <c>Limits</c>, <c>Drain</c>, <c>Tls</c>, <c>Auth</c>, <c>Acl</c>, <c>SecurityReload</c> and <c>Admin</c> sections.</summary>
     public static IServiceCollection AddGatewayGovernance(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<LimitsOptions>().Bind(configuration.GetSection(LimitsOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
@@ -21,6 +21,11 @@ internal static class GovernanceServiceCollectionExtensions
         services.AddSingleton<MemoryWatermark>();
         services.AddSingleton<ConnectGate>();
         services.AddSingleton<AclRuleSet>();
+        services.AddSingleton<PasswordFileSource>();
+        services.AddSingleton<TlsCertificateStore>();
+        services.AddOptions<SecurityReloadOptions>().Bind(configuration.GetSection(SecurityReloadOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<SecurityReloader>();
+        services.AddHostedService<SecurityFileWatcher>();
         services.AddSingleton<DrainCoordinator>();
         services.AddHostedService<DrainOnShutdown>();
         return services;
