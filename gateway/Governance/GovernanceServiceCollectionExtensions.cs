@@ -25,7 +25,8 @@ internal static class GovernanceServiceCollectionExtensions
         services.AddSingleton<TlsCertificateStore>();
         services.AddOptions<SecurityReloadOptions>().Bind(configuration.GetSection(SecurityReloadOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<SecurityReloader>();
-        services.AddHostedService<SecurityFileWatcher>();
+        services.AddSingleton<SecurityFileWatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<SecurityFileWatcher>());
         services.AddSingleton<DrainCoordinator>();
         services.AddHostedService<DrainOnShutdown>();
         return services;

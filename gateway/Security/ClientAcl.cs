@@ -1,7 +1,7 @@
 namespace AccessLayer.Gateway.Security;
 
 /// <summary>What the ACL says about one SUBSCRIBE filter.</summary>
-internal enum SubscriptionAccess
+public enum SubscriptionAccess
 {
     /// <summary>Every topic the filter can match may be read: deliveries need no check.</summary>
     Allowed,
@@ -63,9 +63,6 @@ internal sealed class ClientAcl
         _publishCache[topic] = allowed;
         return allowed;
     }
-
-    /// <summary>Whether a subscription to <paramref name="filter"/> is granted (<see cref="Classify"/> is not <see cref="SubscriptionAccess.Refused"/>).</summary>
-    public bool CanSubscribe(string filter) => Classify(filter) != SubscriptionAccess.Refused;
 
     /// <summary>
     /// Classifies a subscription filter (a shared subscription by its topic filter). Walks the
