@@ -41,7 +41,7 @@ internal sealed class TlsCertificates
         {
             server = X509Certificate2.CreateFromPemFile(certificatePath, options.KeyPath);
         }
-        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
         {
             throw new InvalidOperationException($"Tls:CertificatePath/Tls:KeyPath: cannot load '{certificatePath}': {ex.Message}", ex);
         }

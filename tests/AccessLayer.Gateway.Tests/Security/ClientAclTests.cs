@@ -196,7 +196,8 @@ public sealed class ClientAclTests
             from n in Gen.Choose(1, 3)
             from levels in Gen.ArrayOf(filterLevel, n)
             from hash in Gen.Elements(false, false, true)
-            select string.Join('/', hash ? [.. levels[..^1], "#"] : levels);
+            let joined = string.Join('/', hash ? [.. levels[..^1], "#"] : levels)
+            select joined.Length == 0 ? "z" : joined;
         Gen<string> rule =
             from permission in Gen.Elements("allow", "deny")
             from action in Gen.Elements("subscribe", "all", "publish")
