@@ -35,6 +35,7 @@ public class AclReadCheckBenchmarks
             "allow *          subscribe #",
         ];
         _acl = new AclRuleSet([.. rules.Select(AclRule.Parse)], AclPermission.Deny).ForClient("device-42", "alice");
+        _readChecked = false;
     }
 
     [Benchmark(Baseline = true)]
