@@ -8,4 +8,4 @@ if (args is ["wire-bytes", ..])
     return;
 }
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+BenchmarkSwitcher.FromAssembly(typeof(WireBytesReport).Assembly).Run(args);

@@ -1,5 +1,6 @@
 using AccessLayer.Gateway.Governance;
 using AccessLayer.Gateway.Mqtt;
+using AccessLayer.Gateway.Security;
 using AccessLayer.Protocol.Mqtt;
 using AccessLayer.Sessions.Store;
 
@@ -8,7 +9,7 @@ namespace AccessLayer.Gateway.Admin;
 /// <summary>
 /// The operator API under <c>/api/v1</c> on the management surface (behind its bearer token,
 /// <see cref="AccessLayer.Gateway.Management.ManagementAuthorization"/>): connected clients (paged,
-/// by prefix), one client's connection and session, kick, drain, and flapping bans.
+/// by prefix), one client's connection and session, kick, drain, flapping bans, and reloading the security files.
 /// </summary>
 internal static class AdminEndpoints
 {
@@ -28,6 +29,14 @@ internal static class AdminEndpoints
         api.MapGet("/bans", (FlappingDetector flapping) =>
             Results.Json(flapping.Bans().Select(b => new BanInfo(b.ClientId, b.Remaining.TotalSeconds)).ToArray(), AdminJsonContext.Default.BanInfoArray));
         api.MapDelete("/bans/{clientId}", (string clientId, FlappingDetector flapping) => flapping.Unban(clientId) ? Results.NoContent() : Results.NotFound());
+        api.MapPost("/admin/reload", ReloadAsync);
+    }
+
+    /// <summary>Reloads the ACL, password and TLS files; 200 with what changed, 422 when a file did not load (the old one stays).</summary>
+    private static async Task<IResult> ReloadAsync(SecurityReloader reloader)
+    {
+        var result = await reloader.ReloadAsync("admin").ConfigureAwait(false);
+        return Results.Json(result, AdminJsonContext.Default.SecurityReloadResult, statusCode: result.Failed ? StatusCodes.Status422UnprocessableEntity : StatusCodes.Status200OK);
     }
 
     private static IResult ListClients(MqttBroker broker, string? prefix, int? page, int? pageSize)

@@ -49,4 +49,5 @@ internal sealed record AdminError(string Error);
 [JsonSerializable(typeof(DrainInfo))]
 [JsonSerializable(typeof(BanInfo[]))]
 [JsonSerializable(typeof(AdminError))]
+[JsonSerializable(typeof(AccessLayer.Gateway.Security.SecurityReloadResult))]
 internal sealed partial class AdminJsonContext : JsonSerializerContext;

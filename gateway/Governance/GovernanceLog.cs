@@ -49,4 +49,13 @@ internal static partial class GovernanceLog
 
     [LoggerMessage(1116, LogLevel.Information, "Client {ClientId} refused at CONNECT: flapping ban for {Remaining} more")]
     public static partial void FlappingRefused(ILogger logger, string clientId, TimeSpan remaining);
+
+    [LoggerMessage(1130, LogLevel.Information, "Reloaded {What} ({Trigger})")]
+    public static partial void SecurityReloaded(ILogger logger, string what, string trigger);
+
+    [LoggerMessage(1131, LogLevel.Error, "Reloading {What} ({Trigger}) failed, the previous one stays in force: {Error}")]
+    public static partial void SecurityReloadFailed(ILogger logger, string what, string trigger, string error);
+
+    [LoggerMessage(1132, LogLevel.Information, "ACL of {Rules} rules applied to {Clients} connected clients")]
+    public static partial void AclApplied(ILogger logger, int rules, int clients);
 }

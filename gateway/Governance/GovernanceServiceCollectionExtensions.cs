@@ -4,7 +4,7 @@ namespace AccessLayer.Gateway.Governance;
 
 internal static class GovernanceServiceCollectionExtensions
 {
-    /// <summary>Connection governance, security and the admin API: the <c>Limits</c>, <c>Drain</c>, <c>Tls</c>, <c>Auth</c> and <c>Acl</c> sections (the admin API's token is <c>Management:Token</c>).</summary>
+    /// <summary>Connection governance, security and the admin API: the <c>Limits</c>, <c>Drain</c>, <c>Tls</c>, <c>Auth</c>, <c>Acl</c> and <c>SecurityReload</c> sections (the admin API's token is <c>Management:Token</c>).</summary>
     public static IServiceCollection AddGatewayGovernance(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<LimitsOptions>().Bind(configuration.GetSection(LimitsOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
@@ -19,6 +19,12 @@ internal static class GovernanceServiceCollectionExtensions
         services.AddSingleton<MemoryWatermark>();
         services.AddSingleton<ConnectGate>();
         services.AddSingleton<AclRuleSet>();
+        services.AddSingleton<PasswordFileSource>();
+        services.AddSingleton<TlsCertificateStore>();
+        services.AddOptions<SecurityReloadOptions>().Bind(configuration.GetSection(SecurityReloadOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<SecurityReloader>();
+        services.AddSingleton<SecurityFileWatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<SecurityFileWatcher>());
         services.AddSingleton<DrainCoordinator>();
         services.AddHostedService<DrainOnShutdown>();
         return services;

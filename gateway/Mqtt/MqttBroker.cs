@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using AccessLayer.Gateway.Governance;
 using AccessLayer.Gateway.Hosting;
 using AccessLayer.Gateway.Metrics;
+using AccessLayer.Gateway.Security;
 using AccessLayer.Protocol.Mqtt;
 using AccessLayer.Sessions.Queue;
 using AccessLayer.Sessions.Retained;
@@ -19,7 +20,7 @@ internal readonly record struct MqttClientLimits(int ReceiveMaximum, uint Maximu
 /// (authentication, session open, takeover), SUBSCRIBE/UNSUBSCRIBE and routing of published
 /// messages to live connections or to the sessions of offline clients.
 /// </summary>
-internal sealed class MqttBroker
+internal sealed partial class MqttBroker
 {
     private readonly MqttConnectionList _connections = new();
     private readonly ConcurrentDictionary<string, MqttConnection> _clients = new(StringComparer.Ordinal);
@@ -208,6 +209,10 @@ internal sealed class MqttBroker
             v5 ? connect.TopicAliasMaximum : (ushort)0);
         connection.ApplyGovernance(acl, authentication.Identity, authentication.Method, connect.CleanStart, _governance.Limits);
         connection.Attach(open.Token, limits, state?.IncomingAwaitingRelease.Count ?? 0);
+        if (state is not null)
+        {
+            await RecheckSubscriptionsAsync(connection, open.Token, state).ConfigureAwait(false);
+        }
 
         // Queue CONNACK and the resume before the client is findable, but write nothing until it
         // is: then no delivery can overtake the CONNACK, and the client is registered by the time
@@ -287,7 +292,8 @@ internal sealed class MqttBroker
                 throw new MqttProtocolException(MqttReasonCode.ProtocolError, "No Local on a shared subscription.");
             }
 
-            if (!connection.AuthorizeSubscribe(filter))
+            var access = connection.AuthorizeSubscribe(filter);
+            if (access == SubscriptionAccess.Refused)
             {
                 // 5.0: 0x87 Not authorized; the 3.1.1 writer sends it as 0x80 Failure.
                 codes[i] = MqttReasonCode.NotAuthorized;
@@ -310,6 +316,7 @@ internal sealed class MqttBroker
                 subscribe.SubscriptionIdentifier ?? 0);
             var isNew = await Router.SubscribeAsync(token.ClientId, filter, options).ConfigureAwait(false);
             await Sessions.SetSubscriptionAsync(token, new Subscription(filter, options)).ConfigureAwait(false);
+            connection.SubscriptionStored(access);
             codes[i] = (MqttReasonCode)(byte)subscription.MaximumQoS;
 
             var sendRetained = subscription.RetainHandling == MqttRetainHandling.SendAtSubscribe
@@ -331,6 +338,12 @@ internal sealed class MqttBroker
         {
             foreach (var retained in await Retained.MatchAsync(filter).ConfigureAwait(false))
             {
+                if (!connection.CanRead(retained.Message.Topic))
+                {
+                    connection.DropUnreadable(retained.Message.Topic);
+                    continue;
+                }
+
                 // Retained messages go out with RETAIN set (3.3.1.3) and the expiry they have left.
                 var message = retained.RemainingExpiryInterval == retained.Message.MessageExpiryInterval
                     ? retained.Message
@@ -397,6 +410,13 @@ internal sealed class MqttBroker
             {
                 var match = matches[i];
                 _clients.TryGetValue(match.ClientId, out var connection);
+                if (connection is not null && !connection.CanRead(topic))
+                {
+                    // A subscription overlapping a denied area (ACL): this topic is not for this client.
+                    connection.DropUnreadable(topic);
+                    continue;
+                }
+
                 if (connection is not null && (qos < match.MaximumQualityOfService ? qos : match.MaximumQualityOfService) == MqttQualityOfService.AtMostOnce && connection.IsOutboundFull)
                 {
                     // Dropped anyway (Send would refuse it): do not copy the payload for it.
@@ -427,6 +447,12 @@ internal sealed class MqttBroker
     private ValueTask DeliverAsync(string clientId, MqttApplicationMessage message, MqttQualityOfService maximumQoS, bool retainAsPublished, uint[]? subscriptionIdentifiers)
     {
         _clients.TryGetValue(clientId, out var connection);
+        if (connection is not null && !connection.CanRead(message.Topic))
+        {
+            connection.DropUnreadable(message.Topic);
+            return ValueTask.CompletedTask;
+        }
+
         return DeliverAsync(clientId, connection, message, maximumQoS, retainAsPublished && message.Retain, subscriptionIdentifiers);
     }
 

@@ -16,7 +16,15 @@ namespace AccessLayer.Gateway.Mqtt;
 /// </summary>
 internal sealed partial class MqttConnection
 {
-    private ClientAcl _acl = ClientAcl.AllowAll;
+    // The ACL is read by the reader (PUBLISH, SUBSCRIBE), router threads (read checks) and an ACL
+    // reload; _aclGate orders a SUBSCRIBE's classification against a reload's swap.
+    private readonly Lock _aclGate = new();
+    private volatile ClientAcl _acl = ClientAcl.AllowAll;
+
+    // Set once a subscription overlaps a denied area: from then on each delivery is checked.
+    private volatile bool _readChecked;
+    private int _aclChanges;
+    private int _subscriptionsPending;
     private long _behindSince;
     private long _connectedAtUtcTicks;
     private int _goingAway;
@@ -146,6 +154,22 @@ internal sealed partial class MqttConnection
         return true;
     }
 
+    /// <summary>
+    /// Whether a message on <paramref name="topic"/> may be delivered to this client. Costs one
+    /// volatile read unless some subscription overlaps a denied area (<see cref="SubscriptionAccess.Checked"/>).
+    /// </summary>
+    public bool CanRead(string topic) => !_readChecked || _acl.CanRead(topic);
+
+    /// <summary>Whether deliveries to this client are checked against its ACL one by one.</summary>
+    public bool IsReadChecked => _readChecked;
+
+    /// <summary>Counts a delivery <see cref="CanRead"/> refused.</summary>
+    public void DropUnreadable(string topic)
+    {
+        _broker.Metrics.Dropped("not_authorized");
+        GovernanceLog.AclDenied(_logger, ClientId ?? ConnectionId, "read", topic);
+    }
+
     private bool AuthorizePublish(string topic)
     {
         if (_acl.CanPublish(topic))
@@ -158,17 +182,78 @@ internal sealed partial class MqttConnection
         return false;
     }
 
-    /// <summary>Checks one SUBSCRIBE filter against the ACL (counted and logged when refused).</summary>
-    public bool AuthorizeSubscribe(string filter)
+    /// <summary>
+    /// Checks one SUBSCRIBE filter against the ACL (counted and logged when refused). A granted
+    /// filter must be followed by <see cref="SubscriptionStored"/> once router and session hold it.
+    /// </summary>
+    public SubscriptionAccess AuthorizeSubscribe(string filter, string action = "subscribe")
     {
-        if (_acl.CanSubscribe(filter))
+        SubscriptionAccess access;
+        lock (_aclGate)
         {
-            return true;
+            access = _acl.Classify(filter);
+            _aclChanges++;
+            if (access != SubscriptionAccess.Refused)
+            {
+                _readChecked |= access == SubscriptionAccess.Checked;
+                _subscriptionsPending++;
+            }
         }
 
-        GovernanceLog.AclDenied(_logger, ClientId!, "subscribe", filter);
-        _broker.Metrics.AclDenied.Add(1, new KeyValuePair<string, object?>("action", "subscribe"));
-        return false;
+        if (access == SubscriptionAccess.Refused)
+        {
+            GovernanceLog.AclDenied(_logger, ClientId!, action, filter);
+            _broker.Metrics.AclDenied.Add(1, new KeyValuePair<string, object?>("action", action));
+        }
+
+        return access;
+    }
+
+    /// <summary>A filter <see cref="AuthorizeSubscribe"/> granted is now in the session (a reload reading it sees it).</summary>
+    public void SubscriptionStored(SubscriptionAccess access)
+    {
+        if (access != SubscriptionAccess.Refused)
+        {
+            lock (_aclGate)
+            {
+                _subscriptionsPending--;
+            }
+        }
+    }
+
+    /// <summary>
+    /// After an ACL reload: this client's rules are compiled again, and its subscriptions are
+    /// classified again to decide whether deliveries are checked. Until that is known they are
+    /// (a filter that was fully allowed may overlap a new deny rule). Nothing is unsubscribed: a
+    /// filter the new rules refuse just gets no messages, like mosquitto after a reload.
+    /// </summary>
+    public async ValueTask ApplyAclAsync(ClientAcl acl)
+    {
+        int mark;
+        bool quiet;
+        lock (_aclGate)
+        {
+            _acl = acl;
+            _readChecked = true;
+            mark = ++_aclChanges;
+            quiet = _subscriptionsPending == 0;
+        }
+
+        var state = await _broker.Sessions.GetAsync(ClientId!).ConfigureAwait(false);
+        var check = false;
+        foreach (var subscription in state?.Subscriptions ?? [])
+        {
+            check |= acl.Classify(subscription.TopicFilter) != SubscriptionAccess.Allowed;
+        }
+
+        lock (_aclGate)
+        {
+            // A SUBSCRIBE classified meanwhile, or one classified before and stored after our read, keeps it checked.
+            if (quiet && _aclChanges == mark)
+            {
+                _readChecked = check;
+            }
+        }
     }
 
     /// <summary>Closes the connection for governance reasons: counted by <paramref name="metricReason"/>, 5.0 clients told <paramref name="reasonCode"/>.</summary>

@@ -363,6 +363,13 @@ internal sealed partial class MqttConnection
             foreach (var queued in batch.Messages)
             {
                 var delivery = queued.Delivery;
+                if (!CanRead(delivery.Message.Topic))
+                {
+                    // Queued while offline, or before an ACL reload: the read check applies on the way out too.
+                    DropUnreadable(delivery.Message.Topic);
+                    continue;
+                }
+
                 uint[]? ids = delivery.SubscriptionIdentifiers.Count == 0 ? null : [.. delivery.SubscriptionIdentifiers];
                 if (delivery.QualityOfService == MqttQualityOfService.AtMostOnce)
                 {

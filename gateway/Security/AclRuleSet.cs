@@ -5,16 +5,21 @@ namespace AccessLayer.Gateway.Security;
 /// <summary>
 /// The node's ACL (rules from <c>Acl:Rules</c>, then <c>Acl:File</c>), compiled per client at
 /// CONNECT into a <see cref="ClientAcl"/> holding only the rules that apply to that client,
-/// with <c>%c</c> and <c>%u</c> already substituted.
+/// with <c>%c</c> and <c>%u</c> already substituted. <see cref="Reload"/> reads the file again
+/// and swaps the rules in one step; a file that does not parse leaves the old rules in place.
 /// </summary>
 internal sealed class AclRuleSet
 {
-    private readonly AclRule[] _rules;
+    private readonly AclOptions? _options;
     private readonly AclPermission _default;
+    private volatile AclRule[] _rules;
+    private byte[]? _fileDigest;
 
     public AclRuleSet(IOptions<AclOptions> options)
-        : this(Load(options.Value), options.Value.Default)
     {
+        _options = options.Value;
+        _default = _options.Default;
+        (_rules, _fileDigest) = Load(_options);
     }
 
     public AclRuleSet(IReadOnlyList<AclRule> rules, AclPermission defaultPermission)
@@ -25,15 +30,45 @@ internal sealed class AclRuleSet
 
     public int Count => _rules.Length;
 
+    /// <summary>The ACL file, when one is configured (what a reload reads).</summary>
+    public string? FilePath => string.IsNullOrWhiteSpace(_options?.File) ? null : _options.File;
+
+    /// <summary>
+    /// Reads <c>Acl:File</c> again. True when its content changed and the new rules are in
+    /// force, false when it is unchanged (or none is configured); throws
+    /// <see cref="InvalidOperationException"/> naming the bad line, keeping the old rules.
+    /// </summary>
+    public bool Reload()
+    {
+        if (_options is null || FilePath is null)
+        {
+            return false;
+        }
+
+        lock (_options)
+        {
+            var (rules, digest) = Load(_options);
+            if (_fileDigest is not null && digest is not null && _fileDigest.AsSpan().SequenceEqual(digest))
+            {
+                return false;
+            }
+
+            _fileDigest = digest;
+            _rules = rules;
+            return true;
+        }
+    }
+
     public ClientAcl ForClient(string clientId, string? identity)
     {
-        if (_rules.Length == 0)
+        var rules = _rules;
+        if (rules.Length == 0)
         {
             return _default == AclPermission.Allow ? ClientAcl.AllowAll : ClientAcl.DenyAll;
         }
 
         var compiled = new List<ClientAcl.CompiledRule>();
-        foreach (var rule in _rules)
+        foreach (var rule in rules)
         {
             if (!rule.AppliesTo(clientId, identity))
             {
@@ -70,9 +105,10 @@ internal sealed class AclRuleSet
         return true;
     }
 
-    private static List<AclRule> Load(AclOptions options)
+    private static (AclRule[] Rules, byte[]? FileDigest) Load(AclOptions options)
     {
         var rules = new List<AclRule>();
+        byte[]? digest = null;
         foreach (var line in options.Rules)
         {
             rules.Add(ParseOrThrow(line, "Acl:Rules"));
@@ -83,7 +119,9 @@ internal sealed class AclRuleSet
             string[] lines;
             try
             {
-                lines = File.ReadAllLines(options.File);
+                var bytes = File.ReadAllBytes(options.File);
+                digest = System.Security.Cryptography.SHA256.HashData(bytes);
+                lines = System.Text.Encoding.UTF8.GetString(bytes).TrimStart('\uFEFF').Split('\n');
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -100,7 +138,7 @@ internal sealed class AclRuleSet
             }
         }
 
-        return rules;
+        return ([.. rules], digest);
     }
 
     private static AclRule ParseOrThrow(string line, string where)

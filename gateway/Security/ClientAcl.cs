@@ -1,11 +1,28 @@
 namespace AccessLayer.Gateway.Security;
 
+/// <summary>What the ACL says about one SUBSCRIBE filter.</summary>
+public enum SubscriptionAccess
+{
+    /// <summary>Every topic the filter can match may be read: deliveries need no check.</summary>
+    Allowed,
+
+    /// <summary>Some topics may be read, some not (a deny rule overlaps it): granted, and each delivery is checked (<see cref="ClientAcl.CanRead"/>).</summary>
+    Checked,
+
+    /// <summary>No topic the filter can match may be read: refused.</summary>
+    Refused,
+}
+
 /// <summary>
 /// The ACL of one connected client. First matching rule wins, else the default. For PUBLISH a
-/// rule matches when its filter matches the topic. For SUBSCRIBE an allow rule matches when its
-/// filter covers every topic the requested filter could match, and a deny rule as soon as the
-/// two could share one topic, so a wide subscription never reaches a denied topic.
-/// Used by one connection's reader only, so the publish cache needs no lock.
+/// rule matches when its filter matches the topic; reading a delivered message is decided the
+/// same way with the subscribe rules (<see cref="CanRead"/>). A SUBSCRIBE filter is refused only
+/// when it lies entirely inside a denied area, granted without further checks when it lies
+/// entirely inside an allowed one, and otherwise granted with a per-message read check
+/// (<see cref="Classify"/>), as mosquitto does: <c>deny * subscribe secret/#</c> leaves <c>#</c>
+/// usable and keeps <c>secret/...</c> messages from it. Publish checks run on one connection's
+/// reader (the publish cache needs no lock); <see cref="CanRead"/> runs on any router thread
+/// and touches no shared state.
 /// </summary>
 internal sealed class ClientAcl
 {
@@ -47,12 +64,18 @@ internal sealed class ClientAcl
         return allowed;
     }
 
-    /// <summary>Checks a subscription filter; a shared subscription is checked on its topic filter.</summary>
-    public bool CanSubscribe(string filter)
+    /// <summary>
+    /// Classifies a subscription filter (a shared subscription by its topic filter). Walks the
+    /// subscribe rules in order: a rule that covers the filter decides what no earlier
+    /// overlapping rule decided, and so does the default after the last rule. When an earlier
+    /// rule of the other permission overlapped, the answer is <see cref="SubscriptionAccess.Checked"/>:
+    /// never wrong, since each delivery is then decided exactly.
+    /// </summary>
+    public SubscriptionAccess Classify(string filter)
     {
         if (_rules.Length == 0)
         {
-            return _default == AclPermission.Allow;
+            return _default == AclPermission.Allow ? SubscriptionAccess.Allowed : SubscriptionAccess.Refused;
         }
 
         if (AccessLayer.Protocol.Mqtt.MqttTopic.TryParseSharedSubscription(filter, out _, out var inner))
@@ -60,29 +83,98 @@ internal sealed class ClientAcl
             filter = inner;
         }
 
-        return Decide(AclAction.Subscribe, filter);
-    }
-
-    private bool Decide(AclAction action, string topicOrFilter)
-    {
-        var requested = topicOrFilter.Split('/');
+        var requested = filter.Split('/');
+        var allowSeen = false;
+        var denySeen = false;
         foreach (var rule in _rules)
         {
-            if ((rule.Action & action) == 0)
+            if ((rule.Action & AclAction.Subscribe) == 0 || !Overlaps(rule.Levels, requested))
             {
                 continue;
             }
 
-            var matches = action == AclAction.Publish || rule.Permission == AclPermission.Deny
-                ? Overlaps(rule.Levels, requested)
-                : Covers(rule.Levels, requested);
-            if (matches)
+            if (Covers(rule.Levels, requested))
+            {
+                return Settle(rule.Permission, allowSeen, denySeen);
+            }
+
+            if (rule.Permission == AclPermission.Allow)
+            {
+                allowSeen = true;
+            }
+            else
+            {
+                denySeen = true;
+            }
+        }
+
+        return Settle(_default, allowSeen, denySeen);
+    }
+
+    /// <summary>
+    /// Whether a message on <paramref name="topic"/> may be delivered to this client: the first
+    /// subscribe rule whose filter matches the topic, else the default. Allocation-free and
+    /// thread-safe (called while routing, for subscriptions classified <see cref="SubscriptionAccess.Checked"/>).
+    /// </summary>
+    public bool CanRead(string topic) => Decide(AclAction.Subscribe, topic);
+
+    private static SubscriptionAccess Settle(AclPermission permission, bool allowSeen, bool denySeen) => permission == AclPermission.Allow
+        ? (denySeen ? SubscriptionAccess.Checked : SubscriptionAccess.Allowed)
+        : (allowSeen ? SubscriptionAccess.Checked : SubscriptionAccess.Refused);
+
+    private bool Decide(AclAction action, string topic)
+    {
+        foreach (var rule in _rules)
+        {
+            if ((rule.Action & action) != 0 && MatchesTopic(rule.Levels, topic))
             {
                 return rule.Permission == AclPermission.Allow;
             }
         }
 
         return _default == AclPermission.Allow;
+    }
+
+    /// <summary>True when the filter <paramref name="rule"/> matches the topic name <paramref name="topic"/> (MQTT 4.7, <c>$</c> topics included).</summary>
+    internal static bool MatchesTopic(string[] rule, ReadOnlySpan<char> topic)
+    {
+        var rest = topic;
+        var more = true;
+        for (var i = 0; i < rule.Length; i++)
+        {
+            var level = rule[i];
+            if (level == "#")
+            {
+                // '#' also matches the parent level ("a/#" matches "a"), but not a $ topic from the first level.
+                return !(i == 0 && topic.StartsWith('$'));
+            }
+
+            if (!more)
+            {
+                return false;
+            }
+
+            var slash = rest.IndexOf('/');
+            var segment = slash < 0 ? rest : rest[..slash];
+            more = slash >= 0;
+            rest = more ? rest[(slash + 1)..] : default;
+            if (level == "+")
+            {
+                if (i == 0 && segment.StartsWith('$'))
+                {
+                    return false;
+                }
+
+                continue;
+            }
+
+            if (!segment.SequenceEqual(level))
+            {
+                return false;
+            }
+        }
+
+        return !more;
     }
 
     /// <summary>True when every topic <paramref name="requested"/> matches is matched by <paramref name="rule"/>.</summary>

@@ -20,19 +20,16 @@ internal sealed class GatewayAuthenticator : IMqttAuthenticator
     private readonly TlsOptions _tls;
     private readonly AuthOptions _auth;
     private readonly TimeProvider _time;
-    private readonly PasswordFile? _passwordFile;
+    private readonly PasswordFileSource _passwords;
     private readonly Dictionary<uint, byte[]> _tokenKeys = [];
 
-    public GatewayAuthenticator(IOptionsMonitor<MqttOptions> mqtt, IOptions<AuthOptions> auth, IOptions<TlsOptions> tls, TimeProvider time)
+    public GatewayAuthenticator(IOptionsMonitor<MqttOptions> mqtt, IOptions<AuthOptions> auth, IOptions<TlsOptions> tls, PasswordFileSource passwords, TimeProvider time)
     {
         _mqtt = mqtt;
         _tls = tls.Value;
         _auth = auth.Value;
         _time = time;
-        if (!string.IsNullOrWhiteSpace(_auth.PasswordFile))
-        {
-            _passwordFile = PasswordFile.Load(_auth.PasswordFile);
-        }
+        _passwords = passwords;
 
         foreach (var (id, key) in _auth.TokenKeys)
         {
@@ -66,6 +63,7 @@ internal sealed class GatewayAuthenticator : IMqttAuthenticator
         }
 
         var users = _mqtt.CurrentValue.Users;
+        var passwordFile = _passwords.Current;
         if (context.UserName is { } user)
         {
             if (users.TryGetValue(user, out var expected))
@@ -75,9 +73,9 @@ internal sealed class GatewayAuthenticator : IMqttAuthenticator
                     : MqttAuthenticationDecision.Refused(MqttAuthenticationResult.BadUserNameOrPassword);
             }
 
-            if (_passwordFile is not null && _passwordFile.Contains(user))
+            if (passwordFile is not null && passwordFile.Contains(user))
             {
-                return _passwordFile.Verify(user, context.Password.Span)
+                return passwordFile.Verify(user, context.Password.Span)
                     ? new MqttAuthenticationDecision(MqttAuthenticationResult.Allowed, user, "password")
                     : MqttAuthenticationDecision.Refused(MqttAuthenticationResult.BadUserNameOrPassword);
             }
@@ -88,7 +86,7 @@ internal sealed class GatewayAuthenticator : IMqttAuthenticator
             return AuthenticateToken(context);
         }
 
-        if (users.Count == 0 && _passwordFile is null && _tokenKeys.Count == 0)
+        if (users.Count == 0 && passwordFile is null && _tokenKeys.Count == 0)
         {
             return new MqttAuthenticationDecision(MqttAuthenticationResult.Allowed, context.UserName, "none");
         }

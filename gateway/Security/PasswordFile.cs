@@ -17,21 +17,6 @@ internal sealed class PasswordFile
 
     public bool Contains(string user) => _users.ContainsKey(user);
 
-    public static PasswordFile Load(string path)
-    {
-        string[] lines;
-        try
-        {
-            lines = File.ReadAllLines(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidOperationException($"Auth:PasswordFile: cannot read '{path}': {ex.Message}", ex);
-        }
-
-        return Parse(lines, path);
-    }
-
     public static PasswordFile Parse(IEnumerable<string> lines, string source = "password file")
     {
         var users = new Dictionary<string, Entry>(StringComparer.Ordinal);

@@ -1,14 +1,13 @@
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Microsoft.AspNetCore.Server.Kestrel.Https;
 
 namespace AccessLayer.Gateway.Security;
 
 /// <summary>
-/// The certificates of <see cref="TlsOptions"/>, loaded once from PEM files: the server
-/// certificate with its chain, and the CAs client certificates must chain to. Builds the
-/// Kestrel TLS options for every TLS listener (MQTT and HTTPS alike).
+/// The certificates of <see cref="TlsOptions"/>, loaded from PEM files: the server certificate
+/// with its chain, and the CAs client certificates must chain to. Immutable: a reload loads a
+/// new one (<see cref="TlsCertificateStore"/>).
 /// </summary>
 internal sealed class TlsCertificates
 {
@@ -23,11 +22,15 @@ internal sealed class TlsCertificates
         ServerCertificate = server;
         ServerChain = chain;
         _clientCas = clientCas;
+        Context = SslStreamCertificateContext.Create(server, chain, offline: true);
     }
 
     public X509Certificate2 ServerCertificate { get; }
 
     public X509Certificate2Collection ServerChain { get; }
+
+    /// <summary>What a handshake presents: the certificate and the intermediates sent with it.</summary>
+    public SslStreamCertificateContext Context { get; }
 
     /// <summary>Loads the files named by <paramref name="options"/>; throws <see cref="InvalidOperationException"/> naming the key when one is missing or unreadable.</summary>
     public static TlsCertificates Load(TlsOptions options)
@@ -38,7 +41,7 @@ internal sealed class TlsCertificates
         {
             server = X509Certificate2.CreateFromPemFile(certificatePath, options.KeyPath);
         }
-        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
         {
             throw new InvalidOperationException($"Tls:CertificatePath/Tls:KeyPath: cannot load '{certificatePath}': {ex.Message}", ex);
         }
@@ -80,36 +83,6 @@ internal sealed class TlsCertificates
         }
 
         return new TlsCertificates(options, server, chain, clientCas);
-    }
-
-    /// <summary>Kestrel TLS settings for one listener. <paramref name="alpn"/> false for MQTT, whose clients may offer protocols we do not name.</summary>
-    public HttpsConnectionAdapterOptions CreateAdapterOptions(TimeSpan handshakeTimeout, bool alpn)
-    {
-        var adapter = new HttpsConnectionAdapterOptions
-        {
-            ServerCertificate = ServerCertificate,
-            ServerCertificateChain = ServerChain,
-            SslProtocols = _options.Protocols,
-            HandshakeTimeout = handshakeTimeout,
-            CheckCertificateRevocation = false,
-            ClientCertificateMode = _options.ClientCertificateMode switch
-            {
-                TlsClientCertificateMode.Allow => ClientCertificateMode.AllowCertificate,
-                TlsClientCertificateMode.Require => ClientCertificateMode.RequireCertificate,
-                _ => ClientCertificateMode.NoCertificate,
-            },
-        };
-        if (_options.ClientCertificateMode != TlsClientCertificateMode.None)
-        {
-            adapter.ClientCertificateValidation = ValidateClientCertificate;
-        }
-
-        if (!alpn)
-        {
-            adapter.OnAuthenticate = static (_, ssl) => ssl.ApplicationProtocols = null;
-        }
-
-        return adapter;
     }
 
     /// <summary>A client certificate is valid when it chains to a configured CA (or, without one, when the platform trusts it) and may be used for client authentication.</summary>

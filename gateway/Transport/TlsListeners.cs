@@ -24,7 +24,7 @@ internal static class TlsListeners
         var http = configuration.GetSection(HttpOptions.SectionName).Get<HttpOptions>() ?? new HttpOptions();
         var limits = configuration.GetSection(LimitsOptions.SectionName).Get<LimitsOptions>() ?? new LimitsOptions();
         var handshakeTimeout = limits.HandshakeTimeout ?? TimeSpan.FromSeconds(mqtt.ConnectTimeoutSeconds);
-        var certificates = TlsCertificates.Load(tls);
+        var certificates = kestrel.ApplicationServices.GetRequiredService<TlsCertificateStore>();
         var logger = kestrel.ApplicationServices.GetRequiredService<ILogger<TlsCertificates>>();
 
         if (mqtt.TlsPort > 0)

@@ -4,7 +4,11 @@ using AccessLayer.Protocol.Mqtt;
 
 namespace AccessLayer.Gateway.Tests.Security;
 
-/// <summary>The ACL on the wire: SUBSCRIBE and PUBLISH refusals with each version's codes, %c/%u rules from a file, wills, and paho as a real client.</summary>
+/// <summary>
+/// The ACL on the wire: SUBSCRIBE and PUBLISH refusals with each version's codes, wildcard
+/// subscriptions that overlap a denied area (granted, each delivery checked), %c/%u rules from a
+/// file, wills, the re-check of a resumed session, and mosquitto_sub and paho as real clients.
+/// </summary>
 public sealed class AclEnforcementTests
 {
     [Fact]
@@ -15,7 +19,7 @@ public sealed class AclEnforcementTests
         await client.ConnectAsync("v5");
 
         Assert.Equal(MqttReasonCode.NotAuthorized, (await client.SubscribeAsync("secret/plans", packetId: 1)).ReasonCodes[0]);
-        Assert.Equal(MqttReasonCode.NotAuthorized, (await client.SubscribeAsync("#", packetId: 2)).ReasonCodes[0]);
+        Assert.Equal(MqttReasonCode.NotAuthorized, (await client.SubscribeAsync("secret/#", packetId: 2)).ReasonCodes[0]);
         Assert.Equal(MqttReasonCode.GrantedQoS1, (await client.SubscribeAsync("public/news", packetId: 3)).ReasonCodes[0]);
         Assert.Equal(2, await gateway.MetricAsync("accesslayer_mqtt_acl_denied_total", ("action", "subscribe")));
     }
@@ -110,9 +114,9 @@ public sealed class AclEnforcementTests
 
             Assert.Equal(MqttReasonCode.GrantedQoS1, (await alice.SubscribeAsync("users/alice/#", packetId: 1)).ReasonCodes[0]);
             Assert.Equal(MqttReasonCode.NotAuthorized, (await alice.SubscribeAsync("users/bob/#", packetId: 2)).ReasonCodes[0]);
-            Assert.Equal(MqttReasonCode.NotAuthorized, (await alice.SubscribeAsync("users/+/inbox", packetId: 3)).ReasonCodes[0]);
+            Assert.Equal(MqttReasonCode.NotAuthorized, (await alice.SubscribeAsync("others/#", packetId: 3)).ReasonCodes[0]);
             Assert.Equal(MqttReasonCode.GrantedQoS1, (await ops.SubscribeAsync("clients/+/up", packetId: 1)).ReasonCodes[0]);
-            Assert.Equal(MqttReasonCode.NotAuthorized, (await ops.SubscribeAsync("clients/#", packetId: 2)).ReasonCodes[0]);
+            Assert.Equal(MqttReasonCode.NotAuthorized, (await ops.SubscribeAsync("clients/+/down", packetId: 2)).ReasonCodes[0]);
 
             await alice.PublishAsync("clients/someone-else/up", "no", MqttQualityOfService.AtLeastOnce, packetId: 10);
             Assert.Equal(MqttReasonCode.NotAuthorized, (await alice.ReceiveAsync()).AsPubAck(MqttProtocolVersion.V500).ReasonCode);
@@ -127,6 +131,126 @@ public sealed class AclEnforcementTests
         {
             File.Delete(file);
         }
+    }
+
+    // Issue 11 interop: the suite's clean-up subscribes to '#' on a broker whose ACL refuses test/nosubscribe.
+    [Theory]
+    [InlineData("mqttv311")]
+    [InlineData("mqttv5")]
+    public async Task Mosquitto_sub_on_hash_is_granted_and_gets_everything_but_the_denied_topic(string version)
+    {
+        await using var gateway = await GovernedGateway.StartAsync("--Acl:Rules:0=deny * subscribe test/nosubscribe");
+        using var subscriber = PeerProcess.Start("mosquitto_sub",
+            ["-h", "127.0.0.1", "-p", TlsListenerTests.Port(gateway.MqttPort), "-V", version, "-i", "cleanup", "-t", "#", "-q", "1", "-v", "-C", "2", "-W", "15"]);
+        await TlsListenerTests.WaitForSubscriptionAsync(gateway, "cleanup");
+
+        await using var publisher = await gateway.ConnectClientAsync();
+        await publisher.ConnectAsync("publisher");
+        await publisher.PublishAsync("test/nosubscribe", "hidden");
+        await publisher.PublishAsync("test/nosubscribe", "hidden too", MqttQualityOfService.AtLeastOnce, packetId: 1);
+        Assert.Equal(MqttPacketType.PubAck, (await publisher.ReceiveAsync()).Type);
+        await publisher.PublishAsync("test/open", "seen");
+        await publisher.PublishAsync("test/nosubscribe/child", "seen too", MqttQualityOfService.AtLeastOnce, packetId: 2);
+        Assert.Equal(MqttPacketType.PubAck, (await publisher.ReceiveAsync()).Type);
+
+        var result = await subscriber.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(["test/open seen", "test/nosubscribe/child seen too"], result.Stdout.Trim().Split('\n'));
+        Assert.Equal(2, await gateway.MetricAsync("accesslayer_mqtt_messages_dropped_total", ("reason", "not_authorized")));
+    }
+
+    [Fact]
+    public async Task Paho_on_hash_is_granted_and_never_sees_the_denied_topic()
+    {
+        await using var gateway = await GovernedGateway.StartAsync("--Acl:Rules:0=deny * subscribe test/nosubscribe");
+        var script = """
+            import sys, paho.mqtt.client as mqtt
+            port = int(sys.argv[1])
+            got = []
+            def on_connect(client, userdata, flags, rc, properties=None):
+                client.subscribe("#", qos=1)
+            def on_subscribe(client, userdata, mid, codes, properties=None):
+                print("suback " + ",".join(str(getattr(x, "value", x)) for x in codes), flush=True)
+                client.publish("test/nosubscribe", "hidden", qos=1)
+                client.publish("test/x", "seen", qos=1)
+            def on_message(client, userdata, message):
+                print(message.topic, flush=True)
+                client.disconnect()
+            c = mqtt.Client(client_id="paho-cleanup", protocol=mqtt.MQTTv5)
+            c.on_connect, c.on_subscribe, c.on_message = on_connect, on_subscribe, on_message
+            c.connect("127.0.0.1", port)
+            c.loop_forever(timeout=5)
+            """;
+        var result = await PeerProcess.RunAsync("/usr/bin/python3", ["-c", script, TlsListenerTests.Port(gateway.MqttPort)], TimeSpan.FromSeconds(20));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(["suback 1", "test/x"], result.Stdout.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task Retained_and_offline_queued_messages_on_a_denied_topic_are_filtered_too()
+    {
+        await using var gateway = await GovernedGateway.StartAsync("--Acl:Rules:0=deny * subscribe secret/#");
+        await using var publisher = await gateway.ConnectClientAsync();
+        await publisher.ConnectAsync("publisher");
+        await publisher.PublishAsync("secret/plan", "r-hidden", MqttQualityOfService.AtLeastOnce, packetId: 1, retain: true);
+        Assert.Equal(MqttPacketType.PubAck, (await publisher.ReceiveAsync()).Type);
+        await publisher.PublishAsync("news", "r-seen", MqttQualityOfService.AtLeastOnce, packetId: 2, retain: true);
+        Assert.Equal(MqttPacketType.PubAck, (await publisher.ReceiveAsync()).Type);
+
+        await using (var first = await gateway.ConnectClientAsync())
+        {
+            await first.ConnectAsync("reader", cleanStart: true, sessionExpiry: 600);
+            Assert.Equal(MqttReasonCode.GrantedQoS1, (await first.SubscribeAsync("#")).ReasonCodes[0]);
+            var (retained, packetId, _, _) = await first.ReceivePublishAsync();
+            Assert.Equal(("news", "r-seen"), (retained.Topic, Encoding.UTF8.GetString(retained.Payload.Span)));
+            await first.SendAckAsync(MqttPacketType.PubAck, packetId);
+            await first.DisconnectAsync();
+        }
+
+        await GovernedGateway.WaitUntilAsync(() => !gateway.Broker.TryGetClient("reader", out _), "reader offline");
+        await publisher.PublishAsync("secret/plan", "q-hidden", MqttQualityOfService.AtLeastOnce, packetId: 3);
+        Assert.Equal(MqttPacketType.PubAck, (await publisher.ReceiveAsync()).Type);
+        await publisher.PublishAsync("news", "q-seen", MqttQualityOfService.AtLeastOnce, packetId: 4);
+        Assert.Equal(MqttPacketType.PubAck, (await publisher.ReceiveAsync()).Type);
+
+        // Queued while offline (no connection to check against): filtered on the way out.
+        await using var second = await gateway.ConnectClientAsync();
+        Assert.True((await second.ConnectAsync("reader", cleanStart: false, sessionExpiry: 600)).SessionPresent);
+        var (queued, _, _, _) = await second.ReceivePublishAsync();
+        Assert.Equal(("news", "q-seen"), (queued.Topic, Encoding.UTF8.GetString(queued.Payload.Span)));
+        Assert.Null(await second.TryReceiveAsync(TimeSpan.FromMilliseconds(300)));
+    }
+
+    [Fact]
+    public async Task A_resumed_session_loses_the_subscriptions_its_new_identity_may_not_make()
+    {
+        // Rules per user: alice's session subscribed to alice/#; bob resumes the same client id.
+        await using var gateway = await GovernedGateway.StartAsync(
+            "--Acl:Default=Deny", "--Acl:Rules:0=allow * subscribe %u/#", "--Acl:Rules:1=allow * subscribe shared/#", "--Acl:Rules:2=allow * publish #",
+            "--Mqtt:Users:alice=pw", "--Mqtt:Users:bob=pw", "--Mqtt:Users:pub=pw");
+        await using (var alice = await gateway.ConnectClientAsync())
+        {
+            await alice.ConnectAsync(new MqttConnectPacket { ProtocolVersion = MqttProtocolVersion.V500, ClientId = "phone", UserName = "alice", Password = Encoding.UTF8.GetBytes("pw"), CleanStart = true, SessionExpiryInterval = 600 });
+            Assert.Equal(MqttReasonCode.GrantedQoS1, (await alice.SubscribeAsync("alice/#", packetId: 1)).ReasonCodes[0]);
+            Assert.Equal(MqttReasonCode.GrantedQoS1, (await alice.SubscribeAsync("shared/#", packetId: 2)).ReasonCodes[0]);
+            await alice.DisconnectAsync();
+        }
+
+        await GovernedGateway.WaitUntilAsync(() => !gateway.Broker.TryGetClient("phone", out _), "alice offline");
+        await using var bob = await gateway.ConnectClientAsync();
+        var connAck = await bob.ConnectAsync(new MqttConnectPacket { ProtocolVersion = MqttProtocolVersion.V500, ClientId = "phone", UserName = "bob", Password = Encoding.UTF8.GetBytes("pw"), CleanStart = false, SessionExpiryInterval = 600 });
+        Assert.True(connAck.SessionPresent);
+
+        var session = await gateway.Broker.Sessions.GetAsync("phone");
+        Assert.Equal(["shared/#"], session!.Subscriptions.Select(s => s.TopicFilter));
+        Assert.Equal(1, await gateway.MetricAsync("accesslayer_mqtt_acl_denied_total", ("action", "resume")));
+
+        await using var publisher = await gateway.ConnectClientAsync();
+        await publisher.ConnectAsync(new MqttConnectPacket { ProtocolVersion = MqttProtocolVersion.V500, ClientId = "pub", UserName = "pub", Password = Encoding.UTF8.GetBytes("pw"), CleanStart = true });
+        await publisher.PublishAsync("alice/diary", "private");
+        await publisher.PublishAsync("shared/board", "public");
+        var (message, _, _, _) = await bob.ReceivePublishAsync();
+        Assert.Equal("shared/board", message.Topic);
     }
 
     [Fact]

@@ -25,17 +25,17 @@ public sealed class ClientAclTests
         var acl = Compile("allow * publish up/%c", "allow * subscribe users/%u/+/inbox");
         Assert.True(acl.CanPublish("up/dev-1"));
         Assert.False(acl.CanPublish("up/dev-2"));
-        Assert.True(acl.CanSubscribe("users/alice/x/inbox"));
-        Assert.True(acl.CanSubscribe("users/alice/+/inbox"));
-        Assert.False(acl.CanSubscribe("users/alice/#"));
-        Assert.False(acl.CanSubscribe("users/bob/x/inbox"));
+        Assert.Equal(SubscriptionAccess.Allowed, acl.Classify("users/alice/x/inbox"));
+        Assert.Equal(SubscriptionAccess.Allowed, acl.Classify("users/alice/+/inbox"));
+        Assert.Equal(SubscriptionAccess.Checked, acl.Classify("users/alice/#"));
+        Assert.Equal(SubscriptionAccess.Refused, acl.Classify("users/bob/x/inbox"));
     }
 
     [Fact]
     public void A_rule_naming_the_user_does_not_apply_to_an_anonymous_client()
     {
         var acl = new AclRuleSet([AclRule.Parse("allow * all users/%u/#")], AclPermission.Deny).ForClient("dev-1", identity: null);
-        Assert.False(acl.CanSubscribe("users/#"));
+        Assert.Equal(SubscriptionAccess.Refused, acl.Classify("users/#"));
         Assert.False(acl.CanPublish("users/x"));
     }
 
@@ -50,15 +50,83 @@ public sealed class ClientAclTests
         Assert.False(acl.CanPublish("up/x"));
     }
 
-    [Fact]
-    public void Deny_rules_catch_any_overlapping_subscription_but_allow_rules_must_cover_it()
+    // The interop case (issue 11): a deny rule no longer makes every overlapping wildcard unusable.
+    [Theory]
+    [InlineData("#", SubscriptionAccess.Checked)]
+    [InlineData("test/#", SubscriptionAccess.Checked)]
+    [InlineData("test/+", SubscriptionAccess.Checked)]
+    [InlineData("+/nosubscribe", SubscriptionAccess.Checked)]
+    [InlineData("+/x", SubscriptionAccess.Checked)]
+    [InlineData("test/nosubscribe", SubscriptionAccess.Refused)]
+    [InlineData("test/nosubscribe/deeper", SubscriptionAccess.Allowed)]
+    [InlineData("test/other", SubscriptionAccess.Allowed)]
+    [InlineData("public/+", SubscriptionAccess.Allowed)]
+    [InlineData("secret/#", SubscriptionAccess.Refused)]
+    [InlineData("secret", SubscriptionAccess.Refused)]
+    [InlineData("secret/a/+", SubscriptionAccess.Refused)]
+    [InlineData("$SYS/#", SubscriptionAccess.Allowed)]
+    [InlineData("$share/g/#", SubscriptionAccess.Checked)]
+    [InlineData("$share/g/secret/x", SubscriptionAccess.Refused)]
+    [InlineData("$share/g/public/x", SubscriptionAccess.Allowed)]
+    public void With_deny_rules_and_an_allowing_default_only_filters_inside_a_denied_area_are_refused(string filter, SubscriptionAccess expected)
     {
-        var acl = Compile("deny * subscribe secret/#", "allow * subscribe #");
-        Assert.False(acl.CanSubscribe("#"));
-        Assert.False(acl.CanSubscribe("+/plans"));
-        Assert.True(acl.CanSubscribe("public/+"));
-        Assert.False(acl.CanSubscribe("$share/g/secret/x"));
-        Assert.True(acl.CanSubscribe("$share/g/public/x"));
+        var acl = new AclRuleSet([AclRule.Parse("deny * subscribe test/nosubscribe"), AclRule.Parse("deny * subscribe secret/#")], AclPermission.Allow).ForClient("dev-1", "alice");
+        Assert.Equal(expected, acl.Classify(filter));
+    }
+
+    [Theory]
+    [InlineData("users/alice/#", SubscriptionAccess.Allowed)]
+    [InlineData("users/alice", SubscriptionAccess.Allowed)]
+    [InlineData("users/+/inbox", SubscriptionAccess.Checked)]
+    [InlineData("users/#", SubscriptionAccess.Checked)]
+    [InlineData("#", SubscriptionAccess.Checked)]
+    [InlineData("+/+", SubscriptionAccess.Checked)]
+    [InlineData("users/bob/#", SubscriptionAccess.Refused)]
+    [InlineData("$SYS/#", SubscriptionAccess.Refused)]
+    [InlineData("$SYS/broker/uptime", SubscriptionAccess.Refused)]
+    public void With_allow_rules_and_a_denying_default_a_filter_partly_allowed_is_granted_and_checked(string filter, SubscriptionAccess expected)
+    {
+        Assert.Equal(expected, Compile("allow * subscribe users/%u/#", "deny * subscribe $SYS/#").Classify(filter));
+    }
+
+    [Theory]
+    [InlineData("allow * subscribe #", "#", SubscriptionAccess.Allowed)]
+    [InlineData("allow * subscribe #", "$SYS/#", SubscriptionAccess.Refused)]
+    [InlineData("allow * subscribe +/x", "+/x", SubscriptionAccess.Allowed)]
+    [InlineData("allow * subscribe +/x", "+/+", SubscriptionAccess.Checked)]
+    [InlineData("allow * subscribe +/x", "$s/x", SubscriptionAccess.Refused)]
+    [InlineData("allow * publish #", "#", SubscriptionAccess.Refused)]
+    [InlineData("allow * all $SYS/#", "$SYS/broker/+", SubscriptionAccess.Allowed)]
+    public void One_allow_rule_before_a_denying_default(string rule, string filter, SubscriptionAccess expected)
+    {
+        Assert.Equal(expected, Compile(rule).Classify(filter));
+    }
+
+    [Fact]
+    public void The_first_rule_that_covers_the_filter_decides_what_earlier_rules_left_open()
+    {
+        // deny # first: nothing after it can allow anything.
+        var denyFirst = new AclRuleSet([AclRule.Parse("deny * subscribe #"), AclRule.Parse("allow * subscribe public/#")], AclPermission.Allow).ForClient("c", null);
+        Assert.Equal(SubscriptionAccess.Refused, denyFirst.Classify("public/x"));
+
+        // allow a/b, then deny a/#: a/# is part allowed, part denied.
+        var allowFirst = new AclRuleSet([AclRule.Parse("allow * subscribe a/b"), AclRule.Parse("deny * subscribe a/#")], AclPermission.Allow).ForClient("c", null);
+        Assert.Equal(SubscriptionAccess.Checked, allowFirst.Classify("a/#"));
+        Assert.Equal(SubscriptionAccess.Allowed, allowFirst.Classify("a/b"));
+        Assert.Equal(SubscriptionAccess.Refused, allowFirst.Classify("a/c"));
+        Assert.True(allowFirst.CanRead("a/b"));
+        Assert.False(allowFirst.CanRead("a/c"));
+        Assert.True(allowFirst.CanRead("b"));
+    }
+
+    [Fact]
+    public void Reading_a_delivered_topic_follows_the_subscribe_rules_only()
+    {
+        var acl = new AclRuleSet([AclRule.Parse("deny * publish test/nosubscribe"), AclRule.Parse("deny * subscribe test/nosubscribe")], AclPermission.Allow).ForClient("c", null);
+        Assert.False(acl.CanRead("test/nosubscribe"));
+        Assert.True(acl.CanRead("test/nosubscribe/x"));
+        Assert.True(acl.CanRead("test/other"));
+        Assert.True(new AclRuleSet([AclRule.Parse("deny * publish x")], AclPermission.Allow).ForClient("c", null).CanRead("x"));
     }
 
     [Fact]
@@ -66,7 +134,7 @@ public sealed class ClientAclTests
     {
         var acl = Compile("allow * all #");
         Assert.False(acl.CanPublish("$SYS/x"));
-        Assert.False(acl.CanSubscribe("$SYS/#"));
+        Assert.Equal(SubscriptionAccess.Refused, acl.Classify("$SYS/#"));
         Assert.True(acl.CanPublish("x"));
     }
 
@@ -118,6 +186,59 @@ public sealed class ClientAclTests
             return (!ClientAcl.Covers(a, b) || covers) && ClientAcl.Overlaps(a, b) == overlaps;
         });
         Check.One(Config.QuickThrowOnFailure.WithMaxTest(500), property);
+    }
+
+    [Fact]
+    public void Classification_never_contradicts_the_read_check_of_any_topic_on_random_rules()
+    {
+        Gen<string> filterLevel = Gen.Elements("a", "b", "$s", "", "+");
+        Gen<string> filter =
+            from n in Gen.Choose(1, 3)
+            from levels in Gen.ArrayOf(filterLevel, n)
+            from hash in Gen.Elements(false, false, true)
+            let joined = string.Join('/', hash ? [.. levels[..^1], "#"] : levels)
+            select joined.Length == 0 ? "z" : joined;
+        Gen<string> rule =
+            from permission in Gen.Elements("allow", "deny")
+            from action in Gen.Elements("subscribe", "all", "publish")
+            from topic in filter
+            select $"{permission} * {action} {topic}";
+        Gen<(string[] Rules, bool DefaultAllow, string Filter)> cases =
+            from rules in Gen.Choose(0, 4).SelectMany(n => Gen.ArrayOf(rule, n))
+            from defaultAllow in Gen.Elements(true, false)
+            from requested in filter
+            select (rules, defaultAllow, requested);
+        var allTopics = AllTopics(3);
+
+        Property property = Prop.ForAll(Arb.From(cases), c =>
+        {
+            var acl = new AclRuleSet(c.Rules.Select(AclRule.Parse).ToList(), c.DefaultAllow ? AclPermission.Allow : AclPermission.Deny).ForClient("c", null);
+            var readable = allTopics.Where(t => Matches(c.Filter.Split('/'), t)).Select(t => acl.CanRead(string.Join('/', t))).ToList();
+
+            // Allowed: nothing to filter. Refused: nothing to deliver. Checked is always safe.
+            return acl.Classify(c.Filter) switch
+            {
+                SubscriptionAccess.Allowed => readable.All(r => r),
+                SubscriptionAccess.Refused => readable.All(r => !r),
+                _ => true,
+            };
+        });
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(1000), property);
+    }
+
+    [Fact]
+    public void Topic_matching_on_spans_agrees_with_level_by_level_matching()
+    {
+        Gen<string> level = Gen.Elements("a", "b", "$s", "");
+        Gen<string> filterLevel = Gen.Elements("a", "b", "$s", "", "+");
+        Gen<string[]> topic = Gen.Choose(1, 4).SelectMany(n => Gen.ArrayOf(level, n));
+        Gen<string[]> filter =
+            from n in Gen.Choose(1, 4)
+            from levels in Gen.ArrayOf(filterLevel, n)
+            from hash in Gen.Elements(false, false, true)
+            select hash ? [.. levels[..^1], "#"] : levels;
+        Property property = Prop.ForAll(Arb.From(filter), Arb.From(topic), (f, t) => ClientAcl.MatchesTopic(f, string.Join('/', t)) == Matches(f, t));
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(1000), property);
     }
 
     /// <summary>Every topic over the alphabet up to <paramref name="depth"/> levels, plus one deeper, so '#' sees its whole subtree.</summary>

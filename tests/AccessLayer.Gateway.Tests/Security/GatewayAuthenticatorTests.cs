@@ -14,8 +14,11 @@ public sealed class GatewayAuthenticatorTests
     private static readonly byte[] Key = Encoding.ASCII.GetBytes("0123456789abcdef0123456789abcdef");
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
-    private GatewayAuthenticator Create(MqttOptions? mqtt = null, AuthOptions? auth = null, TlsOptions? tls = null) =>
-        new(new StaticOptionsMonitor<MqttOptions>(mqtt ?? new MqttOptions()), Options.Create(auth ?? new AuthOptions()), Options.Create(tls ?? new TlsOptions()), _time);
+    private GatewayAuthenticator Create(MqttOptions? mqtt = null, AuthOptions? auth = null, TlsOptions? tls = null)
+    {
+        var authOptions = Options.Create(auth ?? new AuthOptions());
+        return new(new StaticOptionsMonitor<MqttOptions>(mqtt ?? new MqttOptions()), authOptions, Options.Create(tls ?? new TlsOptions()), new PasswordFileSource(authOptions), _time);
+    }
 
     private static MqttAuthenticationContext Context(string clientId, string? user = null, string? password = null, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null) =>
         new(clientId, user, password is null ? ReadOnlyMemory<byte>.Empty : Encoding.UTF8.GetBytes(password), null, certificate);
