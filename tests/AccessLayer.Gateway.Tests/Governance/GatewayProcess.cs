@@ -62,7 +62,7 @@ internal sealed class GatewayProcess : IDisposable
             Path.Combine(AppContext.BaseDirectory, "AccessLayer.Gateway.dll"),
             $"--Mqtt:Port={mqttPort}", "--Mqtt:BindAddress=127.0.0.1", $"--Mqtt:TlsPort={tlsPort}",
             $"--Http:Port={httpPort}", "--Http:BindAddress=127.0.0.1", "--Http:TlsPort=0", "--Mlp:Port=0",
-            "--Mqtt:SysInterval=0", "--Logging:LogLevel:Default=Warning", "--Limits:FlappingMaxConnects=0",
+            "--Mqtt:SysInterval=0", "--Logging:LogLevel:Default=Warning",
             .. settings,
         ])
         {
