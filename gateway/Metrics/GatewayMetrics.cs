@@ -13,7 +13,7 @@ internal sealed class GatewayMetrics : IDisposable
     public const string MeterName = "AccessLayer.Gateway";
 
     /// <summary>Why a message was not delivered; the label values of <c>accesslayer_mqtt_messages_dropped_total</c>.</summary>
-    private static readonly string[] DropReasons = ["queue_full", "expired", "slow_consumer", "too_large", "no_subscribers", "offline_qos0", "no_session", "other"];
+    private static readonly string[] DropReasons = ["queue_full", "expired", "slow_consumer", "too_large", "no_subscribers", "offline_qos0", "no_session", "not_authorized", "other"];
 
     private readonly Meter _meter;
     private readonly long[] _drops = new long[DropReasons.Length];
