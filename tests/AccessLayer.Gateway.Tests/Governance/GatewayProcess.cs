@@ -46,7 +46,9 @@ internal sealed class GatewayProcess : IDisposable
     private static async Task<GatewayProcess> StartOnceAsync(string[] settings)
     {
         var mqttPort = InProcessGateway.FreeTcpPort();
-        var tlsPort = InProcessGateway.FreeTcpPort();
+        // The TLS listener opens only with a certificate: without one there is no TLS port to wait for.
+        var tls = settings.Any(s => s.StartsWith("--Tls:CertificatePath=", StringComparison.Ordinal));
+        var tlsPort = tls ? InProcessGateway.FreeTcpPort() : 0;
         var httpPort = InProcessGateway.FreeTcpPort();
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
         var start = new ProcessStartInfo(dotnet)
@@ -108,7 +110,7 @@ internal sealed class GatewayProcess : IDisposable
                 // Healthy over HTTP, and the MQTT listeners accept: the epoll engine's listener starts
                 // apart from Kestrel's, so one being up says nothing of the other.
                 if ((await http.GetAsync($"http://127.0.0.1:{httpPort}/healthz")).IsSuccessStatusCode
-                    && await AcceptsAsync(mqttPort) && await AcceptsAsync(tlsPort))
+                    && await AcceptsAsync(mqttPort) && (!tls || await AcceptsAsync(tlsPort)))
                 {
                     return gateway;
                 }
