@@ -21,14 +21,40 @@ public sealed class PahoInteroperabilitySuiteTests(ITestOutputHelper output)
 
     private static readonly TimeSpan TestTimeout = TimeSpan.FromSeconds(60);
 
+    // Why listed cases fail today (measured on this branch before the other parts of issue 11 merged).
+    private const string AclOverlap =
+        "ACL overlap: 'deny * subscribe test/nosubscribe' refuses subscriptions that merely overlap it (the suite's '+/+', and '#' in its "
+        + "clean-up, so retained messages of earlier tests stay behind); fixed by the ACL semantics work of issue 11 (refuse only inside a denied area).";
+
+    private const string AclOverlap5 = AclOverlap + " On 5.0 the refusal's 0x87 also kills the suite client's reader (see SubAck0x87).";
+
+    private const string SubAck0x87 =
+        "the suite's 5.0 client accepts only 0x80 for a refused subscription and its reader dies on 0x87 Not authorized, which the gateway "
+        + "(like mosquitto 2.0.11) sends for an ACL refusal; passes only if ACL refusals on 5.0 are answered 0x80.";
+
+    private const string Qos2Burst =
+        "QoS 2 burst past Receive Maximum: DISCONNECT 0x93 is followed by a reset the client sees before the reason code; fixed by the writer/lingering close work of issue 11.";
+
     /// <summary>
-    /// Cases that fail for reasons other parts of issue 11 fix; their branches flip these once merged
+    /// Cases that fail for reasons other parts of issue 11 fix; the integrator flips them as those merge
     /// (a case listed here that passes fails this test, so the list cannot go stale).
     /// </summary>
     private static readonly Dictionary<string, string> ExpectedToFail = new(StringComparer.Ordinal)
     {
-        ["client_test5.py test_flow_control2"] =
-            "QoS 2 burst past Receive Maximum: DISCONNECT 0x93 is followed by a reset the client sees before the reason code (writer actors / lingering close).",
+        ["client_test.py test_retained_messages"] = AclOverlap,
+        ["client_test.py test_offline_message_queueing"] = AclOverlap,
+        ["client_test.py test_unsubscribe"] = AclOverlap,
+        ["client_test5.py test_retained_message"] = AclOverlap5,
+        ["client_test5.py test_will_message"] = AclOverlap5,
+        ["client_test5.py test_offline_message_queueing"] = AclOverlap5,
+        ["client_test5.py test_overlapping_subscriptions"] = AclOverlap5,
+        ["client_test5.py test_dollar_topics"] = AclOverlap5,
+        ["client_test5.py test_unsubscribe"] = AclOverlap5,
+        ["client_test5.py test_publication_expiry"] = AclOverlap5,
+        ["client_test5.py test_subscribe_options"] = AclOverlap5,
+        ["client_test5.py test_request_response"] = AclOverlap5,
+        ["client_test5.py test_subscribe_failure"] = SubAck0x87,
+        ["client_test5.py test_flow_control2"] = Qos2Burst,
     };
 
     /// <summary>Every test of both suites with a rough duration (its sleeps), longest first when spread over the gateways.</summary>
