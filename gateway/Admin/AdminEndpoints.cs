@@ -27,7 +27,7 @@ internal static class AdminEndpoints
             ? Results.Json(ToInfo(drain.Status), AdminJsonContext.Default.DrainInfo)
             : Results.Json(new AdminError("No drain is running."), AdminJsonContext.Default.AdminError, statusCode: StatusCodes.Status409Conflict));
         api.MapGet("/bans", (FlappingDetector flapping) =>
-            Results.Json(flapping.Bans().Select(b => new BanInfo(b.ClientId, b.Remaining.TotalSeconds)).ToArray(), AdminJsonContext.Default.BanInfoArray));
+            Results.Json(flapping.Bans().Select(b => new BanInfo(b.ClientId, b.Address, b.Remaining.TotalSeconds)).ToArray(), AdminJsonContext.Default.BanInfoArray));
         api.MapDelete("/bans/{clientId}", (string clientId, FlappingDetector flapping) => flapping.Unban(clientId) ? Results.NoContent() : Results.NotFound());
         api.MapPost("/admin/reload", ReloadAsync);
     }

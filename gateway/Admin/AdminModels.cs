@@ -39,7 +39,7 @@ internal sealed record ClientDetail(
 
 internal sealed record DrainInfo(string State, string? Reason, DateTimeOffset? StartedAt, long Moved, int Remaining, string? ServerReference);
 
-internal sealed record BanInfo(string ClientId, double RemainingSeconds);
+internal sealed record BanInfo(string ClientId, string Address, double RemainingSeconds);
 
 internal sealed record AdminError(string Error);
 

@@ -4,22 +4,41 @@ using Microsoft.Extensions.Options;
 namespace AccessLayer.Gateway.Governance;
 
 /// <summary>
-/// Flapping detection, as EMQX does it: a client id that CONNECTs more than
-/// <c>Limits:FlappingMaxConnects</c> times within <c>Limits:FlappingWindow</c> is banned for
-/// <c>Limits:FlappingBanDuration</c>. State per client id lives only while its window or ban
-/// does; the maintenance sweep forgets the rest.
+/// Flapping detection, as EMQX does it (and, like EMQX, off by default): a client that CONNECTs more
+/// than <c>Limits:FlappingMaxConnects</c> times within <c>Limits:FlappingWindow</c> is banned for
+/// <c>Limits:FlappingBanDuration</c>. A client is its client id <em>and</em> source address, and only
+/// CONNECTs that passed authentication are counted: nobody can get someone else's client id banned
+/// by connecting with it from elsewhere, or without its credentials. State per client lives only
+/// while its window or ban does; the maintenance sweep forgets the rest.
 /// </summary>
 internal sealed class FlappingDetector(IOptions<LimitsOptions> options, TimeProvider time)
 {
-    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string ClientId, string Address), Entry> _entries = new();
     private readonly LimitsOptions _options = options.Value;
 
     public bool IsEnabled => _options.FlappingMaxConnects > 0;
 
     public int TrackedCount => _entries.Count;
 
-    /// <summary>Records one CONNECT; returns the remaining ban when the client is (now) banned, else null. <paramref name="newlyBanned"/> is true when this CONNECT started the ban.</summary>
-    public TimeSpan? Record(string clientId, out bool newlyBanned)
+    /// <summary>The ban <paramref name="clientId"/> from <paramref name="address"/> is under, if any; counts nothing.</summary>
+    public TimeSpan? BannedFor(string clientId, string address)
+    {
+        if (!IsEnabled || !_entries.TryGetValue((clientId, address), out var entry))
+        {
+            return null;
+        }
+
+        var now = time.GetTimestamp();
+        lock (entry)
+        {
+            return entry.BannedAt != 0 && time.GetElapsedTime(entry.BannedAt, now) is var banned && banned < _options.FlappingBanDuration
+                ? _options.FlappingBanDuration - banned
+                : null;
+        }
+    }
+
+    /// <summary>Records one authenticated CONNECT; returns the remaining ban when the client is (now) banned, else null. <paramref name="newlyBanned"/> is true when this CONNECT started the ban.</summary>
+    public TimeSpan? Record(string clientId, string address, out bool newlyBanned)
     {
         newlyBanned = false;
         if (!IsEnabled)
@@ -28,7 +47,7 @@ internal sealed class FlappingDetector(IOptions<LimitsOptions> options, TimeProv
         }
 
         var now = time.GetTimestamp();
-        var entry = _entries.GetOrAdd(clientId, static (_, now) => new Entry(now), now);
+        var entry = _entries.GetOrAdd((clientId, address), static (_, now) => new Entry(now), now);
         lock (entry)
         {
             if (entry.BannedAt != 0)
@@ -62,18 +81,18 @@ internal sealed class FlappingDetector(IOptions<LimitsOptions> options, TimeProv
         }
     }
 
-    /// <summary>Client ids banned now, with the time their ban has left.</summary>
-    public IReadOnlyList<(string ClientId, TimeSpan Remaining)> Bans()
+    /// <summary>Clients banned now (client id and source address), with the time their ban has left.</summary>
+    public IReadOnlyList<(string ClientId, string Address, TimeSpan Remaining)> Bans()
     {
         var now = time.GetTimestamp();
-        var bans = new List<(string, TimeSpan)>();
-        foreach (var (clientId, entry) in _entries)
+        var bans = new List<(string, string, TimeSpan)>();
+        foreach (var (key, entry) in _entries)
         {
             lock (entry)
             {
                 if (entry.BannedAt != 0 && time.GetElapsedTime(entry.BannedAt, now) is var banned && banned < _options.FlappingBanDuration)
                 {
-                    bans.Add((clientId, _options.FlappingBanDuration - banned));
+                    bans.Add((key.ClientId, key.Address, _options.FlappingBanDuration - banned));
                 }
             }
         }
@@ -81,13 +100,26 @@ internal sealed class FlappingDetector(IOptions<LimitsOptions> options, TimeProv
         return bans;
     }
 
-    public bool Unban(string clientId) => _entries.TryRemove(clientId, out _);
+    /// <summary>Lifts the bans (and forgets the counts) of <paramref name="clientId"/> from every address; false when there were none.</summary>
+    public bool Unban(string clientId)
+    {
+        var any = false;
+        foreach (var key in _entries.Keys)
+        {
+            if (string.Equals(key.ClientId, clientId, StringComparison.Ordinal))
+            {
+                any |= _entries.TryRemove(key, out _);
+            }
+        }
 
-    /// <summary>Forgets client ids whose window and ban are both over.</summary>
+        return any;
+    }
+
+    /// <summary>Forgets clients whose window and ban are both over.</summary>
     public void Sweep()
     {
         var now = time.GetTimestamp();
-        foreach (var (clientId, entry) in _entries)
+        foreach (var (key, entry) in _entries)
         {
             bool stale;
             lock (entry)
@@ -99,7 +131,7 @@ internal sealed class FlappingDetector(IOptions<LimitsOptions> options, TimeProv
 
             if (stale)
             {
-                _entries.TryRemove(new KeyValuePair<string, Entry>(clientId, entry));
+                _entries.TryRemove(new KeyValuePair<(string, string), Entry>(key, entry));
             }
         }
     }

@@ -29,14 +29,17 @@ public sealed class LimitsOptions
     [Range(0, 1_000_000)]
     public int ConnectBurstPerIp { get; set; }
 
-    /// <summary>CONNECTs of one client id within <see cref="FlappingWindow"/> that make it a flapping client; 0 disables detection.</summary>
+    /// <summary>
+    /// Authenticated CONNECTs of one client id from one source address within <see cref="FlappingWindow"/> that make it
+    /// a flapping client; 0 (the default, as in EMQX) disables detection, so reconnect-heavy clients and test suites are never banned.
+    /// </summary>
     [Range(0, 100_000)]
-    public int FlappingMaxConnects { get; set; } = 15;
+    public int FlappingMaxConnects { get; set; }
 
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan FlappingWindow { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>How long a flapping client id is banned (5.0: CONNACK 0x8A; 3.1.1: closed).</summary>
+    /// <summary>How long a flapping client (client id and source address) is banned (5.0: CONNACK 0x8A; 3.1.1: closed).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "30.00:00:00")]
     public TimeSpan FlappingBanDuration { get; set; } = TimeSpan.FromMinutes(5);
 

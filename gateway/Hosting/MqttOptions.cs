@@ -50,7 +50,15 @@ public sealed class MqttOptions
     [Range(0, uint.MaxValue)]
     public long MaxSessionExpiryInterval { get; set; } = 2 * 60 * 60;
 
-    /// <summary>When set, the keep alive a 5.0 client asked for is replaced by this (server keep alive); 0 keeps the client's.</summary>
+    /// <summary>
+    /// Longest keep alive (seconds) granted, mosquitto's <c>max_keepalive</c>: a 5.0 client asking for more, or for 0, is told
+    /// Server Keep Alive = this and held to it; a 5.0 client asking for less keeps its own. A 3.1.1 client cannot be told, so it
+    /// keeps what it asked for (mosquitto refuses it instead). 0 (the default) sets no maximum.
+    /// </summary>
+    [Range(0, 65535)]
+    public int MaxKeepAlive { get; set; }
+
+    /// <summary>When set, replaces the keep alive of every 5.0 client (server keep alive), whatever it asked for; 0 (the default) uses <see cref="MaxKeepAlive"/> instead.</summary>
     [Range(0, 65535)]
     public int ServerKeepAlive { get; set; }
 

@@ -32,7 +32,13 @@ public enum MqttAuthenticationResult
 /// </summary>
 public readonly record struct MqttAuthenticationDecision(MqttAuthenticationResult Result, string? Identity = null, string? Method = null, string? ClientId = null)
 {
+    /// <summary>The <see cref="Method"/> of a gateway that checks no credentials: its <see cref="Identity"/> is only what the client claims, so it owns nothing.</summary>
+    public const string UncheckedMethod = "none";
+
     public bool IsAllowed => Result == MqttAuthenticationResult.Allowed;
+
+    /// <summary>The identity that owns the client's session: null when anonymous or when no credentials were checked.</summary>
+    public string? SessionOwner => Method == UncheckedMethod ? null : Identity;
 
     public static MqttAuthenticationDecision Refused(MqttAuthenticationResult result) => new(result);
 }

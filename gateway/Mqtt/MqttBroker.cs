@@ -96,16 +96,10 @@ internal sealed partial class MqttBroker
         var options = Options;
         var v5 = connect.ProtocolVersion == MqttProtocolVersion.V500;
         var clientId = connect.ClientId;
-        string? assignedClientId = null;
-        if (clientId.Length == 0)
+        if (clientId.Length == 0 && !v5 && !connect.CleanStart)
         {
-            if (!v5 && !connect.CleanStart)
-            {
-                // 3.1.1 3.1.3.1: a zero-length id needs clean session 1.
-                return Refuse(connection, MqttReasonCode.ClientIdentifierNotValid, "An empty client id needs clean session.");
-            }
-
-            clientId = assignedClientId = "al-" + Guid.NewGuid().ToString("N");
+            // 3.1.1 3.1.3.1: a zero-length id needs clean session 1.
+            return Refuse(connection, MqttReasonCode.ClientIdentifierNotValid, "An empty client id needs clean session.");
         }
 
         if (clientId.Length > options.MaxClientIdLength)
@@ -118,7 +112,7 @@ internal sealed partial class MqttBroker
             return Refuse(connection, MqttReasonCode.BadAuthenticationMethod, "Enhanced authentication is not supported.");
         }
 
-        if (_governance.Gate.Check(clientId) is { } refusal)
+        if (_governance.Gate.Check(clientId, connection.RemoteEndPoint) is { } refusal)
         {
             return Refuse(connection, refusal);
         }
@@ -138,12 +132,29 @@ internal sealed partial class MqttBroker
             return Refuse(connection, authentication.Result == MqttAuthenticationResult.NotAuthorized ? MqttReasonCode.NotAuthorized : MqttReasonCode.BadUserNameOrPassword, "Authentication failed.");
         }
 
+        string? assignedClientId = null;
         if (authentication.ClientId is { } certifiedClientId && !string.Equals(certifiedClientId, clientId, StringComparison.Ordinal))
         {
             // The credential names the client (a device certificate): it wins over what CONNECT said. Only a
             // client that sent no id is told (clients such as mosquitto treat an unasked-for assigned id as a protocol error).
+            assignedClientId = clientId.Length == 0 ? certifiedClientId : null;
             clientId = certifiedClientId;
-            assignedClientId = assignedClientId is not null ? certifiedClientId : null;
+        }
+        else if (clientId.Length == 0)
+        {
+            // An assigned id satisfies the client id rule, so a user bound to a prefix may still ask for one.
+            clientId = assignedClientId = (_governance.ClientIds.PrefixFor(authentication.Identity) ?? string.Empty) + "al-" + Guid.NewGuid().ToString("N");
+        }
+
+        if (!_governance.ClientIds.Allows(clientId, authentication.Identity))
+        {
+            return Refuse(connection, MqttReasonCode.ClientIdentifierNotValid, "This client id is not allowed for this user.");
+        }
+
+        // Counted only now: an unauthenticated or refused CONNECT cannot get a client id banned.
+        if (_governance.Gate.RecordAuthenticated(clientId, connection.RemoteEndPoint) is { } banned)
+        {
+            return Refuse(connection, banned);
         }
 
         if (connect.Will is { } will && !MqttTopic.IsValidTopicName(will.Topic))
@@ -152,7 +163,7 @@ internal sealed partial class MqttBroker
         }
 
         var acl = _governance.Acl.ForClient(clientId, authentication.Identity);
-        if (connect.Will is { } aclWill && !acl.CanPublish(aclWill.Topic))
+        if (connect.Will is { } aclWill && (SysTopics.IsSys(aclWill.Topic) || !acl.CanPublish(aclWill.Topic)))
         {
             Metrics.AclDenied.Add(1, new KeyValuePair<string, object?>("action", "will"));
             return Refuse(connection, MqttReasonCode.NotAuthorized, "Not authorized to publish the will topic.");
@@ -169,7 +180,14 @@ internal sealed partial class MqttBroker
             CleanStart = connect.CleanStart,
             SessionExpiryInterval = sessionExpiry,
             Will = connect.Will is { } w ? new WillMessage(w.ToApplicationMessage(), w.WillDelayInterval) : null,
+            Owner = authentication.SessionOwner,
         }).ConfigureAwait(false);
+        if (open.OwnedByAnotherIdentity)
+        {
+            // Another user's session (live or kept offline): taking it over would hand over its subscriptions and queue.
+            MqttLog.SessionOwnedByAnother(_logger, clientId, authentication.Identity);
+            return Refuse(connection, MqttReasonCode.NotAuthorized, "The session of this client id belongs to another user.");
+        }
 
         if (open.IsSessionLimitReached)
         {
@@ -197,11 +215,7 @@ internal sealed partial class MqttBroker
         }
 
         var state = open.SessionPresent ? await Sessions.GetAsync(clientId).ConfigureAwait(false) : null;
-        var keepAlive = v5 && options.ServerKeepAlive > 0 ? options.ServerKeepAlive : connect.KeepAliveSeconds;
-        if (keepAlive == 0)
-        {
-            keepAlive = (ushort)options.DefaultKeepAlive;
-        }
+        var keepAlive = KeepAlivePolicy.Negotiate(v5, connect.KeepAliveSeconds, options, out var serverKeepAlive);
 
         var limits = new MqttClientLimits(
             connect.ReceiveMaximum == 0 ? ushort.MaxValue : connect.ReceiveMaximum,
@@ -227,7 +241,7 @@ internal sealed partial class MqttBroker
             MaximumPacketSize = (uint)options.MaxPacketSize,
             AssignedClientIdentifier = assignedClientId,
             TopicAliasMaximum = (ushort)options.TopicAliasMaximum,
-            ServerKeepAlive = v5 && options.ServerKeepAlive > 0 ? (ushort)options.ServerKeepAlive : null,
+            ServerKeepAlive = serverKeepAlive,
         }));
         connection.Send(OutboundItem.Resume(state));
         _clients[clientId] = connection;

@@ -172,7 +172,7 @@ internal sealed partial class MqttConnection
 
     private bool AuthorizePublish(string topic)
     {
-        if (_acl.CanPublish(topic))
+        if (_acl.CanPublish(topic) && !SysTopics.IsSys(topic))
         {
             return true;
         }

@@ -12,7 +12,8 @@ internal sealed class MqttGovernance(
     FlappingDetector flapping,
     MemoryWatermark memory,
     IOptions<LimitsOptions> limits,
-    IOptions<MqttOptions> mqtt)
+    IOptions<MqttOptions> mqtt,
+    IOptions<AuthOptions> auth)
 {
     public ConnectGate Gate { get; } = gate;
 
@@ -23,6 +24,9 @@ internal sealed class MqttGovernance(
     public MemoryWatermark Memory { get; } = memory;
 
     public LimitsOptions Limits { get; } = limits.Value;
+
+    /// <summary><c>Auth:ClientIdPrefix</c>: which client ids an identity may use.</summary>
+    public ClientIdRule ClientIds { get; } = new(auth.Value.ClientIdPrefix);
 
     /// <summary><c>Limits:HandshakeTimeout</c>, else the older <c>Mqtt:ConnectTimeoutSeconds</c>.</summary>
     public TimeSpan HandshakeTimeout => Limits.HandshakeTimeout ?? TimeSpan.FromSeconds(mqtt.Value.ConnectTimeoutSeconds);

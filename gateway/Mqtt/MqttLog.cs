@@ -41,4 +41,7 @@ internal static partial class MqttLog
 
     [LoggerMessage(1012, LogLevel.Information, "Client {ClientId} did not drain within the publisher back-pressure wait ({WaitMs} ms): publishers do not wait for it for {WaiverMs} ms or until it drains")]
     public static partial void BackPressureWaived(ILogger logger, string clientId, double waitMs, double waiverMs);
+
+    [LoggerMessage(1020, LogLevel.Warning, "CONNECT of {ClientId} by {Identity} refused: its session belongs to another user")]
+    public static partial void SessionOwnedByAnother(ILogger logger, string clientId, string? identity);
 }

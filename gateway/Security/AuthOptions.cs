@@ -13,4 +13,11 @@ public sealed class AuthOptions
 
     /// <summary>Whether a token's device id must equal the CONNECT client id.</summary>
     public bool TokenBindsClientId { get; set; } = true;
+
+    /// <summary>
+    /// Binds client ids to identities: a client id must start with this, where <c>%u</c> is the client's user (identity),
+    /// e.g. <c>%u-</c> lets alice use <c>alice-phone</c> but not <c>bob-phone</c> (CONNACK 0x85 / return code 2 otherwise).
+    /// Clients without an identity cannot satisfy a prefix naming <c>%u</c>. Empty (the default) sets no rule.
+    /// </summary>
+    public string? ClientIdPrefix { get; set; }
 }

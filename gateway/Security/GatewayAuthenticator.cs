@@ -88,7 +88,7 @@ internal sealed class GatewayAuthenticator : IMqttAuthenticator
 
         if (users.Count == 0 && passwordFile is null && _tokenKeys.Count == 0)
         {
-            return new MqttAuthenticationDecision(MqttAuthenticationResult.Allowed, context.UserName, "none");
+            return new MqttAuthenticationDecision(MqttAuthenticationResult.Allowed, context.UserName, MqttAuthenticationDecision.UncheckedMethod);
         }
 
         if (context.UserName is null && context.Password.IsEmpty)

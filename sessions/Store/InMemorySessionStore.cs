@@ -393,6 +393,12 @@ internal sealed class InMemorySessionStore : ISessionStore
         MqttApplicationMessage? willToPublish = null;
         if (record.Initialized)
         {
+            if (!string.Equals(record.Owner, request.Owner, StringComparison.Ordinal) && (record.Connected || now < record.ExpiresAt))
+            {
+                // Another identity's live or still-kept session: neither taken over nor discarded (not even by Clean Start).
+                return SessionOpenResult.Refused(record.ClientId);
+            }
+
             bool ends;
             if (record.Connected)
             {
@@ -427,7 +433,7 @@ internal sealed class InMemorySessionStore : ISessionStore
         record.Initialized = true;
         record.Epoch = Interlocked.Increment(ref _lastEpoch);
         record.Connected = true;
-        record.NodeId = request.NodeId;
+        record.SetHolder(request.Owner, request.NodeId);
         record.ExpiryInterval = request.SessionExpiryInterval;
         record.DisconnectedAt = null;
         record.ExpiresAt = DateTimeOffset.MaxValue;
@@ -508,6 +514,7 @@ internal sealed class InMemorySessionStore : ISessionStore
             Epoch = record.Epoch,
             IsConnected = record.Connected,
             NodeId = record.NodeId,
+            Owner = record.Owner,
             SessionExpiryInterval = record.ExpiryInterval,
             DisconnectedAt = record.DisconnectedAt,
             Subscriptions = subscriptions,

@@ -15,4 +15,10 @@ public sealed record SessionConnectRequest
 
     /// <summary>The gateway node holding the connection (the session directory of a fleet).</summary>
     public string? NodeId { get; init; }
+
+    /// <summary>
+    /// The authenticated identity opening the session; null for an anonymous client or when the gateway checks no credentials.
+    /// A session owned by another identity (connected, or offline and not expired) is not opened: see <see cref="SessionOpenResult.OwnedByAnotherIdentity"/>.
+    /// </summary>
+    public string? Owner { get; init; }
 }

@@ -15,6 +15,9 @@ internal sealed class SessionRecord(string clientId)
     private long _expiresAtUtcTicks = DateTimeOffset.MaxValue.UtcTicks;
     private PersistedState? _persisted;
 
+    // Owner and node, rarely set on one in-memory node: one reference instead of two.
+    private Holder? _holder;
+
     public string ClientId { get; } = clientId;
 
     /// <summary>False between the map insert and the first open (then nobody owns it yet).</summary>
@@ -26,7 +29,24 @@ internal sealed class SessionRecord(string clientId)
 
     public bool Connected { get; set; }
 
-    public string? NodeId { get; set; }
+    /// <summary>The node holding the connection (a fleet's session directory); null on a single node.</summary>
+    public string? NodeId => _holder?.NodeId;
+
+    /// <summary>The identity that owns the session; null for an anonymous session (or a gateway that checks no credentials).</summary>
+    public string? Owner => _holder?.Owner;
+
+    /// <summary>Records who holds the session; shares one field with nothing allocated for an anonymous session on one node.</summary>
+    public void SetHolder(string? owner, string? nodeId)
+    {
+        if (owner is null && nodeId is null)
+        {
+            _holder = null;
+        }
+        else if (_holder is not { } holder || !string.Equals(holder.Owner, owner, StringComparison.Ordinal) || !string.Equals(holder.NodeId, nodeId, StringComparison.Ordinal))
+        {
+            _holder = new Holder(owner, nodeId);
+        }
+    }
 
     public uint ExpiryInterval { get; set; }
 
@@ -164,6 +184,8 @@ internal sealed class SessionRecord(string clientId)
         Will = null;
         WillDueAt = DateTimeOffset.MaxValue;
     }
+
+    private sealed record Holder(string? Owner, string? NodeId);
 
     /// <summary>The part of a <see cref="SessionRecord"/> an idle connected session does not use.</summary>
     private sealed class PersistedState

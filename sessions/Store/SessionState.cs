@@ -12,6 +12,9 @@ public sealed record SessionState
 
     public string? NodeId { get; init; }
 
+    /// <summary>The identity that owns the session (<see cref="SessionConnectRequest.Owner"/>); null when anonymous.</summary>
+    public string? Owner { get; init; }
+
     public uint SessionExpiryInterval { get; init; }
 
     public DateTimeOffset? DisconnectedAt { get; init; }

@@ -50,7 +50,9 @@ internal sealed class GatewayProcess : IDisposable
     private static async Task<GatewayProcess> StartOnceAsync(string[] settings)
     {
         var mqttPort = InProcessGateway.FreeTcpPort();
-        var tlsPort = InProcessGateway.FreeTcpPort();
+        // The TLS listener opens only with a certificate: without one there is no TLS port to wait for.
+        var tls = settings.Any(s => s.StartsWith("--Tls:CertificatePath=", StringComparison.Ordinal));
+        var tlsPort = tls ? InProcessGateway.FreeTcpPort() : 0;
         var httpPort = InProcessGateway.FreeTcpPort();
         var managementPort = InProcessGateway.FreeTcpPort();
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
@@ -68,7 +70,7 @@ internal sealed class GatewayProcess : IDisposable
             $"--Mqtt:Port={mqttPort}", "--Mqtt:BindAddress=127.0.0.1", $"--Mqtt:TlsPort={tlsPort}",
             $"--Http:Port={httpPort}", "--Http:BindAddress=127.0.0.1", "--Http:TlsPort=0", "--Mlp:Port=0",
             $"--Management:Port={managementPort}", "--Management:BindAddress=127.0.0.1", $"--Management:Token={GovernedGateway.AdminToken}",
-            "--Mqtt:SysInterval=0", "--Logging:LogLevel:Default=Warning", "--Limits:FlappingMaxConnects=0",
+            "--Mqtt:SysInterval=0", "--Logging:LogLevel:Default=Warning",
             .. settings,
         ])
         {
@@ -114,7 +116,7 @@ internal sealed class GatewayProcess : IDisposable
                 // Healthy over HTTP, and the MQTT listeners accept: the epoll engine's listener starts
                 // apart from Kestrel's, so one being up says nothing of the other.
                 if ((await http.GetAsync($"http://127.0.0.1:{managementPort}/healthz")).IsSuccessStatusCode
-                    && await AcceptsAsync(mqttPort) && await AcceptsAsync(tlsPort))
+                    && await AcceptsAsync(mqttPort) && (!tls || await AcceptsAsync(tlsPort)))
                 {
                     return gateway;
                 }

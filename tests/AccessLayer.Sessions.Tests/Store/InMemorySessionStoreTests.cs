@@ -464,13 +464,75 @@ public class InMemorySessionStoreTests
         return new InMemorySessionStore(Options.Create(options), _time);
     }
 
-    private static SessionConnectRequest Connect(string clientId, uint expiry, bool cleanStart = false, WillMessage? will = null, string? node = null) => new()
+    [Fact]
+    public async Task Another_identity_can_neither_take_over_a_connected_session_nor_clean_it()
+    {
+        InMemorySessionStore store = NewStore();
+        SessionOpenResult alice = await store.OpenAsync(Connect("shared", expiry: 60, owner: "alice", will: Will("alice/will", 0)));
+        await store.SetSubscriptionAsync(alice.Token, new Subscription("alice/#", default));
+
+        SessionOpenResult bob = await store.OpenAsync(Connect("shared", expiry: 60, owner: "bob"));
+        SessionOpenResult bobClean = await store.OpenAsync(Connect("shared", expiry: 0, cleanStart: true, owner: "bob"));
+        SessionOpenResult anonymous = await store.OpenAsync(Connect("shared", expiry: 60));
+
+        Assert.All([bob, bobClean, anonymous], refused =>
+        {
+            Assert.True(refused.OwnedByAnotherIdentity);
+            Assert.Null(refused.TakenOver);
+            Assert.Null(refused.WillToPublish);
+        });
+        SessionState state = (await store.GetAsync("shared"))!;
+        Assert.Equal(("alice", alice.Token.Epoch, true), (state.Owner, state.Epoch, state.IsConnected));
+        Assert.Equal("alice/#", Assert.Single(state.Subscriptions).TopicFilter);
+        Assert.NotNull(state.Will);
+    }
+
+    [Fact]
+    public async Task Another_identity_cannot_resume_an_offline_session_until_it_expired()
+    {
+        InMemorySessionStore store = NewStore();
+        SessionOpenResult alice = await store.OpenAsync(Connect("shared", expiry: 60, owner: "alice"));
+        await store.SetSubscriptionAsync(alice.Token, new Subscription("alice/#", default));
+        await store.DisconnectAsync(alice.Token, publishWill: false);
+        await store.EnqueueAsync("shared", OfflineQueueTests.Delivery("for alice"));
+
+        Assert.True((await store.OpenAsync(Connect("shared", expiry: 60, owner: "bob"))).OwnedByAnotherIdentity);
+        Assert.Equal(1, (await store.GetAsync("shared"))!.QueuedMessageCount);
+
+        _time.Advance(TimeSpan.FromSeconds(61));
+        SessionOpenResult bob = await store.OpenAsync(Connect("shared", expiry: 60, owner: "bob"));
+        Assert.False(bob.OwnedByAnotherIdentity);
+        Assert.False(bob.SessionPresent);
+        SessionState state = (await store.GetAsync("shared"))!;
+        Assert.Equal("bob", state.Owner);
+        Assert.Empty(state.Subscriptions);
+        Assert.Equal(0, state.QueuedMessageCount);
+    }
+
+    [Fact]
+    public async Task The_owning_identity_takes_over_and_resumes_as_before()
+    {
+        InMemorySessionStore store = NewStore();
+        SessionOpenResult first = await store.OpenAsync(Connect("shared", expiry: 60, owner: "alice"));
+
+        SessionOpenResult second = await store.OpenAsync(Connect("shared", expiry: 60, owner: "alice"));
+        Assert.False(second.OwnedByAnotherIdentity);
+        Assert.Equal(first.Token, second.TakenOver);
+        Assert.True(second.SessionPresent);
+
+        await store.DisconnectAsync(second.Token, publishWill: false);
+        SessionOpenResult third = await store.OpenAsync(Connect("shared", expiry: 60, owner: "alice"));
+        Assert.True(third.SessionPresent);
+    }
+
+    private static SessionConnectRequest Connect(string clientId, uint expiry, bool cleanStart = false, WillMessage? will = null, string? node = null, string? owner = null) => new()
     {
         ClientId = clientId,
         SessionExpiryInterval = expiry,
         CleanStart = cleanStart,
         Will = will,
         NodeId = node,
+        Owner = owner,
     };
 
     private static WillMessage Will(string topic, uint delay) =>

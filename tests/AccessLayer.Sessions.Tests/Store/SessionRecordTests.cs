@@ -105,4 +105,19 @@ public class SessionRecordTests
         Assert.Null(record.Incoming);
         Assert.Null(record.Queue);
     }
+
+    [Fact]
+    public void The_holder_reads_back_and_an_anonymous_session_on_one_node_keeps_none()
+    {
+        var record = new SessionRecord("dev");
+        record.SetHolder("alice", null);
+        Assert.Equal(("alice", (string?)null), (record.Owner, record.NodeId));
+
+        record.SetHolder("alice", "node-a");
+        Assert.Equal(("alice", "node-a"), (record.Owner, record.NodeId));
+
+        record.SetHolder(null, null);
+        Assert.Null(record.Owner);
+        Assert.Null(record.NodeId);
+    }
 }
