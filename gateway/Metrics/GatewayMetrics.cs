@@ -45,6 +45,7 @@ internal sealed class GatewayMetrics : IDisposable
         ConnectionsRefused = _meter.CreateCounter<long>("gateway.connections.refused", description: "Connections closed at accept, before any protocol byte, by reason (max_connections, listener_full, connect_rate, draining) and listener.");
         AclDenied = _meter.CreateCounter<long>("mqtt.acl.denied", description: "PUBLISHes and SUBSCRIBE filters refused by the ACL, by action.");
         DrainMoved = _meter.CreateCounter<long>("gateway.drain.moved", description: "Connections moved away by a drain, by protocol.");
+        LoopFailures = _meter.CreateCounter<long>("gateway.loop.failures", description: "Unexpected exceptions the gateway's own loops survived, by loop (mqtt_maintenance, mlp_maintenance, drain, mqtt_writer, mlp_writer, epoll).");
     }
 
     public Counter<long> ConnectionsAccepted { get; }
@@ -57,6 +58,11 @@ internal sealed class GatewayMetrics : IDisposable
     public Counter<long> ConnectionsRefused { get; }
     public Counter<long> AclDenied { get; }
     public Counter<long> DrainMoved { get; }
+    public Counter<long> LoopFailures { get; }
+
+    /// <summary>Counts an unexpected exception one of the gateway's loops caught and survived.</summary>
+    public void LoopFailed(string loop) =>
+        LoopFailures.Add(1, new KeyValuePair<string, object?>("loop", loop));
 
     /// <summary>Registers a gauge sampled at scrape time (the meter owns its lifetime).</summary>
     public void ObserveGauge(string name, Func<long> observe, string description, string? unit = null) =>

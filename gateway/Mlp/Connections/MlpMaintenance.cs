@@ -1,3 +1,4 @@
+using AccessLayer.Gateway.Hosting;
 using AccessLayer.Protocol.Mlp;
 
 namespace AccessLayer.Gateway.Mlp.Connections;
@@ -10,18 +11,12 @@ namespace AccessLayer.Gateway.Mlp.Connections;
 /// </summary>
 internal sealed class MlpMaintenance(MlpGateway gateway) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), gateway.Time);
-        try
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PeriodicLoop.RunAsync("mlp_maintenance", TimeSpan.FromSeconds(1), gateway.Time, () =>
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-                RunOnce();
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
+            RunOnce();
+            return ValueTask.CompletedTask;
+        }, gateway.GatewayMetrics, gateway.Logger, stoppingToken);
 
     /// <summary>One pass; returns how many connections it closed.</summary>
     public int RunOnce()
