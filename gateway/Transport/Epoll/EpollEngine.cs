@@ -26,7 +26,8 @@ internal sealed class EpollEngine : IAsyncDisposable
 
     /// <param name="onFailed">Told when a connection's pipeline ends with an exception (the engine only closes the connection).</param>
     /// <param name="wait">epoll_wait for every loop (tests make it fail); null: the real one.</param>
-    public EpollEngine(int loops, bool inlineContinuations, ConnectionDelegate pipeline, Action<ConnectionContext, Exception> onFailed, ILogger logger, GatewayMetrics? metrics = null, EpollLoop.WaitFunction? wait = null)
+    /// <param name="time">Bounds the lingering close; null: the system clock.</param>
+    public EpollEngine(int loops, bool inlineContinuations, ConnectionDelegate pipeline, Action<ConnectionContext, Exception> onFailed, ILogger logger, GatewayMetrics? metrics = null, EpollLoop.WaitFunction? wait = null, TimeProvider? time = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(loops, 1);
         if (!OperatingSystem.IsLinux())
@@ -39,6 +40,7 @@ internal sealed class EpollEngine : IAsyncDisposable
         _onFailed = onFailed;
         _logger = logger;
         _metrics = metrics;
+        Time = time ?? TimeProvider.System;
         _loops = new EpollLoop[loops];
         for (var i = 0; i < loops; i++)
         {
@@ -48,6 +50,8 @@ internal sealed class EpollEngine : IAsyncDisposable
 
     /// <summary>Whether readiness wakes the waiting reader/writer on the loop thread itself instead of the thread pool.</summary>
     public bool InlineContinuations { get; }
+
+    public TimeProvider Time { get; }
 
     /// <summary>The address actually bound (port 0 asks the kernel for one).</summary>
     public IPEndPoint? EndPoint { get; private set; }
