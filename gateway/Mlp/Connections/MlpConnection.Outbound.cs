@@ -55,7 +55,12 @@ internal sealed partial class MlpConnection : IThreadPoolWorkItem
         return true;
     }
 
-    /// <summary>Queues work for the writer; a client that lets the queue grow past the bound is closed as a slow consumer.</summary>
+    /// <summary>
+    /// Queues work for the writer; a client that lets the queue grow past the bound is closed as a slow consumer.
+    /// Control envelopes (ERROR, DICT) get as much again as slack, so a burst of refusals is not mistaken for a
+    /// slow consumer, but they are bounded too: a client that pipelines refused requests and never reads would
+    /// otherwise grow the queue without limit.
+    /// </summary>
     private void Send(MlpOutbound item)
     {
         bool schedule;
@@ -64,7 +69,7 @@ internal sealed partial class MlpConnection : IThreadPoolWorkItem
             if (_writesClosed)
                 return;
             _outQueue ??= new Queue<MlpOutbound>(4);
-            if (_outQueue.Count >= _options.MaxOutboundQueue && item.Kind != MlpOutboundKind.Envelope)
+            if (_outQueue.Count >= (item.Kind == MlpOutboundKind.Envelope ? 2 * _options.MaxOutboundQueue : _options.MaxOutboundQueue))
             {
                 if (Volatile.Read(ref _closing) == 0)
                 {

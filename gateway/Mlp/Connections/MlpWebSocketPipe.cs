@@ -19,7 +19,10 @@ internal sealed class MlpWebSocketPipe : IDuplexPipe
 
     private readonly WebSocket _socket;
     private readonly int _maxMessageSize;
-    private readonly Pipe _input = new(new PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
+    // The input pauses past 64 KiB unread (or one whole message, whichever is more): while the connection does not
+    // read (a HELLO being authenticated, a session store that waits) the socket is not drained either, and TCP
+    // pushes back on the client instead of the pipe buffering whatever it sends.
+    private readonly Pipe _input;
     private readonly Pipe _output = new(new PipeOptions(useSynchronizationContext: false));
     private WebSocketCloseStatus _closeStatus = WebSocketCloseStatus.NormalClosure;
 
@@ -27,6 +30,8 @@ internal sealed class MlpWebSocketPipe : IDuplexPipe
     {
         _socket = socket;
         _maxMessageSize = maxFrameSize + MlpLimits.MaxFrameHeaderSize;
+        var pause = Math.Max(64 * 1024, _maxMessageSize);
+        _input = new Pipe(new PipeOptions(pauseWriterThreshold: pause, resumeWriterThreshold: pause / 2, useSynchronizationContext: false));
     }
 
     public PipeReader Input => _input.Reader;
