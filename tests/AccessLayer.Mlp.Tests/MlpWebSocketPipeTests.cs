@@ -75,9 +75,9 @@ public sealed class MlpWebSocketPipeTests
             }
         });
 
-        // Polls (bounded) until the client has made no progress for three polls in a row, or has sent everything (the failure).
+        // Polls (bounded) until the client has made no progress for 2 s, or has sent everything (the failure).
         long last = -1;
-        for (int i = 0, still = 0; i < 150 && still < 3 && !sending.IsCompleted; i++)
+        for (int i = 0, still = 0; i < 150 && still < 10 && !sending.IsCompleted; i++)
         {
             await Task.Delay(200);
             var now = Volatile.Read(ref sent);
