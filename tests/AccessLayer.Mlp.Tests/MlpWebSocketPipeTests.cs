@@ -93,6 +93,32 @@ public sealed class MlpWebSocketPipeTests
     }
 
     [Fact]
+    public async Task After_the_server_closes_what_the_client_still_sends_is_discarded_until_its_close_frame()
+    {
+        await using var gateway = await MlpTestGateway.StartAsync(["--Mlp:HandshakeTimeoutSeconds=10"]);
+        using var socket = await OpenAsync(gateway);
+        await Eventually.TrueAsync(() => gateway.Connections.All.Any(), "the connection was not registered");
+        gateway.Time.Advance(TimeSpan.FromSeconds(10));
+        gateway.RunMaintenance();
+
+        // The server has sent GOAWAY and its close frame; the client, not reading, still sends 16 MiB before
+        // its own close. The connection no longer reads its input: without the lingering discard these
+        // messages pile up against the input pipe's bound and the client's sends stall for good.
+        var ping = new ArrayBufferWriter<byte>();
+        MlpFrameWriter.WritePing(ping, new byte[8]);
+        var message = new byte[16 * 1024 / ping.WrittenCount * ping.WrittenCount];
+        for (var offset = 0; offset < message.Length; offset += ping.WrittenCount)
+            ping.WrittenSpan.CopyTo(message.AsSpan(offset));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        for (var sent = 0; sent < 16 * 1024 * 1024; sent += message.Length)
+            await socket.SendAsync(message, WebSocketMessageType.Binary, true, cts.Token);
+        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cts.Token);
+
+        var (goAway, _) = await ReceiveGoAwayAndCloseAsync(socket);
+        Assert.Equal(MlpErrorCode.HandshakeTimeout, goAway.Code);
+    }
+
+    [Fact]
     public async Task A_text_message_gets_GOAWAY_MALFORMED_FRAME_and_close_1002()
     {
         await using var gateway = await MlpTestGateway.StartAsync();

@@ -26,6 +26,10 @@ internal sealed class MlpWebSocketPipe : IDuplexPipe
     private readonly Pipe _output = new(new PipeOptions(useSynchronizationContext: false));
     private WebSocketCloseStatus _closeStatus = WebSocketCloseStatus.NormalClosure;
 
+    // Set once our side is done (the output completed, our close frame follows): what the peer still sends
+    // until its own close frame is read and dropped, a lingering close, instead of waiting on a pipe nobody reads.
+    private volatile bool _discarding;
+
     public MlpWebSocketPipe(WebSocket socket, int maxFrameSize)
     {
         _socket = socket;
@@ -43,6 +47,8 @@ internal sealed class MlpWebSocketPipe : IDuplexPipe
     {
         var receiving = ReceiveAsync(aborted);
         await SendAsync(aborted).ConfigureAwait(false);
+        _discarding = true;
+        _input.Writer.CancelPendingFlush();
         try
         {
             if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
@@ -106,6 +112,9 @@ internal sealed class MlpWebSocketPipe : IDuplexPipe
                     }
                 }
                 while (!result.EndOfMessage);
+
+                if (_discarding)
+                    continue;
 
                 if (!EndsOnFrameBoundary(message.AsSpan(0, length), out var error))
                 {
