@@ -127,5 +127,5 @@ internal static class AdminEndpoints
         session.QueuedMessageCount,
         session.Will is not null);
 
-    private static DrainInfo ToInfo(DrainStatus status) => new(status.State.ToString().ToLowerInvariant(), status.Reason, status.StartedAt, status.Moved, status.Remaining, status.ServerReference);
+    private static DrainInfo ToInfo(DrainStatus status) => new(status.State.ToString().ToLowerInvariant(), status.Reason, status.StartedAt, status.Moved, status.Remaining, status.ServerReference, status.Failed);
 }

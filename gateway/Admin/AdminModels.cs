@@ -37,7 +37,7 @@ internal sealed record ClientDetail(
     SocketInfo? Socket,
     SessionInfo? Session);
 
-internal sealed record DrainInfo(string State, string? Reason, DateTimeOffset? StartedAt, long Moved, int Remaining, string? ServerReference);
+internal sealed record DrainInfo(string State, string? Reason, DateTimeOffset? StartedAt, long Moved, int Remaining, string? ServerReference, IReadOnlyList<string> Failed);
 
 internal sealed record BanInfo(string ClientId, string Address, double RemainingSeconds);
 

@@ -8,6 +8,12 @@ internal static class GracefulClose
     /// <summary>How long a closing connection's writer may take to hand over what it still owes.</summary>
     public static readonly TimeSpan DrainBound = TimeSpan.FromSeconds(2);
 
+    /// <summary>How long a closed connection keeps reading (and discarding) what its peer still sends, so the peer reads our last packet instead of a reset.</summary>
+    public static readonly TimeSpan LingerBound = TimeSpan.FromSeconds(2);
+
+    /// <summary>How much a lingering close discards at most before it closes anyway.</summary>
+    public const long LingerMaxBytes = 1024 * 1024;
+
     /// <summary>
     /// Waits (bounded) until the writer has drained, stops it, then completes the output so the
     /// transport sends what it holds followed by a FIN — an abort would discard a final

@@ -11,13 +11,17 @@ internal enum DrainState
     Drained,
 }
 
-internal sealed record DrainStatus(DrainState State, string? Reason, DateTimeOffset? StartedAt, long Moved, int Remaining, string? ServerReference);
+/// <param name="Failed">Participants (protocols) that threw during the drain and were left out of it; their clients go when the node stops.</param>
+internal sealed record DrainStatus(DrainState State, string? Reason, DateTimeOffset? StartedAt, long Moved, int Remaining, string? ServerReference, IReadOnlyList<string> Failed);
 
 /// <summary>
 /// Graceful drain: the node turns unready (/readyz 503, new connections refused at accept and
 /// CONNECT), then moves its clients away at <c>Drain:Rate</c> per second, in ticks of at least
 /// 100 ms, across every <see cref="IDrainParticipant"/>. Sessions stay: a drain only closes
 /// connections. Started by the admin API or by host shutdown; cancelling makes the node ready again.
+/// A participant that throws is logged, counted (<c>gateway.loop.failures</c>, loop <c>drain</c>),
+/// reported in <see cref="DrainStatus.Failed"/> and left out: the others still drain and the drain
+/// still finishes, so the node is never stuck draining.
 /// </summary>
 internal sealed class DrainCoordinator : IDisposable
 {
@@ -34,6 +38,7 @@ internal sealed class DrainCoordinator : IDisposable
     private string? _reason;
     private DateTimeOffset? _startedAt;
     private long _moved;
+    private List<IDrainParticipant> _failed = [];
 
     public DrainCoordinator(IEnumerable<IDrainParticipant> participants, GatewayReadiness readiness, IOptions<DrainOptions> options, TimeProvider time, GatewayMetrics metrics, ILogger<DrainCoordinator> logger)
     {
@@ -52,12 +57,12 @@ internal sealed class DrainCoordinator : IDisposable
         {
             lock (_lock)
             {
-                return new DrainStatus(_state, _reason, _startedAt, Interlocked.Read(ref _moved), RemainingConnections, _options.ServerReference);
+                return new DrainStatus(_state, _reason, _startedAt, Interlocked.Read(ref _moved), RemainingConnections, _options.ServerReference, [.. _failed.Select(p => p.Protocol)]);
             }
         }
     }
 
-    public int RemainingConnections => _participants.Sum(p => p.ConnectionCount);
+    public int RemainingConnections => _participants.Sum(p => Guarded(p, static p => p.ConnectionCount, 0));
 
     /// <summary>Completes when every connection has been told to go (or the drain was cancelled).</summary>
     public Task Completion
@@ -86,6 +91,7 @@ internal sealed class DrainCoordinator : IDisposable
             _reason = reason;
             _startedAt = _time.GetUtcNow();
             Interlocked.Exchange(ref _moved, 0);
+            _failed = [];
             _cancel = new CancellationTokenSource();
             GovernanceLog.DrainStarted(_logger, reason, RemainingConnections, _options.Rate, _options.ServerReference);
             _run = Task.Run(() => RunAsync(_cancel.Token));
@@ -131,7 +137,7 @@ internal sealed class DrainCoordinator : IDisposable
                         break;
                     }
 
-                    var moved = participant.MoveClients(budget, context);
+                    var moved = Guarded(participant, p => p.MoveClients(budget, context), 0);
                     if (moved > 0)
                     {
                         budget -= moved;
@@ -140,7 +146,7 @@ internal sealed class DrainCoordinator : IDisposable
                     }
                 }
 
-                if (budget > 0 || !_participants.Any(p => p.HasClientsToMove))
+                if (budget > 0 || !_participants.Any(p => Guarded(p, static p => p.HasClientsToMove, false)))
                 {
                     // Fewer than a batch were left, or exactly a batch: everyone has been told.
                     lock (_lock)
@@ -160,6 +166,39 @@ internal sealed class DrainCoordinator : IDisposable
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    /// <summary>Asks a participant something; one that throws (now or before) answers <paramref name="fallback"/> and is reported.</summary>
+    private T Guarded<T>(IDrainParticipant participant, Func<IDrainParticipant, T> ask, T fallback)
+    {
+        lock (_lock)
+        {
+            if (_failed.Contains(participant))
+            {
+                return fallback;
+            }
+        }
+
+        try
+        {
+            return ask(participant);
+        }
+        catch (Exception ex)
+        {
+            lock (_lock)
+            {
+                if (_failed.Contains(participant))
+                {
+                    return fallback;
+                }
+
+                _failed.Add(participant);
+            }
+
+            LoopLog.DrainParticipantFailed(_logger, ex, participant.Protocol);
+            _metrics.LoopFailed("drain");
+            return fallback;
         }
     }
 

@@ -42,7 +42,7 @@ internal sealed class EpollMqttListener(IServiceProvider services, IOptions<Mqtt
             .Run(handler.RunUnguardedAsync)
             .Build();
         var options = transport.Value;
-        var engine = new EpollEngine(options.EffectiveEpollLoops, options.EpollInlineContinuations, pipeline, handler.OnFailed, logger);
+        var engine = new EpollEngine(options.EffectiveEpollLoops, options.EpollInlineContinuations, pipeline, handler.OnFailed, logger, services.GetRequiredService<Metrics.GatewayMetrics>(), time: services.GetRequiredService<TimeProvider>());
         try
         {
             engine.Start(new IPEndPoint(GatewayApp.ParseAddress(mqtt.Value.BindAddress), mqtt.Value.Port));

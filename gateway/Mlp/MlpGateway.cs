@@ -1,3 +1,4 @@
+using AccessLayer.Gateway.Metrics;
 using AccessLayer.Gateway.Mlp.Auth;
 using AccessLayer.Gateway.Mlp.Connections;
 using AccessLayer.Gateway.Mlp.Dictionaries;
@@ -19,6 +20,7 @@ internal sealed class MlpGateway
         MlpServiceRouter router,
         MlpConnectionRegistry connections,
         MlpMetrics metrics,
+        GatewayMetrics gatewayMetrics,
         TimeProvider time,
         ILoggerFactory loggerFactory)
     {
@@ -30,6 +32,7 @@ internal sealed class MlpGateway
         Router = router;
         Connections = connections;
         Metrics = metrics;
+        GatewayMetrics = gatewayMetrics;
         Time = time;
         Bodies = new MlpBodies(dictionaries, Options);
         ConnectionLogger = loggerFactory.CreateLogger<MlpConnection>();
@@ -49,6 +52,9 @@ internal sealed class MlpGateway
     public MlpServiceRouter Router { get; }
     public MlpConnectionRegistry Connections { get; }
     public MlpMetrics Metrics { get; }
+
+    /// <summary>The gateway-wide instruments (loop failures).</summary>
+    public GatewayMetrics GatewayMetrics { get; }
     public TimeProvider Time { get; }
     public MlpBodies Bodies { get; }
     public ILogger ConnectionLogger { get; }

@@ -17,22 +17,10 @@ internal sealed class MqttBrokerMaintenance(MqttBroker broker, IOptionsMonitor<M
     private long _lastSysTimestamp;
     private long _sweeps;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-            {
-                await RunOnceAsync().ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PeriodicLoop.RunAsync("mqtt_maintenance", TimeSpan.FromSeconds(1), time, RunOnceAsync, broker.Metrics, logger, stoppingToken);
 
-    public async Task RunOnceAsync()
+    public async ValueTask RunOnceAsync()
     {
         var now = time.GetTimestamp();
         var current = options.CurrentValue;

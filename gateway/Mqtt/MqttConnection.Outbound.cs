@@ -1,3 +1,4 @@
+using AccessLayer.Gateway.Hosting;
 using AccessLayer.Protocol.Mqtt;
 using AccessLayer.Sessions.Store;
 
@@ -239,14 +240,35 @@ internal sealed partial class MqttConnection
                 }
             }
         }
-        catch (Exception ex) when (ex is IOException or InvalidOperationException or OperationCanceledException or ObjectDisposedException or Microsoft.AspNetCore.Connections.ConnectionAbortedException)
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or OperationCanceledException or ObjectDisposedException or Microsoft.AspNetCore.Connections.ConnectionAbortedException or SessionTakenOverException)
         {
-            // The transport went away under the writer; the reader sees it too and cleans up.
-            CloseWrites();
+            // Usually the transport went away under the writer (the reader sees it too) or the session moved on.
+            WriterFailed(ex, expected: true);
         }
-        catch (SessionTakenOverException)
+        catch (Exception ex)
         {
-            CloseWrites();
+            WriterFailed(ex, expected: false);
+        }
+    }
+
+    /// <summary>
+    /// The writer ended with an exception: nothing can be written on this connection anymore, so it is
+    /// closed rather than left open and mute (a client would wait for acknowledgements forever). The
+    /// writer runs unobserved, so this is the only place its failure is seen.
+    /// </summary>
+    private void WriterFailed(Exception exception, bool expected)
+    {
+        CloseWrites();
+        if (!expected)
+        {
+            LoopLog.WriterFailed(_logger, exception, ConnectionId);
+            _broker.Metrics.LoopFailed("mqtt_writer");
+        }
+
+        if (Volatile.Read(ref _closeRequested) == 0)
+        {
+            // Not a close the broker started (that one completes the output itself): end the reader too.
+            _transport.Abort(new Microsoft.AspNetCore.Connections.ConnectionAbortedException("The connection's writer failed.", exception));
         }
     }
 

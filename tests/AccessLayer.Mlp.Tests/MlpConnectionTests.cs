@@ -194,6 +194,50 @@ public sealed class MlpConnectionTests
         }
     }
 
+    [Fact]
+    public async Task A_client_that_pipelines_refused_requests_and_never_reads_is_bounded_then_closed_as_a_slow_consumer()
+    {
+        // Each request lacks :operation: a stream ERROR (an envelope) per request, the connection stays up.
+        await using var gateway = await MlpTestGateway.StartAsync(["--Mlp:MaxOutboundQueue=16", "--Mlp:IdleTimeoutSeconds=86400"]);
+        await using var raw = await gateway.OpenRawAsync(receiveBufferSize: 4096);
+        await raw.HandshakeAsync("flooder", gateway.TokenFor("flooder"));
+        HeaderField[] refused = [new(":service", "echo")];
+        var block = new System.Buffers.ArrayBufferWriter<byte>();
+        uint stream = 1;
+        var sending = Task.Run(async () =>
+        {
+            try
+            {
+                // Up to 200,000 requests, far past what the socket buffers hold, never reading a byte.
+                for (var batch = 0; batch < 400; batch++)
+                {
+                    await raw.SendAsync(w =>
+                    {
+                        for (var i = 0; i < 500; i++)
+                        {
+                            block.ResetWrittenCount();
+                            raw.Encoder.Encode(refused, block);
+                            MlpFrameWriter.WriteRequest(w, stream++, MlpFrameFlags.None, block.WrittenSpan, ReadOnlySpan<byte>.Empty);
+                        }
+                    });
+                }
+            }
+            catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ObjectDisposedException)
+            {
+                // The gateway gave up on us (or the test closed the socket once it had).
+            }
+        });
+
+        // The fake clock lets the close's bounded wait for the (never read) GOAWAY run out.
+        await Eventually.TrueAsync(() =>
+        {
+            gateway.Time.Advance(TimeSpan.FromSeconds(1));
+            return !gateway.Connections.All.Any();
+        }, "the flooder was not closed: its writer queue grows without bound");
+        await raw.DisposeAsync();
+        await sending.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
     [Theory]
     [InlineData(":service")]
     [InlineData(":operation")]

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using AccessLayer.Gateway.Connections;
+using AccessLayer.Gateway.Hosting;
 using AccessLayer.Protocol.Hpack;
 using AccessLayer.Protocol.Mlp.Envelopes;
 using AccessLayer.Protocol.Mlp;
@@ -54,7 +55,12 @@ internal sealed partial class MlpConnection : IThreadPoolWorkItem
         return true;
     }
 
-    /// <summary>Queues work for the writer; a client that lets the queue grow past the bound is closed as a slow consumer.</summary>
+    /// <summary>
+    /// Queues work for the writer; a client that lets the queue grow past the bound is closed as a slow consumer.
+    /// Control envelopes (ERROR, DICT) get as much again as slack, so a burst of refusals is not mistaken for a
+    /// slow consumer, but they are bounded too: a client that pipelines refused requests and never reads would
+    /// otherwise grow the queue without limit.
+    /// </summary>
     private void Send(MlpOutbound item)
     {
         bool schedule;
@@ -63,7 +69,7 @@ internal sealed partial class MlpConnection : IThreadPoolWorkItem
             if (_writesClosed)
                 return;
             _outQueue ??= new Queue<MlpOutbound>(4);
-            if (_outQueue.Count >= _options.MaxOutboundQueue && item.Kind != MlpOutboundKind.Envelope)
+            if (_outQueue.Count >= (item.Kind == MlpOutboundKind.Envelope ? 2 * _options.MaxOutboundQueue : _options.MaxOutboundQueue))
             {
                 if (Volatile.Read(ref _closing) == 0)
                 {
@@ -181,8 +187,32 @@ internal sealed partial class MlpConnection : IThreadPoolWorkItem
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or OperationCanceledException or ObjectDisposedException or ConnectionAbortedException)
         {
-            // The transport went away under the writer; the reader sees it too and cleans up.
-            CloseWrites();
+            // Usually the transport went away under the writer; the reader sees it too and cleans up.
+            WriterFailed(ex, expected: true);
+        }
+        catch (Exception ex)
+        {
+            WriterFailed(ex, expected: false);
+        }
+    }
+
+    /// <summary>
+    /// The writer ended with an exception: nothing can be written on this connection anymore, so it is
+    /// closed rather than left open and mute. The writer runs unobserved: this is the only place its failure is seen.
+    /// </summary>
+    private void WriterFailed(Exception exception, bool expected)
+    {
+        CloseWrites();
+        if (!expected)
+        {
+            LoopLog.WriterFailed(_logger, exception, ConnectionId);
+            _gateway.GatewayMetrics.LoopFailed("mlp_writer");
+        }
+
+        if (!IsClosing)
+        {
+            // Not a close the server started (that one completes the output itself): end the reader too.
+            _transport.Abort("The connection's writer failed.");
         }
     }
 

@@ -1,4 +1,5 @@
 using AccessLayer.Gateway.Mlp.Push;
+using AccessLayer.Gateway.Hosting;
 using AccessLayer.Protocol.Mlp;
 
 namespace AccessLayer.Gateway.Mlp.Connections;
@@ -11,18 +12,12 @@ namespace AccessLayer.Gateway.Mlp.Connections;
 /// </summary>
 internal sealed class MlpMaintenance(MlpGateway gateway) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), gateway.Time);
-        try
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PeriodicLoop.RunAsync("mlp_maintenance", TimeSpan.FromSeconds(1), gateway.Time, () =>
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-                RunOnce();
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
+            RunOnce();
+            return ValueTask.CompletedTask;
+        }, gateway.GatewayMetrics, gateway.Logger, stoppingToken);
 
     private long _lastExpiry = gateway.Time.GetTimestamp();
 

@@ -19,14 +19,23 @@ internal sealed class MlpWebSocketPipe : IDuplexPipe
 
     private readonly WebSocket _socket;
     private readonly int _maxMessageSize;
-    private readonly Pipe _input = new(new PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
+    // The input pauses past 64 KiB unread (or one whole message, whichever is more): while the connection does not
+    // read (a HELLO being authenticated, a session store that waits) the socket is not drained either, and TCP
+    // pushes back on the client instead of the pipe buffering whatever it sends.
+    private readonly Pipe _input;
     private readonly Pipe _output = new(new PipeOptions(useSynchronizationContext: false));
     private WebSocketCloseStatus _closeStatus = WebSocketCloseStatus.NormalClosure;
+
+    // Set once our side is done (the output completed, our close frame follows): what the peer still sends
+    // until its own close frame is read and dropped, a lingering close, instead of waiting on a pipe nobody reads.
+    private volatile bool _discarding;
 
     public MlpWebSocketPipe(WebSocket socket, int maxFrameSize)
     {
         _socket = socket;
         _maxMessageSize = maxFrameSize + MlpLimits.MaxFrameHeaderSize;
+        var pause = Math.Max(64 * 1024, _maxMessageSize);
+        _input = new Pipe(new PipeOptions(pauseWriterThreshold: pause, resumeWriterThreshold: pause / 2, useSynchronizationContext: false));
     }
 
     public PipeReader Input => _input.Reader;
@@ -38,6 +47,8 @@ internal sealed class MlpWebSocketPipe : IDuplexPipe
     {
         var receiving = ReceiveAsync(aborted);
         await SendAsync(aborted).ConfigureAwait(false);
+        _discarding = true;
+        _input.Writer.CancelPendingFlush();
         try
         {
             if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
@@ -101,6 +112,9 @@ internal sealed class MlpWebSocketPipe : IDuplexPipe
                     }
                 }
                 while (!result.EndOfMessage);
+
+                if (_discarding)
+                    continue;
 
                 if (!EndsOnFrameBoundary(message.AsSpan(0, length), out var error))
                 {

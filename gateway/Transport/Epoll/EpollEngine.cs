@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using AccessLayer.Gateway.Metrics;
 using Microsoft.AspNetCore.Connections;
 
 namespace AccessLayer.Gateway.Transport.Epoll;
@@ -15,6 +16,7 @@ internal sealed class EpollEngine : IAsyncDisposable
     private readonly ConnectionDelegate _pipeline;
     private readonly Action<ConnectionContext, Exception> _onFailed;
     private readonly ILogger _logger;
+    private readonly GatewayMetrics? _metrics;
     private readonly TaskCompletionSource _allEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Socket? _listenSocket;
     private Thread? _acceptThread;
@@ -23,7 +25,9 @@ internal sealed class EpollEngine : IAsyncDisposable
     private volatile bool _stopping;
 
     /// <param name="onFailed">Told when a connection's pipeline ends with an exception (the engine only closes the connection).</param>
-    public EpollEngine(int loops, bool inlineContinuations, ConnectionDelegate pipeline, Action<ConnectionContext, Exception> onFailed, ILogger logger)
+    /// <param name="wait">epoll_wait for every loop (tests make it fail); null: the real one.</param>
+    /// <param name="time">Bounds the lingering close; null: the system clock.</param>
+    public EpollEngine(int loops, bool inlineContinuations, ConnectionDelegate pipeline, Action<ConnectionContext, Exception> onFailed, ILogger logger, GatewayMetrics? metrics = null, EpollLoop.WaitFunction? wait = null, TimeProvider? time = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(loops, 1);
         if (!OperatingSystem.IsLinux())
@@ -35,15 +39,19 @@ internal sealed class EpollEngine : IAsyncDisposable
         _pipeline = pipeline;
         _onFailed = onFailed;
         _logger = logger;
+        _metrics = metrics;
+        Time = time ?? TimeProvider.System;
         _loops = new EpollLoop[loops];
         for (var i = 0; i < loops; i++)
         {
-            _loops[i] = new EpollLoop(this, i);
+            _loops[i] = new EpollLoop(this, i, wait);
         }
     }
 
     /// <summary>Whether readiness wakes the waiting reader/writer on the loop thread itself instead of the thread pool.</summary>
     public bool InlineContinuations { get; }
+
+    public TimeProvider Time { get; }
 
     /// <summary>The address actually bound (port 0 asks the kernel for one).</summary>
     public IPEndPoint? EndPoint { get; private set; }
@@ -157,12 +165,40 @@ internal sealed class EpollEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>A loop's epoll_wait failed for good (its thread has ended): log, count, close the connections it served.</summary>
+    internal void OnLoopFailed(EpollLoop loop, int errno)
+    {
+        var connections = loop.Snapshot();
+        EpollLog.LoopFailed(_logger, errno, connections.Count);
+        _metrics?.LoopFailed("epoll");
+        var abort = new ConnectionAbortedException($"The connection's epoll loop failed (errno {errno}).");
+        foreach (var handler in connections)
+        {
+            ((EpollConnection)handler).Abort(abort);
+        }
+    }
+
     internal void OnConnectionEnded()
     {
         if (Interlocked.Decrement(ref _live) == 0 && _stopping)
         {
             _allEnded.TrySetResult();
         }
+    }
+
+    /// <summary>Round-robin over the loops, skipping any whose wait failed.</summary>
+    private EpollLoop? NextLoop()
+    {
+        for (var i = 0; i < _loops.Length; i++)
+        {
+            var loop = _loops[(int)((uint)Interlocked.Increment(ref _nextLoop) % (uint)_loops.Length)];
+            if (!loop.Failed)
+            {
+                return loop;
+            }
+        }
+
+        return null;
     }
 
     private unsafe void AcceptLoop(int listenFd)
@@ -190,7 +226,13 @@ internal sealed class EpollEngine : IAsyncDisposable
             }
 
             LinuxNative.SetOption(fd, LinuxNative.IpProtoTcp, LinuxNative.TcpNoDelay, 1);
-            var loop = _loops[(int)((uint)Interlocked.Increment(ref _nextLoop) % (uint)_loops.Length)];
+            if (NextLoop() is not { } loop)
+            {
+                // Every loop has failed (logged when each did): nothing can serve this connection.
+                LinuxNative.Close(fd);
+                continue;
+            }
+
             var connection = new EpollConnection(loop, fd);
             var failed = loop.Register(fd, connection);
             if (failed != 0)

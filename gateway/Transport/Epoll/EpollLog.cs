@@ -13,4 +13,7 @@ internal static partial class EpollLog
 
     [LoggerMessage(EventId = 5103, Level = LogLevel.Information, Message = "epoll transport: MQTT listener on {EndPoint} with {Loops} loops (inline continuations: {Inline})")]
     public static partial void Listening(ILogger logger, System.Net.EndPoint endPoint, int loops, bool inline);
+
+    [LoggerMessage(EventId = 5104, Level = LogLevel.Critical, Message = "epoll transport: a loop's epoll_wait failed with errno {Errno}; its {Connections} connections are closed and new ones go to the other loops")]
+    public static partial void LoopFailed(ILogger logger, int errno, int connections);
 }

@@ -10,6 +10,9 @@ namespace AccessLayer.Gateway.Transport.Epoll;
 /// </summary>
 internal sealed unsafe class EpollLoop : IDisposable
 {
+    /// <summary>epoll_wait; a test replaces it to make the wait fail. Returns the count, or -1 with <paramref name="errno"/>.</summary>
+    public delegate int WaitFunction(int epfd, nint events, int maxEvents, int timeout, out int errno);
+
     private const int MaxEvents = 256;
     private const ulong WakeToken = ulong.MaxValue;
 
@@ -21,11 +24,14 @@ internal sealed unsafe class EpollLoop : IDisposable
     private uint[] _generations = new uint[64];
     private readonly Stack<int> _free = new();
     private int _used;
+    private readonly WaitFunction _wait;
     private volatile bool _stopping;
+    private volatile bool _failed;
 
-    public EpollLoop(EpollEngine engine, int index)
+    public EpollLoop(EpollEngine engine, int index, WaitFunction? wait = null)
     {
         Engine = engine;
+        _wait = wait ?? SystemWait;
         _epollFd = LinuxNative.EpollCreate1(LinuxNative.EpollCloexec);
         if (_epollFd < 0)
         {
@@ -45,6 +51,9 @@ internal sealed unsafe class EpollLoop : IDisposable
     }
 
     public EpollEngine Engine { get; }
+
+    /// <summary>The wait failed and the loop thread ended: it serves nothing anymore, new connections go to other loops.</summary>
+    public bool Failed => _failed;
 
     /// <summary>Registered handlers (connections) right now.</summary>
     public int Count
@@ -138,6 +147,14 @@ internal sealed unsafe class EpollLoop : IDisposable
         LinuxNative.Close(_epollFd);
     }
 
+    /// <summary>The real epoll_wait.</summary>
+    public static int SystemWait(int epfd, nint events, int maxEvents, int timeout, out int errno)
+    {
+        var count = LinuxNative.EpollWait(epfd, (byte*)events, maxEvents, timeout);
+        errno = count < 0 ? LinuxNative.Errno : 0;
+        return count;
+    }
+
     private void Run()
     {
         var events = (byte*)NativeMemory.Alloc((nuint)(MaxEvents * LinuxNative.EpollEventSize));
@@ -145,12 +162,21 @@ internal sealed unsafe class EpollLoop : IDisposable
         {
             while (!_stopping)
             {
-                var count = LinuxNative.EpollWait(_epollFd, events, MaxEvents, -1);
+                var count = _wait(_epollFd, (nint)events, MaxEvents, -1, out var errno);
                 if (count < 0)
                 {
-                    if (LinuxNative.Errno == LinuxNative.EINTR)
+                    if (errno == LinuxNative.EINTR)
                     {
                         continue;
+                    }
+
+                    if (!_stopping)
+                    {
+                        // Not transient (EBADF, EINVAL, EFAULT): retrying would spin. No readiness will ever reach
+                        // this loop's connections again, so they are closed (their clients reconnect elsewhere)
+                        // rather than left hanging, and the failure is logged instead of passing unseen.
+                        _failed = true;
+                        Engine.OnLoopFailed(this, errno);
                     }
 
                     return;

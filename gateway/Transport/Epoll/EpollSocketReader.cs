@@ -177,6 +177,9 @@ internal sealed class EpollSocketReader : PipeReader, IValueTaskSource<ReadResul
         Wake(inline: false);
     }
 
+    /// <summary>The application completed the reader: nothing reads the socket through it anymore.</summary>
+    internal bool IsCompleted => _completed;
+
     public override void Complete(Exception? exception = null)
     {
         if (_completed)

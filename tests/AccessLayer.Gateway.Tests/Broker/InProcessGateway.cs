@@ -34,6 +34,8 @@ internal sealed class InProcessGateway : IAsyncDisposable
 
     public FakeTimeProvider Time { get; }
 
+    public IServiceProvider Services => _app.Services;
+
     public MqttBroker Broker => _app.Services.GetRequiredService<MqttBroker>();
 
     public MqttBrokerMaintenance Maintenance => _app.Services.GetRequiredService<MqttBrokerMaintenance>();

@@ -1,11 +1,45 @@
 using System.Text;
+using AccessLayer.Gateway.Tests.Infrastructure;
 using AccessLayer.Protocol.Mqtt;
+using AccessLayer.Sessions.Retained;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace AccessLayer.Gateway.Tests.Broker;
 
 /// <summary>Time-driven behaviour: keep alive, CONNECT timeout, will delay, session expiry — all on a fake clock.</summary>
 public sealed class MqttBrokerMaintenanceTests
 {
+    [Fact]
+    public async Task A_pass_that_throws_is_logged_and_counted_and_the_loop_and_the_host_go_on()
+    {
+        // The real loop (PeriodicTimer on the fake clock), not RunOnceAsync: what must survive is the loop.
+        using var failures = new LoopFailureCounter();
+        Fault<IRetainedMessageStore>? fault = null;
+        await using var gateway = await InProcessGateway.StartAsync(services => fault = FaultInjection.Inject<IRetainedMessageStore>(services, nameof(IRetainedMessageStore.RemoveExpiredAsync), times: 1, () => new InjectedFaultException()));
+        await using var device = await gateway.ConnectClientAsync();
+        await device.ConnectAsync("ticking", keepAlive: 2);
+
+        await WaitUntilAsync(() =>
+        {
+            gateway.Time.Advance(TimeSpan.FromSeconds(1));
+            return fault!.Calls >= 1;
+        });
+        Assert.Equal(1, fault!.Fired);
+        await WaitUntilAsync(() => failures["mqtt_maintenance"] == 1);
+
+        // Later ticks still run: the keep alive (2 s x 1.5) is enforced and the host is still up.
+        await WaitUntilAsync(() =>
+        {
+            gateway.Time.Advance(TimeSpan.FromSeconds(1));
+            return fault.Calls >= 5;
+        });
+        Assert.Equal(MqttReasonCode.KeepAliveTimeout, (await device.ReceiveAsync()).AsDisconnect(MqttProtocolVersion.V500).ReasonCode);
+        Assert.False(gateway.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested);
+        await using var another = await gateway.ConnectClientAsync();
+        Assert.Equal(MqttReasonCode.Success, (await another.ConnectAsync("another")).ReasonCode);
+    }
+
     [Fact]
     public async Task Keep_alive_is_enforced_at_one_and_a_half_times_with_DISCONNECT_0x8D_and_the_will()
     {

@@ -1,11 +1,33 @@
 using System.Text;
+using AccessLayer.Gateway.Tests.Infrastructure;
 using AccessLayer.Protocol.Mqtt;
+using AccessLayer.Sessions.Store;
 
 namespace AccessLayer.Gateway.Tests.Broker;
 
 /// <summary>Hostile and broken input on one connection: a protocol-level answer, a close, and everyone else unaffected.</summary>
 public sealed class MqttConnectionTests
 {
+    [Fact]
+    public async Task A_writer_that_fails_unexpectedly_closes_the_connection_instead_of_leaving_it_mute()
+    {
+        using var failures = new LoopFailureCounter();
+        Fault<ISessionStore>? fault = null;
+        await using var gateway = await InProcessGateway.StartAsync(services => fault = FaultInjection.Inject<ISessionStore>(services, nameof(ISessionStore.DequeueAsync), times: 0, () => new InjectedFaultException()));
+        await using var subscriber = await gateway.ConnectClientAsync();
+        await subscriber.ConnectAsync("mute");
+        await subscriber.SubscribeAsync("writer/fault", MqttQualityOfService.AtLeastOnce);
+        await using var publisher = await gateway.ConnectClientAsync();
+        await publisher.ConnectAsync("publisher");
+
+        // The subscriber's writer pulls the QoS 1 message from the session store, which fails once.
+        fault!.Arm(1);
+        await publisher.PublishAsync("writer/fault", "x", MqttQualityOfService.AtLeastOnce, packetId: 1);
+        Assert.True(await subscriber.WaitForCloseAsync());
+        Assert.Equal(1, fault.Fired);
+        Assert.Equal(1, failures["mqtt_writer"]);
+    }
+
     [Fact]
     public async Task Garbage_before_CONNECT_closes_the_connection_and_others_keep_working()
     {

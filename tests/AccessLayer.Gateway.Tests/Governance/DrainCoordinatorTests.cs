@@ -70,6 +70,31 @@ public sealed class DrainCoordinatorTests : IDisposable
         Assert.Equal(DrainState.Drained, drain.Status.State);
     }
 
+    [Fact]
+    public async Task A_participant_that_throws_is_reported_and_the_drain_still_finishes_for_the_others()
+    {
+        using var failures = new Infrastructure.LoopFailureCounter();
+        var broken = new FakeParticipant("broken", 10, throwsAfter: 2);
+        var mlp = new FakeParticipant("mlp", 4);
+        using var drain = Create(30, broken, mlp);
+
+        Assert.True(drain.Start("test"));
+        for (var i = 0; i < 200 && !drain.Completion.IsCompleted; i++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(100));
+            await Task.Delay(5);
+        }
+
+        await drain.Completion.WaitAsync(TimeSpan.FromSeconds(5));
+
+        // Not stuck draining: the others were all moved and the status names the one that failed.
+        var status = drain.Status;
+        Assert.Equal(DrainState.Drained, status.State);
+        Assert.Equal(["broken"], status.Failed);
+        Assert.Equal(4, mlp.Moved);
+        Assert.Equal(1, failures["drain"]);
+    }
+
     private async Task TickAsync(DrainCoordinator drain, long expectedMoved)
     {
         // The loop registers its delay after each batch; advance until the next batch lands.
@@ -94,7 +119,7 @@ public sealed class DrainCoordinatorTests : IDisposable
 
     public void Dispose() => _services.Dispose();
 
-    private sealed class FakeParticipant(string protocol, int connections) : IDrainParticipant
+    private sealed class FakeParticipant(string protocol, int connections, int throwsAfter = int.MaxValue) : IDrainParticipant
     {
         private int _moved;
 
@@ -111,7 +136,12 @@ public sealed class DrainCoordinatorTests : IDisposable
         public int MoveClients(int maxCount, DrainContext context)
         {
             LastContext = context;
-            var count = Math.Min(maxCount, connections - _moved);
+            if (_moved >= throwsAfter)
+            {
+                throw new InvalidOperationException("participant bug");
+            }
+
+            var count = Math.Min(Math.Min(maxCount, throwsAfter - _moved), connections - _moved);
             Interlocked.Add(ref _moved, count);
             return count;
         }

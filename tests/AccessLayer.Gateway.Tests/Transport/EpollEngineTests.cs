@@ -2,7 +2,10 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using AccessLayer.Gateway.Transport.Epoll;
+using System.Diagnostics.Metrics;
+using AccessLayer.Gateway.Metrics;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AccessLayer.Gateway.Tests.Transport;
@@ -85,6 +88,49 @@ public sealed class EpollEngineTests
 
         await Assert.ThrowsAnyAsync<SocketException>(() => harness.ConnectClientAsync());
         await harness.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_failing_epoll_wait_is_logged_and_counted_its_connections_close_and_new_ones_go_to_the_other_loop()
+    {
+        var logger = new Infrastructure.RecordingLogger();
+        using var failures = new Infrastructure.LoopFailureCounter();
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var metrics = new GatewayMetrics(services.GetRequiredService<IMeterFactory>());
+        var failNext = 0;
+        EpollLoop.WaitFunction wait = (int epfd, nint events, int maxEvents, int timeout, out int errno) =>
+        {
+            if (Interlocked.Exchange(ref failNext, 0) == 1)
+            {
+                errno = 9; // EBADF: what a closed or corrupted epoll fd returns
+                return -1;
+            }
+
+            return EpollLoop.SystemWait(epfd, events, maxEvents, timeout, out errno);
+        };
+        await using var harness = EpollHarness.Start(loops: 2, body: EchoAsync, logger: logger, wait: wait, metrics: metrics);
+        var victim = await harness.ConnectClientAsync();
+
+        // The victim's loop wakes for its byte and its next wait fails; the echo may or may not get out first.
+        Volatile.Write(ref failNext, 1);
+        await victim.SendAsync(new byte[] { 1 }, SocketFlags.None);
+        var received = await ReceiveOrResetAsync(victim);
+        if (received.Length == 1)
+        {
+            received = await ReceiveOrResetAsync(victim);
+        }
+
+        Assert.Empty(received);
+        Assert.True(logger.Logged(5104));
+        Assert.Equal(1, failures["epoll"]);
+
+        // Round-robin would hand every other connection to the dead loop: they are served by the live one.
+        for (var i = 0; i < 4; i++)
+        {
+            var client = await harness.ConnectClientAsync();
+            await client.SendAsync(new byte[] { (byte)i }, SocketFlags.None);
+            Assert.Equal(new[] { (byte)i }, await EpollHarness.ReceiveAsync(client, 1));
+        }
     }
 
     [Fact]

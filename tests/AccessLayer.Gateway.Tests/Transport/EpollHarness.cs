@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Threading.Channels;
 using AccessLayer.Gateway.Transport.Epoll;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AccessLayer.Gateway.Tests.Transport;
@@ -18,14 +19,14 @@ internal sealed class EpollHarness : IAsyncDisposable
     private readonly Channel<EpollConnection> _accepted = Channel.CreateUnbounded<EpollConnection>();
     private readonly List<Socket> _clients = [];
 
-    private EpollHarness(int loops, bool inline, Func<ConnectionContext, Task>? body)
+    private EpollHarness(int loops, bool inline, Func<ConnectionContext, Task>? body, ILogger? logger, EpollLoop.WaitFunction? wait, AccessLayer.Gateway.Metrics.GatewayMetrics? metrics)
     {
         body ??= static connection => Task.Delay(System.Threading.Timeout.Infinite, connection.ConnectionClosed).ContinueWith(static _ => { }, TaskScheduler.Default);
         Engine = new EpollEngine(loops, inline, connection =>
         {
             _accepted.Writer.TryWrite((EpollConnection)connection);
             return body(connection);
-        }, (_, ex) => Failures.Enqueue(ex), NullLogger.Instance);
+        }, (_, ex) => Failures.Enqueue(ex), logger ?? NullLogger.Instance, metrics, wait);
         Engine.Start(new IPEndPoint(IPAddress.Loopback, 0));
     }
 
@@ -33,7 +34,8 @@ internal sealed class EpollHarness : IAsyncDisposable
 
     public System.Collections.Concurrent.ConcurrentQueue<Exception> Failures { get; } = new();
 
-    public static EpollHarness Start(int loops = 2, bool inline = false, Func<ConnectionContext, Task>? body = null) => new(loops, inline, body);
+    public static EpollHarness Start(int loops = 2, bool inline = false, Func<ConnectionContext, Task>? body = null, ILogger? logger = null, EpollLoop.WaitFunction? wait = null, AccessLayer.Gateway.Metrics.GatewayMetrics? metrics = null) =>
+        new(loops, inline, body, logger, wait, metrics);
 
     public async Task<Socket> ConnectClientAsync(int receiveBuffer = 0)
     {

@@ -126,7 +126,7 @@ internal sealed class MlpTestGateway : IAsyncDisposable
         DefaultTimeout = TimeSpan.FromSeconds(20),
     };
 
-    public Task<RawMlpConnection> OpenRawAsync() => RawMlpConnection.OpenAsync(MlpPort);
+    public Task<RawMlpConnection> OpenRawAsync(int receiveBufferSize = 0) => RawMlpConnection.OpenAsync(MlpPort, receiveBufferSize);
 
     public int RunMaintenance() => Services.GetRequiredService<MlpMaintenance>().RunOnce();
 

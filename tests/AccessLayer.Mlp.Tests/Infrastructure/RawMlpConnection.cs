@@ -20,9 +20,11 @@ internal sealed class RawMlpConnection : IAsyncDisposable
 
     public HpackDecoder Decoder { get; } = new();
 
-    public static async Task<RawMlpConnection> OpenAsync(int port)
+    public static async Task<RawMlpConnection> OpenAsync(int port, int receiveBufferSize = 0)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (receiveBufferSize > 0)
+            socket.ReceiveBufferSize = receiveBufferSize;
         await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
         return new RawMlpConnection(socket);
     }

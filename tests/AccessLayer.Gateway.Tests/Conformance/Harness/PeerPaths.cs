@@ -23,6 +23,8 @@ internal static class PeerPaths
 
     public static string PythonAgent => Path.Combine(RepoRoot, "tests", "python", "agent.py");
 
+    public static string PythonQos2Burst => Path.Combine(RepoRoot, "tests", "python", "qos2_burst.py");
+
     /// <summary>Fails with the fix when the mqtt.js dependency is not installed.</summary>
     public static void RequireMqttJs()
     {
