@@ -172,9 +172,9 @@ public sealed class MlpPushEndpointTests
         // No Content-Length: without a request body limit the gateway would buffer until the sender stops.
         await using var gateway = await MlpTestGateway.StartAsync();
         using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, gateway.HttpPort));
+        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, gateway.ManagementPort));
         await socket.SendAsync(Encoding.ASCII.GetBytes(
-            "POST /api/v1/push?deviceId=d&service=s&operation=o HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\nTransfer-Encoding: chunked\r\n\r\n"));
+            $"POST /api/v1/push?deviceId=d&service=s&operation=o HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {MlpTestGateway.ManagementToken}\r\nContent-Type: application/x-protobuf\r\nTransfer-Encoding: chunked\r\n\r\n"));
         var chunk = Encoding.ASCII.GetBytes("10000\r\n").Concat(new byte[0x10000]).Concat("\r\n"u8.ToArray()).ToArray();
         var response = new StringBuilder();
         var receive = new byte[4096];
