@@ -60,12 +60,10 @@ MQTT_PORT=$(free_port); MLP_PORT=$(free_port); HTTP_PORT=$(free_port)
 GATEWAY_ARGS=(--Mqtt:Port="$MQTT_PORT" --Mqtt:BindAddress=127.0.0.1 --Mlp:Port="$MLP_PORT" --Mlp:BindAddress=127.0.0.1
   --Http:Port="$HTTP_PORT" --Http:BindAddress=127.0.0.1 --Mlp:AllowAnonymous=true --Mlp:TokenSecret="$SECRET"
   --Logging:LogLevel:Default=Warning)
-# The push API and /metrics live on the management port where the gateway has one.
-PUSH_PORT=$HTTP_PORT
-if grep -q '"Management"' gateway/appsettings.json 2>/dev/null || grep -q 'Management:Port' docs/configuration.md; then
-  PUSH_PORT=$(free_port)
-  GATEWAY_ARGS+=(--Management:Port="$PUSH_PORT" --Management:BindAddress=127.0.0.1)
-fi
+# The push API and /metrics live on the management port, behind its bearer token.
+PUSH_PORT=$(free_port)
+MANAGEMENT_TOKEN=soak-management-$(date +%s)
+GATEWAY_ARGS+=(--Management:Port="$PUSH_PORT" --Management:BindAddress=127.0.0.1 --Management:Token="$MANAGEMENT_TOKEN")
 (cd "$OUT/bin/gateway" && exec dotnet "$GATEWAY_DLL" "${GATEWAY_ARGS[@]}") >"$OUT/gateway.log" 2>&1 &
 SERVER_PID=$!
 wait_listening "$MQTT_PORT"; wait_listening "$MLP_PORT"; wait_listening "$PUSH_PORT"
@@ -104,7 +102,7 @@ chain p2p-q0 p2p --port "$MQTT_PORT" --count 20 --qos 0 --rate 100 & BOT_PIDS+=(
 chain p2p-q1-v5 p2p --port "$MQTT_PORT" --count 20 --qos 1 --mqtt-version 5 --rate 100 & BOT_PIDS+=($!)
 chain fanout-q1 fan-out --port "$MQTT_PORT" --count 20 --qos 1 --rate 50 & BOT_PIDS+=($!)
 chain mlp-rpc mlp-rpc --port "$MLP_PORT" --count 4 --concurrency 1 --rate 250 --size 64 & BOT_PIDS+=($!)
-chain mlp-push mlp-push --port "$MLP_PORT" --http-port "$PUSH_PORT" --count 20 --rate 100 --concurrency 4 --token-secret "$SECRET" & BOT_PIDS+=($!)
+chain mlp-push mlp-push --port "$MLP_PORT" --management "http://127.0.0.1:$PUSH_PORT" --management-token "$MANAGEMENT_TOKEN" --count 20 --rate 100 --concurrency 4 --token-secret "$SECRET" & BOT_PIDS+=($!)
 churn & BOT_PIDS+=($!)
 
 # The sampler: the gateway's memory and threads once per interval until the end.

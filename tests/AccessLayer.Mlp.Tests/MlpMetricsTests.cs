@@ -23,7 +23,7 @@ public sealed class MlpMetricsTests
         Assert.Equal(200, (await client.CallAsync("echo", "op", "x"u8.ToArray())).Status);
         Assert.Equal(404, (int)(await FallbackAsync(gateway, "made-up-fallback")).StatusCode);
 
-        using var http = new HttpClient { BaseAddress = gateway.HttpBase };
+        using var http = new HttpClient { BaseAddress = gateway.ManagementBase };
         var metrics = await http.GetStringAsync("metrics");
         Assert.DoesNotContain("made-up", metrics, StringComparison.Ordinal);
         Assert.Matches("accesslayer_mlp_requests_total\\{[^}]*service=\"other\"[^}]*status=\"4xx\"[^}]*\\} 3", metrics);

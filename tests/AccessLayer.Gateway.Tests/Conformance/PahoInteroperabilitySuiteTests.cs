@@ -26,28 +26,12 @@ public sealed class PahoInteroperabilitySuiteTests(ITestOutputHelper output)
         "the suite's 5.0 client accepts only 0x80 for a refused subscription and its reader dies on 0x87 Not authorized, which the gateway "
         + "(like mosquitto 2.0.11) sends for an ACL refusal; passes only if ACL refusals on 5.0 are answered 0x80.";
 
-    private const string Qos2Burst =
-        "QoS 2 burst past Receive Maximum: DISCONNECT 0x93 is followed by a reset the client sees before the reason code; fixed by the writer/lingering close work of issue 11.";
-
     /// <summary>
-    /// Cases that fail for reasons other parts of issue 11 fix; the integrator flips them as those merge
-    /// (a case listed here that passes fails this test, so the list cannot go stale).
+    /// Cases the gateway fails on purpose (a case listed here that passes fails this test, so the list cannot go stale).
     /// </summary>
     private static readonly Dictionary<string, string> ExpectedToFail = new(StringComparer.Ordinal)
     {
         ["client_test5.py test_subscribe_failure"] = SubAck0x87,
-        ["client_test5.py test_flow_control2"] = Qos2Burst,
-    };
-
-    /// <summary>
-    /// While the ACL refuses subscriptions that merely overlap <c>deny * subscribe test/nosubscribe</c> (the suite's
-    /// <c>+/+</c>, and <c>#</c> in its clean-up), most tests fail and leave retained messages behind that fail others by
-    /// chance; the ACL semantics work of issue 11 fixes it. Until then only the cases that depend on neither are asserted.
-    /// </summary>
-    private static readonly HashSet<string> AssertedWhileOverlapsAreRefused = new(StringComparer.Ordinal)
-    {
-        "client_test.py test_keepalive", "client_test5.py test_keepalive", "client_test5.py test_server_keep_alive",
-        "client_test.py test_zero_length_clientid", "client_test5.py test_zero_length_clientid", "client_test5.py test_assigned_clientid",
     };
 
     /// <summary>Every test of both suites with a rough duration (its sleeps), longest first when spread over the gateways.</summary>
@@ -80,7 +64,6 @@ public sealed class PahoInteroperabilitySuiteTests(ITestOutputHelper output)
         var vendor = Path.Combine(PeerProcess.RepositoryRoot(), "tests", "vendor", "paho-interop");
         var gateways = new List<GatewayProcess>();
         Dictionary<string, CaseResult> results;
-        bool overlapsRefused;
         try
         {
             // One at a time: a few .NET processes starting at once on a busy machine can each miss their health budget.
@@ -89,7 +72,6 @@ public sealed class PahoInteroperabilitySuiteTests(ITestOutputHelper output)
                 gateways.Add(await GatewayProcess.StartAsync(Setup));
             }
 
-            overlapsRefused = await RefusesOverlappingSubscriptionsAsync(gateways[0]);
             var outcomes = await Task.WhenAll(Shards().Select((shard, i) => RunShardAsync(vendor, gateways[i], shard)));
             results = outcomes.SelectMany(o => o).ToDictionary(r => r.Name, r => r, StringComparer.Ordinal);
         }
@@ -98,22 +80,13 @@ public sealed class PahoInteroperabilitySuiteTests(ITestOutputHelper output)
             gateways.ForEach(g => g.Dispose());
         }
 
-        if (overlapsRefused)
-        {
-            output.WriteLine("The ACL refuses '#' and '+/+' under 'deny * subscribe test/nosubscribe': only " + string.Join(", ", AssertedWhileOverlapsAreRefused) + " are asserted.");
-        }
-
         var unexpected = new List<string>();
         foreach (var (suite, test, _) in Tests)
         {
             var name = suite + " " + test;
             var result = results.TryGetValue(name, out var r) ? r : new CaseResult(name, "missing", string.Empty);
             var passed = result.Outcome == "pass";
-            if (overlapsRefused && !AssertedWhileOverlapsAreRefused.Contains(name))
-            {
-                output.WriteLine($"{name}: {result.Outcome} (not asserted while overlapping subscriptions are refused)");
-            }
-            else if (ExpectedToFail.TryGetValue(name, out var reason))
+            if (ExpectedToFail.TryGetValue(name, out var reason))
             {
                 output.WriteLine($"{name}: {result.Outcome} (expected to fail: {reason})");
                 if (passed)
@@ -137,16 +110,6 @@ public sealed class PahoInteroperabilitySuiteTests(ITestOutputHelper output)
         }
 
         Assert.True(unexpected.Count == 0, "paho interoperability: " + string.Join("; ", unexpected));
-    }
-
-    /// <summary>Whether the gateway's ACL refuses <c>#</c> because it overlaps the denied <c>test/nosubscribe</c>.</summary>
-    private static async Task<bool> RefusesOverlappingSubscriptionsAsync(GatewayProcess gateway)
-    {
-        await using var probe = await RawMqttClient.OpenAsync(gateway.MqttPort);
-        await probe.ConnectAsync("acl-overlap-probe");
-        var subAck = await probe.SubscribeAsync("#", AccessLayer.Protocol.Mqtt.MqttQualityOfService.AtMostOnce);
-        await probe.DisconnectAsync();
-        return subAck.ReasonCodes[0] == AccessLayer.Protocol.Mqtt.MqttReasonCode.NotAuthorized;
     }
 
     /// <summary>Spreads the tests over the gateways, longest first onto the least loaded (deterministic, so each test sees the same history every run).</summary>

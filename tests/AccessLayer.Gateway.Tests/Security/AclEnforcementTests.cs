@@ -222,35 +222,49 @@ public sealed class AclEnforcementTests
     }
 
     [Fact]
-    public async Task A_resumed_session_loses_the_subscriptions_its_new_identity_may_not_make()
+    public async Task A_resumed_session_loses_the_subscriptions_the_current_rules_no_longer_allow()
     {
-        // Rules per user: alice's session subscribed to alice/#; bob resumes the same client id.
-        await using var gateway = await GovernedGateway.StartAsync(
-            "--Acl:Default=Deny", "--Acl:Rules:0=allow * subscribe %u/#", "--Acl:Rules:1=allow * subscribe shared/#", "--Acl:Rules:2=allow * publish #",
-            "--Mqtt:Users:alice=pw", "--Mqtt:Users:bob=pw", "--Mqtt:Users:pub=pw");
-        await using (var alice = await gateway.ConnectClientAsync())
+        // Alice's offline session subscribed to alice/# and shared/#; the rules change while she is away
+        // (another identity can no longer resume her session: sessions belong to identities).
+        var directory = Directory.CreateTempSubdirectory("acl-resume");
+        try
         {
-            await alice.ConnectAsync(new MqttConnectPacket { ProtocolVersion = MqttProtocolVersion.V500, ClientId = "phone", UserName = "alice", Password = Encoding.UTF8.GetBytes("pw"), CleanStart = true, SessionExpiryInterval = 600 });
-            Assert.Equal(MqttReasonCode.GrantedQoS1, (await alice.SubscribeAsync("alice/#", packetId: 1)).ReasonCodes[0]);
-            Assert.Equal(MqttReasonCode.GrantedQoS1, (await alice.SubscribeAsync("shared/#", packetId: 2)).ReasonCodes[0]);
-            await alice.DisconnectAsync();
+            var acl = Path.Combine(directory.FullName, "acl");
+            File.WriteAllText(acl, "allow * subscribe %u/#\nallow * subscribe shared/#\nallow * publish #\n");
+            await using var gateway = await GovernedGateway.StartAsync(
+                "--Acl:Default=Deny", $"--Acl:File={acl}", "--SecurityReload:Watch=false",
+                "--Mqtt:Users:alice=pw", "--Mqtt:Users:pub=pw");
+            await using (var alice = await gateway.ConnectClientAsync())
+            {
+                await alice.ConnectAsync(new MqttConnectPacket { ProtocolVersion = MqttProtocolVersion.V500, ClientId = "phone", UserName = "alice", Password = Encoding.UTF8.GetBytes("pw"), CleanStart = true, SessionExpiryInterval = 600 });
+                Assert.Equal(MqttReasonCode.GrantedQoS1, (await alice.SubscribeAsync("alice/#", packetId: 1)).ReasonCodes[0]);
+                Assert.Equal(MqttReasonCode.GrantedQoS1, (await alice.SubscribeAsync("shared/#", packetId: 2)).ReasonCodes[0]);
+                await alice.DisconnectAsync();
+            }
+
+            await GovernedGateway.WaitUntilAsync(() => !gateway.Broker.TryGetClient("phone", out _), "alice offline");
+            File.WriteAllText(acl, "allow * subscribe shared/#\nallow * publish #\n");
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await gateway.Admin.PostAsync("/api/v1/admin/reload", null)).StatusCode);
+
+            await using var resumed = await gateway.ConnectClientAsync();
+            var connAck = await resumed.ConnectAsync(new MqttConnectPacket { ProtocolVersion = MqttProtocolVersion.V500, ClientId = "phone", UserName = "alice", Password = Encoding.UTF8.GetBytes("pw"), CleanStart = false, SessionExpiryInterval = 600 });
+            Assert.True(connAck.SessionPresent);
+
+            var session = await gateway.Broker.Sessions.GetAsync("phone");
+            Assert.Equal(["shared/#"], session!.Subscriptions.Select(s => s.TopicFilter));
+            Assert.Equal(1, await gateway.MetricAsync("accesslayer_mqtt_acl_denied_total", ("action", "resume")));
+
+            await using var publisher = await gateway.ConnectClientAsync();
+            await publisher.ConnectAsync(new MqttConnectPacket { ProtocolVersion = MqttProtocolVersion.V500, ClientId = "pub", UserName = "pub", Password = Encoding.UTF8.GetBytes("pw"), CleanStart = true });
+            await publisher.PublishAsync("alice/diary", "private");
+            await publisher.PublishAsync("shared/board", "public");
+            var (message, _, _, _) = await resumed.ReceivePublishAsync();
+            Assert.Equal("shared/board", message.Topic);
         }
-
-        await GovernedGateway.WaitUntilAsync(() => !gateway.Broker.TryGetClient("phone", out _), "alice offline");
-        await using var bob = await gateway.ConnectClientAsync();
-        var connAck = await bob.ConnectAsync(new MqttConnectPacket { ProtocolVersion = MqttProtocolVersion.V500, ClientId = "phone", UserName = "bob", Password = Encoding.UTF8.GetBytes("pw"), CleanStart = false, SessionExpiryInterval = 600 });
-        Assert.True(connAck.SessionPresent);
-
-        var session = await gateway.Broker.Sessions.GetAsync("phone");
-        Assert.Equal(["shared/#"], session!.Subscriptions.Select(s => s.TopicFilter));
-        Assert.Equal(1, await gateway.MetricAsync("accesslayer_mqtt_acl_denied_total", ("action", "resume")));
-
-        await using var publisher = await gateway.ConnectClientAsync();
-        await publisher.ConnectAsync(new MqttConnectPacket { ProtocolVersion = MqttProtocolVersion.V500, ClientId = "pub", UserName = "pub", Password = Encoding.UTF8.GetBytes("pw"), CleanStart = true });
-        await publisher.PublishAsync("alice/diary", "private");
-        await publisher.PublishAsync("shared/board", "public");
-        var (message, _, _, _) = await bob.ReceivePublishAsync();
-        Assert.Equal("shared/board", message.Topic);
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
     }
 
     [Fact]
