@@ -43,9 +43,7 @@ internal sealed class ConnectionGovernor : IDisposable
             var rate = _options.ConnectRatePerIp;
             var burst = _options.ConnectBurstPerIp > 0 ? _options.ConnectBurstPerIp : rate;
 
-            // Refilled every 100 ms so a burst is spread over the second, not granted at its start.
-            var period = TimeSpan.FromMilliseconds(100);
-            var perPeriod = Math.Max(1, rate / 10);
+            var (perPeriod, period) = RefillFor(rate);
             _connectRate = PartitionedRateLimiter.Create<IPAddress, IPAddress>(address => RateLimitPartition.GetTokenBucketLimiter(address, _ => new TokenBucketRateLimiterOptions
             {
                 TokenLimit = burst,
@@ -57,6 +55,17 @@ internal sealed class ConnectionGovernor : IDisposable
         }
 
         metrics.ObserveGauges("gateway.connections", ObserveOpen, "Client connections open now (accepted, any protocol state), by listener.");
+    }
+
+    /// <summary>
+    /// The token bucket's refill for <paramref name="ratePerSecond"/>: about ten refills a second, so a
+    /// burst is spread over the second rather than granted at its start, and exactly the rate (a rate
+    /// below 10 refills one token every 1/rate s, not one every 100 ms).
+    /// </summary>
+    internal static (int Tokens, TimeSpan Period) RefillFor(int ratePerSecond)
+    {
+        var tokens = Math.Max(1, ratePerSecond / 10);
+        return (tokens, TimeSpan.FromTicks(TimeSpan.TicksPerSecond * tokens / ratePerSecond));
     }
 
     public int ActiveConnections => Volatile.Read(ref _total);

@@ -18,6 +18,20 @@ public sealed class ConnectionGovernorTests : IDisposable
     private ConnectionGovernor Create(LimitsOptions limits) =>
         new(Options.Create(limits), _readiness, new GatewayMetrics(_services.GetRequiredService<IMeterFactory>()), NullLogger<ConnectionGovernor>.Instance);
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(15)]
+    [InlineData(100)]
+    [InlineData(1234)]
+    public void The_per_IP_bucket_refills_exactly_the_configured_rate(int rate)
+    {
+        // One token every 100 ms whatever the rate was ten a second for a rate of 1, and 10 for 15.
+        var (tokens, period) = ConnectionGovernor.RefillFor(rate);
+        Assert.InRange(tokens / period.TotalSeconds, rate * 0.9999, rate * 1.0001); // tick rounding only
+        Assert.InRange(period, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(1));
+    }
+
     [Fact]
     public void The_node_cap_counts_every_listener_and_a_release_frees_a_slot()
     {
