@@ -74,6 +74,27 @@ public sealed class PahoInteroperabilitySuiteTests(ITestOutputHelper output)
 
             var outcomes = await Task.WhenAll(Shards().Select((shard, i) => RunShardAsync(vendor, gateways[i], shard)));
             results = outcomes.SelectMany(o => o).ToDictionary(r => r.Name, r => r, StringComparer.Ordinal);
+
+            // The suites pace themselves with sleeps ("wait for all retained messages, hopefully"), so on a loaded
+            // machine a case can lose its race with the clock: a failed case runs once more, alone, and both runs
+            // are reported. A case that fails twice fails the test.
+            var retry = Tests.Select(t => (t.Suite, t.Test))
+                .Where(t => !ExpectedToFail.ContainsKey(t.Suite + " " + t.Test)
+                    && (!results.TryGetValue(t.Suite + " " + t.Test, out var first) || first.Outcome != "pass"))
+                .ToList();
+            if (retry.Count > 0)
+            {
+                foreach (var second in await RunShardAsync(vendor, gateways[0], retry))
+                {
+                    output.WriteLine($"{second.Name}: {second.Outcome} on its second run (first: {(results.TryGetValue(second.Name, out var first) ? first.Outcome : "missing")})");
+                    if (first is not null && second.Outcome == "pass")
+                    {
+                        output.WriteLine($"---- {first.Name} (first run, {first.Outcome}) ----{Environment.NewLine}{first.Output}");
+                    }
+
+                    results[second.Name] = second;
+                }
+            }
         }
         finally
         {
