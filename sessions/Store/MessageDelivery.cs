@@ -17,4 +17,10 @@ public sealed record MessageDelivery
     public bool Retain { get; init; }
 
     public IReadOnlyList<uint> SubscriptionIdentifiers { get; init; } = [];
+
+    /// <summary>
+    /// In a fleet, the id under which this message also sits in the session's durable queue in Redis
+    /// (acknowledging the delivery removes it there); <see cref="Guid.Empty"/> when it is not durable.
+    /// </summary>
+    public Guid DurableId { get; init; }
 }
