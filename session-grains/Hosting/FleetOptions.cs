@@ -67,9 +67,5 @@ public sealed class FleetOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan RouteReplicationTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>Longest durable QoS 1/2 writes wait to be committed to Redis together (group commit).</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
-    public TimeSpan DurableCommitInterval { get; set; } = TimeSpan.FromMilliseconds(1);
-
     public bool IsEnabled => !string.IsNullOrWhiteSpace(Redis);
 }
