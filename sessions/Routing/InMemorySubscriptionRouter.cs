@@ -42,7 +42,11 @@ internal sealed class InMemorySubscriptionRouter : ISubscriptionRouter, IDisposa
         }
     }
 
-    public ValueTask<bool> SubscribeAsync(string clientId, string topicFilter, SubscriptionOptions options, CancellationToken cancellationToken = default)
+    public ValueTask<bool> SubscribeAsync(string clientId, string topicFilter, SubscriptionOptions options, CancellationToken cancellationToken = default) =>
+        new(Subscribe(clientId, topicFilter, options));
+
+    /// <summary>The synchronous body of <see cref="SubscribeAsync"/> (the fleet's route table calls it under its own lock).</summary>
+    internal bool Subscribe(string clientId, string topicFilter, SubscriptionOptions options)
     {
         ArgumentNullException.ThrowIfNull(clientId);
         ParsedTopicFilter parsed = Parse(topicFilter);
@@ -61,7 +65,7 @@ internal sealed class InMemorySubscriptionRouter : ISubscriptionRouter, IDisposa
                 filters.Add(topicFilter);
             }
 
-            return new ValueTask<bool>(added);
+            return added;
         }
         finally
         {
@@ -69,12 +73,16 @@ internal sealed class InMemorySubscriptionRouter : ISubscriptionRouter, IDisposa
         }
     }
 
-    public ValueTask<bool> UnsubscribeAsync(string clientId, string topicFilter, CancellationToken cancellationToken = default)
+    public ValueTask<bool> UnsubscribeAsync(string clientId, string topicFilter, CancellationToken cancellationToken = default) =>
+        new(Unsubscribe(clientId, topicFilter));
+
+    /// <summary>The synchronous body of <see cref="UnsubscribeAsync"/>.</summary>
+    internal bool Unsubscribe(string clientId, string topicFilter)
     {
         ArgumentNullException.ThrowIfNull(clientId);
         if (!TopicFilter.TryParse(topicFilter, _maxLevels, out ParsedTopicFilter parsed))
         {
-            return new ValueTask<bool>(false);
+            return false;
         }
 
         _lock.EnterWriteLock();
@@ -90,7 +98,7 @@ internal sealed class InMemorySubscriptionRouter : ISubscriptionRouter, IDisposa
                 }
             }
 
-            return new ValueTask<bool>(removed);
+            return removed;
         }
         finally
         {
@@ -98,7 +106,11 @@ internal sealed class InMemorySubscriptionRouter : ISubscriptionRouter, IDisposa
         }
     }
 
-    public ValueTask<int> RemoveClientAsync(string clientId, CancellationToken cancellationToken = default)
+    public ValueTask<int> RemoveClientAsync(string clientId, CancellationToken cancellationToken = default) =>
+        new(RemoveClient(clientId, removedFilters: null));
+
+    /// <summary>Removes every subscription of a client, adding the filters removed to <paramref name="removedFilters"/> (the fleet counts routes per filter).</summary>
+    internal int RemoveClient(string clientId, List<string>? removedFilters)
     {
         ArgumentNullException.ThrowIfNull(clientId);
         _lock.EnterWriteLock();
@@ -106,7 +118,7 @@ internal sealed class InMemorySubscriptionRouter : ISubscriptionRouter, IDisposa
         {
             if (!_filtersByClient.Remove(clientId, out HashSet<string>? filters))
             {
-                return new ValueTask<int>(0);
+                return 0;
             }
 
             int removed = 0;
@@ -115,10 +127,11 @@ internal sealed class InMemorySubscriptionRouter : ISubscriptionRouter, IDisposa
                 if (TopicFilter.TryParse(filter, _maxLevels, out ParsedTopicFilter parsed) && _trie.Remove(parsed, clientId))
                 {
                     removed++;
+                    removedFilters?.Add(filter);
                 }
             }
 
-            return new ValueTask<int>(removed);
+            return removed;
         }
         finally
         {
@@ -127,6 +140,13 @@ internal sealed class InMemorySubscriptionRouter : ISubscriptionRouter, IDisposa
     }
 
     public ValueTask MatchAsync(string topic, string? publisherClientId, SubscriberMatches result, CancellationToken cancellationToken = default)
+    {
+        Match(topic, publisherClientId, result);
+        return default;
+    }
+
+    /// <summary>The synchronous body of <see cref="MatchAsync"/>.</summary>
+    internal void Match(string topic, string? publisherClientId, SubscriberMatches result)
     {
         ArgumentNullException.ThrowIfNull(topic);
         ArgumentNullException.ThrowIfNull(result);
@@ -142,7 +162,29 @@ internal sealed class InMemorySubscriptionRouter : ISubscriptionRouter, IDisposa
         }
 
         result.Complete();
-        return default;
+    }
+
+    /// <summary>Every (client, filter) held, for the admin API; a copy taken under the read lock.</summary>
+    internal List<(string ClientId, string Filter)> Enumerate()
+    {
+        var rows = new List<(string, string)>();
+        _lock.EnterReadLock();
+        try
+        {
+            foreach (KeyValuePair<string, HashSet<string>> entry in _filtersByClient)
+            {
+                foreach (string filter in entry.Value)
+                {
+                    rows.Add((entry.Key, filter));
+                }
+            }
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+
+        return rows;
     }
 
     public void Dispose() => _lock.Dispose();

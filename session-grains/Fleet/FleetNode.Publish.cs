@@ -1,0 +1,183 @@
+using AccessLayer.Protocol.Mqtt;
+using AccessLayer.SessionGrains.Forwarding;
+using AccessLayer.Sessions.Store;
+
+namespace AccessLayer.SessionGrains.Fleet;
+
+/// <summary>The per-message side: plan from the local replica, forward in batches, append durably.</summary>
+internal sealed partial class FleetNode
+{
+    private static readonly TimeSpan RoomWait = TimeSpan.FromSeconds(5);
+
+    public bool TryPlan(string topic, string? publisherClientId, MqttQualityOfService qos, bool retain, PublishPlan plan)
+    {
+        plan.Clear();
+        if (!IsEnabled)
+        {
+            return false;
+        }
+
+        plan.Retain = retain;
+        _routes.MatchNodes(topic, plan.NodeMatches);
+        for (var i = 0; i < plan.NodeMatches.Count; i++)
+        {
+            var match = plan.NodeMatches[i];
+            var local = string.Equals(match.ClientId, _nodeId, StringComparison.Ordinal);
+            if (match.ShareGroup is { } group)
+            {
+                if (local)
+                {
+                    plan.AddLocalGroup(group);
+                }
+                else
+                {
+                    (Target(plan, match.ClientId).Groups ??= []).Add(group);
+                }
+            }
+            else if (!local)
+            {
+                Target(plan, match.ClientId).Plain = true;
+            }
+        }
+
+        if (retain)
+        {
+            // Every node keeps every retained message: the ones without a subscriber get it to store.
+            foreach (var peer in _peers.Keys)
+            {
+                Target(plan, peer);
+            }
+        }
+
+        if (qos != MqttQualityOfService.AtMostOnce && _durable is not null)
+        {
+            _routes.MatchDurable(topic, publisherClientId, plan.DurableMatches);
+            for (var i = 0; i < plan.DurableMatches.Count; i++)
+            {
+                if (plan.DurableMatches[i].MaximumQualityOfService != MqttQualityOfService.AtMostOnce)
+                {
+                    plan.DurableId = Guid.CreateVersion7();
+                    break;
+                }
+            }
+        }
+
+        return plan.Peers.Count > 0 || plan.DurableId != Guid.Empty;
+    }
+
+    public async ValueTask ForwardAsync(PublishPlan plan, MqttApplicationMessage message, string? publisherClientId)
+    {
+        foreach (var (node, target) in plan.Peers)
+        {
+            if (!_peers.TryGetValue(node, out var peer))
+            {
+                continue;
+            }
+
+            var forwarded = new ForwardedMessage(message, publisherClientId, target.Plain, (IReadOnlyList<string>?)target.Groups ?? [], plan.DurableId);
+            if (!peer.Forwarder.TryEnqueue(forwarded))
+            {
+                if (message.QualityOfService == MqttQualityOfService.AtMostOnce)
+                {
+                    _metrics.ForwardDropped(1, "queue_full");
+                    continue;
+                }
+
+                await peer.Forwarder.WaitForRoomAsync(RoomWait).ConfigureAwait(false);
+                if (!peer.Forwarder.TryEnqueue(forwarded))
+                {
+                    _metrics.ForwardDropped(1, "queue_full");
+                }
+            }
+        }
+
+        if (plan.DurableId != Guid.Empty && _durable is not null)
+        {
+            await AppendDurableAsync(plan, message).ConfigureAwait(false);
+        }
+    }
+
+    public void Acknowledge(string clientId, Guid durableId)
+    {
+        if (_durable is null || durableId == Guid.Empty)
+        {
+            return;
+        }
+
+        _ = AcknowledgeAsync(clientId, durableId);
+    }
+
+    /// <summary>A batch a peer forwarded: each message goes to the local protocols, never on to another node.</summary>
+    public async Task DeliverBatchAsync(byte[] batch)
+    {
+        IReadOnlyList<ForwardedMessage> messages;
+        try
+        {
+            messages = FleetCodec.ReadBatch(batch);
+        }
+        catch (FleetCodecException ex)
+        {
+            FleetLog.BadBatch(_logger, ex);
+            return;
+        }
+
+        _metrics.Received(messages.Count);
+        var local = Local;
+        foreach (var message in messages)
+        {
+            await local.DeliverForwardedAsync(message).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask AppendDurableAsync(PublishPlan plan, MqttApplicationMessage message)
+    {
+        // One entry per subscriber: the delivery as that subscriber gets it (its QoS, retain-as-published, subscription ids).
+        var appends = new List<Task>(plan.DurableMatches.Count);
+        for (var i = 0; i < plan.DurableMatches.Count; i++)
+        {
+            var match = plan.DurableMatches[i];
+            var qos = message.QualityOfService < match.MaximumQualityOfService ? message.QualityOfService : match.MaximumQualityOfService;
+            if (qos == MqttQualityOfService.AtMostOnce)
+            {
+                continue;
+            }
+
+            var ids = plan.DurableMatches.GetSubscriptionIdentifiers(match);
+            var delivery = new MessageDelivery
+            {
+                Message = message,
+                QualityOfService = qos,
+                Retain = match.RetainAsPublished && message.Retain,
+                SubscriptionIdentifiers = ids.IsEmpty ? [] : ids.ToArray(),
+                DurableId = plan.DurableId,
+            };
+            appends.Add(_durable!.AppendAsync([match.ClientId], plan.DurableId, FleetCodec.EncodeDelivery(delivery)).AsTask());
+        }
+
+        await Task.WhenAll(appends).ConfigureAwait(false);
+    }
+
+    private async Task AcknowledgeAsync(string clientId, Guid durableId)
+    {
+        try
+        {
+            await _durable!.AcknowledgeAsync(clientId, durableId).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Left in Redis: delivered again (a duplicate, which QoS 1 allows) if the session moves.
+            FleetLog.DurableFailed(_logger, clientId, ex.Message);
+        }
+    }
+
+    private static PublishPlan.PeerTarget Target(PublishPlan plan, string node)
+    {
+        if (!plan.Peers.TryGetValue(node, out var target))
+        {
+            target = new PublishPlan.PeerTarget();
+            plan.Peers.Add(node, target);
+        }
+
+        return target;
+    }
+}

@@ -1,0 +1,164 @@
+using System.Collections.Concurrent;
+using AccessLayer.SessionGrains.Forwarding;
+using AccessLayer.SessionGrains.Nodes;
+using AccessLayer.SessionGrains.Sessions;
+using AccessLayer.Sessions.Store;
+
+namespace AccessLayer.SessionGrains.Fleet;
+
+/// <summary>Session claims and handovers between nodes, fenced by the session grain's epoch.</summary>
+internal sealed partial class FleetNode
+{
+    private static readonly TimeSpan HandoverTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan FenceLifetime = TimeSpan.FromMinutes(1);
+
+    // Client id → the epoch another node claimed the session at, after it was handed over from here.
+    private readonly ConcurrentDictionary<string, (long Epoch, long At)> _fences = new(StringComparer.Ordinal);
+
+    public async ValueTask<SessionClaim> ClaimSessionAsync(string clientId, bool cleanStart, string? owner, CancellationToken cancellationToken = default)
+    {
+        var grain = Grains.GetGrain<ISessionGrain>(clientId);
+        var claim = await grain.ClaimAsync(_nodeId, cleanStart, owner).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (claim.OwnedByAnotherIdentity)
+        {
+            return new SessionClaim { OwnedByAnotherIdentity = true };
+        }
+
+        var previous = claim.PreviousNode;
+        if (previous is null || previous == _nodeId)
+        {
+            _metrics.Claimed(previous is null ? "new" : "local");
+            return new SessionClaim { Epoch = claim.Epoch };
+        }
+
+        SessionHandover? handover = null;
+        var how = "dead_node";
+        if (_peers.TryGetValue(previous, out var peer))
+        {
+            try
+            {
+                // Even for a clean start: the previous node must close its connection.
+                var bytes = await peer.Grain.HandOverSessionAsync(clientId, claim.Epoch).WaitAsync(HandoverTimeout, cancellationToken).ConfigureAwait(false);
+                handover = bytes is null ? null : FleetCodec.DecodeHandover(bytes);
+                how = "handover";
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // Dying or unreachable: resume from what the grain and Redis hold.
+                FleetLog.DurableFailed(_logger, clientId, "handover from " + previous + " failed: " + ex.Message);
+            }
+        }
+
+        _metrics.Claimed(how);
+        FleetLog.SessionClaimed(_logger, clientId, previous, claim.Epoch, how);
+        if (cleanStart)
+        {
+            if (_durable is not null)
+            {
+                await _durable.DeleteAsync(clientId, cancellationToken).ConfigureAwait(false);
+            }
+
+            await SetDurableSubscriptionsAsync(clientId, null, cancellationToken).ConfigureAwait(false);
+            return new SessionClaim { Epoch = claim.Epoch, PreviousNode = previous };
+        }
+
+        handover ??= claim.Subscriptions is { } subscriptions
+            ? new SessionHandover { Subscriptions = FleetCodec.DecodeSubscriptions(subscriptions) }
+            : null;
+        return new SessionClaim
+        {
+            Epoch = claim.Epoch,
+            PreviousNode = previous,
+            Resumed = handover,
+            Durable = await LoadDurableAsync(clientId, handover, cancellationToken).ConfigureAwait(false),
+        };
+    }
+
+    public bool IsFenced(string clientId, long epoch) =>
+        _fences.TryGetValue(clientId, out var fence) && fence.Epoch > epoch;
+
+    public async ValueTask SaveSubscriptionsAsync(string clientId, long epoch, IReadOnlyList<Subscription> subscriptions, CancellationToken cancellationToken = default)
+    {
+        if (!IsEnabled)
+        {
+            return;
+        }
+
+        await Grains.GetGrain<ISessionGrain>(clientId).SaveSubscriptionsAsync(epoch, FleetCodec.EncodeSubscriptions(subscriptions)).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask EndSessionAsync(string clientId, long epoch, CancellationToken cancellationToken = default)
+    {
+        if (!IsEnabled)
+        {
+            return;
+        }
+
+        await Grains.GetGrain<ISessionGrain>(clientId).EndAsync(epoch).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (_durable is not null)
+        {
+            await _durable.DeleteAsync(clientId, cancellationToken).ConfigureAwait(false);
+        }
+
+        await SetDurableSubscriptionsAsync(clientId, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A peer claimed a session this node may hold (through its call to this node's grain).</summary>
+    public async Task<byte[]?> HandOverAsync(string clientId, long epoch)
+    {
+        var now = Environment.TickCount64;
+        _fences.AddOrUpdate(clientId, (epoch, now), (_, old) => old.Epoch > epoch ? old : (epoch, now));
+        PruneFences(now);
+        var handover = await Local.HandOverSessionAsync(clientId, epoch).ConfigureAwait(false);
+        return handover is null ? null : FleetCodec.EncodeHandover(handover);
+    }
+
+    private async ValueTask<IReadOnlyList<MessageDelivery>> LoadDurableAsync(string clientId, SessionHandover? handover, CancellationToken cancellationToken)
+    {
+        if (_durable is null)
+        {
+            return [];
+        }
+
+        HashSet<Guid>? held = null;
+        if (handover is not null)
+        {
+            foreach (var inflight in handover.Inflight)
+            {
+                (held ??= []).Add(inflight.Delivery.DurableId);
+            }
+
+            foreach (var queued in handover.Queued)
+            {
+                (held ??= []).Add(queued.DurableId);
+            }
+        }
+
+        var deliveries = new List<MessageDelivery>();
+        foreach (var entry in await _durable.LoadAsync(clientId, cancellationToken).ConfigureAwait(false))
+        {
+            if (held is null || !held.Contains(entry.Id))
+            {
+                deliveries.Add(FleetCodec.DecodeDelivery(entry.Delivery));
+            }
+        }
+
+        return deliveries;
+    }
+
+    private void PruneFences(long now)
+    {
+        if (_fences.Count < 1024)
+        {
+            return;
+        }
+
+        foreach (var (clientId, fence) in _fences)
+        {
+            if (now - fence.At > FenceLifetime.TotalMilliseconds)
+            {
+                _fences.TryRemove(new KeyValuePair<string, (long, long)>(clientId, fence));
+            }
+        }
+    }
+}

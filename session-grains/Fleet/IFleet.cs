@@ -1,0 +1,58 @@
+using AccessLayer.Protocol.Mqtt;
+using AccessLayer.SessionGrains.Nodes;
+using AccessLayer.Sessions.Store;
+
+namespace AccessLayer.SessionGrains.Fleet;
+
+/// <summary>
+/// The fleet as this node's broker sees it. Per connection event (CONNECT, SUBSCRIBE,
+/// UNSUBSCRIBE, session end) it calls a grain or replicates a route; per message it only reads
+/// the local replica of the route table, forwards to peers in batches and, for persistent
+/// sessions, appends to durable queues. Alone (<see cref="IsEnabled"/> false) the broker calls none of it.
+/// </summary>
+public interface IFleet
+{
+    bool IsEnabled { get; }
+
+    /// <summary>This node's id (its silo address); empty until the silo started.</summary>
+    string NodeId { get; }
+
+    /// <summary>Completes once the node has joined and holds its peers' routes.</summary>
+    Task Ready { get; }
+
+    /// <summary>Connects the protocols of this node; called once at start.</summary>
+    void Attach(IFleetLocalNode local);
+
+    /// <summary>A local session subscribed to <paramref name="topicFilter"/> (first subscriber on this node: peers learn the route before this completes, or the replication timeout passes).</summary>
+    ValueTask AddLocalRouteAsync(string topicFilter, CancellationToken cancellationToken = default);
+
+    /// <summary>A local subscription to <paramref name="topicFilter"/> went away.</summary>
+    void RemoveLocalRoute(string topicFilter);
+
+    /// <summary>Records the durable subscriptions (persistent session, QoS 1/2, not shared) of a client fleet-wide; null: none any more.</summary>
+    ValueTask SetDurableSubscriptionsAsync(string clientId, IReadOnlyList<Subscription>? subscriptions, CancellationToken cancellationToken = default);
+
+    /// <summary>Plans the fleet side of a publish; false when it has none (no peer route, nobody durable, not retained).</summary>
+    bool TryPlan(string topic, string? publisherClientId, MqttQualityOfService qos, bool retain, PublishPlan plan);
+
+    /// <summary>Forwards a planned publish to its peers and, when durable subscribers matched, completes once Redis holds it for them.</summary>
+    ValueTask ForwardAsync(PublishPlan plan, MqttApplicationMessage message, string? publisherClientId);
+
+    /// <summary>A client acknowledged a delivery that sits in its durable queue.</summary>
+    void Acknowledge(string clientId, Guid durableId);
+
+    /// <summary>Claims the session of <paramref name="clientId"/> for this node (see <see cref="SessionClaim"/>).</summary>
+    ValueTask<SessionClaim> ClaimSessionAsync(string clientId, bool cleanStart, string? owner, CancellationToken cancellationToken = default);
+
+    /// <summary>Whether a newer claim elsewhere took the session after <paramref name="epoch"/> was handed out here.</summary>
+    bool IsFenced(string clientId, long epoch);
+
+    /// <summary>Records the session's subscriptions in its grain (what a node resuming it after this one died starts from).</summary>
+    ValueTask SaveSubscriptionsAsync(string clientId, long epoch, IReadOnlyList<Subscription> subscriptions, CancellationToken cancellationToken = default);
+
+    /// <summary>The session ended here: its grain, durable queue and durable subscriptions go.</summary>
+    ValueTask EndSessionAsync(string clientId, long epoch, CancellationToken cancellationToken = default);
+
+    /// <summary>Every active node of the fleet as it describes itself (this one included); unreachable ones are left out.</summary>
+    Task<IReadOnlyList<NodeInfo>> DescribeFleetAsync(CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,24 @@
+using AccessLayer.SessionGrains.Forwarding;
+using AccessLayer.SessionGrains.Nodes;
+using AccessLayer.SessionGrains.Sessions;
+
+namespace AccessLayer.SessionGrains.Fleet;
+
+/// <summary>
+/// What the fleet asks of the protocols on this node (the gateway implements it and attaches it
+/// with <see cref="IFleet.Attach"/>): deliver what peers forward, hand a session over, describe itself.
+/// </summary>
+public interface IFleetLocalNode
+{
+    /// <summary>Delivers a publish a peer forwarded to this node's own subscribers (never forwards it again).</summary>
+    ValueTask DeliverForwardedAsync(ForwardedMessage message);
+
+    /// <summary>
+    /// The session of <paramref name="clientId"/> moved to another node at <paramref name="epoch"/>: close its
+    /// connection here (5.0 DISCONNECT 0x8E), take the session out of this node and return it; null when there was none.
+    /// </summary>
+    ValueTask<SessionHandover?> HandOverSessionAsync(string clientId, long epoch);
+
+    /// <summary>This node as the admin API and peers see it.</summary>
+    NodeInfo Describe(string nodeId);
+}

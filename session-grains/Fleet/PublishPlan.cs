@@ -1,0 +1,43 @@
+using AccessLayer.Sessions.Routing;
+
+namespace AccessLayer.SessionGrains.Fleet;
+
+/// <summary>
+/// What one publish owes the fleet: which peers get it (for their plain subscribers and/or for the
+/// shared-subscription groups the round robin picked them for), which groups stay on this node,
+/// and which clients hold it durably. Reused per thread; <see cref="Clear"/> between publishes.
+/// </summary>
+public sealed class PublishPlan
+{
+    internal readonly SubscriberMatches NodeMatches = new();
+    internal readonly SubscriberMatches DurableMatches = new();
+    internal readonly Dictionary<string, PeerTarget> Peers = new(StringComparer.Ordinal);
+    private HashSet<string>? _localGroups;
+
+    /// <summary>The id under which durable subscribers hold this message; <see cref="Guid.Empty"/> when none do.</summary>
+    public Guid DurableId { get; internal set; }
+
+    /// <summary>Whether the message is retained (every peer stores it).</summary>
+    public bool Retain { get; internal set; }
+
+    /// <summary>Whether this node delivers shared-subscription group <paramref name="group"/> itself (the fleet round robin picked it).</summary>
+    public bool IsLocalGroup(string group) => _localGroups is not null && _localGroups.Contains(group);
+
+    internal void AddLocalGroup(string group) => (_localGroups ??= new HashSet<string>(StringComparer.Ordinal)).Add(group);
+
+    public void Clear()
+    {
+        NodeMatches.Clear();
+        DurableMatches.Clear();
+        Peers.Clear();
+        _localGroups?.Clear();
+        DurableId = Guid.Empty;
+        Retain = false;
+    }
+
+    internal sealed class PeerTarget
+    {
+        public bool Plain;
+        public List<string>? Groups;
+    }
+}

@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Logging;
+
+namespace AccessLayer.SessionGrains;
+
+internal static partial class FleetLog
+{
+    [LoggerMessage(7001, LogLevel.Information, "Fleet: node {NodeId} joined cluster {ClusterId}")]
+    public static partial void Joined(ILogger logger, string nodeId, string clusterId);
+
+    [LoggerMessage(7002, LogLevel.Information, "Fleet: peer {Peer} is active")]
+    public static partial void PeerActive(ILogger logger, string peer);
+
+    [LoggerMessage(7003, LogLevel.Warning, "Fleet: peer {Peer} left ({Status}); its routes are dropped")]
+    public static partial void PeerGone(ILogger logger, string peer, string status);
+
+    [LoggerMessage(7004, LogLevel.Warning, "Fleet: route update to {Peer} failed ({Reason}); a snapshot follows")]
+    public static partial void RouteSendFailed(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(7005, LogLevel.Warning, "Fleet: forward of {Count} messages to {Peer} failed ({Reason})")]
+    public static partial void ForwardFailed(ILogger logger, string peer, int count, string reason);
+
+    [LoggerMessage(7006, LogLevel.Information, "Fleet: session {ClientId} taken from {PreviousNode} at epoch {Epoch} ({How})")]
+    public static partial void SessionClaimed(ILogger logger, string clientId, string previousNode, long epoch, string how);
+
+    [LoggerMessage(7007, LogLevel.Warning, "Fleet: route replication to {Peers} peer(s) did not finish within {Timeout}")]
+    public static partial void ReplicationSlow(ILogger logger, int peers, TimeSpan timeout);
+
+    [LoggerMessage(7008, LogLevel.Error, "Fleet: a forwarded batch from a peer did not decode; dropped")]
+    public static partial void BadBatch(ILogger logger, Exception exception);
+
+    [LoggerMessage(7009, LogLevel.Warning, "Fleet: durable queue operation for {ClientId} failed ({Reason})")]
+    public static partial void DurableFailed(ILogger logger, string clientId, string reason);
+
+    [LoggerMessage(7010, LogLevel.Error, "Fleet: membership watch failed; retrying")]
+    public static partial void MembershipWatchFailed(ILogger logger, Exception exception);
+}

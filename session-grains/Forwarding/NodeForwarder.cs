@@ -1,0 +1,155 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using AccessLayer.SessionGrains.Nodes;
+using Microsoft.Extensions.Logging;
+
+namespace AccessLayer.SessionGrains.Forwarding;
+
+/// <summary>
+/// Forwards publishes to one peer: one batch call at a time (so they arrive in publish order),
+/// each batch holding whatever queued while the previous one was out, up to a message and a
+/// byte bound. The queue is bounded: past it a QoS 0 forward is dropped (counted) and a QoS 1/2
+/// publisher waits for room.
+/// </summary>
+internal sealed class NodeForwarder : IDisposable
+{
+    private readonly string _peer;
+    private readonly INodeGrain _grain;
+    private readonly int _maxMessages;
+    private readonly int _maxBytes;
+    private readonly int _maxQueued;
+    private readonly FleetMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly ConcurrentQueue<ForwardedMessage> _queue = new();
+    private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ArrayBufferWriter<byte> _batch = new(64 * 1024);
+    private TaskCompletionSource? _room;
+    private int _count;
+    private Task _loop = Task.CompletedTask;
+
+    public NodeForwarder(string peer, INodeGrain grain, int maxMessages, int maxBytes, int maxQueued, FleetMetrics metrics, ILogger logger)
+    {
+        _peer = peer;
+        _grain = grain;
+        _maxMessages = maxMessages;
+        _maxBytes = maxBytes;
+        _maxQueued = maxQueued;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    public int Queued => Volatile.Read(ref _count);
+
+    public void Start() => _loop = Task.Run(RunAsync);
+
+    /// <summary>Queues a message; false when the queue is full (the caller drops a QoS 0 message or waits with <see cref="WaitForRoomAsync"/>).</summary>
+    public bool TryEnqueue(ForwardedMessage message)
+    {
+        if (Interlocked.Increment(ref _count) > _maxQueued)
+        {
+            Interlocked.Decrement(ref _count);
+            return false;
+        }
+
+        _queue.Enqueue(message);
+        _signal.Writer.TryWrite(true);
+        return true;
+    }
+
+    /// <summary>Completes when the queue is below half full again, or after <paramref name="timeout"/>.</summary>
+    public async ValueTask WaitForRoomAsync(TimeSpan timeout)
+    {
+        Task room;
+        lock (_queue)
+        {
+            if (Volatile.Read(ref _count) < _maxQueued / 2)
+            {
+                return;
+            }
+
+            room = (_room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+        }
+
+        try
+        {
+            await room.WaitAsync(timeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
+
+    public async Task StopAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _signal.Writer.TryComplete();
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        var lost = Interlocked.Exchange(ref _count, 0);
+        _queue.Clear();
+        if (lost > 0)
+        {
+            _metrics.ForwardDropped(lost, "peer_gone");
+        }
+
+        ReleaseRoom();
+    }
+
+    public void Dispose() => _stop.Dispose();
+
+    private async Task RunAsync()
+    {
+        while (await _signal.Reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
+        {
+            _signal.Reader.TryRead(out _);
+            while (!_queue.IsEmpty)
+            {
+                _batch.ResetWrittenCount();
+                var messages = 0;
+                while (messages < _maxMessages && _batch.WrittenCount < _maxBytes && _queue.TryDequeue(out var message))
+                {
+                    FleetCodec.WriteForwarded(_batch, message);
+                    messages++;
+                }
+
+                Interlocked.Add(ref _count, -messages);
+                if (Volatile.Read(ref _count) < _maxQueued / 2)
+                {
+                    ReleaseRoom();
+                }
+
+                try
+                {
+                    await _grain.DeliverAsync(_batch.WrittenSpan.ToArray()).WaitAsync(_stop.Token).ConfigureAwait(false);
+                    _metrics.Forwarded(messages);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // The peer is dead or unreachable: durable subscribers still have these in Redis; others lose them, counted.
+                    _metrics.ForwardDropped(messages, "peer_failed");
+                    FleetLog.ForwardFailed(_logger, _peer, messages, ex.Message);
+                }
+            }
+        }
+    }
+
+    private void ReleaseRoom()
+    {
+        TaskCompletionSource? room;
+        lock (_queue)
+        {
+            room = _room;
+            _room = null;
+        }
+
+        room?.TrySetResult();
+    }
+}

@@ -1,0 +1,80 @@
+using System.Net;
+using System.Net.Sockets;
+using AccessLayer.SessionGrains.Fleet;
+using AccessLayer.SessionGrains.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Runtime.Placement;
+using StackExchange.Redis;
+
+namespace AccessLayer.SessionGrains.Hosting;
+
+/// <summary>
+/// Makes the node an Orleans silo (co-hosted in the web host). Alone (no <c>Fleet:Redis</c>):
+/// localhost clustering on a free loopback port nobody else uses, in-memory grain state, and
+/// the broker calls no grain. In a fleet: Redis clustering and grain storage, the silo port
+/// from <c>Fleet:SiloPort</c>, membership probes tuned to declare a dead node in about 10 s.
+/// </summary>
+public static class FleetHostingExtensions
+{
+    /// <summary>Grain storage name of session grains.</summary>
+    public const string StorageName = "sessions";
+
+    public static WebApplicationBuilder AddFleet(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var section = builder.Configuration.GetSection(FleetOptions.SectionName);
+        builder.Services.AddOptions<FleetOptions>().Bind(section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FleetOptions>, FleetOptionsValidator>());
+        var fleet = section.Get<FleetOptions>() ?? new FleetOptions();
+
+        builder.UseOrleans(silo =>
+        {
+            if (fleet.IsEnabled)
+            {
+                var redis = ConfigurationOptions.Parse(fleet.Redis!);
+                silo.UseRedisClustering(options => options.ConfigurationOptions = redis.Clone());
+                silo.AddRedisGrainStorage(StorageName, options => options.ConfigurationOptions = redis.Clone());
+                silo.Configure<ClusterOptions>(options =>
+                {
+                    options.ClusterId = fleet.ClusterId;
+                    options.ServiceId = fleet.ClusterId;
+                });
+                silo.ConfigureEndpoints(IPAddress.Parse(fleet.AdvertisedAddress), fleet.SiloPort, gatewayPort: 0, listenOnAnyHostAddress: false);
+                silo.Configure<ClusterMembershipOptions>(options =>
+                {
+                    options.ProbeTimeout = fleet.ProbeTimeout;
+                    options.NumMissedProbesLimit = fleet.MissedProbesLimit;
+                    // A fleet of two must still be able to declare its other half dead.
+                    options.NumVotesForDeathDeclaration = 1;
+                    options.TableRefreshTimeout = TimeSpan.FromSeconds(5);
+                });
+                builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redis.Clone()));
+            }
+            else
+            {
+                silo.UseLocalhostClustering(FreeLoopbackPort(), gatewayPort: 0, serviceId: fleet.ClusterId, clusterId: fleet.ClusterId);
+                silo.AddMemoryGrainStorage(StorageName);
+            }
+
+            silo.Services.AddPlacementDirector<NodePlacement, NodePlacementDirector>();
+        });
+
+        builder.Services.AddSingleton<FleetNode>();
+        builder.Services.AddSingleton<IFleet>(sp => sp.GetRequiredService<FleetNode>());
+        builder.Services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<FleetNode>());
+        return builder;
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+}

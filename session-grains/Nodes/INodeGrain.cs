@@ -1,0 +1,28 @@
+using AccessLayer.SessionGrains.Routes;
+
+namespace AccessLayer.SessionGrains.Nodes;
+
+/// <summary>
+/// One node's endpoint for its peers, keyed by the node id (its silo address) and placed on that
+/// node only (<see cref="NodePlacementAttribute"/>): route updates, forwarded publishes, session
+/// handovers and what the node says about itself. Reentrant: batches from different peers run at
+/// once; each peer sends one call at a time, so a peer's calls arrive and run in order.
+/// </summary>
+public interface INodeGrain : IGrainWithStringKey
+{
+    /// <summary>A peer's route rows changed (or, as a snapshot, are these).</summary>
+    Task ApplyRoutesAsync(RouteUpdate update);
+
+    /// <summary>Publishes forwarded by a peer (a batch written with <see cref="Forwarding.FleetCodec.WriteForwarded"/>).</summary>
+    Task DeliverAsync(byte[] batch);
+
+    /// <summary>
+    /// Another node took the session of <paramref name="clientId"/> at <paramref name="epoch"/>: close
+    /// the client here (5.0 DISCONNECT 0x8E), forget the session, and hand it over
+    /// (<see cref="Forwarding.FleetCodec.EncodeHandover"/>), or null when this node had none.
+    /// </summary>
+    Task<byte[]?> HandOverSessionAsync(string clientId, long epoch);
+
+    /// <summary>What the node says about itself: endpoints, connections, draining.</summary>
+    Task<NodeInfo> GetInfoAsync();
+}

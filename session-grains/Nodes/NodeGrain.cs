@@ -1,0 +1,23 @@
+using AccessLayer.SessionGrains.Fleet;
+using AccessLayer.SessionGrains.Routes;
+using Orleans.Concurrency;
+
+namespace AccessLayer.SessionGrains.Nodes;
+
+/// <summary>The node endpoint: a thin door into this node's <see cref="FleetNode"/>.</summary>
+[NodePlacement]
+[Reentrant]
+internal sealed class NodeGrain(FleetNode node) : Grain, INodeGrain
+{
+    public Task ApplyRoutesAsync(RouteUpdate update)
+    {
+        node.ApplyRoutes(update);
+        return Task.CompletedTask;
+    }
+
+    public Task DeliverAsync(byte[] batch) => node.DeliverBatchAsync(batch);
+
+    public Task<byte[]?> HandOverSessionAsync(string clientId, long epoch) => node.HandOverAsync(clientId, epoch);
+
+    public Task<NodeInfo> GetInfoAsync() => Task.FromResult(node.Describe());
+}

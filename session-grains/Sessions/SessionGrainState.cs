@@ -1,0 +1,18 @@
+namespace AccessLayer.SessionGrains.Sessions;
+
+/// <summary>What a session grain persists (Redis in a fleet): small, rewritten whole per connection event.</summary>
+[GenerateSerializer]
+public sealed class SessionGrainState
+{
+    [Id(0)]
+    public string? Node { get; set; }
+
+    [Id(1)]
+    public long Epoch { get; set; }
+
+    [Id(2)]
+    public string? Owner { get; set; }
+
+    [Id(3)]
+    public byte[]? Subscriptions { get; set; }
+}
