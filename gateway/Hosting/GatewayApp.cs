@@ -1,11 +1,14 @@
 using System.Net;
 using Microsoft.AspNetCore.Connections;
+using AccessLayer.Gateway.Fleet;
 using AccessLayer.Gateway.Governance;
 using AccessLayer.Gateway.Management;
 using AccessLayer.Gateway.Metrics;
 using AccessLayer.Gateway.Mlp;
 using AccessLayer.Gateway.Mqtt;
 using AccessLayer.Gateway.Transport;
+using AccessLayer.SessionGrains.Fleet;
+using AccessLayer.SessionGrains.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace AccessLayer.Gateway.Hosting;
@@ -29,6 +32,9 @@ public static class GatewayApp
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<GatewayMetrics>();
         builder.Services.AddSingleton(sp => new PrometheusExporter([GatewayMetrics.MeterName], sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
+        // Before the broker: in a fleet it replaces the in-memory route table the broker would add.
+        builder.AddFleet();
+        builder.Services.AddSingleton<GatewayFleetMember>();
         builder.Services.AddMqttBroker(builder.Configuration);
         builder.AddMlpGateway();
         builder.Services.AddGatewayGovernance(builder.Configuration);
@@ -80,7 +86,11 @@ public static class GatewayApp
         var exporter = app.Services.GetRequiredService<PrometheusExporter>();
         _ = app.Services.GetRequiredService<GatewayMetrics>();
 
+        // Before anything runs: peers' calls into this node need its protocols.
+        app.Services.GetRequiredService<IFleet>().Attach(app.Services.GetRequiredService<GatewayFleetMember>());
+
         var managementApi = app.MapManagementSurface(exporter);
+        managementApi.MapFleetApi();
         var device = app.MapGroup(string.Empty).OnSurface(HttpSurface.Device);
         app.MapMlp(device, managementApi);
         app.MapGatewayGovernance(device, managementApi);

@@ -1,3 +1,4 @@
+using AccessLayer.SessionGrains.Fleet;
 using AccessLayer.Gateway.Hosting;
 using AccessLayer.Gateway.Metrics;
 using Microsoft.AspNetCore.Routing.Matching;
@@ -49,7 +50,9 @@ internal static class ManagementSurfaceExtensions
         var management = app.MapGroup(string.Empty).OnSurface(HttpSurface.Management);
         var probes = management.MapGroup(string.Empty).WithoutManagementToken();
         probes.MapGet("/healthz", () => Results.Text("ok"));
-        probes.MapGet("/readyz", (GatewayReadiness readiness) => readiness.IsReady ? Results.Text("ready") : Results.Text("draining", statusCode: StatusCodes.Status503ServiceUnavailable));
+        probes.MapGet("/readyz", (GatewayReadiness readiness, IFleet fleet) =>
+            !fleet.Ready.IsCompletedSuccessfully ? Results.Text("joining the fleet", statusCode: StatusCodes.Status503ServiceUnavailable)
+            : readiness.IsReady ? Results.Text("ready") : Results.Text("draining", statusCode: StatusCodes.Status503ServiceUnavailable));
         probes.MapGet("/metrics", () => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
         return management.MapGroup("/api/v1");
     }

@@ -4,6 +4,8 @@ using AccessLayer.Gateway.Hosting;
 using AccessLayer.Gateway.Metrics;
 using AccessLayer.Gateway.Security;
 using AccessLayer.Protocol.Mqtt;
+using AccessLayer.SessionGrains.Fleet;
+using AccessLayer.SessionGrains.Forwarding;
 using AccessLayer.Sessions.Queue;
 using AccessLayer.Sessions.Retained;
 using AccessLayer.Sessions.Routing;
@@ -32,6 +34,9 @@ internal sealed partial class MqttBroker
     [ThreadStatic]
     private static SubscriberMatches? t_matches;
 
+    [ThreadStatic]
+    private static PublishPlan? t_plan;
+
     public MqttBroker(
         ISessionStore sessions,
         ISubscriptionRouter router,
@@ -39,10 +44,13 @@ internal sealed partial class MqttBroker
         IMqttAuthenticator authenticator,
         GatewayMetrics metrics,
         MqttGovernance governance,
+        IFleet fleet,
         IOptionsMonitor<MqttOptions> options,
         TimeProvider time,
         ILogger<MqttBroker> logger)
     {
+        _fleet = fleet;
+        _fleetEnabled = fleet.IsEnabled;
         Sessions = sessions;
         Router = router;
         Retained = retained;
@@ -174,6 +182,22 @@ internal sealed partial class MqttBroker
             ? Math.Min(connect.SessionExpiryInterval, maxExpiry)
             : connect.CleanStart ? 0u : maxExpiry;
 
+        SessionClaim? claim = null;
+        if (_fleetEnabled)
+        {
+            claim = await ClaimInFleetAsync(clientId, connect.CleanStart, authentication.SessionOwner).ConfigureAwait(false);
+            if (claim is null)
+            {
+                return Refuse(connection, MqttReasonCode.ServerUnavailable, "The fleet could not open the session; try again.");
+            }
+
+            if (claim.OwnedByAnotherIdentity)
+            {
+                MqttLog.SessionOwnedByAnother(_logger, clientId, authentication.Identity);
+                return Refuse(connection, MqttReasonCode.NotAuthorized, "The session of this client id belongs to another user.");
+            }
+        }
+
         var open = await Sessions.OpenAsync(new SessionConnectRequest
         {
             ClientId = clientId,
@@ -214,7 +238,13 @@ internal sealed partial class MqttBroker
             await PublishAsync(takenOverWill, publisherClientId: null).ConfigureAwait(false);
         }
 
-        var state = open.SessionPresent ? await Sessions.GetAsync(clientId).ConfigureAwait(false) : null;
+        var sessionPresent = open.SessionPresent;
+        if (claim is not null && await ImportFromFleetAsync(open.Token, claim, connect.CleanStart).ConfigureAwait(false))
+        {
+            sessionPresent = true;
+        }
+
+        var state = sessionPresent ? await Sessions.GetAsync(clientId).ConfigureAwait(false) : null;
         var keepAlive = KeepAlivePolicy.Negotiate(v5, connect.KeepAliveSeconds, options, out var serverKeepAlive);
 
         var limits = new MqttClientLimits(
@@ -234,7 +264,7 @@ internal sealed partial class MqttBroker
         connection.HoldWrites();
         connection.Send(OutboundItem.ControlPacket(MqttPacketType.ConnAck, new MqttConnAckPacket
         {
-            SessionPresent = open.SessionPresent,
+            SessionPresent = sessionPresent,
             ReasonCode = MqttReasonCode.Success,
             SessionExpiryInterval = v5 && sessionExpiry != connect.SessionExpiryInterval ? sessionExpiry : null,
             ReceiveMaximum = (ushort)options.ReceiveMaximum,
@@ -245,6 +275,13 @@ internal sealed partial class MqttBroker
         }));
         connection.Send(OutboundItem.Resume(state));
         _clients[clientId] = connection;
+        if (claim is not null && _fleet.IsFenced(clientId, claim.Epoch))
+        {
+            // Another node claimed the session while this CONNECT ran (two CONNECTs at once): that one wins.
+            MqttLog.SessionTakenOver(_logger, clientId);
+            connection.SendDisconnect(MqttReasonCode.SessionTakenOver, "Another connection took over the session.");
+            connection.RequestClose("session taken over by another node", takenOver: true);
+        }
 
         // The resume drains the session queue, including anything routed there before registration.
         connection.ReleaseWrites();
@@ -341,6 +378,11 @@ internal sealed partial class MqttBroker
             }
         }
 
+        if (_fleetEnabled)
+        {
+            await SaveFleetSubscriptionsAsync(token).ConfigureAwait(false);
+        }
+
         connection.Send(OutboundItem.ControlPacket(MqttPacketType.SubAck, new MqttSubAckPacket { PacketId = subscribe.PacketId, ReasonCodes = codes }));
 
         if (retainedFor is null)
@@ -385,22 +427,31 @@ internal sealed partial class MqttBroker
             codes[i] = existed ? MqttReasonCode.Success : MqttReasonCode.NoSubscriptionExisted;
         }
 
+        if (_fleetEnabled)
+        {
+            await SaveFleetSubscriptionsAsync(token).ConfigureAwait(false);
+        }
+
         connection.Send(OutboundItem.ControlPacket(MqttPacketType.UnsubAck, new MqttUnsubAckPacket { PacketId = unsubscribe.PacketId, ReasonCodes = codes }));
     }
 
     /// <summary>Routes a message to every matching subscriber; returns how many deliveries it made.</summary>
     public ValueTask<int> PublishAsync(MqttApplicationMessage message, string? publisherClientId, MqttConnection? publisher = null) =>
-        RouteAsync(message, default, message.Topic, publisherClientId, publisher);
+        RouteAsync(message, default, message.Topic, publisherClientId, publisher, forwarded: null);
 
     /// <summary>
     /// Routes a PUBLISH as it was received from <paramref name="publisher"/>: its payload is copied
     /// only once some subscriber takes it, not for a QoS 0 delivery that a full writer would drop.
     /// </summary>
     public ValueTask<int> PublishAsync(MqttPublishPacket publish, string topic, MqttConnection publisher) =>
-        RouteAsync(null, publish, topic, publisher.ClientId, publisher);
+        RouteAsync(null, publish, topic, publisher.ClientId, publisher, forwarded: null);
 
-    /// <summary>Either <paramref name="message"/> or, copied when first needed, <paramref name="publish"/> (valid until the reader advances its pipe).</summary>
-    private async ValueTask<int> RouteAsync(MqttApplicationMessage? message, MqttPublishPacket publish, string topic, string? publisherClientId, MqttConnection? publisher)
+    /// <summary>
+    /// Either <paramref name="message"/> or, copied when first needed, <paramref name="publish"/> (valid until the reader advances its pipe).
+    /// In a fleet, a message published here is planned against the route table replica (peers, shared groups, durable
+    /// subscribers) and forwarded; one <paramref name="forwarded"/> by a peer goes only to what the peer picked this node for.
+    /// </summary>
+    private async ValueTask<int> RouteAsync(MqttApplicationMessage? message, MqttPublishPacket publish, string topic, string? publisherClientId, MqttConnection? publisher, ForwardedMessage? forwarded)
     {
         var qos = message?.QualityOfService ?? publish.QualityOfService;
         if (message?.Retain ?? publish.Retain)
@@ -414,15 +465,39 @@ internal sealed partial class MqttBroker
             }
         }
 
+        if (forwarded is not null && !forwarded.PlainSubscribers && forwarded.ShareGroups.Count == 0)
+        {
+            // Sent here only to be retained.
+            return 0;
+        }
+
+        PublishPlan? plan = null;
+        var fleetWork = false;
+        var durableId = forwarded?.DurableId ?? Guid.Empty;
+        if (_fleetEnabled && forwarded is null)
+        {
+            plan = t_plan ?? new PublishPlan();
+            t_plan = null;
+            fleetWork = _fleet.TryPlan(topic, publisherClientId, qos, message?.Retain ?? publish.Retain, plan);
+            durableId = plan.DurableId;
+        }
+
         var matches = t_matches ?? new SubscriberMatches();
         t_matches = null;
         try
         {
             await Router.MatchAsync(topic, publisherClientId, matches).ConfigureAwait(false);
             var count = matches.Count;
+            var delivered = 0;
             for (var i = 0; i < count; i++)
             {
                 var match = matches[i];
+                if (_fleetEnabled && !IsForThisNode(match, plan, forwarded))
+                {
+                    continue;
+                }
+
+                delivered++;
                 _clients.TryGetValue(match.ClientId, out var connection);
                 if (connection is not null && !connection.CanRead(topic))
                 {
@@ -441,20 +516,30 @@ internal sealed partial class MqttBroker
 
                 message ??= publish.ToApplicationMessage(topic);
                 var ids = matches.GetSubscriptionIdentifiers(match);
-                await DeliverAsync(match.ClientId, connection, message, match.MaximumQualityOfService, match.RetainAsPublished && message.Retain, ids.IsEmpty ? null : ids.ToArray(), publisher).ConfigureAwait(false);
+                await DeliverAsync(match.ClientId, connection, message, match.MaximumQualityOfService, match.RetainAsPublished && message.Retain, ids.IsEmpty ? null : ids.ToArray(), publisher, durableId).ConfigureAwait(false);
             }
 
-            if (count == 0)
+            if (fleetWork)
+            {
+                message ??= publish.ToApplicationMessage(topic);
+                await ForwardToFleetAsync(plan!, message, publisherClientId).ConfigureAwait(false);
+            }
+            else if (delivered == 0 && forwarded is null)
             {
                 Metrics.Dropped("no_subscribers");
             }
 
-            return count;
+            return delivered;
         }
         finally
         {
             matches.Clear();
             t_matches = matches;
+            if (plan is not null)
+            {
+                plan.Clear();
+                t_plan = plan;
+            }
         }
     }
 
@@ -476,7 +561,7 @@ internal sealed partial class MqttBroker
     /// connection is then nudged to pull through its inflight window. A <paramref name="publisher"/>
     /// is told when the live connection is past its high watermark (back-pressure).
     /// </summary>
-    private async ValueTask DeliverAsync(string clientId, MqttConnection? connection, MqttApplicationMessage message, MqttQualityOfService maximumQoS, bool retain, uint[]? subscriptionIdentifiers, MqttConnection? publisher = null)
+    private async ValueTask DeliverAsync(string clientId, MqttConnection? connection, MqttApplicationMessage message, MqttQualityOfService maximumQoS, bool retain, uint[]? subscriptionIdentifiers, MqttConnection? publisher = null, Guid durableId = default)
     {
         var qos = message.QualityOfService < maximumQoS ? message.QualityOfService : maximumQoS;
         if (qos == MqttQualityOfService.AtMostOnce && connection is not null)
@@ -492,6 +577,7 @@ internal sealed partial class MqttBroker
             QualityOfService = qos,
             Retain = retain,
             SubscriptionIdentifiers = subscriptionIdentifiers ?? [],
+            DurableId = durableId,
         }).ConfigureAwait(false);
         CountEnqueue(result);
         if (connection is not null)
@@ -541,6 +627,11 @@ internal sealed partial class MqttBroker
         Metrics.MqttConnectionClosed();
         MqttLog.ClientDisconnected(_logger, token.ClientId, reason);
 
+        if (_fleetEnabled && await SettleFencedAsync(token.ClientId).ConfigureAwait(false))
+        {
+            return;
+        }
+
         try
         {
             var before = await Sessions.GetAsync(token.ClientId).ConfigureAwait(false);
@@ -559,6 +650,7 @@ internal sealed partial class MqttBroker
             if (ended.SessionEnded)
             {
                 await Router.RemoveClientAsync(token.ClientId).ConfigureAwait(false);
+                await EndInFleetAsync(token.ClientId).ConfigureAwait(false);
                 if (before is not null)
                 {
                     await RedistributeSharedAsync(before).ConfigureAwait(false);

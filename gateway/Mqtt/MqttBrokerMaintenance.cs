@@ -66,6 +66,7 @@ internal sealed class MqttBrokerMaintenance(MqttBroker broker, IOptionsMonitor<M
         {
             MqttLog.SessionExpired(logger, clientId);
             await broker.Router.RemoveClientAsync(clientId).ConfigureAwait(false);
+            await broker.EndInFleetAsync(clientId).ConfigureAwait(false);
         }
 
         foreach (var will in expired.DueWills)

@@ -44,4 +44,7 @@ internal static partial class MqttLog
 
     [LoggerMessage(1020, LogLevel.Warning, "CONNECT of {ClientId} by {Identity} refused: its session belongs to another user")]
     public static partial void SessionOwnedByAnother(ILogger logger, string clientId, string? identity);
+
+    [LoggerMessage(1021, LogLevel.Warning, "Fleet: {Operation} for {ClientId} failed: {Reason}")]
+    public static partial void FleetCallFailed(ILogger logger, string clientId, string operation, string reason);
 }

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using AccessLayer.SessionGrains.Fleet;
 using AccessLayer.SessionGrains.Nodes;
+using AccessLayer.Sessions.Routing;
+using AccessLayer.Sessions.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -54,7 +56,6 @@ public static class FleetHostingExtensions
                     options.NumVotesForDeathDeclaration = 1;
                     options.TableRefreshTimeout = TimeSpan.FromSeconds(5);
                 });
-                builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redis.Clone()));
             }
             else
             {
@@ -64,6 +65,15 @@ public static class FleetHostingExtensions
 
             silo.Services.AddPlacementDirector<NodePlacement, NodePlacementDirector>();
         });
+
+        if (fleet.IsEnabled)
+        {
+            builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(ConfigurationOptions.Parse(fleet.Redis!)));
+
+            // Registered before the broker's in-memory defaults, which are added with TryAdd.
+            builder.Services.AddSingleton<ISubscriptionRouter, FleetSubscriptionRouter>();
+            builder.Services.AddSingleton<IDeliveryAcknowledgements, FleetAcknowledgements>();
+        }
 
         builder.Services.AddSingleton<FleetNode>();
         builder.Services.AddSingleton<IFleet>(sp => sp.GetRequiredService<FleetNode>());

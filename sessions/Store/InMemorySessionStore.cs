@@ -21,16 +21,18 @@ internal sealed class InMemorySessionStore : ISessionStore
     private readonly PriorityQueue<(string ClientId, long Version), DateTimeOffset> _deadlines = new();
     private readonly Lock _deadlineLock = new();
     private readonly TimeProvider _time;
+    private readonly IDeliveryAcknowledgements? _acknowledgements;
     private readonly SessionsOptions _options;
     private long _lastEpoch;
     private int _count;
 
-    public InMemorySessionStore(IOptions<SessionsOptions> options, TimeProvider time)
+    public InMemorySessionStore(IOptions<SessionsOptions> options, TimeProvider time, IDeliveryAcknowledgements? acknowledgements = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
         _options = options.Value;
         _time = time;
+        _acknowledgements = acknowledgements;
     }
 
     /// <summary>Sessions held, connected or not.</summary>
@@ -319,11 +321,18 @@ internal sealed class InMemorySessionStore : ISessionStore
     public ValueTask<bool> RemoveInflightAsync(SessionToken token, ushort packetId, CancellationToken cancellationToken = default)
     {
         SessionRecord record = Owned(token);
+        (long, InflightMessage) removed;
         lock (record)
         {
             EnsureOwner(record, token);
-            return new ValueTask<bool>(record.Inflight?.Remove(packetId) ?? false);
+            if (record.Inflight is null || !record.Inflight.Remove(packetId, out removed))
+            {
+                return new ValueTask<bool>(false);
+            }
         }
+
+        _acknowledgements?.Acknowledged(token.ClientId, removed.Item2.Delivery);
+        return new ValueTask<bool>(true);
     }
 
     public ValueTask<bool> AddIncomingAsync(SessionToken token, ushort packetId, CancellationToken cancellationToken = default)

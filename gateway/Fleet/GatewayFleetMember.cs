@@ -1,0 +1,33 @@
+using AccessLayer.Gateway.Hosting;
+using AccessLayer.Gateway.Mlp;
+using AccessLayer.Gateway.Mlp.Connections;
+using AccessLayer.Gateway.Mqtt;
+using AccessLayer.SessionGrains.Fleet;
+using AccessLayer.SessionGrains.Forwarding;
+using AccessLayer.SessionGrains.Hosting;
+using AccessLayer.SessionGrains.Nodes;
+using AccessLayer.SessionGrains.Sessions;
+using Microsoft.Extensions.Options;
+
+namespace AccessLayer.Gateway.Fleet;
+
+/// <summary>This node's protocols as the fleet sees them: the broker takes forwards and hands sessions over.</summary>
+internal sealed class GatewayFleetMember(
+    MqttBroker broker,
+    MlpConnectionRegistry mlp,
+    GatewayReadiness readiness,
+    IOptions<FleetOptions> fleet,
+    IOptions<MqttOptions> mqtt,
+    IOptions<MlpOptions> mlpOptions) : IFleetLocalNode
+{
+    private readonly string _mqttEndpoint = fleet.Value.MqttEndpoint ?? FleetEndpoint.Format(fleet.Value.AdvertisedAddress, mqtt.Value.Port);
+    private readonly string _mlpEndpoint = fleet.Value.MlpEndpoint ?? FleetEndpoint.Format(fleet.Value.AdvertisedAddress, mlpOptions.Value.Port);
+
+    public async ValueTask DeliverForwardedAsync(ForwardedMessage message) =>
+        await broker.DeliverForwardedAsync(message).ConfigureAwait(false);
+
+    public ValueTask<SessionHandover?> HandOverSessionAsync(string clientId, long epoch) => broker.HandOverAsync(clientId);
+
+    public NodeInfo Describe(string nodeId) =>
+        new(nodeId, _mqttEndpoint, _mlpEndpoint, broker.ConnectedClientCount, mlp.DeviceCount, !readiness.IsReady, 0);
+}

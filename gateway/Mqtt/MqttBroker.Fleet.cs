@@ -1,0 +1,244 @@
+using System.Collections.Concurrent;
+using AccessLayer.Protocol.Mqtt;
+using AccessLayer.SessionGrains.Fleet;
+using AccessLayer.SessionGrains.Forwarding;
+using AccessLayer.SessionGrains.Sessions;
+using AccessLayer.Sessions.Routing;
+using AccessLayer.Sessions.Store;
+
+namespace AccessLayer.Gateway.Mqtt;
+
+/// <summary>
+/// The broker in a fleet (<c>Fleet:Redis</c> set): sessions claimed through their grain at CONNECT and
+/// resumed from wherever they were, subscriptions recorded per SUBSCRIBE/UNSUBSCRIBE, publishes
+/// forwarded along the replicated route table, peers' forwards delivered here. Alone, none of it runs.
+/// </summary>
+internal sealed partial class MqttBroker
+{
+    private static readonly TimeSpan FleetReadyWait = TimeSpan.FromSeconds(10);
+
+    private readonly IFleet _fleet;
+    private readonly bool _fleetEnabled;
+
+    // Client id → the session grain epoch this node holds it at (fleet mode only).
+    private readonly ConcurrentDictionary<string, long> _fleetEpochs = new(StringComparer.Ordinal);
+
+    public IFleet Fleet => _fleet;
+
+    /// <summary>A publish a peer forwarded: retained here if retained, delivered to what the peer picked this node for.</summary>
+    public ValueTask<int> DeliverForwardedAsync(ForwardedMessage forwarded) =>
+        RouteAsync(forwarded.Message, default, forwarded.Message.Topic, forwarded.PublisherClientId, publisher: null, forwarded);
+
+    /// <summary>
+    /// Another node claimed <paramref name="clientId"/>'s session: the connection here (if any) is told 0x8E and closed,
+    /// and the session leaves this node with everything it holds.
+    /// </summary>
+    public async ValueTask<SessionHandover?> HandOverAsync(string clientId)
+    {
+        if (_clients.TryGetValue(clientId, out var connection))
+        {
+            MqttLog.SessionTakenOver(_logger, clientId);
+            Metrics.Disconnects.Add(1, new KeyValuePair<string, object?>("reason", "taken_over"));
+            connection.SendDisconnect(MqttReasonCode.SessionTakenOver, "Another connection took over the session.");
+            connection.RequestClose("session taken over by another node", takenOver: true);
+            _clients.TryRemove(new KeyValuePair<string, MqttConnection>(clientId, connection));
+        }
+
+        _fleetEpochs.TryRemove(clientId, out _);
+        var state = await Sessions.GetAsync(clientId).ConfigureAwait(false);
+        if (state is null)
+        {
+            return null;
+        }
+
+        var queued = new List<MessageDelivery>();
+        try
+        {
+            var batch = await Sessions.DequeueAsync(new SessionToken(clientId, state.Epoch), int.MaxValue).ConfigureAwait(false);
+            foreach (var message in batch.Messages)
+            {
+                queued.Add(message.Delivery);
+            }
+        }
+        catch (SessionTakenOverException)
+        {
+            // Reopened here meanwhile: what it queued stays with the reopened session until that one is handed over too.
+        }
+
+        await Sessions.RemoveAsync(clientId).ConfigureAwait(false);
+        await Router.RemoveClientAsync(clientId).ConfigureAwait(false);
+        return new SessionHandover
+        {
+            Owner = state.Owner,
+            SessionExpiryInterval = state.SessionExpiryInterval,
+            Will = state.Will,
+            Subscriptions = state.Subscriptions,
+            Inflight = state.Inflight,
+            Queued = queued,
+            IncomingAwaitingRelease = state.IncomingAwaitingRelease,
+        };
+    }
+
+    /// <summary>The session of <paramref name="clientId"/> ended on this node: the fleet forgets it (grain, durable queue, durable rows).</summary>
+    public async ValueTask EndInFleetAsync(string clientId)
+    {
+        if (!_fleetEnabled || !_fleetEpochs.TryRemove(clientId, out var epoch))
+        {
+            return;
+        }
+
+        try
+        {
+            await _fleet.EndSessionAsync(clientId, epoch).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            MqttLog.FleetCallFailed(_logger, clientId, "end session", ex.Message);
+        }
+    }
+
+    private async ValueTask<SessionClaim?> ClaimInFleetAsync(string clientId, bool cleanStart, string? owner)
+    {
+        try
+        {
+            await _fleet.Ready.WaitAsync(FleetReadyWait).ConfigureAwait(false);
+            return await _fleet.ClaimSessionAsync(clientId, cleanStart, owner).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            MqttLog.FleetCallFailed(_logger, clientId, "claim session", ex.Message);
+            return null;
+        }
+    }
+
+    /// <summary>Brings what the session held on another node (or in Redis) into the local session; true when there was something.</summary>
+    private async ValueTask<bool> ImportFromFleetAsync(SessionToken token, SessionClaim claim, bool cleanStart)
+    {
+        _fleetEpochs[token.ClientId] = claim.Epoch;
+        if (cleanStart || (claim.Resumed is null && claim.Durable.Count == 0))
+        {
+            return false;
+        }
+
+        if (claim.Resumed is { } resumed)
+        {
+            foreach (var subscription in resumed.Subscriptions)
+            {
+                await Router.SubscribeAsync(token.ClientId, subscription.TopicFilter, subscription.Options).ConfigureAwait(false);
+                await Sessions.SetSubscriptionAsync(token, subscription).ConfigureAwait(false);
+            }
+
+            foreach (var packetId in resumed.IncomingAwaitingRelease)
+            {
+                await Sessions.AddIncomingAsync(token, packetId).ConfigureAwait(false);
+            }
+
+            foreach (var inflight in resumed.Inflight)
+            {
+                // Sent again under a new packet id (QoS 1 allows the duplicate). A QoS 2 message the client already
+                // received (awaiting PUBCOMP) is not: its PUBREL has no packet id here to travel with.
+                if (inflight.State != OutgoingState.AwaitingPubComp)
+                {
+                    CountEnqueue(await Sessions.EnqueueAsync(token.ClientId, inflight.Delivery).ConfigureAwait(false));
+                }
+            }
+
+            foreach (var queued in resumed.Queued)
+            {
+                CountEnqueue(await Sessions.EnqueueAsync(token.ClientId, queued).ConfigureAwait(false));
+            }
+        }
+
+        foreach (var durable in claim.Durable)
+        {
+            CountEnqueue(await Sessions.EnqueueAsync(token.ClientId, durable).ConfigureAwait(false));
+        }
+
+        await SaveFleetSubscriptionsAsync(token).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>After SUBSCRIBE/UNSUBSCRIBE (and a resume): the grain records the subscriptions, and a persistent session's QoS 1/2 ones become durable rows.</summary>
+    private async ValueTask SaveFleetSubscriptionsAsync(SessionToken token)
+    {
+        if (!_fleetEpochs.TryGetValue(token.ClientId, out var epoch) || await Sessions.GetAsync(token.ClientId).ConfigureAwait(false) is not { } state)
+        {
+            return;
+        }
+
+        try
+        {
+            await _fleet.SaveSubscriptionsAsync(token.ClientId, epoch, state.Subscriptions).ConfigureAwait(false);
+            if (state.SessionExpiryInterval > 0)
+            {
+                var durable = new List<Subscription>();
+                foreach (var subscription in state.Subscriptions)
+                {
+                    if (subscription.Options.MaximumQualityOfService != MqttQualityOfService.AtMostOnce
+                        && !MqttTopic.TryParseSharedSubscription(subscription.TopicFilter, out _, out _))
+                    {
+                        durable.Add(subscription);
+                    }
+                }
+
+                await _fleet.SetDurableSubscriptionsAsync(token.ClientId, durable.Count == 0 ? null : durable).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            MqttLog.FleetCallFailed(_logger, token.ClientId, "save subscriptions", ex.Message);
+        }
+    }
+
+    /// <summary>A connection closed after another node claimed its session: whatever is left here goes, and the fleet is not told (the session lives on there).</summary>
+    private async ValueTask<bool> SettleFencedAsync(string clientId)
+    {
+        if (!_fleetEpochs.TryGetValue(clientId, out var epoch) || !_fleet.IsFenced(clientId, epoch))
+        {
+            return false;
+        }
+
+        _fleetEpochs.TryRemove(new KeyValuePair<string, long>(clientId, epoch));
+        await Sessions.RemoveAsync(clientId).ConfigureAwait(false);
+        await Router.RemoveClientAsync(clientId).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Whether a local match is this node's to deliver: shared groups only when the fleet round robin picked this node.</summary>
+    private static bool IsForThisNode(in SubscriberMatch match, PublishPlan? plan, ForwardedMessage? forwarded)
+    {
+        if (forwarded is not null)
+        {
+            return match.ShareGroup is { } group ? Contains(forwarded.ShareGroups, group) : forwarded.PlainSubscribers;
+        }
+
+        return match.ShareGroup is not { } localGroup || plan is null || plan.IsLocalGroup(localGroup);
+    }
+
+    private async ValueTask ForwardToFleetAsync(PublishPlan plan, MqttApplicationMessage message, string? publisherClientId)
+    {
+        try
+        {
+            await _fleet.ForwardAsync(plan, message, publisherClientId).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not MqttProtocolException)
+        {
+            // The durable write did not happen: no PUBACK may go out for this message. The client sends it again after reconnecting.
+            MqttLog.FleetCallFailed(_logger, publisherClientId ?? "-", "durable append", ex.Message);
+            throw new MqttProtocolException(MqttReasonCode.ServerBusy, "The fleet could not store the message durably; send it again.");
+        }
+    }
+
+    private static bool Contains(IReadOnlyList<string> groups, string group)
+    {
+        for (var i = 0; i < groups.Count; i++)
+        {
+            if (string.Equals(groups[i], group, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
