@@ -6,32 +6,351 @@ namespace AccessLayer.SessionGrains.Forwarding;
 
 /// <summary>
 /// The bytes nodes exchange: forward batches, durable queue entries, durable subscription
-/// lists and session handovers. Versioned, length-checked, and pure.
+/// lists and session handovers. Versioned, length-checked, and pure. The layout of every unit
+/// is in docs/fleet-codec.md. Decoding refuses anything it cannot read exactly with a
+/// <see cref="FleetCodecException"/>, having allocated no more than the input can justify;
+/// encoding refuses (with an <see cref="ArgumentException"/>) what decoding would refuse.
 /// </summary>
 public static class FleetCodec
 {
-    /// <summary>Appends one forwarded message to a batch being built.</summary>
-    public static void WriteForwarded(IBufferWriter<byte> writer, ForwardedMessage message) => throw new NotImplementedException();
+    // Below this a forwarded entry goes into one span; above it the payload is copied on its own so a
+    // big message does not demand one contiguous buffer from the writer.
+    private const int SingleSpanLimit = 4096;
 
-    /// <summary>Reads a whole batch written with <see cref="WriteForwarded"/>.</summary>
+    private const byte ForwardedHasPublisher = 0x01;
+    private const byte ForwardedPlainSubscribers = 0x02;
+    private const byte ForwardedDurable = 0x04;
+    private const byte ForwardedReserved = 0xF8;
+
+    private const byte HandoverHasOwner = 0x01;
+    private const byte HandoverHasWill = 0x02;
+    private const byte HandoverReserved = 0xFC;
+
+    /// <summary>
+    /// Appends one forwarded message to a batch being built: a batch is the entries of consecutive
+    /// calls on one writer, each entry led by the format version byte and its own length. Strings are
+    /// encoded straight into the writer's span; nothing else is allocated.
+    /// </summary>
+    public static void WriteForwarded(IBufferWriter<byte> writer, ForwardedMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(message.Message);
+        var groups = message.ShareGroups;
+        var headSize = 1 + FleetSize.OptionalString(message.PublisherClientId)
+            + (message.DurableId == Guid.Empty ? 0 : 16)
+            + FleetSize.Count(groups.Count)
+            + FleetMessageFormat.MessageHeadSize(message.Message);
+        for (var i = 0; i < groups.Count; i++)
+        {
+            headSize += FleetSize.String(groups[i]);
+        }
+
+        var payload = message.Message.Payload.Span;
+        var entryLength = checked(headSize + payload.Length);
+        var prefix = 1 + FleetSize.VarUInt32((uint)entryLength);
+        var total = checked(prefix + entryLength);
+        var single = total <= SingleSpanLimit;
+        var spanLength = single ? total : prefix + headSize;
+
+        var span = new FleetSpanWriter(writer.GetSpan(spanLength)[..spanLength]);
+        span.WriteByte(FleetSize.FormatVersion);
+        span.WriteVarUInt32((uint)entryLength);
+        span.WriteByte((byte)((message.PublisherClientId is null ? 0 : ForwardedHasPublisher)
+            | (message.PlainSubscribers ? ForwardedPlainSubscribers : 0)
+            | (message.DurableId == Guid.Empty ? 0 : ForwardedDurable)));
+        if (message.PublisherClientId is not null)
+        {
+            span.WriteString(message.PublisherClientId);
+        }
+
+        if (message.DurableId != Guid.Empty)
+        {
+            span.WriteGuid(message.DurableId);
+        }
+
+        span.WriteVarUInt32((uint)groups.Count);
+        for (var i = 0; i < groups.Count; i++)
+        {
+            span.WriteString(groups[i]);
+        }
+
+        FleetMessageFormat.WriteMessageHead(ref span, message.Message);
+        if (single)
+        {
+            span.WriteBytes(payload);
+            span.Complete(total);
+            writer.Advance(total);
+        }
+        else
+        {
+            span.Complete(spanLength);
+            writer.Advance(spanLength);
+            writer.Write(payload);
+        }
+    }
+
+    /// <summary>
+    /// Reads a whole batch written with <see cref="WriteForwarded"/> (no bytes: no messages). Each
+    /// message's payload and correlation data are slices of <paramref name="batch"/>, not copies: keep
+    /// that memory unchanged for as long as the messages live.
+    /// </summary>
     /// <exception cref="FleetCodecException">The bytes are not a valid batch.</exception>
-    public static IReadOnlyList<ForwardedMessage> ReadBatch(ReadOnlyMemory<byte> batch) => throw new NotImplementedException();
+    public static IReadOnlyList<ForwardedMessage> ReadBatch(ReadOnlyMemory<byte> batch)
+    {
+        var messages = new List<ForwardedMessage>();
+        var reader = new FleetSpanReader(batch);
+        while (!reader.End)
+        {
+            reader.ReadVersion("A forwarded message");
+            var entry = new FleetSpanReader(reader.ReadMemory(int.MaxValue));
+            messages.Add(ReadForwarded(ref entry));
+            entry.ExpectEnd("A forwarded message");
+        }
 
-    public static byte[] EncodeDelivery(MessageDelivery delivery) => throw new NotImplementedException();
+        return messages;
+    }
 
+    /// <summary>A delivery as one durable queue entry.</summary>
+    public static byte[] EncodeDelivery(MessageDelivery delivery)
+    {
+        var size = checked(1 + FleetMessageFormat.DeliverySize(delivery));
+        var bytes = new byte[size];
+        var writer = new FleetSpanWriter(bytes);
+        writer.WriteByte(FleetSize.FormatVersion);
+        FleetMessageFormat.WriteDelivery(ref writer, delivery);
+        writer.Complete(size);
+        return bytes;
+    }
+
+    /// <summary>Reads an <see cref="EncodeDelivery"/> entry; payload and correlation data are slices of <paramref name="data"/>.</summary>
     /// <exception cref="FleetCodecException">The bytes are not a valid delivery.</exception>
-    public static MessageDelivery DecodeDelivery(ReadOnlyMemory<byte> data) => throw new NotImplementedException();
+    public static MessageDelivery DecodeDelivery(ReadOnlyMemory<byte> data)
+    {
+        var reader = new FleetSpanReader(data);
+        reader.ReadVersion("A delivery");
+        var delivery = FleetMessageFormat.ReadDelivery(ref reader);
+        reader.ExpectEnd("A delivery");
+        return delivery;
+    }
 
-    public static byte[] EncodeSubscriptions(IReadOnlyList<Subscription> subscriptions) => throw new NotImplementedException();
+    /// <summary>A session's subscriptions, in order.</summary>
+    public static byte[] EncodeSubscriptions(IReadOnlyList<Subscription> subscriptions)
+    {
+        ArgumentNullException.ThrowIfNull(subscriptions);
+        var size = checked(1 + SubscriptionsSize(subscriptions));
+        var bytes = new byte[size];
+        var writer = new FleetSpanWriter(bytes);
+        writer.WriteByte(FleetSize.FormatVersion);
+        WriteSubscriptions(ref writer, subscriptions);
+        writer.Complete(size);
+        return bytes;
+    }
 
     /// <exception cref="FleetCodecException">The bytes are not a valid list.</exception>
-    public static IReadOnlyList<Subscription> DecodeSubscriptions(ReadOnlyMemory<byte> data) => throw new NotImplementedException();
+    public static IReadOnlyList<Subscription> DecodeSubscriptions(ReadOnlyMemory<byte> data)
+    {
+        var reader = new FleetSpanReader(data);
+        reader.ReadVersion("A subscription list");
+        var subscriptions = ReadSubscriptions(ref reader);
+        reader.ExpectEnd("A subscription list");
+        return subscriptions;
+    }
 
-    public static byte[] EncodeHandover(SessionHandover handover) => throw new NotImplementedException();
+    /// <summary>A whole session for a takeover on another node.</summary>
+    public static byte[] EncodeHandover(SessionHandover handover)
+    {
+        ArgumentNullException.ThrowIfNull(handover);
+        var size = checked(1 + HandoverSize(handover));
+        var bytes = new byte[size];
+        var writer = new FleetSpanWriter(bytes);
+        writer.WriteByte(FleetSize.FormatVersion);
+        WriteHandover(ref writer, handover);
+        writer.Complete(size);
+        return bytes;
+    }
 
+    /// <summary>Reads an <see cref="EncodeHandover"/> unit; payloads and correlation data are slices of <paramref name="data"/>.</summary>
     /// <exception cref="FleetCodecException">The bytes are not a valid handover.</exception>
-    public static SessionHandover DecodeHandover(ReadOnlyMemory<byte> data) => throw new NotImplementedException();
-}
+    public static SessionHandover DecodeHandover(ReadOnlyMemory<byte> data)
+    {
+        var reader = new FleetSpanReader(data);
+        reader.ReadVersion("A handover");
+        var handover = ReadHandover(ref reader);
+        reader.ExpectEnd("A handover");
+        return handover;
+    }
 
-/// <summary>Bytes from a peer or from Redis that do not decode.</summary>
-public sealed class FleetCodecException(string message) : Exception(message);
+    private static ForwardedMessage ReadForwarded(ref FleetSpanReader reader)
+    {
+        var flags = reader.ReadByte();
+        if ((flags & ForwardedReserved) != 0)
+        {
+            FleetSpanReader.Throw("A forwarded message has reserved flag bits set.");
+        }
+
+        var publisher = (flags & ForwardedHasPublisher) != 0 ? reader.ReadString() : null;
+        var durableId = (flags & ForwardedDurable) != 0 ? reader.ReadGuid() : Guid.Empty;
+        var groups = new string[reader.ReadCount(FleetSize.MinString)];
+        for (var i = 0; i < groups.Length; i++)
+        {
+            groups[i] = reader.ReadString();
+        }
+
+        var message = FleetMessageFormat.ReadMessage(ref reader);
+        return new ForwardedMessage(message, publisher, (flags & ForwardedPlainSubscribers) != 0, groups, durableId);
+    }
+
+    private static int SubscriptionsSize(IReadOnlyList<Subscription> subscriptions)
+    {
+        var size = FleetSize.Count(subscriptions.Count);
+        for (var i = 0; i < subscriptions.Count; i++)
+        {
+            size = checked(size + FleetMessageFormat.SubscriptionSize(subscriptions[i]));
+        }
+
+        return size;
+    }
+
+    private static void WriteSubscriptions(ref FleetSpanWriter writer, IReadOnlyList<Subscription> subscriptions)
+    {
+        writer.WriteVarUInt32((uint)subscriptions.Count);
+        for (var i = 0; i < subscriptions.Count; i++)
+        {
+            FleetMessageFormat.WriteSubscription(ref writer, subscriptions[i]);
+        }
+    }
+
+    private static Subscription[] ReadSubscriptions(ref FleetSpanReader reader)
+    {
+        var subscriptions = new Subscription[reader.ReadCount(FleetSize.MinSubscription)];
+        for (var i = 0; i < subscriptions.Length; i++)
+        {
+            subscriptions[i] = FleetMessageFormat.ReadSubscription(ref reader);
+        }
+
+        return subscriptions;
+    }
+
+    private static int HandoverSize(SessionHandover handover)
+    {
+        var size = 1 + FleetSize.OptionalString(handover.Owner) + FleetSize.VarUInt32(handover.SessionExpiryInterval);
+        if (handover.Will is { } will)
+        {
+            size = checked(size + FleetSize.VarUInt32(will.DelayInterval) + FleetMessageFormat.MessageSize(will.Message));
+        }
+
+        size = checked(size + SubscriptionsSize(handover.Subscriptions) + FleetSize.Count(handover.Inflight.Count));
+        for (var i = 0; i < handover.Inflight.Count; i++)
+        {
+            var inflight = handover.Inflight[i];
+            if (inflight.State is < OutgoingState.AwaitingPubAck or > OutgoingState.AwaitingPubComp)
+            {
+                throw new ArgumentOutOfRangeException(nameof(handover), inflight.State, "An inflight message's state is AwaitingPubAck, AwaitingPubRec or AwaitingPubComp.");
+            }
+
+            size = checked(size + 3 + FleetMessageFormat.DeliverySize(inflight.Delivery));
+        }
+
+        size = checked(size + FleetSize.Count(handover.Queued.Count));
+        for (var i = 0; i < handover.Queued.Count; i++)
+        {
+            size = checked(size + FleetMessageFormat.DeliverySize(handover.Queued[i]));
+        }
+
+        return checked(size + FleetSize.Count(handover.IncomingAwaitingRelease.Count) + (2 * handover.IncomingAwaitingRelease.Count));
+    }
+
+    private static void WriteHandover(ref FleetSpanWriter writer, SessionHandover handover)
+    {
+        writer.WriteByte((byte)((handover.Owner is null ? 0 : HandoverHasOwner) | (handover.Will is null ? 0 : HandoverHasWill)));
+        if (handover.Owner is not null)
+        {
+            writer.WriteString(handover.Owner);
+        }
+
+        writer.WriteVarUInt32(handover.SessionExpiryInterval);
+        if (handover.Will is { } will)
+        {
+            writer.WriteVarUInt32(will.DelayInterval);
+            FleetMessageFormat.WriteMessage(ref writer, will.Message);
+        }
+
+        WriteSubscriptions(ref writer, handover.Subscriptions);
+        writer.WriteVarUInt32((uint)handover.Inflight.Count);
+        for (var i = 0; i < handover.Inflight.Count; i++)
+        {
+            var inflight = handover.Inflight[i];
+            writer.WriteUInt16(inflight.PacketId);
+            writer.WriteByte((byte)inflight.State);
+            FleetMessageFormat.WriteDelivery(ref writer, inflight.Delivery);
+        }
+
+        writer.WriteVarUInt32((uint)handover.Queued.Count);
+        for (var i = 0; i < handover.Queued.Count; i++)
+        {
+            FleetMessageFormat.WriteDelivery(ref writer, handover.Queued[i]);
+        }
+
+        writer.WriteVarUInt32((uint)handover.IncomingAwaitingRelease.Count);
+        for (var i = 0; i < handover.IncomingAwaitingRelease.Count; i++)
+        {
+            writer.WriteUInt16(handover.IncomingAwaitingRelease[i]);
+        }
+    }
+
+    private static SessionHandover ReadHandover(ref FleetSpanReader reader)
+    {
+        var flags = reader.ReadByte();
+        if ((flags & HandoverReserved) != 0)
+        {
+            FleetSpanReader.Throw("A handover has reserved flag bits set.");
+        }
+
+        var owner = (flags & HandoverHasOwner) != 0 ? reader.ReadString() : null;
+        var expiry = reader.ReadVarUInt32();
+        WillMessage? will = null;
+        if ((flags & HandoverHasWill) != 0)
+        {
+            var delay = reader.ReadVarUInt32();
+            will = new WillMessage(FleetMessageFormat.ReadMessage(ref reader), delay);
+        }
+
+        var subscriptions = ReadSubscriptions(ref reader);
+        var inflight = new InflightMessage[reader.ReadCount(FleetSize.MinInflight)];
+        for (var i = 0; i < inflight.Length; i++)
+        {
+            var packetId = reader.ReadUInt16();
+            var state = (OutgoingState)reader.ReadByte();
+            if (state is < OutgoingState.AwaitingPubAck or > OutgoingState.AwaitingPubComp)
+            {
+                FleetSpanReader.Throw($"An inflight message has the unknown state {(byte)state}.");
+            }
+
+            inflight[i] = new InflightMessage(packetId, FleetMessageFormat.ReadDelivery(ref reader), state);
+        }
+
+        var queued = new MessageDelivery[reader.ReadCount(FleetSize.MinDelivery)];
+        for (var i = 0; i < queued.Length; i++)
+        {
+            queued[i] = FleetMessageFormat.ReadDelivery(ref reader);
+        }
+
+        var awaiting = new ushort[reader.ReadCount(FleetSize.MinPacketId)];
+        for (var i = 0; i < awaiting.Length; i++)
+        {
+            awaiting[i] = reader.ReadUInt16();
+        }
+
+        return new SessionHandover
+        {
+            Owner = owner,
+            SessionExpiryInterval = expiry,
+            Will = will,
+            Subscriptions = subscriptions,
+            Inflight = inflight,
+            Queued = queued,
+            IncomingAwaitingRelease = awaiting,
+        };
+    }
+}
