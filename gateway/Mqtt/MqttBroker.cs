@@ -141,6 +141,7 @@ internal sealed partial class MqttBroker
         }
 
         string? assignedClientId = null;
+        var generatedClientId = false;
         if (authentication.ClientId is { } certifiedClientId && !string.Equals(certifiedClientId, clientId, StringComparison.Ordinal))
         {
             // The credential names the client (a device certificate): it wins over what CONNECT said. Only a
@@ -152,6 +153,7 @@ internal sealed partial class MqttBroker
         {
             // An assigned id satisfies the client id rule, so a user bound to a prefix may still ask for one.
             clientId = assignedClientId = (_governance.ClientIds.PrefixFor(authentication.Identity) ?? string.Empty) + "al-" + Guid.NewGuid().ToString("N");
+            generatedClientId = true;
         }
 
         if (!_governance.ClientIds.Allows(clientId, authentication.Identity))
@@ -183,8 +185,9 @@ internal sealed partial class MqttBroker
             : connect.CleanStart ? 0u : maxExpiry;
 
         SessionClaim? claim = null;
-        if (_fleetEnabled)
+        if (_fleetEnabled && !generatedClientId)
         {
+            // An id this broker made up (a random GUID) cannot be held anywhere else: nothing to claim.
             claim = await ClaimInFleetAsync(clientId, connect.CleanStart, authentication.SessionOwner).ConfigureAwait(false);
             if (claim is null)
             {

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
+using AccessLayer.SessionGrains.Durable;
 using AccessLayer.SessionGrains.Fleet;
 using AccessLayer.SessionGrains.Nodes;
+using AccessLayer.Sessions;
 using AccessLayer.Sessions.Routing;
 using AccessLayer.Sessions.Store;
 using Microsoft.AspNetCore.Builder;
@@ -9,6 +11,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Runtime.Placement;
@@ -41,7 +44,11 @@ public static class FleetHostingExtensions
             {
                 var redis = ConfigurationOptions.Parse(fleet.Redis!);
                 silo.UseRedisClustering(options => options.ConfigurationOptions = redis.Clone());
-                silo.AddRedisGrainStorage(StorageName, options => options.ConfigurationOptions = redis.Clone());
+                silo.AddRedisGrainStorage(StorageName, options =>
+                {
+                    options.ConfigurationOptions = redis.Clone();
+                    options.DeleteStateOnClear = true;
+                });
                 silo.Configure<ClusterOptions>(options =>
                 {
                     options.ClusterId = fleet.ClusterId;
@@ -69,6 +76,16 @@ public static class FleetHostingExtensions
         if (fleet.IsEnabled)
         {
             builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(ConfigurationOptions.Parse(fleet.Redis!)));
+            builder.Services.AddSingleton<IDurableQueue>(sp => new RedisDurableQueue(
+                sp.GetRequiredService<IConnectionMultiplexer>(),
+                new RedisDurableQueueOptions
+                {
+                    KeyPrefix = RedisDurableQueueOptions.KeyPrefixFor(fleet.ClusterId),
+                    MaxEntriesPerClient = Math.Max(1, sp.GetRequiredService<IOptions<SessionsOptions>>().Value.MaxQueuedMessagesPerSession),
+                },
+                sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+                sp.GetRequiredService<ILogger<RedisDurableQueue>>(),
+                sp.GetRequiredService<TimeProvider>()));
 
             // Registered before the broker's in-memory defaults, which are added with TryAdd.
             builder.Services.AddSingleton<ISubscriptionRouter, FleetSubscriptionRouter>();
