@@ -33,4 +33,7 @@ internal static partial class FleetLog
 
     [LoggerMessage(7010, LogLevel.Error, "Fleet: membership watch failed; retrying")]
     public static partial void MembershipWatchFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(7011, LogLevel.Information, "Fleet: retained messages copied from {Peer}")]
+    public static partial void RetainedCopied(ILogger logger, string peer);
 }

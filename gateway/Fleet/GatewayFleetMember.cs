@@ -2,6 +2,7 @@ using AccessLayer.Gateway.Hosting;
 using AccessLayer.Gateway.Mlp;
 using AccessLayer.Gateway.Mlp.Connections;
 using AccessLayer.Gateway.Mqtt;
+using AccessLayer.Protocol.Mqtt;
 using AccessLayer.SessionGrains.Fleet;
 using AccessLayer.SessionGrains.Forwarding;
 using AccessLayer.SessionGrains.Hosting;
@@ -27,6 +28,22 @@ internal sealed class GatewayFleetMember(
         await broker.DeliverForwardedAsync(message).ConfigureAwait(false);
 
     public ValueTask<SessionHandover?> HandOverSessionAsync(string clientId, long epoch) => broker.HandOverAsync(clientId);
+
+    public async ValueTask<IReadOnlyList<MqttApplicationMessage>> ExportRetainedAsync()
+    {
+        var messages = new List<MqttApplicationMessage>();
+        foreach (var retained in await broker.Retained.MatchAsync("#").ConfigureAwait(false))
+        {
+            messages.Add(retained.RemainingExpiryInterval == retained.Message.MessageExpiryInterval
+                ? retained.Message
+                : retained.Message.WithMessageExpiryInterval(retained.RemainingExpiryInterval));
+        }
+
+        return messages;
+    }
+
+    public async ValueTask ImportRetainedAsync(MqttApplicationMessage message) =>
+        await broker.Retained.SetAsync(message).ConfigureAwait(false);
 
     public NodeInfo Describe(string nodeId) =>
         new(nodeId, _mqttEndpoint, _mlpEndpoint, broker.ConnectedClientCount, mlp.DeviceCount, !readiness.IsReady, 0);

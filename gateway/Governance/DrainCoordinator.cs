@@ -39,10 +39,14 @@ internal sealed class DrainCoordinator : IDisposable
     private DateTimeOffset? _startedAt;
     private long _moved;
     private List<IDrainParticipant> _failed = [];
+    private readonly IDrainTargets? _targets;
+    private string? _serverReference;
 
-    public DrainCoordinator(IEnumerable<IDrainParticipant> participants, GatewayReadiness readiness, IOptions<DrainOptions> options, TimeProvider time, GatewayMetrics metrics, ILogger<DrainCoordinator> logger)
+    public DrainCoordinator(IEnumerable<IDrainParticipant> participants, GatewayReadiness readiness, IOptions<DrainOptions> options, TimeProvider time, GatewayMetrics metrics, ILogger<DrainCoordinator> logger, IDrainTargets? targets = null)
     {
         _participants = [.. participants];
+        _targets = targets;
+        _serverReference = options.Value.ServerReference;
         _readiness = readiness;
         _options = options.Value;
         _time = time;
@@ -57,7 +61,7 @@ internal sealed class DrainCoordinator : IDisposable
         {
             lock (_lock)
             {
-                return new DrainStatus(_state, _reason, _startedAt, Interlocked.Read(ref _moved), RemainingConnections, _options.ServerReference, [.. _failed.Select(p => p.Protocol)]);
+                return new DrainStatus(_state, _reason, _startedAt, Interlocked.Read(ref _moved), RemainingConnections, Volatile.Read(ref _serverReference), [.. _failed.Select(p => p.Protocol)]);
             }
         }
     }
@@ -119,11 +123,33 @@ internal sealed class DrainCoordinator : IDisposable
         }
     }
 
+    /// <summary>The configured server reference wins; otherwise, in a fleet, the least loaded live peer (its sessions follow the clients there).</summary>
+    private async Task<DrainContext> ResolveContextAsync(CancellationToken cancellationToken)
+    {
+        if (_targets is null)
+        {
+            return new DrainContext(_options.ServerReference, _options.PublishWills);
+        }
+
+        try
+        {
+            var (reference, mlp) = await _targets.ResolveAsync(cancellationToken).ConfigureAwait(false);
+            var chosen = _options.ServerReference ?? reference;
+            Volatile.Write(ref _serverReference, chosen);
+            return new DrainContext(chosen, _options.PublishWills, mlp.Count == 0 ? null : mlp);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            GovernanceLog.DrainTargetsUnknown(_logger, ex.Message);
+            return new DrainContext(_options.ServerReference, _options.PublishWills);
+        }
+    }
+
     private async Task RunAsync(CancellationToken cancellationToken)
     {
         var tick = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(100).Ticks, TimeSpan.TicksPerSecond / _options.Rate));
         var batch = Math.Max(1, (int)(_options.Rate * tick.TotalSeconds));
-        var context = new DrainContext(_options.ServerReference, _options.PublishWills);
+        var context = await ResolveContextAsync(cancellationToken).ConfigureAwait(false);
         var started = _time.GetTimestamp();
         try
         {

@@ -58,4 +58,7 @@ internal static partial class GovernanceLog
 
     [LoggerMessage(1132, LogLevel.Information, "ACL of {Rules} rules applied to {Clients} connected clients")]
     public static partial void AclApplied(ILogger logger, int rules, int clients);
+
+    [LoggerMessage(1117, LogLevel.Warning, "Drain: the fleet's live peers could not be read ({Reason}); clients get the configured server reference, if any")]
+    public static partial void DrainTargetsUnknown(ILogger logger, string reason);
 }

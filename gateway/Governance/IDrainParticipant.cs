@@ -1,7 +1,17 @@
 namespace AccessLayer.Gateway.Governance;
 
-/// <summary>What a drain asks of the clients it moves.</summary>
-internal sealed record DrainContext(string? ServerReference, bool PublishWills);
+/// <summary>
+/// What a drain asks of the clients it moves: the MQTT 5.0 server reference, whether wills are
+/// published, and (from the live fleet, when there is one) the MLP endpoints a GOAWAY names.
+/// </summary>
+internal sealed record DrainContext(string? ServerReference, bool PublishWills, IReadOnlyList<string>? MlpEndpoints = null);
+
+/// <summary>Where drained clients should go when the configuration does not say: live peers of the fleet.</summary>
+internal interface IDrainTargets
+{
+    /// <summary>An MQTT <c>host:port</c> and MLP endpoints of nodes that take clients now; nulls/empty when none is known.</summary>
+    Task<(string? ServerReference, IReadOnlyList<string> MlpEndpoints)> ResolveAsync(CancellationToken cancellationToken);
+}
 
 /// <summary>
 /// A protocol whose connections a drain moves away (MQTT here; MLP implements it with GOAWAY).

@@ -35,6 +35,11 @@ public static class GatewayApp
         // Before the broker: in a fleet it replaces the in-memory route table the broker would add.
         builder.AddFleet();
         builder.Services.AddSingleton<GatewayFleetMember>();
+        if (builder.Configuration.GetSection(FleetOptions.SectionName).Get<FleetOptions>()?.IsEnabled == true)
+        {
+            builder.Services.AddSingleton<AccessLayer.Gateway.Governance.IDrainTargets, FleetDrainTargets>();
+        }
+
         builder.Services.AddMqttBroker(builder.Configuration);
         builder.AddMlpGateway();
         builder.Services.AddGatewayGovernance(builder.Configuration);

@@ -17,6 +17,9 @@ internal sealed partial class MqttBroker
 {
     private static readonly TimeSpan FleetReadyWait = TimeSpan.FromSeconds(10);
 
+    // Marks a message as if a peer had forwarded it for this node's plain subscribers: it goes nowhere else.
+    private static readonly ForwardedMessage LocalOnly = new(new MqttApplicationMessage { Topic = "$local" }, null, PlainSubscribers: true, [], Guid.Empty);
+
     private readonly IFleet _fleet;
     private readonly bool _fleetEnabled;
 
@@ -24,6 +27,10 @@ internal sealed partial class MqttBroker
     private readonly ConcurrentDictionary<string, long> _fleetEpochs = new(StringComparer.Ordinal);
 
     public IFleet Fleet => _fleet;
+
+    /// <summary>Routes a message to this node's subscribers only, never to the fleet (this node's own <c>$SYS/broker/...</c>).</summary>
+    public ValueTask<int> PublishLocalAsync(MqttApplicationMessage message) =>
+        RouteAsync(message, default, message.Topic, publisherClientId: null, publisher: null, LocalOnly);
 
     /// <summary>A publish a peer forwarded: retained here if retained, delivered to what the peer picked this node for.</summary>
     public ValueTask<int> DeliverForwardedAsync(ForwardedMessage forwarded) =>

@@ -93,6 +93,18 @@ internal sealed class MqttBrokerMaintenance(MqttBroker broker, IOptionsMonitor<M
         await PublishSysAsync("$SYS/broker/messages/sent", metrics.MessagesSentTotal.ToString(System.Globalization.CultureInfo.InvariantCulture)).ConfigureAwait(false);
     }
 
-    private ValueTask<int> PublishSysAsync(string topic, string value) =>
-        broker.PublishAsync(new MqttApplicationMessage { Topic = topic, Payload = Encoding.UTF8.GetBytes(value), Retain = true }, publisherClientId: null);
+    /// <summary>
+    /// <c>$SYS/broker/...</c> is this node's and stays on it (a client reads the node it is connected to). In a fleet each node
+    /// also publishes <c>$SYS/brokers/{node id}/...</c> fleet-wide (EMQX's layout), so no node overwrites another's figures.
+    /// </summary>
+    private async ValueTask PublishSysAsync(string topic, string value)
+    {
+        var payload = Encoding.UTF8.GetBytes(value);
+        await broker.PublishLocalAsync(new MqttApplicationMessage { Topic = topic, Payload = payload, Retain = true }).ConfigureAwait(false);
+        if (broker.Fleet.IsEnabled && broker.Fleet.NodeId.Length > 0)
+        {
+            var nodeTopic = "$SYS/brokers/" + broker.Fleet.NodeId + topic["$SYS/broker".Length..];
+            await broker.PublishAsync(new MqttApplicationMessage { Topic = nodeTopic, Payload = payload, Retain = true }, publisherClientId: null).ConfigureAwait(false);
+        }
+    }
 }

@@ -87,6 +87,7 @@ internal sealed partial class FleetNode : IFleet, IHostedService, IDisposable
         var membership = _services.GetRequiredService<IClusterMembershipService>();
         OnMembership(membership.CurrentSnapshot);
         _membership = Task.Run(() => WatchMembershipAsync(membership), CancellationToken.None);
+        await CopyRetainedAsync(cancellationToken).ConfigureAwait(false);
         FleetLog.Joined(_logger, _nodeId, _options.ClusterId);
         _ready.TrySetResult();
     }
@@ -136,6 +137,41 @@ internal sealed partial class FleetNode : IFleet, IHostedService, IDisposable
         }
 
         return nodes;
+    }
+
+    /// <summary>A peer's retained messages, encoded as a forward batch.</summary>
+    public async Task<byte[]> ExportRetainedAsync()
+    {
+        var writer = new System.Buffers.ArrayBufferWriter<byte>();
+        foreach (var message in await Local.ExportRetainedAsync().ConfigureAwait(false))
+        {
+            FleetCodec.WriteForwarded(writer, new ForwardedMessage(message, null, PlainSubscribers: false, [], Guid.Empty));
+        }
+
+        return writer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>A node that joins copies the retained messages of one peer (each node keeps them all; publishes after this arrive forwarded).</summary>
+    private async Task CopyRetainedAsync(CancellationToken cancellationToken)
+    {
+        foreach (var peer in _peers.Values)
+        {
+            try
+            {
+                var batch = await peer.Grain.GetRetainedAsync().WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+                foreach (var message in FleetCodec.ReadBatch(batch))
+                {
+                    await Local.ImportRetainedAsync(message.Message).ConfigureAwait(false);
+                }
+
+                FleetLog.RetainedCopied(_logger, peer.Id);
+                return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                FleetLog.RouteSendFailed(_logger, peer.Id, "retained copy: " + ex.Message);
+            }
+        }
     }
 
     private async Task WatchMembershipAsync(IClusterMembershipService membership)

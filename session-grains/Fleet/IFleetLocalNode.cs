@@ -21,4 +21,10 @@ public interface IFleetLocalNode
 
     /// <summary>This node as the admin API and peers see it.</summary>
     NodeInfo Describe(string nodeId);
+
+    /// <summary>Every retained message held here, with the expiry each has left.</summary>
+    ValueTask<IReadOnlyList<Protocol.Mqtt.MqttApplicationMessage>> ExportRetainedAsync();
+
+    /// <summary>Stores a retained message a peer holds (a node catching up after it joined); routes nothing.</summary>
+    ValueTask ImportRetainedAsync(Protocol.Mqtt.MqttApplicationMessage message);
 }

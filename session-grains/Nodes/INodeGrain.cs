@@ -25,4 +25,7 @@ public interface INodeGrain : IGrainWithStringKey
 
     /// <summary>What the node says about itself: endpoints, connections, draining.</summary>
     Task<NodeInfo> GetInfoAsync();
+
+    /// <summary>Every retained message this node holds (a forward batch), for a node that just joined.</summary>
+    Task<byte[]> GetRetainedAsync();
 }

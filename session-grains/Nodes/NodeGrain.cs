@@ -20,4 +20,6 @@ internal sealed class NodeGrain(FleetNode node) : Grain, INodeGrain
     public Task<byte[]?> HandOverSessionAsync(string clientId, long epoch) => node.HandOverAsync(clientId, epoch);
 
     public Task<NodeInfo> GetInfoAsync() => Task.FromResult(node.Describe());
+
+    public Task<byte[]> GetRetainedAsync() => node.ExportRetainedAsync();
 }

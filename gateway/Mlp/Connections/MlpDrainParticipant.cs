@@ -31,7 +31,7 @@ internal sealed class MlpDrainParticipant(MlpConnectionRegistry connections, IOp
                 break;
             }
 
-            if (connection.Close(CreateGoAway(options.Value), "drain"))
+            if (connection.Close(CreateGoAway(options.Value, context.MlpEndpoints), "drain"))
             {
                 moved++;
                 MlpLog.ConnectionDrained(logger, connection.DeviceId ?? "(not welcomed)");
@@ -42,7 +42,7 @@ internal sealed class MlpDrainParticipant(MlpConnectionRegistry connections, IOp
     }
 
     /// <summary>The GOAWAY SERVER_DRAINING a drained client gets, and a client refused at accept while the node drains.</summary>
-    internal static GoAway CreateGoAway(MlpOptions current)
+    internal static GoAway CreateGoAway(MlpOptions current, IReadOnlyList<string>? fleetEndpoints = null)
     {
         var goAway = new GoAway
         {
@@ -50,7 +50,8 @@ internal sealed class MlpDrainParticipant(MlpConnectionRegistry connections, IOp
             Message = "The node is draining; reconnect elsewhere.",
             RetryAfterMs = (uint)current.DrainRetryAfterMs,
         };
-        foreach (var endpoint in current.DrainEndpoints)
+        // Configured endpoints win; otherwise, in a fleet, the live peers.
+        foreach (var endpoint in current.DrainEndpoints.Count > 0 ? current.DrainEndpoints : fleetEndpoints ?? [])
         {
             goAway.Endpoints.Add(ParseEndpoint(endpoint));
         }
