@@ -171,7 +171,7 @@ public static class FleetCodec
 
         var publisher = (flags & ForwardedHasPublisher) != 0 ? FleetFields.ReadString(ref reader) : null;
         var durableId = (flags & ForwardedDurable) != 0 ? FleetFields.ReadGuid(ref reader) : Guid.Empty;
-        var groups = new string[FleetFields.ReadCount(ref reader, FleetSize.MinString)];
+        var groups = FleetFields.ArrayForCount<string>(ref reader, FleetSize.MinString);
         for (var i = 0; i < groups.Length; i++)
         {
             groups[i] = FleetFields.ReadString(ref reader);
@@ -203,7 +203,7 @@ public static class FleetCodec
 
     private static Subscription[] ReadSubscriptions(ref MqttBodyReader reader)
     {
-        var subscriptions = new Subscription[FleetFields.ReadCount(ref reader, FleetSize.MinSubscription)];
+        var subscriptions = FleetFields.ArrayForCount<Subscription>(ref reader, FleetSize.MinSubscription);
         for (var i = 0; i < subscriptions.Length; i++)
         {
             subscriptions[i] = FleetMessageFormat.ReadSubscription(ref reader);
@@ -297,7 +297,7 @@ public static class FleetCodec
         }
 
         var subscriptions = ReadSubscriptions(ref reader);
-        var inflight = new InflightMessage[FleetFields.ReadCount(ref reader, FleetSize.MinInflight)];
+        var inflight = FleetFields.ArrayForCount<InflightMessage>(ref reader, FleetSize.MinInflight);
         for (var i = 0; i < inflight.Length; i++)
         {
             var packetId = reader.ReadUInt16();
@@ -310,13 +310,13 @@ public static class FleetCodec
             inflight[i] = new InflightMessage(packetId, FleetMessageFormat.ReadDelivery(ref reader), state);
         }
 
-        var queued = new MessageDelivery[FleetFields.ReadCount(ref reader, FleetSize.MinDelivery)];
+        var queued = FleetFields.ArrayForCount<MessageDelivery>(ref reader, FleetSize.MinDelivery);
         for (var i = 0; i < queued.Length; i++)
         {
             queued[i] = FleetMessageFormat.ReadDelivery(ref reader);
         }
 
-        var awaiting = new ushort[FleetFields.ReadCount(ref reader, FleetSize.MinPacketId)];
+        var awaiting = FleetFields.ArrayForCount<ushort>(ref reader, FleetSize.MinPacketId);
         for (var i = 0; i < awaiting.Length; i++)
         {
             awaiting[i] = reader.ReadUInt16();

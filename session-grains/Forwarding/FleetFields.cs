@@ -82,6 +82,13 @@ internal static class FleetFields
         return count;
     }
 
+    /// <summary>Reads a count (<see cref="ReadCount"/>) and returns the array its elements go into; none share the empty array.</summary>
+    public static T[] ArrayForCount<T>(ref MqttBodyReader reader, int minimumElementSize)
+    {
+        var count = ReadCount(ref reader, minimumElementSize);
+        return count == 0 ? [] : new T[count];
+    }
+
     /// <summary>Length-prefixed bytes as a slice of the input (no copy): units are read from one contiguous memory.</summary>
     public static ReadOnlyMemory<byte> ReadMemory(ref MqttBodyReader reader, int maxLength) =>
         reader.ReadSlice(ReadLength(ref reader, maxLength)).First;

@@ -108,7 +108,7 @@ internal static class FleetMessageFormat
         var contentType = (flags & MessageHasContentType) != 0 ? FleetFields.ReadString(ref reader) : null;
         var responseTopic = (flags & MessageHasResponseTopic) != 0 ? FleetFields.ReadString(ref reader) : null;
         var correlation = FleetFields.ReadMemory(ref reader, FleetSize.MaxBinaryBytes);
-        var properties = new MqttUserProperty[FleetFields.ReadCount(ref reader, FleetSize.MinUserProperty)];
+        var properties = FleetFields.ArrayForCount<MqttUserProperty>(ref reader, FleetSize.MinUserProperty);
         for (var i = 0; i < properties.Length; i++)
         {
             var name = FleetFields.ReadString(ref reader);
@@ -173,7 +173,7 @@ internal static class FleetMessageFormat
 
         var qos = ReadQos(flags);
         var durableId = (flags & DeliveryDurable) != 0 ? FleetFields.ReadGuid(ref reader) : Guid.Empty;
-        var ids = new uint[FleetFields.ReadCount(ref reader, FleetSize.MinVarint)];
+        var ids = FleetFields.ArrayForCount<uint>(ref reader, FleetSize.MinVarint);
         for (var i = 0; i < ids.Length; i++)
         {
             ids[i] = (uint)reader.ReadVariableByteInteger();
