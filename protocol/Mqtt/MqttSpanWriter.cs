@@ -33,7 +33,7 @@ internal ref struct MqttSpanWriter
 
     public void WriteVariableByteInteger(int value) => _position += MqttVariableByteInteger.Write(_span[_position..], value);
 
-    public void WriteBytes(ReadOnlySpan<byte> value)
+    public void WriteBytes(scoped ReadOnlySpan<byte> value)
     {
         value.CopyTo(_span[_position..]);
         _position += value.Length;
@@ -52,6 +52,9 @@ internal ref struct MqttSpanWriter
         BinaryPrimitives.WriteUInt16BigEndian(_span[_position..], (ushort)count);
         _position += 2 + count;
     }
+
+    /// <summary>The UTF-8 bytes of <paramref name="value"/> alone, for formats that put a length of their own before them.</summary>
+    public void WriteUtf8(string value) => _position += Encoding.UTF8.GetBytes(value, _span[_position..]);
 
     public void WriteBinary(ReadOnlySpan<byte> value)
     {

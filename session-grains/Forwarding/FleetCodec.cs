@@ -1,4 +1,5 @@
 using System.Buffers;
+using AccessLayer.Protocol.Mqtt;
 using AccessLayer.SessionGrains.Sessions;
 using AccessLayer.Sessions.Store;
 
@@ -48,31 +49,31 @@ public static class FleetCodec
 
         var payload = message.Message.Payload.Span;
         var entryLength = checked(headSize + payload.Length);
-        var prefix = 1 + FleetSize.VarUInt32((uint)entryLength);
+        var prefix = 1 + FleetSize.VarInt(entryLength);
         var total = checked(prefix + entryLength);
         var single = total <= SingleSpanLimit;
         var spanLength = single ? total : prefix + headSize;
 
-        var span = new FleetSpanWriter(writer.GetSpan(spanLength)[..spanLength]);
+        var span = new MqttSpanWriter(writer.GetSpan(spanLength)[..spanLength]);
         span.WriteByte(FleetSize.FormatVersion);
-        span.WriteVarUInt32((uint)entryLength);
+        span.WriteVariableByteInteger(entryLength);
         span.WriteByte((byte)((message.PublisherClientId is null ? 0 : ForwardedHasPublisher)
             | (message.PlainSubscribers ? ForwardedPlainSubscribers : 0)
             | (message.DurableId == Guid.Empty ? 0 : ForwardedDurable)));
         if (message.PublisherClientId is not null)
         {
-            span.WriteString(message.PublisherClientId);
+            FleetFields.WriteString(ref span, message.PublisherClientId);
         }
 
         if (message.DurableId != Guid.Empty)
         {
-            span.WriteGuid(message.DurableId);
+            FleetFields.WriteGuid(ref span, message.DurableId);
         }
 
-        span.WriteVarUInt32((uint)groups.Count);
+        span.WriteVariableByteInteger(groups.Count);
         for (var i = 0; i < groups.Count; i++)
         {
-            span.WriteString(groups[i]);
+            FleetFields.WriteString(ref span, groups[i]);
         }
 
         FleetMessageFormat.WriteMessageHead(ref span, message.Message);
@@ -96,105 +97,84 @@ public static class FleetCodec
     /// that memory unchanged for as long as the messages live.
     /// </summary>
     /// <exception cref="FleetCodecException">The bytes are not a valid batch.</exception>
-    public static IReadOnlyList<ForwardedMessage> ReadBatch(ReadOnlyMemory<byte> batch)
-    {
-        var messages = new List<ForwardedMessage>();
-        var reader = new FleetSpanReader(batch);
-        while (!reader.End)
-        {
-            reader.ReadVersion("A forwarded message");
-            var entry = new FleetSpanReader(reader.ReadMemory(int.MaxValue));
-            messages.Add(ReadForwarded(ref entry));
-            entry.ExpectEnd("A forwarded message");
-        }
-
-        return messages;
-    }
+    public static IReadOnlyList<ForwardedMessage> ReadBatch(ReadOnlyMemory<byte> batch) =>
+        batch.IsEmpty ? [] : FleetFields.ReadUnit(batch, "A forwarded message", ReadEntries);
 
     /// <summary>A delivery as one durable queue entry.</summary>
-    public static byte[] EncodeDelivery(MessageDelivery delivery)
-    {
-        var size = checked(1 + FleetMessageFormat.DeliverySize(delivery));
-        var bytes = new byte[size];
-        var writer = new FleetSpanWriter(bytes);
-        writer.WriteByte(FleetSize.FormatVersion);
-        FleetMessageFormat.WriteDelivery(ref writer, delivery);
-        writer.Complete(size);
-        return bytes;
-    }
+    public static byte[] EncodeDelivery(MessageDelivery delivery) =>
+        Encode(delivery, FleetMessageFormat.DeliverySize(delivery), FleetMessageFormat.WriteDelivery);
 
     /// <summary>Reads an <see cref="EncodeDelivery"/> entry; payload and correlation data are slices of <paramref name="data"/>.</summary>
     /// <exception cref="FleetCodecException">The bytes are not a valid delivery.</exception>
-    public static MessageDelivery DecodeDelivery(ReadOnlyMemory<byte> data)
-    {
-        var reader = new FleetSpanReader(data);
-        reader.ReadVersion("A delivery");
-        var delivery = FleetMessageFormat.ReadDelivery(ref reader);
-        reader.ExpectEnd("A delivery");
-        return delivery;
-    }
+    public static MessageDelivery DecodeDelivery(ReadOnlyMemory<byte> data) =>
+        FleetFields.ReadUnit(data, "A delivery", FleetMessageFormat.ReadDelivery);
 
     /// <summary>A session's subscriptions, in order.</summary>
     public static byte[] EncodeSubscriptions(IReadOnlyList<Subscription> subscriptions)
     {
         ArgumentNullException.ThrowIfNull(subscriptions);
-        var size = checked(1 + SubscriptionsSize(subscriptions));
-        var bytes = new byte[size];
-        var writer = new FleetSpanWriter(bytes);
-        writer.WriteByte(FleetSize.FormatVersion);
-        WriteSubscriptions(ref writer, subscriptions);
-        writer.Complete(size);
-        return bytes;
+        return Encode(subscriptions, SubscriptionsSize(subscriptions), WriteSubscriptions);
     }
 
     /// <exception cref="FleetCodecException">The bytes are not a valid list.</exception>
-    public static IReadOnlyList<Subscription> DecodeSubscriptions(ReadOnlyMemory<byte> data)
-    {
-        var reader = new FleetSpanReader(data);
-        reader.ReadVersion("A subscription list");
-        var subscriptions = ReadSubscriptions(ref reader);
-        reader.ExpectEnd("A subscription list");
-        return subscriptions;
-    }
+    public static IReadOnlyList<Subscription> DecodeSubscriptions(ReadOnlyMemory<byte> data) =>
+        FleetFields.ReadUnit(data, "A subscription list", ReadSubscriptions);
 
     /// <summary>A whole session for a takeover on another node.</summary>
     public static byte[] EncodeHandover(SessionHandover handover)
     {
         ArgumentNullException.ThrowIfNull(handover);
-        var size = checked(1 + HandoverSize(handover));
-        var bytes = new byte[size];
-        var writer = new FleetSpanWriter(bytes);
-        writer.WriteByte(FleetSize.FormatVersion);
-        WriteHandover(ref writer, handover);
-        writer.Complete(size);
-        return bytes;
+        return Encode(handover, HandoverSize(handover), WriteHandover);
     }
 
     /// <summary>Reads an <see cref="EncodeHandover"/> unit; payloads and correlation data are slices of <paramref name="data"/>.</summary>
     /// <exception cref="FleetCodecException">The bytes are not a valid handover.</exception>
-    public static SessionHandover DecodeHandover(ReadOnlyMemory<byte> data)
+    public static SessionHandover DecodeHandover(ReadOnlyMemory<byte> data) =>
+        FleetFields.ReadUnit(data, "A handover", ReadHandover);
+
+    private static byte[] Encode<T>(T value, int bodySize, UnitWriter<T> write)
     {
-        var reader = new FleetSpanReader(data);
-        reader.ReadVersion("A handover");
-        var handover = ReadHandover(ref reader);
-        reader.ExpectEnd("A handover");
-        return handover;
+        var size = checked(1 + bodySize);
+        var bytes = new byte[size];
+        var writer = new MqttSpanWriter(bytes);
+        writer.WriteByte(FleetSize.FormatVersion);
+        write(ref writer, value);
+        writer.Complete(size);
+        return bytes;
     }
 
-    private static ForwardedMessage ReadForwarded(ref FleetSpanReader reader)
+    /// <summary>The entries of a batch, the first one's version byte already read: each entry's length, then the forwarded message filling exactly that length.</summary>
+    private static List<ForwardedMessage> ReadEntries(ref MqttBodyReader reader)
+    {
+        var messages = new List<ForwardedMessage>();
+        while (true)
+        {
+            var entry = new MqttBodyReader(reader.ReadSlice(FleetFields.ReadLength(ref reader, FleetSize.MaxLength)));
+            messages.Add(ReadForwarded(ref entry));
+            entry.ExpectEnd("A forwarded message");
+            if (reader.End)
+            {
+                return messages;
+            }
+
+            FleetFields.ReadVersion(ref reader, "A forwarded message");
+        }
+    }
+
+    private static ForwardedMessage ReadForwarded(ref MqttBodyReader reader)
     {
         var flags = reader.ReadByte();
         if ((flags & ForwardedReserved) != 0)
         {
-            FleetSpanReader.Throw("A forwarded message has reserved flag bits set.");
+            FleetFields.Throw("A forwarded message has reserved flag bits set.");
         }
 
-        var publisher = (flags & ForwardedHasPublisher) != 0 ? reader.ReadString() : null;
-        var durableId = (flags & ForwardedDurable) != 0 ? reader.ReadGuid() : Guid.Empty;
-        var groups = new string[reader.ReadCount(FleetSize.MinString)];
+        var publisher = (flags & ForwardedHasPublisher) != 0 ? FleetFields.ReadString(ref reader) : null;
+        var durableId = (flags & ForwardedDurable) != 0 ? FleetFields.ReadGuid(ref reader) : Guid.Empty;
+        var groups = FleetFields.ArrayForCount<string>(ref reader, FleetSize.MinString);
         for (var i = 0; i < groups.Length; i++)
         {
-            groups[i] = reader.ReadString();
+            groups[i] = FleetFields.ReadString(ref reader);
         }
 
         var message = FleetMessageFormat.ReadMessage(ref reader);
@@ -212,18 +192,18 @@ public static class FleetCodec
         return size;
     }
 
-    private static void WriteSubscriptions(ref FleetSpanWriter writer, IReadOnlyList<Subscription> subscriptions)
+    private static void WriteSubscriptions(ref MqttSpanWriter writer, IReadOnlyList<Subscription> subscriptions)
     {
-        writer.WriteVarUInt32((uint)subscriptions.Count);
+        writer.WriteVariableByteInteger(subscriptions.Count);
         for (var i = 0; i < subscriptions.Count; i++)
         {
             FleetMessageFormat.WriteSubscription(ref writer, subscriptions[i]);
         }
     }
 
-    private static Subscription[] ReadSubscriptions(ref FleetSpanReader reader)
+    private static Subscription[] ReadSubscriptions(ref MqttBodyReader reader)
     {
-        var subscriptions = new Subscription[reader.ReadCount(FleetSize.MinSubscription)];
+        var subscriptions = FleetFields.ArrayForCount<Subscription>(ref reader, FleetSize.MinSubscription);
         for (var i = 0; i < subscriptions.Length; i++)
         {
             subscriptions[i] = FleetMessageFormat.ReadSubscription(ref reader);
@@ -234,10 +214,10 @@ public static class FleetCodec
 
     private static int HandoverSize(SessionHandover handover)
     {
-        var size = 1 + FleetSize.OptionalString(handover.Owner) + FleetSize.VarUInt32(handover.SessionExpiryInterval);
+        var size = 1 + FleetSize.OptionalString(handover.Owner) + 4;
         if (handover.Will is { } will)
         {
-            size = checked(size + FleetSize.VarUInt32(will.DelayInterval) + FleetMessageFormat.MessageSize(will.Message));
+            size = checked(size + 4 + FleetMessageFormat.MessageSize(will.Message));
         }
 
         size = checked(size + SubscriptionsSize(handover.Subscriptions) + FleetSize.Count(handover.Inflight.Count));
@@ -261,23 +241,23 @@ public static class FleetCodec
         return checked(size + FleetSize.Count(handover.IncomingAwaitingRelease.Count) + (2 * handover.IncomingAwaitingRelease.Count));
     }
 
-    private static void WriteHandover(ref FleetSpanWriter writer, SessionHandover handover)
+    private static void WriteHandover(ref MqttSpanWriter writer, SessionHandover handover)
     {
         writer.WriteByte((byte)((handover.Owner is null ? 0 : HandoverHasOwner) | (handover.Will is null ? 0 : HandoverHasWill)));
         if (handover.Owner is not null)
         {
-            writer.WriteString(handover.Owner);
+            FleetFields.WriteString(ref writer, handover.Owner);
         }
 
-        writer.WriteVarUInt32(handover.SessionExpiryInterval);
+        writer.WriteUInt32(handover.SessionExpiryInterval);
         if (handover.Will is { } will)
         {
-            writer.WriteVarUInt32(will.DelayInterval);
+            writer.WriteUInt32(will.DelayInterval);
             FleetMessageFormat.WriteMessage(ref writer, will.Message);
         }
 
         WriteSubscriptions(ref writer, handover.Subscriptions);
-        writer.WriteVarUInt32((uint)handover.Inflight.Count);
+        writer.WriteVariableByteInteger(handover.Inflight.Count);
         for (var i = 0; i < handover.Inflight.Count; i++)
         {
             var inflight = handover.Inflight[i];
@@ -286,57 +266,57 @@ public static class FleetCodec
             FleetMessageFormat.WriteDelivery(ref writer, inflight.Delivery);
         }
 
-        writer.WriteVarUInt32((uint)handover.Queued.Count);
+        writer.WriteVariableByteInteger(handover.Queued.Count);
         for (var i = 0; i < handover.Queued.Count; i++)
         {
             FleetMessageFormat.WriteDelivery(ref writer, handover.Queued[i]);
         }
 
-        writer.WriteVarUInt32((uint)handover.IncomingAwaitingRelease.Count);
+        writer.WriteVariableByteInteger(handover.IncomingAwaitingRelease.Count);
         for (var i = 0; i < handover.IncomingAwaitingRelease.Count; i++)
         {
             writer.WriteUInt16(handover.IncomingAwaitingRelease[i]);
         }
     }
 
-    private static SessionHandover ReadHandover(ref FleetSpanReader reader)
+    private static SessionHandover ReadHandover(ref MqttBodyReader reader)
     {
         var flags = reader.ReadByte();
         if ((flags & HandoverReserved) != 0)
         {
-            FleetSpanReader.Throw("A handover has reserved flag bits set.");
+            FleetFields.Throw("A handover has reserved flag bits set.");
         }
 
-        var owner = (flags & HandoverHasOwner) != 0 ? reader.ReadString() : null;
-        var expiry = reader.ReadVarUInt32();
+        var owner = (flags & HandoverHasOwner) != 0 ? FleetFields.ReadString(ref reader) : null;
+        var expiry = reader.ReadUInt32();
         WillMessage? will = null;
         if ((flags & HandoverHasWill) != 0)
         {
-            var delay = reader.ReadVarUInt32();
+            var delay = reader.ReadUInt32();
             will = new WillMessage(FleetMessageFormat.ReadMessage(ref reader), delay);
         }
 
         var subscriptions = ReadSubscriptions(ref reader);
-        var inflight = new InflightMessage[reader.ReadCount(FleetSize.MinInflight)];
+        var inflight = FleetFields.ArrayForCount<InflightMessage>(ref reader, FleetSize.MinInflight);
         for (var i = 0; i < inflight.Length; i++)
         {
             var packetId = reader.ReadUInt16();
             var state = (OutgoingState)reader.ReadByte();
             if (state is < OutgoingState.AwaitingPubAck or > OutgoingState.AwaitingPubComp)
             {
-                FleetSpanReader.Throw($"An inflight message has the unknown state {(byte)state}.");
+                FleetFields.Throw($"An inflight message has the unknown state {(byte)state}.");
             }
 
             inflight[i] = new InflightMessage(packetId, FleetMessageFormat.ReadDelivery(ref reader), state);
         }
 
-        var queued = new MessageDelivery[reader.ReadCount(FleetSize.MinDelivery)];
+        var queued = FleetFields.ArrayForCount<MessageDelivery>(ref reader, FleetSize.MinDelivery);
         for (var i = 0; i < queued.Length; i++)
         {
             queued[i] = FleetMessageFormat.ReadDelivery(ref reader);
         }
 
-        var awaiting = new ushort[reader.ReadCount(FleetSize.MinPacketId)];
+        var awaiting = FleetFields.ArrayForCount<ushort>(ref reader, FleetSize.MinPacketId);
         for (var i = 0; i < awaiting.Length; i++)
         {
             awaiting[i] = reader.ReadUInt16();
@@ -353,4 +333,6 @@ public static class FleetCodec
             IncomingAwaitingRelease = awaiting,
         };
     }
+
+    private delegate void UnitWriter<in T>(ref MqttSpanWriter writer, T value);
 }

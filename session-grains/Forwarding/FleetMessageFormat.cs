@@ -32,7 +32,7 @@ internal static class FleetMessageFormat
         ArgumentNullException.ThrowIfNull(message);
         _ = Qos(message.QualityOfService);
         var size = FleetSize.String(message.Topic) + 2
-            + (message.MessageExpiryInterval is { } expiry ? FleetSize.VarUInt32(expiry) : 0)
+            + (message.MessageExpiryInterval.HasValue ? 4 : 0)
             + FleetSize.OptionalString(message.ContentType)
             + FleetSize.OptionalString(message.ResponseTopic)
             + FleetSize.Bytes(message.CorrelationData.Length, FleetSize.MaxBinaryBytes)
@@ -43,15 +43,15 @@ internal static class FleetMessageFormat
             size += FleetSize.String(property.Name) + FleetSize.String(property.Value);
         }
 
-        return size + FleetSize.Bytes(message.Payload.Length, FleetSize.MaxPayloadBytes) - message.Payload.Length;
+        return size + FleetSize.Bytes(message.Payload.Length, FleetSize.MaxLength) - message.Payload.Length;
     }
 
     public static int MessageSize(MqttApplicationMessage message) => checked(MessageHeadSize(message) + message.Payload.Length);
 
     /// <summary>Writes all of <paramref name="message"/> but the payload bytes, which the caller writes next.</summary>
-    public static void WriteMessageHead(ref FleetSpanWriter writer, MqttApplicationMessage message)
+    public static void WriteMessageHead(ref MqttSpanWriter writer, MqttApplicationMessage message)
     {
-        writer.WriteString(message.Topic);
+        FleetFields.WriteString(ref writer, message.Topic);
         var flags = (byte)(Qos(message.QualityOfService)
             | (message.Retain ? MessageRetain : 0)
             | (message.MessageExpiryInterval.HasValue ? MessageHasExpiry : 0)
@@ -61,58 +61,58 @@ internal static class FleetMessageFormat
         writer.WriteByte(message.PayloadFormatIndicator);
         if (message.MessageExpiryInterval is { } expiry)
         {
-            writer.WriteVarUInt32(expiry);
+            writer.WriteUInt32(expiry);
         }
 
         if (message.ContentType is not null)
         {
-            writer.WriteString(message.ContentType);
+            FleetFields.WriteString(ref writer, message.ContentType);
         }
 
         if (message.ResponseTopic is not null)
         {
-            writer.WriteString(message.ResponseTopic);
+            FleetFields.WriteString(ref writer, message.ResponseTopic);
         }
 
-        writer.WriteLengthPrefixed(message.CorrelationData.Span);
-        writer.WriteVarUInt32((uint)message.UserProperties.Count);
+        FleetFields.WriteLengthPrefixed(ref writer, message.CorrelationData.Span);
+        writer.WriteVariableByteInteger(message.UserProperties.Count);
         for (var i = 0; i < message.UserProperties.Count; i++)
         {
             var property = message.UserProperties[i];
-            writer.WriteString(property.Name);
-            writer.WriteString(property.Value);
+            FleetFields.WriteString(ref writer, property.Name);
+            FleetFields.WriteString(ref writer, property.Value);
         }
 
-        writer.WriteVarUInt32((uint)message.Payload.Length);
+        writer.WriteVariableByteInteger(message.Payload.Length);
     }
 
-    public static void WriteMessage(ref FleetSpanWriter writer, MqttApplicationMessage message)
+    public static void WriteMessage(ref MqttSpanWriter writer, MqttApplicationMessage message)
     {
         WriteMessageHead(ref writer, message);
         writer.WriteBytes(message.Payload.Span);
     }
 
     /// <summary>Reads a message; its payload and correlation data are slices of the reader's input.</summary>
-    public static MqttApplicationMessage ReadMessage(ref FleetSpanReader reader)
+    public static MqttApplicationMessage ReadMessage(ref MqttBodyReader reader)
     {
-        var topic = reader.ReadString();
+        var topic = FleetFields.ReadString(ref reader);
         var flags = reader.ReadByte();
         if ((flags & MessageReserved) != 0)
         {
-            FleetSpanReader.Throw("A message has reserved flag bits set.");
+            FleetFields.Throw("A message has reserved flag bits set.");
         }
 
         var qos = ReadQos(flags);
         var payloadFormat = reader.ReadByte();
-        uint? expiry = (flags & MessageHasExpiry) != 0 ? reader.ReadVarUInt32() : null;
-        var contentType = (flags & MessageHasContentType) != 0 ? reader.ReadString() : null;
-        var responseTopic = (flags & MessageHasResponseTopic) != 0 ? reader.ReadString() : null;
-        var correlation = reader.ReadMemory(FleetSize.MaxBinaryBytes);
-        var properties = new MqttUserProperty[reader.ReadCount(FleetSize.MinUserProperty)];
+        uint? expiry = (flags & MessageHasExpiry) != 0 ? reader.ReadUInt32() : null;
+        var contentType = (flags & MessageHasContentType) != 0 ? FleetFields.ReadString(ref reader) : null;
+        var responseTopic = (flags & MessageHasResponseTopic) != 0 ? FleetFields.ReadString(ref reader) : null;
+        var correlation = FleetFields.ReadMemory(ref reader, FleetSize.MaxBinaryBytes);
+        var properties = FleetFields.ArrayForCount<MqttUserProperty>(ref reader, FleetSize.MinUserProperty);
         for (var i = 0; i < properties.Length; i++)
         {
-            var name = reader.ReadString();
-            properties[i] = new MqttUserProperty(name, reader.ReadString());
+            var name = FleetFields.ReadString(ref reader);
+            properties[i] = new MqttUserProperty(name, FleetFields.ReadString(ref reader));
         }
 
         return new MqttApplicationMessage
@@ -126,7 +126,7 @@ internal static class FleetMessageFormat
             ResponseTopic = responseTopic,
             CorrelationData = correlation,
             UserProperties = properties,
-            Payload = reader.ReadMemory(FleetSize.MaxPayloadBytes),
+            Payload = FleetFields.ReadMemory(ref reader, FleetSize.MaxLength),
         };
     }
 
@@ -138,45 +138,45 @@ internal static class FleetMessageFormat
         var size = 1 + (delivery.DurableId == Guid.Empty ? 0 : 16) + FleetSize.Count(ids.Count);
         for (var i = 0; i < ids.Count; i++)
         {
-            size += FleetSize.VarUInt32(ids[i]);
+            size += FleetSize.SubscriptionIdentifier(ids[i]);
         }
 
         return checked(size + MessageSize(delivery.Message));
     }
 
-    public static void WriteDelivery(ref FleetSpanWriter writer, MessageDelivery delivery)
+    public static void WriteDelivery(ref MqttSpanWriter writer, MessageDelivery delivery)
     {
         var durable = delivery.DurableId != Guid.Empty;
         writer.WriteByte((byte)(Qos(delivery.QualityOfService) | (delivery.Retain ? DeliveryRetain : 0) | (durable ? DeliveryDurable : 0)));
         if (durable)
         {
-            writer.WriteGuid(delivery.DurableId);
+            FleetFields.WriteGuid(ref writer, delivery.DurableId);
         }
 
         var ids = delivery.SubscriptionIdentifiers;
-        writer.WriteVarUInt32((uint)ids.Count);
+        writer.WriteVariableByteInteger(ids.Count);
         for (var i = 0; i < ids.Count; i++)
         {
-            writer.WriteVarUInt32(ids[i]);
+            writer.WriteVariableByteInteger((int)ids[i]);
         }
 
         WriteMessage(ref writer, delivery.Message);
     }
 
-    public static MessageDelivery ReadDelivery(ref FleetSpanReader reader)
+    public static MessageDelivery ReadDelivery(ref MqttBodyReader reader)
     {
         var flags = reader.ReadByte();
         if ((flags & DeliveryReserved) != 0)
         {
-            FleetSpanReader.Throw("A delivery has reserved flag bits set.");
+            FleetFields.Throw("A delivery has reserved flag bits set.");
         }
 
         var qos = ReadQos(flags);
-        var durableId = (flags & DeliveryDurable) != 0 ? reader.ReadGuid() : Guid.Empty;
-        var ids = new uint[reader.ReadCount(FleetSize.MinVarint)];
+        var durableId = (flags & DeliveryDurable) != 0 ? FleetFields.ReadGuid(ref reader) : Guid.Empty;
+        var ids = FleetFields.ArrayForCount<uint>(ref reader, FleetSize.MinVarint);
         for (var i = 0; i < ids.Length; i++)
         {
-            ids[i] = reader.ReadVarUInt32();
+            ids[i] = (uint)reader.ReadVariableByteInteger();
         }
 
         return new MessageDelivery
@@ -199,28 +199,28 @@ internal static class FleetMessageFormat
             throw new ArgumentOutOfRangeException(nameof(subscription), options.RetainHandling, "Retain handling is 0, 1 or 2.");
         }
 
-        return FleetSize.String(subscription.TopicFilter) + 1 + FleetSize.VarUInt32(subscription.Options.SubscriptionIdentifier);
+        return FleetSize.String(subscription.TopicFilter) + 1 + FleetSize.SubscriptionIdentifier(subscription.Options.SubscriptionIdentifier);
     }
 
-    public static void WriteSubscription(ref FleetSpanWriter writer, Subscription subscription)
+    public static void WriteSubscription(ref MqttSpanWriter writer, Subscription subscription)
     {
         var options = subscription.Options;
-        writer.WriteString(subscription.TopicFilter);
+        FleetFields.WriteString(ref writer, subscription.TopicFilter);
         writer.WriteByte((byte)(Qos(options.MaximumQualityOfService)
             | (options.NoLocal ? NoLocal : 0)
             | (options.RetainAsPublished ? RetainAsPublished : 0)
             | ((int)options.RetainHandling << RetainHandlingShift)));
-        writer.WriteVarUInt32(options.SubscriptionIdentifier);
+        writer.WriteVariableByteInteger((int)options.SubscriptionIdentifier);
     }
 
-    public static Subscription ReadSubscription(ref FleetSpanReader reader)
+    public static Subscription ReadSubscription(ref MqttBodyReader reader)
     {
-        var filter = reader.ReadString();
+        var filter = FleetFields.ReadString(ref reader);
         var flags = reader.ReadByte();
         var retainHandling = (flags >> RetainHandlingShift) & 0x03;
         if ((flags & OptionsReserved) != 0 || retainHandling > (int)RetainHandling.DoNotSend)
         {
-            FleetSpanReader.Throw("Subscription options have reserved bits set.");
+            FleetFields.Throw("Subscription options have reserved bits set.");
         }
 
         var options = new SubscriptionOptions(
@@ -228,7 +228,7 @@ internal static class FleetMessageFormat
             (flags & NoLocal) != 0,
             (flags & RetainAsPublished) != 0,
             (RetainHandling)retainHandling,
-            reader.ReadVarUInt32());
+            (uint)reader.ReadVariableByteInteger());
         return new Subscription(filter, options);
     }
 
@@ -242,7 +242,7 @@ internal static class FleetMessageFormat
         var qos = flags & QosMask;
         if (qos > (int)MqttQualityOfService.ExactlyOnce)
         {
-            FleetSpanReader.Throw("QoS 3 is not a QoS.");
+            FleetFields.Throw("QoS 3 is not a QoS.");
         }
 
         return (MqttQualityOfService)qos;

@@ -128,7 +128,7 @@ public sealed class FleetCodecTests
             Message = FullMessage(),
             QualityOfService = qos,
             Retain = retain,
-            SubscriptionIdentifiers = [1, 127, 128, 268_435_455, uint.MaxValue],
+            SubscriptionIdentifiers = [1, 127, 128, 16_384, 268_435_455],
             DurableId = durable ? Durable : Guid.Empty,
         };
 
@@ -276,7 +276,7 @@ public sealed class FleetCodecTests
         const int count = (1 << 20) + 1;
         var bytes = new byte[1 + 3 + (3 * count)];
         bytes[0] = 1;
-        Assert.Equal(3, Protocol.Mlp.MlpVarint.Write(bytes.AsSpan(1), count));
+        Assert.Equal(3, MqttVariableByteInteger.Write(bytes.AsSpan(1), count));
 
         var error = Assert.Throws<FleetCodecException>(() => FleetCodec.DecodeSubscriptions(bytes));
         Assert.Contains("limit", error.Message, StringComparison.Ordinal);
@@ -296,16 +296,20 @@ public sealed class FleetCodecTests
     [Theory]
     [InlineData(new byte[] { 1, 0x03, 0, 0 })] // delivery flags with QoS 3
     [InlineData(new byte[] { 1, 0x10, 0, 0 })] // delivery reserved flag bit
-    [InlineData(new byte[] { 1, 0x00, 0x01, 0x80, 0x00 })] // identifier count 1, identifier a non-minimal varint
-    [InlineData(new byte[] { 1, 0x00, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F })] // identifier past 32 bits
+    [InlineData(new byte[] { 1, 0x00, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F })] // identifier count 1, identifier a varint of five bytes
+    [InlineData(new byte[] { 1, 0x00, 0x00, 0x01, 0x61, 0x40, 0x00, 0x00, 0x00, 0x00 })] // message with a reserved flag bit
+    [InlineData(new byte[] { 1, 0x00, 0x00, 0x01, 0x61, 0x03, 0x00, 0x00, 0x00, 0x00 })] // message with QoS 3
     public void Bad_fields_in_a_delivery_are_refused(byte[] bytes) =>
         Assert.Throws<FleetCodecException>(() => FleetCodec.DecodeDelivery(bytes));
 
-    [Fact]
-    public void A_string_that_is_not_utf8_is_refused()
+    [Theory]
+    [InlineData("C36263")] // a lead byte followed by 'b' is no UTF-8 sequence
+    [InlineData("EDA080")] // U+D800, a surrogate code point
+    [InlineData("006263")] // U+0000, which no MQTT string holds
+    public void A_string_that_is_not_an_mqtt_utf8_string_is_refused(string utf8)
     {
-        var bytes = FleetCodec.EncodeSubscriptions([new Subscription("ab", new SubscriptionOptions(MqttQualityOfService.AtMostOnce))]);
-        bytes[3] = 0xC3; // a lead byte followed by 'b' is no UTF-8 sequence
+        var bytes = FleetCodec.EncodeSubscriptions([new Subscription("abc", new SubscriptionOptions(MqttQualityOfService.AtMostOnce))]);
+        Convert.FromHexString(utf8).CopyTo(bytes, 3);
 
         Assert.Throws<FleetCodecException>(() => FleetCodec.DecodeSubscriptions(bytes));
     }
@@ -317,7 +321,9 @@ public sealed class FleetCodecTests
         var output = new ArrayBufferWriter<byte>();
         Assert.ThrowsAny<ArgumentException>(() => FleetCodec.WriteForwarded(output, new ForwardedMessage(new MqttApplicationMessage { Topic = "\ud800" }, null, false, [], Guid.Empty)));
         Assert.ThrowsAny<ArgumentException>(() => FleetCodec.WriteForwarded(output, new ForwardedMessage(new MqttApplicationMessage { Topic = new string('x', 65_536) }, null, false, [], Guid.Empty)));
+        Assert.ThrowsAny<ArgumentException>(() => FleetCodec.WriteForwarded(output, new ForwardedMessage(new MqttApplicationMessage { Topic = "a\0b" }, null, false, [], Guid.Empty)));
         Assert.ThrowsAny<ArgumentException>(() => FleetCodec.EncodeDelivery(new MessageDelivery { Message = new MqttApplicationMessage { Topic = "t" }, QualityOfService = (MqttQualityOfService)3 }));
+        Assert.ThrowsAny<ArgumentException>(() => FleetCodec.EncodeDelivery(new MessageDelivery { Message = new MqttApplicationMessage { Topic = "t" }, SubscriptionIdentifiers = [268_435_456] }));
         Assert.ThrowsAny<ArgumentException>(() => FleetCodec.EncodeSubscriptions([new Subscription("t", new SubscriptionOptions(MqttQualityOfService.AtMostOnce, RetainHandling: (RetainHandling)3))]));
         Assert.ThrowsAny<ArgumentException>(() => FleetCodec.EncodeHandover(new SessionHandover { Inflight = [new InflightMessage(1, new MessageDelivery { Message = new MqttApplicationMessage { Topic = "t" } }, default)] }));
         Assert.Equal(0, output.WrittenCount);
@@ -533,7 +539,7 @@ public sealed class FleetCodecTests
             }
         }
 
-        subscriptions.Add(new Subscription("max/id", new SubscriptionOptions(MqttQualityOfService.AtLeastOnce, true, true, RetainHandling.DoNotSend, uint.MaxValue)));
+        subscriptions.Add(new Subscription("max/id", new SubscriptionOptions(MqttQualityOfService.AtLeastOnce, true, true, RetainHandling.DoNotSend, 268_435_455)));
         return [.. subscriptions];
     }
 
