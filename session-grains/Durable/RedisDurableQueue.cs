@@ -178,8 +178,11 @@ public sealed class RedisDurableQueue : IDurableQueue, IAsyncDisposable
 
     private async Task CommitAsync(List<DurableOperation> batch, int commands)
     {
+        // Fired back to back without awaiting: StackExchange.Redis pipelines them on its one connection.
+        // Not IBatch: a script inside a batch that meets NOSCRIPT (a restarted or flushed Redis) never
+        // completes in StackExchange.Redis 3.4.35, where a plain call reloads it.
+        var started = _timeProvider.GetTimestamp();
         var tasks = new Task[commands];
-        var redis = _database.CreateBatch();
         var t = 0;
         foreach (var operation in batch)
         {
@@ -188,15 +191,13 @@ public sealed class RedisDurableQueue : IDurableQueue, IAsyncDisposable
                 var keys = _keys.Queue(clientId);
                 tasks[t++] = operation.Kind switch
                 {
-                    DurableOperationKind.Append => redis.ScriptEvaluateAsync(DurableScripts.Append, keys, [operation.Field, operation.Delivery, _options.MaxEntriesPerClient]),
-                    DurableOperationKind.Acknowledge => redis.ScriptEvaluateAsync(DurableScripts.Acknowledge, keys, [operation.Field]),
-                    _ => redis.KeyDeleteAsync(keys),
+                    DurableOperationKind.Append => _database.ScriptEvaluateAsync(DurableScripts.Append, keys, [operation.Field, operation.Delivery, _options.MaxEntriesPerClient]),
+                    DurableOperationKind.Acknowledge => _database.ScriptEvaluateAsync(DurableScripts.Acknowledge, keys, [operation.Field]),
+                    _ => _database.KeyDeleteAsync(keys),
                 };
             }
         }
 
-        var started = _timeProvider.GetTimestamp();
-        redis.Execute();
         var all = Task.WhenAll(tasks);
         var timedOut = false;
         try

@@ -256,6 +256,23 @@ public sealed class RedisDurableQueueTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_redis_that_lost_its_scripts_as_a_restarted_one_has_still_takes_every_operation()
+    {
+        await using var queue = NewQueue();
+        var first = Guid.CreateVersion7();
+        await queue.AppendAsync(["a"], first, Bytes(1, 4));
+        await _connection.GetServer(_connection.GetEndPoints()[0]).ScriptFlushAsync();
+
+        // The scripts travel by SHA once loaded; after SCRIPT FLUSH (or a restart) Redis answers NOSCRIPT.
+        var second = Guid.CreateVersion7();
+        await queue.AppendAsync(["a"], second, Bytes(2, 4));
+        await _connection.GetServer(_connection.GetEndPoints()[0]).ScriptFlushAsync();
+        await queue.AcknowledgeAsync("a", first);
+        await _connection.GetServer(_connection.GetEndPoints()[0]).ScriptFlushAsync();
+        Assert.Equal([second], (await queue.LoadAsync("a")).Select(e => e.Id));
+    }
+
+    [Fact]
     public async Task A_full_pending_queue_holds_callers_back_and_those_that_found_no_room_in_time_are_never_written()
     {
         var time = new FakeTimeProvider();
