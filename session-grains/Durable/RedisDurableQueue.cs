@@ -25,6 +25,7 @@ public sealed class RedisDurableQueue : IDurableQueue, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
     private readonly Channel<DurableOperation> _pending;
+    private readonly PendingBytes _pendingBytes;
     private readonly Task _committer;
 
     public RedisDurableQueue(IConnectionMultiplexer redis, RedisDurableQueueOptions options, IMeterFactory meterFactory, ILogger<RedisDurableQueue> logger, TimeProvider timeProvider)
@@ -43,6 +44,7 @@ public sealed class RedisDurableQueue : IDurableQueue, IAsyncDisposable
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
+        _pendingBytes = new PendingBytes(options.MaxPendingBytes);
         _committer = Task.Run(CommitLoopAsync);
     }
 
@@ -126,18 +128,28 @@ public sealed class RedisDurableQueue : IDurableQueue, IAsyncDisposable
         var token = linked?.Token ?? timeout.Token;
         try
         {
-            // Waits for room first: a full pending queue is back-pressure, bounded by the same timeout.
-            await _pending.Writer.WriteAsync(operation, token).ConfigureAwait(false);
+            // Waits for room first (bytes, then a place in the queue): back-pressure, within the same timeout.
+            await _pendingBytes.AcquireAsync(operation.Weight, token).ConfigureAwait(false);
+            try
+            {
+                await _pending.Writer.WriteAsync(operation, token).ConfigureAwait(false);
+            }
+            catch
+            {
+                _pendingBytes.Release(operation.Weight);
+                throw;
+            }
+
             await operation.Completion.Task.WaitAsync(token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             _metrics.Failed("timeout", 1);
-            throw new DurableQueueUnavailableException($"Redis did not confirm the durable queue {operation.Describe} within {_options.Timeout.TotalSeconds:0.###} s.");
+            throw new DurableQueueUnavailableException($"Redis did not confirm the durable queue {operation.Describe} within {_options.Timeout.TotalSeconds:0.###} s.", timedOut: true);
         }
-        catch (DurableQueueUnavailableException)
+        catch (DurableQueueUnavailableException exception)
         {
-            _metrics.Failed("redis_error", 1);
+            _metrics.Failed(exception.TimedOut ? "timeout" : "redis_error", 1);
             throw;
         }
         catch (ChannelClosedException)
@@ -172,6 +184,8 @@ public sealed class RedisDurableQueue : IDurableQueue, IAsyncDisposable
                 }
             }
 
+            // Answered, failed or given up: the batch no longer counts against the budget.
+            _pendingBytes.Release(batch.Sum(operation => operation.Weight));
             batch.Clear();
         }
     }
@@ -269,7 +283,7 @@ public sealed class RedisDurableQueue : IDurableQueue, IAsyncDisposable
             }
             else if (!answered)
             {
-                operation.Completion.TrySetException(new DurableQueueUnavailableException($"Redis did not answer the durable queue {operation.Describe} within {_options.Timeout.TotalSeconds:0.###} s."));
+                operation.Completion.TrySetException(new DurableQueueUnavailableException($"Redis did not answer the durable queue {operation.Describe} within {_options.Timeout.TotalSeconds:0.###} s.", timedOut: true));
             }
             else
             {
@@ -317,7 +331,7 @@ public sealed class RedisDurableQueue : IDurableQueue, IAsyncDisposable
         if (timedOut)
         {
             _ = task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            return new DurableQueueUnavailableException($"Redis did not answer the durable queue {what} within {_options.Timeout.TotalSeconds:0.###} s.");
+            return new DurableQueueUnavailableException($"Redis did not answer the durable queue {what} within {_options.Timeout.TotalSeconds:0.###} s.", timedOut: true);
         }
 
         return new DurableQueueUnavailableException($"Redis refused the durable queue {what}: {exception.Message}", exception);

@@ -244,7 +244,8 @@ public sealed class RedisDurableQueueTests : IAsyncLifetime
         await server.ExecuteAsync("CLIENT", "PAUSE", "60000", "WRITE");
         var stalled = queue.AppendAsync(["a"], Guid.CreateVersion7(), Bytes(1, 4)).AsTask();
         time.Advance(TimeSpan.FromSeconds(2));
-        await Assert.ThrowsAsync<DurableQueueUnavailableException>(() => stalled.WaitAsync(TimeSpan.FromSeconds(20)));
+        var failure = await Assert.ThrowsAsync<DurableQueueUnavailableException>(() => stalled.WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.True(failure.TimedOut);
 
         await server.ExecuteAsync("CLIENT", "UNPAUSE");
         var id = Guid.CreateVersion7();
@@ -297,7 +298,31 @@ public sealed class RedisDurableQueueTests : IAsyncLifetime
         Assert.InRange((await queue.LoadAsync("a")).Count - 1, 2, 4);
     }
 
-    private RedisDurableQueue NewQueue(int maxEntries = 1000, TimeProvider? time = null, TimeSpan? timeout = null, int maxPending = 65_536, int maxBatch = 1024) =>
+    [Fact]
+    public async Task Pending_bytes_are_bounded_too_callers_past_the_budget_wait_and_time_out_unwritten()
+    {
+        var time = new FakeTimeProvider();
+        // Room for two 400-byte entries (each weighs a little more), not three.
+        await using var queue = NewQueue(time: time, timeout: TimeSpan.FromSeconds(2), maxBatch: 1, maxPendingBytes: 1200);
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(Configuration(_redis.Endpoint));
+        var server = admin.GetServer(admin.GetEndPoints()[0]);
+
+        await server.ExecuteAsync("CLIENT", "PAUSE", "60000", "WRITE");
+        var appends = Enumerable.Range(0, 10).Select(i => queue.AppendAsync(["a"], Guid.CreateVersion7(), Bytes(i, 400)).AsTask()).ToArray();
+        time.Advance(TimeSpan.FromSeconds(2));
+        foreach (var append in appends)
+        {
+            await Assert.ThrowsAsync<DurableQueueUnavailableException>(() => append.WaitAsync(TimeSpan.FromSeconds(20)));
+        }
+
+        await server.ExecuteAsync("CLIENT", "UNPAUSE");
+        await queue.AppendAsync(["a"], Guid.CreateVersion7(), Bytes(99, 4)).AsTask().WaitAsync(TimeSpan.FromSeconds(20));
+
+        // Two within the budget, plus one if the stalled commit's own timeout released its bytes first.
+        Assert.InRange((await queue.LoadAsync("a")).Count - 1, 2, 3);
+    }
+
+    private RedisDurableQueue NewQueue(int maxEntries = 1000, TimeProvider? time = null, TimeSpan? timeout = null, int maxPending = 65_536, int maxBatch = 1024, long maxPendingBytes = 64L << 20) =>
         new(_connection, new RedisDurableQueueOptions
         {
             KeyPrefix = Prefix,
@@ -305,6 +330,7 @@ public sealed class RedisDurableQueueTests : IAsyncLifetime
             Timeout = timeout ?? TimeSpan.FromSeconds(10),
             MaxPendingOperations = maxPending,
             MaxBatchCommands = maxBatch,
+            MaxPendingBytes = maxPendingBytes,
         }, _services.GetRequiredService<IMeterFactory>(), NullLogger<RedisDurableQueue>.Instance, time ?? TimeProvider.System);
 
     private static ConfigurationOptions Configuration(string endpoint)
