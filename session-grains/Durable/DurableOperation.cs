@@ -22,6 +22,9 @@ internal sealed class DurableOperation(DurableOperationKind kind, string[] clien
 
     public byte[]? Delivery { get; } = delivery;
 
+    /// <summary>Bytes it holds while it waits, roughly: what <see cref="RedisDurableQueueOptions.MaxPendingBytes"/> counts.</summary>
+    public long Weight { get; } = 64 + field.Length + (delivery?.Length ?? 0) + clientIds.Sum(id => 64L + (2L * id.Length));
+
     public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public string Describe => Kind switch

@@ -20,4 +20,10 @@ public sealed class DurableQueueUnavailableException : Exception
         : base(message, innerException)
     {
     }
+
+    internal DurableQueueUnavailableException(string message, bool timedOut)
+        : base(message) => TimedOut = timedOut;
+
+    /// <summary>Redis did not answer in time (down, unreachable or stalled), as opposed to refusing the command.</summary>
+    public bool TimedOut { get; }
 }

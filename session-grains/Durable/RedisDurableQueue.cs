@@ -16,7 +16,7 @@ namespace AccessLayer.SessionGrains.Durable;
 /// <see cref="DurableQueueUnavailableException"/>; StackExchange.Redis reconnects underneath, so the
 /// queue works again once Redis is back.
 /// </summary>
-internal sealed class RedisDurableQueue : IDurableQueue, IAsyncDisposable
+public sealed class RedisDurableQueue : IDurableQueue, IAsyncDisposable
 {
     private readonly IDatabase _database;
     private readonly RedisDurableQueueOptions _options;
@@ -25,6 +25,7 @@ internal sealed class RedisDurableQueue : IDurableQueue, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
     private readonly Channel<DurableOperation> _pending;
+    private readonly PendingBytes _pendingBytes;
     private readonly Task _committer;
 
     public RedisDurableQueue(IConnectionMultiplexer redis, RedisDurableQueueOptions options, IMeterFactory meterFactory, ILogger<RedisDurableQueue> logger, TimeProvider timeProvider)
@@ -43,6 +44,7 @@ internal sealed class RedisDurableQueue : IDurableQueue, IAsyncDisposable
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
+        _pendingBytes = new PendingBytes(options.MaxPendingBytes);
         _committer = Task.Run(CommitLoopAsync);
     }
 
@@ -126,18 +128,28 @@ internal sealed class RedisDurableQueue : IDurableQueue, IAsyncDisposable
         var token = linked?.Token ?? timeout.Token;
         try
         {
-            // Waits for room first: a full pending queue is back-pressure, bounded by the same timeout.
-            await _pending.Writer.WriteAsync(operation, token).ConfigureAwait(false);
+            // Waits for room first (bytes, then a place in the queue): back-pressure, within the same timeout.
+            await _pendingBytes.AcquireAsync(operation.Weight, token).ConfigureAwait(false);
+            try
+            {
+                await _pending.Writer.WriteAsync(operation, token).ConfigureAwait(false);
+            }
+            catch
+            {
+                _pendingBytes.Release(operation.Weight);
+                throw;
+            }
+
             await operation.Completion.Task.WaitAsync(token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             _metrics.Failed("timeout", 1);
-            throw new DurableQueueUnavailableException($"Redis did not confirm the durable queue {operation.Describe} within {_options.Timeout.TotalSeconds:0.###} s.");
+            throw new DurableQueueUnavailableException($"Redis did not confirm the durable queue {operation.Describe} within {_options.Timeout.TotalSeconds:0.###} s.", timedOut: true);
         }
-        catch (DurableQueueUnavailableException)
+        catch (DurableQueueUnavailableException exception)
         {
-            _metrics.Failed("redis_error", 1);
+            _metrics.Failed(exception.TimedOut ? "timeout" : "redis_error", 1);
             throw;
         }
         catch (ChannelClosedException)
@@ -172,14 +184,19 @@ internal sealed class RedisDurableQueue : IDurableQueue, IAsyncDisposable
                 }
             }
 
+            // Answered, failed or given up: the batch no longer counts against the budget.
+            _pendingBytes.Release(batch.Sum(operation => operation.Weight));
             batch.Clear();
         }
     }
 
     private async Task CommitAsync(List<DurableOperation> batch, int commands)
     {
+        // Fired back to back without awaiting: StackExchange.Redis pipelines them on its one connection.
+        // Not IBatch: a script inside a batch that meets NOSCRIPT (a restarted or flushed Redis) never
+        // completes in StackExchange.Redis 3.4.35, where a plain call reloads it.
+        var started = _timeProvider.GetTimestamp();
         var tasks = new Task[commands];
-        var redis = _database.CreateBatch();
         var t = 0;
         foreach (var operation in batch)
         {
@@ -188,15 +205,13 @@ internal sealed class RedisDurableQueue : IDurableQueue, IAsyncDisposable
                 var keys = _keys.Queue(clientId);
                 tasks[t++] = operation.Kind switch
                 {
-                    DurableOperationKind.Append => redis.ScriptEvaluateAsync(DurableScripts.Append, keys, [operation.Field, operation.Delivery, _options.MaxEntriesPerClient]),
-                    DurableOperationKind.Acknowledge => redis.ScriptEvaluateAsync(DurableScripts.Acknowledge, keys, [operation.Field]),
-                    _ => redis.KeyDeleteAsync(keys),
+                    DurableOperationKind.Append => _database.ScriptEvaluateAsync(DurableScripts.Append, keys, [operation.Field, operation.Delivery, _options.MaxEntriesPerClient]),
+                    DurableOperationKind.Acknowledge => _database.ScriptEvaluateAsync(DurableScripts.Acknowledge, keys, [operation.Field]),
+                    _ => _database.KeyDeleteAsync(keys),
                 };
             }
         }
 
-        var started = _timeProvider.GetTimestamp();
-        redis.Execute();
         var all = Task.WhenAll(tasks);
         var timedOut = false;
         try
@@ -268,7 +283,7 @@ internal sealed class RedisDurableQueue : IDurableQueue, IAsyncDisposable
             }
             else if (!answered)
             {
-                operation.Completion.TrySetException(new DurableQueueUnavailableException($"Redis did not answer the durable queue {operation.Describe} within {_options.Timeout.TotalSeconds:0.###} s."));
+                operation.Completion.TrySetException(new DurableQueueUnavailableException($"Redis did not answer the durable queue {operation.Describe} within {_options.Timeout.TotalSeconds:0.###} s.", timedOut: true));
             }
             else
             {
@@ -316,7 +331,7 @@ internal sealed class RedisDurableQueue : IDurableQueue, IAsyncDisposable
         if (timedOut)
         {
             _ = task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            return new DurableQueueUnavailableException($"Redis did not answer the durable queue {what} within {_options.Timeout.TotalSeconds:0.###} s.");
+            return new DurableQueueUnavailableException($"Redis did not answer the durable queue {what} within {_options.Timeout.TotalSeconds:0.###} s.", timedOut: true);
         }
 
         return new DurableQueueUnavailableException($"Redis refused the durable queue {what}: {exception.Message}", exception);

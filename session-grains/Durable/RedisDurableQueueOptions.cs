@@ -4,7 +4,7 @@ namespace AccessLayer.SessionGrains.Durable;
 /// Settings of a <see cref="RedisDurableQueue"/>. The host builds them from <c>Fleet:ClusterId</c>
 /// (<see cref="KeyPrefixFor"/>) and <c>Mqtt:MaxQueuedMessages</c>; <see cref="Validate"/> runs in the constructor.
 /// </summary>
-internal sealed class RedisDurableQueueOptions
+public sealed class RedisDurableQueueOptions
 {
     /// <summary>Prefix of every key, <c>al:{clusterId}:</c>, so fleets sharing one Redis stay apart.</summary>
     public required string KeyPrefix { get; init; }
@@ -20,6 +20,9 @@ internal sealed class RedisDurableQueueOptions
 
     /// <summary>Operations waiting for a commit past which callers wait (back-pressure). Default 65,536.</summary>
     public int MaxPendingOperations { get; init; } = 65_536;
+
+    /// <summary>Bytes those operations may hold (deliveries, ids, client ids) past which callers wait, as for <see cref="MaxPendingOperations"/>; one larger operation is let in alone. Default 64 MiB.</summary>
+    public long MaxPendingBytes { get; init; } = 64L * 1024 * 1024;
 
     /// <summary>Redis database number; -1 is the connection's default.</summary>
     public int Database { get; init; } = -1;
@@ -51,6 +54,11 @@ internal sealed class RedisDurableQueueOptions
         if (MaxPendingOperations < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxPendingOperations), MaxPendingOperations, "At least 1.");
+        }
+
+        if (MaxPendingBytes < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxPendingBytes), MaxPendingBytes, "At least 1.");
         }
     }
 }

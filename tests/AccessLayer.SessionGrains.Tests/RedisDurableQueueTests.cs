@@ -91,6 +91,9 @@ public sealed class RedisDurableQueueTests : IAsyncLifetime
         Assert.Equal([ids[1], ids[2], ids[4]], (await queue.LoadAsync("a")).Select(e => e.Id));
         Assert.Equal(ids, (await queue.LoadAsync("b")).Select(e => e.Id));
         Assert.Equal(3, ReadCounter("fleet.durable.acknowledgements"));
+
+        // Both keys lose the id: an id left in the order set would count against the bound.
+        Assert.Equal(3, await _connection.GetDatabase().SortedSetLengthAsync(Prefix + "dq:{a}:o"));
     }
 
     [Fact]
@@ -221,7 +224,8 @@ public sealed class RedisDurableQueueTests : IAsyncLifetime
         var load = queue.LoadAsync("a").AsTask();
         time.Advance(TimeSpan.FromSeconds(2));
 
-        // StackExchange.Redis would hold these in its backlog for a minute (AsyncTimeout below): the queue's own timeout ends them.
+        // StackExchange.Redis fails them at once or holds them in its backlog for a minute (AsyncTimeout below):
+        // either way the caller gets the queue's own exception within its timeout.
         var failure = await Assert.ThrowsAsync<DurableQueueUnavailableException>(() => append.WaitAsync(TimeSpan.FromSeconds(20)));
         Assert.Contains("append", failure.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<DurableQueueUnavailableException>(() => load.WaitAsync(TimeSpan.FromSeconds(20)));
@@ -240,7 +244,8 @@ public sealed class RedisDurableQueueTests : IAsyncLifetime
         await server.ExecuteAsync("CLIENT", "PAUSE", "60000", "WRITE");
         var stalled = queue.AppendAsync(["a"], Guid.CreateVersion7(), Bytes(1, 4)).AsTask();
         time.Advance(TimeSpan.FromSeconds(2));
-        await Assert.ThrowsAsync<DurableQueueUnavailableException>(() => stalled.WaitAsync(TimeSpan.FromSeconds(20)));
+        var failure = await Assert.ThrowsAsync<DurableQueueUnavailableException>(() => stalled.WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.True(failure.TimedOut);
 
         await server.ExecuteAsync("CLIENT", "UNPAUSE");
         var id = Guid.CreateVersion7();
@@ -251,12 +256,81 @@ public sealed class RedisDurableQueueTests : IAsyncLifetime
         Assert.Equal(id, loaded[^1].Id);
     }
 
-    private RedisDurableQueue NewQueue(int maxEntries = 1000, TimeProvider? time = null, TimeSpan? timeout = null) =>
+    [Fact]
+    public async Task A_redis_that_lost_its_scripts_as_a_restarted_one_has_still_takes_every_operation()
+    {
+        await using var queue = NewQueue();
+        var first = Guid.CreateVersion7();
+        await queue.AppendAsync(["a"], first, Bytes(1, 4));
+        await _connection.GetServer(_connection.GetEndPoints()[0]).ScriptFlushAsync();
+
+        // The scripts travel by SHA once loaded; after SCRIPT FLUSH (or a restart) Redis answers NOSCRIPT.
+        var second = Guid.CreateVersion7();
+        await queue.AppendAsync(["a"], second, Bytes(2, 4));
+        await _connection.GetServer(_connection.GetEndPoints()[0]).ScriptFlushAsync();
+        await queue.AcknowledgeAsync("a", first);
+        await _connection.GetServer(_connection.GetEndPoints()[0]).ScriptFlushAsync();
+        Assert.Equal([second], (await queue.LoadAsync("a")).Select(e => e.Id));
+    }
+
+    [Fact]
+    public async Task A_full_pending_queue_holds_callers_back_and_those_that_found_no_room_in_time_are_never_written()
+    {
+        var time = new FakeTimeProvider();
+        await using var queue = NewQueue(time: time, timeout: TimeSpan.FromSeconds(2), maxPending: 2, maxBatch: 1);
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(Configuration(_redis.Endpoint));
+        var server = admin.GetServer(admin.GetEndPoints()[0]);
+
+        await server.ExecuteAsync("CLIENT", "PAUSE", "60000", "WRITE");
+        var appends = Enumerable.Range(0, 10).Select(i => queue.AppendAsync(["a"], Guid.CreateVersion7(), Bytes(i, 4)).AsTask()).ToArray();
+        time.Advance(TimeSpan.FromSeconds(2));
+        foreach (var append in appends)
+        {
+            await Assert.ThrowsAsync<DurableQueueUnavailableException>(() => append.WaitAsync(TimeSpan.FromSeconds(20)));
+        }
+
+        await server.ExecuteAsync("CLIENT", "UNPAUSE");
+        await queue.AppendAsync(["a"], Guid.CreateVersion7(), Bytes(99, 4)).AsTask().WaitAsync(TimeSpan.FromSeconds(20));
+
+        // Two pending, plus one if the committer took one into the stalled commit before the clock moved, plus
+        // one if that commit's own timeout let it take the next: the other callers waited for room, timed
+        // out and left nothing behind (unbounded, all ten would land).
+        Assert.InRange((await queue.LoadAsync("a")).Count - 1, 2, 4);
+    }
+
+    [Fact]
+    public async Task Pending_bytes_are_bounded_too_callers_past_the_budget_wait_and_time_out_unwritten()
+    {
+        var time = new FakeTimeProvider();
+        // Room for two 400-byte entries (each weighs a little more), not three.
+        await using var queue = NewQueue(time: time, timeout: TimeSpan.FromSeconds(2), maxBatch: 1, maxPendingBytes: 1200);
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(Configuration(_redis.Endpoint));
+        var server = admin.GetServer(admin.GetEndPoints()[0]);
+
+        await server.ExecuteAsync("CLIENT", "PAUSE", "60000", "WRITE");
+        var appends = Enumerable.Range(0, 10).Select(i => queue.AppendAsync(["a"], Guid.CreateVersion7(), Bytes(i, 400)).AsTask()).ToArray();
+        time.Advance(TimeSpan.FromSeconds(2));
+        foreach (var append in appends)
+        {
+            await Assert.ThrowsAsync<DurableQueueUnavailableException>(() => append.WaitAsync(TimeSpan.FromSeconds(20)));
+        }
+
+        await server.ExecuteAsync("CLIENT", "UNPAUSE");
+        await queue.AppendAsync(["a"], Guid.CreateVersion7(), Bytes(99, 4)).AsTask().WaitAsync(TimeSpan.FromSeconds(20));
+
+        // Two within the budget, plus one if the stalled commit's own timeout released its bytes first.
+        Assert.InRange((await queue.LoadAsync("a")).Count - 1, 2, 3);
+    }
+
+    private RedisDurableQueue NewQueue(int maxEntries = 1000, TimeProvider? time = null, TimeSpan? timeout = null, int maxPending = 65_536, int maxBatch = 1024, long maxPendingBytes = 64L << 20) =>
         new(_connection, new RedisDurableQueueOptions
         {
             KeyPrefix = Prefix,
             MaxEntriesPerClient = maxEntries,
             Timeout = timeout ?? TimeSpan.FromSeconds(10),
+            MaxPendingOperations = maxPending,
+            MaxBatchCommands = maxBatch,
+            MaxPendingBytes = maxPendingBytes,
         }, _services.GetRequiredService<IMeterFactory>(), NullLogger<RedisDurableQueue>.Instance, time ?? TimeProvider.System);
 
     private static ConfigurationOptions Configuration(string endpoint)
