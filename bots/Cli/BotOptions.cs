@@ -66,6 +66,18 @@ public sealed record BotOptions
 
     public int Port { get; init; } = 1883;
 
+    /// <summary>MQTT: several brokers (<c>--endpoints</c>); empty = <see cref="Host"/>:<see cref="Port"/> alone. See <see cref="Brokers"/>.</summary>
+    public IReadOnlyList<BrokerEndpoint> Endpoints { get; init; } = [];
+
+    /// <summary>The brokers clients connect to: client i of each role to broker i mod N, and a lost connection to the next one.</summary>
+    public IReadOnlyList<BrokerEndpoint> Brokers => Endpoints.Count > 0 ? Endpoints : [new BrokerEndpoint(Host, Port)];
+
+    /// <summary>MQTT: whether a lost connection is reconnected (to the next broker, same client id, subscription renewed).</summary>
+    public bool Reconnect { get; init; } = true;
+
+    /// <summary>Longest wait between reconnect attempts (the wait doubles from 100 ms up to this).</summary>
+    public TimeSpan ReconnectMaxBackoff { get; init; } = TimeSpan.FromSeconds(5);
+
     public bool Tls { get; init; }
 
     public bool Insecure { get; init; }
@@ -212,7 +224,17 @@ public sealed record BotOptions
             "--workers", Workers.ToString(inv),
             "--topic-prefix", TopicPrefix,
             "--client-prefix", ClientPrefix,
+            "--reconnect-max-backoff", Seconds(ReconnectMaxBackoff),
         };
+        if (Endpoints.Count > 0)
+        {
+            args.AddRange(["--endpoints", string.Join(',', Endpoints)]);
+        }
+
+        if (!Reconnect)
+        {
+            args.Add("--no-reconnect");
+        }
         if (Topic.Length > 0)
         {
             args.AddRange(["--topic", Topic]);
