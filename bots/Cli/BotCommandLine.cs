@@ -183,7 +183,7 @@ public sealed class BotCommandLine
         {
             if (BrokerEndpoint.TryParseList(endpoints, out var brokers, out var invalid))
             {
-                candidate = candidate with { Endpoints = brokers };
+                candidate = candidate with { Endpoints = string.Join(',', brokers) };
             }
             else
             {
@@ -304,7 +304,7 @@ public sealed class BotCommandLine
             yield return "--interval-log needs --interval.";
         }
 
-        if (o.Endpoints.Count > 0 && o.IsMlp)
+        if (o.Endpoints.Length > 0 && o.IsMlp)
         {
             yield return "--endpoints applies to the MQTT scenarios; MLP scenarios take --host and --port.";
         }

@@ -66,11 +66,15 @@ public sealed record BotOptions
 
     public int Port { get; init; } = 1883;
 
-    /// <summary>MQTT: several brokers (<c>--endpoints</c>); empty = <see cref="Host"/>:<see cref="Port"/> alone. See <see cref="Brokers"/>.</summary>
-    public IReadOnlyList<BrokerEndpoint> Endpoints { get; init; } = [];
+    /// <summary>
+    /// MQTT: several brokers as given to <c>--endpoints</c> (<c>host:port,host:port</c>, validated); empty =
+    /// <see cref="Host"/>:<see cref="Port"/> alone. Text, so that options compare by value. See <see cref="Brokers"/>.
+    /// </summary>
+    public string Endpoints { get; init; } = "";
 
     /// <summary>The brokers clients connect to: client i of each role to broker i mod N, and a lost connection to the next one.</summary>
-    public IReadOnlyList<BrokerEndpoint> Brokers => Endpoints.Count > 0 ? Endpoints : [new BrokerEndpoint(Host, Port)];
+    public IReadOnlyList<BrokerEndpoint> Brokers =>
+        Endpoints.Length > 0 && BrokerEndpoint.TryParseList(Endpoints, out var brokers, out _) ? brokers : [new BrokerEndpoint(Host, Port)];
 
     /// <summary>MQTT: whether a lost connection is reconnected (to the next broker, same client id, subscription renewed).</summary>
     public bool Reconnect { get; init; } = true;
@@ -226,9 +230,9 @@ public sealed record BotOptions
             "--client-prefix", ClientPrefix,
             "--reconnect-max-backoff", Seconds(ReconnectMaxBackoff),
         };
-        if (Endpoints.Count > 0)
+        if (Endpoints.Length > 0)
         {
-            args.AddRange(["--endpoints", string.Join(',', Endpoints)]);
+            args.AddRange(["--endpoints", Endpoints]);
         }
 
         if (!Reconnect)
