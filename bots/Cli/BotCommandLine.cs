@@ -24,6 +24,9 @@ public sealed class BotCommandLine
 
     private readonly Option<string> _host = new("--host", "-H") { Description = "Broker host name or address.", DefaultValueFactory = _ => "127.0.0.1" };
     private readonly Option<int> _port = new("--port", "-p") { Description = "Broker port.", DefaultValueFactory = _ => 1883 };
+    private readonly Option<string> _endpoints = new("--endpoints", "-E") { Description = "MQTT: several brokers, host:port,host:port,... (replaces --host/--port). Clients are spread over them; a lost connection moves to the next." };
+    private readonly Option<bool> _noReconnect = new("--no-reconnect") { Description = "MQTT: leave a lost connection closed (default: reconnect it to the next broker, renewing its subscription)." };
+    private readonly Option<double> _reconnectMaxBackoff = new("--reconnect-max-backoff") { Description = "MQTT: longest seconds between reconnect attempts (doubling from 0.1 s, jittered).", DefaultValueFactory = _ => 5 };
     private readonly Option<bool> _tls = new("--tls") { Description = "Connect with TLS." };
     private readonly Option<bool> _insecure = new("--insecure") { Description = "With --tls: accept any server certificate." };
     private readonly Option<string> _version = new("--mqtt-version", "-V") { Description = "MQTT protocol version: 3.1.1 or 5.", DefaultValueFactory = _ => "3.1.1" };
@@ -123,6 +126,8 @@ public sealed class BotCommandLine
             Scenario = kind,
             Host = parseResult.GetValue(_host)!,
             Port = parseResult.GetValue(_port),
+            Reconnect = !parseResult.GetValue(_noReconnect),
+            ReconnectMaxBackoff = Seconds(parseResult.GetValue(_reconnectMaxBackoff)),
             Tls = parseResult.GetValue(_tls),
             Insecure = parseResult.GetValue(_insecure),
             Version = parseResult.GetValue(_version) is "5" or "5.0" ? MqttProtocolVersion.V500 : MqttProtocolVersion.V311,
@@ -172,6 +177,18 @@ public sealed class BotCommandLine
         if (parseResult.GetValue(_topicPrefix) is { Length: > 0 } prefix)
         {
             candidate = candidate with { TopicPrefix = prefix };
+        }
+
+        if (parseResult.GetValue(_endpoints) is { Length: > 0 } endpoints)
+        {
+            if (BrokerEndpoint.TryParseList(endpoints, out var brokers, out var invalid))
+            {
+                candidate = candidate with { Endpoints = string.Join(',', brokers) };
+            }
+            else
+            {
+                problems.Add($"--endpoints takes host:port,host:port,... ({invalid ?? "none given"} is not host:port).");
+            }
         }
 
         problems.AddRange(Validate(candidate, qos, durationSeconds));
@@ -287,6 +304,16 @@ public sealed class BotCommandLine
             yield return "--interval-log needs --interval.";
         }
 
+        if (o.Endpoints.Length > 0 && o.IsMlp)
+        {
+            yield return "--endpoints applies to the MQTT scenarios; MLP scenarios take --host and --port.";
+        }
+
+        if (o.ReconnectMaxBackoff < TimeSpan.FromMilliseconds(100) || o.ReconnectMaxBackoff > TimeSpan.FromMinutes(5))
+        {
+            yield return "--reconnect-max-backoff must be 0.1..300 seconds.";
+        }
+
         if (o.BrokerPid is <= 0)
         {
             yield return "--broker-pid must be a process id.";
@@ -300,7 +327,7 @@ public sealed class BotCommandLine
 
     private IEnumerable<Option> AllOptions() =>
     [
-        _host, _port, _tls, _insecure, _version, _qos, _size, _count, _members, _messages, _rate, _totalRate,
+        _host, _port, _endpoints, _noReconnect, _reconnectMaxBackoff, _tls, _insecure, _version, _qos, _size, _count, _members, _messages, _rate, _totalRate,
         _duration, _warmup, _hold, _settle, _drain, _connectRate, _connectConcurrency, _keepAlive, _inflight,
         _sourceAddresses, _sourceOffset, _workers, _workerIndex, _brokerPid, _concurrency, _management, _httpPort, _managementToken, _pushTarget, _mlpClient, _tokenSecret, _compress, _json, _interval, _intervalLog, _quiet, _topicPrefix, _topic,
         _clientPrefix,

@@ -66,6 +66,22 @@ public sealed record BotOptions
 
     public int Port { get; init; } = 1883;
 
+    /// <summary>
+    /// MQTT: several brokers as given to <c>--endpoints</c> (<c>host:port,host:port</c>, validated); empty =
+    /// <see cref="Host"/>:<see cref="Port"/> alone. Text, so that options compare by value. See <see cref="Brokers"/>.
+    /// </summary>
+    public string Endpoints { get; init; } = "";
+
+    /// <summary>The brokers clients connect to: client i of each role to broker i mod N, and a lost connection to the next one.</summary>
+    public IReadOnlyList<BrokerEndpoint> Brokers =>
+        Endpoints.Length > 0 && BrokerEndpoint.TryParseList(Endpoints, out var brokers, out _) ? brokers : [new BrokerEndpoint(Host, Port)];
+
+    /// <summary>MQTT: whether a lost connection is reconnected (to the next broker, same client id, subscription renewed).</summary>
+    public bool Reconnect { get; init; } = true;
+
+    /// <summary>Longest wait between reconnect attempts (the wait doubles from 100 ms up to this).</summary>
+    public TimeSpan ReconnectMaxBackoff { get; init; } = TimeSpan.FromSeconds(5);
+
     public bool Tls { get; init; }
 
     public bool Insecure { get; init; }
@@ -212,7 +228,17 @@ public sealed record BotOptions
             "--workers", Workers.ToString(inv),
             "--topic-prefix", TopicPrefix,
             "--client-prefix", ClientPrefix,
+            "--reconnect-max-backoff", Seconds(ReconnectMaxBackoff),
         };
+        if (Endpoints.Length > 0)
+        {
+            args.AddRange(["--endpoints", Endpoints]);
+        }
+
+        if (!Reconnect)
+        {
+            args.Add("--no-reconnect");
+        }
         if (Topic.Length > 0)
         {
             args.AddRange(["--topic", Topic]);

@@ -25,6 +25,7 @@ public sealed class BotMqttClient : IAsyncDisposable
     private readonly BotConnectionSettings _settings;
     private readonly BotStats _stats;
     private readonly object _gate = new();
+    private readonly TaskCompletionSource<string?> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly int _inflightLimit;
     private PooledBufferWriter _pending = new();
     private PooledBufferWriter _sending = new();
@@ -59,12 +60,23 @@ public sealed class BotMqttClient : IAsyncDisposable
 
     public bool IsConnected => Volatile.Read(ref _state) == StateConnected;
 
+    /// <summary>
+    /// Completes when the connection has ended: with the kind of failure (<c>connection_lost</c>,
+    /// <c>connection_closed_by_broker</c>, ...) when an established connection was lost, with null when this
+    /// side closed it or it never got established.
+    /// </summary>
+    public Task<string?> Closed => _closed.Task;
+
     /// <summary>PUBLISH packets received on this connection.</summary>
     public long ReceivedCount => Volatile.Read(ref _received);
 
     /// <summary>Opens the socket (bound to <paramref name="source"/> when given), sends CONNECT and waits for a successful CONNACK.</summary>
+    /// <param name="reconnect">
+    /// The client id's connection was lost and this connects it again: counted as a reconnect (or an error
+    /// <c>reconnect_&lt;kind&gt;</c>), not among the first connects' attempts, failures and latency.
+    /// </param>
     /// <exception cref="BotConnectException">The attempt failed; its <see cref="BotConnectException.Kind"/> is already counted in the stats.</exception>
-    public async Task ConnectAsync(string clientId, IPAddress? source, CancellationToken cancellationToken)
+    public async Task ConnectAsync(string clientId, IPAddress? source, CancellationToken cancellationToken, bool reconnect = false)
     {
         ArgumentNullException.ThrowIfNull(clientId);
         if (Interlocked.CompareExchange(ref _state, StateClosing, StateNew) != StateNew)
@@ -73,7 +85,11 @@ public sealed class BotMqttClient : IAsyncDisposable
         }
 
         ClientId = clientId;
-        _stats.ConnectAttempt();
+        if (!reconnect)
+        {
+            _stats.ConnectAttempt();
+        }
+
         var started = Stopwatch.GetTimestamp();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_settings.ConnectTimeout);
@@ -129,7 +145,15 @@ public sealed class BotMqttClient : IAsyncDisposable
             else
             {
                 Volatile.Write(ref _state, StateConnected);
-                _stats.ConnectSucceeded(Stopwatch.GetTimestamp() - started);
+                if (reconnect)
+                {
+                    _stats.Reconnected();
+                }
+                else
+                {
+                    _stats.ConnectSucceeded(Stopwatch.GetTimestamp() - started);
+                }
+
                 return;
             }
         }
@@ -158,7 +182,15 @@ public sealed class BotMqttClient : IAsyncDisposable
             failure = "connection_lost_during_connect";
         }
 
-        _stats.ConnectFailed(failure!);
+        if (reconnect)
+        {
+            _stats.Error("reconnect_" + failure);
+        }
+        else
+        {
+            _stats.ConnectFailed(failure!);
+        }
+
         Close();
         throw new BotConnectException(failure!);
     }
@@ -619,6 +651,8 @@ public sealed class BotMqttClient : IAsyncDisposable
             _stats.Disconnected();
         }
 
+        _closed.TrySetResult(previous == StateConnected ? kind : null);
+
         _connAck?.TrySetException(new IOException("Connection closed before CONNACK."));
         _subAck?.TrySetException(new IOException("Connection closed before SUBACK."));
         // Wake every publisher waiting for window space; they see the closed state and stop.
@@ -635,6 +669,7 @@ public sealed class BotMqttClient : IAsyncDisposable
     private void Close()
     {
         Volatile.Write(ref _state, StateClosed);
+        _closed.TrySetResult(null);
         try
         {
             _stream?.Dispose();

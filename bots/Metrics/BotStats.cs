@@ -12,6 +12,8 @@ public sealed class BotStats
     private long _connected;
     private long _connectAttempts;
     private long _connectFailures;
+    private long _connectionsLost;
+    private long _reconnects;
     private long _published;
     private long _publishedAll;
     private long _acked;
@@ -51,6 +53,12 @@ public sealed class BotStats
     public long ConnectAttempts => Volatile.Read(ref _connectAttempts);
 
     public long ConnectFailures => Volatile.Read(ref _connectFailures);
+
+    /// <summary>Established connections that ended without this side closing them (broker gone, reset, closed by the broker).</summary>
+    public long ConnectionsLost => Volatile.Read(ref _connectionsLost);
+
+    /// <summary>Lost connections connected again (to the next broker).</summary>
+    public long Reconnects => Volatile.Read(ref _reconnects);
 
     /// <summary>Measured PUBLISH packets written.</summary>
     public long Published => Volatile.Read(ref _published);
@@ -98,6 +106,15 @@ public sealed class BotStats
     }
 
     public void Disconnected() => Interlocked.Decrement(ref _connected);
+
+    public void ConnectionLost() => Interlocked.Increment(ref _connectionsLost);
+
+    /// <summary>A lost connection's client id connected again; not part of <see cref="ConnectLatency"/> (the first connects).</summary>
+    public void Reconnected()
+    {
+        Interlocked.Increment(ref _connected);
+        Interlocked.Increment(ref _reconnects);
+    }
 
     public void ConnectFailed(string kind)
     {

@@ -61,6 +61,12 @@ public sealed class ConnectionFigures
 
     /// <summary>TCP connect to CONNACK, microseconds.</summary>
     public Percentiles ConnectLatency { get; set; } = new();
+
+    /// <summary>Established connections that were lost (not closed by the bots).</summary>
+    public long Lost { get; set; }
+
+    /// <summary>Lost connections connected again, to the next broker of the list.</summary>
+    public long Reconnects { get; set; }
 }
 
 public sealed class MessageFigures

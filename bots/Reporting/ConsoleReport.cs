@@ -21,6 +21,10 @@ public static class ConsoleReport
         table.AddRow("connections", $"{c.Established.ToString("N0", inv)} of {c.Target.ToString("N0", inv)} ({c.Failed.ToString("N0", inv)} failed)");
         table.AddRow("connect rate", $"{c.ConnectRate.ToString("N0", inv)}/s over {c.ConnectSeconds.ToString("0.00", inv)} s");
         table.AddRow("connect latency µs", Format(c.ConnectLatency));
+        if (c.Lost > 0 || c.Reconnects > 0)
+        {
+            table.AddRow("lost / reconnected", $"{c.Lost.ToString("N0", inv)} / {c.Reconnects.ToString("N0", inv)}");
+        }
         if (report.Mlp is { } mlp)
         {
             WriteMlp(report, mlp, table);

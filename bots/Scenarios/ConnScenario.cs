@@ -22,8 +22,8 @@ public static class ConnScenario
         var stats = run.Stats;
         var time = run.Time;
         run.PlannedClients = o.Count;
-        var settings = await ScenarioRun.ResolveAsync(o, releaseBuffersWhenIdle: true, cancellationToken);
-        var fleet = new ClientFleet(settings, stats, new SourceAddressPool(o.SourceAddresses, o.SourceOffset), time);
+        var brokers = await ScenarioRun.ResolveAsync(o, releaseBuffersWhenIdle: true, cancellationToken);
+        var fleet = new ClientFleet(brokers, stats, new SourceAddressPool(o.SourceAddresses, o.SourceOffset), time, ScenarioRun.ReconnectPolicy(o));
         await using var fleetLifetime = fleet;
 
         var rssBefore = o.BrokerPid is { } pid && hold is null ? BrokerMemoryProbe.ReadRssKb(pid) : null;
@@ -72,7 +72,7 @@ public static class ConnScenario
         var report = new BotReport
         {
             Scenario = BotOptions.ScenarioName(o.Scenario),
-            Broker = $"{o.Host}:{o.Port}",
+            Broker = string.Join(',', o.Brokers),
             MqttVersion = run.VersionName,
             Command = "bots " + string.Join(' ', o.ToArgs()),
             Connections = new ConnectionFigures
@@ -83,6 +83,8 @@ public static class ConnScenario
                 ConnectSeconds = Math.Round(connectSeconds, 3),
                 ConnectRate = Math.Round(established / Math.Max(1e-9, connectSeconds), 1),
                 ConnectLatency = Percentiles.From(stats.ConnectLatency),
+                Lost = stats.ConnectionsLost,
+                Reconnects = stats.Reconnects,
             },
             BrokerMemory = memory,
         };

@@ -20,8 +20,8 @@ public static class MessagingScenario
         var time = run.Time;
         var plan = ScenarioPlan.For(o);
         run.PlannedClients = plan.Publishers.Count + plan.Subscribers.Count;
-        var settings = await ScenarioRun.ResolveAsync(o, releaseBuffersWhenIdle: false, cancellationToken);
-        var fleet = new ClientFleet(settings, stats, new SourceAddressPool(o.SourceAddresses, o.SourceOffset), time);
+        var brokers = await ScenarioRun.ResolveAsync(o, releaseBuffersWhenIdle: false, cancellationToken);
+        var fleet = new ClientFleet(brokers, stats, new SourceAddressPool(o.SourceAddresses, o.SourceOffset), time, ScenarioRun.ReconnectPolicy(o));
         await using var fleetLifetime = fleet;
 
         // The connect phase shares the run's duration cap: a broker that never answers cannot hold a run forever.
@@ -38,11 +38,11 @@ public static class MessagingScenario
             new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, o.ConnectConcurrency), CancellationToken = connectDeadline.Token },
             async (i, token) =>
             {
-                if (subscribers[i] is { } client)
+                if (subscribers[i] is { } slot)
                 {
                     try
                     {
-                        subscribed[i] = await client.SubscribeAsync(plan.Subscribers[i].Filter, o.Qos, token);
+                        subscribed[i] = await slot.SubscribeAsync(plan.Subscribers[i].Filter, o.Qos, token);
                     }
                     catch (Exception e) when (e is TimeoutException or IOException or InvalidOperationException)
                     {
@@ -69,9 +69,9 @@ public static class MessagingScenario
             var loops = new List<Task>(publishers.Length);
             for (var i = 0; i < publishers.Length; i++)
             {
-                if (publishers[i] is { } client)
+                if (publishers[i] is { } slot)
                 {
-                    loops.Add(PublishLoopAsync(client, publications[i], o.Qos, rate, o.Messages, time, stop.Token));
+                    loops.Add(PublishLoopAsync(slot, publications[i], o.Qos, rate, o.Messages, time, stop.Token));
                 }
             }
 
@@ -120,7 +120,7 @@ public static class MessagingScenario
         var report = new BotReport
         {
             Scenario = BotOptions.ScenarioName(o.Scenario),
-            Broker = $"{o.Host}:{o.Port}",
+            Broker = string.Join(',', o.Brokers),
             MqttVersion = run.VersionName,
             Qos = (int)o.Qos,
             PayloadSize = o.PayloadSize,
@@ -135,6 +135,8 @@ public static class MessagingScenario
                 ConnectSeconds = Math.Round(connectSeconds, 3),
                 ConnectRate = Math.Round((subscribers.Count(c => c is not null) + publishers.Count(c => c is not null)) / Math.Max(1e-9, connectSeconds), 1),
                 ConnectLatency = Percentiles.From(stats.ConnectLatency),
+                Lost = stats.ConnectionsLost,
+                Reconnects = stats.Reconnects,
             },
             Messages = new MessageFigures
             {
@@ -163,10 +165,12 @@ public static class MessagingScenario
     /// <summary>
     /// One publisher: at <paramref name="rate"/> messages per second (start staggered within one interval so
     /// publishers do not fire in lockstep), or back to back when the rate is 0, until stopped or <paramref name="limit"/>.
+    /// When the connection is lost it goes on over the slot's next one; what was not sent meanwhile is skipped, not sent in a burst.
     /// </summary>
-    internal static async Task PublishLoopAsync(BotMqttClient client, BotPublication publication, MqttQualityOfService qos, double rate, long limit, TimeProvider time, CancellationToken stop)
+    internal static async Task PublishLoopAsync(ClientSlot slot, BotPublication publication, MqttQualityOfService qos, double rate, long limit, TimeProvider time, CancellationToken stop)
     {
         long sent = 0;
+        var client = slot.Current;
         try
         {
             if (rate <= 0)
@@ -175,7 +179,13 @@ public static class MessagingScenario
                 {
                     if (!await client.PublishAsync(publication, qos, stop))
                     {
-                        return;
+                        if (await slot.ReplacementAsync(client, stop) is not { } next)
+                        {
+                            return;
+                        }
+
+                        client = next;
+                        continue;
                     }
 
                     // Unpaced publishers share two cores with everything else: yield now and then.
@@ -205,7 +215,14 @@ public static class MessagingScenario
 
                 if (!await client.PublishAsync(publication, qos, stop))
                 {
-                    return;
+                    if (await slot.ReplacementAsync(client, stop) is not { } next)
+                    {
+                        return;
+                    }
+
+                    client = next;
+                    start = time.GetTimestamp() - (long)(sent * ticksPerMessage);
+                    continue;
                 }
 
                 sent++;

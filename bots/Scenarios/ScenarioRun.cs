@@ -34,12 +34,31 @@ public sealed class ScenarioRun
     /// <summary>Clients the scenario means to open (the live view's target).</summary>
     public int PlannedClients { get; set; }
 
-    public static async Task<BotConnectionSettings> ResolveAsync(BotOptions options, bool releaseBuffersWhenIdle, CancellationToken cancellationToken)
+    /// <summary>Connection settings for each broker of <see cref="BotOptions.Brokers"/>, in order.</summary>
+    public static async Task<IReadOnlyList<BotConnectionSettings>> ResolveAsync(BotOptions options, bool releaseBuffersWhenIdle, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!IPAddress.TryParse(options.Host, out var address))
+        var brokers = new List<BotConnectionSettings>(options.Brokers.Count);
+        foreach (var broker in options.Brokers)
         {
-            var addresses = await Dns.GetHostAddressesAsync(options.Host, cancellationToken);
+            brokers.Add(await ResolveAsync(options, broker, releaseBuffersWhenIdle, cancellationToken));
+        }
+
+        return brokers;
+    }
+
+    /// <summary>How the run reconnects lost MQTT connections; null with --no-reconnect.</summary>
+    public static ReconnectBackoff? ReconnectPolicy(BotOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.Reconnect ? ReconnectBackoff.Default with { Max = options.ReconnectMaxBackoff } : null;
+    }
+
+    private static async Task<BotConnectionSettings> ResolveAsync(BotOptions options, BrokerEndpoint broker, bool releaseBuffersWhenIdle, CancellationToken cancellationToken)
+    {
+        if (!IPAddress.TryParse(broker.Host, out var address))
+        {
+            var addresses = await Dns.GetHostAddressesAsync(broker.Host, cancellationToken);
             address = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.First();
         }
 
@@ -50,8 +69,8 @@ public sealed class ScenarioRun
 
         return new BotConnectionSettings
         {
-            Broker = new IPEndPoint(address, options.Port),
-            TargetHost = options.Host,
+            Broker = new IPEndPoint(address, broker.Port),
+            TargetHost = broker.Host,
             Version = options.Version,
             Tls = options.Tls,
             Insecure = options.Insecure,

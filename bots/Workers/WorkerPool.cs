@@ -147,7 +147,7 @@ public static class WorkerPool
         var merged = new BotReport
         {
             Scenario = BotOptions.ScenarioName(options.Scenario),
-            Broker = $"{options.Host}:{options.Port}",
+            Broker = string.Join(',', options.Brokers),
             MqttVersion = reports.Count > 0 ? reports[0].MqttVersion : "",
             Workers = options.Workers,
             Command = "bots " + string.Join(' ', options.ToArgs()),
@@ -156,6 +156,8 @@ public static class WorkerPool
         {
             merged.Connections.Established += report.Connections.Established;
             merged.Connections.Failed += report.Connections.Failed;
+            merged.Connections.Lost += report.Connections.Lost;
+            merged.Connections.Reconnects += report.Connections.Reconnects;
             merged.Connections.ConnectSeconds = Math.Max(merged.Connections.ConnectSeconds, report.Connections.ConnectSeconds);
             if (report.ConnectHistogram is { } histogram)
             {

@@ -224,4 +224,36 @@ public sealed class BotCommandLineTests
         Assert.Equal(o, Parse([.. o.ToArgs()]));
         Assert.Equal(TimeSpan.Zero, Parse("p2p").Interval);
     }
+
+    [Fact]
+    public void Without_endpoints_the_one_broker_is_host_and_port_and_lost_connections_reconnect()
+    {
+        var o = Parse("conn", "-H", "broker.local", "-p", "1884");
+        Assert.Equal([new BrokerEndpoint("broker.local", 1884)], o.Brokers);
+        Assert.True(o.Reconnect);
+        Assert.Equal(TimeSpan.FromSeconds(5), o.ReconnectMaxBackoff);
+    }
+
+    [Fact]
+    public void Endpoints_list_every_broker_in_order_and_reproduce()
+    {
+        var o = Parse("p2p", "--endpoints", "127.0.0.1:1883, node2:1884,[::1]:1885", "--reconnect-max-backoff", "2", "--no-reconnect");
+        Assert.Equal([new BrokerEndpoint("127.0.0.1", 1883), new BrokerEndpoint("node2", 1884), new BrokerEndpoint("::1", 1885)], o.Brokers);
+        Assert.Equal(TimeSpan.FromSeconds(2), o.ReconnectMaxBackoff);
+        Assert.False(o.Reconnect);
+        Assert.Equal(o, Parse([.. o.ToArgs()]));
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("127.0.0.1:0")]
+    [InlineData("a:1,b")]
+    [InlineData("::1:1883")]
+    [InlineData(",")]
+    public void Endpoints_that_are_not_host_port_are_refused(string endpoints) =>
+        Assert.Contains(Errors("conn", "--endpoints", endpoints), e => e.Contains("--endpoints", StringComparison.Ordinal));
+
+    [Fact]
+    public void Endpoints_do_not_apply_to_mlp_scenarios() =>
+        Assert.Contains(Errors("mlp-rpc", "--endpoints", "127.0.0.1:7000,127.0.0.1:7001"), e => e.Contains("MQTT scenarios", StringComparison.Ordinal));
 }

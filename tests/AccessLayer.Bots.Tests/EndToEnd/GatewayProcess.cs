@@ -6,7 +6,7 @@ namespace AccessLayer.Bots.Tests.EndToEnd;
 
 /// <summary>
 /// Our gateway as a child process on free loopback ports (MLP, device HTTP and management HTTP with
-/// <see cref="ManagementToken"/>; MQTT off), anonymous devices allowed and a token secret set, stopped on dispose. The gateway DLL is in the test output (project reference).
+/// <see cref="ManagementToken"/>; MQTT when asked for), anonymous devices allowed and a token secret set, stopped on dispose. The gateway DLL is in the test output (project reference).
 /// </summary>
 public sealed class GatewayProcess : IDisposable
 {
@@ -15,13 +15,20 @@ public sealed class GatewayProcess : IDisposable
     private readonly Process _process;
 
     public GatewayProcess()
+        : this(mqtt: false)
     {
+    }
+
+    /// <param name="mqtt">Open the plain-TCP MQTT listener too (<see cref="MqttPort"/>).</param>
+    public GatewayProcess(bool mqtt)
+    {
+        MqttPort = mqtt ? FreePort() : 0;
         MlpPort = FreePort();
         HttpPort = FreePort();
         ManagementPort = FreePort();
         var dll = Path.Combine(AppContext.BaseDirectory, "AccessLayer.Gateway.dll");
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-        var start = new ProcessStartInfo(dotnet, [dll, "--Mqtt:Port=0", $"--Mlp:Port={MlpPort}", "--Mlp:BindAddress=127.0.0.1", $"--Http:Port={HttpPort}", "--Http:BindAddress=127.0.0.1",
+        var start = new ProcessStartInfo(dotnet, [dll, $"--Mqtt:Port={MqttPort}", "--Mqtt:BindAddress=127.0.0.1", "--Mqtt:SysInterval=0", $"--Mlp:Port={MlpPort}", "--Mlp:BindAddress=127.0.0.1", $"--Http:Port={HttpPort}", "--Http:BindAddress=127.0.0.1",
             $"--Management:Port={ManagementPort}", "--Management:BindAddress=127.0.0.1", $"--Management:Token={ManagementToken}",
             "--Mlp:AllowAnonymous=true", $"--Mlp:TokenSecret={TokenSecret}", "--Logging:LogLevel:Default=Warning"])
         {
@@ -39,13 +46,39 @@ public sealed class GatewayProcess : IDisposable
         WaitUntilListening(MlpPort);
         WaitUntilListening(HttpPort);
         WaitUntilListening(ManagementPort);
+        if (mqtt)
+        {
+            WaitUntilListening(MqttPort);
+        }
     }
+
+    /// <summary>0 when MQTT is off.</summary>
+    public int MqttPort { get; }
 
     public int MlpPort { get; }
 
     public int HttpPort { get; }
 
     public int ManagementPort { get; }
+
+    /// <summary>SIGKILL: the kernel resets every connection, nothing is said to the clients (a crashed node).</summary>
+    public void Kill()
+    {
+        _process.Kill();
+        _process.WaitForExit(5000);
+    }
+
+    /// <summary>MQTT clients connected now whose id starts with <paramref name="prefix"/> (admin API, <c>GET /api/v1/clients</c>).</summary>
+    public async Task<int> ConnectedClientsAsync(string prefix)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{ManagementPort}/api/v1/clients?prefix={Uri.EscapeDataString(prefix)}&pageSize=1");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ManagementToken);
+        using var response = await http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        using var page = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return page.RootElement.GetProperty("total").GetInt32();
+    }
 
     public void Dispose()
     {

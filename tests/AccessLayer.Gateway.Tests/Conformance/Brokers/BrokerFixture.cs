@@ -87,21 +87,6 @@ public abstract class BrokerFixture : IAsyncLifetime
     }
 
     /// <summary>Polls until <paramref name="ready"/> holds, failing fast if the process exits.</summary>
-    private protected static async Task PollAsync(ChildProcess process, TimeSpan timeout, string what, Func<CancellationToken, Task<bool>> ready)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        while (true)
-        {
-            if (process.HasExited) throw new InvalidOperationException($"the process exited with code {process.ExitCode} before {what}");
-            try
-            {
-                if (await ready(cts.Token)) return;
-                await Task.Delay(TimeSpan.FromMilliseconds(50), TimeProvider.System, cts.Token);
-            }
-            catch (OperationCanceledException) when (cts.IsCancellationRequested)
-            {
-                throw new TimeoutException($"not {what} within {timeout.TotalSeconds:0.#} s");
-            }
-        }
-    }
+    private protected static Task PollAsync(ChildProcess process, TimeSpan timeout, string what, Func<CancellationToken, Task<bool>> ready) =>
+        Poll.UntilAsync(process, timeout, what, ready);
 }

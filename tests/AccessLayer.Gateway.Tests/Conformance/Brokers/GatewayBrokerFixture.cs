@@ -2,10 +2,7 @@ using AccessLayer.Gateway.Tests.Conformance.Harness;
 
 namespace AccessLayer.Gateway.Tests.Conformance.Brokers;
 
-/// <summary>
-/// Our gateway as a real process: the AccessLayer.Gateway.dll that the project reference
-/// copies into the test output (with its runtimeconfig), run by the dotnet host.
-/// </summary>
+/// <summary>Our gateway as a real process (<see cref="GatewayExecutable"/>).</summary>
 public sealed class GatewayBrokerFixture : BrokerFixture
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
@@ -21,11 +18,7 @@ public sealed class GatewayBrokerFixture : BrokerFixture
     {
         HttpPort = FreePort.Next();
         ManagementPort = FreePort.Next();
-        var dll = Path.Combine(AppContext.BaseDirectory, "AccessLayer.Gateway.dll");
-        if (!File.Exists(dll)) throw new FileNotFoundException("the gateway is not in the test output", dll);
-        // The SDK sets DOTNET_HOST_PATH for test runs; the host on PATH is the fallback.
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-        return ChildProcess.Start(Name, dotnet, [dll, $"--Mqtt:Port={mqttPort}", $"--Http:Port={HttpPort}", $"--Management:Port={ManagementPort}", "--Mlp:Port=0"], new ChildProcessOptions
+        return ChildProcess.Start(Name, GatewayExecutable.DotnetHost, [GatewayExecutable.Dll, $"--Mqtt:Port={mqttPort}", $"--Http:Port={HttpPort}", $"--Management:Port={ManagementPort}", "--Mlp:Port=0"], new ChildProcessOptions
         {
             Lifetime = Timeout.InfiniteTimeSpan,
             WorkingDirectory = AppContext.BaseDirectory,

@@ -11,10 +11,15 @@ internal static class MosquittoPublisher
     /// <paramref name="lines"/>, publishes each line as one message (<c>-l</c>), in order, over
     /// one connection; otherwise args must carry the message (<c>-m</c> / <c>-n</c>).
     /// </summary>
-    public static async Task<ChildProcess> RunAsync(BrokerFixture broker, ProcessGroup group, string name, string version,
+    public static Task<ChildProcess> RunAsync(BrokerFixture broker, ProcessGroup group, string name, string version,
+        IEnumerable<string> args, IEnumerable<string>? lines = null) =>
+        RunAsync(broker.Host, broker.MqttPort, group, name, version, args, lines);
+
+    /// <summary>The same against any broker (a fleet node).</summary>
+    public static async Task<ChildProcess> RunAsync(string host, int port, ProcessGroup group, string name, string version,
         IEnumerable<string> args, IEnumerable<string>? lines = null)
     {
-        string[] all = ["-h", broker.Host, "-p", $"{broker.MqttPort}", "-V", version, "-d", .. args];
+        string[] all = ["-h", host, "-p", $"{port}", "-V", version, "-d", .. args];
         if (lines is not null) all = [.. all, "-l"];
         var process = group.Add(ChildProcess.Start(name, PeerPaths.MosquittoPub, all, new ChildProcessOptions
         {

@@ -30,4 +30,19 @@ internal static class FreePort
             return false;
         }
     }
+
+    /// <summary>True when nothing listens on the loopback port (the connect is refused, not timed out).</summary>
+    public static async Task<bool> RefusesAsync(int port, CancellationToken cancellationToken = default)
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), cancellationToken);
+            return false;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused)
+        {
+            return true;
+        }
+    }
 }

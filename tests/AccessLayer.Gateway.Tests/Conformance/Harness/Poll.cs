@@ -1,0 +1,26 @@
+namespace AccessLayer.Gateway.Tests.Conformance.Harness;
+
+/// <summary>Bounded polling of a real peer's state: every wait ends, with what was awaited in its message.</summary>
+internal static class Poll
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Polls until <paramref name="ready"/> holds, failing fast if <paramref name="process"/> exits.</summary>
+    public static async Task UntilAsync(ChildProcess? process, TimeSpan timeout, string what, Func<CancellationToken, Task<bool>> ready)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            if (process is { HasExited: true }) throw new InvalidOperationException($"the process exited with code {process.ExitCode} before {what}");
+            try
+            {
+                if (await ready(cts.Token)) return;
+                await Task.Delay(Interval, TimeProvider.System, cts.Token);
+            }
+            catch (OperationCanceledException) when (cts.IsCancellationRequested)
+            {
+                throw new TimeoutException($"not {what} within {timeout.TotalSeconds:0.#} s");
+            }
+        }
+    }
+}
