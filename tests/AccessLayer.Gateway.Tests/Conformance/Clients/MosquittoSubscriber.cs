@@ -19,7 +19,12 @@ internal sealed class MosquittoSubscriber
     /// Starts <c>mosquitto_sub -V version ... args</c>; unless told otherwise, returns once its
     /// SUBACK arrived, i.e. the broker holds the subscription.
     /// </summary>
-    public static async Task<MosquittoSubscriber> StartAsync(BrokerFixture broker, ProcessGroup group, string name, string version,
+    public static Task<MosquittoSubscriber> StartAsync(BrokerFixture broker, ProcessGroup group, string name, string version,
+        IEnumerable<string> args, bool waitForSuback = true, TimeSpan? lifetime = null) =>
+        StartAsync(broker.Host, broker.MqttPort, group, name, version, args, waitForSuback, lifetime);
+
+    /// <summary>The same against any broker (a fleet node).</summary>
+    public static async Task<MosquittoSubscriber> StartAsync(string host, int port, ProcessGroup group, string name, string version,
         IEnumerable<string> args, bool waitForSuback = true, TimeSpan? lifetime = null)
     {
         // libmosquitto 2.0.11 enforces an incoming QoS 2 quota of 20 that it does not advertise,
@@ -27,7 +32,7 @@ internal sealed class MosquittoSubscriber
         // explicitly so both sides count alike (Receive Maximum is tested with paho/mqtt.js).
         string[] quota = version == "mqttv5" ? ["-D", "connect", "receive-maximum", "65535"] : [];
         var process = group.Add(ChildProcess.Start(name, PeerPaths.Stdbuf,
-            ["-oL", PeerPaths.MosquittoSub, "-h", broker.Host, "-p", $"{broker.MqttPort}", "-V", version, "-F", "%j", "-d", .. quota, .. args],
+            ["-oL", PeerPaths.MosquittoSub, "-h", host, "-p", $"{port}", "-V", version, "-F", "%j", "-d", .. quota, .. args],
             // mosquitto_sub reconnects forever: it must not outlive a crashed test host.
             new ChildProcessOptions { Lifetime = lifetime ?? Budget.ClientLifetime, DieWithTestHost = true }));
         var subscriber = new MosquittoSubscriber(process);
