@@ -122,12 +122,11 @@ internal sealed partial class MqttBroker
     private async ValueTask<bool> ImportFromFleetAsync(SessionToken token, SessionClaim claim, bool cleanStart)
     {
         _fleetEpochs[token.ClientId] = claim.Epoch;
-        if (cleanStart || (claim.Resumed is null && claim.Durable.Count == 0))
+        if (cleanStart || claim.Resumed is not { } resumed)
         {
             return false;
         }
 
-        if (claim.Resumed is { } resumed)
         {
             foreach (var subscription in resumed.Subscriptions)
             {
@@ -156,7 +155,8 @@ internal sealed partial class MqttBroker
             }
         }
 
-        foreach (var durable in claim.Durable)
+        // Read only now that the subscriptions route here: anything published from here on arrives forwarded.
+        foreach (var durable in await _fleet.LoadDurableAsync(token.ClientId, resumed).ConfigureAwait(false))
         {
             CountEnqueue(await Sessions.EnqueueAsync(token.ClientId, durable).ConfigureAwait(false));
         }

@@ -9,6 +9,10 @@ internal sealed partial class FleetNode
 {
     private static readonly TimeSpan RoomWait = TimeSpan.FromSeconds(5);
 
+    // Durable appends not committed yet, so a node resuming a session can wait for them before it reads Redis.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, Task> _durableInFlight = new();
+    private long _durableSequence;
+
     public bool TryPlan(string topic, string? publisherClientId, MqttQualityOfService qos, bool retain, PublishPlan plan)
     {
         plan.Clear();
@@ -129,7 +133,30 @@ internal sealed partial class FleetNode
         }
     }
 
+    /// <summary>Completes once the durable appends in flight now are committed (or failed).</summary>
+    public Task FlushDurableAsync()
+    {
+        var pending = _durableInFlight.Values.ToArray();
+        return pending.Length == 0 ? Task.CompletedTask : Task.WhenAll(pending).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
     private async ValueTask AppendDurableAsync(PublishPlan plan, MqttApplicationMessage message)
+    {
+        var key = Interlocked.Increment(ref _durableSequence);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _durableInFlight[key] = done.Task;
+        try
+        {
+            await AppendDurableCoreAsync(plan, message).ConfigureAwait(false);
+        }
+        finally
+        {
+            _durableInFlight.TryRemove(key, out _);
+            done.TrySetResult();
+        }
+    }
+
+    private async ValueTask AppendDurableCoreAsync(PublishPlan plan, MqttApplicationMessage message)
     {
         // One entry per subscriber: the delivery as that subscriber gets it (its QoS, retain-as-published, subscription ids).
         var appends = new List<Task>(plan.DurableMatches.Count);

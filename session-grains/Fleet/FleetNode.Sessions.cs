@@ -10,6 +10,7 @@ namespace AccessLayer.SessionGrains.Fleet;
 internal sealed partial class FleetNode
 {
     private static readonly TimeSpan HandoverTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan FlushTimeout = TimeSpan.FromSeconds(6);
     private static readonly TimeSpan FenceLifetime = TimeSpan.FromMinutes(1);
 
     // Client id → the epoch another node claimed the session at, after it was handed over from here.
@@ -69,9 +70,36 @@ internal sealed partial class FleetNode
         {
             Epoch = claim.Epoch,
             PreviousNode = previous,
-            Resumed = handover,
-            Durable = await LoadDurableAsync(clientId, handover, cancellationToken).ConfigureAwait(false),
+            Resumed = handover ?? new SessionHandover(),
         };
+    }
+
+    public async ValueTask<IReadOnlyList<MessageDelivery>> LoadDurableAsync(string clientId, SessionHandover? held, CancellationToken cancellationToken = default)
+    {
+        if (_durable is null)
+        {
+            return [];
+        }
+
+        // A publish planned before this node's routes reached its node may still be writing to Redis: wait for
+        // every node's appends in flight, so the read below sees them (later ones are forwarded here).
+        var flushes = new List<Task> { FlushDurableAsync() };
+        foreach (var peer in _peers.Values)
+        {
+            flushes.Add(peer.Grain.FlushDurableAsync());
+        }
+
+        try
+        {
+            await Task.WhenAll(flushes).WaitAsync(FlushTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // A dead or slow peer: its appends either committed (read below) or failed (no PUBACK went out).
+            FleetLog.DurableFailed(_logger, clientId, "flush before resume: " + ex.Message);
+        }
+
+        return await ReadDurableAsync(clientId, held, cancellationToken).ConfigureAwait(false);
     }
 
     public bool IsFenced(string clientId, long epoch) =>
@@ -113,7 +141,7 @@ internal sealed partial class FleetNode
         return handover is null ? null : FleetCodec.EncodeHandover(handover);
     }
 
-    private async ValueTask<IReadOnlyList<MessageDelivery>> LoadDurableAsync(string clientId, SessionHandover? handover, CancellationToken cancellationToken)
+    private async ValueTask<IReadOnlyList<MessageDelivery>> ReadDurableAsync(string clientId, SessionHandover? handover, CancellationToken cancellationToken)
     {
         if (_durable is null)
         {

@@ -44,6 +44,12 @@ public interface IFleet
     /// <summary>Claims the session of <paramref name="clientId"/> for this node (see <see cref="SessionClaim"/>).</summary>
     ValueTask<SessionClaim> ClaimSessionAsync(string clientId, bool cleanStart, string? owner, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The client's durable queue entries not in <paramref name="held"/>, oldest first. Call it once the resumed session's
+    /// subscriptions are in place here: it first waits for durable appends in flight on every node.
+    /// </summary>
+    ValueTask<IReadOnlyList<MessageDelivery>> LoadDurableAsync(string clientId, Sessions.SessionHandover? held, CancellationToken cancellationToken = default);
+
     /// <summary>Whether a newer claim elsewhere took the session after <paramref name="epoch"/> was handed out here.</summary>
     bool IsFenced(string clientId, long epoch);
 

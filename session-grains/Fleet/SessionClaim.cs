@@ -1,5 +1,4 @@
 using AccessLayer.SessionGrains.Sessions;
-using AccessLayer.Sessions.Store;
 
 namespace AccessLayer.SessionGrains.Fleet;
 
@@ -20,9 +19,10 @@ public sealed record SessionClaim
     /// <summary>The node that owned the session before, if another one.</summary>
     public string? PreviousNode { get; init; }
 
-    /// <summary>What the session held elsewhere (subscriptions, messages owed); null when it starts afresh here or was already here.</summary>
+    /// <summary>
+    /// What the session held on another node (subscriptions, messages owed), handed over by it or, when it is dead, its
+    /// subscriptions from the grain; null when the session starts afresh or was already on this node. Its durable queue
+    /// entries come from <see cref="IFleet.LoadDurableAsync"/>.
+    /// </summary>
     public SessionHandover? Resumed { get; init; }
-
-    /// <summary>Durable queue entries for the client not already in <see cref="Resumed"/>, oldest first.</summary>
-    public IReadOnlyList<MessageDelivery> Durable { get; init; } = [];
 }

@@ -26,6 +26,9 @@ public interface INodeGrain : IGrainWithStringKey
     /// <summary>What the node says about itself: endpoints, connections, draining.</summary>
     Task<NodeInfo> GetInfoAsync();
 
+    /// <summary>Completes once every durable append this node started before the call is committed (a node resuming a session reads Redis after this).</summary>
+    Task FlushDurableAsync();
+
     /// <summary>Every retained message this node holds (a forward batch), for a node that just joined.</summary>
     Task<byte[]> GetRetainedAsync();
 }

@@ -22,4 +22,6 @@ internal sealed class NodeGrain(FleetNode node) : Grain, INodeGrain
     public Task<NodeInfo> GetInfoAsync() => Task.FromResult(node.Describe());
 
     public Task<byte[]> GetRetainedAsync() => node.ExportRetainedAsync();
+
+    public Task FlushDurableAsync() => node.FlushDurableAsync();
 }
