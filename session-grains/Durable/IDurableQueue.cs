@@ -4,8 +4,8 @@ namespace AccessLayer.SessionGrains.Durable;
 /// QoS 1/2 messages for persistent sessions, kept in Redis from before the publisher's PUBACK
 /// until the subscriber acknowledges them, so a node that dies loses none of them. Keyed by
 /// client id; each entry is a delivery encoded by <see cref="Forwarding.FleetCodec"/> under a
-/// unique id. Writes are group-committed (one pipelined round trip for everything appended
-/// within <c>Fleet:DurableCommitInterval</c>).
+/// unique id. Writes are group-committed (one pipelined round trip for everything that arrived
+/// while the previous commit was in flight; no timer). Layout and guarantees: docs/fleet-durability.md.
 /// </summary>
 public interface IDurableQueue
 {

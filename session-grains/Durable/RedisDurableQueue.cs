@@ -16,7 +16,7 @@ namespace AccessLayer.SessionGrains.Durable;
 /// <see cref="DurableQueueUnavailableException"/>; StackExchange.Redis reconnects underneath, so the
 /// queue works again once Redis is back.
 /// </summary>
-public sealed class RedisDurableQueue : IDurableQueue, IAsyncDisposable
+internal sealed class RedisDurableQueue : IDurableQueue, IAsyncDisposable
 {
     private readonly IDatabase _database;
     private readonly RedisDurableQueueOptions _options;

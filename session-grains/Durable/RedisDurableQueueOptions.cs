@@ -4,7 +4,7 @@ namespace AccessLayer.SessionGrains.Durable;
 /// Settings of a <see cref="RedisDurableQueue"/>. The host builds them from <c>Fleet:ClusterId</c>
 /// (<see cref="KeyPrefixFor"/>) and <c>Mqtt:MaxQueuedMessages</c>; <see cref="Validate"/> runs in the constructor.
 /// </summary>
-public sealed class RedisDurableQueueOptions
+internal sealed class RedisDurableQueueOptions
 {
     /// <summary>Prefix of every key, <c>al:{clusterId}:</c>, so fleets sharing one Redis stay apart.</summary>
     public required string KeyPrefix { get; init; }

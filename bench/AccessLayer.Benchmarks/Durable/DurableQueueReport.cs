@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
 
-namespace AccessLayer.DurableQueueBench;
+namespace AccessLayer.Benchmarks.Durable;
 
 /// <summary>
 /// <c>durable-queue [seconds per row]</c>: appends/s and latency of <see cref="RedisDurableQueue"/>
