@@ -75,7 +75,13 @@ public static class FleetHostingExtensions
 
         if (fleet.IsEnabled)
         {
-            builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(ConfigurationOptions.Parse(fleet.Redis!)));
+            builder.Services.AddSingleton<IConnectionMultiplexer>(_ =>
+            {
+                // Redis down for a moment must not stop a node: StackExchange.Redis reconnects, durable calls time out meanwhile.
+                var durable = ConfigurationOptions.Parse(fleet.Redis!);
+                durable.AbortOnConnectFail = false;
+                return ConnectionMultiplexer.Connect(durable);
+            });
             builder.Services.AddSingleton<IDurableQueue>(sp => new RedisDurableQueue(
                 sp.GetRequiredService<IConnectionMultiplexer>(),
                 new RedisDurableQueueOptions
