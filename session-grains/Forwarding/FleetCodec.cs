@@ -44,7 +44,7 @@ public static class FleetCodec
             + FleetMessageFormat.MessageHeadSize(message.Message);
         for (var i = 0; i < groups.Count; i++)
         {
-            headSize += FleetSize.String(groups[i]);
+            headSize = checked(headSize + FleetSize.String(groups[i]));
         }
 
         var payload = message.Message.Payload.Span;

@@ -40,10 +40,10 @@ internal static class FleetMessageFormat
         for (var i = 0; i < message.UserProperties.Count; i++)
         {
             var property = message.UserProperties[i];
-            size += FleetSize.String(property.Name) + FleetSize.String(property.Value);
+            size = checked(size + FleetSize.String(property.Name) + FleetSize.String(property.Value));
         }
 
-        return size + FleetSize.Bytes(message.Payload.Length, FleetSize.MaxLength) - message.Payload.Length;
+        return checked(size + FleetSize.Bytes(message.Payload.Length, FleetSize.MaxLength) - message.Payload.Length);
     }
 
     public static int MessageSize(MqttApplicationMessage message) => checked(MessageHeadSize(message) + message.Payload.Length);
