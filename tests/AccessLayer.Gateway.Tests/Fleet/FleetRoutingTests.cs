@@ -193,6 +193,46 @@ public sealed class FleetRoutingTests(ThreeNodeFleet fleet, ITestOutputHelper ou
         Assert.Contains("accesslayer_fleet_nodes 3", metrics, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_drain_sends_clients_to_a_live_peer_and_their_sessions_follow()
+    {
+        var drained = Cluster.Nodes[2];
+        var id = Id("dr");
+        var topic = $"drain/{Guid.NewGuid():N}";
+        await using var client = await RawMqttClient.OpenAsync(drained.MqttPort);
+        await client.ConnectAsync(id, cleanStart: true, sessionExpiry: 600);
+        await client.SubscribeAsync(topic, MqttQualityOfService.AtLeastOnce);
+        using var http = new HttpClient();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Cluster.ManagementToken);
+        var drainUri = new Uri(drained.ManagementUri, "api/v1/drain");
+
+        try
+        {
+            using (var started = await http.PostAsync(drainUri, null))
+            {
+                Assert.Equal(System.Net.HttpStatusCode.Accepted, started.StatusCode);
+            }
+
+            var packet = await client.ReceiveAsync(TimeSpan.FromSeconds(15));
+            var disconnect = packet.AsDisconnect(MqttProtocolVersion.V500);
+            Assert.Equal(MqttReasonCode.UseAnotherServer, disconnect.ReasonCode);
+            var peer = Cluster.Nodes.Single(n => n.MqttEndpoint == disconnect.ServerReference);
+            Assert.NotEqual(drained, peer);
+
+            await using var moved = await RawMqttClient.OpenAsync(peer.MqttPort);
+            var connAck = await moved.ConnectAsync(id, cleanStart: false, sessionExpiry: 600);
+            Assert.True(connAck.SessionPresent);
+            await using var publisher = await RawMqttClient.OpenAsync(Cluster.Nodes[0].MqttPort);
+            await publisher.ConnectAsync(Id("dp"));
+            await publisher.PublishAsync(topic, "followed", MqttQualityOfService.AtLeastOnce, packetId: 1);
+            Assert.Equal("followed", System.Text.Encoding.UTF8.GetString((await moved.ReceivePublishAsync(TimeSpan.FromSeconds(10))).Message.Payload.Span));
+        }
+        finally
+        {
+            using var cancelled = await http.DeleteAsync(drainUri);
+        }
+    }
+
     private static MqttConnectPacket Connect(string id) => new()
     {
         ProtocolVersion = MqttProtocolVersion.V500,
