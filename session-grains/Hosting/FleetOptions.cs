@@ -43,21 +43,13 @@ public sealed class FleetOptions
     [Range(1, 10)]
     public int MissedProbesLimit { get; set; } = 3;
 
-    /// <summary>Messages per node-to-node forward batch before it is sent without waiting for <see cref="ForwardFlushInterval"/>.</summary>
+    /// <summary>Messages per node-to-node forward batch at most (a batch holds what queued while the previous one was out).</summary>
     [Range(1, 65536)]
     public int ForwardBatchMessages { get; set; } = 512;
 
     /// <summary>Payload bytes per forward batch before it is sent.</summary>
     [Range(1024, 64 * 1024 * 1024)]
     public int ForwardBatchBytes { get; set; } = 256 * 1024;
-
-    /// <summary>Longest a forwarded message waits for its batch to fill.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
-    public TimeSpan ForwardFlushInterval { get; set; } = TimeSpan.FromMilliseconds(1);
-
-    /// <summary>Forward batches to one peer unacknowledged at once (back-pressure: past it, batches wait).</summary>
-    [Range(1, 1024)]
-    public int ForwardInFlightBatches { get; set; } = 4;
 
     /// <summary>Messages waiting for one peer past which QoS 0 forwards are dropped (counted) and QoS 1/2 publishers wait.</summary>
     [Range(1, 10_000_000)]
