@@ -74,6 +74,14 @@ internal sealed partial class MqttBroker
 
         await Sessions.RemoveAsync(clientId).ConfigureAwait(false);
         await Router.RemoveClientAsync(clientId).ConfigureAwait(false);
+        if (state.IsConnected && state.Will is { } will && (will.DelayInterval == 0 || state.SessionExpiryInterval == 0))
+        {
+            // 3.1.4: the server closes the old connection; its will goes out when its delay is 0 or its session ends with it
+            // (a delayed will of a continuing session is cancelled by the new connection, 3.1.3.2.2).
+            MqttLog.WillPublished(_logger, clientId, will.Message.Topic);
+            await PublishAsync(will.Message, publisherClientId: null).ConfigureAwait(false);
+        }
+
         return new SessionHandover
         {
             Owner = state.Owner,

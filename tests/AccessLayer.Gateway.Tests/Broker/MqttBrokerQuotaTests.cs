@@ -134,6 +134,9 @@ public sealed class MqttBrokerQuotaTests
             await subscriber.ConnectAsync("offline", cleanStart: false, sessionExpiry: 3600);
             await subscriber.SubscribeAsync("q/#", MqttQualityOfService.AtLeastOnce);
             await subscriber.DisconnectAsync();
+
+            // The broker closes once it handled the DISCONNECT: only then is the session offline (else q/1 may go out live).
+            Assert.True(await subscriber.WaitForCloseAsync());
         }
 
         await using var publisher = await gateway.ConnectClientAsync();

@@ -157,6 +157,21 @@ public sealed class FleetRoutingTests(ThreeNodeFleet fleet, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task A_takeover_from_another_node_publishes_the_old_connections_will_fleet_wide()
+    {
+        var id = Id("wi");
+        var willTopic = $"will/{Guid.NewGuid():N}";
+        await using var watcher = await FleetMqttClient.StartAsync(Id("ww"), [Cluster.Nodes[2].MqttPort], willTopic);
+        await using var first = await RawMqttClient.OpenAsync(Cluster.Nodes[0].MqttPort);
+        await first.ConnectAsync(id, cleanStart: false, sessionExpiry: 600, will: new MqttWillMessage { Topic = willTopic, Payload = "gone"u8.ToArray() });
+
+        await using var second = await RawMqttClient.OpenAsync(Cluster.Nodes[1].MqttPort);
+        await second.ConnectAsync(id, cleanStart: false, sessionExpiry: 600);
+
+        await Poll.UntilAsync(null, TimeSpan.FromSeconds(20), "the will on node 2", _ => Task.FromResult(watcher.Received.ContainsKey("gone")));
+    }
+
+    [Fact]
     public async Task Two_connects_of_one_client_id_on_two_nodes_at_once_leave_exactly_one_connected()
     {
         for (var round = 0; round < 5; round++)
