@@ -16,6 +16,7 @@ namespace AccessLayer.Gateway.Mqtt;
 internal sealed partial class MqttBroker
 {
     private static readonly TimeSpan FleetReadyWait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan FleetClaimPatience = TimeSpan.FromSeconds(15);
 
     // Marks a message as if a peer had forwarded it for this node's plain subscribers: it goes nowhere else.
     private static readonly ForwardedMessage LocalOnly = new(new MqttApplicationMessage { Topic = "$local" }, null, PlainSubscribers: true, [], Guid.Empty);
@@ -112,17 +113,32 @@ internal sealed partial class MqttBroker
         }
     }
 
+    /// <summary>
+    /// Claims the session, retrying for a while: right after a node dies, calls whose grain (or grain directory entry)
+    /// lived there fail until membership declares it dead (about 10 s); the CONNECT waits rather than being refused.
+    /// </summary>
     private async ValueTask<SessionClaim?> ClaimInFleetAsync(string clientId, bool cleanStart, string? owner)
     {
-        try
+        var started = Time.GetTimestamp();
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (true)
         {
-            await _fleet.Ready.WaitAsync(FleetReadyWait).ConfigureAwait(false);
-            return await _fleet.ClaimSessionAsync(clientId, cleanStart, owner).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            MqttLog.FleetCallFailed(_logger, clientId, "claim session", ex.Message);
-            return null;
+            try
+            {
+                await _fleet.Ready.WaitAsync(FleetReadyWait).ConfigureAwait(false);
+                return await _fleet.ClaimSessionAsync(clientId, cleanStart, owner).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                if (Time.GetElapsedTime(started) + delay > FleetClaimPatience)
+                {
+                    MqttLog.FleetCallFailed(_logger, clientId, "claim session", ex.Message);
+                    return null;
+                }
+            }
+
+            await Task.Delay(delay, Time).ConfigureAwait(false);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(1).Ticks));
         }
     }
 

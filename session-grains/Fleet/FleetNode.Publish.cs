@@ -129,9 +129,27 @@ internal sealed partial class FleetNode
         var local = Local;
         foreach (var message in messages)
         {
-            await local.DeliverForwardedAsync(message).ConfigureAwait(false);
+            await local.DeliverForwardedAsync(message with { Message = Detach(message.Message) }).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// The decoded payload and correlation data are slices of the whole batch: a message that waits in an offline queue
+    /// would keep the batch (up to <c>Fleet:ForwardBatchBytes</c>) alive. Each message gets its own copies.
+    /// </summary>
+    private static MqttApplicationMessage Detach(MqttApplicationMessage message) => new()
+    {
+        Topic = message.Topic,
+        Payload = message.Payload.ToArray(),
+        QualityOfService = message.QualityOfService,
+        Retain = message.Retain,
+        PayloadFormatIndicator = message.PayloadFormatIndicator,
+        MessageExpiryInterval = message.MessageExpiryInterval,
+        ContentType = message.ContentType,
+        ResponseTopic = message.ResponseTopic,
+        CorrelationData = message.CorrelationData.IsEmpty ? ReadOnlyMemory<byte>.Empty : message.CorrelationData.ToArray(),
+        UserProperties = message.UserProperties,
+    };
 
     /// <summary>Completes once the durable appends in flight now are committed (or failed).</summary>
     public Task FlushDurableAsync()

@@ -112,8 +112,9 @@ public sealed class MqttBrokerQuotaTests
     {
         await using var gateway = await GovernedGateway.StartAsync("--Sessions:MaxRetainedBytes=1000");
         var port = gateway.MqttPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var small = await PeerProcess.RunAsync("mosquitto_pub", ["-h", "127.0.0.1", "-p", port, "-t", "big/1", "-r", "-m", new string('x', 600)], TimeSpan.FromSeconds(20));
-        var large = await PeerProcess.RunAsync("mosquitto_pub", ["-h", "127.0.0.1", "-p", port, "-t", "big/2", "-r", "-m", new string('y', 600)], TimeSpan.FromSeconds(20));
+        // QoS 1: mosquitto_pub exits after the PUBACK, so big/1 is stored before big/2 arrives (QoS 0 ones raced under load).
+        var small = await PeerProcess.RunAsync("mosquitto_pub", ["-h", "127.0.0.1", "-p", port, "-t", "big/1", "-q", "1", "-r", "-m", new string('x', 600)], TimeSpan.FromSeconds(20));
+        var large = await PeerProcess.RunAsync("mosquitto_pub", ["-h", "127.0.0.1", "-p", port, "-t", "big/2", "-q", "1", "-r", "-m", new string('y', 600)], TimeSpan.FromSeconds(20));
         Assert.True(small.ExitCode == 0 && large.ExitCode == 0, small + "\n" + large);
 
         await using var late = await gateway.ConnectClientAsync();

@@ -176,6 +176,9 @@ internal sealed class ChildProcess : IPeer
                 AppendTranscript("-- killed by the test");
                 // The peers do not fork (stdbuf execs its program); a tree walk would cost a /proc scan.
                 _process.Kill();
+
+                // Reaped before returning: HasExited is true at once for whoever asks next.
+                _process.WaitForExit(10_000);
             }
         }
         catch (InvalidOperationException)
