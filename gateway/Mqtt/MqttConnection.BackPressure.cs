@@ -22,7 +22,6 @@ internal sealed partial class MqttConnection
 {
     // Subscriber side. The relief signal (Rare) is created by the first waiting publisher and
     // completed (and cleared) by the writer at the low watermark, or when the connection stops writing.
-    private int _outCount;
     private int _sessionPending;
 
     // Publisher side (Rare.PressuredBy, Rare.PausedSince) is owned by the read loop.
@@ -37,14 +36,14 @@ internal sealed partial class MqttConnection
     public bool IsPressing =>
         !IsPressureWaived
         && !IsGoingAway
-        && (Volatile.Read(ref _outCount) >= _options.MaxOutboundQueue / 2
-            || Volatile.Read(ref _outQueueBytes) >= _broker.Limits.MaxOutboundQueueBytes / 2
+        && (QueuedCount >= _options.MaxOutboundQueue / 2
+            || QueuedBytes >= _broker.Limits.MaxOutboundQueueBytes / 2
             || Volatile.Read(ref _sessionPending) >= _options.MaxQueuedMessages / 2);
 
     /// <summary>A QoS 0 delivery would be dropped: checked before the message is copied (<see cref="Send"/> checks again under the lock).</summary>
     public bool IsOutboundFull =>
-        Volatile.Read(ref _outCount) >= _options.MaxOutboundQueue
-        || Volatile.Read(ref _outQueueBytes) >= _broker.Limits.MaxOutboundQueueBytes;
+        QueuedCount >= _options.MaxOutboundQueue
+        || QueuedBytes >= _broker.Limits.MaxOutboundQueueBytes;
 
     /// <summary>The longest waiver, in waits: a subscriber waived again and again is waited for one wait in seventeen.</summary>
     private const int MaxWaiverWaits = 16;
@@ -55,8 +54,8 @@ internal sealed partial class MqttConnection
     private bool HasPressureState => _rare is { } rare && (Volatile.Read(ref rare.RelievedSignal) is not null || Volatile.Read(ref rare.PressureWaivedUntil) != 0);
 
     private bool IsBelowLowWatermark =>
-        _outCount <= _options.MaxOutboundQueue / 4
-        && _outQueueBytes <= _broker.Limits.MaxOutboundQueueBytes / 4
+        QueuedCount <= _options.MaxOutboundQueue / 4
+        && QueuedBytes <= _broker.Limits.MaxOutboundQueueBytes / 4
         && Volatile.Read(ref _sessionPending) <= _options.MaxQueuedMessages / 4;
 
     /// <summary>Counts a QoS 0 delivery refused before it was copied, as <see cref="Send"/> would have.</summary>
@@ -120,7 +119,7 @@ internal sealed partial class MqttConnection
     {
         lock (OutLock)
         {
-            if (_writesClosed || IsGoingAway || IsBelowLowWatermark)
+            if (WritesClosed || IsGoingAway || IsBelowLowWatermark)
             {
                 return Task.CompletedTask;
             }

@@ -63,18 +63,9 @@ internal sealed partial class MqttConnection
     /// <summary>Timestamp at which the outbound queue went past its high watermark; 0 while it is under it.</summary>
     public long BehindSince => Volatile.Read(ref _behindSince);
 
-    public int OutboundQueueLength
-    {
-        get
-        {
-            lock (OutLock)
-            {
-                return _outQueue?.Count ?? 0;
-            }
-        }
-    }
+    public int OutboundQueueLength => QueuedCount;
 
-    public long OutboundQueueBytes => Volatile.Read(ref _outQueueBytes);
+    public long OutboundQueueBytes => QueuedBytes;
 
     public int InflightCount => Volatile.Read(ref _inflightCount);
 
@@ -309,10 +300,7 @@ internal sealed partial class MqttConnection
         int queued;
         lock (OutLock)
         {
-            queued = _outQueue?.Count ?? 0;
-            _outQueue?.Clear();
-            Volatile.Write(ref _outCount, 0);
-            Volatile.Write(ref _outQueueBytes, 0);
+            queued = ClearQueue();
 
             // Publishers waiting on it resume; it no longer presses on anyone.
             Relieve();

@@ -1,4 +1,5 @@
-using AccessLayer.Gateway.Hosting;
+using System.IO.Pipelines;
+using AccessLayer.Gateway.Metrics;
 using AccessLayer.Protocol.Mqtt;
 using AccessLayer.Sessions.Store;
 
@@ -13,15 +14,7 @@ namespace AccessLayer.Gateway.Mqtt;
 /// </summary>
 internal sealed partial class MqttConnection
 {
-    private Queue<OutboundItem>? _outQueue;
-    private bool _writerScheduled;
-    private bool _writesClosed;
     private int _drainRequested;
-    private bool _writerHeld;
-
-    // Scheduled, but the start waits for the end of the waking reader's read (WriterBatch).
-    private bool _writerDeferred;
-    private long _outQueueBytes;
 
     // Owned by the writer loop only.
     private MqttClientLimits _limits;
@@ -36,115 +29,108 @@ internal sealed partial class MqttConnection
 
     private int InflightWindow => Math.Min(_options.MaxInflight, _limits.ReceiveMaximum);
 
+    protected override PipeWriter Output => _transport.Transport.Output;
+
+    protected override ILogger WriterLogger => _logger;
+
+    protected override GatewayMetrics WriterMetrics => _broker.Metrics;
+
+    protected override string WriterLoopName => "mqtt_writer";
+
+    protected override string WriterConnectionId => ConnectionId;
+
+    protected override bool IsCloseRequested => Volatile.Read(ref _closeRequested) != 0;
+
+    protected override TaskCompletionSource? DrainedSignal
+    {
+        get => _rare?.DrainedSignal;
+        set
+        {
+            if (value is not null || _rare is not null)
+            {
+                Rare.DrainedSignal = value;
+            }
+        }
+    }
+
+    protected override int DeferredStartLimit => Math.Clamp(_options.MaxOutboundQueue / 4, 1, 64);
+
     /// <summary>
     /// Queues work for the writer. Only QoS 0 deliveries and control packets come through here
-    /// (QoS 1/2 wait in the session queue, see <see cref="RequestDrain"/>). Past the high
-    /// watermark (messages or bytes) QoS 0 is dropped and counted and the connection is marked
+    /// (QoS 1/2 wait in the session queue, see <see cref="RequestDrain"/>). The writer starts on the
+    /// calling thread, or at the end of the waking reader's read (<see cref="WriterBatch"/>).
+    /// </summary>
+    public void Send(in OutboundItem item) => Enqueue(item);
+
+    /// <summary>
+    /// Past the high watermark (messages or bytes) QoS 0 is dropped and counted and the connection is marked
     /// behind; maintenance evicts a consumer that stays behind past the grace. Outgoing control
     /// packets twice past the watermark mean the peer reads nothing at all: it is evicted at once.
     /// Acknowledgements the client sends queue here while the writer waits on a full socket; a
     /// client reading slowly sends them legitimately, so they get the inflight window as slack.
     /// </summary>
-    public void Send(in OutboundItem item)
+    protected override bool Admit(in OutboundItem item, int count, long bytes)
     {
-        bool schedule;
-        lock (OutLock)
+        if (item.Kind == OutboundKind.Deliver)
         {
-            if (_writesClosed)
+            if (count >= _options.MaxOutboundQueue || bytes >= _broker.Limits.MaxOutboundQueueBytes)
             {
-                return;
+                MarkBehind();
+                _broker.Metrics.Dropped("slow_consumer");
+                return false;
             }
 
-            _outQueue ??= new Queue<OutboundItem>(4);
-            var count = _outQueue.Count;
-            if (item.Kind == OutboundKind.Deliver)
-            {
-                var bytes = _outQueueBytes;
-                if (count >= _options.MaxOutboundQueue || bytes >= _broker.Limits.MaxOutboundQueueBytes)
-                {
-                    MarkBehind();
-                    _broker.Metrics.Dropped("slow_consumer");
-                    return;
-                }
-
-                Volatile.Write(ref _outQueueBytes, bytes + SizeOf(item));
-            }
-            else if (count >= 2 * _options.MaxOutboundQueue + (item.Kind == OutboundKind.Packet ? 0 : 2 * _options.MaxInflight))
-            {
-                // Packets for a peer that reads nothing, or more acknowledgements than could ever be
-                // in flight: either way the peer is not a consumer we can serve.
-                ThreadPool.UnsafeQueueUserWorkItem(static connection => connection.EvictSlowConsumer(), this, preferLocal: false);
-                return;
-            }
-
-            _outQueue.Enqueue(item);
-            Volatile.Write(ref _outCount, count + 1);
-            schedule = !_writerScheduled && !_writerHeld;
-            _writerScheduled |= schedule;
-            if (schedule)
-            {
-                _writerDeferred = WriterBatch.TryDefer(this);
-                schedule = !_writerDeferred;
-            }
-            else if (_writerDeferred && count + 1 >= DeferredWriterLimit)
-            {
-                // Enough for one good write: start now rather than let a long read pile up a backlog
-                // that would look like a slow consumer to the publishers' back-pressure.
-                _writerDeferred = false;
-                schedule = true;
-            }
+            return true;
         }
 
-        if (schedule)
+        if (count >= 2 * _options.MaxOutboundQueue + (item.Kind == OutboundKind.Packet ? 0 : 2 * _options.MaxInflight))
         {
-            // Start the writer on the calling thread: it runs until its first real wait (a full
-            // socket), so a lone acknowledgement or delivery goes out without a thread-pool hop.
-            _ = DrainAsync();
+            // Packets for a peer that reads nothing, or more acknowledgements than could ever be
+            // in flight: either way the peer is not a consumer we can serve.
+            ThreadPool.UnsafeQueueUserWorkItem(static connection => connection.EvictSlowConsumer(), this, preferLocal: false);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>What a queued delivery holds on to, for the byte bound of the outbound queue.</summary>
+    protected override long SizeOf(in OutboundItem item) => item.Message is { } message ? message.Payload.Length + message.Topic.Length : 0;
+
+    protected override bool TryDeferStart() => WriterBatch.TryDefer(this);
+
+    protected override void OnDequeued()
+    {
+        if (HasPressureState)
+        {
+            RelieveIfDrained();
         }
     }
 
-    private int DeferredWriterLimit => Math.Clamp(_options.MaxOutboundQueue / 4, 1, 64);
-
-    /// <summary>Starts a writer whose start <see cref="WriterBatch"/> deferred to the end of a read (unless it started since).</summary>
-    public void StartDeferredWriter()
+    protected override void OnIdle()
     {
-        lock (OutLock)
-        {
-            if (!_writerDeferred)
-            {
-                return;
-            }
-
-            _writerDeferred = false;
-        }
-
-        _ = DrainAsync();
+        // Caught up completely: whatever backlog there was is gone. A consumer that never
+        // gets here while behind stays marked and is evicted after the grace.
+        Volatile.Write(ref _behindSince, 0);
+        RelieveIfDrained();
     }
 
-    /// <summary>Queue without writing until <see cref="ReleaseWrites"/>.</summary>
-    public void HoldWrites()
+    protected override void OnFlushBlocked() =>
+        // The socket is full: the peer is not keeping up. Still stuck after the grace, it is evicted.
+        MarkBehind();
+
+    /// <summary>What is still queued is QoS 0 or control traffic for a peer that is gone; QoS 1/2 stay in the session.</summary>
+    protected override void OnWritesClosed()
     {
-        lock (OutLock)
-        {
-            _writerHeld = true;
-        }
+        Relieve();
+        Volatile.Write(ref _behindSince, 0);
     }
 
-    public void ReleaseWrites()
-    {
-        bool schedule;
-        lock (OutLock)
-        {
-            _writerHeld = false;
-            schedule = !_writerScheduled && _outQueue is { Count: > 0 };
-            _writerScheduled |= schedule;
-        }
+    // Usually the transport went away under the writer (the reader sees it too) or the session moved on.
+    protected override bool IsExpectedFailure(Exception exception) => exception is SessionTakenOverException || base.IsExpectedFailure(exception);
 
-        if (schedule)
-        {
-            _ = DrainAsync();
-        }
-    }
+    protected override void AbortTransport(Exception failure) =>
+        _transport.Abort(new Microsoft.AspNetCore.Connections.ConnectionAbortedException("The connection's writer failed.", failure));
 
     private void MarkBehind()
     {
@@ -153,9 +139,6 @@ internal sealed partial class MqttConnection
             Volatile.Write(ref _behindSince, _time.GetTimestamp());
         }
     }
-
-    /// <summary>What a queued delivery holds on to, for the byte bound of the outbound queue.</summary>
-    private static long SizeOf(in OutboundItem item) => item.Message is { } message ? message.Payload.Length + message.Topic.Length : 0;
 
     /// <summary>
     /// Tells the writer that the session queue has QoS 1/2 messages for it. Signals coalesce:
@@ -173,106 +156,7 @@ internal sealed partial class MqttConnection
     private void PostAcknowledgement(MqttPacketType type, ushort packetId, MqttReasonCode reasonCode) =>
         Send(OutboundItem.AckReceived(type, packetId, reasonCode));
 
-    private async Task DrainAsync()
-    {
-        try
-        {
-            while (true)
-            {
-                OutboundItem item;
-                bool more;
-                lock (OutLock)
-                {
-                    if (_writesClosed || !_outQueue!.TryDequeue(out item))
-                    {
-                        // Caught up completely: whatever backlog there was is gone. A consumer that never
-                        // gets here while behind stays marked and is evicted after the grace.
-                        Volatile.Write(ref _behindSince, 0);
-                        Volatile.Write(ref _outCount, 0);
-                        _writerScheduled = false;
-                        if (_rare is { } rare)
-                        {
-                            rare.DrainedSignal?.TrySetResult();
-                            rare.DrainedSignal = null;
-                        }
-
-                        RelieveIfDrained();
-                        if (_outQueue is { Count: 0 })
-                        {
-                            // An idle connection keeps no queue storage.
-                            _outQueue = null;
-                        }
-
-                        return;
-                    }
-
-                    more = _outQueue.Count > 0;
-                    Volatile.Write(ref _outCount, _outQueue.Count);
-                    if (item.Kind == OutboundKind.Deliver)
-                    {
-                        Volatile.Write(ref _outQueueBytes, _outQueueBytes - SizeOf(item));
-                    }
-
-                    if (HasPressureState)
-                    {
-                        RelieveIfDrained();
-                    }
-                }
-
-                await ProcessAsync(item).ConfigureAwait(false);
-
-                // Flush when the queue runs dry or a lot is buffered: batches writes under load, never delays a lone packet.
-                if (!more || Output.UnflushedBytes > 64 * 1024)
-                {
-                    var flushing = Output.FlushAsync();
-                    if (!flushing.IsCompleted)
-                    {
-                        // The socket is full: the peer is not keeping up. Still stuck after the grace, it is evicted.
-                        MarkBehind();
-                    }
-
-                    var flush = await flushing.ConfigureAwait(false);
-                    if (flush.IsCompleted || flush.IsCanceled)
-                    {
-                        CloseWrites();
-                        return;
-                    }
-                }
-            }
-        }
-        catch (Exception ex) when (ex is IOException or InvalidOperationException or OperationCanceledException or ObjectDisposedException or Microsoft.AspNetCore.Connections.ConnectionAbortedException or SessionTakenOverException)
-        {
-            // Usually the transport went away under the writer (the reader sees it too) or the session moved on.
-            WriterFailed(ex, expected: true);
-        }
-        catch (Exception ex)
-        {
-            WriterFailed(ex, expected: false);
-        }
-    }
-
-    /// <summary>
-    /// The writer ended with an exception: nothing can be written on this connection anymore, so it is
-    /// closed rather than left open and mute (a client would wait for acknowledgements forever). The
-    /// writer runs unobserved, so this is the only place its failure is seen.
-    /// </summary>
-    private void WriterFailed(Exception exception, bool expected)
-    {
-        CloseWrites();
-        if (!expected)
-        {
-            LoopLog.WriterFailed(_logger, exception, ConnectionId);
-            _broker.Metrics.LoopFailed("mqtt_writer");
-        }
-
-        if (Volatile.Read(ref _closeRequested) == 0)
-        {
-            // Not a close the broker started (that one completes the output itself): end the reader too.
-            _transport.Abort(new Microsoft.AspNetCore.Connections.ConnectionAbortedException("The connection's writer failed.", exception));
-        }
-    }
-
-    private async ValueTask ProcessAsync(OutboundItem item)
+    protected override async ValueTask ProcessAsync(OutboundItem item)
     {
         switch (item.Kind)
         {
@@ -494,46 +378,5 @@ internal sealed partial class MqttConnection
         }
 
         _broker.Metrics.AddBytesSent(Output.UnflushedBytes - before);
-    }
-
-    /// <summary>Completes when everything queued so far has been written and flushed.</summary>
-    private Task WhenOutboundDrainedAsync()
-    {
-        lock (OutLock)
-        {
-            if (!_writerScheduled || _writesClosed)
-            {
-                return Task.CompletedTask;
-            }
-
-            var rare = Rare;
-            rare.DrainedSignal ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return rare.DrainedSignal.Task;
-        }
-    }
-
-    /// <summary>Stops the writer for good. What is still queued is QoS 0 or control traffic for a peer that is gone; QoS 1/2 stay in the session.</summary>
-    public void CloseWrites()
-    {
-        lock (OutLock)
-        {
-            if (_writesClosed)
-            {
-                return;
-            }
-
-            _writesClosed = true;
-            if (_rare is { } rare)
-            {
-                rare.DrainedSignal?.TrySetResult();
-                rare.DrainedSignal = null;
-            }
-
-            _outQueue = null;
-            Volatile.Write(ref _outCount, 0);
-            Volatile.Write(ref _outQueueBytes, 0);
-            Relieve();
-            Volatile.Write(ref _behindSince, 0);
-        }
     }
 }

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using AccessLayer.Gateway.Connections;
-using AccessLayer.Gateway.Hosting;
+using AccessLayer.Gateway.Metrics;
 using AccessLayer.Protocol.Hpack;
 using AccessLayer.Protocol.Mlp.Envelopes;
 using AccessLayer.Protocol.Mlp;
@@ -10,26 +10,45 @@ using Microsoft.AspNetCore.Connections;
 namespace AccessLayer.Gateway.Mlp.Connections;
 
 /// <summary>
-/// The writer: the only code that writes to this connection. Work arrives in a FIFO from any thread
-/// (the reader, request tasks, the push API, maintenance) and is drained by one loop that exists only
-/// while there is work. It owns the server-to-client HPACK encoder, so header blocks reach the wire
-/// in the order they were encoded, and the push window.
+/// The writer (<see cref="OutboundWriter{TItem}"/>): the only code that writes to this connection. Work
+/// arrives from any thread (the reader, request tasks, the push API, maintenance). It owns the
+/// server-to-client HPACK encoder, so header blocks reach the wire in the order they were encoded, and the
+/// push window.
 /// </summary>
-internal sealed partial class MlpConnection : IThreadPoolWorkItem
+internal sealed partial class MlpConnection
 {
-    private readonly Lock _outLock = new();
     private readonly ArrayBufferWriter<byte> _headerScratch = new(256);
-    private Queue<MlpOutbound>? _outQueue;
-    private bool _writerScheduled;
-    private bool _batching;
-    private bool _writesClosed;
     private TaskCompletionSource? _drainedSignal;
     private Task? _closeTask;
     private string? _closeReason;
     private int _closing;
+    private long _unmeteredBytes;
     private HpackEncoder? _encoder;
 
-    private PipeWriter Output => _transport.Pipe.Output;
+    protected override PipeWriter Output => _transport.Pipe.Output;
+
+    protected override ILogger WriterLogger => _logger;
+
+    protected override GatewayMetrics WriterMetrics => _gateway.GatewayMetrics;
+
+    protected override string WriterLoopName => "mlp_writer";
+
+    protected override string WriterConnectionId => ConnectionId;
+
+    protected override bool IsCloseRequested => IsClosing;
+
+    protected override TaskCompletionSource? DrainedSignal
+    {
+        get => _drainedSignal;
+        set => _drainedSignal = value;
+    }
+
+    // A busy connection keeps its queue between batches; maintenance drops an idle one (ReleaseIdleQueue).
+    protected override bool DropsQueueWhenIdle => false;
+
+    // The reader writes what a read's frames produced at the end of the read (EndWriteBatch); other wakes go to the pool.
+    protected override bool StartsOnCaller => false;
+
 
     private bool IsClosing => Volatile.Read(ref _closing) != 0;
 
@@ -55,168 +74,57 @@ internal sealed partial class MlpConnection : IThreadPoolWorkItem
         return true;
     }
 
+    private void Send(MlpOutbound item) => Enqueue(item);
+
     /// <summary>
-    /// Queues work for the writer; a client that lets the queue grow past the bound is closed as a slow consumer.
-    /// Control envelopes (ERROR, DICT) get as much again as slack, so a burst of refusals is not mistaken for a
-    /// slow consumer, but they are bounded too: a client that pipelines refused requests and never reads would
-    /// otherwise grow the queue without limit.
+    /// A client that lets the queue grow past the bound is closed as a slow consumer. Control envelopes
+    /// (ERROR, DICT) get as much again as slack, so a burst of refusals is not mistaken for a slow consumer,
+    /// but they are bounded too: a client that pipelines refused requests and never reads would otherwise
+    /// grow the queue without limit.
     /// </summary>
-    private void Send(MlpOutbound item)
+    protected override bool Admit(in MlpOutbound item, int count, long bytes)
     {
-        bool schedule;
-        lock (_outLock)
+        if (count < (item.Kind == MlpOutboundKind.Envelope ? 2 * _options.MaxOutboundQueue : _options.MaxOutboundQueue))
+            return true;
+        if (Volatile.Read(ref _closing) == 0)
         {
-            if (_writesClosed)
-                return;
-            _outQueue ??= new Queue<MlpOutbound>(4);
-            if (_outQueue.Count >= (item.Kind == MlpOutboundKind.Envelope ? 2 * _options.MaxOutboundQueue : _options.MaxOutboundQueue))
-            {
-                if (Volatile.Read(ref _closing) == 0)
-                {
-                    MlpLog.SlowConsumer(_logger, DeviceId ?? ConnectionId, _outQueue.Count);
-                    _gateway.Metrics.Disconnects.Add(1, MlpMetrics.Tag("reason", "slow_consumer"));
-                    ThreadPool.UnsafeQueueUserWorkItem(static c => c.RequestClose(MlpErrorCode.SlowConsumer, "The client reads too slowly."), this, preferLocal: false);
-                }
-
-                return;
-            }
-
-            _outQueue.Enqueue(item);
-
-            // While the reader handles a read's frames it writes what they produced at the end: no writer yet.
-            schedule = !_writerScheduled && !_batching;
-            _writerScheduled |= schedule;
+            MlpLog.SlowConsumer(_logger, DeviceId ?? ConnectionId, count);
+            _gateway.Metrics.Disconnects.Add(1, MlpMetrics.Tag("reason", "slow_consumer"));
+            ThreadPool.UnsafeQueueUserWorkItem(static c => c.RequestClose(MlpErrorCode.SlowConsumer, "The client reads too slowly."), this, preferLocal: false);
         }
 
-        if (schedule)
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        return false;
     }
 
     /// <summary>Responses queued from here on wait for <see cref="EndWriteBatch"/> (the reader's, once per read).</summary>
-    private void BeginWriteBatch()
-    {
-        lock (_outLock)
-        {
-            _batching = true;
-        }
-    }
+    private void BeginWriteBatch() => HoldWrites();
 
     /// <summary>
     /// Writes what the batch queued, on the reader's thread when no writer runs: one pass, one flush, no
     /// thread hop. The writer continues on the thread pool only if a flush or a push store has to wait.
     /// </summary>
-    private void EndWriteBatch()
-    {
-        lock (_outLock)
-        {
-            _batching = false;
-            if (_writerScheduled || _writesClosed || _outQueue is not { Count: > 0 })
-                return;
-            _writerScheduled = true;
-        }
-
-        _ = DrainAsync();
-    }
-
-    /// <summary>
-    /// Drops an empty queue (the maintenance pass, once a second): a busy connection keeps its queue between
-    /// batches instead of growing a new one each time, an idle one holds none.
-    /// </summary>
-    public void ReleaseIdleQueue()
-    {
-        lock (_outLock)
-        {
-            if (_outQueue is { Count: 0 } && !_writerScheduled && !_batching)
-                _outQueue = null;
-        }
-    }
+    private void EndWriteBatch() => ReleaseWrites();
 
     /// <summary>A batch stops growing well before the slow-consumer bound, so a burst of pipelined requests is never mistaken for one.</summary>
-    private bool BatchIsFull
+    private bool BatchIsFull => QueuedCount >= Math.Min(64, _options.MaxOutboundQueue / 2);
+
+    protected override void AbortTransport(Exception failure) => _transport.Abort("The connection's writer failed.");
+
+    protected override void OnFlushing()
     {
-        get
-        {
-            lock (_outLock)
-            {
-                return _outQueue is { } queue && queue.Count >= Math.Min(64, _options.MaxOutboundQueue / 2);
-            }
-        }
+        _gateway.Metrics.BytesSent.Add(_unmeteredBytes);
+        _unmeteredBytes = 0;
     }
 
-    void IThreadPoolWorkItem.Execute() => _ = DrainAsync();
 
-    private async Task DrainAsync()
+    protected override async ValueTask ProcessAsync(MlpOutbound item)
     {
-        long unmetered = 0;
-        try
-        {
-            while (true)
-            {
-                MlpOutbound item;
-                bool more;
-                lock (_outLock)
-                {
-                    if (_writesClosed || !_outQueue!.TryDequeue(out item))
-                    {
-                        _writerScheduled = false;
-                        _drainedSignal?.TrySetResult();
-                        _drainedSignal = null;
-                        return;
-                    }
-
-                    more = _outQueue.Count > 0;
-                }
-
-                var before = Output.UnflushedBytes;
-                await ProcessAsync(item).ConfigureAwait(false);
-                unmetered += Output.UnflushedBytes - before;
-
-                // Flush when the queue runs dry or a lot is buffered: batches under load, never delays a lone frame.
-                if (!more || Output.UnflushedBytes > 64 * 1024)
-                {
-                    _gateway.Metrics.BytesSent.Add(unmetered);
-                    unmetered = 0;
-                    var flush = await Output.FlushAsync().ConfigureAwait(false);
-                    if (flush.IsCompleted || flush.IsCanceled)
-                    {
-                        CloseWrites();
-                        return;
-                    }
-                }
-            }
-        }
-        catch (Exception ex) when (ex is IOException or InvalidOperationException or OperationCanceledException or ObjectDisposedException or ConnectionAbortedException)
-        {
-            // Usually the transport went away under the writer; the reader sees it too and cleans up.
-            WriterFailed(ex, expected: true);
-        }
-        catch (Exception ex)
-        {
-            WriterFailed(ex, expected: false);
-        }
+        var before = Output.UnflushedBytes;
+        await WriteAsync(item).ConfigureAwait(false);
+        _unmeteredBytes += Output.UnflushedBytes - before;
     }
 
-    /// <summary>
-    /// The writer ended with an exception: nothing can be written on this connection anymore, so it is
-    /// closed rather than left open and mute. The writer runs unobserved: this is the only place its failure is seen.
-    /// </summary>
-    private void WriterFailed(Exception exception, bool expected)
-    {
-        CloseWrites();
-        if (!expected)
-        {
-            LoopLog.WriterFailed(_logger, exception, ConnectionId);
-            _gateway.GatewayMetrics.LoopFailed("mlp_writer");
-        }
-
-        if (!IsClosing)
-        {
-            // Not a close the server started (that one completes the output itself): end the reader too.
-            _transport.Abort("The connection's writer failed.");
-        }
-    }
-
-    private async ValueTask ProcessAsync(MlpOutbound item)
+    private async ValueTask WriteAsync(MlpOutbound item)
     {
         switch (item.Kind)
         {
@@ -285,21 +193,15 @@ internal sealed partial class MlpConnection : IThreadPoolWorkItem
     /// <summary>Like <see cref="RequestClose"/> with a full GOAWAY (endpoints, retry-after); false when already closing.</summary>
     public bool Close(GoAway? goAway, string reason)
     {
-        lock (_outLock)
+        lock (this)
         {
             if (_closeTask is not null)
                 return false;
             _closeReason = reason;
-            if (goAway is not null && !_writesClosed)
+            if (goAway is not null)
             {
                 goAway.LastStreamId = _lastStreamId;
-                _outQueue ??= new Queue<MlpOutbound>(1);
-                _outQueue.Enqueue(MlpOutbound.ForEnvelope(MlpFrameType.GoAway, goAway));
-                if (!_writerScheduled)
-                {
-                    _writerScheduled = true;
-                    ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-                }
+                EnqueueFinal(MlpOutbound.ForEnvelope(MlpFrameType.GoAway, goAway));
             }
 
             Volatile.Write(ref _closing, 1);
@@ -314,7 +216,7 @@ internal sealed partial class MlpConnection : IThreadPoolWorkItem
     {
         get
         {
-            lock (_outLock)
+            lock (this)
             {
                 return _closeTask;
             }
@@ -327,29 +229,5 @@ internal sealed partial class MlpConnection : IThreadPoolWorkItem
         if (!await GracefulClose.CompleteOutputAsync(WhenOutboundDrainedAsync(), Output, _time, CloseWrites).ConfigureAwait(false))
             _transport.Abort(_closeReason ?? "closed by the server");
         _transport.Pipe.Input.CancelPendingRead();
-    }
-
-    private Task WhenOutboundDrainedAsync()
-    {
-        lock (_outLock)
-        {
-            if ((!_writerScheduled && _outQueue is not { Count: > 0 }) || _writesClosed)
-                return Task.CompletedTask;
-            _drainedSignal ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return _drainedSignal.Task;
-        }
-    }
-
-    private void CloseWrites()
-    {
-        lock (_outLock)
-        {
-            if (_writesClosed)
-                return;
-            _writesClosed = true;
-            _drainedSignal?.TrySetResult();
-            _drainedSignal = null;
-            _outQueue = null;
-        }
     }
 }

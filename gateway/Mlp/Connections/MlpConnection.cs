@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Immutable;
+using AccessLayer.Gateway.Connections;
 using AccessLayer.Gateway.Mlp.Auth;
 using AccessLayer.Gateway.Mlp.Push;
 using AccessLayer.Gateway.Mlp.Routing;
@@ -20,7 +21,7 @@ namespace AccessLayer.Gateway.Mlp.Connections;
 /// close; stream errors in an ERROR for that request.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The lifetime source has no timer; request tasks may still read its token after the reader ends, so it is cancelled, never disposed.")]
-internal sealed partial class MlpConnection
+internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
 {
     private readonly MlpTransport _transport;
     private readonly MlpGateway _gateway;

@@ -47,7 +47,7 @@ internal static class MlpWebSocketEndpoint
     {
         var offered = context.WebSockets.WebSocketRequestedProtocols.Contains(SubProtocol);
         using var socket = await context.WebSockets.AcceptWebSocketAsync(offered ? SubProtocol : null).ConfigureAwait(false);
-        var pipe = new MlpWebSocketPipe(socket, gateway.Options.MaxFrameSize);
+        var pipe = new WebSocketPipe(socket, new MlpWebSocketFraming(gateway.Options.MaxFrameSize));
         var transport = new MlpTransport(pipe, context.TraceIdentifier, remote, "websocket", _ => pipe.Abort());
         var connection = new MlpConnection(transport, gateway);
         var running = Task.Run(async () =>
