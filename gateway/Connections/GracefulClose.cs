@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using Microsoft.AspNetCore.Connections;
 
 namespace AccessLayer.Gateway.Connections;
 
@@ -45,5 +46,50 @@ internal static class GracefulClose
         }
 
         return graceful;
+    }
+
+    /// <summary>
+    /// Lingering close, the reading half: our side is shut (FIN after the last bytes, a DISCONNECT or GOAWAY),
+    /// but a peer still sending would get a reset for every byte that reaches a closed socket, and a reset can
+    /// reach it before it read our last packet. So read and discard what it still sends until it closes its
+    /// side, <see cref="LingerBound"/> passes, or <see cref="LingerMaxBytes"/> were discarded.
+    /// </summary>
+    public static async Task DiscardAsync(PipeReader input, TimeProvider time)
+    {
+        var linger = new LingerState(input);
+        using var timer = time.CreateTimer(static state => ((LingerState)state!).Expire(), linger, LingerBound, Timeout.InfiniteTimeSpan);
+        long discarded = 0;
+        try
+        {
+            while (discarded <= LingerMaxBytes)
+            {
+                var result = await input.ReadAsync().ConfigureAwait(false);
+                discarded += result.Buffer.Length;
+                input.AdvanceTo(result.Buffer.End);
+
+                // A cancel the application left pending is not the end; the timer's is.
+                if (result.IsCompleted || (result.IsCanceled && linger.Expired))
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is ConnectionResetException or ConnectionAbortedException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The peer reset or the transport stopped: nothing left to linger for.
+        }
+    }
+
+    private sealed class LingerState(PipeReader reader)
+    {
+        private volatile bool _expired;
+
+        public bool Expired => _expired;
+
+        public void Expire()
+        {
+            _expired = true;
+            reader.CancelPendingRead();
+        }
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using AccessLayer.Gateway.Connections;
 using Microsoft.AspNetCore.Connections;
 using AccessLayer.Gateway.Fleet;
 using AccessLayer.Gateway.Governance;
@@ -67,7 +68,7 @@ public static class GatewayApp
             if (mqtt.Port > 0 && engine != TransportEngine.Epoll)
             {
                 var address = ParseAddress(mqtt.BindAddress);
-                kestrel.Listen(new IPEndPoint(address, mqtt.Port), listen => listen.UseConnectionGovernance(ListenerNames.MqttTcp).UseConnectionHandler<MqttConnectionHandler>());
+                kestrel.Listen(new IPEndPoint(address, mqtt.Port), listen => listen.UseConnectionGovernance(ListenerNames.MqttTcp).UseLingeringClose().UseConnectionHandler<MqttConnectionHandler>());
             }
 
             if (http.Port > 0)

@@ -1,4 +1,5 @@
 using System.Net;
+using AccessLayer.Gateway.Connections;
 using AccessLayer.Gateway.Governance;
 using AccessLayer.Gateway.Mlp.Auth;
 using AccessLayer.Gateway.Mlp.Connections;
@@ -55,6 +56,7 @@ public static class MlpGatewayExtensions
             if (mlp.Port > 0)
                 kestrel.Listen(ParseAddress(mlp.BindAddress), mlp.Port, listen => listen
                     .UseConnectionGovernance(ListenerNames.Mlp, MlpAdmissionRefusal.Writer(listen.ApplicationServices))
+                    .UseLingeringClose()
                     .UseConnectionHandler<MlpConnectionHandler>());
         });
         return builder;

@@ -1,4 +1,5 @@
 using System.Net;
+using AccessLayer.Gateway.Connections;
 using AccessLayer.Gateway.Governance;
 using AccessLayer.Gateway.Hosting;
 using AccessLayer.Gateway.Mqtt;
@@ -32,6 +33,7 @@ internal static class TlsListeners
             var adapter = WithRejectionLog(certificates.CreateAdapterOptions(handshakeTimeout, alpn: false), logger);
             kestrel.Listen(mqttAddress, mqtt.TlsPort, listen => listen
                 .UseConnectionGovernance(ListenerNames.MqttTls)
+                .UseLingeringClose()
                 .UseHttps(adapter)
                 .UseConnectionHandler<MqttConnectionHandler>());
         }

@@ -303,56 +303,11 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
         }
     }
 
-    /// <summary>
-    /// Lingering close: our side is shut (FIN after the last bytes, a DISCONNECT or GOAWAY), but a peer
-    /// still sending would get a reset for every byte that reaches a closed socket, and a reset can reach
-    /// it before it read our last packet. So read and discard what it still sends until it closes its
-    /// side, or <see cref="GracefulClose.LingerBound"/> passes, or <see cref="GracefulClose.LingerMaxBytes"/>
-    /// were discarded. The reader holds a block only while a read is being discarded.
-    /// </summary>
-    private async Task LingerAsync()
-    {
-        if (_rare is not { FinSent: true } || Volatile.Read(ref _closed) != 0 || _reader.IsCompleted)
-        {
-            return;
-        }
-
-        var linger = new LingerState(_reader);
-        using var timer = Engine.Time.CreateTimer(static state => ((LingerState)state!).Expire(), linger, GracefulClose.LingerBound, Timeout.InfiniteTimeSpan);
-        long discarded = 0;
-        try
-        {
-            while (discarded <= GracefulClose.LingerMaxBytes)
-            {
-                var result = await _reader.ReadAsync().ConfigureAwait(false);
-                discarded += result.Buffer.Length;
-                _reader.AdvanceTo(result.Buffer.End);
-
-                // A cancel the application left pending is not the end; the timer's is.
-                if (result.IsCompleted || (result.IsCanceled && linger.Expired))
-                {
-                    return;
-                }
-            }
-        }
-        catch (Exception ex) when (ex is ConnectionResetException or ConnectionAbortedException or IOException or ObjectDisposedException or InvalidOperationException)
-        {
-            // The peer reset or the engine stopped: nothing left to linger for.
-        }
-    }
-
-    private sealed class LingerState(PipeReader reader)
-    {
-        private volatile bool _expired;
-
-        public bool Expired => _expired;
-
-        public void Expire()
-        {
-            _expired = true;
-            reader.CancelPendingRead();
-        }
-    }
+    /// <summary>Lingering close (<see cref="GracefulClose.DiscardAsync"/>) once our FIN went out after a graceful output completion. The reader holds a block only while a read is being discarded.</summary>
+    private Task LingerAsync() =>
+        _rare is not { FinSent: true } || Volatile.Read(ref _closed) != 0 || _reader.IsCompleted
+            ? Task.CompletedTask
+            : GracefulClose.DiscardAsync(_reader, Engine.Time);
 
     private void OnPipelineCompleted() => _ = OnPipelineCompletedAsync(_pipeline!);
 
