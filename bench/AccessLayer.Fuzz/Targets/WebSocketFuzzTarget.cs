@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using AccessLayer.Gateway.Mlp.Connections;
+using AccessLayer.Gateway.Transport;
+using Microsoft.AspNetCore.Connections;
 using AccessLayer.Protocol.Mlp;
 
 namespace AccessLayer.Fuzz.Targets;
@@ -9,11 +11,12 @@ namespace AccessLayer.Fuzz.Targets;
 /// WebSocket framing as the gateway accepts it on <c>/mlp</c>: .NET's server-side WebSocket
 /// (<see cref="WebSocket.CreateFromStream(Stream, WebSocketCreationOptions)"/>, what Kestrel's
 /// AcceptWebSocketAsync gives, no compression) reading the fuzzed bytes as the client's side of the
-/// connection, behind our adapter <see cref="MlpWebSocketPipe"/> (messages read whole up to
+/// connection, behind our adapter <see cref="WebSocketPipe"/> with MLP's <see cref="MlpWebSocketFraming"/> (messages read whole up to
 /// max_frame_size + 5, text refused, whole MLP frames only), and the connection's frame reader on its
 /// output. Mode byte bit 0 picks <c>Mlp:MaxFrameSize</c> of 16 KiB or 128 KiB. The bytes are the client's
 /// (masked) frames. Documented errors: <see cref="MlpProtocolException"/> (what the adapter faults its
-/// input with) and <see cref="WebSocketException"/>; anything else escaping the adapter or the reader is a crash.
+/// input with), <see cref="ConnectionResetException"/> (its input when the WebSocket layer fails) and
+/// <see cref="WebSocketException"/>; anything else escaping the adapter or the reader is a crash.
 /// </summary>
 public sealed class WebSocketFuzzTarget : IFuzzTarget
 {
@@ -29,7 +32,7 @@ public sealed class WebSocketFuzzTarget : IFuzzTarget
 
     public long RetainedBound => MlpLimits.DefaultMaxFrameSize;
 
-    public bool IsExpected(Exception exception) => exception is MlpProtocolException or WebSocketException;
+    public bool IsExpected(Exception exception) => exception is MlpProtocolException or ConnectionResetException or WebSocketException;
 
     public void Run(in ReadOnlySequence<byte> input)
     {
@@ -46,7 +49,7 @@ public sealed class WebSocketFuzzTarget : IFuzzTarget
     {
         using var stream = new FuzzStream(bytes);
         using var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
-        var pipe = new MlpWebSocketPipe(socket, maxFrameSize);
+        var pipe = new WebSocketPipe(socket, new MlpWebSocketFraming(maxFrameSize));
 
         // Nothing is sent: with the output completed first, the adapter's send pump ends without waiting,
         // and the receive pump (which runs first, to the end of the bytes) is the only work. This keeps

@@ -11,8 +11,6 @@ namespace AccessLayer.Client.Transport;
 /// </summary>
 internal sealed class WebSocketMlpTransport : IMlpTransport, IDuplexPipe
 {
-    private const int BatchLimit = 16 * 1024 + MlpLimits.MaxFrameHeaderSize;
-
     private readonly ClientWebSocket _socket;
     private readonly Pipe _input = new(new PipeOptions(useSynchronizationContext: false));
     private readonly Pipe _output = new(new PipeOptions(useSynchronizationContext: false));
@@ -105,20 +103,7 @@ internal sealed class WebSocketMlpTransport : IMlpTransport, IDuplexPipe
 
     private static bool TakeBatch(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> batch)
     {
-        long taken = 0;
-        Span<byte> header = stackalloc byte[MlpLimits.MaxFrameHeaderSize];
-        while (taken < buffer.Length)
-        {
-            var rest = buffer.Slice(taken);
-            var available = (int)Math.Min(rest.Length, header.Length);
-            rest.Slice(0, available).CopyTo(header);
-            if (!MlpFrameReader.TryParseHeader(header[..available], MlpLimits.AbsoluteMaxFrameSize, out _, out _, out var payload, out var headerLength) || headerLength + payload > rest.Length)
-                break;
-            if (taken > 0 && taken + headerLength + payload > BatchLimit)
-                break;
-            taken += headerLength + payload;
-        }
-
+        var taken = MlpWebSocketBatch.NextMessageLength(buffer);
         batch = buffer.Slice(0, taken);
         buffer = buffer.Slice(taken);
         return taken > 0;

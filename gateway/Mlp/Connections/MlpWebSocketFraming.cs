@@ -14,8 +14,6 @@ namespace AccessLayer.Gateway.Mlp.Connections;
 /// </summary>
 internal sealed class MlpWebSocketFraming(int maxFrameSize) : WebSocketFraming
 {
-    private const int BatchLimit = 16 * 1024 + MlpLimits.MaxFrameHeaderSize;
-
     private readonly int _maxMessageSize = maxFrameSize + MlpLimits.MaxFrameHeaderSize;
 
     public override int? MaxMessageSize => _maxMessageSize;
@@ -46,25 +44,7 @@ internal sealed class MlpWebSocketFraming(int maxFrameSize) : WebSocketFraming
         }
     }
 
-    /// <summary>Whole frames from the front of <paramref name="buffer"/>, up to the batch limit (one frame at least).</summary>
-    public override long NextMessageLength(in ReadOnlySequence<byte> buffer)
-    {
-        long taken = 0;
-        Span<byte> header = stackalloc byte[MlpLimits.MaxFrameHeaderSize];
-        while (taken < buffer.Length)
-        {
-            var rest = buffer.Slice(taken);
-            var available = (int)Math.Min(rest.Length, header.Length);
-            rest.Slice(0, available).CopyTo(header);
-            if (!MlpFrameReader.TryParseHeader(header[..available], MlpLimits.AbsoluteMaxFrameSize, out _, out _, out var payload, out var headerLength) || headerLength + payload > rest.Length)
-                break;
-            if (taken > 0 && taken + headerLength + payload > BatchLimit)
-                break;
-            taken += headerLength + payload;
-        }
-
-        return taken;
-    }
+    public override long NextMessageLength(in ReadOnlySequence<byte> buffer) => MlpWebSocketBatch.NextMessageLength(buffer);
 
     private static WebSocketFault Fault(MlpProtocolException error) =>
         new(error, error.Code == MlpErrorCode.FrameTooLarge ? WebSocketCloseStatus.MessageTooBig : WebSocketCloseStatus.ProtocolError, null);
