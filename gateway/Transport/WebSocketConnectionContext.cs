@@ -56,7 +56,7 @@ internal sealed class WebSocketConnectionContext : ConnectionContext
             // The application is done with the pipes: whatever it did not complete is completed here.
             await _pipe.Output.CompleteAsync().ConfigureAwait(false);
             await _pipe.Input.CompleteAsync().ConfigureAwait(false);
-            await pumping.ConfigureAwait(false);
+            await _pipe.FinishAsync(pumping, _time).ConfigureAwait(false);
             _closed.Cancel();
         }
     }

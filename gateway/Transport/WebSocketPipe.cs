@@ -80,6 +80,23 @@ internal sealed class WebSocketPipe : IDuplexPipe
         }
     }
 
+    /// <summary>
+    /// After the connection is done with the pipes: waits for <paramref name="pumping"/> (<see cref="RunAsync"/>)
+    /// with a bound, so a peer that reads nothing cannot hold the connection by leaving our last send stuck.
+    /// </summary>
+    public async Task FinishAsync(Task pumping, TimeProvider time)
+    {
+        try
+        {
+            await pumping.WaitAsync(GracefulClose.DrainBound + GracefulClose.LingerBound, time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Abort();
+            await pumping.ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Drops the connection at once; safe to call late or twice (the token source has no timer and is never disposed).</summary>
     public void Abort()
     {

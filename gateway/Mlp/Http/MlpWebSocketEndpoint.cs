@@ -62,7 +62,8 @@ internal static class MlpWebSocketEndpoint
                 await pipe.Output.CompleteAsync().ConfigureAwait(false);
             }
         });
-        await pipe.RunAsync(gateway.Time, context.RequestAborted).ConfigureAwait(false);
+        var pumping = pipe.RunAsync(gateway.Time, context.RequestAborted);
         await running.ConfigureAwait(false);
+        await pipe.FinishAsync(pumping, gateway.Time).ConfigureAwait(false);
     }
 }
