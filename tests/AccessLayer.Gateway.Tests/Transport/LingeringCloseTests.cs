@@ -23,6 +23,14 @@ public sealed class LingeringCloseTests
     }
 
     [Fact]
+    public async Task On_the_Kestrel_engine_a_paho_client_bursting_past_Receive_Maximum_reads_DISCONNECT_0x93_not_a_reset()
+    {
+        // Plain TCP on Kestrel's socket transport: the lingering output instead of the epoll engine's.
+        await using var gateway = await InProcessGateway.StartAsync("--Mqtt:ReceiveMaximum=5", "--Transport:Engine=Kestrel");
+        await AssertBurstReadsDisconnectAsync(gateway.MqttPort, cafile: null);
+    }
+
+    [Fact]
     public async Task Over_TLS_a_paho_client_bursting_past_Receive_Maximum_reads_DISCONNECT_0x93_not_a_reset()
     {
         // Kestrel carries TLS: without the lingering output (gateway/Connections/LingeringSocketOutput.cs) it closes
