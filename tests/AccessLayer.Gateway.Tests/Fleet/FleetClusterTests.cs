@@ -1,6 +1,8 @@
+using AccessLayer.Gateway.Tests.Broker;
 using AccessLayer.Gateway.Tests.Conformance.Clients;
 using AccessLayer.Gateway.Tests.Conformance.Harness;
 using AccessLayer.Gateway.Tests.Fleet.Infrastructure;
+using AccessLayer.Protocol.Mqtt;
 
 namespace AccessLayer.Gateway.Tests.Fleet;
 
@@ -16,7 +18,9 @@ public sealed class FleetClusterTests(ITestOutputHelper output)
     [Fact]
     public async Task Three_nodes_start_against_one_redis_and_each_answers_mqtt_connect()
     {
+        var started = Wall.Now();
         await using var cluster = await FleetCluster.StartAsync(3, output: output);
+        output.WriteLine($"3 nodes ready in {Wall.Since(started).TotalSeconds:0.0} s");
         await using var clients = new ProcessGroup();
 
         Assert.Equal(3, cluster.Nodes.Select(n => n.MqttPort).Distinct().Count());
@@ -26,7 +30,9 @@ public sealed class FleetClusterTests(ITestOutputHelper output)
             await PublishAsync(clients, node, "up");
         }
 
-        Assert.Equal(3, (await cluster.WaitForMembersAsync(3, MembershipTimeout)).Count);
+        var members = await cluster.WaitForMembersAsync(3, MembershipTimeout);
+        output.WriteLine($"3 members after {Wall.Since(started).TotalSeconds:0.0} s: {string.Join(", ", members)}");
+        Assert.Equal(cluster.Nodes.Select(n => n.MqttEndpoint).Order(), members.Select(m => m.Mqtt).Order());
         clients.WriteTranscripts(output);
     }
 
@@ -41,14 +47,48 @@ public sealed class FleetClusterTests(ITestOutputHelper output)
 
         victim.KillHard();
 
-        await Poll.UntilAsync(null, Budget.Wait, $"refusing connections on {mqttPort}", ct => FreePort.RefusesAsync(mqttPort, ct));
+        var killed = Wall.Now();
+        Assert.True(await FreePort.RefusesAsync(mqttPort), $"port {mqttPort} still accepts after SIGKILL");
         Assert.False(victim.IsRunning);
+        // Until the fleet declares the node dead (Fleet:ProbeTimeout × MissedProbesLimit), a CONNECT whose
+        // session grain lived there may be refused: the survivors must answer it all the same, at once.
+        foreach (var survivor in cluster.Nodes.Where(n => n != victim))
+        {
+            await using var client = await RawMqttClient.OpenAsync(survivor.MqttPort);
+            var connAck = await client.ConnectAsync($"fleet-{survivor.Name}-at-kill", MqttProtocolVersion.V311).WaitAsync(Budget.Wait);
+            output.WriteLine($"{survivor.Name} answered CONNECT {Wall.Since(killed).TotalMilliseconds:0} ms after the kill: {connAck.ReasonCode}");
+        }
+
+        var survivors = await cluster.WaitForMembersAsync(2, MembershipTimeout);
+        output.WriteLine($"2 members {Wall.Since(killed).TotalSeconds:0.0} s after the kill: {string.Join(", ", survivors)}");
+        Assert.DoesNotContain(victim.MqttEndpoint, survivors.Select(m => m.Mqtt));
+
+        // Every survivor accepts new clients again once the fleet has given the dead node up: ten fresh
+        // client ids in a row on each (their session grains spread over the directory).
+        var refused = 0;
+        await Poll.UntilAsync(null, MembershipTimeout, "accepting 10 fresh CONNECTs in a row on every survivor", async ct =>
+        {
+            foreach (var survivor in cluster.Nodes.Where(n => n != victim))
+            {
+                for (var i = 0; i < 10; i++)
+                {
+                    await using var client = await RawMqttClient.OpenAsync(survivor.MqttPort);
+                    var connAck = await client.ConnectAsync($"fleet-{Guid.NewGuid():N}"[..23], MqttProtocolVersion.V311).WaitAsync(Budget.Wait, ct);
+                    if (connAck.ReasonCode != MqttReasonCode.Success)
+                    {
+                        refused++;
+                        return false;
+                    }
+                }
+            }
+
+            return true;
+        });
+        output.WriteLine($"survivors accept every CONNECT {Wall.Since(killed).TotalSeconds:0.0} s after the kill ({refused} refused before)");
         foreach (var survivor in cluster.Nodes.Where(n => n != victim))
         {
             await PublishAsync(clients, survivor, "after-kill");
         }
-
-        await cluster.WaitForMembersAsync(2, MembershipTimeout);
 
         await victim.RestartAsync();
 

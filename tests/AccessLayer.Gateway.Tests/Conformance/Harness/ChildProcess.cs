@@ -187,6 +187,9 @@ internal sealed class ChildProcess : IPeer
         }
     }
 
+    /// <summary>Blocks until the process is gone (after <see cref="Kill"/>: a few milliseconds); false on timeout.</summary>
+    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
+
     public IReadOnlyList<string> TranscriptSince(long mark, int maxLines = 400) => _transcript.Since(mark, maxLines);
 
     public IReadOnlyList<string> Transcript() => _transcript.Since(0);

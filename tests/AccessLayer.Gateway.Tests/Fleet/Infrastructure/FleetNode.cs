@@ -80,8 +80,23 @@ internal sealed class FleetNode : IAsyncDisposable
         }
     }
 
-    /// <summary>SIGKILL: no drain, no goodbye to the fleet, sockets reset by the kernel (a crashed host, as its peers see it).</summary>
-    public void KillHard() => _current?.Kill();
+    /// <summary>
+    /// SIGKILL: no drain, no goodbye to the fleet, sockets reset by the kernel (a crashed host, as its peers
+    /// see it). Returns once the process is gone.
+    /// </summary>
+    public void KillHard()
+    {
+        if (_current is not { } current)
+        {
+            return;
+        }
+
+        current.Kill();
+        if (!current.WaitForExit(TimeSpan.FromSeconds(10)))
+        {
+            throw new TimeoutException($"{Name} (pid {current.Id}) still runs 10 s after SIGKILL");
+        }
+    }
 
     /// <summary>Kills the node if it runs, then starts it again on the same ports and waits until it is ready.</summary>
     public async Task RestartAsync()
