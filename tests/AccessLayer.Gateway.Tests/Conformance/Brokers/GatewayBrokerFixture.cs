@@ -38,22 +38,7 @@ public sealed class GatewayBrokerFixture : BrokerFixture
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var healthz = new Uri($"http://127.0.0.1:{ManagementPort}/healthz");
         var started = Wall.Now();
-        await PollAsync(process, StartTimeout, $"healthy at {healthz}", async ct =>
-        {
-            try
-            {
-                using var response = await http.GetAsync(healthz, ct);
-                return response.IsSuccessStatusCode;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-            catch (TaskCanceledException) when (!ct.IsCancellationRequested)
-            {
-                return false; // this request timed out; the overall budget has not
-            }
-        });
+        await PollAsync(process, StartTimeout, $"healthy at {healthz}", ct => Poll.AnswersOkAsync(http, healthz, ct));
         var left = StartTimeout - Wall.Since(started);
         await PollAsync(process, left > TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1), $"accepting MQTT on port {mqttPort} (healthz was OK)",
             ct => FreePort.AcceptsAsync(Host, mqttPort, ct));

@@ -23,4 +23,22 @@ internal static class Poll
             }
         }
     }
+
+    /// <summary>One probe: true when <paramref name="uri"/> answers 2xx; false when it fails, refuses or this request times out.</summary>
+    public static async Task<bool> AnswersOkAsync(HttpClient http, Uri uri, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await http.GetAsync(uri, cancellationToken);
+            return response.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false; // this request timed out; the overall budget has not
+        }
+    }
 }

@@ -69,9 +69,8 @@ internal sealed class FleetCluster : IAsyncDisposable
     }
 
     /// <summary>
-    /// Waits until every running node reports exactly <paramref name="count"/> active members, and returns
-    /// one node's view. Until the gateway serves <c>GET /api/v1/fleet/nodes</c> (404), a member is a running
-    /// node whose <c>/readyz</c> answers 200.
+    /// Waits until every running node reports exactly <paramref name="count"/> active members
+    /// (<c>GET /api/v1/fleet/nodes</c> on its management port), and returns one node's view.
     /// </summary>
     public async Task<IReadOnlyList<FleetMember>> WaitForMembersAsync(int count, TimeSpan timeout)
     {
@@ -92,12 +91,6 @@ internal sealed class FleetCluster : IAsyncDisposable
                 if (views.Count == 0)
                 {
                     return false;
-                }
-
-                if (views.All(v => v.NoEndpoint))
-                {
-                    agreed = await ReadyNodesAsync(ct);
-                    return agreed.Count == count;
                 }
 
                 if (views.Any(v => v.Members is null || v.Members.Count(m => m.IsActive) != count))
@@ -162,29 +155,5 @@ internal sealed class FleetCluster : IAsyncDisposable
         {
             return (false, null);
         }
-    }
-
-    private async Task<IReadOnlyList<FleetMember>> ReadyNodesAsync(CancellationToken cancellationToken)
-    {
-        var ready = new List<FleetMember>();
-        foreach (var node in _nodes.Where(n => n.IsRunning))
-        {
-            try
-            {
-                using var response = await _http.GetAsync(new Uri(node.ManagementUri, "readyz"), cancellationToken);
-                if (response.IsSuccessStatusCode)
-                {
-                    ready.Add(new FleetMember(node.Name, "active", node.MqttEndpoint, node.MlpEndpoint, 0));
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-            }
-        }
-
-        return ready;
     }
 }

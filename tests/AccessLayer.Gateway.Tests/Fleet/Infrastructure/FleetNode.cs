@@ -200,22 +200,7 @@ internal sealed class FleetNode : IAsyncDisposable
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var readyz = new Uri(ManagementUri, "readyz");
         var started = Wall.Now();
-        await Poll.UntilAsync(run, StartTimeout, $"ready at {readyz}", async ct =>
-        {
-            try
-            {
-                using var response = await http.GetAsync(readyz, ct);
-                return response.IsSuccessStatusCode;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-            catch (TaskCanceledException) when (!ct.IsCancellationRequested)
-            {
-                return false; // this request timed out; the overall budget has not
-            }
-        });
+        await Poll.UntilAsync(run, StartTimeout, $"ready at {readyz}", ct => Poll.AnswersOkAsync(http, readyz, ct));
 
         // The MQTT listener (epoll engine) and MLP's start apart from the management surface's.
         var left = StartTimeout - Wall.Since(started);
