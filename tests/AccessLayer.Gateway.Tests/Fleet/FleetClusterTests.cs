@@ -98,6 +98,23 @@ public sealed class FleetClusterTests(ITestOutputHelper output)
         clients.WriteTranscripts(output);
     }
 
+    [Fact]
+    public async Task A_node_stopped_gracefully_exits_and_leaves_the_fleet()
+    {
+        await using var cluster = await FleetCluster.StartAsync(2, output: output);
+        await cluster.WaitForMembersAsync(2, MembershipTimeout);
+        var leaving = cluster.Nodes[0];
+
+        var stopping = Wall.Now();
+        await leaving.StopAsync();
+        output.WriteLine($"{leaving.Name} exited {Wall.Since(stopping).TotalSeconds:0.0} s after SIGTERM");
+
+        Assert.False(leaving.IsRunning);
+        Assert.True(await FreePort.RefusesAsync(leaving.MqttPort));
+        var members = await cluster.WaitForMembersAsync(1, MembershipTimeout);
+        Assert.Equal(cluster.Nodes[1].MqttEndpoint, Assert.Single(members).Mqtt);
+    }
+
     /// <summary>A real client's CONNECT, CONNACK and QoS 1 PUBLISH/PUBACK against one node; fails unless it exits 0.</summary>
     private static Task PublishAsync(ProcessGroup clients, FleetNode node, string step) =>
         MosquittoPublisher.RunAsync("127.0.0.1", node.MqttPort, clients, $"pub-{node.Name}-{step}", "mqttv311",
