@@ -168,6 +168,7 @@ for ((i = 0; i < nodes; i++)); do
   printf '%-5s %-21s %-21s %-21s %-21s %-21s\n' "$i" "127.0.0.1:${mqtt[i]}" "127.0.0.1:${mlp[i]}" \
     "127.0.0.1:${http[i]}" "127.0.0.1:${mgmt[i]}" "127.0.0.1:${silo[i]}"
 done
+echo "node pids: ${node_pids[*]}"
 echo "redis: $redis  cluster id: $cluster_id"
 echo "management token: $token"
 echo "logs: $logs"

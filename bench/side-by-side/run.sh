@@ -33,32 +33,6 @@ GATEWAY_DLL="$ROOT/gateway/bin/Release/net10.0/AccessLayer.Gateway.dll"
 
 . "$ROOT/bench/side-by-side/servers.sh"
 
-start_gateway() {
-  PORT=$(free_port); local http management; http=$(free_port); management=$(free_port)
-  dotnet "$GATEWAY_DLL" --Mqtt:Port="$PORT" --Mqtt:BindAddress=127.0.0.1 --Http:Port="$http" --Http:BindAddress=127.0.0.1 --Mlp:Port=0 \
-    --Management:Port="$management" --Management:BindAddress=127.0.0.1 \
-    --Mqtt:MaxInflight=32 --Mqtt:MaxQueuedMessages=1000 --Logging:LogLevel:Default=Warning >"$OUT/gateway.log" 2>&1 &
-  SERVER_PID=$!
-  wait_listening "$PORT"
-}
-
-start_mosquitto() {
-  PORT=$(free_port)
-  cat >"$OUT/mosquitto.conf" <<EOF
-listener $PORT 127.0.0.1
-allow_anonymous true
-max_connections -1
-max_inflight_messages 32
-max_queued_messages 1000
-persistence false
-set_tcp_nodelay true
-log_dest none
-EOF
-  "$MOSQUITTO" -c "$OUT/mosquitto.conf" >"$OUT/mosquitto.log" 2>&1 &
-  SERVER_PID=$!
-  wait_listening "$PORT"
-}
-
 # bot NAME ARGS...: one scenario against the running broker, JSON to $OUT/$BROKER-NAME.json
 bot() {
   local name=$1; shift

@@ -1,5 +1,7 @@
-# Shared by run.sh and mlp.sh (sourced): one server process at a time on a free loopback port.
-# SERVER_PID is the running one; stop_server is also the EXIT trap.
+# Shared by run.sh, mlp.sh and ../fleet/run.sh (sourced): one server process at a time on a free loopback port.
+# SERVER_PID is the running one; stop_server is also the EXIT trap. start_gateway and start_mosquitto
+# need $OUT (logs, config), $GATEWAY_DLL and $MOSQUITTO; they set PORT and SERVER_PID. With BROKER_CPUS set
+# the server starts pinned to those CPUs (taskset), so it sizes itself for them.
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
@@ -20,4 +22,30 @@ wait_listening() {
     sleep 0.1
   done
   echo "server on port $1 did not start" >&2; return 1
+}
+
+start_gateway() {
+  PORT=$(free_port); local http management; http=$(free_port); management=$(free_port)
+  ${BROKER_CPUS:+taskset -c "$BROKER_CPUS"} dotnet "$GATEWAY_DLL" --Mqtt:Port="$PORT" --Mqtt:BindAddress=127.0.0.1 --Http:Port="$http" --Http:BindAddress=127.0.0.1 --Mlp:Port=0 \
+    --Management:Port="$management" --Management:BindAddress=127.0.0.1 \
+    --Mqtt:MaxInflight=32 --Mqtt:MaxQueuedMessages=1000 --Logging:LogLevel:Default=Warning >"$OUT/gateway.log" 2>&1 &
+  SERVER_PID=$!
+  wait_listening "$PORT"
+}
+
+start_mosquitto() {
+  PORT=$(free_port)
+  cat >"$OUT/mosquitto.conf" <<EOF
+listener $PORT 127.0.0.1
+allow_anonymous true
+max_connections -1
+max_inflight_messages 32
+max_queued_messages 1000
+persistence false
+set_tcp_nodelay true
+log_dest none
+EOF
+  ${BROKER_CPUS:+taskset -c "$BROKER_CPUS"} "$MOSQUITTO" -c "$OUT/mosquitto.conf" >"$OUT/mosquitto.log" 2>&1 &
+  SERVER_PID=$!
+  wait_listening "$PORT"
 }

@@ -1,45 +1,20 @@
 #!/usr/bin/env python3
 """Reads the per-scenario JSON written by run.sh and prints the side-by-side markdown table."""
-import json
 import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchjson  # noqa: E402
+from benchjson import fmt, get, loss  # noqa: E402
 
 out, conns, lat_pairs, lat_rate, payload = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
 
 
 def load(broker, name):
-    path = os.path.join(out, f"{broker}-{name}.json")
-    try:
-        with open(path) as f:
-            line = f.read().strip().splitlines()
-            return json.loads(line[-1]) if line else None
-    except (OSError, ValueError):
-        return None
-
-
-def get(report, *keys):
-    value = report
-    for key in keys:
-        if value is None:
-            return None
-        value = value.get(key)
-    return value
-
-
-def fmt(value, digits=0):
-    if value is None:
-        return "n/a"
-    return f"{value:,.{digits}f}"
+    return benchjson.load(out, broker, name)
 
 
 rows = []  # (label, ours, theirs, digits, higher_is_better, note_ours, note_theirs)
-
-
-def loss(report):
-    exp, lost = get(report, "messages", "expected"), get(report, "messages", "lost")
-    if not exp or lost is None or exp <= 0:
-        return ""
-    return f" ({100.0 * lost / exp:.1f}% dropped)" if lost else ""
 
 
 g, m = load("gateway", "conn"), load("mosquitto", "conn")

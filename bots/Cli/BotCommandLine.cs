@@ -27,6 +27,9 @@ public sealed class BotCommandLine
     private readonly Option<string> _endpoints = new("--endpoints", "-E") { Description = "MQTT: several brokers, host:port,host:port,... (replaces --host/--port). Clients are spread over them; a lost connection moves to the next." };
     private readonly Option<bool> _noReconnect = new("--no-reconnect") { Description = "MQTT: leave a lost connection closed (default: reconnect it to the next broker, renewing its subscription)." };
     private readonly Option<double> _reconnectMaxBackoff = new("--reconnect-max-backoff") { Description = "MQTT: longest seconds between reconnect attempts (doubling from 0.1 s, jittered).", DefaultValueFactory = _ => 5 };
+    private readonly Option<int> _subscriberOffset = new("--subscriber-offset") { Description = "MQTT: subscriber i connects to broker (i + K) mod N of --endpoints, publisher i to i mod N; 1 makes every p2p pair cross-node." };
+    private readonly Option<uint> _sessionExpiry = new("--session-expiry") { Description = "MQTT: persistent sessions with this expiry in seconds (MQTT 5: Session Expiry Interval, resumed on reconnect; 3.1.1: clean session 0); 0 = clean sessions." };
+    private readonly Option<string> _brokerPids = new("--broker-pids") { Description = "conn: more broker process ids, comma-separated (a fleet's nodes): their RSS is summed with --broker-pid's." };
     private readonly Option<bool> _tls = new("--tls") { Description = "Connect with TLS." };
     private readonly Option<bool> _insecure = new("--insecure") { Description = "With --tls: accept any server certificate." };
     private readonly Option<string> _version = new("--mqtt-version", "-V") { Description = "MQTT protocol version: 3.1.1 or 5.", DefaultValueFactory = _ => "3.1.1" };
@@ -128,6 +131,9 @@ public sealed class BotCommandLine
             Port = parseResult.GetValue(_port),
             Reconnect = !parseResult.GetValue(_noReconnect),
             ReconnectMaxBackoff = Seconds(parseResult.GetValue(_reconnectMaxBackoff)),
+            SubscriberOffset = parseResult.GetValue(_subscriberOffset),
+            SessionExpiry = parseResult.GetValue(_sessionExpiry),
+            BrokerPids = parseResult.GetValue(_brokerPids) ?? "",
             Tls = parseResult.GetValue(_tls),
             Insecure = parseResult.GetValue(_insecure),
             Version = parseResult.GetValue(_version) is "5" or "5.0" ? MqttProtocolVersion.V500 : MqttProtocolVersion.V311,
@@ -318,6 +324,17 @@ public sealed class BotCommandLine
         {
             yield return "--broker-pid must be a process id.";
         }
+
+        if (o.BrokerPids.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Any(p => !int.TryParse(p, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid) || pid <= 0))
+        {
+            yield return "--broker-pids takes process ids, comma-separated.";
+        }
+
+        if (o.SubscriberOffset < 0)
+        {
+            yield return "--subscriber-offset must not be negative.";
+        }
     }
 
     private static string ManagementHost(string host) => host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host;
@@ -327,7 +344,7 @@ public sealed class BotCommandLine
 
     private IEnumerable<Option> AllOptions() =>
     [
-        _host, _port, _endpoints, _noReconnect, _reconnectMaxBackoff, _tls, _insecure, _version, _qos, _size, _count, _members, _messages, _rate, _totalRate,
+        _host, _port, _endpoints, _subscriberOffset, _sessionExpiry, _brokerPids, _noReconnect, _reconnectMaxBackoff, _tls, _insecure, _version, _qos, _size, _count, _members, _messages, _rate, _totalRate,
         _duration, _warmup, _hold, _settle, _drain, _connectRate, _connectConcurrency, _keepAlive, _inflight,
         _sourceAddresses, _sourceOffset, _workers, _workerIndex, _brokerPid, _concurrency, _management, _httpPort, _managementToken, _pushTarget, _mlpClient, _tokenSecret, _compress, _json, _interval, _intervalLog, _quiet, _topicPrefix, _topic,
         _clientPrefix,

@@ -76,6 +76,23 @@ public sealed record BotOptions
     public IReadOnlyList<BrokerEndpoint> Brokers =>
         Endpoints.Length > 0 && BrokerEndpoint.TryParseList(Endpoints, out var brokers, out _) ? brokers : [new BrokerEndpoint(Host, Port)];
 
+    /// <summary>
+    /// Messaging scenarios: subscriber i connects to broker (i + this) mod N of <see cref="Brokers"/>, publisher i to
+    /// broker i mod N; 1 with p2p puts every pair's subscriber on another broker than its publisher (cross-node traffic).
+    /// </summary>
+    public int SubscriberOffset { get; init; }
+
+    /// <summary>MQTT: 0 = clean sessions; otherwise persistent sessions with this expiry (see <see cref="Client.BotConnectionSettings.SessionExpirySeconds"/>).</summary>
+    public uint SessionExpiry { get; init; }
+
+    /// <summary>conn: more broker process ids (a fleet's nodes) whose RSS is summed with <see cref="BrokerPid"/>'s; comma-separated.</summary>
+    public string BrokerPids { get; init; } = "";
+
+    /// <summary>Every broker process whose memory conn reports: <see cref="BrokerPid"/>, then <see cref="BrokerPids"/>.</summary>
+    public IReadOnlyList<int> MemoryPids =>
+        [.. (BrokerPid is { } pid ? [pid] : Array.Empty<int>()),
+         .. BrokerPids.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture))];
+
     /// <summary>MQTT: whether a lost connection is reconnected (to the next broker, same client id, subscription renewed).</summary>
     public bool Reconnect { get; init; } = true;
 
@@ -239,6 +256,22 @@ public sealed record BotOptions
         {
             args.Add("--no-reconnect");
         }
+
+        if (SubscriberOffset != 0)
+        {
+            args.AddRange(["--subscriber-offset", SubscriberOffset.ToString(inv)]);
+        }
+
+        if (SessionExpiry != 0)
+        {
+            args.AddRange(["--session-expiry", SessionExpiry.ToString(inv)]);
+        }
+
+        if (BrokerPids.Length > 0)
+        {
+            args.AddRange(["--broker-pids", BrokerPids]);
+        }
+
         if (Topic.Length > 0)
         {
             args.AddRange(["--topic", Topic]);

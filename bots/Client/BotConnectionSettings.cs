@@ -25,6 +25,12 @@ public sealed record BotConnectionSettings
 
     public int MaxPacketSize { get; init; } = 1024 * 1024;
 
+    /// <summary>
+    /// Zero: clean sessions. Otherwise persistent sessions: MQTT 5 sends this Session Expiry Interval (clean start
+    /// on the first connect, resumed on a reconnect); MQTT 3.1.1 sends clean session 0.
+    /// </summary>
+    public uint SessionExpirySeconds { get; init; }
+
     /// <summary>Idle connections hand their receive buffer back to the pool (the conn scenario).</summary>
     public bool ReleaseBuffersWhenIdle { get; init; }
 

@@ -125,7 +125,8 @@ public sealed class BotMqttClient : IAsyncDisposable
             var connect = new MqttConnectPacket
             {
                 ProtocolVersion = _settings.Version,
-                CleanStart = true,
+                CleanStart = _settings.SessionExpirySeconds == 0 || (_settings.Version == MqttProtocolVersion.V500 && !reconnect),
+                SessionExpiryInterval = _settings.Version == MqttProtocolVersion.V500 ? _settings.SessionExpirySeconds : 0,
                 ClientId = clientId,
                 KeepAliveSeconds = _settings.KeepAliveSeconds,
                 MaximumPacketSize = _settings.Version == MqttProtocolVersion.V500 ? (uint)_settings.MaxPacketSize : null,
@@ -147,7 +148,7 @@ public sealed class BotMqttClient : IAsyncDisposable
                 Volatile.Write(ref _state, StateConnected);
                 if (reconnect)
                 {
-                    _stats.Reconnected();
+                    _stats.Reconnected(Stopwatch.GetTimestamp() - started);
                 }
                 else
                 {

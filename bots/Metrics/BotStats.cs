@@ -21,6 +21,8 @@ public sealed class BotStats
     private long _receivedAll;
     private long _lastReceiveTimestamp;
     private long _firstReceiveTimestamp;
+    private long _firstLossTimestamp;
+    private long _lastReconnectTimestamp;
     private long _bytesSent;
     private long _bytesReceived;
     private LatencyHistogram _intervalLatency = new();
@@ -45,6 +47,15 @@ public sealed class BotStats
 
     /// <summary>TCP connect to CONNACK, in microseconds.</summary>
     public LatencyHistogram ConnectLatency { get; } = new();
+
+    /// <summary>TCP connect to CONNACK of each successful reconnect (a session taken over on the next broker), in microseconds.</summary>
+    public LatencyHistogram ReconnectLatency { get; } = new();
+
+    /// <summary>Stopwatch timestamp of the first lost connection, 0 when none was lost.</summary>
+    public long FirstLossTimestamp => Volatile.Read(ref _firstLossTimestamp);
+
+    /// <summary>Stopwatch timestamp of the latest successful reconnect, 0 when none.</summary>
+    public long LastReconnectTimestamp => Volatile.Read(ref _lastReconnectTimestamp);
 
     public ConcurrentDictionary<string, long> Errors { get; } = new(StringComparer.Ordinal);
 
@@ -107,13 +118,31 @@ public sealed class BotStats
 
     public void Disconnected() => Interlocked.Decrement(ref _connected);
 
-    public void ConnectionLost() => Interlocked.Increment(ref _connectionsLost);
+    public void ConnectionLost()
+    {
+        Interlocked.Increment(ref _connectionsLost);
+        Interlocked.CompareExchange(ref _firstLossTimestamp, Stopwatch.GetTimestamp(), 0);
+    }
 
-    /// <summary>A lost connection's client id connected again; not part of <see cref="ConnectLatency"/> (the first connects).</summary>
-    public void Reconnected()
+    /// <summary>A lost connection's client id connected again; timed in <see cref="ReconnectLatency"/>, not <see cref="ConnectLatency"/> (the first connects).</summary>
+    public void Reconnected(long elapsedTicks)
     {
         Interlocked.Increment(ref _connected);
         Interlocked.Increment(ref _reconnects);
+        ReconnectLatency.Record(TicksToMicroseconds(elapsedTicks));
+        var now = Stopwatch.GetTimestamp();
+        long last;
+        while (now > (last = Volatile.Read(ref _lastReconnectTimestamp)) && Interlocked.CompareExchange(ref _lastReconnectTimestamp, now, last) != last)
+        {
+        }
+    }
+
+    /// <summary>Seconds from the first lost connection to the latest reconnect; 0 when nothing was lost or reconnected.</summary>
+    public double RecoverySeconds()
+    {
+        var first = FirstLossTimestamp;
+        var last = LastReconnectTimestamp;
+        return first == 0 || last <= first ? 0 : (last - first) / (double)Stopwatch.Frequency;
     }
 
     public void ConnectFailed(string kind)

@@ -67,6 +67,12 @@ public sealed class ConnectionFigures
 
     /// <summary>Lost connections connected again, to the next broker of the list.</summary>
     public long Reconnects { get; set; }
+
+    /// <summary>TCP connect to CONNACK of the reconnects (the session's takeover on the next broker), microseconds.</summary>
+    public Percentiles ReconnectLatency { get; set; } = new();
+
+    /// <summary>Seconds from the first lost connection to the last reconnect (all lost clients resumed when Reconnects equals Lost).</summary>
+    public double RecoverySeconds { get; set; }
 }
 
 public sealed class MessageFigures

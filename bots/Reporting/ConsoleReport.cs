@@ -23,7 +23,8 @@ public static class ConsoleReport
         table.AddRow("connect latency µs", Format(c.ConnectLatency));
         if (c.Lost > 0 || c.Reconnects > 0)
         {
-            table.AddRow("lost / reconnected", $"{c.Lost.ToString("N0", inv)} / {c.Reconnects.ToString("N0", inv)}");
+            table.AddRow("lost / reconnected", $"{c.Lost.ToString("N0", inv)} / {c.Reconnects.ToString("N0", inv)} within {c.RecoverySeconds.ToString("0.00", inv)} s of the first loss");
+            table.AddRow("reconnect latency µs", Format(c.ReconnectLatency));
         }
         if (report.Mlp is { } mlp)
         {

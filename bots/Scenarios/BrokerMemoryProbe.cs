@@ -27,6 +27,24 @@ public static class BrokerMemoryProbe
         return null;
     }
 
+    /// <summary>The summed VmRSS of several processes (a fleet's nodes) in KB; null when there are none or any is unreadable.</summary>
+    public static long? ReadRssKb(IReadOnlyList<int> pids)
+    {
+        ArgumentNullException.ThrowIfNull(pids);
+        long sum = 0;
+        foreach (var pid in pids)
+        {
+            if (ReadRssKb(pid) is not { } kb)
+            {
+                return null;
+            }
+
+            sum += kb;
+        }
+
+        return pids.Count == 0 ? null : sum;
+    }
+
     /// <summary>Parses a "VmRSS:   12345 kB" line.</summary>
     public static bool TryParseRss(string line, out long kb)
     {

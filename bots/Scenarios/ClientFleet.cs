@@ -42,9 +42,12 @@ public sealed class ClientFleet : IAsyncDisposable
     /// Connects one client per id, starting them at <paramref name="rate"/> per second (0 = unpaced) with at most
     /// <paramref name="concurrency"/> handshakes at once. Stops starting new ones when <paramref name="cancellationToken"/>
     /// fires. Returns the slots aligned with <paramref name="clientIds"/>, null where the connect failed or never started.
+    /// Client i goes to broker (<paramref name="firstEndpoint"/> + i) mod N: p2p subscribers shifted by one from their
+    /// publishers are all on another node (--subscriber-offset).
     /// </summary>
-    public async Task<ClientSlot?[]> ConnectAsync(IReadOnlyList<string> clientIds, double rate, int concurrency, CancellationToken cancellationToken)
+    public async Task<ClientSlot?[]> ConnectAsync(IReadOnlyList<string> clientIds, double rate, int concurrency, CancellationToken cancellationToken, int firstEndpoint = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(firstEndpoint);
         ArgumentNullException.ThrowIfNull(clientIds);
         var result = new ClientSlot?[clientIds.Count];
         using var gate = new SemaphoreSlim(concurrency, concurrency);
@@ -66,7 +69,7 @@ public sealed class ClientFleet : IAsyncDisposable
 
                 await gate.WaitAsync(cancellationToken);
                 var index = i;
-                running.Add(ConnectOneAsync(clientIds[index], result, index, gate, cancellationToken));
+                running.Add(ConnectOneAsync(clientIds[index], result, index, (firstEndpoint + index) % _brokers.Count, gate, cancellationToken));
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -130,11 +133,10 @@ public sealed class ClientFleet : IAsyncDisposable
         _closing.Dispose();
     }
 
-    private async Task ConnectOneAsync(string clientId, ClientSlot?[] result, int index, SemaphoreSlim gate, CancellationToken cancellationToken)
+    private async Task ConnectOneAsync(string clientId, ClientSlot?[] result, int index, int endpoint, SemaphoreSlim gate, CancellationToken cancellationToken)
     {
         // Let the pacing loop go on while this handshake runs.
         await Task.Yield();
-        var endpoint = index % _brokers.Count;
         var client = new BotMqttClient(_brokers[endpoint], _stats);
         try
         {

@@ -6,7 +6,7 @@ namespace AccessLayer.Bots.Scenarios;
 
 /// <summary>
 /// conn: opens --count connections at --connect-rate (the connect phase is capped by --duration), holds
-/// them idle for --hold, closes them. With --broker-pid it reads the broker's RSS before connecting and
+/// them idle for --hold, closes them. With --broker-pid (and --broker-pids, summed) it reads the broker's RSS before connecting and
 /// after the connections have settled, and reports KB per connection.
 /// </summary>
 public static class ConnScenario
@@ -26,7 +26,7 @@ public static class ConnScenario
         var fleet = new ClientFleet(brokers, stats, new SourceAddressPool(o.SourceAddresses, o.SourceOffset), time, ScenarioRun.ReconnectPolicy(o));
         await using var fleetLifetime = fleet;
 
-        var rssBefore = o.BrokerPid is { } pid && hold is null ? BrokerMemoryProbe.ReadRssKb(pid) : null;
+        var rssBefore = hold is null ? BrokerMemoryProbe.ReadRssKb(o.MemoryPids) : null;
         var ids = Enumerable.Range(0, o.Count).Select(i => o.IsWorkerChild ? $"{o.ClientPrefix}-w{o.WorkerIndex}-{i}" : $"{o.ClientPrefix}-{i}").ToList();
 
         run.Phase = "connecting";
@@ -51,9 +51,9 @@ public static class ConnScenario
             {
                 var settle = o.Hold < o.Settle ? o.Hold : o.Settle;
                 await Task.Delay(settle, time, cancellationToken);
-                if (o.BrokerPid is { } brokerPid && rssBefore is { } before && BrokerMemoryProbe.ReadRssKb(brokerPid) is { } after)
+                if (rssBefore is { } before && BrokerMemoryProbe.ReadRssKb(o.MemoryPids) is { } after)
                 {
-                    memory = MemoryFigures(brokerPid, before, after, established);
+                    memory = MemoryFigures(o.MemoryPids[0], before, after, established);
                 }
 
                 await Task.Delay(o.Hold - settle, time, cancellationToken);
@@ -85,6 +85,8 @@ public static class ConnScenario
                 ConnectLatency = Percentiles.From(stats.ConnectLatency),
                 Lost = stats.ConnectionsLost,
                 Reconnects = stats.Reconnects,
+                ReconnectLatency = Percentiles.From(stats.ReconnectLatency),
+                RecoverySeconds = Math.Round(stats.RecoverySeconds(), 3),
             },
             BrokerMemory = memory,
         };

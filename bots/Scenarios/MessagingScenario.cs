@@ -30,7 +30,7 @@ public static class MessagingScenario
         var connectStart = time.GetTimestamp();
 
         run.Phase = "connecting subscribers";
-        var subscribers = await fleet.ConnectAsync(plan.Subscribers.Select(s => s.ClientId).ToList(), o.ConnectRate, o.ConnectConcurrency, connectDeadline.Token);
+        var subscribers = await fleet.ConnectAsync(plan.Subscribers.Select(s => s.ClientId).ToList(), o.ConnectRate, o.ConnectConcurrency, connectDeadline.Token, o.SubscriberOffset);
         run.Phase = "subscribing";
         var subscribed = new bool[subscribers.Length];
         await Parallel.ForEachAsync(
@@ -137,6 +137,8 @@ public static class MessagingScenario
                 ConnectLatency = Percentiles.From(stats.ConnectLatency),
                 Lost = stats.ConnectionsLost,
                 Reconnects = stats.Reconnects,
+                ReconnectLatency = Percentiles.From(stats.ReconnectLatency),
+                RecoverySeconds = Math.Round(stats.RecoverySeconds(), 3),
             },
             Messages = new MessageFigures
             {

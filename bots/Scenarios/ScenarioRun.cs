@@ -76,6 +76,7 @@ public sealed class ScenarioRun
             Insecure = options.Insecure,
             KeepAliveSeconds = options.KeepAlive,
             Inflight = options.Inflight,
+            SessionExpirySeconds = options.SessionExpiry,
             MaxPacketSize = Math.Max(1024 * 1024, options.PayloadSize + 1024),
             ReleaseBuffersWhenIdle = releaseBuffersWhenIdle,
         };

@@ -36,6 +36,7 @@ public static class WorkerPool
             SourceAddresses = perWorkerSources,
             SourceOffset = parent.SourceAddresses == 0 ? 0 : parent.SourceOffset + ((index * perWorkerSources) % parent.SourceAddresses),
             BrokerPid = null,
+            BrokerPids = "",
             Json = true,
             Quiet = true,
         };
@@ -71,7 +72,7 @@ public static class WorkerPool
         ArgumentNullException.ThrowIfNull(run);
         var o = run.Options;
         run.PlannedClients = o.Count;
-        var rssBefore = o.BrokerPid is { } pid ? BrokerMemoryProbe.ReadRssKb(pid) : null;
+        var rssBefore = BrokerMemoryProbe.ReadRssKb(o.MemoryPids);
         var children = new List<Child>();
         run.Phase = "starting workers";
         var started = Stopwatch.GetTimestamp();
@@ -98,7 +99,7 @@ public static class WorkerPool
             run.Phase = "holding";
             var settle = o.Hold < o.Settle ? o.Hold : o.Settle;
             await Delay(settle, run.Time, cancellationToken);
-            var rssAfter = o.BrokerPid is { } brokerPid ? BrokerMemoryProbe.ReadRssKb(brokerPid) : null;
+            var rssAfter = BrokerMemoryProbe.ReadRssKb(o.MemoryPids);
             await Delay(o.Hold - settle, run.Time, cancellationToken);
 
             run.Phase = "closing";
@@ -121,9 +122,9 @@ public static class WorkerPool
             }
 
             var merged = Merge(o, reports, run.Stats.Errors, connectSeconds);
-            if (o.BrokerPid is { } p && rssBefore is { } before && rssAfter is { } after)
+            if (rssBefore is { } before && rssAfter is { } after)
             {
-                merged.BrokerMemory = ConnScenario.MemoryFigures(p, before, after, merged.Connections.Established);
+                merged.BrokerMemory = ConnScenario.MemoryFigures(o.MemoryPids[0], before, after, merged.Connections.Established);
             }
 
             run.Phase = "done";

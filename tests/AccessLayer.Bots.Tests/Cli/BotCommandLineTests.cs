@@ -128,6 +128,8 @@ public sealed class BotCommandLineTests
             from json in Gen.Elements(true, false)
             from pid in Gen.Choose(0, 100_000)
             from settleMs in Gen.Choose(0, 60_000)
+            from offset in Gen.Choose(0, 3)
+            from expiry in Gen.Choose(0, 86_400)
             select new BotOptions
             {
                 Scenario = scenario,
@@ -143,6 +145,9 @@ public sealed class BotCommandLineTests
                 Insecure = tls && json,
                 Json = json,
                 BrokerPid = pid == 0 ? null : pid,
+                BrokerPids = pid == 0 ? "" : $"{pid + 1},{pid + 2}",
+                SubscriberOffset = offset,
+                SessionExpiry = (uint)expiry,
                 Settle = TimeSpan.FromMilliseconds(settleMs),
                 TopicPrefix = "t/" + count,
             };

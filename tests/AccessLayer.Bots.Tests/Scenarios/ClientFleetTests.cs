@@ -49,6 +49,34 @@ public sealed class ClientFleetTests : IDisposable
     }
 
     [Fact]
+    public async Task Clients_can_start_at_another_broker_so_p2p_pairs_cross_brokers()
+    {
+        await using var fleet = Fleet(FastBackoff);
+
+        var slots = await fleet.ConnectAsync(Ids(4), rate: 0, concurrency: 4, CancellationToken.None, firstEndpoint: 1);
+
+        Assert.Equal([1, 0, 1, 0], slots.Select(s => s!.Endpoint));
+    }
+
+    [Fact]
+    public async Task A_reconnect_is_timed_and_the_recovery_counted_from_the_first_loss()
+    {
+        await using var fleet = Fleet(FastBackoff);
+        var slots = await fleet.ConnectAsync(Ids(2), rate: 0, concurrency: 2, CancellationToken.None);
+        var lost = slots[0]!.Current;
+
+        _first.Kill();
+        using var bound = new CancellationTokenSource(Bound);
+        Assert.NotNull(await slots[0]!.ReplacementAsync(lost, bound.Token));
+
+        // The takeover's CONNECT to CONNACK is its own histogram, apart from the first connects'.
+        Assert.Equal(1, _stats.ReconnectLatency.TotalCount);
+        Assert.Equal(2, _stats.ConnectLatency.TotalCount);
+        Assert.True(_stats.RecoverySeconds() > 0, "recovery measured from the loss to the reconnect");
+        Assert.True(_stats.LastReconnectTimestamp > _stats.FirstLossTimestamp);
+    }
+
+    [Fact]
     public async Task A_connection_lost_with_its_broker_moves_to_the_next_broker_and_keeps_its_subscription()
     {
         await using var fleet = Fleet(FastBackoff);

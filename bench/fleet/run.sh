@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Fleet benchmark: one gateway node (no fleet) vs a 3-node fleet (deploy/local-fleet.sh, a private
+# redis-server), all on loopback, the same bot scenarios against each in one run; mosquitto's single-node
+# p2p QoS 0 for scale. Pairs are cross-node in the fleet (--subscriber-offset 1: subscriber i on the node
+# after publisher i's). Ends with kill -9 of one fleet node under QoS 1 persistent-session traffic.
+#   bench/fleet/run.sh             # full run (about 6 minutes)
+#   QUICK=1 bench/fleet/run.sh     # smoke run: small counts, short scenarios
+# The brokers (nodes, redis, mosquitto) run on CPU $BROKER_CPUS and the bots on $BOT_CPUS (taskset), so
+# the load generator does not take the brokers' core. Prints a markdown table; raw JSON goes to $OUT.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+
+MOSQUITTO=${MOSQUITTO:-$(command -v mosquitto || echo /usr/sbin/mosquitto)}
+[ -x "$MOSQUITTO" ] || { echo "mosquitto not found (apt-get install mosquitto)"; exit 1; }
+command -v redis-server >/dev/null || { echo "redis-server not found (apt-get install redis-server)"; exit 1; }
+command -v taskset >/dev/null || { echo "taskset not found (util-linux)"; exit 1; }
+
+QUICK=${QUICK:-0}
+if [ "$QUICK" = 1 ]; then
+  CONNS=1000; SECONDS_RUN=4; WARMUP=1; PAIRS=5; LAT_PAIRS=20; FAIL_PAIRS=30; FAIL_SECONDS=12
+else
+  CONNS=5000; SECONDS_RUN=8; WARMUP=2; PAIRS=20; LAT_PAIRS=50; FAIL_PAIRS=150; FAIL_SECONDS=20
+fi
+SETTLE=${SETTLE:-8}; HOLD=$((SETTLE + 2))   # RSS read SETTLE s into the idle hold (the gateway trims after 5 quiet s)
+LAT_RATE=${LAT_RATE:-5000}                  # msg/s offered in total in the latency runs
+FAIL_RATE=${FAIL_RATE:-1500}                # msg/s offered in total in the kill -9 run
+EXPIRY=${EXPIRY:-300}                       # session expiry of the persistent sessions, seconds
+PAYLOAD=${PAYLOAD:-64}
+NCPU=$(nproc)
+BROKER_CPUS=${BROKER_CPUS:-0}
+BOT_CPUS=${BOT_CPUS:-$((NCPU > 1 ? NCPU - 1 : 0))}
+OUT=${OUT:-$(mktemp -d /tmp/fleet-bench.XXXXXX)}
+mkdir -p "$OUT"
+CLK_TCK=$(getconf CLK_TCK)
+
+echo "building (Release)..." >&2
+dotnet build gateway/AccessLayer.Gateway.csproj -c Release -nologo -v q >/dev/null
+dotnet build bots/AccessLayer.Bots.csproj -c Release -nologo -v q >/dev/null
+BOTS="$ROOT/bots/bin/Release/net10.0/AccessLayer.Bots"
+GATEWAY_DLL="$ROOT/gateway/bin/Release/net10.0/AccessLayer.Gateway.dll"
+
+. "$ROOT/bench/side-by-side/servers.sh"
+
+REDIS_PID=""; FLEET_PID=""
+stop_all() {
+  stop_server
+  if [ -n "$FLEET_PID" ] && kill -0 "$FLEET_PID" 2>/dev/null; then
+    kill -TERM "$FLEET_PID" 2>/dev/null || true   # local-fleet.sh stops its nodes (SIGKILL past 30 s)
+    for _ in $(seq 350); do kill -0 "$FLEET_PID" 2>/dev/null || break; sleep 0.1; done
+  fi
+  FLEET_PID=""
+  [ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null || true
+  REDIS_PID=""
+}
+trap stop_all EXIT
+
+# cpu_ticks PID...: user + system clock ticks of the processes so far (0 for one that is gone).
+cpu_ticks() {
+  local total=0 pid stat
+  for pid in "$@"; do
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+    stat=${stat##*) }                     # past "pid (comm) "
+    read -r -a f <<<"$stat"
+    total=$((total + f[11] + f[12]))      # utime, stime (fields 14 and 15 of the whole line)
+  done
+  echo "$total"
+}
+
+# bot NAME ARGS...: one scenario against $ENDPOINTS, JSON to $OUT/$MODE-NAME.json, the node processes'
+# CPU ticks over it to NAME.cpu, and NAME.dead when a node ($NODE_PIDS) died during it.
+bot() {
+  local name=$1; shift
+  echo "  $MODE $name" >&2
+  local before redis_before; before=$(cpu_ticks $NODE_PIDS); redis_before=$(cpu_ticks $REDIS_PID)
+  if ! timeout 180 taskset -c "$BOT_CPUS" "$BOTS" "$@" --endpoints "$ENDPOINTS" --size "$PAYLOAD" --json --quiet \
+      >"$OUT/$MODE-$name.json" 2>>"$OUT/$MODE-errors.log"; then
+    echo "  ($MODE $name failed: see $OUT/$MODE-errors.log)" >&2
+  fi
+  echo "$(( $(cpu_ticks $NODE_PIDS) - before )) $(( $(cpu_ticks $REDIS_PID) - redis_before )) $CLK_TCK" >"$OUT/$MODE-$name.cpu"
+  local pid
+  for pid in $NODE_PIDS; do
+    kill -0 "$pid" 2>/dev/null || { echo "node pid $pid died during $name" >>"$OUT/$MODE-$name.dead"; echo "  $MODE: node $pid died during $name" >&2; }
+  done
+}
+
+suite() {
+  local run="--duration $SECONDS_RUN --warmup $WARMUP --drain 5"
+  local pids=($NODE_PIDS)
+  local extra=""; [ ${#pids[@]} -gt 1 ] && extra="--broker-pids $(IFS=,; echo "${pids[*]:1}")"
+  bot conn conn --count "$CONNS" --source-addresses 4 --connect-rate 0 --connect-concurrency 200 \
+    --hold "$HOLD" --settle "$SETTLE" --duration 75 --broker-pid "${pids[0]}" $extra
+  sleep 2
+  for qos in 0 1; do
+    bot "p2p-q$qos" p2p --count "$PAIRS" --qos "$qos" --subscriber-offset 1 $run
+  done
+  for qos in 0 1; do
+    bot "latency-q$qos" p2p --count "$LAT_PAIRS" --qos "$qos" --total-rate "$LAT_RATE" --subscriber-offset 1 $run
+  done
+  # Persistent sessions (MQTT 5, clean start on the first connect, session expiry > 0): in the fleet every
+  # QoS 1 message for them is in Redis before the publisher's PUBACK.
+  bot durable-q1 p2p --count "$PAIRS" --qos 1 --mqtt-version 5 --session-expiry "$EXPIRY" --subscriber-offset 1 \
+    --client-prefix "durable-$MODE-$$" $run
+}
+
+start_fleet() {
+  redis_port=$(free_port)
+  taskset -c "$BROKER_CPUS" redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --protected-mode no \
+    --dir "$OUT" >"$OUT/redis.log" 2>&1 &
+  REDIS_PID=$!
+  wait_listening "$redis_port"
+  taskset -c "$BROKER_CPUS" "$ROOT/deploy/local-fleet.sh" 3 --no-build --dll "$GATEWAY_DLL" --redis "127.0.0.1:$redis_port" --logs "$OUT/fleet-logs" \
+    -- --Mqtt:MaxInflight=32 --Mqtt:MaxQueuedMessages=1000 --Logging:LogLevel:Default=Warning >"$OUT/local-fleet.out" 2>&1 &
+  FLEET_PID=$!
+  for _ in $(seq 1200); do
+    grep -q '^fleet ready' "$OUT/local-fleet.out" && break
+    kill -0 "$FLEET_PID" 2>/dev/null || { cat "$OUT/local-fleet.out" >&2; return 1; }
+    sleep 0.1
+  done
+  grep -q '^fleet ready' "$OUT/local-fleet.out" || { echo "fleet did not start in 120 s" >&2; return 1; }
+  ENDPOINTS=$(sed -n 's/^bots: --endpoints //p' "$OUT/local-fleet.out")
+  NODE_PIDS=$(sed -n 's/^node pids: //p' "$OUT/local-fleet.out")
+}
+
+# The kill -9 run: FAIL_PAIRS cross-node pairs, QoS 1, persistent sessions, FAIL_RATE msg/s offered; 4 s into
+# publishing node 3 is killed and its clients reconnect to the next node (the bots' reconnect summary).
+failover() {
+  local pids=($NODE_PIDS) victim
+  victim=${pids[2]}
+  echo "  $MODE kill -9 (node pid $victim)" >&2
+  : >"$OUT/fleet-failover.intervals"
+  timeout 180 taskset -c "$BOT_CPUS" "$BOTS" p2p --count "$FAIL_PAIRS" --qos 1 --mqtt-version 5 --session-expiry "$EXPIRY" \
+    --subscriber-offset 1 --total-rate "$FAIL_RATE" --duration "$FAIL_SECONDS" --warmup 1 --drain 15 --reconnect-max-backoff 1 \
+    --client-prefix "failover-$$" --endpoints "$ENDPOINTS" --size "$PAYLOAD" --interval 0.5 --interval-log "$OUT/fleet-failover.intervals" \
+    --json --quiet >"$OUT/fleet-failover.json" 2>>"$OUT/fleet-errors.log" &
+  local bots=$!
+  for _ in $(seq 600); do grep -q '"publishing"' "$OUT/fleet-failover.intervals" && break; sleep 0.1; done
+  sleep 4
+  date +%s.%N >"$OUT/fleet-failover.killed"
+  kill -9 "$victim"
+  wait "$bots" || echo "  (failover run failed: see $OUT/fleet-errors.log)" >&2
+  local pid
+  for pid in "${pids[@]:0:2}"; do
+    kill -0 "$pid" 2>/dev/null || echo "node pid $pid died during failover" >>"$OUT/fleet-failover.dead"
+  done
+}
+
+started=$(date +%s)
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/loadavg" >&2
+MODE=single; echo "single node (Release, no fleet):" >&2
+start_gateway; NODE_PIDS=$SERVER_PID; ENDPOINTS="127.0.0.1:$PORT"
+suite; stop_server
+MODE=fleet; echo "3-node fleet:" >&2
+start_fleet; suite; failover; stop_all
+MODE=mosquitto; echo "mosquitto ($("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3}')), single node:" >&2
+start_mosquitto; NODE_PIDS=$SERVER_PID; ENDPOINTS="127.0.0.1:$PORT"
+bot p2p-q0 p2p --count "$PAIRS" --qos 0 --duration "$SECONDS_RUN" --warmup "$WARMUP" --drain 5; stop_server
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/loadavg" >&2
+echo "finished in $(( $(date +%s) - started )) s; raw results in $OUT" >&2
+
+python3 "$ROOT/bench/fleet/table.py" "$OUT" "$CONNS" "$LAT_PAIRS" "$LAT_RATE" "$PAYLOAD" "$FAIL_PAIRS" "$FAIL_RATE"

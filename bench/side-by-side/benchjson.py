@@ -1,0 +1,36 @@
+"""Helpers shared by the bench tables (side-by-side/table.py, fleet/table.py): the bots' JSON reports and figures."""
+import json
+import os
+
+
+def load(out, broker, name):
+    """The last JSON line of $OUT/BROKER-NAME.json (a bot's --json report), or None."""
+    path = os.path.join(out, f"{broker}-{name}.json")
+    try:
+        with open(path) as f:
+            line = f.read().strip().splitlines()
+            return json.loads(line[-1]) if line else None
+    except (OSError, ValueError):
+        return None
+
+
+def get(report, *keys):
+    value = report
+    for key in keys:
+        if value is None:
+            return None
+        value = value.get(key)
+    return value
+
+
+def fmt(value, digits=0):
+    if value is None:
+        return "n/a"
+    return f"{value:,.{digits}f}"
+
+
+def loss(report):
+    exp, lost = get(report, "messages", "expected"), get(report, "messages", "lost")
+    if not exp or lost is None or exp <= 0:
+        return ""
+    return f" ({100.0 * lost / exp:.1f}% dropped)" if lost else ""
