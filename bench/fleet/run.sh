@@ -5,6 +5,7 @@
 # after publisher i's). Ends with kill -9 of one fleet node under QoS 1 persistent-session traffic.
 #   bench/fleet/run.sh             # full run (about 6 minutes)
 #   QUICK=1 bench/fleet/run.sh     # smoke run: small counts, short scenarios
+#   NO_BUILD=1 bench/fleet/run.sh  # use the Release binaries already built
 # The brokers (nodes, redis, mosquitto) run on CPU $BROKER_CPUS and the bots on $BOT_CPUS (taskset), so
 # the load generator does not take the brokers' core. Prints a markdown table; raw JSON goes to $OUT.
 set -euo pipefail
@@ -22,7 +23,7 @@ if [ "$QUICK" = 1 ]; then
 else
   CONNS=5000; SECONDS_RUN=8; WARMUP=2; PAIRS=20; LAT_PAIRS=50; FAIL_PAIRS=150; FAIL_SECONDS=20
 fi
-SETTLE=${SETTLE:-8}; HOLD=$((SETTLE + 2))   # RSS read SETTLE s into the idle hold (the gateway trims after 5 quiet s)
+SETTLE=${SETTLE:-10}; HOLD=$((SETTLE + 2))   # RSS read SETTLE s into the idle hold (the gateway trims after 5 quiet s)
 LAT_RATE=${LAT_RATE:-5000}                  # msg/s offered in total in the latency runs
 FAIL_RATE=${FAIL_RATE:-1500}                # msg/s offered in total in the kill -9 run
 EXPIRY=${EXPIRY:-300}                       # session expiry of the persistent sessions, seconds
@@ -34,13 +35,8 @@ OUT=${OUT:-$(mktemp -d /tmp/fleet-bench.XXXXXX)}
 mkdir -p "$OUT"
 CLK_TCK=$(getconf CLK_TCK)
 
-echo "building (Release)..." >&2
-dotnet build gateway/AccessLayer.Gateway.csproj -c Release -nologo -v q >/dev/null
-dotnet build bots/AccessLayer.Bots.csproj -c Release -nologo -v q >/dev/null
-BOTS="$ROOT/bots/bin/Release/net10.0/AccessLayer.Bots"
-GATEWAY_DLL="$ROOT/gateway/bin/Release/net10.0/AccessLayer.Gateway.dll"
-
 . "$ROOT/bench/side-by-side/servers.sh"
+build_binaries
 
 REDIS_PID=""; FLEET_PID=""
 stop_all() {

@@ -63,7 +63,10 @@ rows = []  # (label, single, fleet, digits, higher_is_better, target text, targe
 
 def figure(mode, name, *keys, qos=None):
     reason = broken(mode, name, qos)
-    return ("refused: " + reason) if reason else get(load(mode, name), *keys)
+    if not reason:
+        return get(load(mode, name), *keys)
+    rate = get(load(mode, name), "messages", "receiveRate")
+    return f"refused: {reason}" + (f" (delivered {rate:,.0f}/s)" if rate and keys[-1] == "receiveRate" else "")
 
 
 def cell(value, digits):
@@ -81,6 +84,8 @@ s, f = figure("single", "conn", "connections", "connectRate"), figure("fleet", "
 r, _ = ratio(s, f, True)
 rows.append((f"connect rate, conn/s ({conns:,} connections)", s, f, 0, True, "fleet ≥ 0.5× single", None if r is None else r >= 0.5, None))
 s, f = figure("single", "conn", "brokerMemory", "kbPerConnection"), figure("fleet", "conn", "brokerMemory", "kbPerConnection")
+if isinstance(s, (int, float)) and s <= 0:
+    s = f"{s:.2f} (RSS fell: trimmed during the hold; no ratio)"
 r, _ = ratio(s, f, False)
 rows.append(("idle RSS per connection, KB (fleet: summed over its 3 node processes)", s, f, 2, False, "within 10% of single", None if r is None else r <= 1.10, None))
 mosq = figure("mosquitto", "p2p-q0", "messages", "receiveRate", qos=0)
@@ -135,15 +140,7 @@ else:
     print(f"| messages published / delivered (after the 1 s warm-up) | {m['published']:,} / {m['received']:,} |")
     print(f"| messages not delivered (includes publishes in flight on the killed node, which the bots do not resend) | {m['lost']:,} |")
 
-problems = []
-for name in sorted(os.listdir(out)):
-    if name.endswith(".json") and name.startswith(("single-", "fleet-", "mosquitto-")):
-        report = load(*name[:-5].split("-", 1))
-        if report and report.get("errors"):
-            problems.append(f"- {name[:-5]}: errors {report['errors']}")
-if problems:
-    print("\nErrors reported by the bots:")
-    print("\n".join(problems))
+benchjson.print_errors(out, ("single", "fleet", "mosquitto"))
 try:
     with open(os.path.join(out, "loadavg")) as f:
         print("\n" + f.read().strip())

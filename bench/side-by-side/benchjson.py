@@ -34,3 +34,17 @@ def loss(report):
     if not exp or lost is None or exp <= 0:
         return ""
     return f" ({100.0 * lost / exp:.1f}% dropped)" if lost else ""
+
+
+def print_errors(out, prefixes):
+    """Lists the bots' error counters of every $OUT/PREFIX-NAME.json (PREFIX among prefixes), if any."""
+    problems = []
+    for name in sorted(os.listdir(out)):
+        if not name.endswith(".json") or not name.startswith(tuple(p + "-" for p in prefixes)):
+            continue  # $OUT may be shared with other runs (mlp.sh)
+        report = load(out, *name[:-5].split("-", 1))
+        if report and report.get("errors"):
+            problems.append(f"- {name[:-5]}: errors {report['errors']}")
+    if problems:
+        print("\nErrors reported by the bots:")
+        print("\n".join(problems))

@@ -25,13 +25,8 @@ PAYLOAD=${PAYLOAD:-64}
 OUT=${OUT:-$(mktemp -d /tmp/side-by-side.XXXXXX)}
 mkdir -p "$OUT"
 
-echo "building (Release)..." >&2
-dotnet build gateway/AccessLayer.Gateway.csproj -c Release -nologo -v q >/dev/null
-dotnet build bots/AccessLayer.Bots.csproj -c Release -nologo -v q >/dev/null
-BOTS="$ROOT/bots/bin/Release/net10.0/AccessLayer.Bots"
-GATEWAY_DLL="$ROOT/gateway/bin/Release/net10.0/AccessLayer.Gateway.dll"
-
 . "$ROOT/bench/side-by-side/servers.sh"
+build_binaries
 
 # bot NAME ARGS...: one scenario against the running broker, JSON to $OUT/$BROKER-NAME.json
 bot() {

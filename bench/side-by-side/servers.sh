@@ -1,7 +1,18 @@
 # Shared by run.sh, mlp.sh and ../fleet/run.sh (sourced): one server process at a time on a free loopback port.
 # SERVER_PID is the running one; stop_server is also the EXIT trap. start_gateway and start_mosquitto
-# need $OUT (logs, config), $GATEWAY_DLL and $MOSQUITTO; they set PORT and SERVER_PID. With BROKER_CPUS set
-# the server starts pinned to those CPUs (taskset), so it sizes itself for them.
+# need $OUT (logs, config), $GATEWAY_DLL and $MOSQUITTO; they set PORT and SERVER_PID. With BROKER_CPUS
+# set the server starts pinned to those CPUs (taskset), so it sizes itself for them.
+
+# build_binaries: the gateway and the bots in Release below $ROOT (skipped with NO_BUILD=1); sets GATEWAY_DLL and BOTS.
+build_binaries() {
+  if [ "${NO_BUILD:-0}" != 1 ]; then
+    echo "building (Release)..." >&2
+    dotnet build "$ROOT/gateway/AccessLayer.Gateway.csproj" -c Release -nologo -v q >/dev/null
+    dotnet build "$ROOT/bots/AccessLayer.Bots.csproj" -c Release -nologo -v q >/dev/null
+  fi
+  BOTS="$ROOT/bots/bin/Release/net10.0/AccessLayer.Bots"
+  GATEWAY_DLL="$ROOT/gateway/bin/Release/net10.0/AccessLayer.Gateway.dll"
+}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 

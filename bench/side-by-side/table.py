@@ -42,13 +42,4 @@ for label, ours, theirs, digits, higher, note_ours, note_theirs in rows:
         ratio = f"{r:.2f}× ({'better' if better else 'worse'})"
     print(f"| {label} | {fmt(ours, digits)}{note_ours} | {fmt(theirs, digits)}{note_theirs} | {ratio} |")
 
-problems = []
-for name in sorted(os.listdir(out)):
-    if not name.endswith(".json") or not name.startswith(("gateway-", "mosquitto-")):
-        continue  # $OUT may be shared with other runs (mlp.sh)
-    report = load(*name[:-5].split("-", 1))
-    if report and report.get("errors"):
-        problems.append(f"- {name[:-5]}: errors {report['errors']}")
-if problems:
-    print("\nErrors reported by the bots:")
-    print("\n".join(problems))
+benchjson.print_errors(out, ("gateway", "mosquitto"))
