@@ -15,6 +15,8 @@ namespace AccessLayer.Gateway.Mlp.Fleet;
 internal static class MlpFleetCodec
 {
     private const byte Version = 1;
+    private static readonly long MinUnixMs = DateTimeOffset.MinValue.ToUnixTimeMilliseconds();
+    private static readonly long MaxUnixMs = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
 
     public static byte[] EncodePush(MlpPushMessage push)
     {
@@ -123,7 +125,10 @@ internal static class MlpFleetCodec
 
         public MlpPushMessage ReadPush()
         {
-            var accepted = DateTimeOffset.FromUnixTimeMilliseconds(ReadInt64());
+            var acceptedMs = ReadInt64();
+            if (acceptedMs < MinUnixMs || acceptedMs > MaxUnixMs)
+                throw new InvalidDataException($"Accepted time {acceptedMs} ms is out of range.");
+            var accepted = DateTimeOffset.FromUnixTimeMilliseconds(acceptedMs);
             var userId = ReadOptionalString();
             var headers = new HeaderField[ReadCount(minItemBytes: 2)];
             for (var i = 0; i < headers.Length; i++)
