@@ -72,7 +72,7 @@ internal sealed class MlpFleetSessions
     /// Opens the device's session for a HELLO on this node: claims the device, brings its session here from
     /// the node that held it or from Redis, and opens it. Throws <see cref="MlpProtocolException"/>
     /// SESSION_TAKEN_OVER when a newer connection elsewhere claimed the device meanwhile (what was taken goes
-    /// back to Redis for that one), OVERLOADED when the fleet cannot be reached.
+    /// back to Redis for that one) or won a simultaneous claim, OVERLOADED when the fleet cannot be reached.
     /// </summary>
     public async ValueTask<(MlpSessionOpenResult Opened, long Epoch)> OpenAsync(string deviceId, string userId, string? resumeSessionId, ulong lastProcessedSequence, CancellationToken cancellationToken)
     {
@@ -87,6 +87,11 @@ internal sealed class MlpFleetSessions
             {
                 handed = DecodeSession(deviceId, bytes);
             }
+        }
+        catch (Orleans.Storage.InconsistentStateException)
+        {
+            // Two activations of the device grain claimed at once; the other one's write won (the ETag fence).
+            throw new MlpProtocolException(MlpErrorCode.SessionTakenOver, "The device connected at the same time on another connection.");
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
