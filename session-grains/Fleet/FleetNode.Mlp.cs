@@ -13,15 +13,26 @@ internal sealed partial class FleetNode
 
     public async ValueTask<MlpDeviceClaim> ClaimMlpDeviceAsync(string deviceId, string userId, TimeSpan expiry, CancellationToken cancellationToken = default)
     {
-        var claim = await Grains.GetGrain<IMlpDeviceGrain>(deviceId).ClaimAsync(_nodeId, userId).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var device = Grains.GetGrain<IMlpDeviceGrain>(deviceId);
+        MlpDeviceClaim claim;
+        try
+        {
+            claim = await device.ClaimAsync(_nodeId, userId).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OrleansMessageRejectionException)
+        {
+            // The call reached an activation that was deactivating (each call ends with one) and was never run: once more.
+            claim = await device.ClaimAsync(_nodeId, userId).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         if (claim.PreviousUserId is { Length: > 0 } previousUser && !string.Equals(previousUser, userId, StringComparison.Ordinal))
         {
-            await Grains.GetGrain<IMlpUserGrain>(previousUser).RemoveAsync(deviceId).WaitAsync(cancellationToken).ConfigureAwait(false);
+            await UpdateUserAsync(previousUser, deviceId, user => user.RemoveAsync(deviceId), cancellationToken).ConfigureAwait(false);
         }
 
         if (userId.Length > 0)
         {
-            await Grains.GetGrain<IMlpUserGrain>(userId).ConnectedAsync(deviceId, expiry).WaitAsync(cancellationToken).ConfigureAwait(false);
+            await UpdateUserAsync(userId, deviceId, user => user.ConnectedAsync(deviceId, expiry), cancellationToken).ConfigureAwait(false);
         }
 
         return claim;
@@ -32,10 +43,35 @@ internal sealed partial class FleetNode
         var released = await Grains.GetGrain<IMlpDeviceGrain>(deviceId).ReleaseAsync(epoch).WaitAsync(cancellationToken).ConfigureAwait(false);
         if (released && userId.Length > 0)
         {
-            await Grains.GetGrain<IMlpUserGrain>(userId).DisconnectedAsync(deviceId, expiry).WaitAsync(cancellationToken).ConfigureAwait(false);
+            await UpdateUserAsync(userId, deviceId, user => user.DisconnectedAsync(deviceId, expiry), cancellationToken).ConfigureAwait(false);
         }
 
         return released;
+    }
+
+    /// <summary>
+    /// A user grain update, tried twice: the devices of one user connecting at once call it concurrently, and a call
+    /// may reach an activation that is deactivating. A failure leaves the user's list behind (logged), not the device's session.
+    /// </summary>
+    private async ValueTask UpdateUserAsync(string userId, string deviceId, Func<IMlpUserGrain, Task> update, CancellationToken cancellationToken)
+    {
+        var user = Grains.GetGrain<IMlpUserGrain>(userId);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await update(user).WaitAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                if (attempt == 2)
+                {
+                    FleetLog.MlpCallFailed(_logger, deviceId, "user " + userId, "user list update", ex.Message);
+                    return;
+                }
+            }
+        }
     }
 
     public async ValueTask<MlpDeviceOwner> GetMlpOwnerAsync(string deviceId, CancellationToken cancellationToken = default) =>
