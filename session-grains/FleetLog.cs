@@ -36,4 +36,7 @@ internal static partial class FleetLog
 
     [LoggerMessage(7011, LogLevel.Information, "Fleet: retained messages copied from {Peer}")]
     public static partial void RetainedCopied(ILogger logger, string peer);
+
+    [LoggerMessage(7020, LogLevel.Warning, "Fleet: MLP {What} of device {DeviceId} at {Node} failed ({Reason})")]
+    public static partial void MlpCallFailed(ILogger logger, string deviceId, string node, string what, string reason);
 }

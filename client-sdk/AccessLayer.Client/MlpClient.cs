@@ -119,7 +119,8 @@ public sealed class MlpClient : IAsyncDisposable
             }
 
             LastWelcome = welcome;
-            LastGoAway = null;
+            // Not null: a GOAWAY right behind the WELCOME may have closed the link before it was published here.
+            LastGoAway = link.GoAway;
             if (!welcome.ResumeTicket.IsEmpty)
                 ResumeTicket = welcome.ResumeTicket.ToByteArray();
             if (!welcome.SessionResumed)

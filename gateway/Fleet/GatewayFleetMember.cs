@@ -1,21 +1,24 @@
 using AccessLayer.Gateway.Hosting;
 using AccessLayer.Gateway.Mlp;
 using AccessLayer.Gateway.Mlp.Connections;
+using AccessLayer.Gateway.Mlp.Fleet;
 using AccessLayer.Gateway.Mqtt;
 using AccessLayer.Protocol.Mqtt;
 using AccessLayer.SessionGrains.Fleet;
 using AccessLayer.SessionGrains.Forwarding;
 using AccessLayer.SessionGrains.Hosting;
+using AccessLayer.SessionGrains.Mlp;
 using AccessLayer.SessionGrains.Nodes;
 using AccessLayer.SessionGrains.Sessions;
 using Microsoft.Extensions.Options;
 
 namespace AccessLayer.Gateway.Fleet;
 
-/// <summary>This node's protocols as the fleet sees them: the broker takes forwards and hands sessions over.</summary>
+/// <summary>This node's protocols as the fleet sees them: the broker takes forwards and hands sessions over; MLP takes pushes and hands device sessions over.</summary>
 internal sealed class GatewayFleetMember(
     MqttBroker broker,
     MlpConnectionRegistry mlp,
+    MlpFleetSessions mlpFleet,
     GatewayReadiness readiness,
     IOptions<FleetOptions> fleet,
     IOptions<MqttOptions> mqtt,
@@ -44,6 +47,13 @@ internal sealed class GatewayFleetMember(
 
     public async ValueTask ImportRetainedAsync(MqttApplicationMessage message) =>
         await broker.Retained.SetAsync(message).ConfigureAwait(false);
+
+    public async ValueTask<MlpPushReply> PushMlpAsync(string deviceId, byte[] push, bool sequenced) =>
+        await mlpFleet.PushHereAsync(deviceId, MlpFleetCodec.DecodePush(push), sequenced).ConfigureAwait(false);
+
+    public ValueTask<byte[]?> HandOverMlpAsync(string deviceId, long epoch) => mlpFleet.HandOverHereAsync(deviceId, epoch);
+
+    public ValueTask PullMlpAsync(string deviceId) => mlpFleet.PullHereAsync(deviceId);
 
     public NodeInfo Describe(string nodeId) =>
         new(nodeId, _mqttEndpoint, _mlpEndpoint, broker.ConnectedClientCount, mlp.DeviceCount, !readiness.IsReady, 0);

@@ -2,13 +2,14 @@ using AccessLayer.Gateway.Metrics;
 using AccessLayer.Gateway.Mlp.Auth;
 using AccessLayer.Gateway.Mlp.Connections;
 using AccessLayer.Gateway.Mlp.Dictionaries;
+using AccessLayer.Gateway.Mlp.Fleet;
 using AccessLayer.Gateway.Mlp.Push;
 using AccessLayer.Gateway.Mlp.Routing;
 using Microsoft.Extensions.Options;
 
 namespace AccessLayer.Gateway.Mlp;
 
-/// <summary>Everything an MLP connection needs from the node, gathered once: options, auth, sessions, dictionaries, routing, metrics, clock.</summary>
+/// <summary>Everything an MLP connection needs from the node, gathered once: options, auth, sessions (and the fleet), dictionaries, routing, metrics, clock.</summary>
 internal sealed class MlpGateway
 {
     public MlpGateway(
@@ -19,6 +20,7 @@ internal sealed class MlpGateway
         MlpDictionaryStore dictionaries,
         MlpServiceRouter router,
         MlpConnectionRegistry connections,
+        MlpFleetSessions fleet,
         MlpMetrics metrics,
         GatewayMetrics gatewayMetrics,
         TimeProvider time,
@@ -31,6 +33,7 @@ internal sealed class MlpGateway
         Dictionaries = dictionaries;
         Router = router;
         Connections = connections;
+        Fleet = fleet;
         Metrics = metrics;
         GatewayMetrics = gatewayMetrics;
         Time = time;
@@ -51,6 +54,9 @@ internal sealed class MlpGateway
     public MlpDictionaryStore Dictionaries { get; }
     public MlpServiceRouter Router { get; }
     public MlpConnectionRegistry Connections { get; }
+
+    /// <summary>Sessions and pushes across the fleet; <see cref="MlpFleetSessions.IsEnabled"/> false when the node runs alone.</summary>
+    public MlpFleetSessions Fleet { get; }
     public MlpMetrics Metrics { get; }
 
     /// <summary>The gateway-wide instruments (loop failures).</summary>

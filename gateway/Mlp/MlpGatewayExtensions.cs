@@ -4,10 +4,13 @@ using AccessLayer.Gateway.Governance;
 using AccessLayer.Gateway.Mlp.Auth;
 using AccessLayer.Gateway.Mlp.Connections;
 using AccessLayer.Gateway.Mlp.Dictionaries;
+using AccessLayer.Gateway.Mlp.Fleet;
 using AccessLayer.Gateway.Mlp.Http;
 using AccessLayer.Gateway.Mlp.Push;
 using AccessLayer.Gateway.Mlp.Routing;
 using AccessLayer.Gateway.Transport;
+using AccessLayer.SessionGrains.Durable;
+using AccessLayer.SessionGrains.Hosting;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -35,6 +38,18 @@ public static class MlpGatewayExtensions
         services.AddSingleton<MlpDictionaryStore>();
         services.AddSingleton<MlpServiceRouter>();
         services.AddSingleton<MlpConnectionRegistry>();
+        services.AddSingleton<MlpFleetSessions>();
+        var fleet = builder.Configuration.GetSection(FleetOptions.SectionName).Get<FleetOptions>() ?? new FleetOptions();
+        if (fleet.IsEnabled)
+        {
+            // Offline devices' sessions and pushes wait in the fleet's Redis, bounded like the in-memory store.
+            services.AddSingleton<IMlpPushQueue>(sp =>
+            {
+                var mlp = sp.GetRequiredService<IOptions<MlpOptions>>().Value;
+                return new RedisMlpPushQueue(sp.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>(), RedisDurableQueueOptions.KeyPrefixFor(fleet.ClusterId), mlp.MaxQueuedPushes, mlp.PushExpiry);
+            });
+        }
+
         services.AddSingleton<AccessLayer.Gateway.Governance.IDrainParticipant, MlpDrainParticipant>();
         services.AddSingleton<MlpMetrics>();
         services.AddSingleton<MlpGateway>();

@@ -53,4 +53,13 @@ internal static partial class MlpLog
 
     [LoggerMessage(2030, LogLevel.Debug, "Device {DeviceId} sent elsewhere by the drain")]
     public static partial void ConnectionDrained(ILogger logger, string deviceId);
+
+    [LoggerMessage(2040, LogLevel.Warning, "Fleet: MLP {What} for device {DeviceId} failed: {Reason}")]
+    public static partial void FleetCallFailed(ILogger logger, string deviceId, string what, string reason);
+
+    [LoggerMessage(2041, LogLevel.Information, "Fleet: device {DeviceId} connected to another node (epoch {Epoch}); its session leaves this node")]
+    public static partial void FleetTakenOver(ILogger logger, string deviceId, long epoch);
+
+    [LoggerMessage(2042, LogLevel.Information, "Fleet: device {DeviceId} lost the race for its session (epoch {Epoch}) to a newer connection elsewhere")]
+    public static partial void FleetClaimLost(ILogger logger, string deviceId, long epoch);
 }

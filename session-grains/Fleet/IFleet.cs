@@ -1,4 +1,5 @@
 using AccessLayer.Protocol.Mqtt;
+using AccessLayer.SessionGrains.Mlp;
 using AccessLayer.SessionGrains.Nodes;
 using AccessLayer.Sessions.Store;
 
@@ -61,4 +62,25 @@ public interface IFleet
 
     /// <summary>Every active node of the fleet as it describes itself (this one included); unreachable ones are left out.</summary>
     Task<IReadOnlyList<NodeInfo>> DescribeFleetAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Makes this node the holder of an MLP device's session (its device grain) and lists it under the user (user grains).</summary>
+    ValueTask<MlpDeviceClaim> ClaimMlpDeviceAsync(string deviceId, string userId, TimeSpan expiry, CancellationToken cancellationToken = default);
+
+    /// <summary>The MLP device went offline here at <paramref name="epoch"/>; false when a newer claim holds it.</summary>
+    ValueTask<bool> ReleaseMlpDeviceAsync(string deviceId, string userId, long epoch, TimeSpan expiry, CancellationToken cancellationToken = default);
+
+    /// <summary>The node holding an MLP device's session, if any.</summary>
+    ValueTask<MlpDeviceOwner> GetMlpOwnerAsync(string deviceId, CancellationToken cancellationToken = default);
+
+    /// <summary>The devices of a user, fleet-wide.</summary>
+    ValueTask<IReadOnlyList<string>> GetMlpUserDevicesAsync(string userId, TimeSpan expiry, CancellationToken cancellationToken = default);
+
+    /// <summary>Asks <paramref name="node"/> (a live peer) to hand an MLP device's session over; null when it had none or cannot be reached.</summary>
+    ValueTask<byte[]?> HandOverMlpFromAsync(string node, string deviceId, long epoch, CancellationToken cancellationToken = default);
+
+    /// <summary>Routes a push to the peer <paramref name="node"/>; null when it is not a live peer or the call failed.</summary>
+    ValueTask<MlpPushReply?> PushMlpToAsync(string node, string deviceId, byte[] push, bool sequenced, CancellationToken cancellationToken = default);
+
+    /// <summary>Tells the peer <paramref name="node"/> that pushes wait in Redis for a device it holds; false when it cannot be reached.</summary>
+    ValueTask<bool> PullMlpAtAsync(string node, string deviceId, CancellationToken cancellationToken = default);
 }

@@ -27,4 +27,13 @@ public interface IFleetLocalNode
 
     /// <summary>Stores a retained message a peer holds (a node catching up after it joined); routes nothing.</summary>
     ValueTask ImportRetainedAsync(Protocol.Mqtt.MqttApplicationMessage message);
+
+    /// <summary>A peer routed a push for an MLP device here (see <see cref="INodeGrain.PushMlpAsync"/>).</summary>
+    ValueTask<Mlp.MlpPushReply> PushMlpAsync(string deviceId, byte[] push, bool sequenced);
+
+    /// <summary>A peer claimed an MLP device (see <see cref="INodeGrain.HandOverMlpAsync"/>).</summary>
+    ValueTask<byte[]?> HandOverMlpAsync(string deviceId, long epoch);
+
+    /// <summary>Pushes wait in Redis for an MLP device held here (see <see cref="INodeGrain.PullMlpAsync"/>).</summary>
+    ValueTask PullMlpAsync(string deviceId);
 }

@@ -31,4 +31,16 @@ public interface INodeGrain : IGrainWithStringKey
 
     /// <summary>Every retained message this node holds (a forward batch), for a node that just joined.</summary>
     Task<byte[]> GetRetainedAsync();
+
+    /// <summary>A push (encoded by the gateway) for an MLP device whose session this node holds; <see cref="Mlp.MlpPushReply.Held"/> false when it does not.</summary>
+    Task<Mlp.MlpPushReply> PushMlpAsync(string deviceId, byte[] push, bool sequenced);
+
+    /// <summary>
+    /// Another node claimed the MLP device at <paramref name="epoch"/>: close its connection here (GOAWAY
+    /// SESSION_TAKEN_OVER), take its session out of this node and hand it over (encoded), or null when none is here.
+    /// </summary>
+    Task<byte[]?> HandOverMlpAsync(string deviceId, long epoch);
+
+    /// <summary>Pushes were queued in Redis for an MLP device this node holds: take them into its session.</summary>
+    Task PullMlpAsync(string deviceId);
 }

@@ -24,4 +24,10 @@ internal sealed class NodeGrain(FleetNode node) : Grain, INodeGrain
     public Task<byte[]> GetRetainedAsync() => node.ExportRetainedAsync();
 
     public Task FlushDurableAsync() => node.FlushDurableAsync();
+
+    public Task<Mlp.MlpPushReply> PushMlpAsync(string deviceId, byte[] push, bool sequenced) => node.PushMlpHereAsync(deviceId, push, sequenced);
+
+    public Task<byte[]?> HandOverMlpAsync(string deviceId, long epoch) => node.HandOverMlpHereAsync(deviceId, epoch);
+
+    public Task PullMlpAsync(string deviceId) => node.PullMlpHereAsync(deviceId);
 }

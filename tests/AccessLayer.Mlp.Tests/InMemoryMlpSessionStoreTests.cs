@@ -227,4 +227,56 @@ public sealed class InMemoryMlpSessionStoreTests
         Assert.Equal(0, store.DeviceCount);
         Assert.Empty(await store.GetUserDevicesAsync("alice"));
     }
+
+    [Fact]
+    public async Task An_exported_session_imported_into_another_store_resumes_with_its_sequence_and_unacknowledged_pushes()
+    {
+        // What a fleet takeover does: the session leaves node A's store and continues in node B's.
+        var a = Store();
+        var first = await a.OpenAsync("d", "u", null, 0);
+        for (var i = 1; i <= 3; i++)
+            await a.EnqueueAsync("d", Message("m" + i));
+        await a.TakeAsync(first.Handle, window: 2);
+
+        var snapshot = a.Export("d")!;
+        var b = Store();
+        Assert.Equal(0, b.Import("d", snapshot, [Message("m4")]));
+        var resumed = await b.OpenAsync("d", "u", first.Handle.SessionId, lastProcessedSequence: 1);
+
+        Assert.Equal((0, 0L, 0), (a.DeviceCount, a.Bytes, await a.CountAsync("d")));
+        Assert.Empty(await a.GetUserDevicesAsync("u"));
+        Assert.True(resumed.Resumed);
+        Assert.Equal([(2ul, "m2")], resumed.Redeliver.Select(p => (p.Sequence, Text(p))));
+        Assert.Equal([(3ul, "m3"), (4ul, "m4")], (await b.TakeAsync(resumed.Handle, 10)).Select(p => (p.Sequence, Text(p))));
+        Assert.Equal(["d"], await b.GetUserDevicesAsync("u"));
+    }
+
+    [Fact]
+    public async Task A_session_imported_into_a_live_one_joins_its_waiting_pushes_to_be_numbered_afresh()
+    {
+        var a = Store();
+        var old = await a.OpenAsync("d", "u", null, 0);
+        await a.EnqueueAsync("d", Message("old1"));
+        await a.TakeAsync(old.Handle, 10);
+        await a.EnqueueAsync("d", Message("old2"));
+        var snapshot = a.Export("d")!;
+
+        var b = Store();
+        var live = await b.OpenAsync("d", "u", null, 0);
+        await b.EnqueueAsync("d", Message("live"));
+        b.Import("d", snapshot, []);
+
+        Assert.Equal([(1ul, "live"), (2ul, "old1"), (3ul, "old2")], (await b.TakeAsync(live.Handle, 10)).Select(p => (p.Sequence, Text(p))));
+    }
+
+    [Fact]
+    public async Task Imported_pushes_keep_to_the_bound_and_say_how_many_were_dropped()
+    {
+        var store = Store(maxQueued: 2);
+        Assert.Equal(1, store.Import("d", null, [Message("p1"), Message("p2"), Message("p3")]));
+        var session = await store.OpenAsync("d", "u", null, 0);
+
+        Assert.Equal(["p2", "p3"], (await store.TakeAsync(session.Handle, 10)).Select(Text));
+        Assert.Null(store.Export("nobody"));
+    }
 }

@@ -45,6 +45,10 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
     private long _tallyCount;
     private Func<uint, bool>? _clientHoldsCallback;
 
+    // In a fleet: the device grain epoch this connection holds the session at (0: none, or alone).
+    private long _fleetEpoch;
+    private string _fleetUserId = string.Empty;
+
     // Negotiated at HELLO; read by request tasks and the writer afterwards.
     private bool _clientZstd;
     private int _clientMaxFrameSize = MlpLimits.DefaultMaxFrameSize;
@@ -195,6 +199,8 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
 
             await _lifetime.CancelAsync().ConfigureAwait(false);
             _gateway.Connections.Remove(this);
+            if (_fleetEpoch != 0)
+                await _gateway.Fleet.ReleaseAsync(DeviceId!, _fleetUserId, _fleetEpoch).ConfigureAwait(false);
             if (DeviceId is not null && IsWelcomed)
             {
                 _gateway.Metrics.ConnectionClosed();
@@ -259,7 +265,17 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
         ValidateCapabilities(caps);
 
         var (identity, resumeSessionId, kind) = await AuthenticateAsync(hello).ConfigureAwait(false);
-        var opened = await _gateway.Sessions.OpenAsync(identity.DeviceId, identity.UserId, resumeSessionId, hello.LastPushSequence, _lifetime.Token).ConfigureAwait(false);
+        MlpSessionOpenResult opened;
+        if (_gateway.Fleet.IsEnabled)
+        {
+            // Claimed fleet-wide: the session comes here from the node or Redis that held it.
+            (opened, _fleetEpoch) = await _gateway.Fleet.OpenAsync(identity.DeviceId, identity.UserId, resumeSessionId, hello.LastPushSequence, _lifetime.Token).ConfigureAwait(false);
+            _fleetUserId = identity.UserId;
+        }
+        else
+        {
+            opened = await _gateway.Sessions.OpenAsync(identity.DeviceId, identity.UserId, resumeSessionId, hello.LastPushSequence, _lifetime.Token).ConfigureAwait(false);
+        }
 
         _clientZstd = caps.Zstd;
         _clientMaxFrameSize = caps.MaxFrameSize == 0 ? MlpLimits.DefaultMaxFrameSize : (int)caps.MaxFrameSize;
@@ -329,6 +345,10 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
             MlpLog.SessionTakenOver(_logger, identity.DeviceId);
             previous.RequestClose(MlpErrorCode.SessionTakenOver, "The device connected again on another connection.");
         }
+
+        // A connection on another node claimed the device after this one did, before this one was bound here.
+        if (_fleetEpoch != 0 && !_gateway.Fleet.Holds(identity.DeviceId, _fleetEpoch))
+            RequestClose(MlpErrorCode.SessionTakenOver, "The device connected to another node.");
     }
 
     private async ValueTask<(MlpAuthResult Identity, string? ResumeSessionId, string Kind)> AuthenticateAsync(Hello hello)

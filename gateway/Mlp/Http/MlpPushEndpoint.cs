@@ -15,6 +15,8 @@ namespace AccessLayer.Gateway.Mlp.Http;
 /// sent at once when it is connected; unsequenced ones go only to connected devices.
 /// Answers 202 with <c>{"devices":n,"online":n,"queued":n,"dropped":n}</c>; 507 when the store could take the
 /// push for none of the devices (<c>Mlp:MaxPushStoreBytes</c>, <c>Mlp:MaxPushDevices</c>); 413 past 2 MiB of body.
+/// In a fleet the devices may be connected to any node or offline with their session in Redis
+/// (<see cref="Fleet.MlpFleetSessions"/>); 503 when the fleet could take the push for none of them.
 /// </summary>
 internal static class MlpPushEndpoint
 {
@@ -122,15 +124,73 @@ internal static class MlpPushEndpoint
         }
 
         headers.InsertRange(0, [new HeaderField(MlpHeaders.Service, service), new HeaderField(MlpHeaders.Operation, operation)]);
-        var devices = deviceId is not null ? [deviceId] : await gateway.Sessions.GetUserDevicesAsync(userId!, context.RequestAborted).ConfigureAwait(false);
+        var fleet = gateway.Fleet;
+        IReadOnlyList<string> devices;
+        if (deviceId is not null)
+        {
+            devices = [deviceId];
+        }
+        else if (!fleet.IsEnabled)
+        {
+            devices = await gateway.Sessions.GetUserDevicesAsync(userId!, context.RequestAborted).ConfigureAwait(false);
+        }
+        else
+        {
+            try
+            {
+                devices = await fleet.GetUserDevicesAsync(userId!, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
+            {
+                MlpLog.FleetCallFailed(gateway.Logger, userId!, "user devices", ex.Message);
+                return Results.Problem("the fleet could not list the user's devices; retry", statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+        }
+
         if (devices.Count == 0)
             return Results.Problem($"no device known for user '{userId}'", statusCode: StatusCodes.Status404NotFound);
 
         var message = new MlpPushMessage(headers, payload, gateway.Time.GetUtcNow(), userId);
-        int online = 0, queued = 0, dropped = 0, storeFull = 0;
+        int online = 0, queued = 0, dropped = 0, storeFull = 0, unavailable = 0;
         string? fullReason = null;
         foreach (var device in devices)
         {
+            if (fleet.IsEnabled)
+            {
+                // The device may be connected to any node, or offline with its session in Redis.
+                MlpEnqueueOutcome fleetOutcome;
+                bool fleetOnline;
+                try
+                {
+                    (fleetOutcome, fleetOnline) = await fleet.PushAsync(device, message, sequenced, context.RequestAborted).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
+                {
+                    MlpLog.FleetCallFailed(gateway.Logger, device, "push", ex.Message);
+                    unavailable++;
+                    Dropped(gateway, device, "fleet_unavailable", ref dropped);
+                    continue;
+                }
+
+                if (!sequenced)
+                {
+                    if (fleetOnline)
+                        online++;
+                    else
+                        Dropped(gateway, device, "offline", ref dropped);
+                    continue;
+                }
+
+                if (Count(gateway, device, fleetOutcome, ref dropped, ref storeFull, ref fullReason))
+                {
+                    queued++;
+                    if (fleetOnline)
+                        online++;
+                }
+
+                continue;
+            }
+
             if (!sequenced)
             {
                 if (gateway.Connections.TrySendUnsequenced(device, message))
@@ -164,8 +224,11 @@ internal static class MlpPushEndpoint
                 online++;
         }
 
+        if (unavailable == devices.Count)
+            return Results.Problem("the fleet could not take the push; retry", statusCode: StatusCodes.Status503ServiceUnavailable);
+
         // Nothing could be stored anywhere: the caller must retry later, not believe the push was taken.
-        if (storeFull == devices.Count)
+        if (storeFull + unavailable == devices.Count && storeFull > 0)
         {
             var detail = fullReason == "store_full"
                 ? $"the push store is full ({gateway.Options.MaxPushStoreBytes} bytes, Mlp:MaxPushStoreBytes)"
@@ -175,6 +238,29 @@ internal static class MlpPushEndpoint
 
         var json = string.Create(CultureInfo.InvariantCulture, $"{{\"devices\":{devices.Count},\"online\":{online},\"queued\":{queued},\"dropped\":{dropped}}}");
         return Results.Text(json, "application/json", Encoding.UTF8, StatusCodes.Status202Accepted);
+    }
+
+    /// <summary>Counts a fleet push's outcome as the single-node path does; true when it was queued.</summary>
+    private static bool Count(MlpGateway gateway, string device, MlpEnqueueOutcome outcome, ref int dropped, ref int storeFull, ref string? fullReason)
+    {
+        switch (outcome)
+        {
+            case MlpEnqueueOutcome.Rejected:
+                Dropped(gateway, device, "queue_full", ref dropped);
+                return false;
+            case MlpEnqueueOutcome.RejectedStoreFull or MlpEnqueueOutcome.RejectedTooManyDevices:
+                var reason = outcome == MlpEnqueueOutcome.RejectedStoreFull ? "store_full" : "too_many_devices";
+                fullReason ??= reason;
+                storeFull++;
+                Dropped(gateway, device, reason, ref dropped);
+                return false;
+            case MlpEnqueueOutcome.QueuedDroppedOldest:
+                Dropped(gateway, device, "queue_full", ref dropped);
+                break;
+        }
+
+        gateway.Metrics.PushesAccepted.Add(1);
+        return true;
     }
 
     private static void Dropped(MlpGateway gateway, string device, string reason, ref int dropped)

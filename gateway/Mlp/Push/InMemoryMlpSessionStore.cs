@@ -232,6 +232,80 @@ internal sealed class InMemoryMlpSessionStore(IOptions<MlpOptions> options, Time
         return dropped;
     }
 
+    /// <summary>
+    /// Takes the device's session out of this store (a fleet takeover or the device going offline in a fleet):
+    /// what it holds leaves with it. Null when the store holds nothing for the device.
+    /// </summary>
+    public MlpSessionSnapshot? Export(string deviceId)
+    {
+        if (!_devices.TryGetValue(deviceId, out var state))
+            return null;
+        lock (state)
+        {
+            if (state.Removed || !_devices.TryRemove(new KeyValuePair<string, DeviceState>(deviceId, state)))
+                return null;
+            state.Removed = true;
+            Interlocked.Decrement(ref _deviceCount);
+            Interlocked.Add(ref _bytes, -state.Bytes);
+            if (state.SessionId is not null && state.UserId.Length > 0)
+                RemoveFromUser(state.UserId, deviceId);
+            return new MlpSessionSnapshot(state.SessionId, state.UserId, state.LastSequence, [.. state.Unacked], [.. state.Pending]);
+        }
+    }
+
+    /// <summary>
+    /// Brings a session from another node (or Redis) into this store, then <paramref name="pushes"/> after it.
+    /// When the device has no session here yet the snapshot becomes its session (a resume continues its
+    /// sequence); otherwise what it held joins the waiting pushes, to be numbered afresh. Bounds apply to the
+    /// waiting pushes as for <see cref="EnqueueAsync"/>; returns how many were dropped.
+    /// </summary>
+    public int Import(string deviceId, MlpSessionSnapshot? session, IReadOnlyList<MlpPushMessage> pushes)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(deviceId);
+        ArgumentNullException.ThrowIfNull(pushes);
+        while (true)
+        {
+            var state = GetOrCreate(deviceId, limited: false)!;
+            lock (state)
+            {
+                if (state.Removed)
+                    continue;
+                var dropped = 0;
+                if (session is not null)
+                {
+                    if (session.SessionId is not null && state.SessionId is null && state.Unacked.Count == 0 && state.Pending.Count == 0)
+                    {
+                        state.SessionId = session.SessionId;
+                        state.UserId = session.UserId;
+                        state.LastSequence = session.LastSequence;
+                        if (state.UserId.Length > 0)
+                            AddToUser(state.UserId, deviceId);
+                        // Numbered pushes are never dropped (a gap in the sequence): they count against the bounds as they are.
+                        foreach (var unacked in session.Unacked)
+                        {
+                            state.Unacked.Add(unacked);
+                            state.Bytes += unacked.Message.Size;
+                            Interlocked.Add(ref _bytes, unacked.Message.Size);
+                        }
+
+                        foreach (var pending in session.Pending)
+                            dropped += Enqueue(state, pending) == MlpEnqueueOutcome.Queued ? 0 : 1;
+                    }
+                    else
+                    {
+                        foreach (var push in session.AllPushes)
+                            dropped += Enqueue(state, push) == MlpEnqueueOutcome.Queued ? 0 : 1;
+                    }
+                }
+
+                foreach (var push in pushes)
+                    dropped += Enqueue(state, push) == MlpEnqueueOutcome.Queued ? 0 : 1;
+                state.LastActive = time.GetUtcNow();
+                return dropped;
+            }
+        }
+    }
+
     /// <summary>The device's state, created when missing; null when <paramref name="limited"/> and the device cap is reached.</summary>
     private DeviceState? GetOrCreate(string deviceId, bool limited)
     {
