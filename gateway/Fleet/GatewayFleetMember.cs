@@ -30,6 +30,37 @@ internal sealed class GatewayFleetMember(
     public async ValueTask DeliverForwardedAsync(ForwardedMessage message) =>
         await broker.DeliverForwardedAsync(message).ConfigureAwait(false);
 
+    /// <summary>
+    /// As a read does (<see cref="WriterBatch"/>): the writers the batch wakes start once it is delivered, so a subscriber
+    /// that gets many of its messages goes out in one send rather than one per message.
+    /// </summary>
+    public async ValueTask DeliverForwardedAsync(IReadOnlyList<ForwardedMessage> messages)
+    {
+        WriterBatch.Open();
+        try
+        {
+            foreach (var message in messages)
+            {
+                var delivery = broker.DeliverForwardedAsync(message);
+                if (!delivery.IsCompleted)
+                {
+                    // About to wait (and maybe resume on another thread): start what was woken so far first.
+                    WriterBatch.Close();
+                    await delivery.ConfigureAwait(false);
+                    WriterBatch.Open();
+                }
+                else
+                {
+                    await delivery.ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            WriterBatch.Close();
+        }
+    }
+
     public ValueTask<SessionHandover?> HandOverSessionAsync(string clientId, long epoch) => broker.HandOverAsync(clientId);
 
     public async ValueTask<IReadOnlyList<MqttApplicationMessage>> ExportRetainedAsync()

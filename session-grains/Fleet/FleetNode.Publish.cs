@@ -126,11 +126,13 @@ internal sealed partial class FleetNode
         }
 
         _metrics.Received(messages.Count);
-        var local = Local;
-        foreach (var message in messages)
+        var detached = new ForwardedMessage[messages.Count];
+        for (var i = 0; i < detached.Length; i++)
         {
-            await local.DeliverForwardedAsync(message with { Message = Detach(message.Message) }).ConfigureAwait(false);
+            detached[i] = messages[i] with { Message = Detach(messages[i].Message) };
         }
+
+        await Local.DeliverForwardedAsync(detached).ConfigureAwait(false);
     }
 
     /// <summary>

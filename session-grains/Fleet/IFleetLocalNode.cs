@@ -13,6 +13,9 @@ public interface IFleetLocalNode
     /// <summary>Delivers a publish a peer forwarded to this node's own subscribers (never forwards it again).</summary>
     ValueTask DeliverForwardedAsync(ForwardedMessage message);
 
+    /// <summary>Delivers a whole forwarded batch, in order (a protocol may then start each woken writer once for the batch).</summary>
+    ValueTask DeliverForwardedAsync(IReadOnlyList<ForwardedMessage> messages);
+
     /// <summary>
     /// The session of <paramref name="clientId"/> moved to another node at <paramref name="epoch"/>: close its
     /// connection here (5.0 DISCONNECT 0x8E), take the session out of this node and return it; null when there was none.
