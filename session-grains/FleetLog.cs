@@ -39,4 +39,7 @@ internal static partial class FleetLog
 
     [LoggerMessage(7020, LogLevel.Warning, "Fleet: MLP {What} of device {DeviceId} at {Node} failed ({Reason})")]
     public static partial void MlpCallFailed(ILogger logger, string deviceId, string node, string what, string reason);
+
+    [LoggerMessage(7012, LogLevel.Warning, "Fleet: handover of {ClientId} from {PreviousNode} failed ({Reason}); resuming from the grain and Redis")]
+    public static partial void HandoverFailed(ILogger logger, string clientId, string previousNode, string reason);
 }

@@ -27,9 +27,6 @@ internal sealed class GatewayFleetMember(
     private readonly string _mqttEndpoint = fleet.Value.MqttEndpoint ?? FleetEndpoint.Format(fleet.Value.AdvertisedAddress, mqtt.Value.Port);
     private readonly string _mlpEndpoint = fleet.Value.MlpEndpoint ?? FleetEndpoint.Format(fleet.Value.AdvertisedAddress, mlpOptions.Value.Port);
 
-    public async ValueTask DeliverForwardedAsync(ForwardedMessage message) =>
-        await broker.DeliverForwardedAsync(message).ConfigureAwait(false);
-
     /// <summary>
     /// As a read does (<see cref="WriterBatch"/>): the writers the batch wakes start once it is delivered, so a subscriber
     /// that gets many of its messages goes out in one send rather than one per message.

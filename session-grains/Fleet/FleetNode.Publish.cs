@@ -35,12 +35,12 @@ internal sealed partial class FleetNode
                 }
                 else
                 {
-                    (Target(plan, match.ClientId).Groups ??= []).Add(group);
+                    (plan.Target(match.ClientId).Groups ??= []).Add(group);
                 }
             }
             else if (!local)
             {
-                Target(plan, match.ClientId).Plain = true;
+                plan.Target(match.ClientId).Plain = true;
             }
         }
 
@@ -49,7 +49,7 @@ internal sealed partial class FleetNode
             // Every node keeps every retained message: the ones without a subscriber get it to store.
             foreach (var peer in _peers.Keys)
             {
-                Target(plan, peer);
+                plan.Target(peer);
             }
         }
 
@@ -78,7 +78,8 @@ internal sealed partial class FleetNode
                 continue;
             }
 
-            var forwarded = new ForwardedMessage(message, publisherClientId, target.Plain, (IReadOnlyList<string>?)target.Groups ?? [], plan.DurableId);
+            // The plan (and its group lists) is reused by the next publish; the queued message keeps its own copy.
+            var forwarded = new ForwardedMessage(message, publisherClientId, target.Plain, target.Groups is { Count: > 0 } groups ? groups.ToArray() : [], plan.DurableId);
             if (!peer.Forwarder.TryEnqueue(forwarded))
             {
                 if (message.QualityOfService == MqttQualityOfService.AtMostOnce)
@@ -217,14 +218,4 @@ internal sealed partial class FleetNode
         }
     }
 
-    private static PublishPlan.PeerTarget Target(PublishPlan plan, string node)
-    {
-        if (!plan.Peers.TryGetValue(node, out var target))
-        {
-            target = new PublishPlan.PeerTarget();
-            plan.Peers.Add(node, target);
-        }
-
-        return target;
-    }
 }

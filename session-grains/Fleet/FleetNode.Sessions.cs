@@ -46,7 +46,7 @@ internal sealed partial class FleetNode
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
                 // Dying or unreachable: resume from what the grain and Redis hold.
-                FleetLog.DurableFailed(_logger, clientId, "handover from " + previous + " failed: " + ex.Message);
+                FleetLog.HandoverFailed(_logger, clientId, previous, ex.Message);
             }
         }
 

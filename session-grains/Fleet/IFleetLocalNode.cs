@@ -10,10 +10,10 @@ namespace AccessLayer.SessionGrains.Fleet;
 /// </summary>
 public interface IFleetLocalNode
 {
-    /// <summary>Delivers a publish a peer forwarded to this node's own subscribers (never forwards it again).</summary>
-    ValueTask DeliverForwardedAsync(ForwardedMessage message);
-
-    /// <summary>Delivers a whole forwarded batch, in order (a protocol may then start each woken writer once for the batch).</summary>
+    /// <summary>
+    /// Delivers a batch of publishes a peer forwarded, in order, to this node's own subscribers (never forwarding them again);
+    /// a protocol may start each writer the batch wakes once for the whole batch.
+    /// </summary>
     ValueTask DeliverForwardedAsync(IReadOnlyList<ForwardedMessage> messages);
 
     /// <summary>

@@ -12,6 +12,7 @@ public sealed class PublishPlan
     internal readonly SubscriberMatches NodeMatches = new();
     internal readonly SubscriberMatches DurableMatches = new();
     internal readonly Dictionary<string, PeerTarget> Peers = new(StringComparer.Ordinal);
+    private readonly Stack<PeerTarget> _spare = new();
     private HashSet<string>? _localGroups;
 
     /// <summary>The id under which durable subscribers hold this message; <see cref="Guid.Empty"/> when none do.</summary>
@@ -25,10 +26,29 @@ public sealed class PublishPlan
 
     internal void AddLocalGroup(string group) => (_localGroups ??= new HashSet<string>(StringComparer.Ordinal)).Add(group);
 
+    /// <summary>The target for <paramref name="node"/>, added on first use; targets are reused across publishes (no allocation per publish).</summary>
+    internal PeerTarget Target(string node)
+    {
+        if (!Peers.TryGetValue(node, out var target))
+        {
+            target = _spare.Count > 0 ? _spare.Pop() : new PeerTarget();
+            Peers.Add(node, target);
+        }
+
+        return target;
+    }
+
     public void Clear()
     {
         NodeMatches.Clear();
         DurableMatches.Clear();
+        foreach (var target in Peers.Values)
+        {
+            target.Plain = false;
+            target.Groups?.Clear();
+            _spare.Push(target);
+        }
+
         Peers.Clear();
         _localGroups?.Clear();
         DurableId = Guid.Empty;

@@ -1,3 +1,4 @@
+using AccessLayer.Tests.Shared;
 using System.Diagnostics;
 using System.Globalization;
 using AccessLayer.Gateway.Tests.Broker;
@@ -79,24 +80,7 @@ internal sealed class GatewayProcess : IDisposable
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the gateway");
         // The last lines of output go into the exception if the gateway dies before it is ready.
-        var tail = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        void Keep(string? line)
-        {
-            if (line is null)
-            {
-                return;
-            }
-
-            tail.Enqueue(line);
-            while (tail.Count > 60 && tail.TryDequeue(out _))
-            {
-            }
-        }
-
-        process.OutputDataReceived += (_, e) => Keep(e.Data);
-        process.ErrorDataReceived += (_, e) => Keep(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var tail = OutputTail.Follow(process, 60);
         var gateway = new GatewayProcess(process, mqttPort, tlsPort, httpPort, managementPort);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         for (var i = 0; i < 200; i++)
@@ -104,7 +88,7 @@ internal sealed class GatewayProcess : IDisposable
             if (process.HasExited)
             {
                 process.WaitForExit();
-                var output = string.Join(Environment.NewLine, tail);
+                var output = tail.ToString();
                 var message = $"gateway exited with {process.ExitCode}:{Environment.NewLine}{output}";
                 throw output.Contains("address already in use", StringComparison.OrdinalIgnoreCase)
                     ? new AddressTakenException(message)

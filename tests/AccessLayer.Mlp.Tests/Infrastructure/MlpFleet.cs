@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
@@ -67,9 +66,9 @@ public sealed class MlpFleet : IAsyncLifetime
     public sealed class Node : IDisposable
     {
         private readonly Process _process;
-        private readonly ConcurrentQueue<string> _output;
+        private readonly OutputTail _output;
 
-        private Node(int number, Process process, ConcurrentQueue<string> output, int mlpPort, int managementPort)
+        private Node(int number, Process process, OutputTail output, int mlpPort, int managementPort)
         {
             Number = number;
             _process = process;
@@ -89,7 +88,7 @@ public sealed class MlpFleet : IAsyncLifetime
         public HttpClient Management { get; }
 
         /// <summary>The last lines the process wrote, for a failing assertion's message.</summary>
-        public string Output => string.Join(Environment.NewLine, _output);
+        public string Output => _output.ToString();
 
         internal static async Task<Node> StartAsync(int number, string redis)
         {
@@ -121,21 +120,7 @@ public sealed class MlpFleet : IAsyncLifetime
             }
 
             var process = Process.Start(start) ?? throw new InvalidOperationException("the gateway did not start.");
-            var output = new ConcurrentQueue<string>();
-            void Keep(string? line)
-            {
-                if (line is null)
-                    return;
-                output.Enqueue(line);
-                while (output.Count > 200 && output.TryDequeue(out _))
-                {
-                }
-            }
-
-            process.OutputDataReceived += (_, e) => Keep(e.Data);
-            process.ErrorDataReceived += (_, e) => Keep(e.Data);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
+            var output = OutputTail.Follow(process, 200);
             var node = new Node(number, process, output, mlpPort, managementPort);
             using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
             for (var i = 0; i < 600; i++)

@@ -94,7 +94,6 @@ internal sealed class FleetMqttClient : IAsyncDisposable
 
                 var pending = new ArrayBufferWriter<byte>();
                 var buffer = new byte[16 * 1024];
-                var connAcked = false;
                 while (!_stop.IsCancellationRequested)
                 {
                     var read = await socket.ReceiveAsync(buffer, SocketFlags.None, _stop.Token);
@@ -116,7 +115,6 @@ internal sealed class FleetMqttClient : IAsyncDisposable
                                     throw new IOException($"CONNACK {connAck.ReasonCode}");
                                 }
 
-                                connAcked = true;
                                 _connected = true;
                                 CurrentPort = port;
                                 Interlocked.Increment(ref _connections);
@@ -158,8 +156,6 @@ internal sealed class FleetMqttClient : IAsyncDisposable
                     pending.ResetWrittenCount();
                     pending.Write(rest);
                 }
-
-                _ = connAcked;
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
