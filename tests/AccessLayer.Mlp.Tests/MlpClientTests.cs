@@ -6,6 +6,7 @@ using AccessLayer.Mlp.Tests.Protos;
 using AccessLayer.Protocol.Hpack;
 using AccessLayer.Protocol.Mlp;
 using Microsoft.Extensions.DependencyInjection;
+using AccessLayer.Tests.Shared;
 
 namespace AccessLayer.Mlp.Tests;
 
@@ -85,7 +86,7 @@ public sealed class MlpClientTests
     public async Task Unknown_service_is_404_and_failing_backends_are_5xx_on_a_connection_that_stays_up()
     {
         await using var backend = await TestBackend.StartAsync();
-        var deadPort = MlpTestGateway.FreeTcpPort();
+        var deadPort = FreePorts.Next();
         await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}", $"--Mlp:Routes:dead:Url=http://127.0.0.1:{deadPort}/"]);
         await using var client = new MlpClient(gateway.ClientOptions("dev-errors"));
         await client.ConnectAsync();

@@ -31,7 +31,7 @@ public sealed class RedisServerProcess : IAsyncDisposable
     {
         for (var attempt = 0; ; attempt++)
         {
-            var port = FreePort();
+            var port = FreePorts.Next();
             var directory = Directory.CreateTempSubdirectory("al-redis-").FullName;
             var start = new ProcessStartInfo("redis-server")
             {
@@ -113,10 +113,4 @@ public sealed class RedisServerProcess : IAsyncDisposable
         return false;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

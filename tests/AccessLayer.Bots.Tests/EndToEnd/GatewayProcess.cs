@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using AccessLayer.Tests.Shared;
 
 namespace AccessLayer.Bots.Tests.EndToEnd;
 
@@ -22,10 +23,10 @@ public sealed class GatewayProcess : IDisposable
     /// <param name="mqtt">Open the plain-TCP MQTT listener too (<see cref="MqttPort"/>).</param>
     public GatewayProcess(bool mqtt)
     {
-        MqttPort = mqtt ? FreePort() : 0;
-        MlpPort = FreePort();
-        HttpPort = FreePort();
-        ManagementPort = FreePort();
+        MqttPort = mqtt ? FreePorts.Next() : 0;
+        MlpPort = FreePorts.Next();
+        HttpPort = FreePorts.Next();
+        ManagementPort = FreePorts.Next();
         var dll = Path.Combine(AppContext.BaseDirectory, "AccessLayer.Gateway.dll");
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
         var start = new ProcessStartInfo(dotnet, [dll, $"--Mqtt:Port={MqttPort}", "--Mqtt:BindAddress=127.0.0.1", "--Mqtt:SysInterval=0", $"--Mlp:Port={MlpPort}", "--Mlp:BindAddress=127.0.0.1", $"--Http:Port={HttpPort}", "--Http:BindAddress=127.0.0.1",
@@ -95,12 +96,6 @@ public sealed class GatewayProcess : IDisposable
         _process.Dispose();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private void WaitUntilListening(int port)
     {

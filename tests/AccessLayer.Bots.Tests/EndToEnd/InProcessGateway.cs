@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using AccessLayer.Gateway.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using AccessLayer.Tests.Shared;
 
 namespace AccessLayer.Bots.Tests.EndToEnd;
 
@@ -23,12 +24,12 @@ public sealed class InProcessGateway : IAsyncDisposable
 
     public static async Task<InProcessGateway> StartAsync(params string[] settings)
     {
-        var mlpPort = FreePort();
-        var httpPort = FreePort();
+        var mlpPort = FreePorts.Next();
+        var httpPort = FreePorts.Next();
         string[] args =
         [
             "--Mqtt:Port=0", $"--Mlp:Port={mlpPort}", "--Mlp:BindAddress=127.0.0.1", $"--Http:Port={httpPort}", "--Http:BindAddress=127.0.0.1",
-            $"--Management:Port={FreePort()}", "--Management:BindAddress=127.0.0.1",
+            $"--Management:Port={FreePorts.Next()}", "--Management:BindAddress=127.0.0.1",
             "--Mlp:AllowAnonymous=true", "--Mqtt:SysInterval=0", "--Logging:LogLevel:Default=Warning",
             .. settings,
         ];
@@ -43,10 +44,4 @@ public sealed class InProcessGateway : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using AccessLayer.Tests.Shared;
 
 namespace AccessLayer.Bots.Tests.EndToEnd;
 
@@ -12,7 +13,7 @@ public sealed class MosquittoBroker : IDisposable
 
     public MosquittoBroker()
     {
-        Port = FreePort();
+        Port = FreePorts.Next();
         _directory = Directory.CreateTempSubdirectory("bots-mosquitto-").FullName;
         var config = Path.Combine(_directory, "mosquitto.conf");
         File.WriteAllText(config, $"""
@@ -49,12 +50,6 @@ public sealed class MosquittoBroker : IDisposable
         Directory.Delete(_directory, recursive: true);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private void WaitUntilListening()
     {

@@ -5,6 +5,7 @@ using AccessLayer.Gateway.Mqtt;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using AccessLayer.Tests.Shared;
 
 namespace AccessLayer.Gateway.Tests.Broker;
 
@@ -48,9 +49,9 @@ internal sealed class InProcessGateway : IAsyncDisposable
         for (var attempt = 1; ; attempt++)
         {
             var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-            var mqttPort = FreeTcpPort();
-            var httpPort = FreeTcpPort();
-            var managementPort = FreeTcpPort();
+            var mqttPort = FreePorts.Next();
+            var httpPort = FreePorts.Next();
+            var managementPort = FreePorts.Next();
             string[] args =
             [
                 $"--Mqtt:Port={mqttPort}", "--Mqtt:BindAddress=127.0.0.1", "--Mlp:Port=0",
@@ -101,12 +102,6 @@ internal sealed class InProcessGateway : IAsyncDisposable
         await Maintenance.RunOnceAsync();
     }
 
-    public static int FreeTcpPort()
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)listener.LocalEndPoint!).Port;
-    }
 
     public async ValueTask DisposeAsync()
     {

@@ -50,12 +50,12 @@ internal sealed class GatewayProcess : IDisposable
 
     private static async Task<GatewayProcess> StartOnceAsync(string[] settings)
     {
-        var mqttPort = InProcessGateway.FreeTcpPort();
+        var mqttPort = FreePorts.Next();
         // The TLS listener opens only with a certificate: without one there is no TLS port to wait for.
         var tls = settings.Any(s => s.StartsWith("--Tls:CertificatePath=", StringComparison.Ordinal));
-        var tlsPort = tls ? InProcessGateway.FreeTcpPort() : 0;
-        var httpPort = InProcessGateway.FreeTcpPort();
-        var managementPort = InProcessGateway.FreeTcpPort();
+        var tlsPort = tls ? FreePorts.Next() : 0;
+        var httpPort = FreePorts.Next();
+        var managementPort = FreePorts.Next();
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
         var start = new ProcessStartInfo(dotnet)
         {

@@ -8,6 +8,7 @@ using AccessLayer.Gateway.Tests.Broker;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using AccessLayer.Tests.Shared;
 
 namespace AccessLayer.Gateway.Tests.Governance;
 
@@ -84,12 +85,12 @@ internal sealed partial class GovernedGateway : IAsyncDisposable
     private static async Task<GovernedGateway> TryStartAsync(Action<IServiceCollection>? services, string[] settings)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        var mqttPort = InProcessGateway.FreeTcpPort();
-        var httpPort = InProcessGateway.FreeTcpPort();
+        var mqttPort = FreePorts.Next();
+        var httpPort = FreePorts.Next();
         var tls = settings.Any(s => s.StartsWith("--Tls:CertificatePath=", StringComparison.Ordinal));
-        var mqttTlsPort = tls ? InProcessGateway.FreeTcpPort() : 0;
-        var httpTlsPort = tls ? InProcessGateway.FreeTcpPort() : 0;
-        var managementPort = InProcessGateway.FreeTcpPort();
+        var mqttTlsPort = tls ? FreePorts.Next() : 0;
+        var httpTlsPort = tls ? FreePorts.Next() : 0;
+        var managementPort = FreePorts.Next();
         string[] args =
         [
             $"--Mqtt:Port={mqttPort}", "--Mqtt:BindAddress=127.0.0.1",

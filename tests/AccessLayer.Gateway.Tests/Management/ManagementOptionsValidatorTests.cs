@@ -2,6 +2,7 @@ using AccessLayer.Gateway.Hosting;
 using AccessLayer.Gateway.Tests.Broker;
 using AccessLayer.Gateway.Tests.Security;
 using Microsoft.Extensions.Options;
+using AccessLayer.Tests.Shared;
 
 namespace AccessLayer.Gateway.Tests.Management;
 
@@ -13,7 +14,7 @@ public sealed class ManagementOptionsValidatorTests
     public async Task A_management_port_shared_with_a_device_port_stops_the_gateway_at_start(string devicePort)
     {
         using var pki = TestPki.Create();
-        var port = InProcessGateway.FreeTcpPort();
+        var port = FreePorts.Next();
         var app = GatewayApp.Build(["--Mqtt:Port=0", "--Mqtt:TlsPort=0", "--Mlp:Port=0", "--Http:Port=0", "--Http:TlsPort=0", .. pki.Settings("None"), $"--{devicePort}={port}", $"--Management:Port={port}"]);
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
         Assert.Contains("Management:Port", error.Message, StringComparison.Ordinal);

@@ -3,6 +3,7 @@ using AccessLayer.Gateway.Hosting;
 using AccessLayer.Gateway.Tests.Broker;
 using AccessLayer.Protocol.Mqtt;
 using Microsoft.Extensions.DependencyInjection;
+using AccessLayer.Tests.Shared;
 
 namespace AccessLayer.Gateway.Tests.Transport;
 
@@ -10,7 +11,7 @@ public sealed class EpollMqttListenerTests
 {
     private static async Task<(Microsoft.AspNetCore.Builder.WebApplication App, int Port)> StartAsync(params string[] settings)
     {
-        var port = InProcessGateway.FreeTcpPort();
+        var port = FreePorts.Next();
         var app = GatewayApp.Build(
         [
             $"--Mqtt:Port={port}", "--Mqtt:BindAddress=127.0.0.1", "--Mlp:Port=0", "--Http:Port=0", "--Management:Port=0",

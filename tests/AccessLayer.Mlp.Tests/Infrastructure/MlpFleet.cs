@@ -92,10 +92,10 @@ public sealed class MlpFleet : IAsyncLifetime
 
         internal static async Task<Node> StartAsync(int number, string redis)
         {
-            var mlpPort = MlpTestGateway.FreeTcpPort();
-            var httpPort = MlpTestGateway.FreeTcpPort();
-            var managementPort = MlpTestGateway.FreeTcpPort();
-            var siloPort = MlpTestGateway.FreeTcpPort();
+            var mlpPort = FreePorts.Next();
+            var httpPort = FreePorts.Next();
+            var managementPort = FreePorts.Next();
+            var siloPort = FreePorts.Next();
             var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
             var start = new ProcessStartInfo(dotnet)
             {

@@ -11,6 +11,7 @@ using AccessLayer.Protocol.Mlp.Envelopes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using AccessLayer.Tests.Shared;
 
 namespace AccessLayer.Mlp.Tests.Infrastructure;
 
@@ -76,9 +77,9 @@ internal sealed class MlpTestGateway : IAsyncDisposable
     private static async Task<MlpTestGateway> TryStartAsync(string[]? settings, Action<IServiceCollection>? services)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        var mlpPort = FreeTcpPort();
-        var httpPort = FreeTcpPort();
-        var managementPort = FreeTcpPort();
+        var mlpPort = FreePorts.Next();
+        var httpPort = FreePorts.Next();
+        var managementPort = FreePorts.Next();
         string[] args =
         [
             "--Mqtt:Port=0", $"--Mlp:Port={mlpPort}", "--Mlp:BindAddress=127.0.0.1",
@@ -152,12 +153,6 @@ internal sealed class MlpTestGateway : IAsyncDisposable
         return await http.PostAsync(new Uri("api/v1/push", UriKind.Relative), new StringContent(json, Encoding.UTF8, "application/json"));
     }
 
-    public static int FreeTcpPort()
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)listener.LocalEndPoint!).Port;
-    }
 
     public async ValueTask DisposeAsync()
     {

@@ -1,4 +1,5 @@
 using AccessLayer.Gateway.Tests.Conformance.Harness;
+using AccessLayer.Tests.Shared;
 
 namespace AccessLayer.Gateway.Tests.Conformance.Brokers;
 
@@ -30,7 +31,7 @@ public abstract class BrokerFixture : IAsyncLifetime
     {
         for (var attempt = 1; ; attempt++)
         {
-            MqttPort = FreePort.Next();
+            MqttPort = FreePorts.Next();
             _process = Start(MqttPort);
             try
             {

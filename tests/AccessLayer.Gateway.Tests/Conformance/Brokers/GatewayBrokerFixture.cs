@@ -1,4 +1,5 @@
 using AccessLayer.Gateway.Tests.Conformance.Harness;
+using AccessLayer.Tests.Shared;
 
 namespace AccessLayer.Gateway.Tests.Conformance.Brokers;
 
@@ -16,8 +17,8 @@ public sealed class GatewayBrokerFixture : BrokerFixture
 
     private protected override ChildProcess Start(int mqttPort)
     {
-        HttpPort = FreePort.Next();
-        ManagementPort = FreePort.Next();
+        HttpPort = FreePorts.Next();
+        ManagementPort = FreePorts.Next();
         return ChildProcess.Start(Name, GatewayExecutable.DotnetHost, [GatewayExecutable.Dll, $"--Mqtt:Port={mqttPort}", $"--Http:Port={HttpPort}", $"--Management:Port={ManagementPort}", "--Mlp:Port=0"], new ChildProcessOptions
         {
             Lifetime = Timeout.InfiniteTimeSpan,

@@ -5,17 +5,6 @@ namespace AccessLayer.Gateway.Tests.Conformance.Harness;
 
 internal static class FreePort
 {
-    /// <summary>
-    /// A loopback TCP port nobody listens on right now: bind to port 0, read it, release it.
-    /// Another process may take it before the broker binds; callers start within milliseconds.
-    /// </summary>
-    public static int Next()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
-
     /// <summary>True when something accepts TCP connections on the port.</summary>
     public static async Task<bool> AcceptsAsync(string host, int port, CancellationToken cancellationToken)
     {

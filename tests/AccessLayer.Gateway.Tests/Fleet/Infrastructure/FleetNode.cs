@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using AccessLayer.Gateway.Tests.Conformance.Harness;
+using AccessLayer.Tests.Shared;
 
 namespace AccessLayer.Gateway.Tests.Fleet.Infrastructure;
 
@@ -148,11 +149,11 @@ internal sealed class FleetNode : IAsyncDisposable
 
     private void PickPorts()
     {
-        MqttPort = FreePort.Next();
-        MlpPort = FreePort.Next();
-        HttpPort = FreePort.Next();
-        ManagementPort = FreePort.Next();
-        SiloPort = FreePort.Next();
+        MqttPort = FreePorts.Next();
+        MlpPort = FreePorts.Next();
+        HttpPort = FreePorts.Next();
+        ManagementPort = FreePorts.Next();
+        SiloPort = FreePorts.Next();
     }
 
     private async Task RunAsync()
