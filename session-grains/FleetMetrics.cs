@@ -12,6 +12,8 @@ internal sealed class FleetMetrics
     private readonly Counter<long> _forwardDropped;
     private readonly Counter<long> _received;
     private readonly Counter<long> _claims;
+    private readonly Counter<long> _forwardPauses;
+    private readonly Counter<long> _forwardPressureWaived;
 
     public FleetMetrics(IMeterFactory meterFactory, Func<int> nodes, Func<int> routes, Func<int> localRoutes, Func<int> durableSubscriptions)
     {
@@ -24,6 +26,8 @@ internal sealed class FleetMetrics
         _forwardBatches = meter.CreateCounter<long>("fleet.forward.batches", description: "Forward batches sent to peers.");
         _forwardDropped = meter.CreateCounter<long>("fleet.forward.dropped", description: "Forwards lost, by reason (queue_full, peer_failed, peer_gone).");
         _received = meter.CreateCounter<long>("fleet.received", description: "Messages peers forwarded to this node.");
+        _forwardPauses = meter.CreateCounter<long>("fleet.forward.pauses", description: "Publishes that waited because a peer was more than two forward batches behind.");
+        _forwardPressureWaived = meter.CreateCounter<long>("fleet.forward.pressure_waived", description: "Waits on a peer that expired (Limits:PublisherBackPressureWait), waiving its pressure for a while.");
         _claims = meter.CreateCounter<long>("fleet.session.claims", description: "Sessions claimed at CONNECT, by how (new, local, handover, dead_node).");
     }
 
@@ -34,6 +38,10 @@ internal sealed class FleetMetrics
     }
 
     public void ForwardDropped(int messages, string reason) => _forwardDropped.Add(messages, new KeyValuePair<string, object?>("reason", reason));
+
+    public void ForwardPaused() => _forwardPauses.Add(1);
+
+    public void ForwardPressureWaived() => _forwardPressureWaived.Add(1);
 
     public void Received(int messages) => _received.Add(messages);
 

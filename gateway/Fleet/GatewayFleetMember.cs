@@ -29,16 +29,18 @@ internal sealed class GatewayFleetMember(
 
     /// <summary>
     /// As a read does (<see cref="WriterBatch"/>): the writers the batch wakes start once it is delivered, so a subscriber
-    /// that gets many of its messages goes out in one send rather than one per message.
+    /// that gets many of its messages goes out in one send rather than one per message. Then, as a publisher would, it
+    /// waits for the subscribers it found pressing (<see cref="ForwardedBatchPressure"/>): the peer sends its next batch after.
     /// </summary>
     public async ValueTask DeliverForwardedAsync(IReadOnlyList<ForwardedMessage> messages)
     {
+        var pressure = new ForwardedBatchPressure();
         WriterBatch.Open();
         try
         {
             foreach (var message in messages)
             {
-                var delivery = broker.DeliverForwardedAsync(message);
+                var delivery = broker.DeliverForwardedAsync(message, pressure);
                 if (!delivery.IsCompleted)
                 {
                     // About to wait (and maybe resume on another thread): start what was woken so far first.
@@ -56,6 +58,8 @@ internal sealed class GatewayFleetMember(
         {
             WriterBatch.Close();
         }
+
+        await pressure.WaitAsync().ConfigureAwait(false);
     }
 
     public ValueTask<SessionHandover?> HandOverSessionAsync(string clientId, long epoch) => broker.HandOverAsync(clientId);

@@ -16,7 +16,7 @@ public sealed class MemoryOptions
 
     /// <summary>How far the connection count must have moved (up or down) since the last trim.</summary>
     [Range(1, 10_000_000)]
-    public int TrimMinConnectionChange { get; set; } = 2000;
+    public int TrimMinConnectionChange { get; set; } = 1000;
 
     /// <summary>Seconds the count must stay (within 1 %, at least 16 connections) before trimming: the storm is over.</summary>
     [Range(1, 3600)]

@@ -34,8 +34,8 @@ internal sealed partial class MqttBroker
         RouteAsync(message, default, message.Topic, publisherClientId: null, publisher: null, LocalOnly);
 
     /// <summary>A publish a peer forwarded: retained here if retained, delivered to what the peer picked this node for.</summary>
-    public ValueTask<int> DeliverForwardedAsync(ForwardedMessage forwarded) =>
-        RouteAsync(forwarded.Message, default, forwarded.Message.Topic, forwarded.PublisherClientId, publisher: null, forwarded);
+    public ValueTask<int> DeliverForwardedAsync(ForwardedMessage forwarded, IPressureNotes? pressure = null) =>
+        RouteAsync(forwarded.Message, default, forwarded.Message.Topic, forwarded.PublisherClientId, pressure, forwarded);
 
     /// <summary>
     /// Another node claimed <paramref name="clientId"/>'s session: the connection here (if any) is told 0x8E and closed,
@@ -250,7 +250,7 @@ internal sealed partial class MqttBroker
     {
         try
         {
-            await _fleet.ForwardAsync(plan, message, publisherClientId).ConfigureAwait(false);
+            await _fleet.ForwardAsync(plan, message, publisherClientId, Limits.PublisherBackPressureWait).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not MqttProtocolException)
         {

@@ -454,7 +454,7 @@ internal sealed partial class MqttBroker
     /// In a fleet, a message published here is planned against the route table replica (peers, shared groups, durable
     /// subscribers) and forwarded; one <paramref name="forwarded"/> by a peer goes only to what the peer picked this node for.
     /// </summary>
-    private async ValueTask<int> RouteAsync(MqttApplicationMessage? message, MqttPublishPacket publish, string topic, string? publisherClientId, MqttConnection? publisher, ForwardedMessage? forwarded)
+    private async ValueTask<int> RouteAsync(MqttApplicationMessage? message, MqttPublishPacket publish, string topic, string? publisherClientId, IPressureNotes? publisher, ForwardedMessage? forwarded)
     {
         var qos = message?.QualityOfService ?? publish.QualityOfService;
         if (message?.Retain ?? publish.Retain)
@@ -564,7 +564,7 @@ internal sealed partial class MqttBroker
     /// connection is then nudged to pull through its inflight window. A <paramref name="publisher"/>
     /// is told when the live connection is past its high watermark (back-pressure).
     /// </summary>
-    private async ValueTask DeliverAsync(string clientId, MqttConnection? connection, MqttApplicationMessage message, MqttQualityOfService maximumQoS, bool retain, uint[]? subscriptionIdentifiers, MqttConnection? publisher = null, Guid durableId = default)
+    private async ValueTask DeliverAsync(string clientId, MqttConnection? connection, MqttApplicationMessage message, MqttQualityOfService maximumQoS, bool retain, uint[]? subscriptionIdentifiers, IPressureNotes? publisher = null, Guid durableId = default)
     {
         var qos = message.QualityOfService < maximumQoS ? message.QualityOfService : maximumQoS;
         if (qos == MqttQualityOfService.AtMostOnce && connection is not null)

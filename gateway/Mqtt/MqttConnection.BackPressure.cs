@@ -165,26 +165,45 @@ internal sealed partial class MqttConnection
         var started = _time.GetTimestamp();
         var rare = Rare;
         // The bounded wait's timer exists before the pause is visible (maintenance, a fake clock's test).
-        var waiting = relieved.WaitAsync(_broker.Limits.PublisherBackPressureWait, _time);
+        var waiting = target.WaitForReliefAsync(relieved);
         Volatile.Write(ref rare.PausedSince, started);
-        await waiting.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await waiting.ConfigureAwait(false);
+
+        // We stopped reading, not the client: the pause does not count against its keep alive.
+        Volatile.Write(ref _lastPacketTimestamp, _time.GetTimestamp());
+        Volatile.Write(ref rare.PausedSince, 0);
+    }
+
+    /// <summary>
+    /// As a subscriber: waits until this connection's writer is at its low watermark, at most
+    /// <c>Limits:PublisherBackPressureWait</c>, for a publisher or for a batch of publishes a fleet peer
+    /// forwarded. A wait that expires waives this subscriber's pressure (see the type's summary).
+    /// Returns at once when it is not pressing.
+    /// </summary>
+    public ValueTask WaitForReliefAsync()
+    {
+        var relieved = WhenRelieved();
+        return relieved.IsCompleted ? ValueTask.CompletedTask : WaitForReliefAsync(relieved);
+    }
+
+    private async ValueTask WaitForReliefAsync(Task relieved)
+    {
+        var started = _time.GetTimestamp();
+        await relieved.WaitAsync(_broker.Limits.PublisherBackPressureWait, _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         var expired = !relieved.IsCompleted;
         var resumed = _time.GetTimestamp();
-        if (expired && target.Rare is var targetRare && Volatile.Read(ref targetRare.PressureWaivedUntil) is var until && (until == 0 || resumed >= until))
+        if (expired && Rare is var rare && Volatile.Read(ref rare.PressureWaivedUntil) is var until && (until == 0 || resumed >= until))
         {
-            // The first publisher to give up waives it, for everyone; the rest find it waived.
+            // The first waiter to give up waives it, for everyone; the rest find it waived.
             var wait = _broker.Limits.PublisherBackPressureWait;
-            var waits = Math.Clamp(2 * Volatile.Read(ref targetRare.WaiverWaits), 1, MaxWaiverWaits);
-            if (Interlocked.CompareExchange(ref targetRare.PressureWaivedUntil, resumed + (long)(wait.TotalSeconds * waits * _time.TimestampFrequency), until) == until)
+            var waits = Math.Clamp(2 * Volatile.Read(ref rare.WaiverWaits), 1, MaxWaiverWaits);
+            if (Interlocked.CompareExchange(ref rare.PressureWaivedUntil, resumed + (long)(wait.TotalSeconds * waits * _time.TimestampFrequency), until) == until)
             {
-                Volatile.Write(ref targetRare.WaiverWaits, waits);
-                MqttLog.BackPressureWaived(_logger, target.ClientId ?? target.ConnectionId, wait.TotalMilliseconds, wait.TotalMilliseconds * waits);
+                Volatile.Write(ref rare.WaiverWaits, waits);
+                MqttLog.BackPressureWaived(_logger, ClientId ?? ConnectionId, wait.TotalMilliseconds, wait.TotalMilliseconds * waits);
             }
         }
 
-        // We stopped reading, not the client: the pause does not count against its keep alive.
-        Volatile.Write(ref _lastPacketTimestamp, resumed);
-        Volatile.Write(ref rare.PausedSince, 0);
         _broker.Metrics.PublisherPaused(_time.GetElapsedTime(started, resumed), expired);
     }
 }

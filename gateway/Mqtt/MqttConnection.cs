@@ -17,7 +17,7 @@ namespace AccessLayer.Gateway.Mqtt;
 /// incoming QoS 2 ids, receive maximum) and hands routing to the broker. Everything that is
 /// written goes through the outbound actor (the other half of this partial class).
 /// </summary>
-internal sealed partial class MqttConnection : OutboundWriter<OutboundItem>, IDeferredWriter
+internal sealed partial class MqttConnection : OutboundWriter<OutboundItem>, IDeferredWriter, IPressureNotes
 {
     private readonly ConnectionContext _transport;
     private readonly MqttBroker _broker;

@@ -69,7 +69,7 @@ internal sealed partial class FleetNode
         return plan.Peers.Count > 0 || plan.DurableId != Guid.Empty;
     }
 
-    public async ValueTask ForwardAsync(PublishPlan plan, MqttApplicationMessage message, string? publisherClientId)
+    public async ValueTask ForwardAsync(PublishPlan plan, MqttApplicationMessage message, string? publisherClientId, TimeSpan backPressureWait)
     {
         foreach (var (node, target) in plan.Peers)
         {
@@ -80,7 +80,16 @@ internal sealed partial class FleetNode
 
             // The plan (and its group lists) is reused by the next publish; the queued message keeps its own copy.
             var forwarded = new ForwardedMessage(message, publisherClientId, target.Plain, target.Groups is { Count: > 0 } groups ? groups.ToArray() : [], plan.DurableId);
-            if (!peer.Forwarder.TryEnqueue(forwarded))
+            if (peer.Forwarder.TryEnqueue(forwarded))
+            {
+                if (peer.Forwarder.IsPressing && backPressureWait > TimeSpan.Zero)
+                {
+                    // The peer (or a subscriber behind it) is slow: the publisher stops here, as it would for a local subscriber.
+                    _metrics.ForwardPaused();
+                    await peer.Forwarder.WaitForRoomAsync(backPressureWait).ConfigureAwait(false);
+                }
+            }
+            else
             {
                 if (message.QualityOfService == MqttQualityOfService.AtMostOnce)
                 {

@@ -63,6 +63,13 @@ internal sealed partial class FleetNode
         }
 
         var encoded = subscriptions is null || subscriptions.Count == 0 ? null : FleetCodec.EncodeSubscriptions(subscriptions);
+        if (encoded is null && !_routes.HasDurable(clientId))
+        {
+            // Nothing to remove (every clean session ends here): no Redis write, nothing for the peers. The replica holds
+            // every node's rows (a SUBACK waits for their replication) and those Redis had when this node started.
+            return;
+        }
+
         if (_durable is not null)
         {
             // Redis first: a node that starts after this reads it there.

@@ -24,6 +24,7 @@ internal sealed partial class FleetNode : IFleet, IHostedService, IDisposable
     private readonly FleetOptions _options;
     private readonly IServiceProvider _services;
     private readonly ILogger<FleetNode> _logger;
+    private readonly TimeProvider _time;
     private readonly RouteTable _routes;
     private readonly FleetMetrics _metrics;
     private readonly IDurableQueue? _durable;
@@ -41,8 +42,10 @@ internal sealed partial class FleetNode : IFleet, IHostedService, IDisposable
         IOptions<SessionsOptions> sessionsOptions,
         IServiceProvider services,
         IMeterFactory meterFactory,
+        TimeProvider time,
         ILogger<FleetNode> logger)
     {
+        _time = time;
         _options = options.Value;
         _services = services;
         _logger = logger;
@@ -227,7 +230,7 @@ internal sealed partial class FleetNode : IFleet, IHostedService, IDisposable
     {
         var grain = Grains.GetGrain<INodeGrain>(id);
         var sender = new RouteSender(_nodeId, id, grain, () => _routes.Snapshot(_nodeId), _routeGate, _logger);
-        var forwarder = new NodeForwarder(id, grain, _options.ForwardBatchMessages, _options.ForwardBatchBytes, _options.ForwardQueueMessages, _metrics, _logger);
+        var forwarder = new NodeForwarder(id, grain, _options.ForwardBatchMessages, _options.ForwardBatchBytes, _options.ForwardQueueMessages, _time, _metrics, _logger);
         var peer = new Peer(id, grain, sender, forwarder);
         if (_peers.TryAdd(id, peer))
         {

@@ -36,8 +36,11 @@ public interface IFleet
     /// <summary>Plans the fleet side of a publish; false when it has none (no peer route, nobody durable, not retained).</summary>
     bool TryPlan(string topic, string? publisherClientId, MqttQualityOfService qos, bool retain, PublishPlan plan);
 
-    /// <summary>Forwards a planned publish to its peers and, when durable subscribers matched, completes once Redis holds it for them.</summary>
-    ValueTask ForwardAsync(PublishPlan plan, MqttApplicationMessage message, string? publisherClientId);
+    /// <summary>
+    /// Forwards a planned publish to its peers and, when durable subscribers matched, completes once Redis holds it for them.
+    /// A peer more than two batches behind holds the caller up to <paramref name="backPressureWait"/> (zero: never).
+    /// </summary>
+    ValueTask ForwardAsync(PublishPlan plan, MqttApplicationMessage message, string? publisherClientId, TimeSpan backPressureWait);
 
     /// <summary>A client acknowledged a delivery that sits in its durable queue.</summary>
     void Acknowledge(string clientId, Guid durableId);

@@ -9,7 +9,12 @@ namespace AccessLayer.SessionGrains.Forwarding;
 /// <summary>
 /// Forwards publishes to one peer: one batch call at a time (so they arrive in publish order),
 /// each batch holding whatever queued while the previous one was out, up to a message and a
-/// byte bound. The queue is bounded: past it a QoS 0 forward is dropped (counted) and a QoS 1/2
+/// byte bound. The peer answers a batch once its subscribers took it (it waits for the ones
+/// past their high watermark), so a slow peer shows here as a growing queue: past two batches'
+/// worth the forwarder is <em>pressing</em> and publishers wait (<see cref="WaitForRoomAsync"/>)
+/// until it is down to half a batch. A wait that expires waives the pressure for one wait,
+/// doubling each time up to sixteen, until the queue drains (as a slow subscriber is waived on
+/// one node). The queue is bounded: past it a QoS 0 forward is dropped (counted) and a QoS 1/2
 /// publisher waits for room.
 /// </summary>
 internal sealed class NodeForwarder : IDisposable
@@ -19,6 +24,9 @@ internal sealed class NodeForwarder : IDisposable
     private readonly int _maxMessages;
     private readonly int _maxBytes;
     private readonly int _maxQueued;
+    private readonly int _pressureHigh;
+    private readonly int _pressureLow;
+    private readonly TimeProvider _time;
     private readonly FleetMetrics _metrics;
     private readonly ILogger _logger;
     private readonly ConcurrentQueue<ForwardedMessage> _queue = new();
@@ -27,20 +35,30 @@ internal sealed class NodeForwarder : IDisposable
     private readonly ArrayBufferWriter<byte> _batch = new(64 * 1024);
     private TaskCompletionSource? _room;
     private int _count;
+    private long _waivedUntil;
+    private int _waiverWaits;
     private Task _loop = Task.CompletedTask;
 
-    public NodeForwarder(string peer, INodeGrain grain, int maxMessages, int maxBytes, int maxQueued, FleetMetrics metrics, ILogger logger)
+    public NodeForwarder(string peer, INodeGrain grain, int maxMessages, int maxBytes, int maxQueued, TimeProvider time, FleetMetrics metrics, ILogger logger)
     {
         _peer = peer;
         _grain = grain;
         _maxMessages = maxMessages;
         _maxBytes = maxBytes;
         _maxQueued = maxQueued;
+        _pressureHigh = Math.Min(2 * maxMessages, maxQueued);
+        _pressureLow = Math.Min(maxMessages / 2, _pressureHigh / 2);
+        _time = time;
         _metrics = metrics;
         _logger = logger;
     }
 
     public int Queued => Volatile.Read(ref _count);
+
+    /// <summary>More than two batches wait for the peer, and no wait on it expired since it last drained.</summary>
+    public bool IsPressing =>
+        Volatile.Read(ref _count) >= _pressureHigh
+        && (Volatile.Read(ref _waivedUntil) is var until && (until == 0 || _time.GetTimestamp() >= until));
 
     public void Start() => _loop = Task.Run(RunAsync);
 
@@ -58,13 +76,16 @@ internal sealed class NodeForwarder : IDisposable
         return true;
     }
 
-    /// <summary>Completes when the queue is below half full again, or after <paramref name="timeout"/>.</summary>
+    /// <summary>
+    /// Completes when the queue is down to half a batch, or after <paramref name="timeout"/>; a wait that
+    /// expires waives the pressure (see the type's summary).
+    /// </summary>
     public async ValueTask WaitForRoomAsync(TimeSpan timeout)
     {
         Task room;
         lock (_queue)
         {
-            if (Volatile.Read(ref _count) < _maxQueued / 2)
+            if (Volatile.Read(ref _count) <= _pressureLow)
             {
                 return;
             }
@@ -72,12 +93,22 @@ internal sealed class NodeForwarder : IDisposable
             room = (_room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
         }
 
-        try
+        await room.WaitAsync(timeout, _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (room.IsCompleted)
         {
-            await room.WaitAsync(timeout).ConfigureAwait(false);
+            return;
         }
-        catch (TimeoutException)
+
+        var now = _time.GetTimestamp();
+        var until = Volatile.Read(ref _waivedUntil);
+        if (until == 0 || now >= until)
         {
+            var waits = Math.Clamp(2 * Volatile.Read(ref _waiverWaits), 1, 16);
+            if (Interlocked.CompareExchange(ref _waivedUntil, now + (long)(timeout.TotalSeconds * waits * _time.TimestampFrequency), until) == until)
+            {
+                Volatile.Write(ref _waiverWaits, waits);
+                _metrics.ForwardPressureWaived();
+            }
         }
     }
 
@@ -120,8 +151,7 @@ internal sealed class NodeForwarder : IDisposable
                     messages++;
                 }
 
-                Interlocked.Add(ref _count, -messages);
-                if (Volatile.Read(ref _count) < _maxQueued / 2)
+                if (Interlocked.Add(ref _count, -messages) <= _pressureLow)
                 {
                     ReleaseRoom();
                 }
@@ -148,6 +178,8 @@ internal sealed class NodeForwarder : IDisposable
         {
             room = _room;
             _room = null;
+            Volatile.Write(ref _waivedUntil, 0);
+            Volatile.Write(ref _waiverWaits, 0);
         }
 
         room?.TrySetResult();

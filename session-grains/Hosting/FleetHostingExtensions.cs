@@ -14,6 +14,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Persistence;
+using Orleans.Serialization;
+using Orleans.Storage;
 using Orleans.Runtime.Placement;
 using StackExchange.Redis;
 
@@ -49,6 +52,10 @@ public static class FleetHostingExtensions
                     options.ConfigurationOptions = redis.Clone();
                     options.DeleteStateOnClear = true;
                 });
+                // Orleans' binary serializer rather than its JSON default (Newtonsoft with type names): the state is small
+                // and written on every connection event, so the serializer is a visible share of a CONNECT's cost.
+                silo.Services.AddOptions<RedisStorageOptions>(StorageName)
+                    .Configure<Serializer>((options, serializer) => options.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer));
                 silo.Configure<ClusterOptions>(options =>
                 {
                     options.ClusterId = fleet.ClusterId;

@@ -95,6 +95,15 @@ internal sealed class RouteTable : IDisposable
         }
     }
 
+    /// <summary>Whether the client has durable subscriptions, fleet-wide (as this replica knows them).</summary>
+    public bool HasDurable(string clientId)
+    {
+        lock (_gate)
+        {
+            return _localDurable.ContainsKey(clientId) || _durable.HasClient(clientId);
+        }
+    }
+
     /// <summary>Records the durable subscriptions of a client of this node (sent with snapshots) and applies them; returns the local version to replicate.</summary>
     public long SetLocalDurable(string clientId, byte[]? encoded, IReadOnlyList<Subscription>? subscriptions)
     {

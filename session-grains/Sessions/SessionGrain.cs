@@ -1,12 +1,17 @@
 using AccessLayer.SessionGrains.Hosting;
+using Orleans.Concurrency;
 
 namespace AccessLayer.SessionGrains.Sessions;
 
 /// <summary>
-/// The session grain. Its state carries the storage ETag, so two activations of one client id
-/// (the grain directory is only eventually consistent) cannot both write: the second write fails
-/// and that claim with it. It deactivates after every call, so idle sessions hold no grain memory.
+/// The session grain. Its state carries the storage ETag, so two activations of one client id cannot
+/// both write: the second write fails and that claim with it (the caller claims again, reading the
+/// winner's state). Since that fence, not single activation, is what makes a claim safe, it is a local
+/// stateless worker: a call runs on the calling node and registers nothing in the grain directory (a
+/// directory entry per CONNECT cost two remote calls, to register and to unregister). It deactivates
+/// after every call, so the next call reads the state afresh and idle sessions hold no grain memory.
 /// </summary>
+[StatelessWorker(1)]
 internal sealed class SessionGrain(
     [PersistentState("session", FleetHostingExtensions.StorageName)] IPersistentState<SessionGrainState> state) : Grain, ISessionGrain
 {

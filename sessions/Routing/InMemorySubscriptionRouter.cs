@@ -106,6 +106,20 @@ internal sealed class InMemorySubscriptionRouter : ISubscriptionRouter, IDisposa
         }
     }
 
+    /// <summary>Whether the client holds any subscription here.</summary>
+    internal bool HasClient(string clientId)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return _filtersByClient.ContainsKey(clientId);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
     public ValueTask<int> RemoveClientAsync(string clientId, CancellationToken cancellationToken = default) =>
         new(RemoveClient(clientId, removedFilters: null));
 
