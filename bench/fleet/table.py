@@ -88,7 +88,22 @@ if isinstance(s, (int, float)) and s <= 0:
     s = f"{s:.2f} (RSS fell: trimmed during the hold; no ratio)"
 r, _ = ratio(s, f, False)
 rows.append(("idle RSS per connection, KB (fleet: summed over its 3 node processes)", s, f, 2, False, "within 10% of single", None if r is None else r <= 1.10, None))
-mosq = figure("mosquitto", "p2p-q0", "messages", "receiveRate", qos=0)
+def mosquitto_held():
+    """Mosquitto's p2p QoS 0 stepped by offered rate: the highest delivered rate of a step held (< 0.1% lost, no broken run)."""
+    best, tried = None, 0
+    for name in sorted((n[len("mosquitto-"):-len(".json")] for n in os.listdir(out) if n.startswith("mosquitto-p2p-q0-r") and n.endswith(".json")),
+                       key=lambda n: int(n.rsplit("r", 1)[1])):
+        tried += 1
+        report = load("mosquitto", name)
+        expected, lost = get(report, "messages", "expected"), get(report, "messages", "lost")
+        if broken("mosquitto", name, 0) or not expected or lost is None or lost > 0.001 * expected:
+            break
+        rate = get(report, "messages", "receiveRate")
+        best = rate if best is None or rate > best else best
+    return best if best is not None else ("refused: no step held" if tried else None)
+
+
+mosq = mosquitto_held()
 s, f = figure("single", "p2p-q0", "messages", "receiveRate", qos=0), figure("fleet", "p2p-q0", "messages", "receiveRate", qos=0)
 met = None if isinstance(f, str) or f is None or isinstance(mosq, str) or not mosq else (f >= 200_000 and f >= 3 * mosq)
 rows.append(("cross-node p2p QoS 0, delivered msg/s", s, f, 0, True, "≥ 200,000 and ≥ 3× mosquitto", met, mosq))
@@ -105,7 +120,7 @@ for qos in (0, 1):
 s, f = figure("single", "durable-q1", "messages", "receiveRate", qos=1), figure("fleet", "durable-q1", "messages", "receiveRate", qos=1)
 rows.append(("persistent sessions (MQTT 5, expiry > 0) p2p QoS 1, delivered msg/s", s, f, 0, True, "", None, None))
 
-print(f"| figure (payload {payload} B) | single node | 3-node fleet | fleet ÷ single | target | met | mosquitto (single node) |")
+print(f"| figure (payload {payload} B) | single node | 3-node fleet | fleet ÷ single | target | met | mosquitto (single node; QoS 0 stepped: highest rate held, < 0.1% lost) |")
 print("|---|---:|---:|---:|---|---|---:|")
 for label, single, fleet, digits, higher, target, met, mosquitto in rows:
     _, text = ratio(single, fleet, higher)
@@ -121,9 +136,11 @@ for name, qos in (("p2p-q0", 0), ("p2p-q1", 1), ("latency-q0", 0), ("latency-q1"
     fleet_nodes, fleet_redis = cpu_us_per_message("fleet", name)
     fleet_cells = ("refused", "refused") if broken("fleet", name, qos) else (cell(fleet_nodes, 1), cell(fleet_redis, 1))
     print(f"| {name} | {single} | {fleet_cells[0]} | {fleet_cells[1]} |")
-mosquitto_cpu = cpu_us_per_message("mosquitto", "p2p-q0")[0]
-if mosquitto_cpu is not None and not broken("mosquitto", "p2p-q0", 0):
-    print(f"| p2p-q0, mosquitto | {cell(mosquitto_cpu, 1)} | | |")
+for name in sorted((n[len("mosquitto-"):-len(".json")] for n in os.listdir(out) if n.startswith("mosquitto-p2p-q0-r") and n.endswith(".json")),
+                   key=lambda n: int(n.rsplit("r", 1)[1])):
+    mosquitto_cpu = cpu_us_per_message("mosquitto", name)[0]
+    if mosquitto_cpu is not None and not broken("mosquitto", name, 0):
+        print(f"| {name}, mosquitto | {cell(mosquitto_cpu, 1)} | | |")
 
 print(f"\nkill -9 of one of 3 nodes under load ({fail_pairs} cross-node pairs, QoS 1, persistent sessions, {fail_rate:,.0f} msg/s offered)\n")
 reason = broken("fleet", "failover", failover=True)

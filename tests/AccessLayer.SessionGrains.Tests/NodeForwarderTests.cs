@@ -1,0 +1,215 @@
+using System.Diagnostics.Metrics;
+using AccessLayer.Protocol.Mqtt;
+using AccessLayer.SessionGrains.Forwarding;
+using AccessLayer.SessionGrains.Mlp;
+using AccessLayer.SessionGrains.Nodes;
+using AccessLayer.SessionGrains.Routes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace AccessLayer.SessionGrains.Tests;
+
+/// <summary>
+/// The forwarder to one peer: batches in order with one in flight, pressing past two batches waiting,
+/// relieved at half a batch, and a wait that runs out (on the fake clock) waives the pressure.
+/// </summary>
+public sealed class NodeForwarderTests : IDisposable
+{
+    private const int BatchMessages = 4;
+
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly FakeTimeProvider _time = new();
+    private readonly HeldPeer _peer = new();
+    private readonly NodeForwarder _forwarder;
+
+    public NodeForwarderTests()
+    {
+        var metrics = new FleetMetrics(_services.GetRequiredService<IMeterFactory>(), () => 2, () => 0, () => 0, () => 0);
+        _forwarder = new NodeForwarder("peer", _peer, BatchMessages, 64 * 1024, maxQueued: 100, _time, metrics, NullLogger.Instance);
+        _forwarder.Start();
+    }
+
+    public void Dispose()
+    {
+        _peer.ReleaseAll();
+        _forwarder.StopAsync().GetAwaiter().GetResult();
+        _forwarder.Dispose();
+        _services.Dispose();
+    }
+
+    [Fact]
+    public async Task Messages_go_out_in_order_one_batch_at_a_time()
+    {
+        Enqueue(0, 1);
+        await _peer.WaitForBatchesAsync(1);
+        Enqueue(1, 6);
+
+        // Nothing more leaves while the first batch is out; then what queued goes in batches of four at most.
+        Assert.Equal(1, _peer.BatchCount);
+        _peer.ReleaseNext();
+        await _peer.WaitForBatchesAsync(2);
+        _peer.ReleaseNext();
+        await _peer.WaitForBatchesAsync(3);
+        _peer.ReleaseNext();
+
+        Assert.Equal([[0], [1, 2, 3, 4], [5, 6]], _peer.Sequences());
+    }
+
+    [Fact]
+    public async Task Past_two_batches_waiting_it_presses_and_a_waiter_is_released_at_half_a_batch()
+    {
+        Enqueue(0, 1);
+        await _peer.WaitForBatchesAsync(1);
+        Enqueue(1, 2 * BatchMessages - 1);
+        Assert.False(_forwarder.IsPressing);
+        Enqueue(2 * BatchMessages, 1);
+        Assert.True(_forwarder.IsPressing);
+
+        var waiting = _forwarder.WaitForRoomAsync(TimeSpan.FromSeconds(1)).AsTask();
+        Assert.False(waiting.IsCompleted);
+
+        // One batch leaves: four remain, more than half a batch.
+        _peer.ReleaseNext();
+        await _peer.WaitForBatchesAsync(2);
+        Assert.False(waiting.IsCompleted);
+
+        // The next leaves: none remain.
+        _peer.ReleaseNext();
+        await _peer.WaitForBatchesAsync(3);
+        await waiting;
+        Assert.False(_forwarder.IsPressing);
+    }
+
+    [Fact]
+    public async Task A_wait_that_runs_out_waives_the_pressure_until_the_queue_drains()
+    {
+        Enqueue(0, 1);
+        await _peer.WaitForBatchesAsync(1);
+        Enqueue(1, 2 * BatchMessages);
+        Assert.True(_forwarder.IsPressing);
+
+        var waiting = _forwarder.WaitForRoomAsync(TimeSpan.FromMilliseconds(250)).AsTask();
+        _time.Advance(TimeSpan.FromMilliseconds(250));
+        await waiting;
+
+        // Waived for one wait: publishers go on meanwhile; past it, the still-full queue presses again.
+        Assert.False(_forwarder.IsPressing);
+        _time.Advance(TimeSpan.FromMilliseconds(250));
+        Assert.True(_forwarder.IsPressing);
+
+        // A second wait that runs out waives it for twice as long.
+        waiting = _forwarder.WaitForRoomAsync(TimeSpan.FromMilliseconds(250)).AsTask();
+        _time.Advance(TimeSpan.FromMilliseconds(250));
+        await waiting;
+        _time.Advance(TimeSpan.FromMilliseconds(400));
+        Assert.False(_forwarder.IsPressing);
+        _time.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.True(_forwarder.IsPressing);
+    }
+
+    private void Enqueue(int first, int count)
+    {
+        for (var i = first; i < first + count; i++)
+        {
+            var message = new MqttApplicationMessage { Topic = "t", Payload = BitConverter.GetBytes(i), QualityOfService = MqttQualityOfService.AtLeastOnce };
+            Assert.True(_forwarder.TryEnqueue(new ForwardedMessage(message, null, true, [], Guid.Empty)));
+        }
+    }
+
+    /// <summary>A peer that holds every batch until the test releases it, and remembers what each held.</summary>
+    private sealed class HeldPeer : INodeGrain
+    {
+        private readonly Lock _gate = new();
+        private readonly List<byte[]> _batches = [];
+        private readonly Queue<TaskCompletionSource> _held = new();
+        private TaskCompletionSource _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int BatchCount
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _batches.Count;
+                }
+            }
+        }
+
+        public Task DeliverAsync(byte[] batch)
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_gate)
+            {
+                _batches.Add(batch);
+                _held.Enqueue(done);
+                _arrived.TrySetResult();
+            }
+
+            return done.Task;
+        }
+
+        public async Task WaitForBatchesAsync(int count)
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (true)
+            {
+                Task arrived;
+                lock (_gate)
+                {
+                    if (_batches.Count >= count)
+                    {
+                        return;
+                    }
+
+                    arrived = (_arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+                }
+
+                await arrived.WaitAsync(deadline - DateTime.UtcNow);
+            }
+        }
+
+        public void ReleaseNext()
+        {
+            lock (_gate)
+            {
+                _held.Dequeue().TrySetResult();
+            }
+        }
+
+        public void ReleaseAll()
+        {
+            lock (_gate)
+            {
+                while (_held.TryDequeue(out var held))
+                {
+                    held.TrySetResult();
+                }
+            }
+        }
+
+        public List<List<int>> Sequences()
+        {
+            lock (_gate)
+            {
+                return _batches.Select(b => FleetCodec.ReadBatch(b).Select(m => BitConverter.ToInt32(m.Message.Payload.Span)).ToList()).ToList();
+            }
+        }
+
+        public Task ApplyRoutesAsync(RouteUpdate update) => throw new NotSupportedException();
+
+        public Task<byte[]?> HandOverSessionAsync(string clientId, long epoch) => throw new NotSupportedException();
+
+        public Task<NodeInfo> GetInfoAsync() => throw new NotSupportedException();
+
+        public Task FlushDurableAsync() => throw new NotSupportedException();
+
+        public Task<byte[]> GetRetainedAsync() => throw new NotSupportedException();
+
+        public Task<MlpPushReply> PushMlpAsync(string deviceId, byte[] push, bool sequenced) => throw new NotSupportedException();
+
+        public Task<byte[]?> HandOverMlpAsync(string deviceId, long epoch) => throw new NotSupportedException();
+
+        public Task PullMlpAsync(string deviceId) => throw new NotSupportedException();
+    }
+}
