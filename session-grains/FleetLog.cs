@@ -42,4 +42,16 @@ internal static partial class FleetLog
 
     [LoggerMessage(7012, LogLevel.Warning, "Fleet: handover of {ClientId} from {PreviousNode} failed ({Reason}); resuming from the grain and Redis")]
     public static partial void HandoverFailed(ILogger logger, string clientId, string previousNode, string reason);
+
+    [LoggerMessage(7013, LogLevel.Information, "Fleet: {Sessions} session(s) of departed node {Node} scheduled to expire (wills after their delay)")]
+    public static partial void OrphansReaped(ILogger logger, string node, int sessions);
+
+    [LoggerMessage(7014, LogLevel.Information, "Fleet: session {ClientId} of a departed node expired")]
+    public static partial void OrphanEnded(ILogger logger, string clientId);
+
+    [LoggerMessage(7015, LogLevel.Information, "Fleet: will of {ClientId} (its node departed) published to {Topic}")]
+    public static partial void OrphanWillPublished(ILogger logger, string clientId, string topic);
+
+    [LoggerMessage(7016, LogLevel.Warning, "Fleet: departed-node session work for {What} failed ({Reason})")]
+    public static partial void OrphansFailed(ILogger logger, string what, string reason);
 }

@@ -113,17 +113,16 @@ warm_up() {
   for round in $(seq "$WARM_ROUNDS"); do
     bot "warm-conn-$round" conn --count 3000 --source-addresses 4 --connect-rate 0 --connect-concurrency 200 --hold 1 --duration 60
   done
-  # Held past the trim's quiet time, then let go and quiet again: the gateway trims at 3,000 (a fleet node at its
-  # 1,000) and at 0, so the idle-memory scenario starts from a trimmed baseline as it ends on a trimmed hold.
-  bot warm-conn-trim conn --count 3000 --source-addresses 4 --connect-rate 0 --connect-concurrency 200 --hold 8 --duration 60
-  sleep 8
   for qos in 0 1; do
     bot "warm-p2p-q$qos" p2p --count "$PAIRS" --qos "$qos" --subscriber-offset 1 $run
     bot "warm-latency-q$qos" p2p --count "$LAT_PAIRS" --qos "$qos" --total-rate "$LAT_RATE" --subscriber-offset 1 $run
   done
   bot warm-durable-q1 p2p --count "$PAIRS" --qos 1 --mqtt-version 5 --session-expiry 60 --subscriber-offset 1 \
     --client-prefix "warm-$MODE-$$" $run
-  sleep 2
+  # Last: held past the trim's quiet time, then let go and quiet again. The gateway trims at 3,600 (a fleet node at
+  # its 1,200) and again at 0, so the idle-memory scenario starts from a trimmed baseline as it ends on a trimmed hold.
+  bot warm-conn-trim conn --count 3600 --source-addresses 4 --connect-rate 0 --connect-concurrency 200 --hold 8 --duration 60
+  sleep 8
 }
 
 start_fleet() {

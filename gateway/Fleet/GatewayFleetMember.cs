@@ -62,6 +62,9 @@ internal sealed class GatewayFleetMember(
         await pressure.WaitAsync().ConfigureAwait(false);
     }
 
+    public async ValueTask PublishWillAsync(MqttApplicationMessage will) =>
+        await broker.PublishAsync(will, publisherClientId: null).ConfigureAwait(false);
+
     public ValueTask<SessionHandover?> HandOverSessionAsync(string clientId, long epoch) => broker.HandOverAsync(clientId);
 
     public async ValueTask<IReadOnlyList<MqttApplicationMessage>> ExportRetainedAsync()

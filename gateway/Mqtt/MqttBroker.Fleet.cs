@@ -117,7 +117,7 @@ internal sealed partial class MqttBroker
     /// Claims the session, retrying for a while: right after a node dies, calls whose grain (or grain directory entry)
     /// lived there fail until membership declares it dead (about 10 s); the CONNECT waits rather than being refused.
     /// </summary>
-    private async ValueTask<SessionClaim?> ClaimInFleetAsync(string clientId, bool cleanStart, string? owner)
+    private async ValueTask<SessionClaim?> ClaimInFleetAsync(string clientId, bool cleanStart, string? owner, uint expiryInterval, WillMessage? will)
     {
         var started = Time.GetTimestamp();
         var delay = TimeSpan.FromMilliseconds(100);
@@ -126,7 +126,7 @@ internal sealed partial class MqttBroker
             try
             {
                 await _fleet.Ready.WaitAsync(FleetReadyWait).ConfigureAwait(false);
-                return await _fleet.ClaimSessionAsync(clientId, cleanStart, owner).ConfigureAwait(false);
+                return await _fleet.ClaimSessionAsync(clientId, cleanStart, owner, expiryInterval, will).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

@@ -184,11 +184,12 @@ internal sealed partial class MqttBroker
             ? Math.Min(connect.SessionExpiryInterval, maxExpiry)
             : connect.CleanStart ? 0u : maxExpiry;
 
+        var willMessage = connect.Will is { } w ? new WillMessage(w.ToApplicationMessage(), w.WillDelayInterval) : null;
         SessionClaim? claim = null;
         if (_fleetEnabled && !generatedClientId)
         {
             // An id this broker made up (a random GUID) cannot be held anywhere else: nothing to claim.
-            claim = await ClaimInFleetAsync(clientId, connect.CleanStart, authentication.SessionOwner).ConfigureAwait(false);
+            claim = await ClaimInFleetAsync(clientId, connect.CleanStart, authentication.SessionOwner, sessionExpiry, willMessage).ConfigureAwait(false);
             if (claim is null)
             {
                 return Refuse(connection, MqttReasonCode.ServerUnavailable, "The fleet could not open the session; try again.");
@@ -206,7 +207,7 @@ internal sealed partial class MqttBroker
             ClientId = clientId,
             CleanStart = connect.CleanStart,
             SessionExpiryInterval = sessionExpiry,
-            Will = connect.Will is { } w ? new WillMessage(w.ToApplicationMessage(), w.WillDelayInterval) : null,
+            Will = willMessage,
             Owner = authentication.SessionOwner,
         }).ConfigureAwait(false);
         if (open.OwnedByAnotherIdentity)

@@ -16,14 +16,16 @@ internal sealed partial class FleetNode
     // Client id → the epoch another node claimed the session at, after it was handed over from here.
     private readonly ConcurrentDictionary<string, (long Epoch, long At)> _fences = new(StringComparer.Ordinal);
 
-    public async ValueTask<SessionClaim> ClaimSessionAsync(string clientId, bool cleanStart, string? owner, CancellationToken cancellationToken = default)
+    public async ValueTask<SessionClaim> ClaimSessionAsync(string clientId, bool cleanStart, string? owner, uint expiryInterval, WillMessage? will, CancellationToken cancellationToken = default)
     {
         var grain = Grains.GetGrain<ISessionGrain>(clientId);
-        var claim = await grain.ClaimAsync(_nodeId, cleanStart, owner).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var claim = await grain.ClaimAsync(_nodeId, cleanStart, owner, expiryInterval, will is null ? null : FleetCodec.EncodeWill(will)).WaitAsync(cancellationToken).ConfigureAwait(false);
         if (claim.OwnedByAnotherIdentity)
         {
             return new SessionClaim { OwnedByAnotherIdentity = true };
         }
+
+        TrackSession(clientId);
 
         var previous = claim.PreviousNode;
         if (previous is null || previous == _nodeId)
@@ -123,6 +125,7 @@ internal sealed partial class FleetNode
         }
 
         await Grains.GetGrain<ISessionGrain>(clientId).EndAsync(epoch).WaitAsync(cancellationToken).ConfigureAwait(false);
+        UntrackSession(clientId);
         if (_durable is not null)
         {
             await _durable.DeleteAsync(clientId, cancellationToken).ConfigureAwait(false);
@@ -137,6 +140,7 @@ internal sealed partial class FleetNode
         var now = Environment.TickCount64;
         _fences.AddOrUpdate(clientId, (epoch, now), (_, old) => old.Epoch > epoch ? old : (epoch, now));
         PruneFences(now);
+        UntrackSession(clientId);
         var handover = await Local.HandOverSessionAsync(clientId, epoch).ConfigureAwait(false);
         return handover is null ? null : FleetCodec.EncodeHandover(handover);
     }

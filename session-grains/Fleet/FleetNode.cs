@@ -87,6 +87,11 @@ internal sealed partial class FleetNode : IFleet, IHostedService, IDisposable
             }
         }
 
+        if (_services.GetService<StackExchange.Redis.IConnectionMultiplexer>() is { } redis)
+        {
+            StartOrphanSweeper(new Orphans.OrphanLedger(redis, RedisDurableQueueOptions.KeyPrefixFor(_options.ClusterId)));
+        }
+
         var membership = _services.GetRequiredService<IClusterMembershipService>();
         OnMembership(membership.CurrentSnapshot);
         _membership = Task.Run(() => WatchMembershipAsync(membership), CancellationToken.None);
@@ -107,6 +112,7 @@ internal sealed partial class FleetNode : IFleet, IHostedService, IDisposable
         try
         {
             await _membership.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await _sweeper.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -222,6 +228,7 @@ internal sealed partial class FleetNode : IFleet, IHostedService, IDisposable
                 FleetLog.PeerGone(_logger, id, member.Status.ToString());
                 _routes.RemoveNode(id);
                 _ = gone.StopAsync();
+                OnPeerLeft(id);
             }
         }
     }

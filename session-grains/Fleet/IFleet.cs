@@ -45,8 +45,11 @@ public interface IFleet
     /// <summary>A client acknowledged a delivery that sits in its durable queue.</summary>
     void Acknowledge(string clientId, Guid durableId);
 
-    /// <summary>Claims the session of <paramref name="clientId"/> for this node (see <see cref="SessionClaim"/>).</summary>
-    ValueTask<SessionClaim> ClaimSessionAsync(string clientId, bool cleanStart, string? owner, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Claims the session of <paramref name="clientId"/> for this node (see <see cref="SessionClaim"/>), recording its expiry
+    /// interval and will: if this node dies, a survivor publishes the will and ends the session when they are due.
+    /// </summary>
+    ValueTask<SessionClaim> ClaimSessionAsync(string clientId, bool cleanStart, string? owner, uint expiryInterval, WillMessage? will, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// The client's durable queue entries not in <paramref name="held"/>, oldest first. Call it once the resumed session's

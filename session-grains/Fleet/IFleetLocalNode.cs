@@ -22,6 +22,9 @@ public interface IFleetLocalNode
     /// </summary>
     ValueTask<SessionHandover?> HandOverSessionAsync(string clientId, long epoch);
 
+    /// <summary>Publishes the will of a client whose node died (routed fleet-wide as any publish here).</summary>
+    ValueTask PublishWillAsync(Protocol.Mqtt.MqttApplicationMessage will);
+
     /// <summary>This node as the admin API and peers see it.</summary>
     NodeInfo Describe(string nodeId);
 

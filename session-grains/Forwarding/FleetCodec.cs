@@ -132,6 +132,26 @@ public static class FleetCodec
     public static SessionHandover DecodeHandover(ReadOnlyMemory<byte> data) =>
         FleetFields.ReadUnit(data, "A handover", ReadHandover);
 
+    /// <summary>A will as a session grain keeps it (published by a survivor when the node holding its client dies).</summary>
+    public static byte[] EncodeWill(WillMessage will)
+    {
+        ArgumentNullException.ThrowIfNull(will);
+        return Encode(will, checked(4 + FleetMessageFormat.MessageSize(will.Message)), static (ref MqttSpanWriter writer, WillMessage value) =>
+        {
+            writer.WriteUInt32(value.DelayInterval);
+            FleetMessageFormat.WriteMessage(ref writer, value.Message);
+        });
+    }
+
+    /// <summary>Reads an <see cref="EncodeWill"/> unit; the payload is a slice of <paramref name="data"/>.</summary>
+    /// <exception cref="FleetCodecException">The bytes are not a valid will.</exception>
+    public static WillMessage DecodeWill(ReadOnlyMemory<byte> data) =>
+        FleetFields.ReadUnit(data, "A will", static (ref MqttBodyReader reader) =>
+        {
+            var delay = reader.ReadUInt32();
+            return new WillMessage(FleetMessageFormat.ReadMessage(ref reader), delay);
+        });
+
     private static byte[] Encode<T>(T value, int bodySize, UnitWriter<T> write)
     {
         var size = checked(1 + bodySize);

@@ -8,8 +8,23 @@ namespace AccessLayer.SessionGrains.Sessions;
 /// </summary>
 public interface ISessionGrain : IGrainWithStringKey
 {
-    /// <summary>Makes <paramref name="node"/> the owner at a new epoch (refused for another identity's session).</summary>
-    Task<SessionGrainClaim> ClaimAsync(string node, bool cleanStart, string? owner);
+    /// <summary>
+    /// Makes <paramref name="node"/> the owner at a new epoch (refused for another identity's session), recording the
+    /// connection's session expiry and will (encoded) for the case its node dies.
+    /// </summary>
+    Task<SessionGrainClaim> ClaimAsync(string node, bool cleanStart, string? owner, uint expiryInterval, byte[]? will);
+
+    /// <summary>
+    /// <paramref name="node"/> died: what its session here must become (its epoch, expiry and will delay), or null when
+    /// another node owns it by now (or there is none). Writes nothing: the epoch fences what is done later.
+    /// </summary>
+    Task<SessionOrphan?> FindOrphanAsync(string node);
+
+    /// <summary>The orphan's will delay ran out: returns the will (and forgets it) if the session is still the one orphaned at <paramref name="epoch"/>.</summary>
+    Task<byte[]?> TakeOrphanWillAsync(long epoch);
+
+    /// <summary>The orphan's session expired: forgets it if still the one orphaned at <paramref name="epoch"/>; returns whether it did and the will not yet published.</summary>
+    Task<SessionOrphanEnd> EndOrphanAsync(long epoch);
 
     /// <summary>Records the subscriptions (encoded) of the ownership at <paramref name="epoch"/>; ignored for an older epoch.</summary>
     Task SaveSubscriptionsAsync(long epoch, byte[] subscriptions);
@@ -17,6 +32,19 @@ public interface ISessionGrain : IGrainWithStringKey
     /// <summary>The session ended under the ownership at <paramref name="epoch"/>: forget it; ignored for an older epoch.</summary>
     Task EndAsync(long epoch);
 }
+
+/// <summary>A session whose node died, as found in its grain.</summary>
+[GenerateSerializer, Immutable]
+public sealed record SessionOrphan(
+    [property: Id(0)] long Epoch,
+    [property: Id(1)] uint ExpiryInterval,
+    [property: Id(2)] uint? WillDelayInterval);
+
+/// <summary>What ending an orphaned session did.</summary>
+[GenerateSerializer, Immutable]
+public sealed record SessionOrphanEnd(
+    [property: Id(0)] bool Ended,
+    [property: Id(1)] byte[]? Will);
 
 /// <summary>What a claim found and made.</summary>
 [GenerateSerializer, Immutable]

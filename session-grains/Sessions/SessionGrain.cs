@@ -1,3 +1,4 @@
+using AccessLayer.SessionGrains.Forwarding;
 using AccessLayer.SessionGrains.Hosting;
 using Orleans.Concurrency;
 
@@ -13,9 +14,10 @@ namespace AccessLayer.SessionGrains.Sessions;
 /// </summary>
 [StatelessWorker(1)]
 internal sealed class SessionGrain(
-    [PersistentState("session", FleetHostingExtensions.StorageName)] IPersistentState<SessionGrainState> state) : Grain, ISessionGrain
+    [PersistentState("session", FleetHostingExtensions.StorageName)] IPersistentState<SessionGrainState> state,
+    TimeProvider time) : Grain, ISessionGrain
 {
-    public async Task<SessionGrainClaim> ClaimAsync(string node, bool cleanStart, string? owner)
+    public async Task<SessionGrainClaim> ClaimAsync(string node, bool cleanStart, string? owner, uint expiryInterval, byte[]? will)
     {
         try
         {
@@ -26,9 +28,13 @@ internal sealed class SessionGrain(
             }
 
             var previous = state.RecordExists ? current.Node : null;
-            current.Epoch++;
+            // Never below the clock (100 ns ticks): an epoch stays above every earlier one even after the record was
+            // deleted (a session that ended), so nothing fenced by an old epoch can match a new session.
+            current.Epoch = Math.Max(current.Epoch + 1, time.GetUtcNow().UtcTicks);
             current.Node = node;
             current.Owner = owner;
+            current.ExpiryInterval = expiryInterval;
+            current.Will = will;
             if (cleanStart)
             {
                 current.Subscriptions = null;
@@ -52,6 +58,57 @@ internal sealed class SessionGrain(
                 state.State.Subscriptions = subscriptions;
                 await state.WriteStateAsync().ConfigureAwait(true);
             }
+        }
+        finally
+        {
+            DeactivateOnIdle();
+        }
+    }
+
+    public Task<SessionOrphan?> FindOrphanAsync(string node)
+    {
+        DeactivateOnIdle();
+        var current = state.State;
+        if (!state.RecordExists || !string.Equals(current.Node, node, StringComparison.Ordinal))
+        {
+            return Task.FromResult<SessionOrphan?>(null);
+        }
+
+        var willDelay = current.Will is { } will ? FleetCodec.DecodeWill(will).DelayInterval : (uint?)null;
+        return Task.FromResult<SessionOrphan?>(new SessionOrphan(current.Epoch, current.ExpiryInterval, willDelay));
+    }
+
+    public async Task<byte[]?> TakeOrphanWillAsync(long epoch)
+    {
+        try
+        {
+            if (!state.RecordExists || state.State.Epoch != epoch || state.State.Will is not { } will)
+            {
+                return null;
+            }
+
+            state.State.Will = null;
+            await state.WriteStateAsync().ConfigureAwait(true);
+            return will;
+        }
+        finally
+        {
+            DeactivateOnIdle();
+        }
+    }
+
+    public async Task<SessionOrphanEnd> EndOrphanAsync(long epoch)
+    {
+        try
+        {
+            if (!state.RecordExists || state.State.Epoch != epoch)
+            {
+                return new SessionOrphanEnd(false, null);
+            }
+
+            var will = state.State.Will;
+            await state.ClearStateAsync().ConfigureAwait(true);
+            return new SessionOrphanEnd(true, will);
         }
         finally
         {

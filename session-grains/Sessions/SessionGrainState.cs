@@ -15,4 +15,12 @@ public sealed class SessionGrainState
 
     [Id(3)]
     public byte[]? Subscriptions { get; set; }
+
+    /// <summary>The session expiry interval the owner's CONNECT asked for, seconds (0: the session ends with its connection).</summary>
+    [Id(4)]
+    public uint ExpiryInterval { get; set; }
+
+    /// <summary>The owner's will (<see cref="Forwarding.FleetCodec.EncodeWill"/>), until published or cancelled.</summary>
+    [Id(5)]
+    public byte[]? Will { get; set; }
 }

@@ -191,6 +191,15 @@ public sealed class FleetCodecTests
         Assert.Equal(Describe(handover), Describe(FleetCodec.DecodeHandover(FleetCodec.EncodeHandover(handover))));
     }
 
+    [Fact]
+    public void A_will_for_a_session_grain_round_trips_with_its_delay()
+    {
+        var will = FleetCodec.DecodeWill(FleetCodec.EncodeWill(new WillMessage(FullMessage(), 90)));
+
+        Assert.Equal(90u, will.DelayInterval);
+        Assert.Equal(Describe(FullMessage()), Describe(will.Message));
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(2)]
@@ -501,6 +510,7 @@ public sealed class FleetCodecTests
             ("delivery", FleetCodec.EncodeDelivery(new MessageDelivery { Message = FullMessage(), QualityOfService = MqttQualityOfService.AtLeastOnce, Retain = true, SubscriptionIdentifiers = [3, 300], DurableId = Durable }), b => FleetCodec.DecodeDelivery(b)),
             ("subscriptions", FleetCodec.EncodeSubscriptions(AllSubscriptions()), b => FleetCodec.DecodeSubscriptions(b)),
             ("handover", FleetCodec.EncodeHandover(FullHandover()), b => FleetCodec.DecodeHandover(b)),
+            ("will", FleetCodec.EncodeWill(new WillMessage(FullMessage(), 90)), b => FleetCodec.DecodeWill(b)),
         ];
     }
 

@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using AccessLayer.Gateway.Tests.Broker;
+using AccessLayer.Gateway.Tests.Fleet.Infrastructure;
+using AccessLayer.Protocol.Mqtt;
+
+namespace AccessLayer.Gateway.Tests.Fleet;
+
+/// <summary>
+/// What happens to the sessions of a node killed with SIGKILL when their clients do not come back: a survivor
+/// publishes their wills and, once their expiry interval has passed, ends them (grain, durable queue and durable
+/// subscriptions), as the dead node would have. Real processes, real Redis.
+/// </summary>
+[Trait("Category", "Fleet")]
+public sealed class FleetDepartedNodeTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task A_killed_nodes_wills_are_published_by_a_survivor_and_its_sessions_expire()
+    {
+        await using var cluster = await FleetCluster.StartAsync(2, output: output);
+        await cluster.WaitForMembersAsync(2, TimeSpan.FromSeconds(60));
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var willTopic = $"departed/{run}/will";
+        try
+        {
+            var survivor = cluster.Nodes[1];
+            await using var watcher = await RawMqttClient.OpenAsync(survivor.MqttPort);
+            await watcher.ConnectAsync($"watcher-{run}");
+            await watcher.SubscribeAsync(willTopic, MqttQualityOfService.AtLeastOnce);
+
+            // On the node to be killed: a clean session with a will, and a persistent session (3 s expiry) with a durable subscription.
+            var victim = cluster.Nodes[0];
+            await using var withWill = await RawMqttClient.OpenAsync(victim.MqttPort);
+            await withWill.ConnectAsync($"will-{run}", will: new MqttWillMessage { Topic = willTopic, Payload = "gone"u8.ToArray(), QualityOfService = MqttQualityOfService.AtLeastOnce });
+            await using var persistent = await RawMqttClient.OpenAsync(victim.MqttPort);
+            await persistent.ConnectAsync($"persistent-{run}", cleanStart: true, sessionExpiry: 3);
+            await persistent.SubscribeAsync($"departed/{run}/data", MqttQualityOfService.AtLeastOnce);
+            await WaitForAsync(async () => await DurableSubscriptionsAsync(survivor, cluster.ManagementToken) >= 1, "the survivor knows the durable subscription");
+
+            victim.KillHard();
+
+            var (will, packetId, _, _) = await watcher.ReceivePublishAsync(TimeSpan.FromSeconds(30));
+            await watcher.SendAckAsync(MqttPacketType.PubAck, packetId);
+            Assert.Equal(willTopic, will.Topic);
+            Assert.Equal("gone"u8.ToArray(), will.Payload.ToArray());
+
+            // The persistent session expires 3 s after the survivor found it: its durable subscription leaves the fleet.
+            await WaitForAsync(async () => await DurableSubscriptionsAsync(survivor, cluster.ManagementToken) == 0, "the expired session's durable subscription is gone");
+
+            // Its client id starts afresh on the survivor: no session is present any more.
+            await using var back = await RawMqttClient.OpenAsync(survivor.MqttPort);
+            var connack = await back.ConnectAsync($"persistent-{run}", cleanStart: false, sessionExpiry: 3);
+            Assert.False(connack.SessionPresent);
+        }
+        finally
+        {
+            output.WriteLine(cluster.LogTails(30));
+        }
+    }
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Not within 30 s: {what}.");
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task<double> DurableSubscriptionsAsync(FleetNode node, string token)
+    {
+        using var http = new HttpClient { BaseAddress = node.ManagementUri, Timeout = TimeSpan.FromSeconds(10) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        foreach (var line in (await http.GetStringAsync(new Uri("metrics", UriKind.Relative))).Split('\n'))
+        {
+            if (line.StartsWith("accesslayer_fleet_durable_subscriptions ", StringComparison.Ordinal))
+            {
+                return double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
+    }
+}
