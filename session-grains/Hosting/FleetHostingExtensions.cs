@@ -33,6 +33,9 @@ public static class FleetHostingExtensions
     /// <summary>Grain storage name of session grains.</summary>
     public const string StorageName = "sessions";
 
+    /// <summary>Grain addresses each node caches (node grains, and recent session and MLP grains).</summary>
+    public const int DirectoryCacheSize = 10_000;
+
     public static WebApplicationBuilder AddFleet(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -78,6 +81,11 @@ public static class FleetHostingExtensions
             }
 
             silo.Services.AddPlacementDirector<NodePlacement, NodePlacementDirector>();
+
+            // Orleans caches the silo of every grain it addressed, a million entries by default (its table alone is
+            // about 9 MB). Session and MLP grains are addressed once per connection event and deactivate right after,
+            // so their entries are never useful again and would only make idle memory grow with every client id seen.
+            silo.Configure<GrainDirectoryOptions>(options => options.CacheSize = DirectoryCacheSize);
         });
 
         if (fleet.IsEnabled)
