@@ -27,11 +27,14 @@ fi
 # compile (which a connect storm keeps postponing: Orleans is a lot of code), for every .NET process here alike,
 # and each mode first runs every scenario short and unmeasured (warm_up).
 export DOTNET_TC_CallCountingDelayMs=${DOTNET_TC_CallCountingDelayMs:-0}
-# Trims (Memory:TrimAfterConnectStorm) may follow each other 5 s apart, so warm_up can leave a trimmed baseline.
-TRIM=(--Memory:TrimMinIntervalSeconds=5)
+# Trims (Memory:TrimAfterConnectStorm) may follow each other 5 s apart, so warm_up can leave a trimmed baseline, and
+# come 35 s after a storm settles: idle memory is what is left once the storm's short-lived objects are gone (a
+# fleet node's stateless-worker session grains leave a 30 s activation-timeout timer per CONNECT behind them).
+QUIET=${QUIET:-35}
+TRIM=(--Memory:TrimMinIntervalSeconds=5 "--Memory:TrimQuietSeconds=$QUIET")
 # Mosquitto's p2p QoS 0 is stepped (total msg/s offered over $PAIRS pairs) up to the first rate it does not hold.
 MOSQUITTO_RATES=${MOSQUITTO_RATES:-10000 20000 40000 60000 80000 100000 140000 200000}
-SETTLE=${SETTLE:-10}; HOLD=$((SETTLE + 2))   # RSS read SETTLE s into the idle hold (the gateway trims after 5 quiet s)
+SETTLE=${SETTLE:-$(( ${QUIET:-35} + 5 ))}; HOLD=$((SETTLE + 2))   # RSS read SETTLE s into the idle hold, after the trim
 LAT_RATE=${LAT_RATE:-5000}                  # msg/s offered in total in the latency runs
 FAIL_RATE=${FAIL_RATE:-1500}                # msg/s offered in total in the kill -9 run
 EXPIRY=${EXPIRY:-300}                       # session expiry of the persistent sessions, seconds
@@ -93,7 +96,7 @@ suite() {
   local pids=($NODE_PIDS)
   local extra=""; [ ${#pids[@]} -gt 1 ] && extra="--broker-pids $(IFS=,; echo "${pids[*]:1}")"
   bot conn conn --count "$CONNS" --source-addresses 4 --connect-rate 0 --connect-concurrency 200 \
-    --hold "$HOLD" --settle "$SETTLE" --duration 75 --broker-pid "${pids[0]}" $extra
+    --hold "$HOLD" --settle "$SETTLE" --duration 120 --broker-pid "${pids[0]}" $extra
   sleep 2
   for qos in 0 1; do
     bot "p2p-q$qos" p2p --count "$PAIRS" --qos "$qos" --subscriber-offset 1 $run
@@ -121,8 +124,8 @@ warm_up() {
     --client-prefix "warm-$MODE-$$" $run
   # Last: held past the trim's quiet time, then let go and quiet again. The gateway trims at 3,600 (a fleet node at
   # its 1,200) and again at 0, so the idle-memory scenario starts from a trimmed baseline as it ends on a trimmed hold.
-  bot warm-conn-trim conn --count 3600 --source-addresses 4 --connect-rate 0 --connect-concurrency 200 --hold 8 --duration 60
-  sleep 8
+  bot warm-conn-trim conn --count 3600 --source-addresses 4 --connect-rate 0 --connect-concurrency 200 --hold $((QUIET + 5)) --duration 120
+  sleep $((QUIET + 5))
 }
 
 start_fleet() {

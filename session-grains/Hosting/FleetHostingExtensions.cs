@@ -33,8 +33,8 @@ public static class FleetHostingExtensions
     /// <summary>Grain storage name of session grains.</summary>
     public const string StorageName = "sessions";
 
-    /// <summary>Grain addresses each node caches (node grains, and recent session and MLP grains).</summary>
-    public const int DirectoryCacheSize = 10_000;
+    /// <summary>Grain addresses each node caches: its peers' node grains stay (they are used all the time), session and MLP grains pass through.</summary>
+    public const int DirectoryCacheSize = 1_000;
 
     public static WebApplicationBuilder AddFleet(this WebApplicationBuilder builder)
     {
