@@ -46,7 +46,7 @@ public sealed class DockerComposeTests
     [Fact]
     public void Each_node_advertises_its_own_fixed_address_and_silo_port()
     {
-        var subnet = Compose.Text("networks", "fleet", "ipam", "config") ?? Compose.Items("networks", "fleet", "ipam", "config")[0].Text("subnet")!;
+        var subnet = Compose.Items("networks", "fleet", "ipam", "config")[0].Text("subnet")!;
         var network = IPNetwork.Parse(subnet);
         var advertised = new List<string>();
         foreach (var (name, service) in Gateways)

@@ -32,6 +32,41 @@ public sealed class DockerfileTests
     }
 
     [Fact]
+    public void The_build_stage_copies_every_project_and_root_file_the_gateway_build_reads()
+    {
+        // What the build reads outside the projects: .editorconfig sets analyzer severities (and
+        // warnings are errors), the props set versions and flags, global.json the SDK.
+        string[] rootFiles = [".editorconfig", "global.json", "Directory.Build.props", "Directory.Packages.props"];
+        var build = Dockerfile.Load().Stages[0];
+        var copied = build.All("COPY").SelectMany(c => c.Split(' ', StringSplitOptions.RemoveEmptyEntries)[..^1]).ToHashSet(StringComparer.Ordinal);
+        Assert.All(rootFiles, file => Assert.Contains(file, copied));
+
+        // The gateway's project references, followed to the end: each folder is copied whole.
+        var projects = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Queue<string>([Path.Combine(PeerPaths.RepoRoot, "gateway", "AccessLayer.Gateway.csproj")]);
+        while (pending.TryDequeue(out var project))
+        {
+            if (!projects.Add(Path.GetRelativePath(PeerPaths.RepoRoot, Path.GetDirectoryName(project)!)))
+            {
+                continue;
+            }
+
+            foreach (var reference in System.Xml.Linq.XDocument.Load(project).Descendants("ProjectReference"))
+            {
+                pending.Enqueue(Path.GetFullPath(Path.Combine(Path.GetDirectoryName(project)!, reference.Attribute("Include")!.Value)));
+            }
+        }
+
+        Assert.Equal(4, projects.Count);
+        Assert.All(projects, folder => Assert.Contains($"{folder}/", copied));
+
+        // And the build context keeps them: .dockerignore must not drop any.
+        var ignored = File.ReadAllLines(Path.Combine(PeerPaths.RepoRoot, ".dockerignore"))
+            .Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).Select(l => l.TrimEnd('/')).ToList();
+        Assert.All(rootFiles.Concat(projects), path => Assert.DoesNotContain(path, ignored));
+    }
+
+    [Fact]
     public void The_runtime_stage_runs_as_a_non_root_user()
     {
         var users = Dockerfile.Load().Runtime.All("USER").ToList();
