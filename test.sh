@@ -17,6 +17,9 @@ if [ ${#need[@]} -gt 0 ]; then
   as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${need[@]}" >/dev/null || {
     echo "test.sh: apt-get install failed"; exit 1; }
 fi
+# Not installable from Debian (its kubernetes-client 1.20 is too old for deploy/k8s): without it the
+# deploy manifest tests are skipped, with the reason.
+command -v kubectl >/dev/null 2>&1 || echo "test.sh: kubectl not found: the deploy manifest tests (tests/AccessLayer.Gateway.Tests/Deploy) will be skipped"
 if [ -f tests/js/package.json ] && [ ! -d tests/js/node_modules ]; then
   (cd tests/js && npm ci --no-audit --no-fund --loglevel=error) || { echo "test.sh: npm ci failed"; exit 1; }
 fi
