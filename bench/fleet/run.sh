@@ -21,20 +21,19 @@ QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then
   CONNS=1000; SECONDS_RUN=4; WARMUP=1; PAIRS=5; LAT_PAIRS=20; FAIL_PAIRS=30; FAIL_SECONDS=12; WARM_ROUNDS=1
 else
-  CONNS=5000; SECONDS_RUN=8; WARMUP=2; PAIRS=20; LAT_PAIRS=50; FAIL_PAIRS=150; FAIL_SECONDS=20; WARM_ROUNDS=3
+  CONNS=15000; SECONDS_RUN=8; WARMUP=2; PAIRS=20; LAT_PAIRS=50; FAIL_PAIRS=150; FAIL_SECONDS=20; WARM_ROUNDS=3
 fi
 # Steady state is what is compared: tier-up of the JIT starts at once instead of 100 ms after the last tier-0
 # compile (which a connect storm keeps postponing: Orleans is a lot of code), for every .NET process here alike,
 # and each mode first runs every scenario short and unmeasured (warm_up).
 export DOTNET_TC_CallCountingDelayMs=${DOTNET_TC_CallCountingDelayMs:-0}
-# Trims (Memory:TrimAfterConnectStorm) may follow each other 5 s apart, so warm_up can leave a trimmed baseline, and
-# come 35 s after a storm settles: idle memory is what is left once the storm's short-lived objects are gone (a
-# fleet node's stateless-worker session grains leave a 30 s activation-timeout timer per CONNECT behind them).
-QUIET=${QUIET:-35}
+# Trims (Memory:TrimAfterConnectStorm) may follow each other 5 s apart, so warm_up can leave a trimmed baseline; they
+# come QUIET s after a storm settles (the gateway's default, 5).
+QUIET=${QUIET:-5}
 TRIM=(--Memory:TrimMinIntervalSeconds=5 "--Memory:TrimQuietSeconds=$QUIET")
 # Mosquitto's p2p QoS 0 is stepped (total msg/s offered over $PAIRS pairs) up to the first rate it does not hold.
 MOSQUITTO_RATES=${MOSQUITTO_RATES:-10000 20000 40000 60000 80000 100000 140000 200000}
-SETTLE=${SETTLE:-$(( ${QUIET:-35} + 5 ))}; HOLD=$((SETTLE + 2))   # RSS read SETTLE s into the idle hold, after the trim
+SETTLE=${SETTLE:-$(( QUIET + 5 ))}; HOLD=$((SETTLE + 2))   # RSS read SETTLE s into the idle hold, after the trim
 LAT_RATE=${LAT_RATE:-5000}                  # msg/s offered in total in the latency runs
 FAIL_RATE=${FAIL_RATE:-1500}                # msg/s offered in total in the kill -9 run
 EXPIRY=${EXPIRY:-300}                       # session expiry of the persistent sessions, seconds
@@ -95,7 +94,7 @@ suite() {
   local run="--duration $SECONDS_RUN --warmup $WARMUP --drain 5"
   local pids=($NODE_PIDS)
   local extra=""; [ ${#pids[@]} -gt 1 ] && extra="--broker-pids $(IFS=,; echo "${pids[*]:1}")"
-  bot conn conn --count "$CONNS" --source-addresses 4 --connect-rate 0 --connect-concurrency 200 \
+  bot conn conn --count "$CONNS" --source-addresses 8 --connect-rate 0 --connect-concurrency 200 \
     --hold "$HOLD" --settle "$SETTLE" --duration 120 --broker-pid "${pids[0]}" $extra
   sleep 2
   for qos in 0 1; do
