@@ -12,7 +12,7 @@ namespace AccessLayer.Gateway.Tests.Conformance.Clients;
 /// of one broker fixture; each test's clients are killed when the test ends, and every
 /// command is bounded in time, so a stuck client cannot hang a test.
 /// </summary>
-internal sealed class AgentHost : IAsyncDisposable
+internal sealed class AgentHost : IScriptedClientHost
 {
     private readonly ConcurrentDictionary<int, TaskCompletionSource<JsonElement>> _pending = new();
     private readonly ConcurrentDictionary<string, ScriptedClient> _clients = new();

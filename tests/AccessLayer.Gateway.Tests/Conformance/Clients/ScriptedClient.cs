@@ -6,7 +6,7 @@ using AccessLayer.Gateway.Tests.Conformance.Harness;
 namespace AccessLayer.Gateway.Tests.Conformance.Clients;
 
 /// <summary>
-/// One client of a real MQTT library, living in the library's <see cref="AgentHost"/>: commands
+/// One client of a real MQTT library, living in the library's <see cref="IScriptedClientHost"/>: commands
 /// go out as JSON lines, results and events (message, serverDisconnect, closed) come back.
 /// </summary>
 internal sealed class ScriptedClient : IPeer
@@ -16,7 +16,7 @@ internal sealed class ScriptedClient : IPeer
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
     };
 
-    private readonly AgentHost _host;
+    private readonly IScriptedClientHost _host;
     private readonly BrokerFixture _broker;
     private readonly string _handle;
     private readonly Transcript _transcript = new(2_000);
@@ -25,7 +25,7 @@ internal sealed class ScriptedClient : IPeer
     private readonly EventLog<int> _arrivals = new();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private ScriptedClient(AgentHost host, BrokerFixture broker, string name)
+    private ScriptedClient(IScriptedClientHost host, BrokerFixture broker, string name)
     {
         _host = host;
         _broker = broker;
@@ -47,7 +47,8 @@ internal sealed class ScriptedClient : IPeer
     public IReadOnlyList<int> Arrivals => _arrivals.Snapshot();
 
     public static ScriptedClient Create(ScriptedClientKind kind, BrokerFixture broker, ProcessGroup group, string name) =>
-        group.Add(new ScriptedClient(AgentHost.For(kind, broker), broker, name));
+        group.Add(new ScriptedClient(
+            kind == ScriptedClientKind.MqttNet ? MqttNetHost.For(broker) : AgentHost.For(kind, broker), broker, name));
 
     public async Task<ConnAck> ConnectAsync(ConnectOptions options)
     {

@@ -8,4 +8,7 @@ internal enum ScriptedClientKind
 
     /// <summary>mqtt.js 5.x on node (tests/js/agent.mjs).</summary>
     MqttJs,
+
+    /// <summary>MQTTnet 5 (NuGet), in the test process (<see cref="MqttNetHost"/>).</summary>
+    MqttNet,
 }
