@@ -134,8 +134,9 @@ internal sealed class MqttNetConnection(Action<JsonObject> emit) : IDisposable
 
     private async Task<JsonObject> UnsubscribeAsync(JsonObject cmd, CancellationToken cancellationToken)
     {
-        await _client!.UnsubscribeAsync(new MqttClientUnsubscribeOptionsBuilder().WithTopicFilter((string)cmd["filter"]!).Build(), cancellationToken);
-        return Ok();
+        var unsuback = await _client!.UnsubscribeAsync(new MqttClientUnsubscribeOptionsBuilder().WithTopicFilter((string)cmd["filter"]!).Build(), cancellationToken);
+        // 3.1.1's UNSUBACK has no reason codes (MQTTnet reports Success for each).
+        return _version == 5 ? Ok(new JsonObject { ["reasonCodes"] = new JsonArray([.. unsuback.Items.Select(i => JsonValue.Create((int)i.ResultCode))]) }) : Ok();
     }
 
     /// <summary>One message after another, each flow complete before the next (the order is the test's).</summary>
@@ -144,6 +145,7 @@ internal sealed class MqttNetConnection(Action<JsonObject> emit) : IDisposable
         var payload = (string?)cmd["payload"] ?? "";
         var count = Int(cmd, "count");
         var payloads = count is null ? [payload] : Enumerable.Range(0, count.Value).Select(i => $"{payload}{i}");
+        int? reasonCode = null;
         foreach (var one in payloads)
         {
             var message = new MqttApplicationMessageBuilder()
@@ -154,8 +156,10 @@ internal sealed class MqttNetConnection(Action<JsonObject> emit) : IDisposable
             if (_version == 5 && cmd["props"] is JsonObject props) WithProperties(message, props);
             var puback = await _client!.PublishAsync(message.Build(), cancellationToken);
             if (!puback.IsSuccess) return Fail($"PUBLISH answered {puback.ReasonCode}", (int)puback.ReasonCode);
+            reasonCode = (int)puback.ReasonCode;
         }
-        return Ok();
+        // QoS 0 has no acknowledgement and 3.1.1's carries no reason code: nothing to report.
+        return Ok(Int(cmd, "qos") > 0 && _version == 5 ? new JsonObject { ["reasonCode"] = reasonCode } : null);
     }
 
     private JsonObject HoldAcks(JsonObject cmd)

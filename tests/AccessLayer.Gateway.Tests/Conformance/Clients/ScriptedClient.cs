@@ -75,18 +75,24 @@ internal sealed class ScriptedClient : IPeer
         return [.. r.GetProperty("reasonCodes").EnumerateArray().Select(c => c.GetInt32())];
     }
 
-    public Task UnsubscribeAsync(string filter) => CallAsync("unsubscribe", new JsonObject { ["filter"] = filter });
+    /// <summary>Unsubscribes; returns the UNSUBACK's reason codes where the library reports them (MQTTnet, 5.0), else none.</summary>
+    public async Task<IReadOnlyList<int>> UnsubscribeAsync(string filter)
+    {
+        var r = await CallAsync("unsubscribe", new JsonObject { ["filter"] = filter });
+        return r.TryGetProperty("reasonCodes", out var codes) ? [.. codes.EnumerateArray().Select(c => c.GetInt32())] : [];
+    }
 
     /// <summary>
     /// Publishes and returns when the QoS flow completed (QoS 0: handed to the socket). With
     /// <paramref name="count"/>, publishes that many messages, payload + index, in order.
+    /// Returns the reason code of the last PUBACK / PUBREC where the library reports it (MQTTnet).
     /// </summary>
-    public Task PublishAsync(string topic, string payload, int qos = 0, bool retain = false, PublishProperties? properties = null, int? count = null)
+    public async Task<int?> PublishAsync(string topic, string payload, int qos = 0, bool retain = false, PublishProperties? properties = null, int? count = null)
     {
         var command = new JsonObject { ["topic"] = topic, ["payload"] = payload, ["qos"] = qos, ["retain"] = retain };
         if (properties is not null) command["props"] = JsonSerializer.SerializeToNode(properties, Json);
         if (count is not null) command["count"] = count;
-        return CallAsync("publish", command);
+        return OptionalInt(await CallAsync("publish", command), "reasonCode");
     }
 
     /// <summary>
