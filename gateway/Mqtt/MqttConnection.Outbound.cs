@@ -238,7 +238,7 @@ internal sealed partial class MqttConnection
                 else
                 {
                     var delivery = inflight.Delivery;
-                    WritePublish(delivery.Message, delivery.QualityOfService, delivery.Retain, dup: true, inflight.PacketId, delivery.SubscriptionIdentifiers.Count == 0 ? null : [.. delivery.SubscriptionIdentifiers], null);
+                    WritePublish(delivery.Message, delivery.QualityOfService, delivery.Retain, dup: true, inflight.PacketId, delivery.SubscriptionIdentifiers.Count == 0 ? null : [.. delivery.SubscriptionIdentifiers], ResendExpiry(inflight));
                 }
             }
         }
@@ -246,6 +246,15 @@ internal sealed partial class MqttConnection
         _backlog = true;
         await RefillAsync().ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// 3.3.2-6: the interval a resent message carries is what it had left when first sent minus the time since. Once that
+    /// reaches zero it still goes (its delivery had started, 3.3.2-5), with the least interval that is not "expired".
+    /// </summary>
+    private uint? ResendExpiry(InflightMessage inflight) =>
+        inflight.SentAt == default || inflight.Delivery.Message.MessageExpiryInterval is null
+            ? null
+            : Math.Max(1u, Sessions.MessageExpiry.Remaining(inflight.Delivery.Message.MessageExpiryInterval, inflight.SentAt, _time.GetUtcNow()) ?? 1u);
 
     /// <summary>Moves queued messages into the inflight window while it has room.</summary>
     private async ValueTask RefillAsync()
@@ -288,7 +297,11 @@ internal sealed partial class MqttConnection
                     continue;
                 }
 
-                var packetId = await _broker.Sessions.AddInflightAsync(session, delivery).ConfigureAwait(false);
+                // Inflight with what its expiry has left now: a resend after a reconnect counts down from there.
+                var sent = queued.RemainingExpiryInterval is { } left && left != delivery.Message.MessageExpiryInterval
+                    ? delivery with { Message = delivery.Message.WithMessageExpiryInterval(left) }
+                    : delivery;
+                var packetId = await _broker.Sessions.AddInflightAsync(session, sent).ConfigureAwait(false);
                 if (packetId == 0)
                 {
                     // The store's own inflight cap is lower than ours: put it back at the end and wait for acknowledgements.

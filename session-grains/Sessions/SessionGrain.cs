@@ -5,12 +5,15 @@ using Orleans.Concurrency;
 namespace AccessLayer.SessionGrains.Sessions;
 
 /// <summary>
-/// The session grain. Its state carries the storage ETag, so two activations of one client id cannot
-/// both write: the second write fails and that claim with it (the caller claims again, reading the
-/// winner's state). Since that fence, not single activation, is what makes a claim safe, it is a local
-/// stateless worker: a call runs on the calling node and registers nothing in the grain directory (a
-/// directory entry per CONNECT cost two remote calls, to register and to unregister). It deactivates
-/// after every call, so the next call reads the state afresh and idle sessions hold no grain memory.
+/// The session grain. Its state carries the storage ETag, so two activations of one client id (the grain
+/// directory is only eventually consistent) cannot both write: the second write fails and that claim with
+/// it (the caller claims again, reading the winner's state). It deactivates after every call, so the next
+/// call reads the state afresh and idle sessions hold no grain memory. Since that fence, not single activation,
+/// is what makes a claim safe, it is a local stateless worker: a call runs on the calling node and registers
+/// nothing in the grain directory (a directory entry per CONNECT cost a remote register and a remote unregister:
+/// the fleet's connect rate was 0.37× a single node's with it, 0.68–0.83× without). Orleans leaves the activation
+/// timeout's timer behind every stateless-worker activation, so the silo's activation timeout is short
+/// (<see cref="FleetHostingExtensions.ActivationTimeout"/>).
 /// </summary>
 [StatelessWorker(1)]
 internal sealed class SessionGrain(

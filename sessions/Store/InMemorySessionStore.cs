@@ -292,7 +292,7 @@ internal sealed class InMemorySessionStore : ISessionStore
             while (inflight.ContainsKey(id));
 
             record.LastPacketId = id;
-            inflight.Add(id, (++record.InflightSequence, new InflightMessage(id, delivery, state)));
+            inflight.Add(id, (++record.InflightSequence, new InflightMessage(id, delivery, state, _time.GetUtcNow())));
             return new ValueTask<ushort>(id);
         }
     }

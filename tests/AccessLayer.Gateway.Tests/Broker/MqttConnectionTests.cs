@@ -152,4 +152,30 @@ public sealed class MqttConnectionTests
         Assert.Null(await client.TryReceiveAsync(TimeSpan.FromSeconds(5)));
         Assert.True(await client.WaitForCloseAsync(TimeSpan.FromMilliseconds(100)));
     }
+
+    [Fact]
+    public async Task A_message_resent_after_a_reconnect_carries_its_expiry_minus_the_time_it_waited()
+    {
+        await using var gateway = await InProcessGateway.StartAsync();
+        var subscriber = await gateway.ConnectClientAsync();
+        await subscriber.ConnectAsync("resend-expiry", sessionExpiry: 300);
+        await subscriber.SubscribeAsync("expiry/#", MqttQualityOfService.AtLeastOnce);
+        await using var publisher = await gateway.ConnectClientAsync();
+        await publisher.ConnectAsync("resend-expiry-publisher");
+        await publisher.PublishAsync("expiry/a", "x", MqttQualityOfService.AtLeastOnce, packetId: 1, messageExpiry: 60);
+
+        // Received, never acknowledged; the connection dies and the client is back 20 s later.
+        var (first, _, _, _) = await subscriber.ReceivePublishAsync();
+        Assert.Equal(60u, first.MessageExpiryInterval);
+        subscriber.Abort();
+        await Governance.GovernedGateway.WaitUntilAsync(() => gateway.Broker.ConnectedClientCount == 1, "the subscriber's connection closed");
+        await gateway.AdvanceAsync(TimeSpan.FromSeconds(20));
+        await using var again = await gateway.ConnectClientAsync();
+        Assert.True((await again.ConnectAsync("resend-expiry", cleanStart: false, sessionExpiry: 300)).SessionPresent);
+
+        // 3.3.2-6: the resend carries what is left of the interval, not the interval as first sent.
+        var (resent, _, dup, _) = await again.ReceivePublishAsync();
+        Assert.True(dup);
+        Assert.Equal(40u, resent.MessageExpiryInterval);
+    }
 }
