@@ -256,7 +256,7 @@ internal sealed partial class MqttBroker
             v5 ? connect.MaximumPacketSize ?? 0 : 0,
             v5 ? connect.TopicAliasMaximum : (ushort)0);
         connection.ApplyGovernance(acl, authentication.Identity, authentication.Method, connect.CleanStart, _governance.Limits);
-        connection.Attach(open.Token, limits, state?.IncomingAwaitingRelease.Count ?? 0);
+        connection.Attach(open.Token, limits, state?.IncomingAwaitingRelease.Count ?? 0, keepAlive);
         if (state is not null)
         {
             await RecheckSubscriptionsAsync(connection, open.Token, state).ConfigureAwait(false);

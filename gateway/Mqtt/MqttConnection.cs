@@ -320,9 +320,13 @@ internal sealed partial class MqttConnection : OutboundWriter<OutboundItem>, IDe
         return null;
     }
 
-    /// <summary>Called by the broker once the session is open, before CONNACK is queued.</summary>
-    public void Attach(SessionToken session, in MqttClientLimits limits, int incomingQos2Count)
+    /// <summary>
+    /// Called by the broker once the session is open, before CONNACK is queued: the keep alive is in force before the
+    /// client can know it is connected (set after CONNACK, a maintenance pass in between skipped the new connection).
+    /// </summary>
+    public void Attach(SessionToken session, in MqttClientLimits limits, int incomingQos2Count, int keepAliveSeconds)
     {
+        KeepAliveSeconds = keepAliveSeconds;
         Session = session;
         _limits = limits;
         _incomingQos2Count = incomingQos2Count;
