@@ -308,14 +308,12 @@ internal sealed partial class MqttConnection : OutboundWriter<OutboundItem>, IDe
         Version = connect.ProtocolVersion;
         _connectVersionKnown = true;
         _connectSessionExpiry = connect.SessionExpiryInterval;
-        var keepAlive = await _broker.ConnectAsync(this, connect).ConfigureAwait(false);
-        if (keepAlive is null)
+        if (await _broker.ConnectAsync(this, connect).ConfigureAwait(false) is null)
         {
             RequestClose("CONNECT refused");
             return null;
         }
 
-        KeepAliveSeconds = keepAlive.Value;
         HasWill = connect.Will is not null;
         return null;
     }

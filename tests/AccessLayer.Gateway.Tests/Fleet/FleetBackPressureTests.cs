@@ -1,7 +1,7 @@
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Text;
 using AccessLayer.Gateway.Tests.Broker;
+using AccessLayer.Gateway.Tests.Conformance.Harness;
 using AccessLayer.Gateway.Tests.Fleet.Infrastructure;
 using AccessLayer.Protocol.Mqtt;
 
@@ -45,7 +45,8 @@ public sealed class FleetBackPressureTests(ITestOutputHelper output)
             });
 
             // The publisher's node waits for the peer: it has paused the publisher at least once before the subscriber reads.
-            await WaitForMetricAsync(cluster.Nodes[0], cluster.ManagementToken, "accesslayer_fleet_forward_pauses_total", v => v >= 1);
+            await Poll.UntilAsync(null, TimeSpan.FromSeconds(30), "the publisher's node paused it",
+                async _ => await cluster.MetricAsync(cluster.Nodes[0], "accesslayer_fleet_forward_pauses_total") >= 1);
             for (var i = 0; i < Count; i++)
             {
                 var (message, packetId, _, _) = await subscriber.ReceivePublishAsync(TimeSpan.FromSeconds(30));
@@ -59,44 +60,13 @@ public sealed class FleetBackPressureTests(ITestOutputHelper output)
                 Assert.Equal(MqttPacketType.PubAck, (await publisher.ReceiveAsync(TimeSpan.FromSeconds(30))).Type);
             }
 
-            Assert.Equal(0, await MetricAsync(cluster.Nodes[1], cluster.ManagementToken, "accesslayer_mqtt_messages_dropped_total{reason=\"queue_full\""));
-            Assert.Equal(0, await MetricAsync(cluster.Nodes[1], cluster.ManagementToken, "accesslayer_mqtt_messages_dropped_total{reason=\"slow_consumer\""));
-            Assert.Equal(0, await MetricAsync(cluster.Nodes[0], cluster.ManagementToken, "accesslayer_fleet_forward_dropped_total"));
+            Assert.Equal(0, await cluster.MetricAsync(cluster.Nodes[1], "accesslayer_mqtt_messages_dropped_total{reason=\"queue_full\""));
+            Assert.Equal(0, await cluster.MetricAsync(cluster.Nodes[1], "accesslayer_mqtt_messages_dropped_total{reason=\"slow_consumer\""));
+            Assert.Equal(0, await cluster.MetricAsync(cluster.Nodes[0], "accesslayer_fleet_forward_dropped_total"));
         }
         finally
         {
             output.WriteLine(cluster.LogTails(20));
         }
-    }
-
-    private static async Task WaitForMetricAsync(FleetNode node, string token, string name, Func<double, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!condition(await MetricAsync(node, token, name)))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"{name} on {node.Name} never met the condition.");
-            await Task.Delay(50);
-        }
-    }
-
-    /// <summary>
-    /// The sum of the series of a metric in the node's Prometheus text (0 when it has none yet): every series of
-    /// <paramref name="name"/>, or only those starting with it when it opens a label set (<c>name{reason="x"</c>).
-    /// </summary>
-    private static async Task<double> MetricAsync(FleetNode node, string token, string name)
-    {
-        using var http = new HttpClient { BaseAddress = node.ManagementUri, Timeout = TimeSpan.FromSeconds(10) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        var text = await http.GetStringAsync(new Uri("metrics", UriKind.Relative));
-        var sum = 0.0;
-        foreach (var line in text.Split('\n'))
-        {
-            if (line.StartsWith(name, StringComparison.Ordinal) && line.Length > name.Length && (name.Contains('{', StringComparison.Ordinal) || line[name.Length] is ' ' or '{'))
-            {
-                sum += double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
-            }
-        }
-
-        return sum;
     }
 }

@@ -1,6 +1,5 @@
-using System.Globalization;
-using System.Net.Http.Headers;
 using AccessLayer.Gateway.Tests.Broker;
+using AccessLayer.Gateway.Tests.Conformance.Harness;
 using AccessLayer.Gateway.Tests.Fleet.Infrastructure;
 using AccessLayer.Protocol.Mqtt;
 
@@ -35,7 +34,8 @@ public sealed class FleetDepartedNodeTests(ITestOutputHelper output)
             await using var persistent = await RawMqttClient.OpenAsync(victim.MqttPort);
             await persistent.ConnectAsync($"persistent-{run}", cleanStart: true, sessionExpiry: 3);
             await persistent.SubscribeAsync($"departed/{run}/data", MqttQualityOfService.AtLeastOnce);
-            await WaitForAsync(async () => await DurableSubscriptionsAsync(survivor, cluster.ManagementToken) >= 1, "the survivor knows the durable subscription");
+            await Poll.UntilAsync(null, TimeSpan.FromSeconds(30), "the survivor knows the durable subscription",
+                async _ => await cluster.MetricAsync(survivor, "accesslayer_fleet_durable_subscriptions") >= 1);
 
             victim.KillHard();
 
@@ -45,7 +45,8 @@ public sealed class FleetDepartedNodeTests(ITestOutputHelper output)
             Assert.Equal("gone"u8.ToArray(), will.Payload.ToArray());
 
             // The persistent session expires 3 s after the survivor found it: its durable subscription leaves the fleet.
-            await WaitForAsync(async () => await DurableSubscriptionsAsync(survivor, cluster.ManagementToken) == 0, "the expired session's durable subscription is gone");
+            await Poll.UntilAsync(null, TimeSpan.FromSeconds(30), "the expired session's durable subscription gone",
+                async _ => await cluster.MetricAsync(survivor, "accesslayer_fleet_durable_subscriptions") == 0);
 
             // Its client id starts afresh on the survivor: no session is present any more.
             await using var back = await RawMqttClient.OpenAsync(survivor.MqttPort);
@@ -56,30 +57,5 @@ public sealed class FleetDepartedNodeTests(ITestOutputHelper output)
         {
             output.WriteLine(cluster.LogTails(30));
         }
-    }
-
-    private static async Task WaitForAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"Not within 30 s: {what}.");
-            await Task.Delay(100);
-        }
-    }
-
-    private static async Task<double> DurableSubscriptionsAsync(FleetNode node, string token)
-    {
-        using var http = new HttpClient { BaseAddress = node.ManagementUri, Timeout = TimeSpan.FromSeconds(10) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        foreach (var line in (await http.GetStringAsync(new Uri("metrics", UriKind.Relative))).Split('\n'))
-        {
-            if (line.StartsWith("accesslayer_fleet_durable_subscriptions ", StringComparison.Ordinal))
-            {
-                return double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
-            }
-        }
-
-        return 0;
     }
 }

@@ -132,6 +132,29 @@ internal sealed class FleetCluster : IAsyncDisposable
         _http.Dispose();
     }
 
+    /// <summary>
+    /// The sum of the series of a metric on the node's <c>/metrics</c> (0 when it has none yet): every series of
+    /// <paramref name="series"/>, or only those starting with it when it opens a label set (<c>name{reason="x"</c>).
+    /// </summary>
+    public async Task<double> MetricAsync(FleetNode node, string series)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(node.ManagementUri, "metrics"));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ManagementToken);
+        using var response = await _http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        var sum = 0.0;
+        foreach (var line in (await response.Content.ReadAsStringAsync()).Split('\n'))
+        {
+            if (line.StartsWith(series, StringComparison.Ordinal) && line.Length > series.Length
+                && (series.Contains('{', StringComparison.Ordinal) || line[series.Length] is ' ' or '{'))
+            {
+                sum += double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return sum;
+    }
+
     /// <summary>A node's view of the fleet: none when it has no fleet endpoint (404) or does not answer (yet).</summary>
     private async Task<(bool NoEndpoint, IReadOnlyList<FleetMember>? Members)> MembersAsync(FleetNode node, CancellationToken cancellationToken)
     {
