@@ -71,11 +71,12 @@ internal sealed class RawMqttClient : IAsyncDisposable
         }
     }
 
-    public async Task<MqttConnAckPacket> ConnectAsync(MqttConnectPacket connect)
+    /// <param name="timeout">How long to wait for CONNACK; the client's default when null.</param>
+    public async Task<MqttConnAckPacket> ConnectAsync(MqttConnectPacket connect, TimeSpan? timeout = null)
     {
         Version = connect.ProtocolVersion;
         await SendAsync(w => MqttConnectWriter.Write(w, connect));
-        var packet = await ReceiveAsync();
+        var packet = await ReceiveAsync(timeout);
         Assert.Equal(MqttPacketType.ConnAck, packet.Type);
         return packet.AsConnAck(Version);
     }

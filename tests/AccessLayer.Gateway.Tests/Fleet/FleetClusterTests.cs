@@ -59,7 +59,7 @@ public sealed class FleetClusterTests(ITestOutputHelper output)
         foreach (var survivor in cluster.Nodes.Where(n => n != victim))
         {
             await using var client = await RawMqttClient.OpenAsync(survivor.MqttPort);
-            var connAck = await client.ConnectAsync($"fleet-{survivor.Name}-at-kill", MqttProtocolVersion.V311).WaitAsync(ClaimPatience);
+            var connAck = await client.ConnectAsync(new MqttConnectPacket { ProtocolVersion = MqttProtocolVersion.V311, ClientId = $"fleet-{survivor.Name}-at-kill", CleanStart = true }, ClaimPatience);
             output.WriteLine($"{survivor.Name} answered CONNECT {Wall.Since(killed).TotalMilliseconds:0} ms after the kill: {connAck.ReasonCode}");
         }
 
