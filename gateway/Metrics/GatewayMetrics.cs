@@ -46,6 +46,7 @@ internal sealed class GatewayMetrics : IDisposable
         AclDenied = _meter.CreateCounter<long>("mqtt.acl.denied", description: "PUBLISHes and SUBSCRIBE filters refused by the ACL, by action.");
         DrainMoved = _meter.CreateCounter<long>("gateway.drain.moved", description: "Connections moved away by a drain, by protocol.");
         QuotaExceeded = _meter.CreateCounter<long>("mqtt.quota.exceeded", description: "Requests a broker quota refused or did not keep, by quota (subscriptions, sessions, retained_messages, retained_bytes).");
+        DurableDeferred = _meter.CreateCounter<long>("mqtt.messages.deferred", description: "QoS 1/2 deliveries a full session queue let go while the fleet's Redis keeps them for the session (read back once its queue has run empty; not lost).");
         LoopFailures = _meter.CreateCounter<long>("gateway.loop.failures", description: "Unexpected exceptions the gateway's own loops survived, by loop (mqtt_maintenance, mlp_maintenance, drain, mqtt_writer, mlp_writer, epoll).");
     }
 
@@ -60,6 +61,8 @@ internal sealed class GatewayMetrics : IDisposable
     public Counter<long> AclDenied { get; }
     public Counter<long> DrainMoved { get; }
     public Counter<long> LoopFailures { get; }
+
+    public Counter<long> DurableDeferred { get; }
 
     /// <summary>Counts an unexpected exception one of the gateway's loops caught and survived.</summary>
     public void LoopFailed(string loop) =>

@@ -27,6 +27,9 @@ internal sealed partial class MqttBroker
     // Client id → the session grain epoch this node holds it at (fleet mode only).
     private readonly ConcurrentDictionary<string, long> _fleetEpochs = new(StringComparer.Ordinal);
 
+    // Client ids whose session queue, when full, let deliveries go that Redis keeps for them (EnqueueResult.DeferredCount).
+    private readonly ConcurrentDictionary<string, byte> _durableDeferred = new(StringComparer.Ordinal);
+
     public IFleet Fleet => _fleet;
 
     /// <summary>Routes a message to this node's subscribers only, never to the fleet (this node's own <c>$SYS/broker/...</c>).</summary>
@@ -53,6 +56,7 @@ internal sealed partial class MqttBroker
         }
 
         _fleetEpochs.TryRemove(clientId, out _);
+        _durableDeferred.TryRemove(clientId, out _);
         var state = await Sessions.GetAsync(clientId).ConfigureAwait(false);
         if (state is null)
         {
@@ -98,6 +102,7 @@ internal sealed partial class MqttBroker
     /// <summary>The session of <paramref name="clientId"/> ended on this node: the fleet forgets it (grain, durable queue, durable rows).</summary>
     public async ValueTask EndInFleetAsync(string clientId)
     {
+        _durableDeferred.TryRemove(clientId, out _);
         if (!_fleetEnabled || !_fleetEpochs.TryRemove(clientId, out var epoch))
         {
             return;
@@ -169,20 +174,20 @@ internal sealed partial class MqttBroker
                 // received (awaiting PUBCOMP) is not: its PUBREL has no packet id here to travel with.
                 if (inflight.State != OutgoingState.AwaitingPubComp)
                 {
-                    CountEnqueue(await Sessions.EnqueueAsync(token.ClientId, inflight.Delivery).ConfigureAwait(false));
+                    CountEnqueue(token.ClientId, await Sessions.EnqueueAsync(token.ClientId, inflight.Delivery).ConfigureAwait(false));
                 }
             }
 
             foreach (var queued in resumed.Queued)
             {
-                CountEnqueue(await Sessions.EnqueueAsync(token.ClientId, queued).ConfigureAwait(false));
+                CountEnqueue(token.ClientId, await Sessions.EnqueueAsync(token.ClientId, queued).ConfigureAwait(false));
             }
         }
 
         // Read only now that the subscriptions route here: anything published from here on arrives forwarded.
         foreach (var durable in await _fleet.LoadDurableAsync(token.ClientId, resumed).ConfigureAwait(false))
         {
-            CountEnqueue(await Sessions.EnqueueAsync(token.ClientId, durable).ConfigureAwait(false));
+            CountEnqueue(token.ClientId, await Sessions.EnqueueAsync(token.ClientId, durable).ConfigureAwait(false));
         }
 
         await SaveFleetSubscriptionsAsync(token).ConfigureAwait(false);
@@ -257,6 +262,66 @@ internal sealed partial class MqttBroker
             // The durable write did not happen: no PUBACK may go out for this message. The client sends it again after reconnecting.
             MqttLog.FleetCallFailed(_logger, publisherClientId ?? "-", "durable append", ex.Message);
             throw new MqttProtocolException(MqttReasonCode.ServerBusy, "The fleet could not store the message durably; send it again.");
+        }
+    }
+
+    private void DeferDurable(string clientId, int count)
+    {
+        Metrics.DurableDeferred.Add(count);
+        _durableDeferred.TryAdd(clientId, 0);
+    }
+
+    /// <summary>
+    /// A connection found its session queue empty. If the queue had let durable deliveries go when it was full, they come
+    /// back from Redis now (as many as fit; the rest the next time it runs empty), so a connected session loses none.
+    /// </summary>
+    internal void OnSessionQueueEmpty(SessionToken token)
+    {
+        if (!_durableDeferred.IsEmpty && _durableDeferred.TryRemove(token.ClientId, out _))
+        {
+            _ = ReloadDeferredAsync(token);
+        }
+    }
+
+    private async Task ReloadDeferredAsync(SessionToken token)
+    {
+        try
+        {
+            if (await Sessions.GetAsync(token.ClientId).ConfigureAwait(false) is not { } state || state.Epoch != token.Epoch)
+            {
+                return;
+            }
+
+            // What is in flight stays there; what is queued now (live since the queue ran empty) may come twice, as QoS 1 allows.
+            var skip = new HashSet<Guid>();
+            foreach (var inflight in state.Inflight)
+            {
+                skip.Add(inflight.Delivery.DurableId);
+            }
+
+            var deliveries = await _fleet.ReloadDurableAsync(token.ClientId, skip).ConfigureAwait(false);
+            var room = Math.Max(1, Options.MaxQueuedMessages - state.QueuedMessageCount);
+            _clients.TryGetValue(token.ClientId, out var connection);
+            for (var i = 0; i < deliveries.Count; i++)
+            {
+                if (i == room)
+                {
+                    _durableDeferred.TryAdd(token.ClientId, 0);
+                    break;
+                }
+
+                var result = await Sessions.EnqueueAsync(token.ClientId, deliveries[i]).ConfigureAwait(false);
+                CountEnqueue(token.ClientId, result);
+                connection?.OnSessionEnqueued(result);
+            }
+
+            connection?.RequestDrain();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Tried again the next time its queue runs empty.
+            MqttLog.FleetCallFailed(_logger, token.ClientId, "reload deferred durable messages", ex.Message);
+            _durableDeferred.TryAdd(token.ClientId, 0);
         }
     }
 

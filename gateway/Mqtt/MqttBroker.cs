@@ -484,6 +484,12 @@ internal sealed partial class MqttBroker
             t_plan = null;
             fleetWork = _fleet.TryPlan(topic, publisherClientId, qos, message?.Retain ?? publish.Retain, plan);
             durableId = plan.DurableId;
+            if (durableId != Guid.Empty)
+            {
+                // Before the local deliveries and the forwarding, which may wait for slow subscribers (IFleet.StartDurable).
+                message ??= publish.ToApplicationMessage(topic);
+                _fleet.StartDurable(plan, message);
+            }
         }
 
         var matches = t_matches ?? new SubscriberMatches();
@@ -583,7 +589,7 @@ internal sealed partial class MqttBroker
             SubscriptionIdentifiers = subscriptionIdentifiers ?? [],
             DurableId = durableId,
         }).ConfigureAwait(false);
-        CountEnqueue(result);
+        CountEnqueue(clientId, result);
         if (connection is not null)
         {
             connection.OnSessionEnqueued(result);
@@ -592,12 +598,17 @@ internal sealed partial class MqttBroker
         }
     }
 
-    public void CountEnqueue(EnqueueResult result)
+    public void CountEnqueue(string clientId, EnqueueResult result)
     {
-        // DroppedCount already includes a refused new message (DroppedNew).
-        if (result.DroppedCount > 0)
+        // DroppedCount already includes a refused new message (DroppedNew); the deferred ones are kept in Redis.
+        if (result.DroppedCount > result.DeferredCount)
         {
-            Metrics.Dropped("queue_full", result.DroppedCount);
+            Metrics.Dropped("queue_full", result.DroppedCount - result.DeferredCount);
+        }
+
+        if (result.DeferredCount > 0)
+        {
+            DeferDurable(clientId, result.DeferredCount);
         }
 
         if (result.ExpiredCount > 0)

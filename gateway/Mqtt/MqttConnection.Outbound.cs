@@ -187,7 +187,7 @@ internal sealed partial class MqttConnection
     private async ValueTask EnqueueInSessionAsync(string clientId, MessageDelivery delivery)
     {
         var result = await _broker.Sessions.EnqueueAsync(clientId, delivery).ConfigureAwait(false);
-        _broker.CountEnqueue(result);
+        _broker.CountEnqueue(clientId, result);
         OnSessionEnqueued(result);
     }
 
@@ -272,6 +272,7 @@ internal sealed partial class MqttConnection
             if (batch.Messages.Count == 0)
             {
                 _backlog = false;
+                _broker.OnSessionQueueEmpty(session);
                 return;
             }
 

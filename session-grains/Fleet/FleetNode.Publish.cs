@@ -107,7 +107,19 @@ internal sealed partial class FleetNode
 
         if (plan.DurableId != Guid.Empty && _durable is not null)
         {
-            await AppendDurableAsync(plan, message).ConfigureAwait(false);
+            StartDurable(plan, message);
+            if (await plan.DurableWrite!.ConfigureAwait(false) is { } failure)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            }
+        }
+    }
+
+    public void StartDurable(PublishPlan plan, MqttApplicationMessage message)
+    {
+        if (plan.DurableId != Guid.Empty && _durable is not null)
+        {
+            plan.DurableWrite ??= AppendDurableAsync(plan, message);
         }
     }
 
@@ -170,14 +182,25 @@ internal sealed partial class FleetNode
         return pending.Length == 0 ? Task.CompletedTask : Task.WhenAll(pending).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    private async ValueTask AppendDurableAsync(PublishPlan plan, MqttApplicationMessage message)
+    /// <summary>
+    /// Registers the write as in flight and queues one append per durable subscriber before it returns (nothing here reads
+    /// <paramref name="plan"/> after the first await), so <see cref="FlushDurableAsync"/> waits for it from the start.
+    /// Never faults: the failure is the result, for the publish to answer, so a caller that failed before awaiting leaves
+    /// no unobserved exception.
+    /// </summary>
+    private async Task<Exception?> AppendDurableAsync(PublishPlan plan, MqttApplicationMessage message)
     {
         var key = Interlocked.Increment(ref _durableSequence);
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _durableInFlight[key] = done.Task;
         try
         {
-            await AppendDurableCoreAsync(plan, message).ConfigureAwait(false);
+            await Task.WhenAll(QueueAppends(plan, message)).ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception ex)
+        {
+            return ex;
         }
         finally
         {
@@ -186,7 +209,7 @@ internal sealed partial class FleetNode
         }
     }
 
-    private async ValueTask AppendDurableCoreAsync(PublishPlan plan, MqttApplicationMessage message)
+    private List<Task> QueueAppends(PublishPlan plan, MqttApplicationMessage message)
     {
         // One entry per subscriber: the delivery as that subscriber gets it (its QoS, retain-as-published, subscription ids).
         var appends = new List<Task>(plan.DurableMatches.Count);
@@ -211,7 +234,7 @@ internal sealed partial class FleetNode
             appends.Add(_durable!.AppendAsync([match.ClientId], plan.DurableId, FleetCodec.EncodeDelivery(delivery)).AsTask());
         }
 
-        await Task.WhenAll(appends).ConfigureAwait(false);
+        return appends;
     }
 
     private async Task AcknowledgeAsync(string clientId, Guid durableId)

@@ -83,8 +83,41 @@ internal sealed partial class FleetNode
             return [];
         }
 
-        // A publish planned before this node's routes reached its node may still be writing to Redis: wait for
-        // every node's appends in flight, so the read below sees them (later ones are forwarded here).
+        HashSet<Guid>? skip = null;
+        if (held is not null)
+        {
+            foreach (var inflight in held.Inflight)
+            {
+                (skip ??= []).Add(inflight.Delivery.DurableId);
+            }
+
+            foreach (var queued in held.Queued)
+            {
+                (skip ??= []).Add(queued.DurableId);
+            }
+        }
+
+        await FlushFleetDurableAsync(clientId, cancellationToken).ConfigureAwait(false);
+        return await ReadDurableAsync(clientId, skip, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<IReadOnlyList<MessageDelivery>> ReloadDurableAsync(string clientId, IReadOnlySet<Guid> skip, CancellationToken cancellationToken = default)
+    {
+        if (_durable is null)
+        {
+            return [];
+        }
+
+        await FlushFleetDurableAsync(clientId, cancellationToken).ConfigureAwait(false);
+        return await ReadDurableAsync(clientId, skip, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A publish planned before this node's routes reached its node may still be writing to Redis: waits for every node's
+    /// appends in flight, so a read after this sees them (later publishes see the routes and are forwarded here).
+    /// </summary>
+    private async ValueTask FlushFleetDurableAsync(string clientId, CancellationToken cancellationToken)
+    {
         var flushes = new List<Task> { FlushDurableAsync() };
         foreach (var peer in _peers.Values)
         {
@@ -100,8 +133,6 @@ internal sealed partial class FleetNode
             // A dead or slow peer: its appends either committed (read below) or failed (no PUBACK went out).
             FleetLog.DurableFailed(_logger, clientId, "flush before resume: " + ex.Message);
         }
-
-        return await ReadDurableAsync(clientId, held, cancellationToken).ConfigureAwait(false);
     }
 
     public bool IsFenced(string clientId, long epoch) =>
@@ -145,31 +176,12 @@ internal sealed partial class FleetNode
         return handover is null ? null : FleetCodec.EncodeHandover(handover);
     }
 
-    private async ValueTask<IReadOnlyList<MessageDelivery>> ReadDurableAsync(string clientId, SessionHandover? handover, CancellationToken cancellationToken)
+    private async ValueTask<IReadOnlyList<MessageDelivery>> ReadDurableAsync(string clientId, IReadOnlySet<Guid>? skip, CancellationToken cancellationToken)
     {
-        if (_durable is null)
-        {
-            return [];
-        }
-
-        HashSet<Guid>? held = null;
-        if (handover is not null)
-        {
-            foreach (var inflight in handover.Inflight)
-            {
-                (held ??= []).Add(inflight.Delivery.DurableId);
-            }
-
-            foreach (var queued in handover.Queued)
-            {
-                (held ??= []).Add(queued.DurableId);
-            }
-        }
-
         var deliveries = new List<MessageDelivery>();
-        foreach (var entry in await _durable.LoadAsync(clientId, cancellationToken).ConfigureAwait(false))
+        foreach (var entry in await _durable!.LoadAsync(clientId, cancellationToken).ConfigureAwait(false))
         {
-            if (held is null || !held.Contains(entry.Id))
+            if (skip is null || !skip.Contains(entry.Id))
             {
                 deliveries.Add(FleetCodec.DecodeDelivery(entry.Delivery));
             }

@@ -37,6 +37,14 @@ public interface IFleet
     bool TryPlan(string topic, string? publisherClientId, MqttQualityOfService qos, bool retain, PublishPlan plan);
 
     /// <summary>
+    /// Starts writing a planned publish to the durable queues of the durable subscribers it matched (nothing when none did).
+    /// Called right after <see cref="TryPlan"/>, before the local deliveries and the forwarding, which may wait for slow
+    /// subscribers: a session resuming meanwhile waits for the write (see <see cref="LoadDurableAsync"/>), so the write has to
+    /// be under way from the moment the publish was planned against a route table that did not have the resumed session yet.
+    /// </summary>
+    void StartDurable(PublishPlan plan, MqttApplicationMessage message);
+
+    /// <summary>
     /// Forwards a planned publish to its peers and, when durable subscribers matched, completes once Redis holds it for them.
     /// A peer more than two batches behind holds the caller up to <paramref name="backPressureWait"/> (zero: never).
     /// </summary>
@@ -56,6 +64,13 @@ public interface IFleet
     /// subscriptions are in place here: it first waits for durable appends in flight on every node.
     /// </summary>
     ValueTask<IReadOnlyList<MessageDelivery>> LoadDurableAsync(string clientId, Sessions.SessionHandover? held, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// For a session already here whose full queue let durable deliveries go (they stay in Redis): the client's durable
+    /// queue entries not in <paramref name="skip"/> (what it has in flight), oldest first, after the same wait as
+    /// <see cref="LoadDurableAsync"/>.
+    /// </summary>
+    ValueTask<IReadOnlyList<MessageDelivery>> ReloadDurableAsync(string clientId, IReadOnlySet<Guid> skip, CancellationToken cancellationToken = default);
 
     /// <summary>Whether a newer claim elsewhere took the session after <paramref name="epoch"/> was handed out here.</summary>
     bool IsFenced(string clientId, long epoch);

@@ -18,6 +18,9 @@ public sealed class PublishPlan
     /// <summary>The id under which durable subscribers hold this message; <see cref="Guid.Empty"/> when none do.</summary>
     public Guid DurableId { get; internal set; }
 
+    /// <summary>The durable write started for this publish (<see cref="IFleet.StartDurable"/>): completes with the failure, or null once Redis holds it.</summary>
+    internal Task<Exception?>? DurableWrite { get; set; }
+
     /// <summary>Whether the message is retained (every peer stores it).</summary>
     public bool Retain { get; internal set; }
 
@@ -52,6 +55,7 @@ public sealed class PublishPlan
         Peers.Clear();
         _localGroups?.Clear();
         DurableId = Guid.Empty;
+        DurableWrite = null;
         Retain = false;
     }
 

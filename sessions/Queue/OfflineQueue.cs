@@ -31,11 +31,12 @@ internal sealed class OfflineQueue(int capacity, QueueDropPolicy policy, bool qu
 
         int expired = 0;
         int dropped = 0;
+        int deferred = 0;
         long size = SizeOf(delivery);
         if (maxBytes > 0 && size > maxBytes)
         {
             // Alone over the byte bound: dropping everything older would not make room.
-            return new EnqueueResult(EnqueueOutcome.DroppedNew, 1);
+            return new EnqueueResult(EnqueueOutcome.DroppedNew, 1, DeferredCount: IsDurable(delivery));
         }
 
         if (IsFull(size))
@@ -51,24 +52,31 @@ internal sealed class OfflineQueue(int capacity, QueueDropPolicy policy, bool qu
         {
             if (policy == QueueDropPolicy.DropNew || capacity == 0)
             {
-                return new EnqueueResult(EnqueueOutcome.DroppedNew, 1, expired);
+                return new EnqueueResult(EnqueueOutcome.DroppedNew, 1, expired, IsDurable(delivery));
             }
 
             while (IsFull(size))
             {
-                Remove();
+                deferred += IsDurable(Remove());
                 dropped++;
             }
         }
 
         _items.Enqueue(new QueuedMessage(delivery, now));
         _bytes += size;
-        return new EnqueueResult(EnqueueOutcome.Queued, dropped, expired);
+        return new EnqueueResult(EnqueueOutcome.Queued, dropped, expired, deferred);
     }
+
+    private static int IsDurable(MessageDelivery delivery) => delivery.DurableId == Guid.Empty ? 0 : 1;
 
     private bool IsFull(long incoming) => _items.Count >= capacity || (maxBytes > 0 && _bytes + incoming > maxBytes);
 
-    private void Remove() => _bytes -= SizeOf(_items.Dequeue().Delivery);
+    private MessageDelivery Remove()
+    {
+        var delivery = _items.Dequeue().Delivery;
+        _bytes -= SizeOf(delivery);
+        return delivery;
+    }
 
     /// <summary>Moves up to <paramref name="maxCount"/> live deliveries, oldest first, into <paramref name="into"/>; returns how many expired ones were discarded.</summary>
     public int Dequeue(int maxCount, DateTimeOffset now, List<DequeuedMessage> into)

@@ -42,6 +42,31 @@ public class OfflineQueueTests
     }
 
     [Fact]
+    public void Dropped_deliveries_that_carry_a_durable_id_are_counted_as_deferred()
+    {
+        var queue = new OfflineQueue(2, QueueDropPolicy.DropOldest, queueQos0: false);
+        queue.Enqueue(Delivery("durable") with { DurableId = Guid.CreateVersion7() }, T0);
+        queue.Enqueue(Delivery("plain"), T0);
+
+        EnqueueResult durableDropped = queue.Enqueue(Delivery("m2"), T0);
+        EnqueueResult plainDropped = queue.Enqueue(Delivery("m3"), T0);
+
+        Assert.Equal(new EnqueueResult(EnqueueOutcome.Queued, DroppedCount: 1, DeferredCount: 1), durableDropped);
+        Assert.Equal(new EnqueueResult(EnqueueOutcome.Queued, DroppedCount: 1, DeferredCount: 0), plainDropped);
+    }
+
+    [Fact]
+    public void A_refused_new_delivery_with_a_durable_id_is_counted_as_deferred()
+    {
+        var queue = new OfflineQueue(1, QueueDropPolicy.DropNew, queueQos0: false);
+        queue.Enqueue(Delivery("m0"), T0);
+
+        var refused = queue.Enqueue(Delivery("durable") with { DurableId = Guid.CreateVersion7() }, T0);
+
+        Assert.Equal(new EnqueueResult(EnqueueOutcome.DroppedNew, DroppedCount: 1, DeferredCount: 1), refused);
+    }
+
+    [Fact]
     public void Enqueue_over_bound_with_drop_new_refuses_the_new_message()
     {
         var queue = new OfflineQueue(2, QueueDropPolicy.DropNew, queueQos0: false);
