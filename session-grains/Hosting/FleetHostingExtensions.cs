@@ -18,6 +18,7 @@ using Orleans.Persistence;
 using Orleans.Serialization;
 using Orleans.Storage;
 using Orleans.Runtime.Placement;
+using AccessLayer.SessionGrains.Sessions;
 using StackExchange.Redis;
 
 namespace AccessLayer.SessionGrains.Hosting;
@@ -33,7 +34,7 @@ public static class FleetHostingExtensions
     /// <summary>Grain storage name of session grains.</summary>
     public const string StorageName = "sessions";
 
-    /// <summary>How long a grain activation (one Redis read for the session and MLP grains) may take.</summary>
+    /// <summary>How long a grain activation (at most one Redis read, by an MLP grain's storage) may take.</summary>
     public static readonly TimeSpan ActivationTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>Grain addresses each node caches: its peers' node grains stay (they are used all the time), session and MLP grains pass through.</summary>
@@ -92,7 +93,7 @@ public static class FleetHostingExtensions
 
             // A stateless-worker activation leaves its activation-timeout timer (and token source) alive until the timeout
             // passes: at Orleans' 30 s that is about 0.3 KB per CONNECT still held when a connect storm has settled. Our
-            // grains activate with one Redis read; 5 s is ample, and a claim that times out is retried by the broker.
+            // grains activate with at most one Redis read; 5 s is ample, and a claim that times out is retried by the broker.
             silo.Configure<GrainCollectionOptions>(options => options.ActivationTimeout = ActivationTimeout);
         });
 
@@ -105,6 +106,7 @@ public static class FleetHostingExtensions
                 durable.AbortOnConnectFail = false;
                 return ConnectionMultiplexer.Connect(durable);
             });
+            builder.Services.AddSingleton(sp => new SessionRecords(sp.GetRequiredService<IConnectionMultiplexer>(), RedisDurableQueueOptions.KeyPrefixFor(fleet.ClusterId)));
             builder.Services.AddSingleton<IDurableQueue>(sp => new RedisDurableQueue(
                 sp.GetRequiredService<IConnectionMultiplexer>(),
                 new RedisDurableQueueOptions

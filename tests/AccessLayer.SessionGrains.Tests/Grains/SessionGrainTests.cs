@@ -3,23 +3,35 @@ using AccessLayer.SessionGrains.Forwarding;
 using AccessLayer.SessionGrains.Hosting;
 using AccessLayer.SessionGrains.Sessions;
 using AccessLayer.Sessions.Store;
+using AccessLayer.Tests.Shared;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Hosting;
 using Orleans.TestingHost;
+using StackExchange.Redis;
 
 namespace AccessLayer.SessionGrains.Tests.Grains;
 
-/// <summary>The session grain on a real (in-process) Orleans cluster with in-memory storage.</summary>
+/// <summary>The session grain on a real (in-process) Orleans cluster, its records in a real redis-server.</summary>
 public sealed class SessionGrainTests : IAsyncLifetime
 {
+    private const string RedisKey = "SessionGrainTests:Redis";
+    private RedisServerProcess _redis = null!;
     private TestCluster _cluster = null!;
 
     public async Task InitializeAsync()
     {
-        _cluster = new TestClusterBuilder(1).AddSiloBuilderConfigurator<StorageConfigurator>().Build();
+        _redis = await RedisServerProcess.StartAsync();
+        var builder = new TestClusterBuilder(1).AddSiloBuilderConfigurator<RecordsConfigurator>();
+        builder.Properties[RedisKey] = _redis.Endpoint;
+        _cluster = builder.Build();
         await _cluster.DeployAsync();
     }
 
-    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        await _redis.DisposeAsync();
+    }
 
     [Fact]
     public async Task Each_claim_raises_the_epoch_and_names_the_previous_owner()
@@ -143,8 +155,13 @@ public sealed class SessionGrainTests : IAsyncLifetime
     private static byte[] Will(uint delay) =>
         FleetCodec.EncodeWill(new WillMessage(new MqttApplicationMessage { Topic = "will/c", Payload = "gone"u8.ToArray() }, delay));
 
-    private sealed class StorageConfigurator : ISiloConfigurator
+    private sealed class RecordsConfigurator : ISiloConfigurator
     {
-        public void Configure(ISiloBuilder siloBuilder) => siloBuilder.AddMemoryGrainStorage(FleetHostingExtensions.StorageName);
+        public void Configure(ISiloBuilder siloBuilder)
+        {
+            var endpoint = siloBuilder.Configuration[RedisKey]!;
+            siloBuilder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(endpoint));
+            siloBuilder.Services.AddSingleton(sp => new SessionRecords(sp.GetRequiredService<IConnectionMultiplexer>(), "al:test:"));
+        }
     }
 }
