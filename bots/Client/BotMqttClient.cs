@@ -138,7 +138,11 @@ public sealed class BotMqttClient : IAsyncDisposable
             }
 
             _receiveLoop = ReceiveLoopAsync(stream);
-            var ack = await _connAck.Task.WaitAsync(timeout.Token);
+
+            // Once CONNECT is out the broker may already count the client: its answer is awaited (within the connect
+            // timeout) even when the run is stopping, so the report agrees with the broker about what connected.
+            var left = _settings.ConnectTimeout - Stopwatch.GetElapsedTime(started);
+            var ack = await _connAck.Task.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero);
             if (ack.ReasonCode != MqttReasonCode.Success)
             {
                 failure = "connack_" + ack.ReasonCode;
@@ -158,7 +162,7 @@ public sealed class BotMqttClient : IAsyncDisposable
                 return;
             }
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is TimeoutException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             failure = "connect_timeout";
         }
