@@ -39,14 +39,18 @@ internal static class AdminEndpoints
         return Results.Json(result, AdminJsonContext.Default.SecurityReloadResult, statusCode: result.Failed ? StatusCodes.Status422UnprocessableEntity : StatusCodes.Status200OK);
     }
 
-    private static IResult ListClients(MqttBroker broker, string? prefix, int? page, int? pageSize)
+    /// <param name="search">Optional: a case-insensitive part of the client id or of the user name (the dashboard's search box).</param>
+    private static IResult ListClients(MqttBroker broker, string? prefix, string? search, int? page, int? pageSize)
     {
         var size = Math.Clamp(pageSize ?? 100, 1, MaxPageSize);
         var number = Math.Max(page ?? 1, 1);
         var matching = new List<MqttConnection>();
         foreach (var connection in broker.Clients)
         {
-            if (string.IsNullOrEmpty(prefix) || connection.ClientId!.StartsWith(prefix, StringComparison.Ordinal))
+            if ((string.IsNullOrEmpty(prefix) || connection.ClientId!.StartsWith(prefix, StringComparison.Ordinal))
+                && (string.IsNullOrEmpty(search)
+                    || connection.ClientId!.Contains(search, StringComparison.OrdinalIgnoreCase)
+                    || connection.Identity?.Contains(search, StringComparison.OrdinalIgnoreCase) == true))
             {
                 matching.Add(connection);
             }

@@ -1,3 +1,5 @@
+using AccessLayer.Gateway.Dashboard;
+using AccessLayer.Gateway.Governance;
 using AccessLayer.Gateway.Hosting;
 using AccessLayer.Gateway.Mlp;
 using AccessLayer.Gateway.Mlp.Connections;
@@ -14,12 +16,14 @@ using Microsoft.Extensions.Options;
 
 namespace AccessLayer.Gateway.Fleet;
 
-/// <summary>This node's protocols as the fleet sees them: the broker takes forwards and hands sessions over; MLP takes pushes and hands device sessions over.</summary>
+/// <summary>This node's protocols as the fleet sees them: the broker takes forwards and hands sessions over; MLP takes pushes and hands device sessions over; the dashboard reads its samples and drain.</summary>
 internal sealed class GatewayFleetMember(
     MqttBroker broker,
     MlpConnectionRegistry mlp,
     MlpFleetSessions mlpFleet,
     GatewayReadiness readiness,
+    NodeStatsSampler stats,
+    DrainCoordinator drain,
     IOptions<FleetOptions> fleet,
     IOptions<MqttOptions> mqtt,
     IOptions<MlpOptions> mlpOptions) : IFleetLocalNode
@@ -92,4 +96,8 @@ internal sealed class GatewayFleetMember(
 
     public NodeInfo Describe(string nodeId) =>
         new(nodeId, _mqttEndpoint, _mlpEndpoint, broker.ConnectedClientCount, mlp.DeviceCount, !readiness.IsReady, 0);
+
+    public NodeStats Stats(string nodeId, DateTimeOffset since) => stats.Stats(nodeId, since);
+
+    public NodeDrainStatus Drain(NodeDrainCommand command) => LocalNodeDrain.Apply(drain, command);
 }

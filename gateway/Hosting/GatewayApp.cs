@@ -1,5 +1,6 @@
 using System.Net;
 using AccessLayer.Gateway.Connections;
+using AccessLayer.Gateway.Dashboard;
 using Microsoft.AspNetCore.Connections;
 using AccessLayer.Gateway.Fleet;
 using AccessLayer.Gateway.Governance;
@@ -45,6 +46,7 @@ public static class GatewayApp
         builder.AddMlpGateway();
         builder.Services.AddGatewayGovernance(builder.Configuration);
         builder.Services.AddManagementSurface(builder.Configuration);
+        builder.Services.AddDashboard(builder.Configuration);
         builder.Services.AddOptions<TransportOptions>().Bind(builder.Configuration.GetSection(TransportOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<MemoryOptions>().Bind(builder.Configuration.GetSection(MemoryOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddHostedService<MemoryTrimmer>();
@@ -97,6 +99,7 @@ public static class GatewayApp
 
         var managementApi = app.MapManagementSurface(exporter);
         managementApi.MapFleetApi();
+        app.MapDashboard(managementApi);
         var device = app.MapGroup(string.Empty).OnSurface(HttpSurface.Device);
         app.MapMlp(device, managementApi);
         app.MapGatewayGovernance(device, managementApi);

@@ -104,4 +104,10 @@ public interface IFleet
 
     /// <summary>Tells the peer <paramref name="node"/> that pushes wait in Redis for a device it holds; false when it cannot be reached.</summary>
     ValueTask<bool> PullMlpAtAsync(string node, string deviceId, CancellationToken cancellationToken = default);
+
+    /// <summary>The dashboard samples of <paramref name="node"/> (this node or a live peer) after <paramref name="since"/>; null when it is neither or cannot be reached.</summary>
+    Task<NodeStats?> GetNodeStatsAsync(string node, DateTimeOffset since, CancellationToken cancellationToken = default);
+
+    /// <summary>Starts, cancels or reads the drain of <paramref name="node"/> (this node or a live peer); null when it is neither or cannot be reached.</summary>
+    Task<NodeDrainStatus?> DrainNodeAsync(string node, NodeDrainCommand command, CancellationToken cancellationToken = default);
 }

@@ -42,4 +42,10 @@ public interface IFleetLocalNode
 
     /// <summary>Pushes wait in Redis for an MLP device held here (see <see cref="INodeGrain.PullMlpAsync"/>).</summary>
     ValueTask PullMlpAsync(string deviceId);
+
+    /// <summary>This node's dashboard samples after <paramref name="since"/> and totals (see <see cref="INodeGrain.GetStatsAsync"/>).</summary>
+    NodeStats Stats(string nodeId, DateTimeOffset since);
+
+    /// <summary>Starts, cancels or reads this node's drain (see <see cref="INodeGrain.DrainAsync"/>).</summary>
+    NodeDrainStatus Drain(NodeDrainCommand command);
 }

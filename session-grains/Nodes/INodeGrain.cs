@@ -43,4 +43,10 @@ public interface INodeGrain : IGrainWithStringKey
 
     /// <summary>Pushes were queued in Redis for an MLP device this node holds: take them into its session.</summary>
     Task PullMlpAsync(string deviceId);
+
+    /// <summary>The node's dashboard samples taken after <paramref name="since"/> and its totals (see <see cref="NodeStats"/>).</summary>
+    Task<NodeStats> GetStatsAsync(DateTimeOffset since);
+
+    /// <summary>Starts, cancels or reads the node's own drain (an operator on another node's dashboard).</summary>
+    Task<NodeDrainStatus> DrainAsync(NodeDrainCommand command);
 }

@@ -30,4 +30,8 @@ internal sealed class NodeGrain(FleetNode node) : Grain, INodeGrain
     public Task<byte[]?> HandOverMlpAsync(string deviceId, long epoch) => node.HandOverMlpHereAsync(deviceId, epoch);
 
     public Task PullMlpAsync(string deviceId) => node.PullMlpHereAsync(deviceId);
+
+    public Task<NodeStats> GetStatsAsync(DateTimeOffset since) => Task.FromResult(node.LocalStats(since));
+
+    public Task<NodeDrainStatus> DrainAsync(NodeDrainCommand command) => Task.FromResult(node.LocalDrain(command));
 }

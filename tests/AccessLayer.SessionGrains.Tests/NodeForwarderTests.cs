@@ -211,5 +211,9 @@ public sealed class NodeForwarderTests : IDisposable
         public Task<byte[]?> HandOverMlpAsync(string deviceId, long epoch) => throw new NotSupportedException();
 
         public Task PullMlpAsync(string deviceId) => throw new NotSupportedException();
+
+        public Task<NodeStats> GetStatsAsync(DateTimeOffset since) => throw new NotSupportedException();
+
+        public Task<NodeDrainStatus> DrainAsync(NodeDrainCommand command) => throw new NotSupportedException();
     }
 }
