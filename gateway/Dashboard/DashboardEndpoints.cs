@@ -22,8 +22,10 @@ internal static class DashboardEndpoints
     public static void MapDashboard(this WebApplication app, IEndpointRouteBuilder managementApi)
     {
         var files = app.MapGroup("/dashboard").OnSurface(HttpSurface.Management).WithoutManagementToken();
-        files.MapGet(string.Empty, () => Results.Redirect("/dashboard/"));
-        files.MapGet("/", (HttpContext context, DashboardAssets assets) => Serve(context, assets, "index.html"));
+        // Routing does not tell "/dashboard" from "/dashboard/"; the page's relative links need the slash.
+        files.MapGet("/", (HttpContext context, DashboardAssets assets) => context.Request.Path.Value?.EndsWith('/') == true
+            ? Serve(context, assets, "index.html")
+            : Results.Redirect("/dashboard/"));
         files.MapGet("/{file}", (string file, HttpContext context, DashboardAssets assets) => Serve(context, assets, file));
 
         managementApi.MapGet("/stats", GetStatsAsync);

@@ -18,8 +18,11 @@ async function api(method, path) {
     cache: "no-store",
   });
   if (response.status === 401 || response.status === 403) {
+    // 401: no or a wrong token; 403: the node has no token configured (its API is closed), its own words.
     let message = response.status === 401 ? "The token was not accepted." : "The management API is disabled on this node.";
-    try { message = (await response.json()).error || message; } catch { /* keep the default */ }
+    if (response.status === 403) {
+      try { message = (await response.json()).error || message; } catch { /* keep the default */ }
+    }
     throw new Unauthorized(message);
   }
   const text = await response.text();
@@ -85,6 +88,7 @@ function showLogin(message) {
   for (const id of ["fleet-page", "clients-page", "logout"]) $(id).hidden = true;
   $("login").hidden = false;
   $("login-error").textContent = message || "";
+  $("token").value = "";
   $("token").focus();
 }
 

@@ -81,4 +81,32 @@ public sealed class AdminApiTests
         Assert.Equal(HttpStatusCode.NotFound, (await gateway.Admin.DeleteAsync("/api/v1/clients/troublemaker")).StatusCode);
         Assert.Equal(1, await gateway.MetricAsync("accesslayer_mqtt_disconnects_total", ("reason", "admin_kick")));
     }
+
+    [Fact]
+    public async Task Clients_are_found_by_a_part_of_their_client_id_or_user_name_whatever_its_case()
+    {
+        await using var gateway = await GovernedGateway.StartAsync("--Mqtt:Users:alice=pw", "--Mqtt:Users:bob=pw");
+        var clients = new List<RawMqttClient>();
+        foreach (var (id, user) in new[] { ("sensor-1", "alice"), ("SENSOR-2", "bob"), ("pump", "alice") })
+        {
+            var client = await gateway.ConnectClientAsync();
+            await client.ConnectAsync(new MqttConnectPacket { ProtocolVersion = MqttProtocolVersion.V500, ClientId = id, UserName = user, Password = "pw"u8.ToArray(), CleanStart = true });
+            clients.Add(client);
+        }
+
+        Assert.Equal(["SENSOR-2", "sensor-1"], await SearchAsync(gateway, "sensor"));
+        Assert.Equal(["pump", "sensor-1"], await SearchAsync(gateway, "ALI"));
+        Assert.Empty(await SearchAsync(gateway, "carol"));
+
+        foreach (var client in clients)
+        {
+            await client.DisposeAsync();
+        }
+    }
+
+    private static async Task<List<string>> SearchAsync(GovernedGateway gateway, string search)
+    {
+        using var page = JsonDocument.Parse(await gateway.Admin.GetStringAsync("/api/v1/clients?search=" + Uri.EscapeDataString(search)));
+        return [.. page.RootElement.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("clientId").GetString()!)];
+    }
 }
