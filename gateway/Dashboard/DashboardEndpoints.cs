@@ -9,7 +9,8 @@ namespace AccessLayer.Gateway.Dashboard;
 /// The dashboard on the management surface: its static files at <c>/dashboard/</c> (no token: they hold no data; the
 /// page asks for the token and sends it as a bearer header on every API call) and the API it reads besides the admin
 /// and fleet API: <c>GET /api/v1/stats</c> (a node's samples), <c>/api/v1/fleet/nodes/{node}/drain</c> (any node's
-/// drain) and <c>GET /api/v1/retained</c> (retained topics by prefix, a page at a time).
+/// drain), <c>GET /api/v1/retained</c> (retained topics by prefix, a page at a time) and <c>GET /api/v1/devices</c>
+/// (MLP devices connected here, <see cref="MlpDeviceListing"/>).
 /// </summary>
 internal static class DashboardEndpoints
 {
@@ -33,6 +34,7 @@ internal static class DashboardEndpoints
         managementApi.MapPost("/fleet/nodes/{node}/drain", (string node, IFleet fleet, CancellationToken ct) => DrainAsync(node, NodeDrainCommand.Start, fleet, ct));
         managementApi.MapDelete("/fleet/nodes/{node}/drain", (string node, IFleet fleet, CancellationToken ct) => DrainAsync(node, NodeDrainCommand.Cancel, fleet, ct));
         managementApi.MapGet("/retained", ListRetainedAsync);
+        managementApi.MapGet("/devices", MlpDeviceListing.List);
     }
 
     private static IResult Serve(HttpContext context, DashboardAssets assets, string file)

@@ -35,11 +35,17 @@ internal sealed record RetainedTopic(string Topic, int QoS, int PayloadBytes, st
 /// <summary>A page of retained topics: <see cref="Matched"/> under the prefix, <see cref="Items"/> the first <c>limit</c> after <c>after</c>; <see cref="Next"/> the cursor for the next page.</summary>
 internal sealed record RetainedPage(int Matched, IReadOnlyList<RetainedTopic> Items, string? Next);
 
+/// <summary>An MLP device connected here: seconds since its connection was accepted and since its last frame.</summary>
+internal sealed record DeviceSummary(string DeviceId, string UserId, double ConnectedSeconds, double IdleSeconds);
+
+internal sealed record DevicePage(int Total, IReadOnlyList<DeviceSummary> Items);
+
 internal sealed record DashboardError(string Error);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(StatsResponse))]
 [JsonSerializable(typeof(NodeDrainInfo))]
 [JsonSerializable(typeof(RetainedPage))]
+[JsonSerializable(typeof(DevicePage))]
 [JsonSerializable(typeof(DashboardError))]
 internal sealed partial class DashboardJsonContext : JsonSerializerContext;

@@ -307,6 +307,14 @@ async function searchClients(event) {
       row.append(actions);
       body.append(row);
     }
+    const devices = (await api("GET", "/devices?limit=200" + (query ? "&search=" + encodeURIComponent(query) : ""))).body;
+    $("devices-total").textContent = devices.total + " connected" + (devices.total > devices.items.length ? ", first " + devices.items.length + " shown" : "");
+    $("devices").querySelector("tbody").replaceChildren(...devices.items.map((d) => {
+      const row = el("tr");
+      row.dataset.device = d.deviceId;
+      row.append(el("td", d.deviceId), el("td", d.userId), el("td", Math.round(d.connectedSeconds) + " s"), el("td", Math.round(d.idleSeconds) + " s ago"));
+      return row;
+    }));
     $("clients-error").textContent = "";
   } catch (e) {
     handle(e, "clients-error");

@@ -73,6 +73,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         // Clients page: search, one session, kick.
         await browser.Page.ClickAsync("#nav-clients");
         await browser.UntilAsync("document.querySelectorAll('#clients tbody tr').length === 3");
+        await browser.UntilAsync("document.getElementById('devices-total').textContent.startsWith('0 connected')");
         await browser.Page.TypeAsync("#search", "KICK");
         await browser.Page.ClickAsync("#search-submit");
         await browser.UntilAsync("document.querySelectorAll('#clients tbody tr').length === 1 && document.querySelector('#clients tbody tr').dataset.client === 'kick-me'");
