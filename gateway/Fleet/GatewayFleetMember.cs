@@ -22,8 +22,7 @@ internal sealed class GatewayFleetMember(
     MlpConnectionRegistry mlp,
     MlpFleetSessions mlpFleet,
     GatewayReadiness readiness,
-    NodeStatsSampler stats,
-    DrainCoordinator drain,
+    IServiceProvider services,
     IOptions<FleetOptions> fleet,
     IOptions<MqttOptions> mqtt,
     IOptions<MlpOptions> mlpOptions) : IFleetLocalNode
@@ -97,7 +96,9 @@ internal sealed class GatewayFleetMember(
     public NodeInfo Describe(string nodeId) =>
         new(nodeId, _mqttEndpoint, _mlpEndpoint, broker.ConnectedClientCount, mlp.DeviceCount, !readiness.IsReady, 0);
 
-    public NodeStats Stats(string nodeId, DateTimeOffset since) => stats.Stats(nodeId, since);
+    // Resolved when a peer first asks, not when the fleet attaches this node (while the app is built): their options
+    // are validated at start, and a bad value must stop the gateway there, as it did before.
+    public NodeStats Stats(string nodeId, DateTimeOffset since) => services.GetRequiredService<NodeStatsSampler>().Stats(nodeId, since);
 
-    public NodeDrainStatus Drain(NodeDrainCommand command) => LocalNodeDrain.Apply(drain, command);
+    public NodeDrainStatus Drain(NodeDrainCommand command) => LocalNodeDrain.Apply(services.GetRequiredService<DrainCoordinator>(), command);
 }

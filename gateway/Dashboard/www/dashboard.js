@@ -140,12 +140,15 @@ async function refreshFleet() {
     self = fleet.self;
     $("self").textContent = "this node: " + fleet.self;
     const seen = new Set();
+    const refreshes = [];
     for (const info of fleet.nodes) {
       seen.add(info.id);
       const node = nodes.get(info.id) || addNode(info.id);
       node.info = info;
-      await refreshNode(node);
+      refreshes.push(refreshNode(node));
     }
+    // Nodes at once: a slow peer (its call times out after 5 s) does not hold the others' figures back.
+    await Promise.all(refreshes);
     for (const [id, node] of nodes) {
       if (!seen.has(id)) { node.card.remove(); nodes.delete(id); }
     }
