@@ -8,7 +8,7 @@ namespace AccessLayer.Gateway.Dashboard;
 /// <summary>
 /// The dashboard on the management surface: its static files at <c>/dashboard/</c> (no token: they hold no data; the
 /// page asks for the token and sends it as a bearer header on every API call) and the API it reads besides the admin
-/// and fleet API: <c>GET /api/v1/stats</c> (a node's samples), <c>/api/v1/fleet/nodes/{node}/drain</c> (any node's
+/// and fleet API: <c>GET /api/v1/stats</c> (a node's samples; <c>/api/v1/stats/stream</c> as server-sent events, <see cref="StatsStream"/>), <c>/api/v1/fleet/nodes/{node}/drain</c> (any node's
 /// drain), <c>GET /api/v1/retained</c> (retained topics by prefix, a page at a time) and <c>GET /api/v1/devices</c>
 /// (MLP devices connected here, <see cref="MlpDeviceListing"/>).
 /// </summary>
@@ -30,6 +30,7 @@ internal static class DashboardEndpoints
         files.MapGet("/{file}", (string file, HttpContext context, DashboardAssets assets) => Serve(context, assets, file));
 
         managementApi.MapGet("/stats", GetStatsAsync);
+        managementApi.MapGet("/stats/stream", StatsStream.RunAsync);
         managementApi.MapGet("/fleet/nodes/{node}/drain", (string node, IFleet fleet, CancellationToken ct) => DrainAsync(node, NodeDrainCommand.Status, fleet, ct));
         managementApi.MapPost("/fleet/nodes/{node}/drain", (string node, IFleet fleet, CancellationToken ct) => DrainAsync(node, NodeDrainCommand.Start, fleet, ct));
         managementApi.MapDelete("/fleet/nodes/{node}/drain", (string node, IFleet fleet, CancellationToken ct) => DrainAsync(node, NodeDrainCommand.Cancel, fleet, ct));
@@ -70,13 +71,15 @@ internal static class DashboardEndpoints
             return NotFound($"No reachable node '{target}'.");
         }
 
-        var points = stats.Samples.Select(s => new StatsPoint(
-            s.At.ToUnixTimeMilliseconds(), s.MqttTcp, s.MqttTls, s.MqttWebSocket, s.Mlp, s.ConnectsPerSecond, s.MessagesInPerSecond, s.MessagesOutPerSecond,
-            s.DropsPerSecond, s.BackPressurePausesPerSecond, s.EvictionsPerSecond, s.WorkingSetBytes, s.GcHeapBytes)).ToList();
+        var points = stats.Samples.Select(ToPoint).ToList();
         return Results.Json(
             new StatsResponse(stats.NodeId, stats.NodeId == fleet.NodeId, stats.Interval.TotalSeconds, points, stats.EvictionsByReason, stats.DropsByReason, stats.BackPressurePauses),
             DashboardJsonContext.Default.StatsResponse);
     }
+
+    internal static StatsPoint ToPoint(NodeStatsSample s) => new(
+        s.At.ToUnixTimeMilliseconds(), s.MqttTcp, s.MqttTls, s.MqttWebSocket, s.Mlp, s.ConnectsPerSecond, s.MessagesInPerSecond, s.MessagesOutPerSecond,
+        s.DropsPerSecond, s.BackPressurePausesPerSecond, s.EvictionsPerSecond, s.WorkingSetBytes, s.GcHeapBytes);
 
     private static async Task<IResult> DrainAsync(string node, NodeDrainCommand command, IFleet fleet, CancellationToken cancellationToken)
     {

@@ -44,6 +44,7 @@ internal sealed record DashboardError(string Error);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(StatsResponse))]
+[JsonSerializable(typeof(StatsPoint))]
 [JsonSerializable(typeof(NodeDrainInfo))]
 [JsonSerializable(typeof(RetainedPage))]
 [JsonSerializable(typeof(DevicePage))]

@@ -197,7 +197,7 @@ function addNode(id) {
     charts.append(box);
     return c;
   };
-  const count = (v) => String(Math.round(v));
+  const count = (v) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
   const nodeCharts = [
     chart("Connections", "connections", [
       { key: "mqttTcp", label: "MQTT", color: "#2563eb" }, { key: "mqttTls", label: "TLS", color: "#7c3aed" },

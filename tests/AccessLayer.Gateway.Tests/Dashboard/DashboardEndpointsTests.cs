@@ -109,6 +109,64 @@ public sealed class DashboardEndpointsTests
     }
 
     [Fact]
+    public async Task The_stream_sends_the_kept_samples_then_each_new_one_as_a_server_sent_event()
+    {
+        await using var gateway = await GovernedGateway.StartAsync();
+        var sampler = gateway.Services.GetRequiredService<NodeStatsSampler>();
+        await GovernedGateway.WaitUntilAsync(() => sampler.Latest is not null, "first reading");
+        gateway.Time.Advance(TimeSpan.FromSeconds(1));
+        await GovernedGateway.WaitUntilAsync(() => sampler.Ring.Count == 1, "first sample");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await gateway.Http.GetAsync("/api/v1/stats/stream")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await gateway.Admin.GetAsync("/api/v1/stats/stream?node=nowhere")).StatusCode);
+
+        using var response = await gateway.Admin.GetAsync("/api/v1/stats/stream", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var (firstId, first) = await ReadEventAsync(reader);
+        Assert.Equal(gateway.Time.GetUtcNow().ToUnixTimeMilliseconds(), firstId);
+        Assert.Equal(0, first.GetProperty("mqttTcp").GetInt32());
+
+        await using var client = await gateway.ConnectClientAsync();
+        await client.ConnectAsync("streamed");
+        // The next event comes once the clock has moved a sample interval (the sampler and the stream both wait on it).
+        var next = ReadEventAsync(reader);
+        for (var i = 0; i < 20 && !next.IsCompleted; i++)
+        {
+            gateway.Time.Advance(TimeSpan.FromSeconds(1));
+            await Task.WhenAny(next, Task.Delay(100));
+        }
+
+        var (nextId, point) = await next.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.True(nextId > firstId);
+        Assert.Equal(1, point.GetProperty("mqttTcp").GetInt32());
+    }
+
+    private static async Task<(long Id, JsonElement Data)> ReadEventAsync(StreamReader reader)
+    {
+        long id = 0;
+        JsonElement data = default;
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            if (line.Length == 0)
+            {
+                return (id, data);
+            }
+
+            if (line.StartsWith("id: ", StringComparison.Ordinal))
+            {
+                id = long.Parse(line[4..], System.Globalization.CultureInfo.InvariantCulture);
+            }
+            else if (line.StartsWith("data: ", StringComparison.Ordinal))
+            {
+                using var document = JsonDocument.Parse(line[6..]);
+                data = document.RootElement.Clone();
+            }
+        }
+
+        throw new EndOfStreamException("the stream ended");
+    }
+
+    [Fact]
     public async Task A_kick_shows_in_the_evictions_by_reason()
     {
         await using var gateway = await GovernedGateway.StartAsync();
