@@ -1,0 +1,117 @@
+using AccessLayer.Gateway.Traffic;
+
+namespace AccessLayer.Gateway.Tests.Traffic;
+
+public sealed class TrafficTableParserTests
+{
+    [Fact]
+    public void The_worked_example_compiles_with_every_part()
+    {
+        var table = TrafficTableParser.Parse(TrafficTables.Example);
+
+        Assert.Equal(7, table.Version);
+        Assert.Equal(["bj", "sh"], table.Sites.Keys.Order());
+        Assert.Equal("shanghai", table.Sites["sh"].City);
+        Assert.Equal(["http://10.1.0.1:8080/"], table.Sites["sh"].Gateways);
+        Assert.Equal(100, table.Shards.Count);
+        Assert.Equal("sh-a", table.Shards[0].Name);
+        Assert.Equal("sh-b", table.Shards[40].Name);
+        Assert.Equal("bj-a", table.Shards[99].Name);
+        Assert.Equal("bj-a", table.Overrides["10086"].Name);
+        Assert.Equal("shadow", table.LoadTestGroup);
+        Assert.Equal("canary", Assert.Single(table.Gray).Group);
+        Assert.All(table.Zones.Values, z => Assert.Same(z, z.Serving));
+        Assert.Equal(["sh-a", "sh-b"], table.Sites["sh"].UpZones.Select(z => z.Name).Order());
+    }
+
+    [Fact]
+    public void JSON_is_read_as_well()
+    {
+        var table = TrafficTableParser.Parse("""
+            {"version": 1, "sites": {"s": {}}, "zones": {"z": {"site": "s", "services": {"svc": {"blue": ["http://127.0.0.1:1/"]}}}},
+             "shards": {"0-99": "z"}}
+            """);
+
+        Assert.Equal("z", table.Shards[55].Name);
+    }
+
+    [Theory]
+    [InlineData("version: 7", "version: seven", 1, "version: seven is not a whole number")]
+    [InlineData("site: sh", "site: gz", 7, "zone sh-a: no site named gz")]
+    [InlineData("40-69: sh-b", "40-68: sh-b", 25, "shard 69 has no zone")]
+    [InlineData("40-69: sh-b", "39-69: sh-b", 26, "shard 39 is given twice")]
+    [InlineData("70-99: bj-a", "70-100: bj-a", 27, "70-100 is not a range")]
+    [InlineData("\"10086\": bj-a", "\"10086\": nowhere", 29, "override 10086: no zone named nowhere")]
+    [InlineData("greenWeight: 0", "greenWeight: 101", 12, "greenWeight: 101 is not a whole number from 0 to 100")]
+    [InlineData("blue: [\"http://127.0.0.1:5001/\"]", "blue: [\"ftp://127.0.0.1:5001/\"]", 10, "is not an http(s) URL")]
+    [InlineData("group: canary", "group: beta", 35, "gray rule ios-beta: no zone has a group named beta")]
+    [InlineData("appVersion: \">=5.2.0 <6\"", "appVersion: \"newest\"", 37, "appVersion newest is not a range")]
+    [InlineData("platform: ios", "platfrom: ios", 36, "unknown key platfrom")]
+    public void A_bad_table_is_refused_naming_the_line(string lineStart, string replacement, int line, string message)
+    {
+        var error = Assert.Throws<TrafficTableException>(() => TrafficTableParser.Parse(TrafficTables.With(lineStart, replacement)));
+
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+        Assert.Equal(line, error.Line);
+    }
+
+    [Fact]
+    public void A_syntax_error_names_its_line()
+    {
+        var error = Assert.Throws<TrafficTableException>(() => TrafficTableParser.Parse("version: 1\nsites: {a: [\n"));
+
+        Assert.True(error.Line >= 2, error.Message);
+    }
+
+    [Fact]
+    public void Down_zones_are_served_by_their_standby_followed_until_one_is_up()
+    {
+        var table = TrafficTableParser.Parse(TrafficTables.Plus("down: [\"zone:sh-a\", \"site:bj\"]"));
+
+        Assert.True(table.Zones["sh-a"].Down);
+        Assert.Equal("sh-b", table.Zones["sh-a"].Serving.Name);
+        Assert.Equal("sh-b", table.Zones["bj-a"].Serving.Name); // bj-a -> sh-a (down) -> sh-b
+        Assert.Equal(["sh-b"], table.Sites["sh"].UpZones.Select(z => z.Name));
+        Assert.Empty(table.Sites["bj"].UpZones);
+    }
+
+    [Fact]
+    public void A_city_going_down_takes_its_sites_zones_down()
+    {
+        var table = TrafficTableParser.Parse(TrafficTables.Plus("down: [\"city:beijing\"]"));
+
+        Assert.True(table.Zones["bj-a"].Down);
+        Assert.False(table.Zones["sh-a"].Down);
+        Assert.Equal("sh-a", table.Zones["bj-a"].Serving.Name);
+    }
+
+    [Fact]
+    public void A_down_zone_that_no_up_standby_serves_is_refused()
+    {
+        var error = Assert.Throws<TrafficTableException>(() => TrafficTableParser.Parse(TrafficTables.Plus("down: [\"city:shanghai\"]")));
+
+        Assert.Contains("is down and no standby that is up serves it", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("down: [\"zone:nowhere\"]", "down: no zone named nowhere")]
+    [InlineData("down: [\"planet:earth\"]", "is not zone:NAME, site:NAME or city:NAME")]
+    public void Down_entries_must_name_something_that_exists(string section, string message)
+    {
+        var error = Assert.Throws<TrafficTableException>(() => TrafficTableParser.Parse(TrafficTables.Plus(section)));
+
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+        Assert.Equal(40, error.Line);
+    }
+
+    [Fact]
+    public void A_gray_rule_without_a_condition_is_refused()
+    {
+        var yaml = TrafficTables.Example.Replace("    platform: ios\n", string.Empty, StringComparison.Ordinal)
+            .Replace("    appVersion: \">=5.2.0 <6\"\n", string.Empty, StringComparison.Ordinal);
+
+        var error = Assert.Throws<TrafficTableException>(() => TrafficTableParser.Parse(yaml));
+
+        Assert.Contains("gray rule ios-beta has no condition", error.Message, StringComparison.Ordinal);
+    }
+}
