@@ -49,6 +49,7 @@ public sealed class BotCommandLine
     private readonly Option<int> _connectConcurrency = new("--connect-concurrency") { Description = "Handshakes in progress at once (shared among --workers).", DefaultValueFactory = _ => 200 };
     private readonly Option<int> _keepAlive = new("--keepalive", "-k") { Description = "Keep alive seconds (PINGREQ when idle).", DefaultValueFactory = _ => 60 };
     private readonly Option<int> _inflight = new("--inflight") { Description = "QoS 1/2 publishes unacknowledged at once per publisher.", DefaultValueFactory = _ => 32 };
+    private readonly Option<int> _sendBuffer = new("--send-buffer") { Description = "MQTT: SO_SNDBUF bytes of each client socket, bounding what an unpaced publisher queues in its own kernel (0: kernel autotuning, up to 4 MiB a socket, which a broker slower than the publishers turns into seconds of backlog ahead of the measured messages).", DefaultValueFactory = _ => BotOptions.DefaultSendBuffer };
     private readonly Option<int> _sourceAddresses = new("--source-addresses") { Description = "Spread sockets over this many loopback source addresses 127.0.0.2... (0: kernel's choice)." };
     private readonly Option<int> _sourceOffset = new("--source-offset") { Hidden = true };
     private readonly Option<int> _workers = new("--workers") { Description = "conn: child processes sharing --count (each process holds at most ~20,000 sockets).", DefaultValueFactory = _ => 1 };
@@ -153,6 +154,7 @@ public sealed class BotCommandLine
             ConnectConcurrency = parseResult.GetValue(_connectConcurrency),
             KeepAlive = (ushort)Math.Clamp(parseResult.GetValue(_keepAlive), 0, ushort.MaxValue),
             Inflight = parseResult.GetValue(_inflight),
+            SendBuffer = parseResult.GetValue(_sendBuffer),
             SourceAddresses = parseResult.GetValue(_sourceAddresses),
             SourceOffset = parseResult.GetValue(_sourceOffset),
             Workers = parseResult.GetValue(_workers),
@@ -260,6 +262,11 @@ public sealed class BotCommandLine
             yield return "--connect-concurrency must be at least 1 and --inflight 1..65000.";
         }
 
+        if (o.SendBuffer is < 0 or > 64 * 1024 * 1024)
+        {
+            yield return "--send-buffer must be 0..67108864 bytes (0: kernel autotuning).";
+        }
+
         if (o.SourceAddresses is < 0 or > 65_000 || o.SourceOffset < 0)
         {
             yield return "--source-addresses must be 0..65000.";
@@ -345,7 +352,7 @@ public sealed class BotCommandLine
     private IEnumerable<Option> AllOptions() =>
     [
         _host, _port, _endpoints, _subscriberOffset, _sessionExpiry, _brokerPids, _noReconnect, _reconnectMaxBackoff, _tls, _insecure, _version, _qos, _size, _count, _members, _messages, _rate, _totalRate,
-        _duration, _warmup, _hold, _settle, _drain, _connectRate, _connectConcurrency, _keepAlive, _inflight,
+        _duration, _warmup, _hold, _settle, _drain, _connectRate, _connectConcurrency, _keepAlive, _inflight, _sendBuffer,
         _sourceAddresses, _sourceOffset, _workers, _workerIndex, _brokerPid, _concurrency, _management, _httpPort, _managementToken, _pushTarget, _mlpClient, _tokenSecret, _compress, _json, _interval, _intervalLog, _quiet, _topicPrefix, _topic,
         _clientPrefix,
     ];
