@@ -41,7 +41,13 @@ rows = []  # (label, {broker: value}, {broker: note}, digits, higher_is_better)
 rows.append((f"connect rate, conn/s ({conns:,} connections)",
              {b: figure(b, "conn", "connections", "connectRate", messages=False) for b in brokers}, {}, 0, True))
 rows.append(("connect latency p99, µs", {b: figure(b, "conn", "connections", "connectLatency", "p99", messages=False) for b in brokers}, {}, 0, False))
-rows.append(("broker RSS per idle connection, KB", {b: figure(b, "conn", "brokerMemory", "kbPerConnection", messages=False) for b in brokers}, {}, 2, False))
+def rss(broker):
+    """RSS per idle connection; a broker that trimmed memory during the hold reads less than before the connects: no figure."""
+    value = figure(broker, "conn", "brokerMemory", "kbPerConnection", messages=False)
+    return "n/a (RSS fell during the hold: trimmed)" if isinstance(value, (int, float)) and value <= 0 else value
+
+
+rows.append(("broker RSS per idle connection, KB", {b: rss(b) for b in brokers}, {}, 2, False))
 for scenario in ("p2p", "fan-in", "fan-out"):
     for qos in (0, 1):
         name = f"{scenario}-q{qos}"

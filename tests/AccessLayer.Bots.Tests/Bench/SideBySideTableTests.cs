@@ -76,6 +76,20 @@ public sealed class SideBySideTableTests : IDisposable
     }
 
     [Fact]
+    public async Task Memory_that_fell_during_the_hold_gives_no_figure_and_no_ratio()
+    {
+        // The gateway trims memory once a connect storm is quiet; a short hold can read less than before the connects.
+        var trimmed = Report();
+        trimmed["brokerMemory"]!["kbPerConnection"] = -1.4;
+        Write("gateway", "conn", trimmed);
+
+        var (code, table) = await TableAsync();
+
+        Assert.Equal(0, code);
+        Assert.Contains("| broker RSS per idle connection, KB | n/a (RSS fell during the hold: trimmed) | 1.50 | 1.50 | n/a | n/a |", table, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_missing_report_is_refused_too()
     {
         File.Delete(Path.Combine(_out, "mqttnet-latency-q0.json"));
