@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Side-by-side: our gateway and mosquitto on this machine, the same bot scenarios against each in turn.
-#   bench/side-by-side/run.sh            # full run (about 6 minutes)
-#   QUICK=1 bench/side-by-side/run.sh    # smoke run: small counts, short scenarios (about 1.5 minutes)
-# Prints a markdown table (ours, mosquitto, ratio); raw JSON per scenario goes to $OUT (printed at the end).
+# Side-by-side: our gateway, mosquitto and the MQTTnet 5 server on this machine, the same bot scenarios against each in turn.
+#   bench/side-by-side/run.sh            # full run (about 9 minutes)
+#   QUICK=1 bench/side-by-side/run.sh    # smoke run: small counts, short scenarios (about 2 minutes)
+#   BROKERS=gateway,mosquitto bench/side-by-side/run.sh   # a subset (ours first)
+# Prints a markdown table (one column per broker, ratios of ours to each); raw JSON per scenario goes to $OUT
+# (printed at the end). A broken run (no report, broker died, bot failed, a client not connected or lost, bot
+# errors, nothing received) is printed as "broken: <reason>" instead of a figure, and the script then exits 1.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -25,17 +28,28 @@ PAYLOAD=${PAYLOAD:-64}
 OUT=${OUT:-$(mktemp -d /tmp/side-by-side.XXXXXX)}
 mkdir -p "$OUT"
 
+BROKERS=${BROKERS:-gateway,mosquitto,mqttnet}
 . "$ROOT/bench/side-by-side/servers.sh"
 build_binaries
+case ",$BROKERS," in *,mqttnet,*) build_mqttnet ;; esac
 
-# bot NAME ARGS...: one scenario against the running broker, JSON to $OUT/$BROKER-NAME.json
+# bot NAME ARGS...: one scenario against the running broker, JSON to $OUT/$BROKER-NAME.json; a failed bot
+# leaves $OUT/$BROKER-NAME.failed, a broker that died $OUT/$BROKER-NAME.dead (and no later scenario runs on it).
 bot() {
-  local name=$1; shift
+  local name=$1 status=0; shift
+  if [ -n "$DIED" ]; then
+    echo "the broker died during $DIED" >"$OUT/$BROKER-$name.dead"; return 0
+  fi
   echo "  $BROKER $name" >&2
-  if ! timeout 180 "$BOTS" "$@" --port "$PORT" --json --quiet >"$OUT/$BROKER-$name.json" 2>>"$OUT/$BROKER-errors.log"; then
+  timeout 180 "$BOTS" "$@" --port "$PORT" --json --quiet >"$OUT/$BROKER-$name.json" 2>>"$OUT/$BROKER-errors.log" || status=$?
+  if [ "$status" != 0 ]; then
+    echo "exit status $status$([ "$status" = 124 ] && echo ', timed out after 180 s')" >"$OUT/$BROKER-$name.failed"
     echo "  ($BROKER $name failed: see $OUT/$BROKER-errors.log)" >&2
   fi
-  kill -0 "$SERVER_PID" 2>/dev/null || { echo "  $BROKER died during $name" >&2; return 1; }
+  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    echo "during $name" >"$OUT/$BROKER-$name.dead"; DIED=$name
+    echo "  $BROKER died during $name" >&2
+  fi
 }
 
 suite() {
@@ -55,8 +69,16 @@ suite() {
 }
 
 started=$(date +%s)
-BROKER=gateway; echo "gateway (Release):" >&2; start_gateway; suite; stop_server
-BROKER=mosquitto; echo "mosquitto ($("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3}')):" >&2; start_mosquitto; suite; stop_server
+for BROKER in ${BROKERS//,/ }; do
+  DIED=""
+  case $BROKER in
+    gateway) echo "gateway (Release):" >&2; start_gateway ;;
+    mosquitto) echo "mosquitto ($("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3}')):" >&2; start_mosquitto ;;
+    mqttnet) echo "MQTTnet.Server 5.2.0.1603:" >&2; start_mqttnet ;;
+    *) echo "unknown broker $BROKER (gateway, mosquitto, mqttnet)" >&2; exit 2 ;;
+  esac
+  suite; stop_server
+done
 echo "finished in $(( $(date +%s) - started )) s; raw results in $OUT" >&2
 
-python3 "$ROOT/bench/side-by-side/table.py" "$OUT" "$CONNS" "$LAT_PAIRS" "$LAT_RATE" "$PAYLOAD"
+python3 "$ROOT/bench/side-by-side/table.py" "$OUT" "$CONNS" "$LAT_PAIRS" "$LAT_RATE" "$PAYLOAD" "$BROKERS"

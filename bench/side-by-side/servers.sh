@@ -1,6 +1,6 @@
 # Shared by run.sh, mlp.sh and ../fleet/run.sh (sourced): one server process at a time on a free loopback port.
 # SERVER_PID is the running one; stop_server is also the EXIT trap. start_gateway and start_mosquitto
-# need $OUT (logs, config), $GATEWAY_DLL and $MOSQUITTO; they set PORT and SERVER_PID. With BROKER_CPUS
+# need $OUT (logs, config), $GATEWAY_DLL and $MOSQUITTO; start_mqttnet needs $MQTTNET_DLL (build_mqttnet); they set PORT and SERVER_PID. With BROKER_CPUS
 # set the server starts pinned to those CPUs (taskset), so it sizes itself for them.
 
 # build_binaries: the gateway and the bots in Release below $ROOT (skipped with NO_BUILD=1); sets GATEWAY_DLL and BOTS.
@@ -12,6 +12,14 @@ build_binaries() {
   fi
   BOTS="$ROOT/bots/bin/Release/net10.0/AccessLayer.Bots"
   GATEWAY_DLL="$ROOT/gateway/bin/Release/net10.0/AccessLayer.Gateway.dll"
+}
+
+# build_mqttnet: the MQTTnet 5 broker host (bench/MqttNetServer) in Release (skipped with NO_BUILD=1); sets MQTTNET_DLL.
+build_mqttnet() {
+  if [ "${NO_BUILD:-0}" != 1 ]; then
+    dotnet build "$ROOT/bench/MqttNetServer/AccessLayer.MqttNetServer.csproj" -c Release -nologo -v q >/dev/null
+  fi
+  MQTTNET_DLL="$ROOT/bench/MqttNetServer/bin/Release/net10.0/AccessLayer.MqttNetServer.dll"
 }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -58,6 +66,14 @@ set_tcp_nodelay true
 log_dest none
 EOF
   ${BROKER_CPUS:+taskset -c "$BROKER_CPUS"} "$MOSQUITTO" -c "$OUT/mosquitto.conf" >"$OUT/mosquitto.log" 2>&1 &
+  SERVER_PID=$!
+  wait_listening "$PORT"
+}
+
+# start_mqttnet: MQTTnet.Server 5 with the limits documented in bench/MqttNetServer/Program.cs.
+start_mqttnet() {
+  PORT=$(free_port)
+  ${BROKER_CPUS:+taskset -c "$BROKER_CPUS"} dotnet "$MQTTNET_DLL" --port "$PORT" --bind 127.0.0.1 >"$OUT/mqttnet.log" 2>&1 &
   SERVER_PID=$!
   wait_listening "$PORT"
 }

@@ -9,17 +9,30 @@ namespace AccessLayer.Bots.Cli;
 /// </summary>
 public sealed class BotCommandLine
 {
-    private static readonly (string Name, ScenarioKind Kind, string Description)[] Scenarios =
+    /// <summary>The command a user types: the .NET tool's command name (deploy/pack.sh).</summary>
+    public const string ToolCommand = "accesslayer-bots";
+
+    /// <summary>Every scenario: its subcommand, what it does, and an example command line (shown by --help).</summary>
+    internal static readonly (string Name, ScenarioKind Kind, string Description, string Example)[] Scenarios =
     [
-        ("conn", ScenarioKind.Conn, "Open --count connections at --connect-rate, hold them idle for --hold, close them."),
-        ("pub", ScenarioKind.Pub, "--count publishers, each to its own topic."),
-        ("sub", ScenarioKind.Sub, "--count subscribers to --topic; counts and times what arrives."),
-        ("p2p", ScenarioKind.P2p, "--count pairs: publisher i to subscriber i."),
-        ("fan-in", ScenarioKind.FanIn, "--count publishers to one wildcard subscriber."),
-        ("fan-out", ScenarioKind.FanOut, "One publisher to --count subscribers."),
-        ("shared", ScenarioKind.Shared, "--count publishers to a $share group of --members subscribers."),
-        ("mlp-rpc", ScenarioKind.MlpRpc, "MLP: --count connections calling the echo service, --concurrency calls in flight each (--messages per connection, --rate per connection)."),
-        ("mlp-push", ScenarioKind.MlpPush, "MLP: --count devices connected; POSTs to /api/v1/push on --management at --rate (--push-target one|all), timing delivery."),
+        ("conn", ScenarioKind.Conn, "Open --count connections at --connect-rate, hold them idle for --hold, close them; with --broker-pid, the broker's RSS per idle connection.",
+            "conn --count 10000 --connect-rate 2000 --hold 30 --source-addresses 8"),
+        ("pub", ScenarioKind.Pub, "--count publishers, each to its own topic (--topic with {i}); subscribers, if any, are elsewhere.",
+            "pub --count 10 --rate 100 --topic devices/{i}/up --duration 30"),
+        ("sub", ScenarioKind.Sub, "--count subscribers to --topic; counts and times what arrives (from pub or any publisher).",
+            "sub --count 5 --topic devices/+/up --duration 30"),
+        ("p2p", ScenarioKind.P2p, "--count pairs: publisher i to subscriber i, each pair on its own topic.",
+            "p2p --count 100 --qos 1 --rate 50 --duration 30"),
+        ("fan-in", ScenarioKind.FanIn, "--count publishers to one wildcard subscriber.",
+            "fan-in --count 50 --qos 0 --duration 20"),
+        ("fan-out", ScenarioKind.FanOut, "One publisher to --count subscribers of one topic.",
+            "fan-out --count 200 --qos 1 --rate 100 --duration 20"),
+        ("shared", ScenarioKind.Shared, "--count publishers to a $share group of --members subscribers.",
+            "shared --count 10 --members 4 --qos 1 --rate 200 --duration 20"),
+        ("mlp-rpc", ScenarioKind.MlpRpc, "MLP: --count connections calling the gateway's echo service, --concurrency calls in flight each (--messages per connection, --rate per connection).",
+            "mlp-rpc --port 7000 --count 50 --concurrency 4 --duration 20"),
+        ("mlp-push", ScenarioKind.MlpPush, "MLP: --count devices connected; POSTs to /api/v1/push on --management at --rate (--push-target one|all), timing delivery. The management token comes from --management-token or the Management__Token environment variable.",
+            "mlp-push --port 7000 --count 100 --rate 200 --management http://127.0.0.1:8081/"),
     ];
 
     private readonly Option<string> _host = new("--host", "-H") { Description = "Broker host name or address.", DefaultValueFactory = _ => "127.0.0.1" };
@@ -49,6 +62,7 @@ public sealed class BotCommandLine
     private readonly Option<int> _connectConcurrency = new("--connect-concurrency") { Description = "Handshakes in progress at once (shared among --workers).", DefaultValueFactory = _ => 200 };
     private readonly Option<int> _keepAlive = new("--keepalive", "-k") { Description = "Keep alive seconds (PINGREQ when idle).", DefaultValueFactory = _ => 60 };
     private readonly Option<int> _inflight = new("--inflight") { Description = "QoS 1/2 publishes unacknowledged at once per publisher.", DefaultValueFactory = _ => 32 };
+    private readonly Option<int> _sendBuffer = new("--send-buffer") { Description = "MQTT: SO_SNDBUF bytes of each client socket, bounding what an unpaced publisher queues in its own kernel (0: kernel autotuning, up to 4 MiB a socket, which a broker slower than the publishers turns into seconds of backlog ahead of the measured messages).", DefaultValueFactory = _ => BotOptions.DefaultSendBuffer };
     private readonly Option<int> _sourceAddresses = new("--source-addresses") { Description = "Spread sockets over this many loopback source addresses 127.0.0.2... (0: kernel's choice)." };
     private readonly Option<int> _sourceOffset = new("--source-offset") { Hidden = true };
     private readonly Option<int> _workers = new("--workers") { Description = "conn: child processes sharing --count (each process holds at most ~20,000 sockets).", DefaultValueFactory = _ => 1 };
@@ -75,16 +89,16 @@ public sealed class BotCommandLine
         _version.AcceptOnlyFromAmong("3.1.1", "311", "4", "5", "5.0");
         _pushTarget.AcceptOnlyFromAmong("one", "all");
         _mlpClient.AcceptOnlyFromAmong("sdk", "lean");
-        Root = new RootCommand("AccessLayer load-test bots: MQTT scenarios against any broker, MLP scenarios against the gateway.");
+        Root = new RootCommand(RootDescription());
         foreach (var option in AllOptions())
         {
             option.Recursive = true;
             Root.Add(option);
         }
 
-        foreach (var (name, kind, description) in Scenarios)
+        foreach (var (name, kind, description, example) in Scenarios)
         {
-            var command = new Command(name, description);
+            var command = new Command(name, $"{description}\n\nExample:\n  {ToolCommand} {example}");
             command.SetAction((parseResult, cancellationToken) => Run?.Invoke(parseResult, cancellationToken) ?? Task.FromResult(1));
             _kinds[command] = kind;
             Root.Add(command);
@@ -92,6 +106,12 @@ public sealed class BotCommandLine
     }
 
     private readonly Dictionary<Command, ScenarioKind> _kinds = [];
+
+    private static string RootDescription() =>
+        "AccessLayer load-test bots: MQTT scenarios against any MQTT broker (host:port, or a fleet with --endpoints), "
+        + "MLP scenarios against the AccessLayer gateway. Every option below applies to the scenarios it names (none named: all); "
+        + "--json prints one JSON report for scripts. Each scenario is a command, listed at the end with an example "
+        + $"({ToolCommand} SCENARIO --help for one alone). From a checkout: dotnet run -c Release --project bots -- SCENARIO [options]";
 
     public RootCommand Root { get; }
 
@@ -113,7 +133,7 @@ public sealed class BotCommandLine
         var problems = parseResult.Errors.Select(e => e.Message).ToList();
         if (!_kinds.TryGetValue(parseResult.CommandResult.Command, out var kind))
         {
-            problems.Add("Choose a scenario: " + string.Join(", ", Scenarios.Select(s => s.Name)) + ".");
+            problems.Add("Choose a scenario: " + string.Join(", ", Scenarios.Select(s => s.Name)) + $" ({ToolCommand} --help shows an example of each).");
         }
 
         if (problems.Count > 0)
@@ -153,6 +173,7 @@ public sealed class BotCommandLine
             ConnectConcurrency = parseResult.GetValue(_connectConcurrency),
             KeepAlive = (ushort)Math.Clamp(parseResult.GetValue(_keepAlive), 0, ushort.MaxValue),
             Inflight = parseResult.GetValue(_inflight),
+            SendBuffer = parseResult.GetValue(_sendBuffer),
             SourceAddresses = parseResult.GetValue(_sourceAddresses),
             SourceOffset = parseResult.GetValue(_sourceOffset),
             Workers = parseResult.GetValue(_workers),
@@ -260,6 +281,11 @@ public sealed class BotCommandLine
             yield return "--connect-concurrency must be at least 1 and --inflight 1..65000.";
         }
 
+        if (o.SendBuffer is < 0 or > 64 * 1024 * 1024)
+        {
+            yield return "--send-buffer must be 0..67108864 bytes (0: kernel autotuning).";
+        }
+
         if (o.SourceAddresses is < 0 or > 65_000 || o.SourceOffset < 0)
         {
             yield return "--source-addresses must be 0..65000.";
@@ -345,7 +371,7 @@ public sealed class BotCommandLine
     private IEnumerable<Option> AllOptions() =>
     [
         _host, _port, _endpoints, _subscriberOffset, _sessionExpiry, _brokerPids, _noReconnect, _reconnectMaxBackoff, _tls, _insecure, _version, _qos, _size, _count, _members, _messages, _rate, _totalRate,
-        _duration, _warmup, _hold, _settle, _drain, _connectRate, _connectConcurrency, _keepAlive, _inflight,
+        _duration, _warmup, _hold, _settle, _drain, _connectRate, _connectConcurrency, _keepAlive, _inflight, _sendBuffer,
         _sourceAddresses, _sourceOffset, _workers, _workerIndex, _brokerPid, _concurrency, _management, _httpPort, _managementToken, _pushTarget, _mlpClient, _tokenSecret, _compress, _json, _interval, _intervalLog, _quiet, _topicPrefix, _topic,
         _clientPrefix,
     ];

@@ -151,6 +151,12 @@ public sealed record BotOptions
     /// <summary>QoS 1/2 publishes unacknowledged at once per publisher.</summary>
     public int Inflight { get; init; } = 32;
 
+    /// <summary>MQTT: SO_SNDBUF of every client socket (see <see cref="Client.BotConnectionSettings.SendBufferBytes"/>); 0 = kernel autotuning.</summary>
+    public int SendBuffer { get; init; } = DefaultSendBuffer;
+
+    /// <summary>64 KiB (the kernel doubles it): a few milliseconds of an unpaced publisher's output at a million messages a second.</summary>
+    public const int DefaultSendBuffer = 64 * 1024;
+
     /// <summary>Loopback source addresses to spread client sockets over (127.0.0.2 ...); 0 = let the kernel choose.</summary>
     public int SourceAddresses { get; init; }
 
@@ -240,6 +246,7 @@ public sealed record BotOptions
             "--connect-concurrency", ConnectConcurrency.ToString(inv),
             "--keepalive", KeepAlive.ToString(inv),
             "--inflight", Inflight.ToString(inv),
+            "--send-buffer", SendBuffer.ToString(inv),
             "--source-addresses", SourceAddresses.ToString(inv),
             "--source-offset", SourceOffset.ToString(inv),
             "--workers", Workers.ToString(inv),

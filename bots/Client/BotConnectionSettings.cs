@@ -35,4 +35,12 @@ public sealed record BotConnectionSettings
     public bool ReleaseBuffersWhenIdle { get; init; }
 
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// SO_SNDBUF of each socket; 0 leaves the kernel's autotuning (on Linux up to <c>net.ipv4.tcp_wmem</c>'s
+    /// maximum, 4 MiB by default). Bounds what an unpaced publisher keeps queued in its own kernel: with
+    /// autotuning, a broker that reads slower than the bot writes finds megabytes of warm-up messages ahead of
+    /// every measured one, and the measured ones arrive seconds after the run (counted as not delivered).
+    /// </summary>
+    public int SendBufferBytes { get; init; }
 }

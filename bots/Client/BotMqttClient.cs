@@ -98,6 +98,11 @@ public sealed class BotMqttClient : IAsyncDisposable
         {
             var socket = new Socket(_settings.Broker.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             _socket = socket;
+            if (_settings.SendBufferBytes > 0)
+            {
+                socket.SendBufferSize = _settings.SendBufferBytes;
+            }
+
             if (source is not null)
             {
                 SourceAddressPool.Bind(socket, source);
@@ -266,7 +271,8 @@ public sealed class BotMqttClient : IAsyncDisposable
         publication.Written(stamp >= _stats.MeasureFrom);
         if (pendingBytes > SendHighWater)
         {
-            await WaitDrainedAsync();
+            // Bounded by the caller's token: a broker that stopped reading cannot hold a publisher past its run.
+            await WaitDrainedAsync().WaitAsync(cancellationToken);
         }
 
         return true;

@@ -74,7 +74,7 @@ public static class ConnScenario
             Scenario = BotOptions.ScenarioName(o.Scenario),
             Broker = string.Join(',', o.Brokers),
             MqttVersion = run.VersionName,
-            Command = "bots " + string.Join(' ', o.ToArgs()),
+            Command = BotCommandLine.ToolCommand + " " + string.Join(' ', o.ToArgs()),
             Connections = new ConnectionFigures
             {
                 Target = o.Count,

@@ -126,7 +126,7 @@ public static class MessagingScenario
             PayloadSize = o.PayloadSize,
             Publishers = plan.Publishers.Count,
             Subscribers = plan.Subscribers.Count,
-            Command = "bots " + string.Join(' ', o.ToArgs()),
+            Command = BotCommandLine.ToolCommand + " " + string.Join(' ', o.ToArgs()),
             Connections = new ConnectionFigures
             {
                 Target = run.PlannedClients,

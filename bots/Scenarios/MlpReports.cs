@@ -18,7 +18,7 @@ internal static class MlpReports
             PayloadSize = o.PayloadSize,
             Publishers = o.Scenario == ScenarioKind.MlpRpc ? established : 1,
             Subscribers = o.Scenario == ScenarioKind.MlpPush ? established : 0,
-            Command = "bots " + string.Join(' ', o.ToArgs()),
+            Command = BotCommandLine.ToolCommand + " " + string.Join(' ', o.ToArgs()),
             Connections = new ConnectionFigures
             {
                 Target = o.Count,

@@ -79,6 +79,7 @@ public sealed class ScenarioRun
             SessionExpirySeconds = options.SessionExpiry,
             MaxPacketSize = Math.Max(1024 * 1024, options.PayloadSize + 1024),
             ReleaseBuffersWhenIdle = releaseBuffersWhenIdle,
+            SendBufferBytes = options.SendBuffer,
         };
     }
 

@@ -151,7 +151,7 @@ public static class WorkerPool
             Broker = string.Join(',', options.Brokers),
             MqttVersion = reports.Count > 0 ? reports[0].MqttVersion : "",
             Workers = options.Workers,
-            Command = "bots " + string.Join(' ', options.ToArgs()),
+            Command = BotCommandLine.ToolCommand + " " + string.Join(' ', options.ToArgs()),
         };
         foreach (var report in reports)
         {

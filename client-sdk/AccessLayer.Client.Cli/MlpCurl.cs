@@ -23,7 +23,10 @@ public static class MlpCurl
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
-        var root = new RootCommand("mlpcurl: call services through an AccessLayer gateway over the mobile link protocol (MLP).");
+        var root = new RootCommand(
+            "mlpcurl: call services through an AccessLayer gateway over the mobile link protocol (MLP), over the long link "
+            + "(tcp://, tls://, ws://) or the HTTP fallback. Each command is listed at the end with an example "
+            + "(mlpcurl COMMAND --help for one alone). The examples assume a gateway started with --Mlp:TokenSecret=dev-secret.");
         root.Subcommands.Add(CallCommand(output, error));
         root.Subcommands.Add(TokenCommand(output));
         root.Subcommands.Add(TypesCommand(output));
@@ -49,7 +52,13 @@ public static class MlpCurl
         var noCompression = new Option<bool>("--no-compression") { Description = "Do not announce or use zstd." };
         var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for the response.", DefaultValueFactory = _ => 30 };
 
-        var command = new Command("call", "Call SERVICE OPERATION and print the response.")
+        var command = new Command("call", """
+            Call SERVICE OPERATION and print the response, the compression used and the bytes on the wire.
+
+            Examples:
+              mlpcurl call echo ping -d hello --secret dev-secret
+              mlpcurl call echo ping -d hello --secret dev-secret --http-fallback http://127.0.0.1:8080/
+            """)
         {
             service, operation, gateway, fallback, device, token, secret, user, data, base64, type, responseType, headers, dictDir, noCompression, timeout,
         };
@@ -105,7 +114,12 @@ public static class MlpCurl
         var device = new Option<string>("--device-id") { Description = "Device id.", Required = true };
         var user = new Option<string>("--user") { Description = "User id.", DefaultValueFactory = _ => "mlpcurl" };
         var ttl = new Option<int>("--ttl") { Description = "Lifetime in seconds.", DefaultValueFactory = _ => 3600 };
-        var command = new Command("token", "Mint a development device token.") { secret, device, user, ttl };
+        var command = new Command("token", """
+            Mint a development device token (for --token, or a device's HELLO).
+
+            Example:
+              mlpcurl token --secret dev-secret --device-id phone-1
+            """) { secret, device, user, ttl };
         command.SetAction(parse =>
         {
             output.WriteLine(Mint(parse.GetValue(secret)!, parse.GetValue(device)!, parse.GetValue(user)!, TimeSpan.FromSeconds(parse.GetValue(ttl))));
@@ -116,7 +130,12 @@ public static class MlpCurl
 
     private static Command TypesCommand(TextWriter output)
     {
-        var command = new Command("types", "List the protobuf types usable with --type and --response-type.");
+        var command = new Command("types", """
+            List the protobuf types usable with --type and --response-type.
+
+            Example:
+              mlpcurl types
+            """);
         command.SetAction(_ =>
         {
             foreach (var type in Types)
