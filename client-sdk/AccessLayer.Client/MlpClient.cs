@@ -1,4 +1,5 @@
 using AccessLayer.Client.Internal;
+using AccessLayer.Client.Strategies;
 using AccessLayer.Protocol.Mlp;
 using AccessLayer.Protocol.Mlp.Envelopes;
 using Google.Protobuf;
@@ -10,8 +11,9 @@ namespace AccessLayer.Client;
 /// (TCP, TLS or WebSocket), authenticates with the device token or resumes with the last ticket,
 /// calls services (raw bytes or typed protobuf), receives pushes and ACKs them, keeps zstd
 /// dictionaries, and falls back to HTTP when the long link is down. Thread-safe.
-/// Weak-network strategies (smart heartbeat, racing, retries, dynamic timeouts) plug in later around
-/// <see cref="MlpClientOptions.TransportFactory"/>, the options and the injected clock.
+/// Weak-network strategies (docs/sdk.md, <see cref="MlpClientOptions.WeakNetwork"/>): a network quality
+/// model, dynamic timeouts, fake-connection detection, a smart heartbeat and reconnects with capped,
+/// jittered backoff, all driven by <see cref="MlpClientOptions.TimeProvider"/>.
 /// </summary>
 public sealed class MlpClient : IAsyncDisposable
 {
@@ -23,11 +25,22 @@ public sealed class MlpClient : IAsyncDisposable
     private long _bytesSent;
     private long _bytesReceived;
     private long _lastProcessedPushSequence;
+    private volatile bool _wantConnected;
+    private volatile bool _disposed;
 
     public MlpClient(MlpClientOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(options.WeakNetwork);
+        options.WeakNetwork.Validate();
         Options = options;
+        Rtt = new RttEstimator();
+        QualityModel = new NetworkQualityModel(options.WeakNetwork, Rtt);
+        QualityModel.Changed += quality => QualityChanged?.Invoke(this, quality);
+        Timeouts = new DynamicTimeout(options.WeakNetwork, Rtt, QualityModel);
+        HeartbeatTuner = new HeartbeatTuner(options.WeakNetwork);
+        HeartbeatTuner.SwitchNetwork(NetworkKey);
+        Reconnects = new MlpReconnectLoop(this);
         Bodies = new MlpClientBodies(options.Dictionaries, options.MaxBodySize, options.MinCompressSize);
         if (options.HttpFallbackEndpoint is not null)
         {
@@ -39,6 +52,39 @@ public sealed class MlpClient : IAsyncDisposable
     public MlpClientOptions Options { get; }
 
     internal MlpClientBodies Bodies { get; }
+
+    internal RttEstimator Rtt { get; }
+
+    internal NetworkQualityModel QualityModel { get; }
+
+    internal DynamicTimeout Timeouts { get; }
+
+    internal HeartbeatTuner HeartbeatTuner { get; }
+
+    internal MlpReconnectLoop Reconnects { get; }
+
+    private string NetworkKey => Options.NetworkType + "|" + Options.WeakNetwork.NetworkId;
+
+    /// <summary>How the SDK rates the path now (docs/sdk.md "Network quality").</summary>
+    public NetworkQuality Quality => QualityModel.Quality;
+
+    /// <summary>Smoothed PING round trip time (RFC 6298 SRTT); zero before the first PONG.</summary>
+    public TimeSpan SmoothedRtt => Rtt.Smoothed;
+
+    /// <summary>Variation of the round trip time (RTTVAR); zero before the first PONG.</summary>
+    public TimeSpan RttVariation => Rtt.Variation;
+
+    /// <summary>The heartbeat interval the smart heartbeat uses now on this network (within the server's policy).</summary>
+    public TimeSpan HeartbeatInterval => HeartbeatTuner.Interval;
+
+    /// <summary>Raised when <see cref="Quality"/> changes (on the thread that observed the change).</summary>
+    public event Action<MlpClient, NetworkQuality>? QualityChanged;
+
+    /// <summary>Raised when an automatic reconnect was scheduled: the failed attempts so far and the wait before the next.</summary>
+    public event Action<MlpClient, int, TimeSpan>? ReconnectScheduled;
+
+    /// <summary>Raised when an automatic reconnect brought the link back.</summary>
+    public event Action<MlpClient>? Reconnected;
 
     /// <summary>True while a long link is up and not draining.</summary>
     public bool IsConnected => Volatile.Read(ref _link) is { IsOpen: true };
@@ -85,64 +131,114 @@ public sealed class MlpClient : IAsyncDisposable
     {
         if (Options.Endpoint is null)
             throw new InvalidOperationException("MlpClientOptions.Endpoint is not set.");
+        _wantConnected = true;
         await _connectLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (Interlocked.Exchange(ref _link, null) is { } old)
-                await old.DisposeAsync().ConfigureAwait(false);
-            if (Interlocked.Exchange(ref _closedLink, null) is { } closed)
-                await closed.DisposeAsync().ConfigureAwait(false);
-
-            var useTicket = !ResumeTicket.IsEmpty;
-            MlpLink link;
-            Welcome welcome;
-            while (true)
-            {
-                link = new MlpLink(await Options.TransportFactory.ConnectAsync(Options.Endpoint, cancellationToken).ConfigureAwait(false), this);
-                try
-                {
-                    welcome = await link.HandshakeAsync(BuildHello(useTicket), cancellationToken).ConfigureAwait(false);
-                    break;
-                }
-                catch (MlpException ex) when (useTicket && ex.Code == MlpErrorCode.ResumeRejected && !string.IsNullOrEmpty(Options.DeviceToken))
-                {
-                    await link.DisposeAsync().ConfigureAwait(false);
-                    ResumeTicket = ReadOnlyMemory<byte>.Empty;
-                    useTicket = false;
-                }
-                catch
-                {
-                    LastGoAway = link.GoAway;
-                    await link.DisposeAsync().ConfigureAwait(false);
-                    throw;
-                }
-            }
-
-            LastWelcome = welcome;
-            // Not null: a GOAWAY right behind the WELCOME may have closed the link before it was published here.
-            LastGoAway = link.GoAway;
-            if (!welcome.ResumeTicket.IsEmpty)
-                ResumeTicket = welcome.ResumeTicket.ToByteArray();
-            if (!welcome.SessionResumed)
-                LastProcessedPushSequence = 0;
-            Volatile.Write(ref _link, link);
-
-            if (Options.EnableCompression && welcome.DictionaryId != 0 && !Bodies.Holds(welcome.DictionaryId))
-            {
-                try
-                {
-                    await link.FetchDictionaryAsync(welcome.DictionaryId, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is TimeoutException or MlpException or IOException)
-                {
-                    // Bodies go plain or dictionary-less until a later connection gets it.
-                }
-            }
+            await ConnectLockedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or IOException or System.Net.Sockets.SocketException)
+        {
+            QualityModel.OnFailure();
+            throw;
         }
         finally
         {
             _connectLock.Release();
         }
+    }
+
+    /// <summary>One attempt of the reconnect loop; nothing to do when the app connected meanwhile.</summary>
+    internal async Task ReconnectOnceAsync(CancellationToken cancellationToken)
+    {
+        await _connectLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_wantConnected || _disposed || IsConnected)
+                return;
+            await ConnectLockedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _connectLock.Release();
+        }
+
+        Reconnected?.Invoke(this);
+    }
+
+    /// <summary>
+    /// The connect itself, under the connect lock: transport and handshake within one dynamic connect
+    /// timeout (docs/sdk.md "Dynamic timeouts").
+    /// </summary>
+    private async Task ConnectLockedAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _link, null) is { } old)
+            await old.DisposeAsync().ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _closedLink, null) is { } closed)
+            await closed.DisposeAsync().ConfigureAwait(false);
+
+        var useTicket = !ResumeTicket.IsEmpty;
+        MlpLink link;
+        Welcome welcome;
+        var connectTimeout = Timeouts.ForConnect(Options.ConnectTimeout);
+        while (true)
+        {
+            AccessLayer.Client.Transport.IMlpTransport transport;
+            using (var deadline = new CancellationTokenSource(connectTimeout, Options.TimeProvider))
+            using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token))
+            {
+                try
+                {
+                    transport = await Options.TransportFactory.ConnectAsync(Options.Endpoint!, linked.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    throw new TimeoutException($"Could not reach {Options.Endpoint} within {connectTimeout.TotalMilliseconds:0} ms.");
+                }
+            }
+
+            link = new MlpLink(transport, this);
+            try
+            {
+                welcome = await link.HandshakeAsync(BuildHello(useTicket), connectTimeout, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (MlpException ex) when (useTicket && ex.Code == MlpErrorCode.ResumeRejected && !string.IsNullOrEmpty(Options.DeviceToken))
+            {
+                await link.DisposeAsync().ConfigureAwait(false);
+                ResumeTicket = ReadOnlyMemory<byte>.Empty;
+                useTicket = false;
+            }
+            catch
+            {
+                LastGoAway = link.GoAway;
+                await link.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        LastWelcome = welcome;
+        // Not null: a GOAWAY right behind the WELCOME may have closed the link before it was published here.
+        LastGoAway = link.GoAway;
+        if (!welcome.ResumeTicket.IsEmpty)
+            ResumeTicket = welcome.ResumeTicket.ToByteArray();
+        if (!welcome.SessionResumed)
+            LastProcessedPushSequence = 0;
+        Volatile.Write(ref _link, link);
+
+        if (Options.EnableCompression && welcome.DictionaryId != 0 && !Bodies.Holds(welcome.DictionaryId))
+        {
+            try
+            {
+                await link.FetchDictionaryAsync(welcome.DictionaryId, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is TimeoutException or MlpException or IOException)
+            {
+                // Bodies go plain or dictionary-less until a later connection gets it.
+            }
+        }
+
+        QualityModel.OnSuccess();
     }
 
     /// <summary>The session the link is in (after <see cref="ConnectAsync"/>).</summary>
@@ -220,9 +316,34 @@ public sealed class MlpClient : IAsyncDisposable
     public Task<TimeSpan> PingAsync(CancellationToken cancellationToken = default) =>
         Volatile.Read(ref _link) is { IsOpen: true } link ? link.PingAsync(cancellationToken) : throw new MlpException(MlpErrorCode.NoError, "Not connected.");
 
+    /// <summary>
+    /// The device moved to another network (Wi-Fi to cellular, another Wi-Fi): the link on the old one is
+    /// dropped and replaced at once (a pending backoff wait is cut short and starts over), and the heartbeat
+    /// interval learned for <paramref name="networkId"/> (with <paramref name="networkType"/>, when given) applies.
+    /// </summary>
+    public void NotifyNetworkChanged(string networkId, string? networkType = null)
+    {
+        ArgumentNullException.ThrowIfNull(networkId);
+        Options.WeakNetwork.NetworkId = networkId;
+        if (networkType is not null)
+            Options.NetworkType = networkType;
+        HeartbeatTuner.SwitchNetwork(NetworkKey);
+        if (!_wantConnected || _disposed)
+            return;
+        if (Volatile.Read(ref _link) is { IsUp: true } link)
+            link.DeclareDead();
+        else if (Options.WeakNetwork.AutoReconnect)
+        {
+            Reconnects.WakeNow();
+            Reconnects.Start(immediate: true, TimeSpan.Zero);
+        }
+    }
+
     /// <summary>Closes the long link politely (GOAWAY NO_ERROR). The ticket is kept for the next <see cref="ConnectAsync"/>.</summary>
     public async Task CloseAsync(CancellationToken cancellationToken = default)
     {
+        _wantConnected = false;
+        await Reconnects.StopAsync().ConfigureAwait(false);
         if (Interlocked.Exchange(ref _link, null) is { } link)
         {
             await link.CloseAsync(cancellationToken).ConfigureAwait(false);
@@ -249,11 +370,23 @@ public sealed class MlpClient : IAsyncDisposable
             if (Interlocked.Exchange(ref _closedLink, link) is { } prior && prior != link)
                 _ = prior.DisposeAsync().AsTask();
             Disconnected?.Invoke(this);
+            var ending = link.GoAway;
+            if (_wantConnected && !_disposed && Options.WeakNetwork.AutoReconnect && ending?.Code is not (MlpErrorCode.SessionTakenOver or MlpErrorCode.AuthFailed))
+            {
+                // Found dead by us, drained or redirected: at once; lost otherwise (a crash drops many clients together): after a jittered wait.
+                var immediate = link.DeclaredDead || ending?.Code is MlpErrorCode.ServerDraining or MlpErrorCode.Redirect;
+                Reconnects.Start(immediate, TimeSpan.FromMilliseconds(ending?.RetryAfterMs ?? 0));
+            }
         }
     }
 
+    internal void OnReconnectScheduled(int attempt, TimeSpan delay) => ReconnectScheduled?.Invoke(this, attempt, delay);
+
     public async ValueTask DisposeAsync()
     {
+        _disposed = true;
+        _wantConnected = false;
+        await Reconnects.StopAsync().ConfigureAwait(false);
         if (Interlocked.Exchange(ref _link, null) is { } link)
             await link.DisposeAsync().ConfigureAwait(false);
         if (Interlocked.Exchange(ref _closedLink, null) is { } closed)
@@ -261,6 +394,7 @@ public sealed class MlpClient : IAsyncDisposable
         if (_ownsHttpClient)
             _http?.Dispose();
         Bodies.Dispose();
+        Reconnects.Dispose();
         _connectLock.Dispose();
     }
 }

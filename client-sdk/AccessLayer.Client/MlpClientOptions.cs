@@ -4,7 +4,7 @@ using AccessLayer.Protocol.Mlp;
 
 namespace AccessLayer.Client;
 
-/// <summary>Everything an <see cref="MlpClient"/> is configured with. Later strategies (heartbeat probing, racing, retries) add fields here.</summary>
+/// <summary>Everything an <see cref="MlpClient"/> is configured with (docs/sdk.md lists the defaults).</summary>
 public sealed class MlpClientOptions
 {
     /// <summary>The long link: <c>tcp://host:7000</c>, <c>tls://host:7443</c> or <c>ws://host:8080/mlp</c>.</summary>
@@ -41,10 +41,14 @@ public sealed class MlpClientOptions
     /// <summary>Deadline of a call when the caller gives none; sent to the gateway as <c>timeout-ms</c>.</summary>
     public TimeSpan DefaultTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The longest a connect (transport and HELLO/WELCOME) may take; shortened from the measured RTT by dynamic timeouts.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Send PINGs at the server's heartbeat interval when nothing else was sent.</summary>
+    /// <summary>Send a PING when nothing else was sent for a heartbeat interval (the smart heartbeat's, within the server's policy).</summary>
     public bool EnableHeartbeat { get; set; } = true;
+
+    /// <summary>Quality model, dynamic timeouts, fake-connection detection, smart heartbeat, reconnect backoff (docs/sdk.md).</summary>
+    public MlpWeakNetworkOptions WeakNetwork { get; set; } = new();
 
     /// <summary>Handles a PUSH; the client ACKs it once this returns. Exceptions count as processed (logged by the app).</summary>
     public Func<MlpPush, CancellationToken, ValueTask>? OnPush { get; set; }

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Text;
-using System.Threading.Channels;
 using AccessLayer.Client.Transport;
 using AccessLayer.Protocol.Compression;
 using AccessLayer.Protocol.Hpack;
@@ -29,20 +28,19 @@ internal sealed class MlpLink : IAsyncDisposable
     private readonly HpackEncoder _encoder = new(new HpackEncoderOptions { DoNotIndexNames = DoNotIndex });
     private readonly HpackDecoder _decoder;
     private readonly ArrayBufferWriter<byte> _headerScratch = new(256);
-    private readonly ConcurrentDictionary<uint, PendingCall> _pending = new();
+    private readonly ConcurrentDictionary<uint, MlpPendingCall> _pending = new();
     private readonly ConcurrentDictionary<uint, TaskCompletionSource<bool>> _dictionaryFetches = new();
     private readonly TaskCompletionSource<Welcome> _welcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Channel<MlpPush> _pushes = Channel.CreateUnbounded<MlpPush>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly MlpLinkPushes _pushes;
     private readonly CancellationTokenSource _closed = new();
     private Task _reader = Task.CompletedTask;
-    private Task _pushLoop = Task.CompletedTask;
-    private ITimer? _heartbeat;
-    private TaskCompletionSource<TimeSpan>? _ping;
-    private long _pingSentTimestamp;
+    private readonly MlpLinkHeartbeat _beat;
     private long _lastSentTimestamp;
+    private long _lastReceivedTimestamp;
     private uint _nextStreamId = 1;
     private volatile GoAway? _goAway;
     private volatile bool _open;
+    private volatile bool _declaredDead;
     private int _disposed;
 
     public MlpLink(IMlpTransport transport, MlpClient client)
@@ -52,11 +50,17 @@ internal sealed class MlpLink : IAsyncDisposable
         _options = client.Options;
         _time = _options.TimeProvider;
         _decoder = new HpackDecoder(new HpackDecoderOptions { DynamicTableSizeLimit = _options.HpackTableSize, MaxHeaderListSize = 64 * 1024, MaxStringLength = 64 * 1024 });
+        _beat = new MlpLinkHeartbeat(this, client);
+        _pushes = new MlpLinkPushes(this, client, _closed.Token);
+        _lastSentTimestamp = _lastReceivedTimestamp = _time.GetTimestamp();
     }
 
     public Welcome? Welcome => _welcome.Task.IsCompletedSuccessfully ? _welcome.Task.Result : null;
 
     public bool IsOpen => _open && _goAway is null;
+
+    /// <summary>The connection has not ended (it may be draining after a GOAWAY).</summary>
+    public bool IsUp => _open;
 
     public string TransportName => _transport.Name;
 
@@ -65,20 +69,36 @@ internal sealed class MlpLink : IAsyncDisposable
 
     public GoAway? GoAway => _goAway;
 
-    public async Task<Welcome> HandshakeAsync(Hello hello, CancellationToken cancellationToken)
+    /// <summary>True when the client itself found the link dead (no PONG in time) and dropped it.</summary>
+    public bool DeclaredDead => _declaredDead;
+
+    public long LastSentTimestamp => Volatile.Read(ref _lastSentTimestamp);
+
+    public long LastReceivedTimestamp => Volatile.Read(ref _lastReceivedTimestamp);
+
+    public async Task<Welcome> HandshakeAsync(Hello hello, TimeSpan timeout, CancellationToken cancellationToken)
     {
         _open = true;
         _reader = Task.Run(ReadLoopAsync, CancellationToken.None);
-        _pushLoop = Task.Run(PushLoopAsync, CancellationToken.None);
+        _pushes.Start();
         await WriteAsync(output => MlpFrameWriter.WriteHello(output, hello), cancellationToken).ConfigureAwait(false);
-        var welcome = await _welcome.Task.WaitAsync(_options.ConnectTimeout, _time, cancellationToken).ConfigureAwait(false);
-        if (_options.EnableHeartbeat && welcome.Heartbeat is { IntervalMs: > 0 } policy)
-        {
-            var interval = TimeSpan.FromMilliseconds(policy.IntervalMs);
-            _heartbeat = _time.CreateTimer(static state => ((MlpLink)state!).OnHeartbeat(), this, interval, interval);
-        }
-
+        var welcome = await _welcome.Task.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+        _beat.Start(welcome);
         return welcome;
+    }
+
+    /// <summary>Fake-connection detection: the socket may look open, but nothing comes back; drop it now so the client replaces it.</summary>
+    public void DeclareDead()
+    {
+        _declaredDead = true;
+        Abort();
+        try
+        {
+            _closed.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 
     public async Task<MlpResponse> CallAsync(string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, CancellationToken cancellationToken)
@@ -86,7 +106,7 @@ internal sealed class MlpLink : IAsyncDisposable
         if (!IsOpen)
             throw new MlpException(_goAway?.Code ?? MlpErrorCode.NoError, "The connection is closing; the request was not sent.", notProcessed: true);
         var welcome = Welcome!;
-        var timeout = options.Timeout ?? _options.DefaultTimeout;
+        var timeout = _client.Timeouts.ForCall(options.Timeout ?? _options.DefaultTimeout, body.Length);
         List<HeaderField> headers = [new(":service", service), new(":operation", operation)];
         if (timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
             headers.Add(new HeaderField("timeout-ms", ((long)timeout.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture)));
@@ -100,7 +120,7 @@ internal sealed class MlpLink : IAsyncDisposable
             throw new MlpException(MlpErrorCode.FrameTooLarge, $"The request ({wireBody.Length} bytes on the wire) does not fit the server's {serverMaxFrame}-byte frames.", notProcessed: true);
 
         var flags = (compressed ? MlpFrameFlags.BodyZstd : 0) | (options.Idempotent ? MlpFrameFlags.Idempotent : 0) | (options.OneWay ? MlpFrameFlags.OneWay : 0);
-        var pending = new PendingCall(compressed, dictionaryId);
+        var pending = new MlpPendingCall(compressed, dictionaryId);
         uint streamId;
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -125,11 +145,19 @@ internal sealed class MlpLink : IAsyncDisposable
         if (options.OneWay)
             return new MlpResponse { Status = 202, Headers = [], Body = ReadOnlyMemory<byte>.Empty, Transport = TransportName, BytesSent = pending.BytesSent, RequestCompressed = compressed, RequestDictionaryId = dictionaryId };
 
+        _beat.WatchCall(pending.Completion.Task);
         try
         {
-            return timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan
+            var response = timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan
                 ? await pending.Completion.Task.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false)
                 : await pending.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            _client.QualityModel.OnSuccess();
+            return response;
+        }
+        catch (TimeoutException)
+        {
+            _client.QualityModel.OnFailure();
+            throw;
         }
         finally
         {
@@ -153,38 +181,25 @@ internal sealed class MlpLink : IAsyncDisposable
         return size;
     }
 
-    public async Task<TimeSpan> PingAsync(CancellationToken cancellationToken)
+    public async Task AckAsync(ulong sequence)
     {
-        var ping = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var existing = Interlocked.CompareExchange(ref _ping, ping, null);
-        if (existing is not null)
-            return await existing.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        await SendPingAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var pongTimeout = Welcome?.Heartbeat is { PongTimeoutMs: > 0 } policy ? TimeSpan.FromMilliseconds(policy.PongTimeoutMs) : TimeSpan.FromSeconds(10);
-            return await ping.Task.WaitAsync(pongTimeout, _time, cancellationToken).ConfigureAwait(false);
+            await WriteAsync(output => MlpFrameWriter.WriteAck(output, sequence), CancellationToken.None).ConfigureAwait(false);
         }
-        finally
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or MlpException or ObjectDisposedException)
         {
-            Interlocked.CompareExchange(ref _ping, null, ping);
         }
     }
 
-    private Task SendPingAsync(CancellationToken cancellationToken)
-    {
-        var now = _time.GetTimestamp();
-        Volatile.Write(ref _pingSentTimestamp, now);
-        var opaque = new byte[8];
-        BinaryPrimitives.WriteInt64BigEndian(opaque, now);
-        return WriteAsync(output => MlpFrameWriter.WritePing(output, opaque), cancellationToken);
-    }
+    public Task<TimeSpan> PingAsync(CancellationToken cancellationToken) => _beat.PingAsync(cancellationToken);
 
-    private void OnHeartbeat()
+    /// <summary>A PING carrying <paramref name="timestamp"/> (docs/protocol.md §11).</summary>
+    public Task SendPingAsync(long timestamp, CancellationToken cancellationToken)
     {
-        var interval = TimeSpan.FromMilliseconds(Welcome?.Heartbeat?.IntervalMs ?? 60_000);
-        if (_open && _time.GetElapsedTime(Volatile.Read(ref _lastSentTimestamp)) >= interval * 0.9)
-            _ = Background(SendPingAsync(CancellationToken.None));
+        var opaque = new byte[8];
+        BinaryPrimitives.WriteInt64BigEndian(opaque, timestamp);
+        return WriteAsync(output => MlpFrameWriter.WritePing(output, opaque), cancellationToken);
     }
 
     /// <summary>Asks for a dictionary and waits until it arrived (true) or the server said it has none (false).</summary>
@@ -258,6 +273,7 @@ internal sealed class MlpLink : IAsyncDisposable
                 {
                     while (TryReadFrame(ref buffer, out var frame, out var size))
                     {
+                        Volatile.Write(ref _lastReceivedTimestamp, _time.GetTimestamp());
                         _client.CountReceived(size);
                         HandleFrame(frame, size);
                     }
@@ -291,7 +307,6 @@ internal sealed class MlpLink : IAsyncDisposable
         finally
         {
             _open = false;
-            _heartbeat?.Dispose();
             var goAway = _goAway;
             var lost = goAway is not null
                 ? new MlpException(goAway.Code, "The server closed the connection: " + goAway.Code + " " + goAway.Message)
@@ -307,8 +322,8 @@ internal sealed class MlpLink : IAsyncDisposable
 
             foreach (var fetch in _dictionaryFetches.Values)
                 fetch.TrySetResult(false);
-            _ping?.TrySetException(lost);
-            _pushes.Writer.TryComplete();
+            _beat.OnClosed(lost);
+            _pushes.Complete();
             _client.OnLinkClosed(this);
         }
     }
@@ -355,7 +370,7 @@ internal sealed class MlpLink : IAsyncDisposable
                 break;
             case MlpFrameType.Pong:
                 MlpPingFrame.Parse(frame);
-                _ping?.TrySetResult(_time.GetElapsedTime(Volatile.Read(ref _pingSentTimestamp)));
+                _beat.OnPong();
                 break;
             case MlpFrameType.Dict:
                 HandleDict(MlpEnvelope.ParseDict(frame));
@@ -423,7 +438,7 @@ internal sealed class MlpLink : IAsyncDisposable
                 operation = header.Value;
         }
 
-        _pushes.Writer.TryWrite(new MlpPush { Sequence = push.Sequence, Service = service, Operation = operation, Headers = headers, Body = body, Redelivered = push.IsRedelivered });
+        _pushes.Enqueue(new MlpPush { Sequence = push.Sequence, Service = service, Operation = operation, Headers = headers, Body = body, Redelivered = push.IsRedelivered });
     }
 
     private void HandleDict(Dict dict)
@@ -451,53 +466,7 @@ internal sealed class MlpLink : IAsyncDisposable
         }
     }
 
-    private async Task PushLoopAsync()
-    {
-        await foreach (var push in _pushes.Reader.ReadAllAsync().ConfigureAwait(false))
-        {
-            if (push.Sequence != 0 && push.Sequence <= _client.LastProcessedPushSequence)
-            {
-                // A duplicate of one already processed: not shown again, but ACKed (docs/protocol.md §10.3).
-                await AckAsync(push.Sequence).ConfigureAwait(false);
-                continue;
-            }
 
-            if (_options.OnPush is { } handler)
-            {
-                try
-                {
-                    await handler(push, _closed.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (_closed.IsCancellationRequested)
-                {
-                    return;
-                }
-                catch (Exception ex) when (ex is not OutOfMemoryException)
-                {
-                    // The app's failure is its own; the push counts as processed.
-                }
-            }
-
-            if (!_open)
-                return;
-            if (push.Sequence != 0)
-            {
-                _client.LastProcessedPushSequence = push.Sequence;
-                await AckAsync(push.Sequence).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private async Task AckAsync(ulong sequence)
-    {
-        try
-        {
-            await WriteAsync(output => MlpFrameWriter.WriteAck(output, sequence), CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or InvalidOperationException or MlpException or ObjectDisposedException)
-        {
-        }
-    }
 
     private static async Task Background(Task task)
     {
@@ -515,7 +484,7 @@ internal sealed class MlpLink : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         _open = false;
-        _heartbeat?.Dispose();
+        _beat.Dispose();
         await _closed.CancelAsync().ConfigureAwait(false);
         // The pipe writer is not thread-safe: wait for a frame being written (bounded) before tearing it down.
         var locked = await _writeLock.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
@@ -532,7 +501,7 @@ internal sealed class MlpLink : IAsyncDisposable
         try
         {
             await _reader.ConfigureAwait(false);
-            await _pushLoop.ConfigureAwait(false);
+            await _pushes.Completion.ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or MlpException)
         {
@@ -553,32 +522,5 @@ internal sealed class MlpLink : IAsyncDisposable
             if (locked)
                 _writeLock.Release();
         }
-    }
-
-    private sealed class PendingCall(bool requestCompressed, uint requestDictionaryId)
-    {
-        public TaskCompletionSource<MlpResponse> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public bool RequestCompressed { get; } = requestCompressed;
-
-        public uint RequestDictionaryId { get; } = requestDictionaryId;
-
-        public long BytesSent { get; set; }
-    }
-
-    /// <summary>Counts what a frame writer wrote, for the byte totals.</summary>
-    private sealed class CountingWriter(IBufferWriter<byte> inner) : IBufferWriter<byte>
-    {
-        public long Written { get; private set; }
-
-        public void Advance(int count)
-        {
-            inner.Advance(count);
-            Written += count;
-        }
-
-        public Memory<byte> GetMemory(int sizeHint = 0) => inner.GetMemory(sizeHint);
-
-        public Span<byte> GetSpan(int sizeHint = 0) => inner.GetSpan(sizeHint);
     }
 }

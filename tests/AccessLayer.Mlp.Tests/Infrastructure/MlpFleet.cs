@@ -59,6 +59,8 @@ public sealed class MlpFleet : IAsyncLifetime
             ExpiresAtUnixS = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds(),
         }, Encoding.UTF8.GetBytes(TokenSecret)),
         EnableHeartbeat = false,
+        // Tests reconnect by hand where they mean to; the weak-network tests turn this back on.
+        WeakNetwork = new MlpWeakNetworkOptions { AutoReconnect = false },
         DefaultTimeout = TimeSpan.FromSeconds(20),
     };
 

@@ -124,6 +124,8 @@ internal sealed class MlpTestGateway : IAsyncDisposable
         DeviceId = deviceId,
         DeviceToken = TokenFor(deviceId, userId),
         EnableHeartbeat = false,
+        // Tests reconnect by hand where they mean to; the weak-network tests turn this back on.
+        WeakNetwork = new MlpWeakNetworkOptions { AutoReconnect = false },
         DefaultTimeout = TimeSpan.FromSeconds(20),
     };
 

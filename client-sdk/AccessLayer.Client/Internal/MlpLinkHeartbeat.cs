@@ -1,0 +1,173 @@
+using AccessLayer.Client.Strategies;
+using AccessLayer.Protocol.Mlp.Envelopes;
+
+namespace AccessLayer.Client.Internal;
+
+/// <summary>
+/// The PING side of one <see cref="MlpLink"/>: heartbeats at the <see cref="HeartbeatTuner"/>'s interval
+/// when nothing else was sent, RTT samples for the quality model, and fake-connection detection — a PING
+/// without a PONG within the RTT-derived timeout, or a call that heard nothing that long and then fails
+/// such a probe, declares the link dead so the client replaces it at once (docs/sdk.md).
+/// </summary>
+internal sealed class MlpLinkHeartbeat(MlpLink link, MlpClient client) : IDisposable
+{
+    private static readonly TimeSpan DefaultPongTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly TimeProvider _time = client.Options.TimeProvider;
+    private readonly MlpWeakNetworkOptions _options = client.Options.WeakNetwork;
+    private ITimer? _timer;
+    private TaskCompletionSource<TimeSpan>? _ping;
+    private long _pingSentTimestamp;
+    private int _disposed;
+
+    /// <summary>The wait for a PONG now: max(3×SRTT + 4×RTTVAR, floor), at most the server's pong timeout.</summary>
+    public TimeSpan PongTimeout
+    {
+        get
+        {
+            var serverTimeout = link.Welcome?.Heartbeat is { PongTimeoutMs: > 0 } policy ? TimeSpan.FromMilliseconds(policy.PongTimeoutMs) : DefaultPongTimeout;
+            return _options.DeadLinkDetection ? client.Rtt.DeadLinkTimeout(_options.DeadLinkMinTimeout, serverTimeout) : serverTimeout;
+        }
+    }
+
+    public void Start(Welcome welcome)
+    {
+        client.HeartbeatTuner.Apply(welcome.Heartbeat);
+        if (client.Options.EnableHeartbeat && welcome.Heartbeat is { IntervalMs: > 0 })
+            _timer = _time.CreateTimer(static state => ((MlpLinkHeartbeat)state!).OnTimer(), this, client.HeartbeatTuner.Interval, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>One PING; its PONG is an RTT sample, its absence kills the link.</summary>
+    public Task<TimeSpan> PingAsync(CancellationToken cancellationToken) => PingAsync(beat: false, cancellationToken);
+
+    public void OnPong() => Volatile.Read(ref _ping)?.TrySetResult(_time.GetElapsedTime(Volatile.Read(ref _pingSentTimestamp)));
+
+    /// <summary>
+    /// Watches a call just sent: if it is still unanswered and nothing at all arrived on the link for a
+    /// PONG timeout, a PING probes whether the link is alive (a slow backend keeps the link busy with nothing, a dead link fails the probe).
+    /// </summary>
+    public void WatchCall(Task completion)
+    {
+        if (!_options.DeadLinkDetection || completion.IsCompleted)
+            return;
+        var watch = new CallWatch(this, completion, _time.GetTimestamp());
+        watch.Timer = _time.CreateTimer(static state => ((CallWatch)state!).Fire(), watch, PongTimeout, Timeout.InfiniteTimeSpan);
+        completion.ContinueWith(static (_, state) => ((CallWatch)state!).Timer?.Dispose(), watch, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    public void OnClosed(Exception lost)
+    {
+        Dispose();
+        Volatile.Read(ref _ping)?.TrySetException(lost);
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            _timer?.Dispose();
+    }
+
+    private void OnTimer()
+    {
+        if (!link.IsOpen || Volatile.Read(ref _disposed) != 0)
+            return;
+        var interval = client.HeartbeatTuner.Interval;
+        var idle = _time.GetElapsedTime(link.LastSentTimestamp);
+        if (idle < interval * 0.9)
+        {
+            // Something else went out meanwhile: the link was not idle for a whole interval; beat when it is.
+            Rearm(interval - idle);
+            return;
+        }
+
+        _ = BeatAsync();
+    }
+
+    private async Task BeatAsync()
+    {
+        try
+        {
+            await PingAsync(beat: true, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or MlpException or IOException or InvalidOperationException or ObjectDisposedException or OperationCanceledException)
+        {
+            return;
+        }
+
+        client.HeartbeatTuner.OnBeatAnswered();
+        Rearm(client.HeartbeatTuner.Interval);
+    }
+
+    private void Rearm(TimeSpan due)
+    {
+        try
+        {
+            if (Volatile.Read(ref _disposed) == 0)
+                _timer?.Change(due, Timeout.InfiniteTimeSpan);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private async Task<TimeSpan> PingAsync(bool beat, CancellationToken cancellationToken)
+    {
+        var ping = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (Interlocked.CompareExchange(ref _ping, ping, null) is { } existing)
+            return await existing.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var timeout = PongTimeout;
+            var now = _time.GetTimestamp();
+            Volatile.Write(ref _pingSentTimestamp, now);
+            await link.SendPingAsync(now, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var rtt = await ping.Task.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+                client.QualityModel.OnRttSample(rtt);
+                return rtt;
+            }
+            catch (TimeoutException)
+            {
+                client.QualityModel.OnFailure();
+                if (beat)
+                    client.HeartbeatTuner.OnBeatFailed();
+                link.DeclareDead();
+                throw new TimeoutException($"No PONG within {timeout.TotalMilliseconds:0} ms: the link is dead and is being replaced.");
+            }
+        }
+        finally
+        {
+            Interlocked.CompareExchange(ref _ping, null, ping);
+        }
+    }
+
+    private sealed class CallWatch(MlpLinkHeartbeat owner, Task completion, long sentTimestamp)
+    {
+        public ITimer? Timer { get; set; }
+
+        public void Fire()
+        {
+            Timer?.Dispose();
+            if (!completion.IsCompleted)
+                owner.ProbeIfSilentSince(sentTimestamp);
+        }
+    }
+
+    private void ProbeIfSilentSince(long timestamp)
+    {
+        if (link.LastReceivedTimestamp <= timestamp && link.IsOpen)
+            _ = ProbeAsync();
+    }
+
+    private async Task ProbeAsync()
+    {
+        try
+        {
+            await PingAsync(beat: false, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or MlpException or IOException or InvalidOperationException or ObjectDisposedException or OperationCanceledException)
+        {
+        }
+    }
+}

@@ -1,0 +1,90 @@
+namespace AccessLayer.Client;
+
+/// <summary>
+/// The weak-network strategies of <see cref="MlpClient"/> (docs/sdk.md): each is on by default; the
+/// defaults suit a phone. <see cref="Validate"/> runs when the client is created.
+/// </summary>
+public sealed class MlpWeakNetworkOptions
+{
+    /// <summary>Smoothed RTT below this (with its variation below half of it) and no loss lately rates the network Good. Default 150 ms.</summary>
+    public TimeSpan GoodRtt { get; set; } = TimeSpan.FromMilliseconds(150);
+
+    /// <summary>Smoothed RTT at or above this rates the network Weak. Default 600 ms.</summary>
+    public TimeSpan WeakRtt { get; set; } = TimeSpan.FromMilliseconds(600);
+
+    /// <summary>Share of the recent probes and calls that got no answer at or above which the network is Weak. Default 0.1.</summary>
+    public double WeakLossRate { get; set; } = 0.1;
+
+    /// <summary>How many recent probe and call outcomes the loss rate is taken over. Default 20.</summary>
+    public int LossWindow { get; set; } = 20;
+
+    /// <summary>Consecutive failures (unanswered probes, timed-out calls, failed connects) after which the network is Offline. Default 3.</summary>
+    public int OfflineAfterFailures { get; set; } = 3;
+
+    /// <summary>Derive each call's wait from the measured RTT, its variation, the payload size and the quality, within the caller's deadline. Default true.</summary>
+    public bool DynamicTimeouts { get; set; } = true;
+
+    /// <summary>What a dynamic call timeout allows the server and its backend on top of the network's share. Default 10 s.</summary>
+    public TimeSpan ServerAllowance { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The shortest dynamic connect timeout (the longest is <see cref="MlpClientOptions.ConnectTimeout"/>). Default 2 s.</summary>
+    public TimeSpan MinConnectTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Declare a link dead when a PING gets no PONG within max(3×SRTT + 4×RTTVAR, <see cref="DeadLinkMinTimeout"/>)
+    /// (at most the server's <c>pong_timeout_ms</c>), and when a call has heard nothing that long, probe with a PING. Default true.
+    /// </summary>
+    public bool DeadLinkDetection { get; set; } = true;
+
+    /// <summary>The shortest wait for a PONG. Raise it where radios wake slowly after idle (some cellular networks). Default 750 ms.</summary>
+    public TimeSpan DeadLinkMinTimeout { get; set; } = TimeSpan.FromMilliseconds(750);
+
+    /// <summary>Probe the longest heartbeat interval the path keeps alive, per network, within the server's policy. Default true.</summary>
+    public bool SmartHeartbeat { get; set; } = true;
+
+    /// <summary>The smart heartbeat stops probing once the interval that worked and the one that failed are this close. Default 5 s.</summary>
+    public TimeSpan HeartbeatProbeResolution { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Reconnect by itself after the link was lost (not after <see cref="MlpClient.CloseAsync"/> or SESSION_TAKEN_OVER). Default true.</summary>
+    public bool AutoReconnect { get; set; } = true;
+
+    /// <summary>The first backoff step: attempt n waits a uniformly random time in [0, min(<see cref="ReconnectMaxDelay"/>, base × 2^n)]. Default 1 s.</summary>
+    public TimeSpan ReconnectBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The cap of the backoff. Default 60 s.</summary>
+    public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The network the device is on (e.g. a Wi-Fi BSSID hash or "cellular:46001"), used to remember the heartbeat per network. Changed by <see cref="MlpClient.NotifyNetworkChanged"/>.</summary>
+    public string NetworkId { get; set; } = string.Empty;
+
+    /// <summary>The jitter source; tests seed it.</summary>
+    internal Random Random { get; set; } = Random.Shared;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
+    public void Validate()
+    {
+        Positive(GoodRtt, nameof(GoodRtt));
+        if (WeakRtt <= GoodRtt)
+            throw new ArgumentException($"{nameof(WeakRtt)} must be above {nameof(GoodRtt)}.", nameof(WeakRtt));
+        if (!(WeakLossRate is > 0 and <= 1))
+            throw new ArgumentException($"{nameof(WeakLossRate)} must be in (0, 1].", nameof(WeakLossRate));
+        if (LossWindow is < 1 or > 1000)
+            throw new ArgumentException($"{nameof(LossWindow)} must be in [1, 1000].", nameof(LossWindow));
+        if (OfflineAfterFailures < 1)
+            throw new ArgumentException($"{nameof(OfflineAfterFailures)} must be at least 1.", nameof(OfflineAfterFailures));
+        Positive(ServerAllowance, nameof(ServerAllowance));
+        Positive(MinConnectTimeout, nameof(MinConnectTimeout));
+        Positive(DeadLinkMinTimeout, nameof(DeadLinkMinTimeout));
+        Positive(HeartbeatProbeResolution, nameof(HeartbeatProbeResolution));
+        Positive(ReconnectBaseDelay, nameof(ReconnectBaseDelay));
+        if (ReconnectMaxDelay < ReconnectBaseDelay)
+            throw new ArgumentException($"{nameof(ReconnectMaxDelay)} must be at least {nameof(ReconnectBaseDelay)}.", nameof(ReconnectMaxDelay));
+        ArgumentNullException.ThrowIfNull(NetworkId);
+    }
+
+    private static void Positive(TimeSpan value, string name)
+    {
+        if (value <= TimeSpan.Zero)
+            throw new ArgumentException($"{name} must be positive.", name);
+    }
+}

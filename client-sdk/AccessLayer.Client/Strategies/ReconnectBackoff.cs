@@ -1,0 +1,40 @@
+namespace AccessLayer.Client.Strategies;
+
+/// <summary>
+/// Capped exponential backoff with full jitter: attempt n (from 0) waits a uniformly random time in
+/// [0, min(cap, base × 2^n)], so clients dropped together by an outage spread their returns over the
+/// whole window instead of arriving in waves. A server's <c>retry_after_ms</c> is a floor, plus up to
+/// 20% jitter (docs/protocol.md §12). Not thread-safe: one reconnect loop owns it.
+/// </summary>
+internal sealed class ReconnectBackoff(MlpWeakNetworkOptions options)
+{
+    private int _attempt;
+
+    /// <summary>Failed attempts since the last success.</summary>
+    public int Attempt => _attempt;
+
+    /// <summary>The upper end of attempt <paramref name="attempt"/>'s window.</summary>
+    public TimeSpan Ceiling(int attempt)
+    {
+        var ceiling = options.ReconnectBaseDelay * Math.Pow(2, Math.Min(attempt, 30));
+        return ceiling < options.ReconnectMaxDelay ? ceiling : options.ReconnectMaxDelay;
+    }
+
+    /// <summary>The wait before the next attempt; counts the attempt.</summary>
+    public TimeSpan Next(TimeSpan retryAfter = default)
+    {
+        var delay = Ceiling(_attempt) * options.Random.NextDouble();
+        _attempt++;
+        if (retryAfter > TimeSpan.Zero)
+        {
+            var floor = retryAfter + retryAfter * (0.2 * options.Random.NextDouble());
+            if (floor > delay)
+                delay = floor;
+        }
+
+        return delay;
+    }
+
+    /// <summary>A connection succeeded: the next outage starts from the first step again.</summary>
+    public void Reset() => _attempt = 0;
+}
