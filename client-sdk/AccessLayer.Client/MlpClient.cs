@@ -380,6 +380,11 @@ public sealed class MlpClient : IAsyncDisposable
         }
     }
 
+    /// <summary>A heartbeat after a full idle interval was answered (true) or not (false); for tests that drive the clock.</summary>
+    internal event Action<bool>? HeartbeatCompleted;
+
+    internal void OnBeat(bool answered) => HeartbeatCompleted?.Invoke(answered);
+
     internal void OnReconnectScheduled(int attempt, TimeSpan delay) => ReconnectScheduled?.Invoke(this, attempt, delay);
 
     public async ValueTask DisposeAsync()

@@ -96,6 +96,7 @@ internal sealed class MlpLinkHeartbeat(MlpLink link, MlpClient client) : IDispos
 
         client.HeartbeatTuner.OnBeatAnswered();
         Rearm(client.HeartbeatTuner.Interval);
+        client.OnBeat(answered: true);
     }
 
     private void Rearm(TimeSpan due)
@@ -133,6 +134,8 @@ internal sealed class MlpLinkHeartbeat(MlpLink link, MlpClient client) : IDispos
                 if (beat)
                     client.HeartbeatTuner.OnBeatFailed();
                 link.DeclareDead();
+                if (beat)
+                    client.OnBeat(answered: false);
                 throw new TimeoutException($"No PONG within {timeout.TotalMilliseconds:0} ms: the link is dead and is being replaced.");
             }
         }

@@ -1,0 +1,214 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Threading.Channels;
+using AccessLayer.Client;
+using AccessLayer.Client.Transport;
+using AccessLayer.Mlp.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
+using Xunit.Abstractions;
+
+namespace AccessLayer.Mlp.Tests;
+
+/// <summary>
+/// The SDK's weak-network strategies wired into <see cref="MlpClient"/>, against the real gateway over
+/// loopback, with a <see cref="LoopbackRelay"/> in the path playing the network that fails.
+/// </summary>
+public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
+{
+    private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public async Task A_black_holed_link_is_found_dead_by_a_missing_PONG_and_replaced_within_3_SRTT_plus_1_s()
+    {
+        // One-second beats so the test does not wait for the next one; the real clock, because the bound is about real time.
+        await using var gateway = await MlpTestGateway.StartAsync(["--Mlp:HeartbeatIntervalSeconds=1", "--Mlp:HeartbeatMinIntervalSeconds=1", "--Mlp:HeartbeatMaxIntervalSeconds=1"]);
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
+        var options = gateway.ClientOptions("dev-blackhole", endpoint: relay.Endpoint);
+        options.EnableHeartbeat = true;
+        options.WeakNetwork = new MlpWeakNetworkOptions();
+        await using var client = new MlpClient(options);
+        var reconnected = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Reconnected += _ => reconnected.TrySetResult(Stopwatch.GetTimestamp());
+        await client.ConnectAsync();
+        for (var i = 0; i < 8; i++)
+            await client.PingAsync();
+        var srtt = client.SmoothedRtt;
+
+        // Both sockets stay open: TCP on its own would not notice for minutes.
+        relay.BlackholeAll();
+        var replacedAt = await reconnected.Task.WaitAsync(TimeSpan.FromSeconds(15));
+
+        Assert.NotEqual(0, relay.FirstDroppedTimestamp);
+        var sinceUnansweredPing = Stopwatch.GetElapsedTime(relay.FirstDroppedTimestamp, replacedAt);
+        output.WriteLine($"SRTT {srtt.TotalMilliseconds:0.00} ms, RTTVAR {client.RttVariation.TotalMilliseconds:0.00} ms; replaced {sinceUnansweredPing.TotalMilliseconds:0} ms after the unanswered PING");
+        Assert.True(sinceUnansweredPing <= 3 * srtt + TimeSpan.FromSeconds(1), $"replaced {sinceUnansweredPing.TotalMilliseconds:0} ms after the unanswered PING (SRTT {srtt.TotalMilliseconds:0.0} ms)");
+        Assert.Equal(2, relay.Accepted);
+        Assert.True(client.IsConnected);
+        Assert.True(client.SessionResumed);
+        Assert.Equal(200, (await client.CallAsync("echo", "after", "alive"u8.ToArray())).Status);
+    }
+
+    [Theory]
+    [InlineData(45, 36, 44.999)]
+    [InlineData(0, 300, 300)]
+    public async Task Smart_heartbeat_settles_below_the_NATs_idle_timeout_or_at_the_servers_maximum_and_the_link_never_silently_dies(int natIdleSeconds, double lowest, double highest)
+    {
+        // The gateway's default policy: start 60 s, [30 s, 300 s], step 30 s, 3 answered beats per step.
+        await using var gateway = await MlpTestGateway.StartAsync();
+        var time = new FakeTimeProvider(Start);
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort, natIdleSeconds > 0 ? time : null, TimeSpan.FromSeconds(natIdleSeconds));
+        var options = gateway.ClientOptions("dev-nat", endpoint: relay.Endpoint);
+        options.TimeProvider = time;
+        options.EnableHeartbeat = true;
+        options.WeakNetwork = new MlpWeakNetworkOptions { NetworkId = "wifi-behind-nat" };
+        await using var client = new MlpClient(options);
+        var beats = Channel.CreateUnbounded<bool>();
+        client.HeartbeatCompleted += answered => beats.Writer.TryWrite(answered);
+        await client.ConnectAsync();
+
+        var failures = new List<int>();
+        for (var beat = 0; beat < 40; beat++)
+        {
+            var dropped = relay.Dropped;
+            time.Advance(client.HeartbeatInterval);
+            await Eventually.TrueAsync(() => beats.Reader.Count > 0 || relay.Dropped > dropped, $"beat {beat} went out");
+            if (beats.Reader.TryRead(out var answered))
+            {
+                Assert.True(answered);
+                continue;
+            }
+
+            // The NAT swallowed the PING: no PONG within the dead-link timeout (the server's 10 s before any RTT sample) and the link is replaced at once.
+            var accepted = relay.Accepted;
+            time.Advance(TimeSpan.FromSeconds(10));
+            Assert.False(await beats.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+            await Eventually.TrueAsync(() => client.IsConnected && relay.Accepted == accepted + 1, $"the link dead at beat {beat} is replaced");
+            failures.Add(beat);
+        }
+
+        output.WriteLine($"settled at {client.HeartbeatInterval.TotalSeconds} s; failed beats: {string.Join(", ", failures)}");
+        Assert.InRange(client.HeartbeatInterval.TotalSeconds, lowest, highest);
+        Assert.True(failures.Count <= 3, $"{failures.Count} failed beats");
+        Assert.True(failures.TrueForAll(beat => beat < 20), $"still failing later: beats {string.Join(", ", failures)}");
+        Assert.True(client.IsConnected);
+    }
+
+    [Fact]
+    public async Task Reconnect_attempts_against_a_closed_port_follow_the_capped_jittered_schedule_on_the_clock()
+    {
+        await using var gateway = await MlpTestGateway.StartAsync();
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
+        var time = new FakeTimeProvider(Start);
+        var attempts = new ConcurrentQueue<DateTimeOffset>();
+        var options = gateway.ClientOptions("dev-backoff", endpoint: relay.Endpoint);
+        options.TimeProvider = time;
+        options.TransportFactory = new RecordingTransportFactory(time, attempts);
+        options.WeakNetwork = new MlpWeakNetworkOptions
+        {
+            ReconnectBaseDelay = TimeSpan.FromSeconds(1),
+            ReconnectMaxDelay = TimeSpan.FromSeconds(4),
+            Random = new Random(7),
+        };
+        await using var client = new MlpClient(options);
+        var scheduled = Channel.CreateUnbounded<(int Attempt, TimeSpan Delay)>();
+        client.ReconnectScheduled += (_, attempt, delay) => scheduled.Writer.TryWrite((attempt, delay));
+        var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Reconnected += _ => reconnected.TrySetResult();
+        await client.ConnectAsync();
+        attempts.Clear();
+        var lostAt = time.GetUtcNow();
+
+        relay.StopListening();
+        relay.ResetAll();
+
+        var replica = new Random(7);
+        int[] ceilings = [1, 2, 4, 4, 4, 4];
+        var elapsed = TimeSpan.Zero;
+        for (var n = 0; n < ceilings.Length; n++)
+        {
+            var (attempt, delay) = await scheduled.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(n + 1, attempt);
+            Assert.Equal(TimeSpan.FromSeconds(ceilings[n]) * replica.NextDouble(), delay);
+            Assert.Equal(n, attempts.Count);
+
+            time.Advance(delay);
+            elapsed += delay;
+            await Eventually.TrueAsync(() => attempts.Count == n + 1, $"attempt {n + 1} follows its wait");
+            Assert.Equal(lostAt + elapsed, attempts.Last());
+        }
+
+        // The port opens again: the attempt after the next wait succeeds and the schedule resets.
+        var (_, last) = await scheduled.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        relay.Resume();
+        time.Advance(last);
+        await reconnected.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(client.IsConnected);
+        Assert.Equal(lostAt + elapsed + last, attempts.Last());
+    }
+
+    [Fact]
+    public async Task A_network_change_replaces_the_link_at_once()
+    {
+        await using var gateway = await MlpTestGateway.StartAsync();
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
+        // A fake clock that never moves: a backoff wait, however short, would never end.
+        var time = new FakeTimeProvider(Start);
+        var options = gateway.ClientOptions("dev-roaming", endpoint: relay.Endpoint);
+        options.TimeProvider = time;
+        options.WeakNetwork = new MlpWeakNetworkOptions { NetworkId = "wifi-home" };
+        await using var client = new MlpClient(options);
+        var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Reconnected += _ => reconnected.TrySetResult();
+        await client.ConnectAsync();
+
+        client.NotifyNetworkChanged("46001", "cellular");
+
+        await reconnected.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(2, relay.Accepted);
+        Assert.True(client.IsConnected);
+        Assert.True(client.SessionResumed);
+        Assert.Equal(Start, time.GetUtcNow());
+    }
+
+    [Fact]
+    public async Task A_call_without_a_deadline_times_out_after_the_dynamic_timeout_not_the_default()
+    {
+        await using var backend = await TestBackend.StartAsync();
+        await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}"]);
+        var time = new FakeTimeProvider(Start);
+        var options = gateway.ClientOptions("dev-dynamic");
+        options.TimeProvider = time;
+        options.DefaultTimeout = TimeSpan.FromSeconds(30);
+        // No probe PING while the fake clock jumps: this test is about the call's own wait.
+        options.WeakNetwork = new MlpWeakNetworkOptions { AutoReconnect = false, DeadLinkDetection = false, ServerAllowance = TimeSpan.FromSeconds(5) };
+        await using var client = new MlpClient(options);
+        var qualities = new ConcurrentQueue<NetworkQuality>();
+        client.QualityChanged += (_, quality) => qualities.Enqueue(quality);
+        await client.ConnectAsync();
+        for (var i = 0; i < 3; i++)
+            await client.PingAsync(); // no fake time passes: SRTT 0, a Good path
+        Assert.Equal(NetworkQuality.Good, client.Quality);
+        Assert.Contains(NetworkQuality.Good, qualities);
+
+        var call = client.CallAsync("orders", "slow", ReadOnlyMemory<byte>.Empty);
+        await backend.SlowRequestArrived.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        time.Advance(TimeSpan.FromSeconds(5) - TimeSpan.FromMilliseconds(1));
+        Assert.False(call.IsCompleted);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+
+        // Good path: 5 s allowance + 1 × (SRTT + 4·RTTVAR) = 5 s, well inside the 30 s default.
+        Assert.Same(call, await Task.WhenAny(call, Task.Delay(TimeSpan.FromSeconds(10))));
+        await Assert.ThrowsAsync<TimeoutException>(() => call);
+        Assert.True(client.IsConnected);
+    }
+
+    /// <summary>The default transports, with the fake-clock time of every connect attempt written down.</summary>
+    private sealed class RecordingTransportFactory(TimeProvider time, ConcurrentQueue<DateTimeOffset> attempts) : IMlpTransportFactory
+    {
+        public ValueTask<IMlpTransport> ConnectAsync(Uri endpoint, CancellationToken cancellationToken)
+        {
+            attempts.Enqueue(time.GetUtcNow());
+            return MlpTransportFactory.Default.ConnectAsync(endpoint, cancellationToken);
+        }
+    }
+}
