@@ -1,9 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Collections.Concurrent;
 using System.Text;
 using AccessLayer.Client.Transport;
-using AccessLayer.Protocol.Compression;
 using AccessLayer.Protocol.Hpack;
 using AccessLayer.Protocol.Mlp;
 using AccessLayer.Protocol.Mlp.Envelopes;
@@ -26,10 +24,8 @@ internal sealed class MlpLink : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly HpackEncoder _encoder = new(new HpackEncoderOptions { DoNotIndexNames = DoNotIndex });
-    private readonly HpackDecoder _decoder;
     private readonly ArrayBufferWriter<byte> _headerScratch = new(256);
-    private readonly ConcurrentDictionary<uint, MlpPendingCall> _pending = new();
-    private readonly ConcurrentDictionary<uint, TaskCompletionSource<bool>> _dictionaryFetches = new();
+    private readonly MlpLinkInbound _inbound;
     private readonly TaskCompletionSource<Welcome> _welcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly MlpLinkPushes _pushes;
     private readonly CancellationTokenSource _closed = new();
@@ -49,9 +45,9 @@ internal sealed class MlpLink : IAsyncDisposable
         _client = client;
         _options = client.Options;
         _time = _options.TimeProvider;
-        _decoder = new HpackDecoder(new HpackDecoderOptions { DynamicTableSizeLimit = _options.HpackTableSize, MaxHeaderListSize = 64 * 1024, MaxStringLength = 64 * 1024 });
         _beat = new MlpLinkHeartbeat(this, client);
         _pushes = new MlpLinkPushes(this, client, _closed.Token);
+        _inbound = new MlpLinkInbound(this, client, _pushes, _beat, _welcome);
         _lastSentTimestamp = _lastReceivedTimestamp = _time.GetTimestamp();
     }
 
@@ -129,7 +125,7 @@ internal sealed class MlpLink : IAsyncDisposable
                 throw new MlpException(_goAway?.Code ?? MlpErrorCode.NoError, "The connection is closing; the request was not sent.", notProcessed: true);
             streamId = _nextStreamId++;
             if (!options.OneWay)
-                _pending[streamId] = pending;
+                _inbound.Pending[streamId] = pending;
             _headerScratch.ResetWrittenCount();
             _encoder.Encode(headers, _headerScratch);
             var payload = MlpVarint.GetByteCount(streamId) + MlpVarint.GetByteCount((uint)_headerScratch.WrittenCount) + _headerScratch.WrittenCount + wireBody.Length;
@@ -162,7 +158,7 @@ internal sealed class MlpLink : IAsyncDisposable
         finally
         {
             // A late RESPONSE for a call given up on is ignored (docs/protocol.md §6).
-            _pending.TryRemove(streamId, out _);
+            _inbound.Pending.TryRemove(streamId, out _);
         }
     }
 
@@ -202,11 +198,18 @@ internal sealed class MlpLink : IAsyncDisposable
         return WriteAsync(output => MlpFrameWriter.WritePing(output, opaque), cancellationToken);
     }
 
+    public Task SendPongAsync(byte[] opaque) => WriteAsync(output => MlpFrameWriter.WritePong(output, opaque), CancellationToken.None);
+
+    public Task SendDictFetchAsync(uint id, CancellationToken cancellationToken) =>
+        WriteAsync(output => MlpFrameWriter.WriteDict(output, new Dict { Fetch = new DictFetch { Id = id } }), cancellationToken);
+
+    public void OnGoAway(GoAway goAway) => _goAway = goAway;
+
     /// <summary>Asks for a dictionary and waits until it arrived (true) or the server said it has none (false).</summary>
     public async Task<bool> FetchDictionaryAsync(uint id, CancellationToken cancellationToken)
     {
-        var fetch = _dictionaryFetches.GetOrAdd(id, _ => new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
-        await WriteAsync(output => MlpFrameWriter.WriteDict(output, new Dict { Fetch = new DictFetch { Id = id } }), cancellationToken).ConfigureAwait(false);
+        var fetch = _inbound.DictionaryFetches.GetOrAdd(id, _ => new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
+        await SendDictFetchAsync(id, cancellationToken).ConfigureAwait(false);
         return await fetch.Task.WaitAsync(_options.ConnectTimeout, _time, cancellationToken).ConfigureAwait(false);
     }
 
@@ -275,7 +278,7 @@ internal sealed class MlpLink : IAsyncDisposable
                     {
                         Volatile.Write(ref _lastReceivedTimestamp, _time.GetTimestamp());
                         _client.CountReceived(size);
-                        HandleFrame(frame, size);
+                        _inbound.Handle(frame, size);
                     }
                 }
                 finally
@@ -312,15 +315,15 @@ internal sealed class MlpLink : IAsyncDisposable
                 ? new MlpException(goAway.Code, "The server closed the connection: " + goAway.Code + " " + goAway.Message)
                 : new MlpException(MlpErrorCode.NoError, "The connection was lost.", notProcessed: false, failure);
             _welcome.TrySetException(lost);
-            foreach (var (streamId, call) in _pending)
+            foreach (var (streamId, call) in _inbound.Pending)
             {
-                if (_pending.TryRemove(streamId, out _))
+                if (_inbound.Pending.TryRemove(streamId, out _))
                     call.Completion.TrySetException(goAway is not null && streamId > goAway.LastStreamId
                         ? new MlpException(goAway.Code, "Not processed before the server closed the connection.", notProcessed: true)
                         : lost);
             }
 
-            foreach (var fetch in _dictionaryFetches.Values)
+            foreach (var fetch in _inbound.DictionaryFetches.Values)
                 fetch.TrySetResult(false);
             _beat.OnClosed(lost);
             _pushes.Complete();
@@ -342,133 +345,9 @@ internal sealed class MlpLink : IAsyncDisposable
         return true;
     }
 
-    private void HandleFrame(in MlpFrame frame, long size)
-    {
-        if (!_welcome.Task.IsCompleted && frame.Type is not (MlpFrameType.Welcome or MlpFrameType.GoAway))
-            throw new MlpProtocolException(MlpErrorCode.UnexpectedFrame, $"{frame.Type} before WELCOME.");
-        switch (frame.Type)
-        {
-            case MlpFrameType.Welcome:
-                if (_welcome.Task.IsCompleted)
-                    throw new MlpProtocolException(MlpErrorCode.UnexpectedFrame, "A second WELCOME.");
-                _welcome.TrySetResult(MlpEnvelope.ParseWelcome(frame));
-                break;
-            case MlpFrameType.Response:
-                HandleResponse(MlpResponseFrame.Parse(frame), size);
-                break;
-            case MlpFrameType.Error:
-                var error = MlpEnvelope.ParseError(frame);
-                if (_pending.TryRemove(error.StreamId, out var failed))
-                    failed.Completion.TrySetException(new MlpException(error.Code, error.Message) { DictionaryId = error.DictionaryId, RetryAfterMs = error.RetryAfterMs });
-                break;
-            case MlpFrameType.Push:
-                HandlePush(MlpPushFrame.Parse(frame));
-                break;
-            case MlpFrameType.Ping:
-                var opaque = MlpPingFrame.Parse(frame).Opaque.ToArray();
-                _ = Background(WriteAsync(output => MlpFrameWriter.WritePong(output, opaque), CancellationToken.None));
-                break;
-            case MlpFrameType.Pong:
-                MlpPingFrame.Parse(frame);
-                _beat.OnPong();
-                break;
-            case MlpFrameType.Dict:
-                HandleDict(MlpEnvelope.ParseDict(frame));
-                break;
-            case MlpFrameType.GoAway:
-                var goAway = MlpEnvelope.ParseGoAway(frame);
-                _goAway = goAway;
-                if (!_welcome.Task.IsCompleted)
-                    _welcome.TrySetException(new MlpException(goAway.Code, $"The server refused the connection: {goAway.Code} {goAway.Message}") { RetryAfterMs = goAway.RetryAfterMs });
-                break;
-            default:
-                throw new MlpProtocolException(MlpErrorCode.UnexpectedFrame, $"{frame.Type} is not sent by servers.");
-        }
-    }
-
-    private void HandleResponse(in MlpResponseFrame response, long size)
-    {
-        // Decoded whatever happens to the call: the block moves the dynamic table.
-        var headers = _decoder.Decode(response.HeaderBlock);
-        if (!_pending.TryRemove(response.StreamId, out var call))
-            return;
-        try
-        {
-            var body = _client.Bodies.Decode(response.Body, response.IsBodyCompressed, out var dictionaryId);
-            call.Completion.TrySetResult(new MlpResponse
-            {
-                Status = response.Status,
-                Headers = headers,
-                Body = body,
-                Transport = TransportName,
-                BytesSent = call.BytesSent,
-                BytesReceived = size,
-                RequestCompressed = call.RequestCompressed,
-                RequestDictionaryId = call.RequestDictionaryId,
-                ResponseCompressed = response.IsBodyCompressed,
-                ResponseDictionaryId = dictionaryId,
-            });
-        }
-        catch (ZstdException ex)
-        {
-            call.Completion.TrySetException(new MlpException(MlpCompressionErrors.ToErrorCode(ex.Kind), "The response body could not be decompressed: " + ex.Message) { DictionaryId = ex.DictionaryId });
-        }
-    }
-
-    private void HandlePush(in MlpPushFrame push)
-    {
-        var headers = _decoder.Decode(push.HeaderBlock);
-        byte[] body;
-        try
-        {
-            body = _client.Bodies.Decode(push.Body, push.IsBodyCompressed, out _);
-        }
-        catch (ZstdException ex)
-        {
-            // Not ACKed: the server re-delivers it on the next connection.
-            throw new MlpProtocolException(MlpCompressionErrors.ToErrorCode(ex.Kind), "A PUSH body could not be decompressed: " + ex.Message, ex);
-        }
-
-        string service = string.Empty, operation = string.Empty;
-        foreach (var header in headers)
-        {
-            if (header.Name == ":service")
-                service = header.Value;
-            else if (header.Name == ":operation")
-                operation = header.Value;
-        }
-
-        _pushes.Enqueue(new MlpPush { Sequence = push.Sequence, Service = service, Operation = operation, Headers = headers, Body = body, Redelivered = push.IsRedelivered });
-    }
-
-    private void HandleDict(Dict dict)
-    {
-        switch (dict.KindCase)
-        {
-            case Dict.KindOneofCase.Offer:
-                if (!_client.Bodies.Holds(dict.Offer.Id))
-                {
-                    var id = dict.Offer.Id;
-                    _dictionaryFetches.TryAdd(id, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
-                    _ = Background(WriteAsync(output => MlpFrameWriter.WriteDict(output, new Dict { Fetch = new DictFetch { Id = id } }), CancellationToken.None));
-                }
-
-                break;
-            case Dict.KindOneofCase.Data:
-                var added = !dict.Data.Content.IsEmpty && _client.Bodies.Add(dict.Data.Id, dict.Data.Content.ToByteArray());
-                if (added)
-                    _client.OnDictionaryAdded(dict.Data.Id);
-                if (_dictionaryFetches.TryRemove(dict.Data.Id, out var fetch))
-                    fetch.TrySetResult(added);
-                break;
-            default:
-                throw new MlpProtocolException(MlpErrorCode.UnexpectedFrame, "Servers send DICT offer or data, not fetch.");
-        }
-    }
 
 
-
-    private static async Task Background(Task task)
+    public static async Task Background(Task task)
     {
         try
         {

@@ -1,0 +1,149 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using AccessLayer.Protocol.Compression;
+using AccessLayer.Protocol.Hpack;
+using AccessLayer.Protocol.Mlp;
+using AccessLayer.Protocol.Mlp.Envelopes;
+
+namespace AccessLayer.Client.Internal;
+
+/// <summary>
+/// What the server sends on one <see cref="MlpLink"/>, decoded in frame order: WELCOME, RESPONSE and
+/// ERROR completing the pending calls (server-to-client HPACK context), PUSH handed to the push loop,
+/// PING answered, PONG to the heartbeat, DICT offers fetched and data stored, GOAWAY recorded.
+/// </summary>
+internal sealed class MlpLinkInbound(MlpLink link, MlpClient client, MlpLinkPushes pushes, MlpLinkHeartbeat beat, TaskCompletionSource<Welcome> welcome)
+{
+    private readonly HpackDecoder _decoder = new(new HpackDecoderOptions { DynamicTableSizeLimit = client.Options.HpackTableSize, MaxHeaderListSize = 64 * 1024, MaxStringLength = 64 * 1024 });
+
+    /// <summary>Calls sent and not answered yet, by stream id.</summary>
+    public ConcurrentDictionary<uint, MlpPendingCall> Pending { get; } = new();
+
+    /// <summary>Dictionaries asked for: true when one arrived, false when the server had none.</summary>
+    public ConcurrentDictionary<uint, TaskCompletionSource<bool>> DictionaryFetches { get; } = new();
+
+    /// <summary>One frame, in the order received (HPACK blocks must be decoded in that order).</summary>
+    public void Handle(in MlpFrame frame, long size)
+    {
+        if (!welcome.Task.IsCompleted && frame.Type is not (MlpFrameType.Welcome or MlpFrameType.GoAway))
+            throw new MlpProtocolException(MlpErrorCode.UnexpectedFrame, $"{frame.Type} before WELCOME.");
+        switch (frame.Type)
+        {
+            case MlpFrameType.Welcome:
+                if (welcome.Task.IsCompleted)
+                    throw new MlpProtocolException(MlpErrorCode.UnexpectedFrame, "A second WELCOME.");
+                welcome.TrySetResult(MlpEnvelope.ParseWelcome(frame));
+                break;
+            case MlpFrameType.Response:
+                HandleResponse(MlpResponseFrame.Parse(frame), size);
+                break;
+            case MlpFrameType.Error:
+                var error = MlpEnvelope.ParseError(frame);
+                if (Pending.TryRemove(error.StreamId, out var failed))
+                    failed.Completion.TrySetException(new MlpException(error.Code, error.Message) { DictionaryId = error.DictionaryId, RetryAfterMs = error.RetryAfterMs });
+                break;
+            case MlpFrameType.Push:
+                HandlePush(MlpPushFrame.Parse(frame));
+                break;
+            case MlpFrameType.Ping:
+                var opaque = MlpPingFrame.Parse(frame).Opaque.ToArray();
+                _ = MlpLink.Background(link.SendPongAsync(opaque));
+                break;
+            case MlpFrameType.Pong:
+                MlpPingFrame.Parse(frame);
+                beat.OnPong();
+                break;
+            case MlpFrameType.Dict:
+                HandleDict(MlpEnvelope.ParseDict(frame));
+                break;
+            case MlpFrameType.GoAway:
+                var goAway = MlpEnvelope.ParseGoAway(frame);
+                link.OnGoAway(goAway);
+                if (!welcome.Task.IsCompleted)
+                    welcome.TrySetException(new MlpException(goAway.Code, $"The server refused the connection: {goAway.Code} {goAway.Message}") { RetryAfterMs = goAway.RetryAfterMs });
+                break;
+            default:
+                throw new MlpProtocolException(MlpErrorCode.UnexpectedFrame, $"{frame.Type} is not sent by servers.");
+        }
+    }
+
+    private void HandleResponse(in MlpResponseFrame response, long size)
+    {
+        // Decoded whatever happens to the call: the block moves the dynamic table.
+        var headers = _decoder.Decode(response.HeaderBlock);
+        if (!Pending.TryRemove(response.StreamId, out var call))
+            return;
+        try
+        {
+            var body = client.Bodies.Decode(response.Body, response.IsBodyCompressed, out var dictionaryId);
+            call.Completion.TrySetResult(new MlpResponse
+            {
+                Status = response.Status,
+                Headers = headers,
+                Body = body,
+                Transport = link.TransportName,
+                BytesSent = call.BytesSent,
+                BytesReceived = size,
+                RequestCompressed = call.RequestCompressed,
+                RequestDictionaryId = call.RequestDictionaryId,
+                ResponseCompressed = response.IsBodyCompressed,
+                ResponseDictionaryId = dictionaryId,
+            });
+        }
+        catch (ZstdException ex)
+        {
+            call.Completion.TrySetException(new MlpException(MlpCompressionErrors.ToErrorCode(ex.Kind), "The response body could not be decompressed: " + ex.Message) { DictionaryId = ex.DictionaryId });
+        }
+    }
+
+    private void HandlePush(in MlpPushFrame push)
+    {
+        var headers = _decoder.Decode(push.HeaderBlock);
+        byte[] body;
+        try
+        {
+            body = client.Bodies.Decode(push.Body, push.IsBodyCompressed, out _);
+        }
+        catch (ZstdException ex)
+        {
+            // Not ACKed: the server re-delivers it on the next connection.
+            throw new MlpProtocolException(MlpCompressionErrors.ToErrorCode(ex.Kind), "A PUSH body could not be decompressed: " + ex.Message, ex);
+        }
+
+        string service = string.Empty, operation = string.Empty;
+        foreach (var header in headers)
+        {
+            if (header.Name == ":service")
+                service = header.Value;
+            else if (header.Name == ":operation")
+                operation = header.Value;
+        }
+
+        pushes.Enqueue(new MlpPush { Sequence = push.Sequence, Service = service, Operation = operation, Headers = headers, Body = body, Redelivered = push.IsRedelivered });
+    }
+
+    private void HandleDict(Dict dict)
+    {
+        switch (dict.KindCase)
+        {
+            case Dict.KindOneofCase.Offer:
+                if (!client.Bodies.Holds(dict.Offer.Id))
+                {
+                    var id = dict.Offer.Id;
+                    DictionaryFetches.TryAdd(id, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
+                    _ = MlpLink.Background(link.SendDictFetchAsync(id, CancellationToken.None));
+                }
+
+                break;
+            case Dict.KindOneofCase.Data:
+                var added = !dict.Data.Content.IsEmpty && client.Bodies.Add(dict.Data.Id, dict.Data.Content.ToByteArray());
+                if (added)
+                    client.OnDictionaryAdded(dict.Data.Id);
+                if (DictionaryFetches.TryRemove(dict.Data.Id, out var fetch))
+                    fetch.TrySetResult(added);
+                break;
+            default:
+                throw new MlpProtocolException(MlpErrorCode.UnexpectedFrame, "Servers send DICT offer or data, not fetch.");
+        }
+    }
+}
