@@ -163,6 +163,7 @@ public sealed class MlpClient : IAsyncDisposable
             _connectLock.Release();
         }
 
+        // Only when this attempt brought the link back (not when the app connected or closed meanwhile).
         Reconnected?.Invoke(this);
     }
 
@@ -328,11 +329,11 @@ public sealed class MlpClient : IAsyncDisposable
         if (networkType is not null)
             Options.NetworkType = networkType;
         HeartbeatTuner.SwitchNetwork(NetworkKey);
-        if (!_wantConnected || _disposed)
+        if (!_wantConnected || _disposed || !Options.WeakNetwork.AutoReconnect)
             return;
         if (Volatile.Read(ref _link) is { IsUp: true } link)
             link.DeclareDead();
-        else if (Options.WeakNetwork.AutoReconnect)
+        else
         {
             Reconnects.WakeNow();
             Reconnects.Start(immediate: true, TimeSpan.Zero);

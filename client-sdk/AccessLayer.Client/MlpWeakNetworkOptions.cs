@@ -45,7 +45,7 @@ public sealed class MlpWeakNetworkOptions
     /// <summary>The smart heartbeat stops probing once the interval that worked and the one that failed are this close. Default 5 s.</summary>
     public TimeSpan HeartbeatProbeResolution { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Reconnect by itself after the link was lost (not after <see cref="MlpClient.CloseAsync"/> or SESSION_TAKEN_OVER). Default true.</summary>
+    /// <summary>Reconnect by itself after the link was lost (not after <see cref="MlpClient.CloseAsync"/>, SESSION_TAKEN_OVER or AUTH_FAILED), and on <see cref="MlpClient.NotifyNetworkChanged"/>. Default true.</summary>
     public bool AutoReconnect { get; set; } = true;
 
     /// <summary>The first backoff step: attempt n waits a uniformly random time in [0, min(<see cref="ReconnectMaxDelay"/>, base × 2^n)]. Default 1 s.</summary>
