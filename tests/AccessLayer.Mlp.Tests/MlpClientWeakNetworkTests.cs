@@ -48,6 +48,38 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
         Assert.Equal(200, (await client.CallAsync("echo", "after", "alive"u8.ToArray())).Status);
     }
 
+    [Fact]
+    public async Task A_call_that_hears_nothing_probes_with_a_PING_and_the_dead_link_is_replaced()
+    {
+        await using var gateway = await MlpTestGateway.StartAsync();
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
+        var time = new FakeTimeProvider(Start);
+        var options = gateway.ClientOptions("dev-silent-call", endpoint: relay.Endpoint);
+        options.TimeProvider = time;
+        options.WeakNetwork = new MlpWeakNetworkOptions();
+        await using var client = new MlpClient(options);
+        var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Reconnected += _ => reconnected.TrySetResult();
+        await client.ConnectAsync();
+        for (var i = 0; i < 3; i++)
+            await client.PingAsync(); // RTT 0 on the fake clock: the wait for a PONG is the 750 ms floor
+
+        // No heartbeat runs here: only the call can notice.
+        relay.BlackholeAll();
+        var call = client.CallAsync("echo", "lost", "into the void"u8.ToArray());
+        await Eventually.TrueAsync(() => relay.Dropped == 1, "the request is swallowed");
+
+        // The clock moves in 50 ms steps (the call's watch is armed just after its bytes left, so a step
+        // may land before it): 750 ms of silence, a probe PING, 750 ms without its PONG, replaced.
+        await Eventually.TrueAsync(() => Step(time, relay.Dropped == 2), "a probe PING follows the silence");
+        await Eventually.TrueAsync(() => Step(time, reconnected.Task.IsCompleted), "the link is replaced");
+        Assert.InRange(time.GetUtcNow() - Start, TimeSpan.FromMilliseconds(1500), TimeSpan.FromMilliseconds(1650));
+        var lost = await Assert.ThrowsAsync<MlpException>(() => call.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.False(lost.NotProcessed); // sent on the dead link: its fate is unknown
+        Assert.Equal(2, relay.Accepted);
+        Assert.Equal(200, (await client.CallAsync("echo", "again", "here"u8.ToArray())).Status);
+    }
+
     [Theory]
     [InlineData(45, 36, 44.999)]
     [InlineData(0, 300, 300)]
@@ -200,6 +232,13 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
         Assert.Same(call, await Task.WhenAny(call, Task.Delay(TimeSpan.FromSeconds(10))));
         await Assert.ThrowsAsync<TimeoutException>(() => call);
         Assert.True(client.IsConnected);
+    }
+
+    private static bool Step(FakeTimeProvider time, bool done)
+    {
+        if (!done)
+            time.Advance(TimeSpan.FromMilliseconds(50));
+        return done;
     }
 
     /// <summary>The default transports, with the fake-clock time of every connect attempt written down.</summary>
