@@ -81,6 +81,34 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [InlineData(true, 2000)]
+    [InlineData(false, 10_000)]
+    public async Task A_connect_that_hears_nothing_gives_up_after_the_dynamic_connect_timeout(bool dynamic, int expectedMs)
+    {
+        await using var gateway = await MlpTestGateway.StartAsync();
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
+        var time = new FakeTimeProvider(Start);
+        var options = gateway.ClientOptions("dev-connect", endpoint: relay.Endpoint);
+        options.TimeProvider = time;
+        options.ConnectTimeout = TimeSpan.FromSeconds(10);
+        options.WeakNetwork = new MlpWeakNetworkOptions { AutoReconnect = false, DynamicTimeouts = dynamic };
+        await using var client = new MlpClient(options);
+        await client.ConnectAsync();
+        for (var i = 0; i < 3; i++)
+            await client.PingAsync(); // a Good path with RTT 0 on the fake clock: 2 s + 4 × 0
+
+        // The TCP connect succeeds, the HELLO is swallowed.
+        relay.SwallowNewFlows = true;
+        var before = time.GetUtcNow();
+        var connect = client.ConnectAsync();
+        await Eventually.TrueAsync(() => Step(time, connect.IsCompleted), "the connect gives up", timeoutMs: 30_000);
+
+        await Assert.ThrowsAsync<TimeoutException>(() => connect);
+        Assert.InRange((time.GetUtcNow() - before).TotalMilliseconds, expectedMs, expectedMs + 100);
+        Assert.Equal(2, relay.Accepted);
+    }
+
+    [Theory]
     [InlineData(45, 36, 44.999)]
     [InlineData(0, 300, 300)]
     public async Task Smart_heartbeat_settles_below_the_NATs_idle_timeout_or_at_the_servers_maximum_and_the_link_never_silently_dies(int natIdleSeconds, double lowest, double highest)

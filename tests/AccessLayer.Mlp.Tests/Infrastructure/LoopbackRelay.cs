@@ -55,6 +55,9 @@ internal sealed class LoopbackRelay : IAsyncDisposable
         return new LoopbackRelay(targetPort, listener, natClock, natIdleTimeout);
     }
 
+    /// <summary>New flows are accepted (the TCP handshake succeeds) but silent both ways from the start.</summary>
+    public bool SwallowNewFlows { get; set; }
+
     /// <summary>Every flow open now goes silent both ways; new flows are relayed normally.</summary>
     public void BlackholeAll()
     {
@@ -109,7 +112,7 @@ internal sealed class LoopbackRelay : IAsyncDisposable
             }
 
             client.NoDelay = true;
-            var flow = new Flow(this, client, server);
+            var flow = new Flow(this, client, server) { Blackholed = SwallowNewFlows };
             _flows.Add(flow);
             flow.Start();
         }
