@@ -1,5 +1,6 @@
 using AccessLayer.Gateway.Hosting;
 using AccessLayer.Gateway.Metrics;
+using AccessLayer.Gateway.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace AccessLayer.Gateway.Governance;
@@ -149,7 +150,11 @@ internal sealed class DrainCoordinator : IDisposable
     {
         var tick = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(100).Ticks, TimeSpan.TicksPerSecond / _options.Rate));
         var batch = Math.Max(1, (int)(_options.Rate * tick.TotalSeconds));
+        // One span for the whole drain (not one per client moved): from the start to everyone told, or the cancel.
+        using var span = GatewayTelemetry.Source.StartActivity("gateway.drain");
+        span?.SetTag("drain.reason", _reason);
         var context = await ResolveContextAsync(cancellationToken).ConfigureAwait(false);
+        span?.SetTag("drain.server_reference", context.ServerReference);
         var started = _time.GetTimestamp();
         try
         {
@@ -184,6 +189,8 @@ internal sealed class DrainCoordinator : IDisposable
                     }
 
                     GovernanceLog.DrainFinished(_logger, Interlocked.Read(ref _moved), _time.GetElapsedTime(started));
+                    span?.SetTag("drain.moved", Interlocked.Read(ref _moved));
+                    span?.SetTag("drain.outcome", "drained");
                     return;
                 }
 
@@ -192,6 +199,8 @@ internal sealed class DrainCoordinator : IDisposable
         }
         catch (OperationCanceledException)
         {
+            span?.SetTag("drain.moved", Interlocked.Read(ref _moved));
+            span?.SetTag("drain.outcome", "cancelled");
         }
     }
 

@@ -8,6 +8,7 @@ using AccessLayer.Gateway.Management;
 using AccessLayer.Gateway.Metrics;
 using AccessLayer.Gateway.Mlp;
 using AccessLayer.Gateway.Mqtt;
+using AccessLayer.Gateway.Telemetry;
 using AccessLayer.Gateway.Transport;
 using AccessLayer.SessionGrains.Fleet;
 using AccessLayer.SessionGrains.Hosting;
@@ -33,7 +34,7 @@ public static class GatewayApp
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<GatewayMetrics>();
-        builder.Services.AddSingleton(sp => new PrometheusExporter([GatewayMetrics.MeterName], sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
+        builder.AddGatewayTelemetry();
         // Before the broker: in a fleet it replaces the in-memory route table the broker would add.
         builder.AddFleet();
         builder.Services.AddSingleton<GatewayFleetMember>();
@@ -90,14 +91,12 @@ public static class GatewayApp
 
         var app = builder.Build();
 
-        // The exporter must exist before the first instrument is created so it sees every one.
-        var exporter = app.Services.GetRequiredService<PrometheusExporter>();
         _ = app.Services.GetRequiredService<GatewayMetrics>();
 
         // Before anything runs: peers' calls into this node need its protocols.
         app.Services.GetRequiredService<IFleet>().Attach(app.Services.GetRequiredService<GatewayFleetMember>());
 
-        var managementApi = app.MapManagementSurface(exporter);
+        var managementApi = app.MapManagementSurface();
         managementApi.MapFleetApi();
         app.MapDashboard(managementApi);
         var device = app.MapGroup(string.Empty).OnSurface(HttpSurface.Device);

@@ -1,6 +1,6 @@
 using AccessLayer.SessionGrains.Fleet;
 using AccessLayer.Gateway.Hosting;
-using AccessLayer.Gateway.Metrics;
+using AccessLayer.Gateway.Telemetry;
 using Microsoft.AspNetCore.Routing.Matching;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -29,7 +29,7 @@ internal static class ManagementSurfaceExtensions
     /// answering without a token) and returns the <c>/api/v1</c> group every other management route
     /// goes into: on the management port only, behind the bearer token.
     /// </summary>
-    public static RouteGroupBuilder MapManagementSurface(this WebApplication app, PrometheusExporter exporter)
+    public static RouteGroupBuilder MapManagementSurface(this WebApplication app)
     {
         app.UseMiddleware<ManagementAuthorization>();
         // Once started: the options are validated at start, not here.
@@ -53,7 +53,8 @@ internal static class ManagementSurfaceExtensions
         probes.MapGet("/readyz", (GatewayReadiness readiness, IFleet fleet) =>
             !fleet.Ready.IsCompletedSuccessfully ? Results.Text("joining the fleet", statusCode: StatusCodes.Status503ServiceUnavailable)
             : readiness.IsReady ? Results.Text("ready") : Results.Text("draining", statusCode: StatusCodes.Status503ServiceUnavailable));
-        probes.MapGet("/metrics", () => Results.Text(exporter.Scrape(), "text/plain; version=0.0.4; charset=utf-8"));
+        // The OpenTelemetry SDK's Prometheus exporter (gateway/Telemetry): same port, same token-free rule as the probes.
+        probes.MapMetrics();
         return management.MapGroup("/api/v1");
     }
 }

@@ -46,8 +46,10 @@ internal sealed partial class MqttBroker
     /// </summary>
     public async ValueTask<SessionHandover?> HandOverAsync(string clientId)
     {
+        using var span = MqttSpans.StartHandover(clientId);
         if (_clients.TryGetValue(clientId, out var connection))
         {
+            using var takeover = MqttSpans.StartTakeover(clientId, "another_node");
             MqttLog.SessionTakenOver(_logger, clientId);
             Metrics.Disconnects.Add(1, new KeyValuePair<string, object?>("reason", "taken_over"));
             connection.SendDisconnect(MqttReasonCode.SessionTakenOver, "Another connection took over the session.");
@@ -118,11 +120,27 @@ internal sealed partial class MqttBroker
         }
     }
 
+    /// <summary>Claims the session through its grain, under a <c>fleet.session.claim</c> span.</summary>
+    private async ValueTask<SessionClaim?> ClaimInFleetAsync(string clientId, bool cleanStart, string? owner, uint expiryInterval, WillMessage? will)
+    {
+        var span = MqttSpans.StartFleetClaim(clientId);
+        SessionClaim? claim = null;
+        try
+        {
+            claim = await ClaimWithPatienceAsync(clientId, cleanStart, owner, expiryInterval, will).ConfigureAwait(false);
+            return claim;
+        }
+        finally
+        {
+            MqttSpans.EndFleetClaim(span, claim);
+        }
+    }
+
     /// <summary>
     /// Claims the session, retrying for a while: right after a node dies, calls whose grain (or grain directory entry)
     /// lived there fail until membership declares it dead (about 10 s); the CONNECT waits rather than being refused.
     /// </summary>
-    private async ValueTask<SessionClaim?> ClaimInFleetAsync(string clientId, bool cleanStart, string? owner, uint expiryInterval, WillMessage? will)
+    private async ValueTask<SessionClaim?> ClaimWithPatienceAsync(string clientId, bool cleanStart, string? owner, uint expiryInterval, WillMessage? will)
     {
         var started = Time.GetTimestamp();
         var delay = TimeSpan.FromMilliseconds(100);

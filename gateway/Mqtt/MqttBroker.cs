@@ -231,6 +231,7 @@ internal sealed partial class MqttBroker
 
         if (_clients.TryGetValue(clientId, out var previous) && !ReferenceEquals(previous, connection))
         {
+            using var takeover = MqttSpans.StartTakeover(clientId, "connect");
             MqttLog.SessionTakenOver(_logger, clientId);
             Metrics.Disconnects.Add(1, new KeyValuePair<string, object?>("reason", "taken_over"));
             previous.SendDisconnect(MqttReasonCode.SessionTakenOver, "Another connection took over the session.");
@@ -296,6 +297,7 @@ internal sealed partial class MqttBroker
 
     private int? Refuse(MqttConnection connection, MqttReasonCode reasonCode, string reason)
     {
+        MqttSpans.Refused(reasonCode);
         MqttLog.ConnectRefused(_logger, connection.RemoteEndPoint, reason);
         Metrics.ConnectionsRejected.Add(1, new KeyValuePair<string, object?>("reason", reasonCode.ToString()));
         connection.Send(OutboundItem.ControlPacket(MqttPacketType.ConnAck, new MqttConnAckPacket
@@ -309,6 +311,7 @@ internal sealed partial class MqttBroker
     /// <summary>A refusal by the node's governance (drain, flapping ban, memory); a ban closes a 3.1.1 client without CONNACK, which has no code for it.</summary>
     private int? Refuse(MqttConnection connection, in ConnectRefusal refusal)
     {
+        MqttSpans.Refused(refusal.ReasonCode);
         MqttLog.ConnectRefused(_logger, connection.RemoteEndPoint, refusal.Reason);
         Metrics.ConnectionsRejected.Add(1, new KeyValuePair<string, object?>("reason", refusal.MetricReason));
         if (connection.Version != MqttProtocolVersion.V500 && refusal.CloseWithoutConnAckOn311)

@@ -73,6 +73,8 @@ internal sealed partial class MqttConnection : OutboundWriter<OutboundItem>, IDe
     /// </remarks>
     public async Task RunAsync()
     {
+        // One scope for the connection's life (not per packet): every line its reader path logs names the client and the node.
+        using var scope = _logger.BeginScope(new MqttLogScope(this, _broker));
         try
         {
             while (true)
@@ -308,10 +310,22 @@ internal sealed partial class MqttConnection : OutboundWriter<OutboundItem>, IDe
         Version = connect.ProtocolVersion;
         _connectVersionKnown = true;
         _connectSessionExpiry = connect.SessionExpiryInterval;
-        if (await _broker.ConnectAsync(this, connect).ConfigureAwait(false) is null)
+        // Current for the broker's handshake (authentication, fleet claim, takeover); restored when this method returns.
+        var span = MqttSpans.StartConnect(this, connect);
+        var accepted = false;
+        try
         {
-            RequestClose("CONNECT refused");
-            return null;
+            if (await _broker.ConnectAsync(this, connect).ConfigureAwait(false) is null)
+            {
+                RequestClose("CONNECT refused");
+                return null;
+            }
+
+            accepted = true;
+        }
+        finally
+        {
+            MqttSpans.EndConnect(span, this, accepted);
         }
 
         HasWill = connect.Will is not null;

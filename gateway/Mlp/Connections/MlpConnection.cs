@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Immutable;
+using System.Diagnostics;
 using AccessLayer.Gateway.Connections;
 using AccessLayer.Gateway.Mlp.Auth;
 using AccessLayer.Gateway.Mlp.Push;
@@ -84,6 +85,8 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
     /// <summary>Reads and handles frames until the peer closes, the connection is closed, or a connection error ends it.</summary>
     public async Task RunAsync()
     {
+        // One scope for the connection's life: every line its reader path logs names the device and the node.
+        using var scope = _logger.BeginScope(new MlpLogScope(this, _gateway));
         _gateway.Connections.Add(this);
         var input = _transport.Pipe.Input;
         var reason = "peer closed the connection";
@@ -403,13 +406,16 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
             return;
         }
 
+        Activity? span = null;
         try
         {
             var (service, operation, headers) = MlpHeaders.SplitRequest(fields, streamId);
+            // Current on this reader only until the request is handed off below (then the reader's own is restored).
+            span = MlpRequestSpan.Start(service, operation, "link", DeviceId);
             var known = _gateway.Router.TryGet(service, out var target, out var ceiling);
             if (known && target is MlpEchoService)
             {
-                AnswerEchoInline(request, service, headers);
+                MlpRequestSpan.End(span, AnswerEchoInline(request, service, headers));
                 return;
             }
 
@@ -421,16 +427,27 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
                     Send(MlpOutbound.ForResponse(streamId, 404, [new HeaderField("error-message", $"no service '{service}'")], ReadOnlyMemory<byte>.Empty, MlpFrameFlags.None));
                 // The name came from the client: label values stay within the configured routes.
                 CountRequest(MlpMetrics.OtherService, 404);
+                MlpRequestSpan.End(span, 404);
                 return;
             }
 
             var call = new MlpServiceRequest(service, operation, headers, body, DeviceId!, UserId, Session!.SessionId, request.IsIdempotent, MlpHeaders.Timeout(headers, ceiling));
-            _ = RunRequestAsync(streamId, request.IsOneWay, target, call);
+            // The task owns the span from here: it is current in the task (the backend call carries it) and ends it.
+            _ = RunRequestAsync(streamId, request.IsOneWay, target, call, span);
+            if (span is not null)
+                Activity.Current = span.Parent;
         }
         catch (MlpProtocolException ex) when (!ex.IsConnectionError)
         {
             FinishStream();
             SendError(streamId, ex.Code, ex.Message, ex.InnerException is ZstdException { Kind: ZstdErrorKind.UnknownDictionary } z ? z.DictionaryId : 0);
+            MlpRequestSpan.End(span, 400);
+        }
+        catch when (span is not null)
+        {
+            // A connection error ends the link: the span ends with it rather than staying current on the reader.
+            MlpRequestSpan.End(span, 400);
+            throw;
         }
     }
 
@@ -438,7 +455,7 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
     /// The built-in echo, answered on the reader: it completes at once and never looks at a deadline, so it
     /// gets no task, no timer and no copies but the pooled body, which the writer returns once it is written.
     /// </summary>
-    private void AnswerEchoInline(in MlpRequestFrame request, string service, HeaderField[] headers)
+    private int AnswerEchoInline(in MlpRequestFrame request, string service, HeaderField[] headers)
     {
         var streamId = request.StreamId;
         var body = _gateway.Bodies.RentRequestBody(request.Body, request.IsBodyCompressed, streamId, out var length, out var pooled);
@@ -457,13 +474,16 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
         }
 
         FinishStream();
+        return status;
     }
 
-    private async Task RunRequestAsync(uint streamId, bool oneWay, IMlpService service, MlpServiceRequest call)
+    private async Task RunRequestAsync(uint streamId, bool oneWay, IMlpService service, MlpServiceRequest call, Activity? span)
     {
+        var status = 0;
         try
         {
             var response = await MlpRequestExecutor.InvokeAsync(service, call, _time, _logger, _lifetime.Token).ConfigureAwait(false);
+            status = response.Status;
             CountRequest(call.Service, response.Status);
             if (oneWay)
             {
@@ -481,6 +501,7 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
         finally
         {
             FinishStream();
+            MlpRequestSpan.End(span, status);
         }
     }
 

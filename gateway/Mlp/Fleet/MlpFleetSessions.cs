@@ -62,6 +62,9 @@ internal sealed class MlpFleetSessions
         IsEnabled = fleet.IsEnabled && queue is not null && _store is not null;
     }
 
+    /// <summary>This node's id in the fleet (the log scope of its connections carries it).</summary>
+    public string NodeId => _fleet.NodeId;
+
     public bool IsEnabled { get; }
 
     private IMlpPushQueue Queue => _queue!;

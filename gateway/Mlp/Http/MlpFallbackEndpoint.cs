@@ -79,15 +79,26 @@ internal static class MlpFallbackEndpoint
             var requestBody = gateway.Bodies.DecodeRequestBody(parsed.Body, parsed.IsBodyCompressed, streamId);
 
             MlpServiceResponse response;
-            if (gateway.Router.TryGet(service, out var target, out var ceiling))
+            var span = MlpRequestSpan.Start(service, operation, "http", identity.DeviceId);
+            try
             {
-                var call = new MlpServiceRequest(service, operation, headers, requestBody, identity.DeviceId, identity.UserId, string.Empty, parsed.IsIdempotent, MlpHeaders.Timeout(headers, ceiling));
-                response = await MlpRequestExecutor.InvokeAsync(target, call, gateway.Time, gateway.Logger, context.RequestAborted).ConfigureAwait(false);
+                if (gateway.Router.TryGet(service, out var target, out var ceiling))
+                {
+                    var call = new MlpServiceRequest(service, operation, headers, requestBody, identity.DeviceId, identity.UserId, string.Empty, parsed.IsIdempotent, MlpHeaders.Timeout(headers, ceiling));
+                    response = await MlpRequestExecutor.InvokeAsync(target, call, gateway.Time, gateway.Logger, context.RequestAborted).ConfigureAwait(false);
+                }
+                else
+                {
+                    response = MlpServiceResponse.Empty(404, $"no service '{service}'");
+                }
             }
-            else
+            catch
             {
-                response = MlpServiceResponse.Empty(404, $"no service '{service}'");
+                MlpRequestSpan.End(span, 499);
+                throw;
             }
+
+            MlpRequestSpan.End(span, response.Status);
 
             gateway.Metrics.Requests.Add(1, MlpMetrics.Tag("service", gateway.Router.TryGet(service, out _, out _) ? service : MlpMetrics.OtherService), MlpMetrics.Tag("status", (response.Status / 100).ToString(CultureInfo.InvariantCulture) + "xx"), MlpMetrics.Tag("transport", "http"));
             if (parsed.IsOneWay)

@@ -449,8 +449,9 @@ public sealed class MqttBrokerTests
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{gateway.ManagementPort}") };
         Assert.Equal("ok", await http.GetStringAsync("/healthz"));
         var metrics = await http.GetStringAsync("/metrics");
-        Assert.Contains("accesslayer_mqtt_connections 1", metrics, StringComparison.Ordinal);
-        Assert.Contains("accesslayer_mqtt_messages_received_total 1", metrics, StringComparison.Ordinal);
-        Assert.Contains("accesslayer_mqtt_messages_sent_total 1", metrics, StringComparison.Ordinal);
+        // An unlabelled series may be written "name{} value" (the OpenTelemetry exporter does): both are Prometheus text.
+        Assert.Matches(@"(?m)^accesslayer_mqtt_connections(\{\})? 1$", metrics);
+        Assert.Matches(@"(?m)^accesslayer_mqtt_messages_received_total(\{\})? 1$", metrics);
+        Assert.Matches(@"(?m)^accesslayer_mqtt_messages_sent_total(\{\})? 1$", metrics);
     }
 }

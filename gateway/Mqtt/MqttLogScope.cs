@@ -1,0 +1,17 @@
+using AccessLayer.Gateway.Connections;
+
+namespace AccessLayer.Gateway.Mqtt;
+
+/// <summary>An MQTT connection's logging scope: its client id (once CONNECT is accepted), the node, the connection id.</summary>
+internal sealed class MqttLogScope(MqttConnection connection, MqttBroker broker) : ConnectionLogScope
+{
+    public const string ClientIdKey = "ClientId";
+
+    protected override string IdKey => ClientIdKey;
+
+    protected override string? Id => connection.ClientId;
+
+    protected override string ConnectionId => connection.ConnectionId;
+
+    protected override string NodeId => broker.Fleet.NodeId;
+}
