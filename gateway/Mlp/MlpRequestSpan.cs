@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using AccessLayer.Gateway.Telemetry;
+using AccessLayer.Protocol.Hpack;
 
 namespace AccessLayer.Gateway.Mlp;
 
@@ -12,9 +13,23 @@ internal static class MlpRequestSpan
 {
     public const string Name = "mlp.request";
 
-    public static Activity? Start(string service, string operation, string transport, string? deviceId)
+    /// <param name="headers">The request's headers: a <c>traceparent</c> (and <c>tracestate</c>) the client sent is the span's parent.</param>
+    public static Activity? Start(string service, string operation, string transport, string? deviceId, IReadOnlyList<HeaderField> headers)
     {
-        var span = GatewayTelemetry.Source.StartActivity(Name, ActivityKind.Server);
+        if (!GatewayTelemetry.Source.HasListeners())
+            return null;
+        string? traceParent = null, traceState = null;
+        for (var i = 0; i < headers.Count; i++)
+        {
+            if (headers[i].Name == "traceparent")
+                traceParent = headers[i].Value;
+            else if (headers[i].Name == "tracestate")
+                traceState = headers[i].Value;
+        }
+
+        var span = traceParent is not null && ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var parent)
+            ? GatewayTelemetry.Source.StartActivity(Name, ActivityKind.Server, parent)
+            : GatewayTelemetry.Source.StartActivity(Name, ActivityKind.Server);
         if (span is { IsAllDataRequested: true })
         {
             span.SetTag("mlp.service", service);
@@ -26,6 +41,10 @@ internal static class MlpRequestSpan
 
         return span;
     }
+
+    /// <summary>W3C trace context headers: not forwarded from the client while the gateway's span is current (HttpClient sends the span's).</summary>
+    public static bool IsTraceContext(string headerName) =>
+        headerName.Equals("traceparent", StringComparison.OrdinalIgnoreCase) || headerName.Equals("tracestate", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Records the answer's status and ends the span (a 5xx marks it failed).</summary>
     public static void End(Activity? span, int status)

@@ -20,6 +20,9 @@ internal static class TelemetryExtensions
     /// <summary>The prefix every exported metric name carries (<c>mqtt.connections</c> is <c>accesslayer_mqtt_connections</c> on <c>/metrics</c>).</summary>
     public const string MetricPrefix = "accesslayer.";
 
+    /// <summary>The ActivitySource of HttpClient's request spans.</summary>
+    public const string HttpClientSourceName = "System.Net.Http";
+
     public static WebApplicationBuilder AddGatewayTelemetry(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<OtlpOptions>().Bind(builder.Configuration.GetSection(OtlpOptions.SectionName)).ValidateOnStart();
@@ -55,9 +58,13 @@ internal static class TelemetryExtensions
             });
         if (endpoint is not null)
         {
+            var ratio = new TraceIdRatioBasedSampler(otlp.TraceSampleRatio);
             telemetry.WithTracing(tracing => tracing
-                .AddSource(GatewayTelemetry.SourceName)
-                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(otlp.TraceSampleRatio)))
+                // HttpClient's own span of a backend call (System.Net.Http): the backend's traceparent names it.
+                .AddSource(GatewayTelemetry.SourceName, HttpClientSourceName)
+                // A caller's sampled (or unsampled) traceparent decides; a local parent nobody records (ASP.NET Core's
+                // activity of a WebSocket link or of the HTTP fallback, not traced here) does not: the ratio does.
+                .SetSampler(new ParentBasedSampler(ratio, null, null, null, ratio))
                 .AddOtlpExporter(exporter => Configure(exporter, otlp, endpoint, "v1/traces")));
         }
 

@@ -411,7 +411,7 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
         {
             var (service, operation, headers) = MlpHeaders.SplitRequest(fields, streamId);
             // Current on this reader only until the request is handed off below (then the reader's own is restored).
-            span = MlpRequestSpan.Start(service, operation, "link", DeviceId);
+            span = MlpRequestSpan.Start(service, operation, "link", DeviceId, headers);
             var known = _gateway.Router.TryGet(service, out var target, out var ceiling);
             if (known && target is MlpEchoService)
             {

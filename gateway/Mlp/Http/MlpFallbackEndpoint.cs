@@ -79,7 +79,7 @@ internal static class MlpFallbackEndpoint
             var requestBody = gateway.Bodies.DecodeRequestBody(parsed.Body, parsed.IsBodyCompressed, streamId);
 
             MlpServiceResponse response;
-            var span = MlpRequestSpan.Start(service, operation, "http", identity.DeviceId);
+            var span = MlpRequestSpan.Start(service, operation, "http", identity.DeviceId, headers);
             try
             {
                 if (gateway.Router.TryGet(service, out var target, out var ceiling))

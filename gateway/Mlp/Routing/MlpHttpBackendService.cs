@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using AccessLayer.Protocol.Hpack;
@@ -36,9 +37,11 @@ internal sealed class MlpHttpBackendService(string name, MlpRouteOptions route, 
         var content = new ReadOnlyMemoryContent(request.Body);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/x-protobuf");
         message.Content = content;
+        // While the gateway's span is current, HttpClient sends its traceparent (whose parent is the client's, if any).
+        var traced = Activity.Current is not null;
         foreach (var header in request.Headers)
         {
-            if (NotForwarded.Contains(header.Name))
+            if (NotForwarded.Contains(header.Name) || (traced && MlpRequestSpan.IsTraceContext(header.Name)))
                 continue;
             if (header.Name == "content-type")
             {

@@ -33,6 +33,9 @@ internal sealed class TestBackend : IAsyncDisposable
 
     public string? LastProtocol { get; private set; }
 
+    /// <summary>The <c>traceparent</c> of the last <c>/headers</c> request (empty when it had none).</summary>
+    public string? LastTraceParent { get; private set; }
+
     public static async Task<TestBackend> StartAsync(bool http2 = false)
     {
         var port = FreePorts.Next();
@@ -68,6 +71,7 @@ internal sealed class TestBackend : IAsyncDisposable
         app.MapPost("/fail", () => Results.StatusCode(500));
         app.MapPost("/headers", (HttpContext context) =>
         {
+            backend!.LastTraceParent = context.Request.Headers["traceparent"].ToString();
             foreach (var (name, value) in context.Request.Headers)
                 context.Response.Headers["seen-" + name.ToLowerInvariant()] = value;
             return Results.Ok();
