@@ -1,5 +1,6 @@
 using AccessLayer.Gateway.Governance;
 using AccessLayer.Gateway.Tests.Broker;
+using AccessLayer.Gateway.Tests.Fleet.Infrastructure;
 using AccessLayer.Protocol.Mqtt;
 using AccessLayer.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;
@@ -46,5 +47,26 @@ public sealed class MqttSpansTests
         // Two CONNECTs, one refusal, one takeover, one drain: the forty PUBLISH deliveries made none.
         Assert.Equal(3, receiver.Spans.Count(s => s.Name == "mqtt.connect"));
         Assert.DoesNotContain(receiver.Spans, s => s.Name.Contains("publish", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task A_takeover_across_nodes_is_a_claim_under_the_CONNECT_on_one_node_and_a_handover_on_the_other()
+    {
+        // Real fleet nodes (child processes, Redis), both exporting to one receiver.
+        await using var receiver = await OtlpReceiver.StartAsync();
+        await using var cluster = await FleetCluster.StartAsync(2, [$"--Otlp:Endpoint={receiver.Endpoint}", "--Otlp:Protocol=http/protobuf", "--Otlp:TraceSampleRatio=1"]);
+        await cluster.WaitForMembersAsync(2, TimeSpan.FromSeconds(60));
+        await using var first = await RawMqttClient.OpenAsync(cluster.Nodes[0].MqttPort);
+        await first.ConnectAsync("roaming", cleanStart: false, sessionExpiry: 300);
+        await using var second = await RawMqttClient.OpenAsync(cluster.Nodes[1].MqttPort);
+        await second.ConnectAsync("roaming", cleanStart: false, sessionExpiry: 300);
+
+        var claim = await receiver.WaitForSpanAsync(s => s.Name == "fleet.session.claim" && s.Attributes.ContainsKey("fleet.previous_node"), ExportWait);
+        Assert.Equal("roaming", claim.Attributes["mqtt.client_id"]);
+        var connect = await receiver.WaitForSpanAsync(s => s.SpanId == claim.ParentSpanId, ExportWait);
+        Assert.Equal("mqtt.connect", connect.Name);
+        var handover = await receiver.WaitForSpanAsync(s => s.Name == "fleet.session.handover" && s.Attributes.GetValueOrDefault("mqtt.client_id") == "roaming", ExportWait);
+        var takeover = await receiver.WaitForSpanAsync(s => s.Name == "mqtt.takeover" && s.ParentSpanId == handover.SpanId, ExportWait);
+        Assert.Equal("another_node", takeover.Attributes["mqtt.takeover.by"]);
     }
 }
