@@ -197,7 +197,7 @@ internal sealed partial class MqttBroker
 
             if (claim.OwnedByAnotherIdentity)
             {
-                MqttLog.SessionOwnedByAnother(_logger, clientId, authentication.Identity);
+                MqttLog.SessionOwnedByAnother(connection.Logger, clientId, authentication.Identity);
                 return Refuse(connection, MqttReasonCode.NotAuthorized, "The session of this client id belongs to another user.");
             }
         }
@@ -213,7 +213,7 @@ internal sealed partial class MqttBroker
         if (open.OwnedByAnotherIdentity)
         {
             // Another user's session (live or kept offline): taking it over would hand over its subscriptions and queue.
-            MqttLog.SessionOwnedByAnother(_logger, clientId, authentication.Identity);
+            MqttLog.SessionOwnedByAnother(connection.Logger, clientId, authentication.Identity);
             return Refuse(connection, MqttReasonCode.NotAuthorized, "The session of this client id belongs to another user.");
         }
 
@@ -232,7 +232,7 @@ internal sealed partial class MqttBroker
         if (_clients.TryGetValue(clientId, out var previous) && !ReferenceEquals(previous, connection))
         {
             using var takeover = MqttSpans.StartTakeover(clientId, "connect");
-            MqttLog.SessionTakenOver(_logger, clientId);
+            MqttLog.SessionTakenOver(connection.Logger, clientId);
             Metrics.Disconnects.Add(1, new KeyValuePair<string, object?>("reason", "taken_over"));
             previous.SendDisconnect(MqttReasonCode.SessionTakenOver, "Another connection took over the session.");
             previous.RequestClose("session taken over", takenOver: true);
@@ -283,7 +283,7 @@ internal sealed partial class MqttBroker
         if (claim is not null && _fleet.IsFenced(clientId, claim.Epoch))
         {
             // Another node claimed the session while this CONNECT ran (two CONNECTs at once): that one wins.
-            MqttLog.SessionTakenOver(_logger, clientId);
+            MqttLog.SessionTakenOver(connection.Logger, clientId);
             connection.SendDisconnect(MqttReasonCode.SessionTakenOver, "Another connection took over the session.");
             connection.RequestClose("session taken over by another node", takenOver: true);
         }
@@ -291,14 +291,14 @@ internal sealed partial class MqttBroker
         // The resume drains the session queue, including anything routed there before registration.
         connection.ReleaseWrites();
         Metrics.MqttConnectionOpened();
-        MqttLog.ClientConnected(_logger, clientId, connection.RemoteEndPoint, connect.ProtocolVersion, connect.CleanStart, keepAlive);
+        MqttLog.ClientConnected(connection.Logger, clientId, connection.RemoteEndPoint, connect.ProtocolVersion, connect.CleanStart, keepAlive);
         return keepAlive;
     }
 
     private int? Refuse(MqttConnection connection, MqttReasonCode reasonCode, string reason)
     {
         MqttSpans.Refused(reasonCode);
-        MqttLog.ConnectRefused(_logger, connection.RemoteEndPoint, reason);
+        MqttLog.ConnectRefused(connection.Logger, connection.RemoteEndPoint, reason);
         Metrics.ConnectionsRejected.Add(1, new KeyValuePair<string, object?>("reason", reasonCode.ToString()));
         connection.Send(OutboundItem.ControlPacket(MqttPacketType.ConnAck, new MqttConnAckPacket
         {
@@ -312,7 +312,7 @@ internal sealed partial class MqttBroker
     private int? Refuse(MqttConnection connection, in ConnectRefusal refusal)
     {
         MqttSpans.Refused(refusal.ReasonCode);
-        MqttLog.ConnectRefused(_logger, connection.RemoteEndPoint, refusal.Reason);
+        MqttLog.ConnectRefused(connection.Logger, connection.RemoteEndPoint, refusal.Reason);
         Metrics.ConnectionsRejected.Add(1, new KeyValuePair<string, object?>("reason", refusal.MetricReason));
         if (connection.Version != MqttProtocolVersion.V500 && refusal.CloseWithoutConnAckOn311)
         {
@@ -643,7 +643,7 @@ internal sealed partial class MqttBroker
         _clients.TryRemove(new KeyValuePair<string, MqttConnection>(token.ClientId, connection));
         connection.CloseWrites();
         Metrics.MqttConnectionClosed();
-        MqttLog.ClientDisconnected(_logger, token.ClientId, reason);
+        MqttLog.ClientDisconnected(connection.Logger, token.ClientId, reason);
 
         if (_fleetEnabled && await SettleFencedAsync(token.ClientId).ConfigureAwait(false))
         {
@@ -661,7 +661,7 @@ internal sealed partial class MqttBroker
 
             if (ended.WillToPublish is { } will)
             {
-                MqttLog.WillPublished(_logger, token.ClientId, will.Topic);
+                MqttLog.WillPublished(connection.Logger, token.ClientId, will.Topic);
                 await PublishAsync(will, publisherClientId: null).ConfigureAwait(false);
             }
 

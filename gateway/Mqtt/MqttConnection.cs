@@ -28,12 +28,15 @@ internal sealed partial class MqttConnection : OutboundWriter<OutboundItem>, IDe
     private long _lastPacketTimestamp;
     private int _closeRequested;
 
+    /// <summary>The connection's logger: each line it writes names the client, the node and the connection (<see cref="MqttLogScope"/>).</summary>
+    internal ILogger Logger => _logger;
+
     public MqttConnection(ConnectionContext transport, MqttBroker broker, MqttOptions options, ILogger logger)
     {
         _transport = transport;
         _broker = broker;
         _options = options;
-        _logger = logger;
+        _logger = new MqttLogScope(logger, this, broker);
         _lastPacketTimestamp = _time.GetTimestamp();
         AcceptedTimestamp = _lastPacketTimestamp;
     }
@@ -73,8 +76,6 @@ internal sealed partial class MqttConnection : OutboundWriter<OutboundItem>, IDe
     /// </remarks>
     public async Task RunAsync()
     {
-        // One scope for the connection's life (not per packet): every line its reader path logs names the client and the node.
-        using var scope = _logger.BeginScope(new MqttLogScope(this, _broker));
         try
         {
             while (true)

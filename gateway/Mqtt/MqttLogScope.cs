@@ -2,8 +2,8 @@ using AccessLayer.Gateway.Connections;
 
 namespace AccessLayer.Gateway.Mqtt;
 
-/// <summary>An MQTT connection's logging scope: its client id (once CONNECT is accepted), the node, the connection id.</summary>
-internal sealed class MqttLogScope(MqttConnection connection, MqttBroker broker) : ConnectionLogScope
+/// <summary>An MQTT connection's logger and logging scope (ConnectionLogScope): its client id (once CONNECT is accepted), the node, the connection id.</summary>
+internal sealed class MqttLogScope(ILogger inner, MqttConnection connection, MqttBroker broker) : ConnectionLogScope(inner)
 {
     public const string ClientIdKey = "ClientId";
 

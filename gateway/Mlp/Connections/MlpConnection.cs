@@ -61,7 +61,7 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
         _transport = transport;
         _gateway = gateway;
         _options = gateway.Options;
-        _logger = gateway.ConnectionLogger;
+        _logger = new MlpLogScope(gateway.ConnectionLogger, this, gateway);
         _time = gateway.Time;
         AcceptedTimestamp = _time.GetTimestamp();
         _lastReceivedTimestamp = AcceptedTimestamp;
@@ -85,8 +85,6 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
     /// <summary>Reads and handles frames until the peer closes, the connection is closed, or a connection error ends it.</summary>
     public async Task RunAsync()
     {
-        // One scope for the connection's life: every line its reader path logs names the device and the node.
-        using var scope = _logger.BeginScope(new MlpLogScope(this, _gateway));
         _gateway.Connections.Add(this);
         var input = _transport.Pipe.Input;
         var reason = "peer closed the connection";
@@ -431,7 +429,7 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
                 return;
             }
 
-            var call = new MlpServiceRequest(service, operation, headers, body, DeviceId!, UserId, Session!.SessionId, request.IsIdempotent, MlpHeaders.Timeout(headers, ceiling));
+            var call = new MlpServiceRequest(service, operation, headers, body, DeviceId!, UserId, Session!.SessionId, request.IsIdempotent, MlpHeaders.Timeout(headers, ceiling)) { ConnectionLogger = _logger };
             // The task owns the span from here: it is current in the task (the backend call carries it) and ends it.
             _ = RunRequestAsync(streamId, request.IsOneWay, target, call, span);
             if (span is not null)

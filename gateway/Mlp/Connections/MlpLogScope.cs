@@ -2,8 +2,8 @@ using AccessLayer.Gateway.Connections;
 
 namespace AccessLayer.Gateway.Mlp.Connections;
 
-/// <summary>An MLP connection's logging scope: its device id (once HELLO is accepted), the node, the connection id.</summary>
-internal sealed class MlpLogScope(MlpConnection connection, MlpGateway gateway) : ConnectionLogScope
+/// <summary>An MLP connection's logger and logging scope (ConnectionLogScope): its device id (once HELLO is accepted), the node, the connection id.</summary>
+internal sealed class MlpLogScope(ILogger inner, MlpConnection connection, MlpGateway gateway) : ConnectionLogScope(inner)
 {
     public const string DeviceIdKey = "DeviceId";
 

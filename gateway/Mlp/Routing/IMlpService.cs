@@ -22,7 +22,11 @@ public sealed record MlpServiceRequest(
     string UserId,
     string SessionId,
     bool Idempotent,
-    TimeSpan Timeout);
+    TimeSpan Timeout)
+{
+    /// <summary>The logger of the long link the request came on (its lines name the device, the node and the connection); null over HTTP.</summary>
+    internal ILogger? ConnectionLogger { get; init; }
+}
 
 /// <summary>The answer to route back: an HTTP-style status, response headers and the uncompressed body.</summary>
 public sealed record MlpServiceResponse(int Status, IReadOnlyList<HeaderField> Headers, ReadOnlyMemory<byte> Body)

@@ -74,12 +74,12 @@ internal sealed class MlpHttpBackendService(string name, MlpRouteOptions route, 
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            MlpLog.BackendFailed(logger, name, request.Operation, "timed out");
+            MlpLog.BackendFailed(request.ConnectionLogger ?? logger, name, request.Operation, "timed out");
             return MlpServiceResponse.Empty(504, "backend timeout");
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
         {
-            MlpLog.BackendFailed(logger, name, request.Operation, ex.Message);
+            MlpLog.BackendFailed(request.ConnectionLogger ?? logger, name, request.Operation, ex.Message);
             return MlpServiceResponse.Empty(502, "backend unavailable");
         }
     }
