@@ -13,6 +13,8 @@ public sealed class GatewayProcess : IDisposable
 {
     public const string TokenSecret = "bots-test-secret";
     public const string ManagementToken = "bots-management-token";
+    // As the fleet fixtures allow: a loaded CI machine (two cores, other suites starting processes) can take this long.
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private readonly Process _process;
 
     public GatewayProcess()
@@ -44,12 +46,21 @@ public sealed class GatewayProcess : IDisposable
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        WaitUntilListening(MlpPort);
-        WaitUntilListening(HttpPort);
-        WaitUntilListening(ManagementPort);
-        if (mqtt)
+        try
         {
-            WaitUntilListening(MqttPort);
+            WaitUntilListening(MlpPort);
+            WaitUntilListening(HttpPort);
+            WaitUntilListening(ManagementPort);
+            if (mqtt)
+            {
+                WaitUntilListening(MqttPort);
+            }
+        }
+        catch
+        {
+            // The constructor throws, so nobody will dispose this: the child must not outlive the test.
+            Dispose();
+            throw;
         }
     }
 
@@ -100,7 +111,7 @@ public sealed class GatewayProcess : IDisposable
     private void WaitUntilListening(int port)
     {
         var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(20))
+        while (deadline.Elapsed < StartTimeout)
         {
             if (_process.HasExited)
             {
@@ -120,7 +131,7 @@ public sealed class GatewayProcess : IDisposable
             }
         }
 
-        throw new TimeoutException($"the gateway did not listen on {port} within 20 s.");
+        throw new TimeoutException($"the gateway did not listen on {port} within {StartTimeout.TotalSeconds:0} s.");
     }
 }
 
