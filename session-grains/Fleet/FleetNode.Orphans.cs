@@ -69,8 +69,15 @@ internal sealed partial class FleetNode
                     {
                     }
                 }
-                catch (Exception ex) when (!_stop.IsCancellationRequested)
+                catch (Exception ex) when (ex is not OperationCanceledException)
                 {
+                    // Redis gone while the node stops (a fleet torn down together) fails the last sweep: that is no
+                    // reason to fault the node's stop, which would end the process with an unhandled exception.
+                    if (_stop.IsCancellationRequested)
+                    {
+                        return;
+                    }
+
                     FleetLog.OrphansFailed(_logger, "sweep", ex.Message);
                 }
             }
