@@ -1,24 +1,11 @@
 using System.Diagnostics;
+using AccessLayer.Tests.Shared;
 
 namespace AccessLayer.Bots.Tests.Bench;
 
 /// <summary>Runs a command of the repository (a bench script, a packaging script) as a child process, bounded in time.</summary>
 internal static class RepositoryProcess
 {
-    /// <summary>The checkout's root: the directory above the test binaries that holds AccessLayer.sln.</summary>
-    public static string Root()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "AccessLayer.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("AccessLayer.sln not found above " + AppContext.BaseDirectory);
-    }
-
     /// <summary>Exit code and the whole standard output and error; the process tree is killed past <paramref name="timeout"/>.</summary>
     public static async Task<(int ExitCode, string Output, string Error)> RunAsync(string fileName, IEnumerable<string> arguments, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment = null)
     {
@@ -26,7 +13,7 @@ internal static class RepositoryProcess
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = Root(),
+            WorkingDirectory = RepositoryRoot.Path,
         };
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {

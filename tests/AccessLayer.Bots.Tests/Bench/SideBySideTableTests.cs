@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using AccessLayer.Tests.Shared;
 
 namespace AccessLayer.Bots.Tests.Bench;
 
@@ -102,7 +103,7 @@ public sealed class SideBySideTableTests : IDisposable
 
     private async Task<(int Code, string Table)> TableAsync()
     {
-        var script = Path.Combine(RepositoryProcess.Root(), "bench", "side-by-side", "table.py");
+        var script = Path.Combine(RepositoryRoot.Path, "bench", "side-by-side", "table.py");
         var (code, output, error) = await RepositoryProcess.RunAsync("/usr/bin/python3", [script, _out, "15000", "100", "50", "64", string.Join(',', Brokers)], TimeSpan.FromSeconds(30));
         Assert.True(error.Length == 0, error);
         return (code, output);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using AccessLayer.Bots.Cli;
 using AccessLayer.Bots.Tests.EndToEnd;
+using AccessLayer.Tests.Shared;
 
 namespace AccessLayer.Bots.Tests.Bench;
 
@@ -93,7 +94,7 @@ public sealed class InstalledTools : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var feed = Path.Combine(_directory, "feed");
-        var pack = await RepositoryProcess.RunAsync("bash", [Path.Combine(RepositoryProcess.Root(), "deploy", "pack.sh"), "--no-build", "--output", feed], PackBound);
+        var pack = await RepositoryProcess.RunAsync("bash", [Path.Combine(RepositoryRoot.Path, "deploy", "pack.sh"), "--no-build", "--output", feed], PackBound);
         Assert.True(pack.ExitCode == 0, "deploy/pack.sh failed: " + pack.Output + pack.Error);
         foreach (var id in new[] { "AccessLayer.Bots", "AccessLayer.Mlpcurl" })
         {

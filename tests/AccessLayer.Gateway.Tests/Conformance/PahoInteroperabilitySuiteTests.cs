@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using AccessLayer.Gateway.Tests.Broker;
 using AccessLayer.Gateway.Tests.Governance;
+using AccessLayer.Tests.Shared;
 
 namespace AccessLayer.Gateway.Tests.Conformance;
 
@@ -61,7 +62,7 @@ public sealed class PahoInteroperabilitySuiteTests(ITestOutputHelper output)
     [Fact]
     public async Task Every_test_of_client_test_and_client_test5_passes_on_defaults_plus_the_suite_setup()
     {
-        var vendor = Path.Combine(PeerProcess.RepositoryRoot(), "tests", "vendor", "paho-interop");
+        var vendor = Path.Combine(RepositoryRoot.Path, "tests", "vendor", "paho-interop");
         var gateways = new List<GatewayProcess>();
         Dictionary<string, CaseResult> results;
         try

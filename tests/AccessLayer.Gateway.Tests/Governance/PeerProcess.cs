@@ -61,20 +61,6 @@ internal static class PeerProcess
 
         return new RunningPeer(Process.Start(start) ?? throw new InvalidOperationException($"could not start {fileName}"));
     }
-
-    /// <summary>The repository root (where AccessLayer.sln is), found upwards from the test binaries.</summary>
-    public static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "AccessLayer.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("AccessLayer.sln not found above " + AppContext.BaseDirectory);
-    }
 }
 
 internal sealed class RunningPeer : IDisposable

@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using AccessLayer.Gateway.Tests.Security;
 using AccessLayer.Protocol.Mqtt;
+using AccessLayer.Tests.Shared;
 
 namespace AccessLayer.Gateway.Tests.Governance;
 
@@ -111,7 +112,7 @@ public sealed class WebSocketTransportTests
 
     private static Task<PeerResult> RunAgentAsync(string url, string clientId, string version, string topic, int count, string? ca = null)
     {
-        var js = Path.Combine(PeerProcess.RepositoryRoot(), "tests", "js");
+        var js = Path.Combine(RepositoryRoot.Path, "tests", "js");
         Assert.True(Directory.Exists(Path.Combine(js, "node_modules", "mqtt")), "mqtt.js is missing: run 'npm ci' in tests/js (test.sh does).");
         List<string> args = ["ws-agent.mjs", url, clientId, version, topic, count.ToString(System.Globalization.CultureInfo.InvariantCulture)];
         if (ca is not null)
