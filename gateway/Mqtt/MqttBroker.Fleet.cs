@@ -212,10 +212,15 @@ internal sealed partial class MqttBroker
         return true;
     }
 
-    /// <summary>After SUBSCRIBE/UNSUBSCRIBE (and a resume): the grain records the subscriptions, and a persistent session's QoS 1/2 ones become durable rows.</summary>
+    /// <summary>
+    /// After SUBSCRIBE/UNSUBSCRIBE (and a resume) of a persistent session: its grain records the subscriptions, and its
+    /// QoS 1/2 ones become durable rows. A session that ends with its connection (expiry 0) records none: no node
+    /// resumes it from Redis (a live node hands its subscriptions over), and a grain call per SUBSCRIBE costs an activation.
+    /// </summary>
     private async ValueTask SaveFleetSubscriptionsAsync(SessionToken token)
     {
-        if (!_fleetEpochs.TryGetValue(token.ClientId, out var epoch) || await Sessions.GetAsync(token.ClientId).ConfigureAwait(false) is not { } state)
+        if (!_fleetEpochs.TryGetValue(token.ClientId, out var epoch)
+            || await Sessions.GetAsync(token.ClientId).ConfigureAwait(false) is not { SessionExpiryInterval: > 0 } state)
         {
             return;
         }
@@ -223,20 +228,17 @@ internal sealed partial class MqttBroker
         try
         {
             await _fleet.SaveSubscriptionsAsync(token.ClientId, epoch, state.Subscriptions).ConfigureAwait(false);
-            if (state.SessionExpiryInterval > 0)
+            var durable = new List<Subscription>();
+            foreach (var subscription in state.Subscriptions)
             {
-                var durable = new List<Subscription>();
-                foreach (var subscription in state.Subscriptions)
+                if (subscription.Options.MaximumQualityOfService != MqttQualityOfService.AtMostOnce
+                    && !MqttTopic.TryParseSharedSubscription(subscription.TopicFilter, out _, out _))
                 {
-                    if (subscription.Options.MaximumQualityOfService != MqttQualityOfService.AtMostOnce
-                        && !MqttTopic.TryParseSharedSubscription(subscription.TopicFilter, out _, out _))
-                    {
-                        durable.Add(subscription);
-                    }
+                    durable.Add(subscription);
                 }
-
-                await _fleet.SetDurableSubscriptionsAsync(token.ClientId, durable.Count == 0 ? null : durable).ConfigureAwait(false);
             }
+
+            await _fleet.SetDurableSubscriptionsAsync(token.ClientId, durable.Count == 0 ? null : durable).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

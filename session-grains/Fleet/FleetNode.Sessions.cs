@@ -18,8 +18,9 @@ internal sealed partial class FleetNode
 
     public async ValueTask<SessionClaim> ClaimSessionAsync(string clientId, bool cleanStart, string? owner, uint expiryInterval, WillMessage? will, CancellationToken cancellationToken = default)
     {
-        var grain = Grains.GetGrain<ISessionGrain>(clientId);
-        var claim = await grain.ClaimAsync(_nodeId, cleanStart, owner, expiryInterval, will is null ? null : FleetCodec.EncodeWill(will)).WaitAsync(cancellationToken).ConfigureAwait(false);
+        // The record's script, not a grain call: Redis orders two claims of one client id on two nodes (SessionGrain).
+        var claim = await Records.ClaimAsync(clientId, _nodeId, cleanStart, owner, expiryInterval, will is null ? null : FleetCodec.EncodeWill(will), _time.GetUtcNow().UtcTicks)
+            .WaitAsync(cancellationToken).ConfigureAwait(false);
         if (claim.OwnedByAnotherIdentity)
         {
             return new SessionClaim { OwnedByAnotherIdentity = true };
@@ -155,7 +156,7 @@ internal sealed partial class FleetNode
             return;
         }
 
-        await Grains.GetGrain<ISessionGrain>(clientId).EndAsync(epoch).WaitAsync(cancellationToken).ConfigureAwait(false);
+        await Records.EndAsync(clientId, epoch).WaitAsync(cancellationToken).ConfigureAwait(false);
         UntrackSession(clientId);
         if (_durable is not null)
         {

@@ -5,6 +5,7 @@ using AccessLayer.SessionGrains.Forwarding;
 using AccessLayer.SessionGrains.Hosting;
 using AccessLayer.SessionGrains.Nodes;
 using AccessLayer.SessionGrains.Routes;
+using AccessLayer.SessionGrains.Sessions;
 using AccessLayer.Sessions;
 using AccessLayer.Sessions.Store;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,6 +29,7 @@ internal sealed partial class FleetNode : IFleet, IHostedService, IDisposable
     private readonly RouteTable _routes;
     private readonly FleetMetrics _metrics;
     private readonly IDurableQueue? _durable;
+    private readonly SessionRecords? _records;
     private readonly Lock _routeGate = new();
     private readonly ConcurrentDictionary<string, Peer> _peers = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -51,6 +53,7 @@ internal sealed partial class FleetNode : IFleet, IHostedService, IDisposable
         _logger = logger;
         _routes = new RouteTable(sessionsOptions);
         _durable = _options.IsEnabled ? services.GetService<IDurableQueue>() : null;
+        _records = _options.IsEnabled ? services.GetService<SessionRecords>() : null;
         _metrics = new FleetMetrics(meterFactory, () => _peers.Count + 1, () => _routes.Count, () => _routes.LocalCount, () => _routes.DurableCount);
         Ready = _options.IsEnabled ? _ready.Task : Task.CompletedTask;
     }
@@ -64,6 +67,8 @@ internal sealed partial class FleetNode : IFleet, IHostedService, IDisposable
     private IFleetLocalNode Local => _local ?? throw new InvalidOperationException("No protocol attached to the fleet node.");
 
     private IGrainFactory Grains => _grains ?? throw new InvalidOperationException("The fleet node has not started.");
+
+    private SessionRecords Records => _records ?? throw new InvalidOperationException("The fleet is not enabled.");
 
     public void Attach(IFleetLocalNode local) => _local = local;
 

@@ -4,16 +4,12 @@ namespace AccessLayer.SessionGrains.Sessions;
 /// A client's session as the fleet knows it, keyed by client id: which node owns it, the epoch of
 /// that ownership (a fencing token: every claim raises it, and a write carrying an older one is
 /// ignored), the owning identity, and the subscriptions a node resuming it after its owner died
-/// starts from. Called per connection event, never per message; deactivates after each call.
+/// starts from. The claim at CONNECT and the end of a session are the record's own scripts, run by
+/// the node (<see cref="SessionRecords"/>); the grain carries a persistent session's subscriptions
+/// and the reaper's work on a dead node's sessions. Never called per message; deactivates after each call.
 /// </summary>
 public interface ISessionGrain : IGrainWithStringKey
 {
-    /// <summary>
-    /// Makes <paramref name="node"/> the owner at a new epoch (refused for another identity's session), recording the
-    /// connection's session expiry and will (encoded) for the case its node dies.
-    /// </summary>
-    Task<SessionGrainClaim> ClaimAsync(string node, bool cleanStart, string? owner, uint expiryInterval, byte[]? will);
-
     /// <summary>
     /// <paramref name="node"/> died: what its session here must become (its epoch, expiry and will delay), or null when
     /// another node owns it by now (or there is none). Writes nothing: the epoch fences what is done later.
@@ -28,9 +24,6 @@ public interface ISessionGrain : IGrainWithStringKey
 
     /// <summary>Records the subscriptions (encoded) of the ownership at <paramref name="epoch"/>; ignored for an older epoch.</summary>
     Task SaveSubscriptionsAsync(long epoch, byte[] subscriptions);
-
-    /// <summary>The session ended under the ownership at <paramref name="epoch"/>: forget it; ignored for an older epoch.</summary>
-    Task EndAsync(long epoch);
 }
 
 /// <summary>A session whose node died, as found in its grain.</summary>
@@ -45,11 +38,3 @@ public sealed record SessionOrphan(
 public sealed record SessionOrphanEnd(
     [property: Id(0)] bool Ended,
     [property: Id(1)] byte[]? Will);
-
-/// <summary>What a claim found and made.</summary>
-[GenerateSerializer, Immutable]
-public sealed record SessionGrainClaim(
-    [property: Id(0)] long Epoch,
-    [property: Id(1)] string? PreviousNode,
-    [property: Id(2)] bool OwnedByAnotherIdentity,
-    [property: Id(3)] byte[]? Subscriptions);

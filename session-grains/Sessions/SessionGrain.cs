@@ -7,25 +7,19 @@ namespace AccessLayer.SessionGrains.Sessions;
 /// <summary>
 /// The session grain: every call is one atomic Redis script on the session's record (<see cref="SessionRecords"/>), so
 /// two activations of one client id (the grain directory is only eventually consistent) are ordered by Redis, not by
-/// Orleans, and the activation holds nothing between calls. Since that, not single activation, is what makes a claim
+/// Orleans, and the activation holds nothing between calls. Since that, not single activation, is what makes a call
 /// safe, it is a local stateless worker: a call runs on the calling node and registers nothing in the grain directory
-/// (a directory entry per CONNECT cost a remote register and a remote unregister: the fleet's connect rate was 0.37× a
-/// single node's with it). It deactivates after every call, so idle sessions hold no grain memory. Orleans leaves the
-/// activation timeout's timer behind every stateless-worker activation, so the silo's activation timeout is short
-/// (<see cref="FleetHostingExtensions.ActivationTimeout"/>). Before the records were scripts, the grain used Orleans'
-/// Redis grain storage: a read at activation and an ETag-checked write, four round trips per connect and disconnect
-/// instead of two.
+/// (a directory entry per CONNECT cost a remote register and a remote unregister). It deactivates after every call, so
+/// idle sessions hold no grain memory. Orleans leaves the activation timeout's timer behind every stateless-worker
+/// activation, so the silo's activation timeout is short (<see cref="FleetHostingExtensions.ActivationTimeout"/>).
+/// The claim at CONNECT and the end of a session are not grain calls: even local, an activation and its deactivation
+/// cost about 0.07 ms of CPU, twice per connection, which held the fleet's connect rate near 0.4× a single node's; the
+/// node runs those two scripts itself (FleetNode.ClaimSessionAsync, EndSessionAsync).
 /// </summary>
 [StatelessWorker(1)]
-internal sealed class SessionGrain(SessionRecords records, TimeProvider time) : Grain, ISessionGrain
+internal sealed class SessionGrain(SessionRecords records) : Grain, ISessionGrain
 {
     private string ClientId => this.GetPrimaryKeyString();
-
-    public async Task<SessionGrainClaim> ClaimAsync(string node, bool cleanStart, string? owner, uint expiryInterval, byte[]? will)
-    {
-        DeactivateOnIdle();
-        return await records.ClaimAsync(ClientId, node, cleanStart, owner, expiryInterval, will, time.GetUtcNow().UtcTicks).ConfigureAwait(true);
-    }
 
     public Task SaveSubscriptionsAsync(long epoch, byte[] subscriptions)
     {
@@ -55,11 +49,5 @@ internal sealed class SessionGrain(SessionRecords records, TimeProvider time) : 
     {
         DeactivateOnIdle();
         return records.EndOrphanAsync(ClientId, epoch);
-    }
-
-    public Task EndAsync(long epoch)
-    {
-        DeactivateOnIdle();
-        return records.EndAsync(ClientId, epoch);
     }
 }

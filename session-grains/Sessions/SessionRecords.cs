@@ -3,7 +3,7 @@ using StackExchange.Redis;
 namespace AccessLayer.SessionGrains.Sessions;
 
 /// <summary>
-/// Where session grains keep a session: one Redis hash per client id (<c>al:{clusterId}:session:{clientId}</c>; fields
+/// Where the fleet keeps a session (claimed and ended by its node, read and changed further by its session grain): one Redis hash per client id (<c>al:{clusterId}:session:{clientId}</c>; fields
 /// <c>e</c> epoch, <c>n</c> node, <c>o</c> owner, <c>x</c> expiry interval, <c>w</c> will, <c>s</c> subscriptions),
 /// changed only by the scripts in <see cref="SessionScripts"/>. Each operation is one atomic script, so a claim is one
 /// round trip instead of a read and an ETag-checked write (Orleans' grain storage), and two claims of one client id on
@@ -14,7 +14,7 @@ internal sealed class SessionRecords(IConnectionMultiplexer redis, string keyPre
 {
     private readonly IDatabase _database = redis.GetDatabase();
 
-    public async Task<SessionGrainClaim> ClaimAsync(string clientId, string node, bool cleanStart, string? owner, uint expiryInterval, byte[]? will, long nowTicks)
+    public async Task<SessionRecordClaim> ClaimAsync(string clientId, string node, bool cleanStart, string? owner, uint expiryInterval, byte[]? will, long nowTicks)
     {
         var result = (RedisResult[])(await _database.ScriptEvaluateAsync(SessionScripts.Claim, [Key(clientId)],
         [
@@ -23,10 +23,10 @@ internal sealed class SessionRecords(IConnectionMultiplexer redis, string keyPre
         ]).ConfigureAwait(false))!;
         if ((long)result[0] == 0)
         {
-            return new SessionGrainClaim(0, null, OwnedByAnotherIdentity: true, null);
+            return new SessionRecordClaim(0, null, OwnedByAnotherIdentity: true, null);
         }
 
-        return new SessionGrainClaim(long.Parse((string)result[1]!, System.Globalization.CultureInfo.InvariantCulture), (string?)result[2], OwnedByAnotherIdentity: false, (byte[]?)result[3]);
+        return new SessionRecordClaim(long.Parse((string)result[1]!, System.Globalization.CultureInfo.InvariantCulture), (string?)result[2], OwnedByAnotherIdentity: false, (byte[]?)result[3]);
     }
 
     public Task SaveSubscriptionsAsync(string clientId, long epoch, byte[] subscriptions) =>
