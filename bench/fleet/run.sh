@@ -21,7 +21,7 @@ QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then
   CONNS=1000; SECONDS_RUN=4; WARMUP=1; PAIRS=5; LAT_PAIRS=20; FAIL_PAIRS=30; FAIL_SECONDS=12; WARM_ROUNDS=1
 else
-  CONNS=15000; SECONDS_RUN=8; WARMUP=2; PAIRS=20; LAT_PAIRS=50; FAIL_PAIRS=150; FAIL_SECONDS=20; WARM_ROUNDS=3
+  CONNS=15000; SECONDS_RUN=8; WARMUP=2; PAIRS=20; LAT_PAIRS=50; FAIL_PAIRS=150; FAIL_SECONDS=20; WARM_ROUNDS=5
 fi
 # Steady state is what is compared: tier-up of the JIT starts at once instead of 100 ms after the last tier-0
 # compile (which a connect storm keeps postponing: Orleans is a lot of code), for every .NET process here alike,
