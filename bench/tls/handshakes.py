@@ -1,0 +1,41 @@
+"""Sequential TLS 1.3 handshakes + MQTT 3.1.1 CONNECT/CONNACK against one broker, full or resumed (bench/tls/run.sh).
+
+  handshakes.py HOST PORT full|resumed COUNT   prints one JSON line: count, seconds, resumed (handshakes the server resumed)
+
+Resumed: every connection offers the session ticket of the one before (Python's ssl, OpenSSL underneath, as a phone's
+TLS stack does); `resumed` counts the handshakes OpenSSL reports as reused, so a server that ignores tickets shows 0.
+The server's certificate is not checked: the figure is the handshake's cost, not the trust store's."""
+import json
+import socket
+import ssl
+import sys
+import time
+
+CONNECT = bytes([0x10, 15, 0, 4]) + b"MQTT" + bytes([4, 2, 0, 60, 0, 3]) + b"tls"
+
+
+def main(host, port, mode, count):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.minimum_version = ssl.TLSVersion.TLSv1_3
+    session, resumed = None, 0
+    started = time.perf_counter()
+    for _ in range(count):
+        raw = socket.create_connection((host, port), timeout=10)
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with context.wrap_socket(raw, server_hostname="localhost", session=session) as tls:
+            tls.sendall(CONNECT)
+            connack = tls.recv(4)  # TLS 1.3 tickets arrive after the handshake: read before taking the session
+            if connack[:1] != b"\x20":
+                raise SystemExit(f"no CONNACK: {connack!r}")
+            resumed += tls.session_reused
+            if mode == "resumed":
+                session = tls.session
+    print(json.dumps({"mode": mode, "count": count, "seconds": time.perf_counter() - started, "resumed": resumed}))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 5 or sys.argv[3] not in ("full", "resumed"):
+        raise SystemExit(__doc__)
+    main(sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
