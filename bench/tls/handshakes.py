@@ -6,12 +6,19 @@ Resumed: every connection offers the session ticket of the one before (Python's 
 TLS stack does); `resumed` counts the handshakes OpenSSL reports as reused, so a server that ignores tickets shows 0.
 The server's certificate is not checked: the figure is the handshake's cost, not the trust store's."""
 import json
+import os
 import socket
 import ssl
 import sys
 import time
 
-CONNECT = bytes([0x10, 15, 0, 4]) + b"MQTT" + bytes([4, 2, 0, 60, 0, 3]) + b"tls"
+
+
+def connect_packet(client_id):
+    """MQTT 3.1.1 CONNECT, clean session, keep alive 60 s: a client id of its own (a shared one is a takeover)."""
+    cid = client_id.encode()
+    body = bytes([0, 4]) + b"MQTT" + bytes([4, 2, 0, 60]) + len(cid).to_bytes(2, "big") + cid
+    return bytes([0x10, len(body)]) + body
 
 
 def main(host, port, mode, count):
@@ -21,11 +28,11 @@ def main(host, port, mode, count):
     context.minimum_version = ssl.TLSVersion.TLSv1_3
     session, resumed = None, 0
     started = time.perf_counter()
-    for _ in range(count):
+    for i in range(count):
         raw = socket.create_connection((host, port), timeout=10)
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with context.wrap_socket(raw, server_hostname="localhost", session=session) as tls:
-            tls.sendall(CONNECT)
+            tls.sendall(connect_packet(f"tls-{os.getpid()}-{i}"))
             connack = tls.recv(4)  # TLS 1.3 tickets arrive after the handshake: read before taking the session
             if connack[:1] != b"\x20":
                 raise SystemExit(f"no CONNACK: {connack!r}")

@@ -1,8 +1,8 @@
 """The table of bench/tls/run.sh: table.py OUT HANDSHAKES IDLE; exit 1 when a cell is broken.
 
-Per broker and key: full and resumed TLS 1.3 handshakes (+ MQTT CONNECT), sequential from one client, as handshakes/s
-of that client and as the broker's CPU per handshake (µs; 1 s divided by it is what one saturated broker core would
-do); and RSS per idle TLS connection. A resumed run is broken unless the server resumed (nearly) every handshake."""
+Per broker and key: full and resumed TLS 1.3 handshakes (+ MQTT CONNECT) by several clients at once, as handshakes/s
+and as the broker's CPU per handshake (µs; 1 s divided by it is what one saturated broker core would do); and RSS
+per idle TLS connection. A resumed run is broken unless the server resumed (nearly) every handshake."""
 import json
 import os
 import sys
@@ -22,22 +22,23 @@ def handshakes(out, broker, key, mode, count):
             lines = [json.loads(line) for line in f.read().splitlines() if line.strip()]
     except (OSError, ValueError):
         return None, None, "no result"
-    run = next((line for line in lines if "mode" in line), None)
+    runs = [line for line in lines if "mode" in line]
     cpu = next((line for line in lines if "cpuTicks" in line), None)
-    if run is None or cpu is None or cpu.get("status"):
+    if not runs or cpu is None or cpu.get("status"):
         return None, None, f"the client failed (exit {cpu.get('status') if cpu else '?'})"
-    if run["count"] != count:
-        return None, None, f"{run['count']} of {count} handshakes"
-    if mode == "resumed" and run["resumed"] < count - 1:  # the first offers no ticket
-        return None, None, f"only {run['resumed']} of {count} resumed"
-    if mode == "full" and run["resumed"]:
-        return None, None, f"{run['resumed']} resumed in the full run"
-    return count / run["seconds"], cpu["cpuTicks"] / cpu["clkTck"] * 1e6 / count, None
+    done, resumed = sum(r["count"] for r in runs), sum(r["resumed"] for r in runs)
+    if done < count * 0.99:
+        return None, None, f"{done} of {count} handshakes"
+    if mode == "resumed" and resumed < done - len(runs):  # each client's first offers no ticket
+        return None, None, f"only {resumed} of {done} resumed"
+    if mode == "full" and resumed:
+        return None, None, f"{resumed} resumed in the full run"
+    return done / max(r["seconds"] for r in runs), cpu["cpuTicks"] / cpu["clkTck"] * 1e6 / done, None
 
 
 def main(out, count, idle):
     broken = False
-    print(f"| TLS 1.3 + MQTT CONNECT, {count:,} sequential | " + " | ".join(name for _, name in BROKERS) + " | gateway ÷ mosquitto |")
+    print(f"| TLS 1.3 + MQTT CONNECT, {count:,} by several clients at once | " + " | ".join(name for _, name in BROKERS) + " | gateway ÷ mosquitto |")
     print("|---|" + "---|" * (len(BROKERS) + 1))
     for key, key_name in KEYS:
         for mode in ("full", "resumed"):
