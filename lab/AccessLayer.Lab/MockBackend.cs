@@ -1,0 +1,62 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace AccessLayer.Lab;
+
+/// <summary>
+/// The backend the gateway routes service <c>shop</c> to (Kestrel on the mgmt address of the client namespace):
+/// <c>POST /get</c> is a read (idempotent), <c>POST /add</c> a side effect (an order line added), executed once
+/// per request; every execution is counted by the request's <c>x-request-id</c> so a duplicate (a retry or
+/// hedge that ran twice) shows as a count above one.
+/// </summary>
+internal sealed class MockBackend : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, int> _executions = new(StringComparer.Ordinal);
+    private long _requests;
+
+    private MockBackend(WebApplication app) => _app = app;
+
+    public long Requests => Interlocked.Read(ref _requests);
+
+    public static async Task<MockBackend> StartAsync(string address, int port)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(address), port));
+        var app = builder.Build();
+        var backend = new MockBackend(app);
+        app.MapPost("/get", (HttpContext context) =>
+        {
+            Interlocked.Increment(ref backend._requests);
+            context.Response.ContentType = "application/octet-stream";
+            return context.Response.Body.WriteAsync(new byte[96]).AsTask();
+        });
+        app.MapPost("/add", (HttpContext context) =>
+        {
+            Interlocked.Increment(ref backend._requests);
+            var id = context.Request.Headers["x-request-id"].ToString();
+            backend._executions.AddOrUpdate(id, 1, (_, n) => n + 1);
+            context.Response.ContentType = "application/octet-stream";
+            return context.Response.Body.WriteAsync(new byte[32]).AsTask();
+        });
+        await app.StartAsync();
+        return backend;
+    }
+
+    /// <summary>Executions beyond the first of the side effects whose request id starts with <paramref name="prefix"/>.</summary>
+    public int Duplicates(string prefix) => _executions.Where(e => e.Key.StartsWith(prefix, StringComparison.Ordinal)).Sum(e => e.Value - 1);
+
+    /// <summary>Whether the side effect of request <paramref name="id"/> ran (a call whose answer was lost may still have).</summary>
+    public bool Executed(string id) => _executions.ContainsKey(id);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

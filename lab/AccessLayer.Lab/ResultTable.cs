@@ -1,0 +1,40 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace AccessLayer.Lab;
+
+/// <summary>The lab's table: one row per scenario and client; a broken run gets its reason instead of figures.</summary>
+internal static class ResultTable
+{
+    public static JsonSerializerOptions Json { get; } = new() { WriteIndented = false };
+
+    public static string Render(IEnumerable<ScenarioResult> results, bool quick, TimeSpan elapsed)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"weak-network lab ({(quick ? "quick" : "full")}), {elapsed.TotalMinutes:0.0} min; times in ms; ok% = answered within the client's deadline (sdk 10 s, naive 30 s)");
+        text.AppendLine("| scenario | client | calls | ok % | p50 | p99 | max | dup side effects | pushes acc/lost | KB sent | heartbeats | connects | via HTTP | detect | late | recover | hb s |");
+        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var result in results)
+        {
+            if (result.Broken is not null)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"| {result.Scenario} | BROKEN: {result.Broken} | | | | | | | | | | | | | | | |");
+                continue;
+            }
+
+            foreach (var c in result.Clients)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {result.Scenario} | {c.Client} | {c.Calls} | {c.SuccessRate * 100:0.#} | {Ms(c.P50Ms)} | {Ms(c.P99Ms)} | {Ms(c.MaxMs)} | {c.DuplicateSideEffects} | {c.PushesAccepted}/{c.PushesLost} | {c.BytesSent / 1024.0:0.#} | {c.Heartbeats} | {c.Connects} | {c.FallbackCalls} | {Ms(c.DetectMs)} | {Ms(c.LateMs)} | {Ms(c.RecoverMs)} | {c.HeartbeatIntervalS:0.##} |");
+            }
+        }
+
+        text.AppendLine("detect: blackout/crash start → link dropped; late: path back → last call issued during the outage ended; recover: path back (or handover) → first answer to a call issued after it; hb: heartbeat interval at the end.");
+        foreach (var result in results.Where(r => r.Broken is null))
+            text.AppendLine(CultureInfo.InvariantCulture, $"  {result.Scenario}: {result.Description}");
+        return text.ToString();
+    }
+
+    private static string Ms(double? value) => value is { } v ? v.ToString("0", CultureInfo.InvariantCulture) : "-";
+}

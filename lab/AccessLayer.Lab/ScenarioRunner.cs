@@ -1,0 +1,267 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace AccessLayer.Lab;
+
+/// <summary>
+/// Runs one scenario from inside the client namespace: mock backend, gateway, impairments, the SDK and the
+/// naive client side by side on the same path with the same schedule, then the figures per client, or the
+/// reason the run is broken.
+/// </summary>
+internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, string gatewayDll, string delayScript)
+{
+    private readonly Stopwatch _clock = new();
+    private readonly List<(double Start, double End)> _outages = [];
+    private readonly List<double> _returns = [];
+    private readonly Dictionary<string, int> _pushesAccepted = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _pushIds = new(StringComparer.Ordinal);
+    private int _pushesRefused;
+
+    public async Task<ScenarioResult> RunAsync(CancellationToken cancellationToken)
+    {
+        await using var backend = await MockBackend.StartAsync(topology.MgmtClientAddress, LabTopology.BackendPort);
+        using var gateway = new GatewayNode(topology, gatewayDll);
+        await gateway.StartAsync(cancellationToken);
+        using var impairments = new Impairments(topology, delayScript);
+        impairments.Apply(scenario.Path);
+        Log($"path: {scenario.Path}");
+
+        await using var sdk = new LabClient(ClientKind.Sdk, $"sdk-{topology.Index}", topology, _clock);
+        await using var naive = new LabClient(ClientKind.Naive, $"naive-{topology.Index}", topology, _clock);
+        LabClient[] clients = [sdk, naive];
+        await Task.WhenAll(clients.Select(c => c.ConnectAsync(cancellationToken)));
+        Log("both clients connected");
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", GatewayNode.ManagementToken);
+        _clock.Start();
+        var calls = new List<Task>();
+        var schedule = scenario.CallTimes().Select((at, i) => (at, i)).ToList();
+        var workload = Task.Run(async () =>
+        {
+            foreach (var (at, i) in schedule)
+            {
+                await WaitUntilAsync(at, cancellationToken);
+                var operation = i % 2 == 0 ? "get" : "add";
+                lock (calls)
+                    calls.AddRange(clients.Select(c => c.CallAsync(i, operation, cancellationToken)));
+            }
+        }, cancellationToken);
+        var pushes = Task.Run(async () =>
+        {
+            var k = 0;
+            foreach (var at in scenario.PushTimes())
+            {
+                await WaitUntilAsync(at, cancellationToken);
+                foreach (var client in clients)
+                    await PushAsync(http, client.DeviceId, k, cancellationToken);
+                k++;
+            }
+        }, cancellationToken);
+        var timeline = Task.Run(() => RunTimelineAsync(impairments, gateway, clients, cancellationToken), cancellationToken);
+
+        await Task.WhenAll(workload, pushes, timeline);
+        Task[] outstanding;
+        lock (calls)
+            outstanding = [.. calls];
+        // Every call ends by itself (its timeout plus the client's guard); this only bounds a lab bug.
+        await Task.WhenAny(Task.WhenAll(outstanding), Task.Delay(TimeSpan.FromSeconds(60), cancellationToken));
+        await WaitForPushesAsync(clients, cancellationToken);
+        var duration = _clock.Elapsed.TotalSeconds;
+        Log($"done after {duration:0} s");
+
+        var broken = Validate(gateway, backend, clients, schedule.Count);
+        return new ScenarioResult
+        {
+            Scenario = scenario.Name,
+            Description = scenario.Description,
+            Broken = broken,
+            DurationS = Math.Round(duration, 1),
+            Namespaces = [topology.ClientNs, topology.GatewayNs],
+            Clients = broken is null ? [.. clients.Select(c => Measure(c, backend))] : [],
+        };
+    }
+
+    private async Task RunTimelineAsync(Impairments impairments, GatewayNode gateway, LabClient[] clients, CancellationToken cancellationToken)
+    {
+        double? outageStart = null;
+        foreach (var step in scenario.Events.OrderBy(e => e.At))
+        {
+            await WaitUntilAsync(step.At, cancellationToken);
+            var now = _clock.Elapsed.TotalSeconds;
+            Log($"{step.Action} at {now:0.0} s");
+            switch (step.Action)
+            {
+                case LabAction.BlackholeOn:
+                    impairments.Blackhole("radio", on: true);
+                    outageStart = now;
+                    break;
+                case LabAction.BlackholeOff:
+                    impairments.Blackhole("radio", on: false);
+                    EndOutage(ref outageStart, _clock.Elapsed.TotalSeconds);
+                    break;
+                case LabAction.ResetOn:
+                    impairments.Reset(on: true);
+                    outageStart = now;
+                    break;
+                case LabAction.ResetOff:
+                    impairments.Reset(on: false);
+                    EndOutage(ref outageStart, _clock.Elapsed.TotalSeconds);
+                    break;
+                case LabAction.KillGateway:
+                    gateway.Kill();
+                    outageStart = now;
+                    break;
+                case LabAction.StartGateway:
+                    await gateway.StartAsync(cancellationToken);
+                    EndOutage(ref outageStart, _clock.Elapsed.TotalSeconds);
+                    Log($"gateway listening again at {_clock.Elapsed.TotalSeconds:0.0} s");
+                    break;
+                case LabAction.Handover:
+                    // The old network is gone without a word (the radio left it); the new one reaches the gateway by another address.
+                    impairments.Blackhole("radio", on: true);
+                    foreach (var client in clients)
+                    {
+                        client.MoveTo(new Uri($"tcp://{topology.HandoverGatewayAddress}:{LabTopology.MlpPort}"),
+                            new Uri($"http://{topology.HandoverGatewayAddress}:{LabTopology.HttpPort}/"), "handover");
+                    }
+
+                    _returns.Add(now);
+                    break;
+                default:
+                    throw new InvalidOperationException($"unknown lab action {step.Action}");
+            }
+        }
+    }
+
+    private void EndOutage(ref double? start, double end)
+    {
+        if (start is { } s)
+        {
+            _outages.Add((s, end));
+            _returns.Add(end);
+        }
+
+        start = null;
+    }
+
+    private async Task PushAsync(HttpClient http, string deviceId, int k, CancellationToken cancellationToken)
+    {
+        var id = $"{deviceId}#{k}";
+        try
+        {
+            using var response = await http.PostAsJsonAsync(
+                $"http://{topology.MgmtGatewayAddress}:{LabTopology.ManagementPort}/api/v1/push",
+                new { deviceId, service = "shop", operation = "notice", payloadText = id, sequenced = true }, cancellationToken);
+            if (response.StatusCode == System.Net.HttpStatusCode.Accepted)
+            {
+                using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+                if (body.RootElement.GetProperty("devices").GetInt32() > 0 && body.RootElement.GetProperty("dropped").GetInt32() == 0)
+                {
+                    lock (_pushIds)
+                    {
+                        _pushIds.Add(id);
+                        _pushesAccepted[deviceId] = _pushesAccepted.GetValueOrDefault(deviceId) + 1;
+                    }
+
+                    return;
+                }
+            }
+
+            Interlocked.Increment(ref _pushesRefused);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            // The push API is down (the gateway restarts): the backend would retry later; the push was never accepted.
+            Interlocked.Increment(ref _pushesRefused);
+        }
+    }
+
+    private async Task WaitForPushesAsync(LabClient[] clients, CancellationToken cancellationToken)
+    {
+        var until = Stopwatch.StartNew();
+        while (until.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            bool all;
+            lock (_pushIds)
+                all = clients.All(c => _pushIds.Where(id => id.StartsWith(c.DeviceId + "#", StringComparison.Ordinal)).All(c.PushesReceived.ContainsKey));
+            if (all)
+                return;
+            // The naive app reconnects only to call: a naive device whose link is gone stays gone, as it would.
+            await Task.Delay(250, cancellationToken);
+        }
+    }
+
+    private string? Validate(GatewayNode gateway, MockBackend backend, LabClient[] clients, int scheduled)
+    {
+        if (gateway.UnexpectedExits > 0)
+            return $"the gateway exited unexpectedly ({string.Join(" | ", gateway.OutputTail.TakeLast(3))})";
+        if (!gateway.IsRunning)
+            return "the gateway was not running at the end";
+        if (scheduled == 0 || clients.Any(c => c.Calls.Count != scheduled))
+            return $"calls scheduled {scheduled}, recorded {string.Join("/", clients.Select(c => c.Calls.Count))}";
+        if (backend.Requests == 0)
+            return "the backend received no request";
+        if (scenario.PushInterval > 0 && clients.Any(c => _pushesAccepted.GetValueOrDefault(c.DeviceId) == 0))
+            return $"no push was accepted for a device ({_pushesRefused} refused)";
+        return null;
+    }
+
+    private ClientResult Measure(LabClient client, MockBackend backend)
+    {
+        var calls = client.Calls.OrderBy(c => c.IssuedAt).ToList();
+        var ok = calls.Where(c => c.Ok).Select(c => c.Latency * 1000).Order().ToList();
+        var accepted = _pushIds.Where(id => id.StartsWith(client.DeviceId + "#", StringComparison.Ordinal)).ToList();
+        double? detect = null, late = null, recover = null;
+        foreach (var (start, end) in _outages)
+        {
+            var drop = client.Disconnects.Where(t => t >= start && t <= end + 60).Order().FirstOrDefault(double.NaN);
+            if (!double.IsNaN(drop))
+                detect = Math.Max(detect ?? 0, (drop - start) * 1000);
+            foreach (var call in calls.Where(c => c.IssuedAt >= start && c.IssuedAt < end))
+                late = Math.Max(late ?? double.MinValue, (call.DoneAt - end) * 1000);
+        }
+
+        foreach (var back in _returns)
+        {
+            var first = calls.Where(c => c.Ok && c.IssuedAt >= back).Select(c => c.DoneAt).Order().FirstOrDefault(double.NaN);
+            recover = Math.Max(recover ?? 0, double.IsNaN(first) ? (_clock.Elapsed.TotalSeconds - back) * 1000 : (first - back) * 1000);
+        }
+
+        return new ClientResult
+        {
+            Client = client.Kind == ClientKind.Sdk ? "sdk" : "naive",
+            Calls = calls.Count,
+            Succeeded = ok.Count,
+            P50Ms = Percentile(ok, 0.50),
+            P99Ms = Percentile(ok, 0.99),
+            MaxMs = ok.Count == 0 ? null : Math.Round(ok[^1]),
+            DuplicateSideEffects = backend.Duplicates(client.DeviceId + "/"),
+            PushesAccepted = accepted.Count,
+            PushesLost = accepted.Count(id => !client.PushesReceived.ContainsKey(id)),
+            PushesDuplicated = client.PushesReceived.Values.Sum(n => n - 1),
+            BytesSent = client.Client.BytesSent,
+            Heartbeats = client.Transports.PingsSent,
+            Connects = client.Transports.Connects,
+            FallbackCalls = calls.Count(c => c.Transport == "http"),
+            DetectMs = detect is { } d ? Math.Round(d) : null,
+            LateMs = late is { } l ? Math.Round(l) : null,
+            RecoverMs = recover is { } r ? Math.Round(r) : null,
+            HeartbeatIntervalS = client.Client.HeartbeatInterval.TotalSeconds,
+        };
+    }
+
+    private static double? Percentile(List<double> sorted, double p) =>
+        sorted.Count == 0 ? null : Math.Round(sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)]);
+
+    private async Task WaitUntilAsync(double at, CancellationToken cancellationToken)
+    {
+        var wait = TimeSpan.FromSeconds(at) - _clock.Elapsed;
+        if (wait > TimeSpan.Zero)
+            await Task.Delay(wait, cancellationToken);
+    }
+
+    private void Log(string message) => Console.Error.WriteLine($"[{scenario.Name}] {message}");
+}
