@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test. Installs the real peers the tests talk to when they are missing:
 # mosquitto (+ clients), python3-paho-mqtt, h2load, redis-server (fleet tests), chromium (the dashboard's browser
-# tests, driven by PuppeteerSharp; never a downloaded browser), and the npm mqtt package.
+# tests, driven by PuppeteerSharp; never a downloaded browser), iptables (the weak-network lab's test, lab/) and the npm mqtt package.
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -14,6 +14,7 @@ command -v mosquitto_pub >/dev/null 2>&1 || need+=(mosquitto-clients)
 command -v h2load >/dev/null 2>&1 || need+=(nghttp2-client)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || need+=(iptables)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}"
   as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${need[@]}" >/dev/null || {

@@ -221,7 +221,7 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
             if (!double.IsNaN(drop))
                 detect = Math.Max(detect ?? 0, (drop - start) * 1000);
             foreach (var call in calls.Where(c => c.IssuedAt >= start && c.IssuedAt < end))
-                late = Math.Max(late ?? double.MinValue, (call.DoneAt - end) * 1000);
+                late = Math.Max(late ?? 0, (call.DoneAt - end) * 1000); // 0: all had ended (answered or failed) by the time the path was back
         }
 
         foreach (var back in _returns)
