@@ -29,7 +29,7 @@ foreach (var name in names ?? Scenario.All(quick).Select(s => s.Name).ToArray())
 {
     if (Scenario.Find(name, quick) is not { } scenario)
     {
-        Console.Error.WriteLine($"lab: no scenario '{name}' (good, 3g, lossy, subway, nat15, restart, handover, nat45, blackhole).");
+        Console.Error.WriteLine($"lab: no scenario '{name}' (good, 3g, lossy, subway, nat15, restart, reset, handover, nat45, blackhole).");
         return 2;
     }
 

@@ -62,6 +62,7 @@ internal sealed record Scenario(string Name, string Description, PathProfile Pat
                     [new(20, LabAction.BlackholeOn), new(50, LabAction.BlackholeOff), new(140, LabAction.BlackholeOn), new(170, LabAction.BlackholeOff)]),
             new("nat15", "NAT forgets idle flows after 15 s", lan with { NatIdleSeconds = 15 }, Q(120, 60), 20, 20, []) { BurstSize = 4, PushWithBurst = true },
             new("restart", "gateway killed (SIGKILL) and restarted", lan, Q(50, 30), 0.5, 2, [new(Q(15, 10), LabAction.KillGateway), new(Q(15, 10), LabAction.StartGateway)]),
+            new("reset", "every TCP segment to the gateway answered with a RST for 2 s", lan, Q(40, 25), 0.5, 2, [new(Q(15, 10), LabAction.ResetOn), new(Q(17, 12), LabAction.ResetOff)]),
             new("handover", "old network silently gone, new endpoint", lan, Q(45, 25), 0.5, 2, [new(Q(15, 10), LabAction.Handover)]),
         ];
         if (!quick)
