@@ -23,7 +23,12 @@ internal sealed record ClientResult
     public double? LateMs { get; init; }
     /// <summary>Time from the path's return (or the handover) to the first answer of a call issued after it.</summary>
     public double? RecoverMs { get; init; }
+    /// <summary>Calls issued during a blackout or crash, and how many of them were answered.</summary>
+    public int OutageCalls { get; init; }
+    public int OutageAnswered { get; init; }
     public double HeartbeatIntervalS { get; init; }
+    /// <summary>The heartbeat interval over the run: "seconds into the run:interval s" at every change.</summary>
+    public string HeartbeatSteps { get; init; } = "";
     public double SuccessRate => Calls == 0 ? 0 : (double)Succeeded / Calls;
 }
 

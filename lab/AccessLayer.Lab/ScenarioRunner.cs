@@ -17,6 +17,7 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
     private readonly List<double> _returns = [];
     private readonly Dictionary<string, int> _pushesAccepted = new(StringComparer.Ordinal);
     private readonly HashSet<string> _pushIds = new(StringComparer.Ordinal);
+    private readonly List<(string Device, string Step)> _heartbeatSteps = [];
     private int _pushesRefused;
 
     public async Task<ScenarioResult> RunAsync(CancellationToken cancellationToken)
@@ -61,6 +62,8 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
             }
         }, cancellationToken);
         var timeline = Task.Run(() => RunTimelineAsync(impairments, gateway, clients, cancellationToken), cancellationToken);
+        using var sampling = new CancellationTokenSource();
+        var heartbeats = Task.Run(() => SampleHeartbeatsAsync(clients, sampling.Token), CancellationToken.None);
 
         await Task.WhenAll(workload, pushes, timeline);
         Task[] outstanding;
@@ -69,6 +72,8 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
         // Every call ends by itself (its timeout plus the client's guard); this only bounds a lab bug.
         await Task.WhenAny(Task.WhenAll(outstanding), Task.Delay(TimeSpan.FromSeconds(60), cancellationToken));
         await WaitForPushesAsync(clients, cancellationToken);
+        await sampling.CancelAsync();
+        await heartbeats;
         var duration = _clock.Elapsed.TotalSeconds;
         Log($"done after {duration:0} s");
 
@@ -132,6 +137,34 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
                     break;
                 default:
                     throw new InvalidOperationException($"unknown lab action {step.Action}");
+            }
+        }
+    }
+
+    // The smart heartbeat's interval is a property; its changes over the run show how it settles.
+    private async Task SampleHeartbeatsAsync(LabClient[] clients, CancellationToken cancellationToken)
+    {
+        var last = new double[clients.Length];
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            for (var i = 0; i < clients.Length; i++)
+            {
+                var interval = clients[i].Client.HeartbeatInterval.TotalSeconds;
+                if (interval != last[i])
+                {
+                    last[i] = interval;
+                    lock (_heartbeatSteps)
+                        _heartbeatSteps.Add((clients[i].DeviceId, $"{_clock.Elapsed.TotalSeconds:0}:{interval:0.##}"));
+                }
+            }
+
+            try
+            {
+                await Task.Delay(500, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
             }
         }
     }
@@ -215,13 +248,19 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
         var ok = calls.Where(c => c.Ok).Select(c => c.Latency * 1000).Order().ToList();
         var accepted = _pushIds.Where(id => id.StartsWith(client.DeviceId + "#", StringComparison.Ordinal)).ToList();
         double? detect = null, late = null, recover = null;
+        var outageCalls = 0;
+        var outageAnswered = 0;
         foreach (var (start, end) in _outages)
         {
             var drop = client.Disconnects.Where(t => t >= start && t <= end + 60).Order().FirstOrDefault(double.NaN);
             if (!double.IsNaN(drop))
                 detect = Math.Max(detect ?? 0, (drop - start) * 1000);
             foreach (var call in calls.Where(c => c.IssuedAt >= start && c.IssuedAt < end))
+            {
+                outageCalls++;
+                outageAnswered += call.Ok ? 1 : 0;
                 late = Math.Max(late ?? 0, (call.DoneAt - end) * 1000); // 0: all had ended (answered or failed) by the time the path was back
+            }
         }
 
         foreach (var back in _returns)
@@ -249,7 +288,10 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
             DetectMs = detect is { } d ? Math.Round(d) : null,
             LateMs = late is { } l ? Math.Round(l) : null,
             RecoverMs = recover is { } r ? Math.Round(r) : null,
+            OutageCalls = outageCalls,
+            OutageAnswered = outageAnswered,
             HeartbeatIntervalS = client.Client.HeartbeatInterval.TotalSeconds,
+            HeartbeatSteps = string.Join(' ', _heartbeatSteps.Where(h => h.Device == client.DeviceId).Select(h => h.Step)),
         };
     }
 
