@@ -9,6 +9,7 @@ using AccessLayer.Gateway.Metrics;
 using AccessLayer.Gateway.Mlp;
 using AccessLayer.Gateway.Mqtt;
 using AccessLayer.Gateway.Telemetry;
+using AccessLayer.Gateway.Traffic;
 using AccessLayer.Gateway.Transport;
 using AccessLayer.SessionGrains.Fleet;
 using AccessLayer.SessionGrains.Hosting;
@@ -45,6 +46,7 @@ public static class GatewayApp
 
         builder.Services.AddMqttBroker(builder.Configuration);
         builder.AddMlpGateway();
+        builder.Services.AddTraffic(builder.Configuration);
         builder.Services.AddGatewayGovernance(builder.Configuration);
         builder.Services.AddManagementSurface(builder.Configuration);
         builder.Services.AddDashboard(builder.Configuration);
@@ -101,6 +103,7 @@ public static class GatewayApp
         app.MapDashboard(managementApi);
         var device = app.MapGroup(string.Empty).OnSurface(HttpSurface.Device);
         app.MapMlp(device, managementApi);
+        app.MapTraffic(device, managementApi);
         app.MapGatewayGovernance(device, managementApi);
         return app;
     }

@@ -50,6 +50,10 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
     private long _fleetEpoch;
     private string _fleetUserId = string.Empty;
 
+    // From HELLO, for the traffic table's gray rules (null: the client named none).
+    private string? _platform;
+    private string? _appVersion;
+
     // Negotiated at HELLO; read by request tasks and the writer afterwards.
     private bool _clientZstd;
     private int _clientMaxFrameSize = MlpLimits.DefaultMaxFrameSize;
@@ -291,6 +295,8 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
 
         DeviceId = identity.DeviceId;
         UserId = identity.UserId;
+        _platform = string.IsNullOrEmpty(hello.Platform) ? null : hello.Platform;
+        _appVersion = string.IsNullOrEmpty(hello.AppVersion) ? null : hello.AppVersion;
         Session = opened.Handle;
         var lifetime = TimeSpan.FromSeconds(_options.TicketLifetimeSeconds);
         var ticket = lifetime > TimeSpan.Zero
@@ -429,7 +435,7 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
                 return;
             }
 
-            var call = new MlpServiceRequest(service, operation, headers, body, DeviceId!, UserId, Session!.SessionId, request.IsIdempotent, MlpHeaders.Timeout(headers, ceiling)) { ConnectionLogger = _logger };
+            var call = new MlpServiceRequest(service, operation, headers, body, DeviceId!, UserId, Session!.SessionId, request.IsIdempotent, MlpHeaders.Timeout(headers, ceiling)) { ConnectionLogger = _logger, Platform = _platform, AppVersion = _appVersion };
             // The task owns the span from here: it is current in the task (the backend call carries it) and ends it.
             _ = RunRequestAsync(streamId, request.IsOneWay, target, call, span);
             if (span is not null)

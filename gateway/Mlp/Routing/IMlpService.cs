@@ -26,6 +26,12 @@ public sealed record MlpServiceRequest(
 {
     /// <summary>The logger of the long link the request came on (its lines name the device, the node and the connection); null over HTTP.</summary>
     internal ILogger? ConnectionLogger { get; init; }
+
+    /// <summary>The platform the client named in its HELLO (<c>ios</c>, <c>android</c>, ...), for gray rules; null over HTTP or when it named none.</summary>
+    internal string? Platform { get; init; }
+
+    /// <summary>The app version the client named in its HELLO, for gray rules; null over HTTP or when it named none.</summary>
+    internal string? AppVersion { get; init; }
 }
 
 /// <summary>The answer to route back: an HTTP-style status, response headers and the uncompressed body.</summary>

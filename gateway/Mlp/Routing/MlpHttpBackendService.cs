@@ -24,11 +24,15 @@ internal sealed class MlpHttpBackendService(string name, MlpRouteOptions route, 
 
     private readonly Uri _baseUri = new(route.Url.EndsWith('/') ? route.Url : route.Url + "/", UriKind.Absolute);
 
-    public async ValueTask<MlpServiceResponse> InvokeAsync(MlpServiceRequest request, CancellationToken cancellationToken)
+    public ValueTask<MlpServiceResponse> InvokeAsync(MlpServiceRequest request, CancellationToken cancellationToken) =>
+        SendAsync(clients, _baseUri, route.Http2, name, request, logger, cancellationToken);
+
+    /// <summary>One call of <paramref name="request"/> to the backend at <paramref name="baseUri"/> (ending in <c>/</c>), as described above; <paramref name="name"/> names it in the log.</summary>
+    public static async ValueTask<MlpServiceResponse> SendAsync(IHttpClientFactory clients, Uri baseUri, bool http2, string name, MlpServiceRequest request, ILogger logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(_baseUri, Uri.EscapeDataString(request.Operation)));
-        if (route.Http2)
+        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUri, Uri.EscapeDataString(request.Operation)));
+        if (http2)
         {
             message.Version = HttpVersion.Version20;
             message.VersionPolicy = HttpVersionPolicy.RequestVersionExact;

@@ -1,19 +1,26 @@
 using System.Collections.Frozen;
+using AccessLayer.Gateway.Traffic;
 using Microsoft.Extensions.Options;
 
 namespace AccessLayer.Gateway.Mlp.Routing;
 
 /// <summary>
 /// Resolves <c>:service</c> to a service: the configured <c>Mlp:Routes</c>, the built-in echo, and
-/// any <see cref="IMlpService"/> registered in code with <see cref="MlpServiceRegistration"/>.
+/// any <see cref="IMlpService"/> registered in code with <see cref="MlpServiceRegistration"/>. With a traffic table
+/// (<c>Traffic:TableFile</c>, docs/traffic.md) a service the table in force has in some zone is routed by the table
+/// first; without one, by these alone.
 /// </summary>
 internal sealed class MlpServiceRouter
 {
     private readonly FrozenDictionary<string, (IMlpService Service, TimeSpan Timeout)> _services;
+    private readonly TrafficRouter _traffic;
+    private readonly TimeSpan _fallbackTimeout;
 
-    public MlpServiceRouter(IOptions<MlpOptions> options, IHttpClientFactory clients, IEnumerable<MlpServiceRegistration> registrations, ILogger<MlpServiceRouter> logger)
+    public MlpServiceRouter(IOptions<MlpOptions> options, IHttpClientFactory clients, IEnumerable<MlpServiceRegistration> registrations, TrafficRouter traffic, ILogger<MlpServiceRouter> logger)
     {
         var current = options.Value;
+        _traffic = traffic;
+        _fallbackTimeout = TimeSpan.FromSeconds(current.RequestTimeoutSeconds);
         var fallbackTimeout = TimeSpan.FromSeconds(current.RequestTimeoutSeconds);
         var services = new Dictionary<string, (IMlpService, TimeSpan)>(StringComparer.Ordinal);
         if (current.EnableEcho)
@@ -31,6 +38,12 @@ internal sealed class MlpServiceRouter
 
     public bool TryGet(string name, out IMlpService service, out TimeSpan timeout)
     {
+        if (_traffic.TryGet(name, out service))
+        {
+            timeout = _services.TryGetValue(name, out var route) ? route.Timeout : _fallbackTimeout;
+            return true;
+        }
+
         if (_services.TryGetValue(name, out var entry))
         {
             service = entry.Service;

@@ -1,0 +1,147 @@
+using System.Text;
+using System.Text.Json.Serialization;
+
+namespace AccessLayer.Gateway.Traffic;
+
+/// <summary>
+/// The operator API of the traffic table under <c>/api/v1/traffic</c> (management surface, behind its bearer token):
+/// read the table in force, validate a candidate (the dry run: what it would move), apply one, roll back.
+/// </summary>
+internal static class TrafficEndpoints
+{
+    /// <summary>Largest table text accepted over the API.</summary>
+    public const int MaxTableBytes = 4 * 1024 * 1024;
+
+    public static void MapTrafficApi(this IEndpointRouteBuilder api)
+    {
+        api.MapGet("/traffic/table", Read);
+        api.MapPost("/traffic/table/validate", ValidateAsync);
+        api.MapPut("/traffic/table", ApplyAsync);
+        api.MapPost("/traffic/table/rollback", Rollback);
+    }
+
+    private static IResult Read(TrafficTableStore store)
+    {
+        if (store.Current is not { } current)
+        {
+            return NotConfigured();
+        }
+
+        return Results.Json(
+            new TrafficTableInfo(current.Table.Version, current.Site.Name, current.Source, current.AppliedAt,
+                [.. store.History.Select(h => new TrafficVersionInfo(h.Table.Version, h.Source, h.AppliedAt))], current.Text),
+            TrafficJsonContext.Default.TrafficTableInfo);
+    }
+
+    private static async Task<IResult> ValidateAsync(HttpContext context, TrafficTableStore store)
+    {
+        if (store.Current is null)
+        {
+            return NotConfigured();
+        }
+
+        var text = await ReadTextAsync(context.Request).ConfigureAwait(false);
+        if (text is null)
+        {
+            return TooLarge();
+        }
+
+        try
+        {
+            var (table, _, diff) = store.Validate(text);
+            return Results.Json(new TrafficValidation(table.Version, ToInfo(diff!)), TrafficJsonContext.Default.TrafficValidation);
+        }
+        catch (TrafficTableException ex)
+        {
+            return Refused(ex.Message, ex.Line);
+        }
+    }
+
+    private static async Task<IResult> ApplyAsync(HttpContext context, TrafficTableStore store)
+    {
+        if (store.Current is null)
+        {
+            return NotConfigured();
+        }
+
+        var text = await ReadTextAsync(context.Request).ConfigureAwait(false);
+        if (text is null)
+        {
+            return TooLarge();
+        }
+
+        var result = store.Apply(text, "admin");
+        return result.Status == TrafficApplyStatus.Refused ? Refused(result.Error!, result.Line) : Applied(result);
+    }
+
+    private static IResult Rollback(TrafficTableStore store)
+    {
+        if (store.Current is null)
+        {
+            return NotConfigured();
+        }
+
+        var result = store.Rollback();
+        return result.Status == TrafficApplyStatus.Refused
+            ? Results.Json(new TrafficError(result.Error!, null), TrafficJsonContext.Default.TrafficError, statusCode: StatusCodes.Status409Conflict)
+            : Applied(result);
+    }
+
+    private static IResult Applied(TrafficApplyResult result) =>
+        Results.Json(new TrafficApplied(result.Status == TrafficApplyStatus.Applied ? "applied" : "unchanged", result.Version, result.Diff is { } diff ? ToInfo(diff) : null), TrafficJsonContext.Default.TrafficApplied);
+
+    private static TrafficDiffInfo ToInfo(TrafficTableDiff diff) =>
+        new(diff.FromVersion, diff.ToVersion, diff.ShardsMoved, diff.UidPercentMoved, diff.OverridesMoved, diff.ZonesAdded, diff.ZonesRemoved);
+
+    private static IResult Refused(string error, long line) =>
+        Results.Json(new TrafficError(error, line > 0 ? line : null), TrafficJsonContext.Default.TrafficError, statusCode: StatusCodes.Status422UnprocessableEntity);
+
+    private static IResult NotConfigured() =>
+        Results.Json(new TrafficError("No traffic table is configured on this node (Traffic:TableFile).", null), TrafficJsonContext.Default.TrafficError, statusCode: StatusCodes.Status404NotFound);
+
+    private static IResult TooLarge() =>
+        Results.Json(new TrafficError($"The table exceeds {MaxTableBytes} bytes.", null), TrafficJsonContext.Default.TrafficError, statusCode: StatusCodes.Status413PayloadTooLarge);
+
+    /// <summary>The body as UTF-8 text, or null past <see cref="MaxTableBytes"/>.</summary>
+    private static async Task<string?> ReadTextAsync(HttpRequest request)
+    {
+        if (request.ContentLength > MaxTableBytes)
+        {
+            return null;
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > MaxTableBytes)
+            {
+                return null;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+}
+
+internal sealed record TrafficTableInfo(long Version, string Site, string Source, DateTimeOffset AppliedAt, IReadOnlyList<TrafficVersionInfo> History, string Table);
+
+internal sealed record TrafficVersionInfo(long Version, string Source, DateTimeOffset AppliedAt);
+
+internal sealed record TrafficDiffInfo(long FromVersion, long ToVersion, int ShardsMoved, double UidPercentMoved, IReadOnlyList<string> OverridesMoved, IReadOnlyList<string> ZonesAdded, IReadOnlyList<string> ZonesRemoved);
+
+internal sealed record TrafficValidation(long Version, TrafficDiffInfo Diff);
+
+internal sealed record TrafficApplied(string Status, long Version, TrafficDiffInfo? Diff);
+
+internal sealed record TrafficError(string Error, long? Line);
+
+[JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(TrafficTableInfo))]
+[JsonSerializable(typeof(TrafficValidation))]
+[JsonSerializable(typeof(TrafficApplied))]
+[JsonSerializable(typeof(TrafficError))]
+internal sealed partial class TrafficJsonContext : JsonSerializerContext;

@@ -1,0 +1,30 @@
+using Microsoft.Extensions.Options;
+
+namespace AccessLayer.Gateway.Traffic;
+
+/// <summary>Wires the traffic table: its options, the store, the file watcher, the metrics and the operator API.</summary>
+internal static class TrafficExtensions
+{
+    public static IServiceCollection AddTraffic(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<TrafficOptions>().Bind(configuration.GetSection(TrafficOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TrafficOptions>, TrafficOptionsValidator>();
+        services.AddSingleton<TrafficMetrics>();
+        services.AddSingleton<TrafficTableStore>();
+        services.AddSingleton<TrafficKeys>();
+        services.AddSingleton<TrafficForwarder>();
+        services.AddSingleton<TrafficRouter>();
+        services.AddSingleton<TrafficFileWatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<TrafficFileWatcher>());
+        return services;
+    }
+
+    /// <param name="device">The device surface: where other sites' gateways forward calls (<c>POST /traffic/v1/forward/{service}/{operation}</c>).</param>
+    /// <param name="managementApi">The management surface's <c>/api/v1</c> group.</param>
+    public static void MapTraffic(this WebApplication app, IEndpointRouteBuilder device, IEndpointRouteBuilder managementApi)
+    {
+        _ = app.Services.GetRequiredService<TrafficMetrics>();
+        device.MapPost("/traffic/v1/forward/{service}/{operation}", TrafficForwardEndpoint.HandleAsync);
+        managementApi.MapTrafficApi();
+    }
+}

@@ -1,0 +1,122 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using AccessLayer.Gateway.Mlp.Routing;
+using AccessLayer.Protocol.Hpack;
+
+namespace AccessLayer.Gateway.Traffic;
+
+/// <summary>
+/// Forwards a call for a zone of another site to that site's gateways (<c>sites.*.gateways</c>):
+/// <c>POST {gateway}traffic/v1/forward/{service}/{operation}</c> with the body, the client's headers, the caller's
+/// identity and HELLO facts, the hop (this node's site) and a dated signature (<see cref="TrafficForwardSignature"/>).
+/// The gateways are tried in a random order; the next one only when the call was never sent (no connection) or is
+/// idempotent. The answer's status comes back in <c>x-traffic-status</c>, its headers and body as they are.
+/// </summary>
+internal sealed class TrafficForwarder(TrafficKeys keys, IHttpClientFactory clients, TrafficMetrics metrics, TimeProvider time, ILogger<TrafficForwarder> logger)
+{
+    private static readonly HashSet<string> NotForwarded = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "connection", "keep-alive", "transfer-encoding", "upgrade", "te", "trailer", "proxy-connection", "host", "content-length",
+        "x-mlp-device-id", "x-mlp-user-id", "x-mlp-session-id", "timeout-ms", "date", "server", "content-type",
+    };
+
+    /// <summary>The other site's answer (<c>Forwarded</c>), or this gateway's own when no gateway of that site answered.</summary>
+    public async ValueTask<(bool Forwarded, MlpServiceResponse Response)> ForwardAsync(MlpServiceRequest request, string hop, TrafficSite site, CancellationToken cancellationToken)
+    {
+        var gateways = site.Gateways;
+        if (gateways.Length == 0)
+        {
+            metrics.Forwarded.Add(1, TrafficMetrics.Tag("result", "failed"));
+            return (false, MlpServiceResponse.Empty(502, $"site {site.Name} has no gateways to forward to"));
+        }
+
+        var start = Random.Shared.Next(gateways.Length);
+        for (var i = 0; i < gateways.Length; i++)
+        {
+            var gateway = gateways[(start + i) % gateways.Length];
+            try
+            {
+                var response = await SendAsync(new Uri(gateway.EndsWith('/') ? gateway : gateway + "/", UriKind.Absolute), request, hop, cancellationToken).ConfigureAwait(false);
+                metrics.Forwarded.Add(1, TrafficMetrics.Tag("result", "ok"));
+                return (true, response);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
+            {
+                TrafficLog.ForwardFailed(request.ConnectionLogger ?? logger, request.Service, request.Operation, site.Name, gateway, ex.Message);
+                var neverSent = ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError };
+                if (!neverSent && !request.Idempotent)
+                {
+                    break;
+                }
+            }
+        }
+
+        metrics.Forwarded.Add(1, TrafficMetrics.Tag("result", "failed"));
+        return (false, MlpServiceResponse.Empty(502, $"no gateway of site {site.Name} answered"));
+    }
+
+    private async Task<MlpServiceResponse> SendAsync(Uri gateway, MlpServiceRequest request, string hop, CancellationToken cancellationToken)
+    {
+        var forward = new TrafficForward(time.GetUtcNow().ToUnixTimeSeconds(), hop, request.Service, request.Operation, request.DeviceId, request.UserId, request.SessionId, request.Idempotent, request.Platform, request.AppVersion);
+        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(gateway, $"traffic/v1/forward/{Uri.EscapeDataString(request.Service)}/{Uri.EscapeDataString(request.Operation)}"));
+        var content = new ReadOnlyMemoryContent(request.Body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        message.Content = content;
+        foreach (var header in request.Headers)
+        {
+            if (!NotForwarded.Contains(header.Name) && !header.Name.StartsWith("x-traffic-", StringComparison.Ordinal))
+            {
+                message.Headers.TryAddWithoutValidation(header.Name, header.Value);
+            }
+        }
+
+        message.Headers.TryAddWithoutValidation("x-mlp-device-id", request.DeviceId);
+        message.Headers.TryAddWithoutValidation("x-mlp-user-id", request.UserId);
+        message.Headers.TryAddWithoutValidation("x-mlp-session-id", request.SessionId);
+        message.Headers.TryAddWithoutValidation("timeout-ms", ((long)request.Timeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture));
+        message.Headers.TryAddWithoutValidation(TrafficHeaders.Hop, hop);
+        message.Headers.TryAddWithoutValidation(TrafficHeaders.Time, forward.UnixSeconds.ToString(CultureInfo.InvariantCulture));
+        message.Headers.TryAddWithoutValidation(TrafficHeaders.Idempotent, request.Idempotent ? "1" : "0");
+        if (request.Platform is { } platform)
+        {
+            message.Headers.TryAddWithoutValidation(TrafficHeaders.Platform, platform);
+        }
+
+        if (request.AppVersion is { } appVersion)
+        {
+            message.Headers.TryAddWithoutValidation(TrafficHeaders.AppVersion, appVersion);
+        }
+
+        message.Headers.TryAddWithoutValidation(TrafficHeaders.Signature, TrafficForwardSignature.Compute(keys.Forward, forward, request.Body.Span));
+
+        using var response = await clients.CreateClient(MlpHttpBackendService.HttpClientName).SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        if (!response.Headers.TryGetValues(TrafficHeaders.Status, out var statuses)
+            || !int.TryParse(statuses.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var status))
+        {
+            // Not a gateway's forward answer (an old node, a proxy's error page): the call did not reach a backend.
+            throw new HttpRequestException($"{gateway} answered {(int)response.StatusCode} without {TrafficHeaders.Status}");
+        }
+
+        List<HeaderField> headers = [];
+        foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
+        {
+            if (!NotForwarded.Contains(name) && !name.StartsWith("x-traffic-", StringComparison.OrdinalIgnoreCase))
+            {
+                headers.Add(new HeaderField(name.ToLowerInvariant(), string.Join(", ", values)));
+            }
+        }
+
+        if (response.Content.Headers.ContentType is { } type)
+        {
+            headers.Add(new HeaderField("content-type", type.ToString()));
+        }
+
+        headers.Add(new HeaderField(TrafficHeaders.ForwardedBy, hop));
+        return new MlpServiceResponse(status, headers, body);
+    }
+}

@@ -1,0 +1,20 @@
+namespace AccessLayer.Gateway.Traffic;
+
+/// <summary>Traffic table and routing log events. Event ids (3001-3099) are stable: operators alert on them.</summary>
+internal static partial class TrafficLog
+{
+    [LoggerMessage(3001, LogLevel.Information, "Traffic table version {Version} applied ({Source}, site {Site}): {ShardsMoved} shards and {OverridesMoved} override uids moved, zones added [{ZonesAdded}], removed [{ZonesRemoved}]")]
+    public static partial void Applied(ILogger logger, long version, string source, string site, int shardsMoved, int overridesMoved, string zonesAdded, string zonesRemoved);
+
+    [LoggerMessage(3002, LogLevel.Warning, "Traffic table refused ({Source}), version {Version} stays: {Reason}")]
+    public static partial void Refused(ILogger logger, string source, long version, string reason);
+
+    [LoggerMessage(3003, LogLevel.Warning, "Traffic table rolled back from version {From} to {To}")]
+    public static partial void RolledBack(ILogger logger, long from, long to);
+
+    [LoggerMessage(3004, LogLevel.Warning, "Forward of {Service}/{Operation} to site {Site} via {Gateway} failed: {Reason}")]
+    public static partial void ForwardFailed(ILogger logger, string service, string operation, string site, string gateway, string reason);
+
+    [LoggerMessage(3005, LogLevel.Warning, "Forwarded request for {Service} from {From} refused: {Reason}")]
+    public static partial void ForwardRefused(ILogger logger, string service, string? from, string reason);
+}

@@ -1,0 +1,38 @@
+using System.Diagnostics.Metrics;
+using AccessLayer.Gateway.Metrics;
+
+namespace AccessLayer.Gateway.Traffic;
+
+/// <summary>Traffic instruments, on the gateway's meter: the table in force, its applies and refusals, how calls were routed and forwarded.</summary>
+internal sealed class TrafficMetrics : IDisposable
+{
+    private readonly Meter _meter;
+    private long _version;
+
+    public TrafficMetrics(IMeterFactory meterFactory)
+    {
+        _meter = meterFactory.Create(GatewayMetrics.MeterName);
+        _meter.CreateObservableGauge("traffic.table.version", () => Volatile.Read(ref _version), description: "Version of the traffic table in force (0: none).");
+        Applies = _meter.CreateCounter<long>("traffic.table.applies", description: "Traffic tables applied, by source (start, file, admin, rollback).");
+        Refusals = _meter.CreateCounter<long>("traffic.table.refusals", description: "Traffic tables refused (the one in force stayed), by source (file, admin).");
+        Routed = _meter.CreateCounter<long>("traffic.routed", description: "MLP calls routed by the traffic table, by reason (shard, override, failover, site_random, load_test, cookie) and group kind (blue, green, gray, load_test).");
+        Forwarded = _meter.CreateCounter<long>("traffic.forwarded", description: "MLP calls forwarded to another site's gateways, by result (ok, failed).");
+        ForwardsRefused = _meter.CreateCounter<long>("traffic.forwards.refused", description: "Forwards from other gateways refused, by reason (signature, loop).");
+    }
+
+    public Counter<long> Applies { get; }
+
+    public Counter<long> Refusals { get; }
+
+    public Counter<long> Routed { get; }
+
+    public Counter<long> Forwarded { get; }
+
+    public Counter<long> ForwardsRefused { get; }
+
+    public void SetVersion(long version) => Volatile.Write(ref _version, version);
+
+    public static KeyValuePair<string, object?> Tag(string name, string value) => new(name, value);
+
+    public void Dispose() => _meter.Dispose();
+}

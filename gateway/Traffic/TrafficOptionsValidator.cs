@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Options;
+
+namespace AccessLayer.Gateway.Traffic;
+
+/// <summary>With a table file, the node's site and the shared secret are required: routing and cookies cannot work without them.</summary>
+internal sealed class TrafficOptionsValidator : IValidateOptions<TrafficOptions>
+{
+    public const int MinSecretLength = 16;
+
+    public ValidateOptionsResult Validate(string? name, TrafficOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!options.IsEnabled)
+        {
+            return ValidateOptionsResult.Success;
+        }
+
+        List<string> failures = [];
+        if (string.IsNullOrWhiteSpace(options.Site))
+        {
+            failures.Add("Traffic:Site is required with Traffic:TableFile: the site (of the table) this node belongs to.");
+        }
+
+        if (options.Secret is null || options.Secret.Length < MinSecretLength)
+        {
+            failures.Add($"Traffic:Secret is required with Traffic:TableFile, at least {MinSecretLength} characters, the same on every gateway.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

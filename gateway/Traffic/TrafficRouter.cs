@@ -1,0 +1,167 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using AccessLayer.Gateway.Mlp.Routing;
+using AccessLayer.Protocol.Hpack;
+using Microsoft.Extensions.Options;
+
+namespace AccessLayer.Gateway.Traffic;
+
+/// <summary>
+/// Routes an MLP call by the table in force (docs/traffic.md): reads the table once, resolves the caller's zone (the uid
+/// of the authenticated session; a valid zone cookie skips the lookup) and the endpoint group, then calls a backend of
+/// that group in this site, or forwards the call once to the gateways of the zone's site. The answer carries where it
+/// went (zone, site, group, reason, gray rule, table version) and, when the caller's cookie was missing or stale, a
+/// fresh cookie. A call keeps the table version it started with to the end, so a switch never moves a call in flight.
+/// </summary>
+internal sealed class TrafficRouter
+{
+    private static readonly string[] Reasons = ["none", "shard", "override", "failover", "site_random", "load_test", "cookie"];
+
+    private readonly TrafficTableStore _store;
+    private readonly ZoneCookie _cookie;
+    private readonly TrafficForwarder _forwarder;
+    private readonly IHttpClientFactory _clients;
+    private readonly TrafficMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, TrafficMlpService> _services = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Uri> _endpoints = new(StringComparer.Ordinal);
+
+    public TrafficRouter(TrafficTableStore store, TrafficKeys keys, TrafficForwarder forwarder, IHttpClientFactory clients, TrafficMetrics metrics, ILogger<TrafficRouter> logger)
+    {
+        _store = store;
+        _cookie = new ZoneCookie(keys.Cookie);
+        _forwarder = forwarder;
+        _clients = clients;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    /// <summary>The service that routes <paramref name="name"/> by the table, when the table in force has it in some zone.</summary>
+    public bool TryGet(string name, out IMlpService service)
+    {
+        if (_store.Current is { } current && current.Services.Contains(name))
+        {
+            // One per service name of some applied table: bounded by the tables, not by what clients send.
+            service = _services.GetOrAdd(name, static (_, router) => new TrafficMlpService(router, forwardedFrom: null), this);
+            return true;
+        }
+
+        service = null!;
+        return false;
+    }
+
+    /// <summary>Routes <paramref name="request"/>; <paramref name="forwardedFrom"/> is the site of the gateway that forwarded it here (it is never forwarded again).</summary>
+    public async ValueTask<MlpServiceResponse> InvokeAsync(MlpServiceRequest request, string? forwardedFrom, CancellationToken cancellationToken)
+    {
+        if (_store.Current is not { } version)
+        {
+            return MlpServiceResponse.Empty(503, "no traffic table");
+        }
+
+        var table = version.Table;
+        var uid = string.IsNullOrEmpty(request.UserId) ? null : request.UserId;
+        TrafficZone? cookieZone = null;
+        if (uid is not null && TrafficHeaders.Find(request.Headers, TrafficHeaders.ZoneCookie) is { } cookie && _cookie.TryRead(cookie, uid, table, out var named))
+        {
+            cookieZone = named;
+        }
+
+        var loadTest = TrafficHeaders.Find(request.Headers, TrafficHeaders.LoadTest) is "1" or "true";
+        var query = new TrafficQuery(request.Service, uid, request.DeviceId, request.AppVersion, request.Platform, loadTest, new TrafficHeaderList(request.Headers));
+        var decision = table.Resolve(query, version.Site, cookieZone);
+        if (decision.Zone is not { } zone)
+        {
+            return MlpServiceResponse.Empty(503, $"no zone of site {version.Site.Name} is up");
+        }
+
+        List<HeaderField> metadata =
+        [
+            new(TrafficHeaders.Zone, zone.Name),
+            new(TrafficHeaders.Site, zone.Site.Name),
+            new(TrafficHeaders.Reason, Reasons[(int)decision.Reason]),
+            new(TrafficHeaders.TableVersion, table.Version.ToString(CultureInfo.InvariantCulture)),
+        ];
+        if (uid is not null && decision.Reason != TrafficReason.Cookie)
+        {
+            // Missing, stale (an older version, a zone gone down) or not this user's: the caller gets the right one.
+            metadata.Add(new(TrafficHeaders.ZoneCookie, _cookie.Issue(table.Version, zone, uid)));
+        }
+
+        if (!ReferenceEquals(zone.Site, version.Site))
+        {
+            if (forwardedFrom is not null)
+            {
+                // The forwarding gateway's table sent it here and ours sends it on: a second hop could loop.
+                TrafficLog.ForwardRefused(_logger, request.Service, forwardedFrom, $"zone {zone.Name} is in site {zone.Site.Name}, and a forwarded call is not forwarded again");
+                _metrics.ForwardsRefused.Add(1, TrafficMetrics.Tag("reason", "loop"));
+                return WithMetadata(MlpServiceResponse.Empty(508, $"zone {zone.Name} is in site {zone.Site.Name}; a forwarded call is not forwarded again"), metadata);
+            }
+
+            var forwarded = await _forwarder.ForwardAsync(request, version.Site.Name, zone.Site, cancellationToken).ConfigureAwait(false);
+            if (forwarded.Forwarded)
+            {
+                // The other site's gateway routed it and said where (its own metadata and cookie): that answer is passed on.
+                return forwarded.Response;
+            }
+
+            return WithMetadata(forwarded.Response, metadata);
+        }
+
+        if (decision.Endpoints is not { Length: > 0 } endpoints)
+        {
+            return WithMetadata(MlpServiceResponse.Empty(404, $"zone {zone.Name} has no service '{request.Service}'"), metadata);
+        }
+
+        var group = decision.Group!;
+        metadata.Add(new(TrafficHeaders.Group, group));
+        if (decision.GrayRule is { } rule)
+        {
+            metadata.Add(new(TrafficHeaders.GrayRule, rule));
+        }
+
+        _metrics.Routed.Add(1, TrafficMetrics.Tag("reason", Reasons[(int)decision.Reason]),
+            TrafficMetrics.Tag("group", decision.Reason == TrafficReason.LoadTest ? "load_test" : decision.GrayRule is not null ? "gray" : group));
+        var endpoint = endpoints.Length == 1 ? endpoints[0] : endpoints[Random.Shared.Next(endpoints.Length)];
+        var call = request with { Headers = ForBackend(request.Headers, zone.Name, group, loadTest) };
+        var response = await MlpHttpBackendService.SendAsync(_clients, BaseUri(endpoint), http2: false, request.Service, call, request.ConnectionLogger ?? _logger, cancellationToken).ConfigureAwait(false);
+        return WithMetadata(response, metadata);
+    }
+
+    /// <summary>The client's headers without those the gateway consumes, plus the zone, group and load-test mark.</summary>
+    private static List<HeaderField> ForBackend(IReadOnlyList<HeaderField> headers, string zone, string group, bool loadTest)
+    {
+        var list = new List<HeaderField>(headers.Count + 3);
+        foreach (var header in headers)
+        {
+            if (!TrafficHeaders.IsReserved(header.Name))
+            {
+                list.Add(header);
+            }
+        }
+
+        list.Add(new(TrafficHeaders.BackendZone, zone));
+        list.Add(new(TrafficHeaders.BackendGroup, group));
+        if (loadTest)
+        {
+            list.Add(new(TrafficHeaders.BackendLoadTest, "1"));
+        }
+
+        return list;
+    }
+
+    private static MlpServiceResponse WithMetadata(MlpServiceResponse response, List<HeaderField> metadata)
+    {
+        metadata.InsertRange(0, response.Headers);
+        return response with { Headers = metadata };
+    }
+
+    private Uri BaseUri(string endpoint) =>
+        _endpoints.GetOrAdd(endpoint, static e => new Uri(e.EndsWith('/') ? e : e + "/", UriKind.Absolute));
+}
+
+/// <summary>An MLP service whose calls the traffic table routes.</summary>
+internal sealed class TrafficMlpService(TrafficRouter router, string? forwardedFrom) : IMlpService
+{
+    public ValueTask<MlpServiceResponse> InvokeAsync(MlpServiceRequest request, CancellationToken cancellationToken) =>
+        router.InvokeAsync(request, forwardedFrom, cancellationToken);
+}
