@@ -1,0 +1,147 @@
+using System.Net;
+using System.Text;
+using AccessLayer.Client;
+using AccessLayer.Mlp.Tests.Infrastructure;
+using AccessLayer.Tests.Shared;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace AccessLayer.Mlp.Tests.Traffic;
+
+/// <summary>
+/// Two real gateways labelled as two sites (sh and bj), each with its own table file and backend: a call for a zone of
+/// the other site is forwarded once to that site's gateway, never twice, and a forward is taken only with a gateway's signature.
+/// </summary>
+public sealed class TrafficForwardTests
+{
+    /// <summary>Sites sh and bj with one zone each (sh-a: shards <paramref name="shShards"/>, bj-a the rest), each site's gateway at its HTTP port.</summary>
+    private static string Table(long version, int shHttpPort, int bjHttpPort, LabelledBackend sh, LabelledBackend bj, string shShards = "0-49", string bjShards = "50-99") => $$"""
+        version: {{version}}
+        sites:
+          sh: { city: shanghai, gateways: ["http://127.0.0.1:{{shHttpPort}}/"] }
+          bj: { city: beijing, gateways: ["http://127.0.0.1:{{bjHttpPort}}/"] }
+        zones:
+          sh-a: { site: sh, services: { orders: { blue: ["{{sh.Url}}"] } } }
+          bj-a: { site: bj, services: { orders: { blue: ["{{bj.Url}}"] } } }
+        shards:
+          {{shShards}}: sh-a
+          {{bjShards}}: bj-a
+        """;
+
+    private sealed class TwoSites : IAsyncDisposable
+    {
+        public required MlpTestGateway Sh { get; init; }
+        public required MlpTestGateway Bj { get; init; }
+        public required LabelledBackend ShBackend { get; init; }
+        public required LabelledBackend BjBackend { get; init; }
+        public required TrafficTestTables.File ShFile { get; init; }
+        public required TrafficTestTables.File BjFile { get; init; }
+        public required CapturingLoggerProvider BjLogs { get; init; }
+
+        /// <summary>bj's device surface (the port its table entry names, not the fixture's own pick).</summary>
+        public required Uri BjHttp { get; init; }
+
+        /// <param name="bjSeesAllInSh">bj's table puts every uid in sh-a while sh's puts the upper half in bj-a: a call would bounce back.</param>
+        public static async Task<TwoSites> StartAsync(bool bjSeesAllInSh = false)
+        {
+            var shBackend = await LabelledBackend.StartAsync("sh-a/blue");
+            var bjBackend = await LabelledBackend.StartAsync("bj-a/blue");
+            var shPort = FreePorts.Next();
+            var bjPort = FreePorts.Next();
+            var shFile = new TrafficTestTables.File(Table(1, shPort, bjPort, shBackend, bjBackend));
+            var bjFile = new TrafficTestTables.File(bjSeesAllInSh
+                ? Table(1, shPort, bjPort, shBackend, bjBackend, shShards: "0-99", bjShards: "0-0").Replace("  0-0: bj-a\n", string.Empty, StringComparison.Ordinal).Replace("\n  0-0: bj-a", string.Empty, StringComparison.Ordinal)
+                : Table(1, shPort, bjPort, shBackend, bjBackend));
+            var logs = new CapturingLoggerProvider();
+            var sh = await MlpTestGateway.StartAsync([.. TrafficTestTables.Settings(shFile, "sh"), $"--Http:Port={shPort}"]);
+            var bj = await MlpTestGateway.StartAsync([.. TrafficTestTables.Settings(bjFile, "bj"), $"--Http:Port={bjPort}"], s => s.AddSingleton<ILoggerProvider>(logs));
+            return new TwoSites { Sh = sh, Bj = bj, ShBackend = shBackend, BjBackend = bjBackend, ShFile = shFile, BjFile = bjFile, BjLogs = logs, BjHttp = new Uri($"http://127.0.0.1:{bjPort}/") };
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Sh.DisposeAsync();
+            await Bj.DisposeAsync();
+            await ShBackend.DisposeAsync();
+            await BjBackend.DisposeAsync();
+            ShFile.Dispose();
+            BjFile.Dispose();
+        }
+    }
+
+    private static async Task<MlpClient> ConnectAsync(MlpTestGateway gateway, string uid)
+    {
+        var options = gateway.ClientOptions("dev-" + uid, uid);
+        options.Platform = "android";
+        var client = new MlpClient(options);
+        await client.ConnectAsync();
+        return client;
+    }
+
+    [Fact]
+    public async Task A_call_for_a_zone_of_another_site_is_forwarded_once_to_that_sites_gateway()
+    {
+        await using var sites = await TwoSites.StartAsync();
+        var uid = TrafficTestTables.UidInShards(50, 99);
+        await using var client = await ConnectAsync(sites.Sh, uid);
+
+        var response = await client.CallAsync("orders", "create", "x"u8.ToArray());
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("bj-a/blue", Encoding.UTF8.GetString(response.Body.Span));
+        Assert.Equal("bj-a", response.Header("mlp-zone"));
+        Assert.Equal("bj", response.Header("mlp-site"));
+        Assert.Equal("sh", response.Header("mlp-forwarded-by"));
+        // bj's gateway issued the cookie (the secret is shared): sh honours it next time and still forwards.
+        var cookie = response.Header("mlp-zone-cookie");
+        Assert.StartsWith("1.bj-a.", cookie, StringComparison.Ordinal);
+        // The identity the backend sees is the session's, carried across by the signed forward.
+        var call = Assert.Single(sites.BjBackend.Calls);
+        Assert.Equal(uid, call["x-mlp-user-id"]);
+        Assert.Equal("dev-" + uid, call["x-mlp-device-id"]);
+        Assert.Empty(sites.ShBackend.Calls);
+
+        var again = await client.CallAsync("orders", "create", "x"u8.ToArray(), new MlpCallOptions { Headers = [new("mlp-zone-cookie", cookie!)] });
+        Assert.Equal("bj-a/blue", Encoding.UTF8.GetString(again.Body.Span));
+        Assert.Equal("cookie", again.Header("mlp-route-reason"));
+
+        using var http = new HttpClient { BaseAddress = sites.Sh.ManagementBase };
+        Assert.Matches("accesslayer_traffic_forwarded_total\\{[^}]*result=\"ok\"[^}]*\\} 2", await http.GetStringAsync(new Uri("metrics", UriKind.Relative)));
+    }
+
+    [Fact]
+    public async Task A_forwarded_call_is_never_forwarded_again()
+    {
+        // sh's table sends the user to bj; bj's (say, mid-rollout) sends them back to sh. One hop, then 508.
+        await using var sites = await TwoSites.StartAsync(bjSeesAllInSh: true);
+        await using var client = await ConnectAsync(sites.Sh, TrafficTestTables.UidInShards(50, 99));
+
+        var response = await client.CallAsync("orders", "create", "x"u8.ToArray());
+
+        Assert.Equal(508, response.Status);
+        Assert.Equal("sh", response.Header("mlp-forwarded-by"));
+        Assert.Empty(sites.ShBackend.Calls);
+        Assert.Empty(sites.BjBackend.Calls);
+        Assert.Contains(sites.BjLogs.Lines, l => l.EventId.Id == 3005);
+        using var http = new HttpClient { BaseAddress = sites.Bj.ManagementBase };
+        Assert.Matches("accesslayer_traffic_forwards_refused_total\\{[^}]*reason=\"loop\"[^}]*\\} 1", await http.GetStringAsync(new Uri("metrics", UriKind.Relative)));
+    }
+
+    [Fact]
+    public async Task A_forward_without_a_gateways_signature_is_refused_and_reaches_no_backend()
+    {
+        await using var sites = await TwoSites.StartAsync();
+        using var http = new HttpClient { BaseAddress = sites.BjHttp };
+        using var forged = new HttpRequestMessage(HttpMethod.Post, new Uri("traffic/v1/forward/orders/create", UriKind.Relative)) { Content = new ByteArrayContent("x"u8.ToArray()) };
+        // Anyone can name a user in a header: without the shared secret's signature it is not taken.
+        forged.Headers.Add("x-mlp-user-id", TrafficTestTables.UidInShards(50, 99));
+        forged.Headers.Add("x-traffic-hop", "sh");
+        forged.Headers.Add("x-traffic-time", sites.Bj.Time.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        forged.Headers.Add("x-traffic-signature", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+
+        using var answer = await http.SendAsync(forged);
+
+        Assert.Equal(HttpStatusCode.Forbidden, answer.StatusCode);
+        Assert.Empty(sites.BjBackend.Calls);
+    }
+}
