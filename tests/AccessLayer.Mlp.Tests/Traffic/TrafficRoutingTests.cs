@@ -45,6 +45,12 @@ public sealed class TrafficRoutingTests
 
         await using var other = await site.ConnectAsync(inB);
         Assert.Equal("sh-b/blue", (await CallAsync(other)).Body);
+
+        // The HTTP fallback routes the same way, by the token's user.
+        var fallback = await other.CallAsync("orders", "create", "x"u8.ToArray(), new MlpCallOptions { ForceHttpFallback = true });
+        Assert.Equal("http", fallback.Transport);
+        Assert.Equal("sh-b/blue", Encoding.UTF8.GetString(fallback.Body.Span));
+        Assert.StartsWith("7.sh-b.", fallback.Header("mlp-zone-cookie"), StringComparison.Ordinal);
     }
 
     [Fact]
