@@ -10,7 +10,7 @@ namespace AccessLayer.Mlp.Tests.Traffic;
 
 /// <summary>
 /// A real HTTP backend on a free loopback port labelled with its place in a traffic table (e.g. <c>sh-a/blue</c>):
-/// every operation answers 200 with the label as body and the routing headers it was sent echoed as <c>seen-*</c>;
+/// every operation answers 200 with the label as body and the routing headers it was sent (x-mlp-*, mlp-*) echoed as <c>seen-*</c>;
 /// <c>/slow</c> answers only once <see cref="Release"/> is called. It keeps the headers of every call it served.
 /// </summary>
 internal sealed class LabelledBackend : IAsyncDisposable
@@ -33,7 +33,7 @@ internal sealed class LabelledBackend : IAsyncDisposable
 
     public TaskCompletionSource SlowArrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Per call served: the routing headers it carried (x-mlp-*).</summary>
+    /// <summary>Per call served: the routing headers it carried (x-mlp-*, mlp-*).</summary>
     public ConcurrentQueue<IReadOnlyDictionary<string, string>> Calls { get; } = new();
 
     public void Release() => _release.TrySetResult();
@@ -48,7 +48,7 @@ internal sealed class LabelledBackend : IAsyncDisposable
         LabelledBackend? backend = null;
         app.MapPost("/{operation}", async (HttpContext context, string operation) =>
         {
-            var seen = context.Request.Headers.Where(h => h.Key.StartsWith("x-mlp-", StringComparison.OrdinalIgnoreCase))
+            var seen = context.Request.Headers.Where(h => h.Key.StartsWith("x-mlp-", StringComparison.OrdinalIgnoreCase) || h.Key.StartsWith("mlp-", StringComparison.OrdinalIgnoreCase))
                 .ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString(), StringComparer.Ordinal);
             backend!.Calls.Enqueue(seen);
             if (operation == "slow")
