@@ -13,7 +13,7 @@ namespace AccessLayer.Gateway.Traffic;
 /// went (zone, site, group, reason, gray rule, table version) and, when the caller's cookie was missing or stale, a
 /// fresh cookie. A call keeps the table version it started with to the end, so a switch never moves a call in flight.
 /// </summary>
-internal sealed class TrafficRouter
+internal sealed class TrafficRouter : IDisposable
 {
     private static readonly string[] Reasons = ["none", "shard", "override", "failover", "site_random", "load_test", "cookie"];
 
@@ -154,6 +154,8 @@ internal sealed class TrafficRouter
         metadata.InsertRange(0, response.Headers);
         return response with { Headers = metadata };
     }
+
+    public void Dispose() => _cookie.Dispose();
 
     private Uri BaseUri(string endpoint) =>
         _endpoints.GetOrAdd(endpoint, static e => new Uri(e.EndsWith('/') ? e : e + "/", UriKind.Absolute));
