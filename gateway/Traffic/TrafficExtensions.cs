@@ -14,6 +14,9 @@ internal static class TrafficExtensions
         services.AddSingleton<TrafficKeys>();
         services.AddSingleton<TrafficForwarder>();
         services.AddSingleton<TrafficRouter>();
+        services.AddSingleton<TrafficEndpointHealth>();
+        services.AddSingleton<TrafficHealthChecker>();
+        services.AddHostedService(sp => sp.GetRequiredService<TrafficHealthChecker>());
         services.AddSingleton<TrafficFileWatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<TrafficFileWatcher>());
         return services;

@@ -15,6 +15,15 @@ internal static partial class TrafficLog
     [LoggerMessage(3004, LogLevel.Warning, "Forward of {Service}/{Operation} to site {Site} via {Gateway} failed: {Reason}")]
     public static partial void ForwardFailed(ILogger logger, string service, string operation, string site, string gateway, string reason);
 
+    [LoggerMessage(3006, LogLevel.Warning, "Backend endpoint {Endpoint} ejected for {EjectionTime} after {Failures} failed calls in a row")]
+    public static partial void EndpointEjected(ILogger logger, string endpoint, int failures, TimeSpan ejectionTime);
+
+    [LoggerMessage(3007, LogLevel.Warning, "Backend endpoint {Endpoint} failed {Failures} health checks in a row: no calls until one passes")]
+    public static partial void EndpointUnhealthy(ILogger logger, string endpoint, int failures);
+
+    [LoggerMessage(3008, LogLevel.Information, "Backend endpoint {Endpoint} passed its health check again")]
+    public static partial void EndpointHealthy(ILogger logger, string endpoint);
+
     [LoggerMessage(3005, LogLevel.Warning, "Forwarded request for {Service} from {From} refused: {Reason}")]
     public static partial void ForwardRefused(ILogger logger, string service, string? from, string reason);
 }

@@ -38,5 +38,28 @@ public sealed class TrafficOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan ForwardClockSkew { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Failed calls (5xx, unreachable, timed out) in a row after which an endpoint is ejected.</summary>
+    [Range(1, 1000)]
+    public int OutlierConsecutiveFailures { get; set; } = 5;
+
+    /// <summary>How long an ejected endpoint gets no calls.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan OutlierEjectionTime { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The path health checks <c>GET</c> on each backend endpoint of the site (e.g. <c>/healthz</c>); empty: no health checks.</summary>
+    public string? HealthCheckPath { get; set; }
+
+    /// <summary>How often every endpoint is checked.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan HealthCheckInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a check may take before it counts as failed.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan HealthCheckTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Failed checks in a row after which an endpoint gets no calls (until a check passes).</summary>
+    [Range(1, 100)]
+    public int HealthCheckFailures { get; set; } = 2;
+
     public bool IsEnabled => !string.IsNullOrEmpty(TableFile);
 }

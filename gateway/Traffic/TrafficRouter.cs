@@ -20,17 +20,19 @@ internal sealed class TrafficRouter : IDisposable
     private readonly TrafficTableStore _store;
     private readonly ZoneCookie _cookie;
     private readonly TrafficForwarder _forwarder;
+    private readonly TrafficEndpointHealth _health;
     private readonly IHttpClientFactory _clients;
     private readonly TrafficMetrics _metrics;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, TrafficMlpService> _services = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Uri> _endpoints = new(StringComparer.Ordinal);
 
-    public TrafficRouter(TrafficTableStore store, TrafficKeys keys, TrafficForwarder forwarder, IHttpClientFactory clients, TrafficMetrics metrics, ILogger<TrafficRouter> logger)
+    public TrafficRouter(TrafficTableStore store, TrafficKeys keys, TrafficForwarder forwarder, TrafficEndpointHealth health, IHttpClientFactory clients, TrafficMetrics metrics, ILogger<TrafficRouter> logger)
     {
         _store = store;
         _cookie = new ZoneCookie(keys.Cookie);
         _forwarder = forwarder;
+        _health = health;
         _clients = clients;
         _metrics = metrics;
         _logger = logger;
@@ -121,9 +123,11 @@ internal sealed class TrafficRouter : IDisposable
 
         _metrics.Routed.Add(1, TrafficMetrics.Tag("reason", Reasons[(int)decision.Reason]),
             TrafficMetrics.Tag("group", decision.Reason == TrafficReason.LoadTest ? "load_test" : decision.GrayRule is not null ? "gray" : group));
-        var endpoint = endpoints.Length == 1 ? endpoints[0] : endpoints[Random.Shared.Next(endpoints.Length)];
+        var endpoint = _health.Pick(endpoints);
         var call = request with { Headers = ForBackend(request.Headers, zone.Name, group, loadTest) };
         var response = await MlpHttpBackendService.SendAsync(_clients, BaseUri(endpoint), http2: false, request.Service, call, request.ConnectionLogger ?? _logger, cancellationToken).ConfigureAwait(false);
+        // A 5xx, the 502 of an unreachable endpoint and the 504 of a call cut short by its deadline count against it.
+        _health.RecordCall(endpoint, response.Status);
         return WithMetadata(response, metadata);
     }
 

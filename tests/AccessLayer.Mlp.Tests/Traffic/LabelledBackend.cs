@@ -11,7 +11,8 @@ namespace AccessLayer.Mlp.Tests.Traffic;
 /// <summary>
 /// A real HTTP backend on a free loopback port labelled with its place in a traffic table (e.g. <c>sh-a/blue</c>):
 /// every operation answers 200 with the label as body and the routing headers it was sent (x-mlp-*, mlp-*) echoed as <c>seen-*</c>;
-/// <c>/slow</c> answers only once <see cref="Release"/> is called. It keeps the headers of every call it served.
+/// <c>/slow</c> answers only once <see cref="Release"/> is called; <c>GET /healthz</c> answers 200 or, when not
+/// <see cref="Healthy"/>, 503. It keeps the headers of every call it served.
 /// </summary>
 internal sealed class LabelledBackend : IAsyncDisposable
 {
@@ -36,6 +37,8 @@ internal sealed class LabelledBackend : IAsyncDisposable
     /// <summary>Per call served: the routing headers it carried (x-mlp-*, mlp-*).</summary>
     public ConcurrentQueue<IReadOnlyDictionary<string, string>> Calls { get; } = new();
 
+    public bool Healthy { get; set; } = true;
+
     public void Release() => _release.TrySetResult();
 
     public static async Task<LabelledBackend> StartAsync(string label)
@@ -46,6 +49,7 @@ internal sealed class LabelledBackend : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, port));
         var app = builder.Build();
         LabelledBackend? backend = null;
+        app.MapGet("/healthz", () => backend!.Healthy ? Results.Ok() : Results.StatusCode(503));
         app.MapPost("/{operation}", async (HttpContext context, string operation) =>
         {
             var seen = context.Request.Headers.Where(h => h.Key.StartsWith("x-mlp-", StringComparison.OrdinalIgnoreCase) || h.Key.StartsWith("mlp-", StringComparison.OrdinalIgnoreCase))
