@@ -41,6 +41,31 @@ internal sealed class TrafficEndpointHealth(IOptions<TrafficOptions> options, Tr
         return endpoints[start];
     }
 
+    /// <summary>Another endpoint of <paramref name="endpoints"/> than <paramref name="tried"/>, available if one is; null when the group has no other.</summary>
+    public string? PickOther(string[] endpoints, string tried)
+    {
+        var start = Random.Shared.Next(endpoints.Length);
+        var now = time.GetTimestamp();
+        string? other = null;
+        for (var i = 0; i < endpoints.Length; i++)
+        {
+            var endpoint = endpoints[(start + i) % endpoints.Length];
+            if (endpoint == tried)
+            {
+                continue;
+            }
+
+            if (IsAvailable(endpoint, now))
+            {
+                return endpoint;
+            }
+
+            other ??= endpoint;
+        }
+
+        return other;
+    }
+
     /// <summary>Whether <paramref name="endpoint"/> gets calls now (neither ejected nor failing its health checks).</summary>
     public bool IsAvailable(string endpoint) => IsAvailable(endpoint, time.GetTimestamp());
 

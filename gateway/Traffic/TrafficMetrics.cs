@@ -18,6 +18,7 @@ internal sealed class TrafficMetrics : IDisposable
         Routed = _meter.CreateCounter<long>("traffic.routed", description: "MLP calls routed by the traffic table, by reason (shard, override, failover, site_random, load_test, cookie) and group kind (blue, green, gray, load_test).");
         Forwarded = _meter.CreateCounter<long>("traffic.forwarded", description: "MLP calls forwarded to another site's gateways, by result (ok, failed).");
         Ejections = _meter.CreateCounter<long>("traffic.endpoint.ejections", description: "Backend endpoints taken out of routing, by reason (outlier: failed calls in a row; health_check: failed checks in a row).");
+        Retries = _meter.CreateCounter<long>("traffic.retries", description: "Idempotent calls tried again on another endpoint of their group after a 502 or 503.");
         ForwardsRefused = _meter.CreateCounter<long>("traffic.forwards.refused", description: "Forwards from other gateways refused, by reason (signature, loop).");
     }
 
@@ -32,6 +33,8 @@ internal sealed class TrafficMetrics : IDisposable
     public Counter<long> ForwardsRefused { get; }
 
     public Counter<long> Ejections { get; }
+
+    public Counter<long> Retries { get; }
 
     public void SetVersion(long version) => Volatile.Write(ref _version, version);
 

@@ -38,6 +38,10 @@ public sealed class TrafficOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan ForwardClockSkew { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>How many times an idempotent call that found its endpoint unreachable or unavailable (502, 503) is tried on another endpoint of its group, within its deadline.</summary>
+    [Range(0, 3)]
+    public int Retries { get; set; } = 1;
+
     /// <summary>Failed calls (5xx, unreachable, timed out) in a row after which an endpoint is ejected.</summary>
     [Range(1, 1000)]
     public int OutlierConsecutiveFailures { get; set; } = 5;

@@ -21,14 +21,16 @@ internal sealed class TrafficRouter : IDisposable
     private readonly ZoneCookie _cookie;
     private readonly TrafficForwarder _forwarder;
     private readonly TrafficEndpointHealth _health;
+    private readonly TrafficOptions _options;
     private readonly IHttpClientFactory _clients;
     private readonly TrafficMetrics _metrics;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, TrafficMlpService> _services = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Uri> _endpoints = new(StringComparer.Ordinal);
 
-    public TrafficRouter(TrafficTableStore store, TrafficKeys keys, TrafficForwarder forwarder, TrafficEndpointHealth health, IHttpClientFactory clients, TrafficMetrics metrics, ILogger<TrafficRouter> logger)
+    public TrafficRouter(TrafficTableStore store, TrafficKeys keys, TrafficForwarder forwarder, TrafficEndpointHealth health, IHttpClientFactory clients, TrafficMetrics metrics, IOptions<TrafficOptions> options, ILogger<TrafficRouter> logger)
     {
+        _options = options.Value;
         _store = store;
         _cookie = new ZoneCookie(keys.Cookie);
         _forwarder = forwarder;
@@ -128,6 +130,19 @@ internal sealed class TrafficRouter : IDisposable
         var response = await MlpHttpBackendService.SendAsync(_clients, BaseUri(endpoint), http2: false, request.Service, call, request.ConnectionLogger ?? _logger, cancellationToken).ConfigureAwait(false);
         // A 5xx, the 502 of an unreachable endpoint and the 504 of a call cut short by its deadline count against it.
         _health.RecordCall(endpoint, response.Status);
+        for (var retry = 0; retry < _options.Retries && request.Idempotent && response.Status is 502 or 503 && !cancellationToken.IsCancellationRequested; retry++)
+        {
+            // Idempotent only: a call that may have reached the backend is tried again only when that is harmless.
+            if (_health.PickOther(endpoints, endpoint) is not { } other)
+            {
+                break;
+            }
+
+            endpoint = other;
+            _metrics.Retries.Add(1);
+            response = await MlpHttpBackendService.SendAsync(_clients, BaseUri(endpoint), http2: false, request.Service, call, request.ConnectionLogger ?? _logger, cancellationToken).ConfigureAwait(false);
+            _health.RecordCall(endpoint, response.Status);
+        }
         return WithMetadata(response, metadata);
     }
 

@@ -10,7 +10,8 @@ namespace AccessLayer.Mlp.Tests.Traffic;
 
 /// <summary>
 /// Backend endpoints taken out of a group and put back, on a real gateway over real backends: by failed calls in a row
-/// (outlier ejection, back after the ejection time) and by failed health checks (back once a check passes).
+/// (outlier ejection, back after the ejection time) and by failed health checks (back once a check passes); idempotent
+/// calls tried again on another endpoint when theirs is unreachable.
 /// </summary>
 public sealed class TrafficEndpointHealthTests
 {
@@ -100,5 +101,31 @@ public sealed class TrafficEndpointHealthTests
         for (var i = 0; i < 200 && !reachedB; i++)
             reachedB = Encoding.UTF8.GetString((await CallAsync(client)).Body.Span) == "b";
         Assert.True(reachedB);
+    }
+
+    [Fact]
+    public async Task An_idempotent_call_whose_endpoint_is_unreachable_is_tried_on_another_and_other_calls_are_not()
+    {
+        await using var good = await LabelledBackend.StartAsync("good");
+        var dead = $"http://127.0.0.1:{FreePorts.Next()}/";
+        using var file = new TrafficTestTables.File(Table(good.Url, dead));
+        // No ejection here: every call picks either endpoint.
+        var (gateway, client, _) = await StartAsync(file, "--Traffic:OutlierConsecutiveFailures=1000");
+        await using var __ = gateway;
+        await using var ___ = client;
+
+        for (var i = 0; i < 40; i++)
+        {
+            var response = await client.CallAsync("orders", "create", "x"u8.ToArray(), new MlpCallOptions { Idempotent = true });
+            Assert.Equal(200, response.Status);
+        }
+
+        // A call that is not idempotent may have reached the backend: it is answered 502 rather than sent twice.
+        var failed = 0;
+        for (var i = 0; i < 40; i++)
+            failed += (await CallAsync(client)).Status == 502 ? 1 : 0;
+        Assert.True(failed > 0);
+        using var http = new HttpClient { BaseAddress = gateway.ManagementBase };
+        Assert.Matches("accesslayer_traffic_retries_total(\\{\\})? [1-9]", await http.GetStringAsync(new Uri("metrics", UriKind.Relative)));
     }
 }
