@@ -22,14 +22,16 @@ internal sealed class TrafficRouter : IDisposable
     private readonly TrafficForwarder _forwarder;
     private readonly TrafficEndpointHealth _health;
     private readonly TrafficOptions _options;
+    private readonly TimeProvider _time;
     private readonly IHttpClientFactory _clients;
     private readonly TrafficMetrics _metrics;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, TrafficMlpService> _services = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Uri> _endpoints = new(StringComparer.Ordinal);
 
-    public TrafficRouter(TrafficTableStore store, TrafficKeys keys, TrafficForwarder forwarder, TrafficEndpointHealth health, IHttpClientFactory clients, TrafficMetrics metrics, IOptions<TrafficOptions> options, ILogger<TrafficRouter> logger)
+    public TrafficRouter(TrafficTableStore store, TrafficKeys keys, TrafficForwarder forwarder, TrafficEndpointHealth health, IHttpClientFactory clients, TrafficMetrics metrics, IOptions<TrafficOptions> options, TimeProvider time, ILogger<TrafficRouter> logger)
     {
+        _time = time;
         _options = options.Value;
         _store = store;
         _cookie = new ZoneCookie(keys.Cookie);
@@ -126,8 +128,17 @@ internal sealed class TrafficRouter : IDisposable
         _metrics.Routed.Add(1, TrafficMetrics.Tag("reason", Reasons[(int)decision.Reason]),
             TrafficMetrics.Tag("group", decision.Reason == TrafficReason.LoadTest ? "load_test" : decision.GrayRule is not null ? "gray" : group));
         var endpoint = _health.Pick(endpoints);
+        var service = zone.Services[request.Service];
         var call = request with { Headers = ForBackend(request.Headers, zone.Name, group, loadTest) };
-        var response = await MlpHttpBackendService.SendAsync(_clients, BaseUri(endpoint), http2: false, request.Service, call, request.ConnectionLogger ?? _logger, cancellationToken).ConfigureAwait(false);
+        using var deadline = service.Timeout is { } timeout && timeout < request.Timeout ? new CancellationTokenSource(timeout, _time) : null;
+        using var linked = deadline is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        if (linked is not null)
+        {
+            // The zone's own, shorter deadline for this service (timeoutMs): the backend call ends at it, answered 504.
+            cancellationToken = linked.Token;
+        }
+
+        var response = await MlpHttpBackendService.SendAsync(_clients, BaseUri(endpoint), service.Http2, request.Service, call, request.ConnectionLogger ?? _logger, cancellationToken).ConfigureAwait(false);
         // A 5xx, the 502 of an unreachable endpoint and the 504 of a call cut short by its deadline count against it.
         _health.RecordCall(endpoint, response.Status);
         for (var retry = 0; retry < _options.Retries && request.Idempotent && response.Status is 502 or 503 && !cancellationToken.IsCancellationRequested; retry++)
@@ -140,7 +151,7 @@ internal sealed class TrafficRouter : IDisposable
 
             endpoint = other;
             _metrics.Retries.Add(1);
-            response = await MlpHttpBackendService.SendAsync(_clients, BaseUri(endpoint), http2: false, request.Service, call, request.ConnectionLogger ?? _logger, cancellationToken).ConfigureAwait(false);
+            response = await MlpHttpBackendService.SendAsync(_clients, BaseUri(endpoint), service.Http2, request.Service, call, request.ConnectionLogger ?? _logger, cancellationToken).ConfigureAwait(false);
             _health.RecordCall(endpoint, response.Status);
         }
         return WithMetadata(response, metadata);

@@ -185,6 +185,12 @@ internal sealed class TrafficService(string[] blue, string[] green, int greenWei
     public int GreenWeight { get; } = greenWeight;
 
     public FrozenDictionary<string, string[]> Groups { get; } = groups;
+
+    /// <summary>The deadline of a call to this service in this zone when shorter than the call's own (<c>timeoutMs</c>); null: the call's.</summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>The endpoints speak h2c (HTTP/2 with prior knowledge), as <c>Mlp:Routes:*:Http2</c>.</summary>
+    public bool Http2 { get; init; }
 }
 
 /// <summary>What a request carries for routing. The uid comes from the authenticated session, never from an unauthenticated header.</summary>

@@ -217,7 +217,7 @@ internal static class TrafficTableParser
     private static TrafficService Service(YamlNode node, string what)
     {
         var service = Mapping(node, what);
-        Keys(service, "blue", "green", "greenWeight", "groups");
+        Keys(service, "blue", "green", "greenWeight", "groups", "timeoutMs", "http2");
         var blue = Endpoints(Required(service, "blue"), what + " blue");
         var green = Optional(service, "green") is { } greenNode ? Endpoints(greenNode, what + " green") : [];
         var weight = Optional(service, "greenWeight") is { } weightNode ? (int)Long(weightNode, what + " greenWeight", 0, 100) : 0;
@@ -240,7 +240,14 @@ internal static class TrafficTableParser
             }
         }
 
-        return new TrafficService(blue, green, weight, groups.ToFrozenDictionary(StringComparer.Ordinal));
+        var timeout = Optional(service, "timeoutMs") is { } timeoutNode ? TimeSpan.FromMilliseconds(Long(timeoutNode, what + " timeoutMs", 1, 3_600_000)) : (TimeSpan?)null;
+        var http2 = false;
+        if (Optional(service, "http2") is { } http2Node && !bool.TryParse(Scalar(http2Node, what + " http2"), out http2))
+        {
+            throw new TrafficTableException($"{what}: http2 is true or false", Line(http2Node));
+        }
+
+        return new TrafficService(blue, green, weight, groups.ToFrozenDictionary(StringComparer.Ordinal)) { Timeout = timeout, Http2 = http2 };
     }
 
     private static GrayRule Gray(YamlNode node, Dictionary<string, TrafficZone> zones)

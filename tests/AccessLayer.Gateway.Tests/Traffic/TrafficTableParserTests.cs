@@ -25,6 +25,17 @@ public sealed class TrafficTableParserTests
     }
 
     [Fact]
+    public void A_services_own_deadline_and_h2c_are_read_and_absent_by_default()
+    {
+        var table = TrafficTableParser.Parse(TrafficTables.With("greenWeight: 0", "timeoutMs: 250").Replace("        groups:", "        http2: true\n        groups:", StringComparison.Ordinal));
+
+        Assert.Equal(TimeSpan.FromMilliseconds(250), table.Zones["sh-a"].Services["orders"].Timeout);
+        Assert.True(table.Zones["sh-a"].Services["orders"].Http2);
+        Assert.Null(table.Zones["sh-b"].Services["orders"].Timeout);
+        Assert.False(table.Zones["sh-b"].Services["orders"].Http2);
+    }
+
+    [Fact]
     public void JSON_is_read_as_well()
     {
         var table = TrafficTableParser.Parse("""
@@ -43,6 +54,8 @@ public sealed class TrafficTableParserTests
     [InlineData("70-99: bj-a", "70-100: bj-a", 27, "70-100 is not a range")]
     [InlineData("\"10086\": bj-a", "\"10086\": nowhere", 29, "override 10086: no zone named nowhere")]
     [InlineData("greenWeight: 0", "greenWeight: 101", 12, "greenWeight: 101 is not a whole number from 0 to 100")]
+    [InlineData("greenWeight: 0", "timeoutMs: 0", 12, "timeoutMs: 0 is not a whole number from 1 to 3600000")]
+    [InlineData("greenWeight: 0", "http2: yes", 12, "http2 is true or false")]
     [InlineData("blue: [\"http://127.0.0.1:5001/\"]", "blue: [\"ftp://127.0.0.1:5001/\"]", 10, "is not an http(s) URL")]
     [InlineData("group: canary", "group: beta", 35, "gray rule ios-beta: no zone has a group named beta")]
     [InlineData("appVersion: \">=5.2.0 <6\"", "appVersion: \"newest\"", 37, "appVersion newest is not a range")]

@@ -3,6 +3,7 @@ using AccessLayer.Client;
 using AccessLayer.Gateway.Traffic;
 using AccessLayer.Mlp.Tests.Infrastructure;
 using AccessLayer.Protocol.Hpack;
+using Google.Protobuf;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -202,5 +203,36 @@ public sealed class TrafficRoutingTests
         Assert.Contains(served, s => s.Index == 0 && s.Body == "sh-a/blue");
         foreach (var client in clients)
             await client.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_services_timeoutMs_ends_a_call_at_its_own_deadline_and_http2_talks_h2c()
+    {
+        await using var slow = await LabelledBackend.StartAsync("slow");
+        await using var h2c = await TestBackend.StartAsync(http2: true);
+        using var file = new TrafficTestTables.File($$"""
+            version: 1
+            sites:
+              sh: { city: shanghai }
+            zones:
+              sh-a: { site: sh, services: { orders: { blue: ["{{slow.Url}}"], timeoutMs: 250 }, shop: { blue: ["{{h2c.Url}}"], http2: true } } }
+            shards:
+              0-99: sh-a
+            """);
+        await using var gateway = await MlpTestGateway.StartAsync(TrafficTestTables.Settings(file));
+        var client = new MlpClient(gateway.ClientOptions("dev-deadline", "user-deadline"));
+        await using var _ = client;
+        await client.ConnectAsync();
+
+        // The call's own deadline is Mlp:RequestTimeoutSeconds (30 s of the fake clock); the zone's 250 ms ends it first.
+        var call = client.CallAsync("orders", "slow", ReadOnlyMemory<byte>.Empty);
+        await slow.SlowArrived.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        gateway.Time.Advance(TimeSpan.FromMilliseconds(300));
+        var response = await call.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(504, response.Status);
+
+        var order = await client.CallAsync("shop", "create", new Protos.CreateOrderRequest { Sku = "a", Quantity = 1 }.ToByteArray());
+        Assert.Equal(200, order.Status);
+        Assert.Equal("HTTP/2", h2c.LastProtocol);
     }
 }
