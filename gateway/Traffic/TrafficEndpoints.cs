@@ -18,6 +18,32 @@ internal static class TrafficEndpoints
         api.MapPost("/traffic/table/validate", ValidateAsync);
         api.MapPut("/traffic/table", ApplyAsync);
         api.MapPost("/traffic/table/rollback", Rollback);
+        api.MapGet("/traffic/route", Explain);
+    }
+
+    /// <summary>Where a call would go now, as the router decides it (no call is made): for an operator asking why a user lands where they do.</summary>
+    private static IResult Explain(TrafficTableStore store, TrafficEndpointHealth health, string? service, string? uid, string? deviceId, string? platform, string? appVersion, bool? loadTest)
+    {
+        if (store.Current is not { } current)
+        {
+            return NotConfigured();
+        }
+
+        if (string.IsNullOrEmpty(service))
+        {
+            return Results.Json(new TrafficError("service is required: /api/v1/traffic/route?service=orders&uid=...", null), TrafficJsonContext.Default.TrafficError, statusCode: StatusCodes.Status400BadRequest);
+        }
+
+        var decision = current.Table.Resolve(new TrafficQuery(service, string.IsNullOrEmpty(uid) ? null : uid, deviceId, appVersion, platform, loadTest == true), current.Site);
+        if (decision.Zone is not { } zone)
+        {
+            return Results.Json(new TrafficError($"no zone of site {current.Site.Name} is up", null), TrafficJsonContext.Default.TrafficError, statusCode: StatusCodes.Status404NotFound);
+        }
+
+        return Results.Json(
+            new TrafficRouteInfo(current.Table.Version, zone.Name, zone.Site.Name, !ReferenceEquals(zone.Site, current.Site), TrafficRouter.ReasonName(decision.Reason), decision.Group, decision.GrayRule,
+                decision.Endpoints is { } endpoints ? [.. endpoints.Select(e => new TrafficEndpointInfo(e, health.IsAvailable(e)))] : null),
+            TrafficJsonContext.Default.TrafficRouteInfo);
     }
 
     private static IResult Read(TrafficTableStore store)
@@ -139,9 +165,14 @@ internal sealed record TrafficApplied(string Status, long Version, TrafficDiffIn
 
 internal sealed record TrafficError(string Error, long? Line);
 
+internal sealed record TrafficRouteInfo(long Version, string Zone, string Site, bool Forwarded, string Reason, string? Group, string? GrayRule, IReadOnlyList<TrafficEndpointInfo>? Endpoints);
+
+internal sealed record TrafficEndpointInfo(string Url, bool Available);
+
 [JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(TrafficTableInfo))]
 [JsonSerializable(typeof(TrafficValidation))]
 [JsonSerializable(typeof(TrafficApplied))]
 [JsonSerializable(typeof(TrafficError))]
+[JsonSerializable(typeof(TrafficRouteInfo))]
 internal sealed partial class TrafficJsonContext : JsonSerializerContext;

@@ -42,6 +42,9 @@ internal sealed class TrafficRouter : IDisposable
         _logger = logger;
     }
 
+    /// <summary>The reason as the response header, the metrics and the admin API spell it.</summary>
+    public static string ReasonName(TrafficReason reason) => Reasons[(int)reason];
+
     /// <summary>The service that routes <paramref name="name"/> by the table, when the table in force has it in some zone.</summary>
     public bool TryGet(string name, out IMlpService service)
     {
@@ -84,7 +87,7 @@ internal sealed class TrafficRouter : IDisposable
         [
             new(TrafficHeaders.Zone, zone.Name),
             new(TrafficHeaders.Site, zone.Site.Name),
-            new(TrafficHeaders.Reason, Reasons[(int)decision.Reason]),
+            new(TrafficHeaders.Reason, ReasonName(decision.Reason)),
             new(TrafficHeaders.TableVersion, table.Version.ToString(CultureInfo.InvariantCulture)),
         ];
         if (uid is not null && decision.Reason != TrafficReason.Cookie)
@@ -125,7 +128,7 @@ internal sealed class TrafficRouter : IDisposable
             metadata.Add(new(TrafficHeaders.GrayRule, rule));
         }
 
-        _metrics.Routed.Add(1, TrafficMetrics.Tag("reason", Reasons[(int)decision.Reason]),
+        _metrics.Routed.Add(1, TrafficMetrics.Tag("reason", ReasonName(decision.Reason)),
             TrafficMetrics.Tag("group", decision.Reason == TrafficReason.LoadTest ? "load_test" : decision.GrayRule is not null ? "gray" : group));
         var endpoint = _health.Pick(endpoints);
         var service = zone.Services[request.Service];

@@ -151,4 +151,35 @@ public sealed class TrafficTableOperationTests
         Assert.Equal(HttpStatusCode.Unauthorized, answer.StatusCode);
         Assert.Equal(7, site.Store.Current!.Table.Version);
     }
+
+    [Fact]
+    public async Task The_route_api_explains_where_a_user_goes_without_calling_anyone()
+    {
+        await using var site = await OneSiteGateway.StartAsync();
+        using var http = site.Gateway.CreateManagementClient();
+        var uid = TrafficTestTables.UidInShards(0, 49);
+
+        using (var json = JsonDocument.Parse(await http.GetStringAsync(new Uri($"api/v1/traffic/route?service=orders&uid={uid}&platform=ios&appVersion=5.3.0", UriKind.Relative))))
+        {
+            var root = json.RootElement;
+            Assert.Equal("sh-a", root.GetProperty("zone").GetString());
+            Assert.Equal("shard", root.GetProperty("reason").GetString());
+            Assert.Equal("canary", root.GetProperty("group").GetString());
+            Assert.Equal("ios-beta", root.GetProperty("grayRule").GetString());
+            Assert.False(root.GetProperty("forwarded").GetBoolean());
+            var endpoint = Assert.Single(root.GetProperty("endpoints").EnumerateArray());
+            Assert.Equal(site.CanaryA.Url, endpoint.GetProperty("url").GetString());
+            Assert.True(endpoint.GetProperty("available").GetBoolean());
+        }
+
+        Assert.True((await site.ApplyAsync(site.Table(8, down: "[zone:sh-a]"))).IsSuccessStatusCode);
+        using (var json = JsonDocument.Parse(await http.GetStringAsync(new Uri($"api/v1/traffic/route?service=orders&uid={uid}", UriKind.Relative))))
+        {
+            Assert.Equal("sh-b", json.RootElement.GetProperty("zone").GetString());
+            Assert.Equal("failover", json.RootElement.GetProperty("reason").GetString());
+        }
+
+        Assert.Empty(site.CanaryA.Calls);
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync(new Uri("api/v1/traffic/route?uid=x", UriKind.Relative))).StatusCode);
+    }
 }
