@@ -19,6 +19,7 @@ internal sealed class MlpGateway
         IMlpSessionStore sessions,
         MlpDictionaryStore dictionaries,
         MlpServiceRouter router,
+        AccessLayer.Gateway.Traffic.TrafficRouter traffic,
         MlpConnectionRegistry connections,
         MlpFleetSessions fleet,
         MlpMetrics metrics,
@@ -32,6 +33,7 @@ internal sealed class MlpGateway
         Sessions = sessions;
         Dictionaries = dictionaries;
         Router = router;
+        Traffic = traffic;
         Connections = connections;
         Fleet = fleet;
         Metrics = metrics;
@@ -53,6 +55,9 @@ internal sealed class MlpGateway
     public IMlpSessionStore Sessions { get; }
     public MlpDictionaryStore Dictionaries { get; }
     public MlpServiceRouter Router { get; }
+
+    /// <summary>The traffic table's router: the zone cookie of a link's WELCOME.</summary>
+    public AccessLayer.Gateway.Traffic.TrafficRouter Traffic { get; }
     public MlpConnectionRegistry Connections { get; }
 
     /// <summary>Sessions and pushes across the fleet; <see cref="MlpFleetSessions.IsEnabled"/> false when the node runs alone.</summary>

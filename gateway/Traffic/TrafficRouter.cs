@@ -59,6 +59,30 @@ internal sealed class TrafficRouter : IDisposable
         return false;
     }
 
+    /// <summary>
+    /// The zone cookie for a long link's WELCOME (docs/protocol.md §5.4): the HELLO's when it is valid for this user and
+    /// version and its zone is up, else one for the zone the table gives the user; null without a table or a user.
+    /// </summary>
+    public string? CookieForLink(string uid, ReadOnlySpan<byte> helloCookie)
+    {
+        if (_store.Current is not { } version || string.IsNullOrEmpty(uid))
+        {
+            return null;
+        }
+
+        var table = version.Table;
+        if (helloCookie.Length is > 0 and <= 256)
+        {
+            Span<char> text = stackalloc char[helloCookie.Length];
+            if (System.Text.Encoding.UTF8.TryGetChars(helloCookie, text, out var length) && _cookie.TryRead(text[..length], uid, table, out var named) && !named.Down)
+            {
+                return text[..length].ToString();
+            }
+        }
+
+        return _cookie.Issue(table.Version, table.ZoneOf(uid, out _), uid);
+    }
+
     /// <summary>Routes <paramref name="request"/>; <paramref name="forwardedFrom"/> is the site of the gateway that forwarded it here (it is never forwarded again).</summary>
     public async ValueTask<MlpServiceResponse> InvokeAsync(MlpServiceRequest request, string? forwardedFrom, CancellationToken cancellationToken)
     {
@@ -70,7 +94,7 @@ internal sealed class TrafficRouter : IDisposable
         var table = version.Table;
         var uid = string.IsNullOrEmpty(request.UserId) ? null : request.UserId;
         TrafficZone? cookieZone = null;
-        if (uid is not null && TrafficHeaders.Find(request.Headers, TrafficHeaders.ZoneCookie) is { } cookie && _cookie.TryRead(cookie, uid, table, out var named))
+        if (uid is not null && (TrafficHeaders.Find(request.Headers, TrafficHeaders.ZoneCookie) ?? request.ZoneCookie) is { } cookie && _cookie.TryRead(cookie, uid, table, out var named))
         {
             cookieZone = named;
         }

@@ -54,6 +54,9 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
     private string? _platform;
     private string? _appVersion;
 
+    // The traffic table's zone cookie for this link (WELCOME's, then the last one a routed response carried); null without a table.
+    private volatile string? _zoneCookie;
+
     // Negotiated at HELLO; read by request tasks and the writer afterwards.
     private bool _clientZstd;
     private int _clientMaxFrameSize = MlpLimits.DefaultMaxFrameSize;
@@ -297,6 +300,7 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
         UserId = identity.UserId;
         _platform = string.IsNullOrEmpty(hello.Platform) ? null : hello.Platform;
         _appVersion = string.IsNullOrEmpty(hello.AppVersion) ? null : hello.AppVersion;
+        _zoneCookie = _gateway.Traffic.CookieForLink(identity.UserId, hello.ZoneCookie.Span);
         Session = opened.Handle;
         var lifetime = TimeSpan.FromSeconds(_options.TicketLifetimeSeconds);
         var ticket = lifetime > TimeSpan.Zero
@@ -331,6 +335,8 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
             UserId = identity.UserId,
         };
         welcome.AcceptedDictionaryIds.AddRange(_gateway.Dictionaries.AcceptedIds);
+        if (_zoneCookie is { } zoneCookie)
+            welcome.ZoneCookie = Google.Protobuf.ByteString.CopyFromUtf8(zoneCookie);
         if (ticket is not null)
         {
             welcome.ResumeTicket = Google.Protobuf.ByteString.CopyFrom(ticket);
@@ -435,7 +441,7 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
                 return;
             }
 
-            var call = new MlpServiceRequest(service, operation, headers, body, DeviceId!, UserId, Session!.SessionId, request.IsIdempotent, MlpHeaders.Timeout(headers, ceiling)) { ConnectionLogger = _logger, Platform = _platform, AppVersion = _appVersion };
+            var call = new MlpServiceRequest(service, operation, headers, body, DeviceId!, UserId, Session!.SessionId, request.IsIdempotent, MlpHeaders.Timeout(headers, ceiling)) { ConnectionLogger = _logger, Platform = _platform, AppVersion = _appVersion, ZoneCookie = _zoneCookie };
             // The task owns the span from here: it is current in the task (the backend call carries it) and ends it.
             _ = RunRequestAsync(streamId, request.IsOneWay, target, call, span);
             if (span is not null)
@@ -488,6 +494,8 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
         {
             var response = await MlpRequestExecutor.InvokeAsync(service, call, _time, _logger, _lifetime.Token).ConfigureAwait(false);
             status = response.Status;
+            if (service is AccessLayer.Gateway.Traffic.TrafficMlpService && AccessLayer.Gateway.Traffic.TrafficHeaders.Find(response.Headers, AccessLayer.Gateway.Traffic.TrafficHeaders.ZoneCookie) is { } fresh)
+                _zoneCookie = fresh;
             CountRequest(call.Service, response.Status);
             if (oneWay)
             {

@@ -30,6 +30,9 @@ public sealed record MlpServiceRequest(
     /// <summary>The platform the client named in its HELLO (<c>ios</c>, <c>android</c>, ...), for gray rules; null over HTTP or when it named none.</summary>
     internal string? Platform { get; init; }
 
+    /// <summary>The zone cookie of the long link (from WELCOME, HELLO or the link's last routed response), used when the request carries none; null over HTTP.</summary>
+    internal string? ZoneCookie { get; init; }
+
     /// <summary>The app version the client named in its HELLO, for gray rules; null over HTTP or when it named none.</summary>
     internal string? AppVersion { get; init; }
 }

@@ -38,19 +38,22 @@ public sealed class TrafficRoutingTests
         Assert.Equal("sh-a", response.Header("mlp-zone"));
         Assert.Equal("sh", response.Header("mlp-site"));
         Assert.Equal("blue", response.Header("mlp-group"));
-        Assert.Equal("shard", response.Header("mlp-route-reason"));
         Assert.Equal("7", response.Header("mlp-table-version"));
-        Assert.StartsWith("7.sh-a.", response.Header("mlp-zone-cookie"), StringComparison.Ordinal);
+        // The link's cookie, from WELCOME, routed it: no lookup, and no new cookie to send.
+        Assert.StartsWith("7.sh-a.", client.LastWelcome!.ZoneCookie.ToStringUtf8(), StringComparison.Ordinal);
+        Assert.Equal("cookie", response.Header("mlp-route-reason"));
+        Assert.Null(response.Header("mlp-zone-cookie"));
         Assert.Equal(inA, response.Header("seen-x-mlp-user-id"));
         Assert.Equal("sh-a", response.Header("seen-x-mlp-zone"));
 
         await using var other = await site.ConnectAsync(inB);
         Assert.Equal("sh-b/blue", (await CallAsync(other)).Body);
 
-        // The HTTP fallback routes the same way, by the token's user.
+        // The HTTP fallback routes the same way, by the token's user: with no link and no cookie, by the shard lookup.
         var fallback = await other.CallAsync("orders", "create", "x"u8.ToArray(), new MlpCallOptions { ForceHttpFallback = true });
         Assert.Equal("http", fallback.Transport);
         Assert.Equal("sh-b/blue", Encoding.UTF8.GetString(fallback.Body.Span));
+        Assert.Equal("shard", fallback.Header("mlp-route-reason"));
         Assert.StartsWith("7.sh-b.", fallback.Header("mlp-zone-cookie"), StringComparison.Ordinal);
     }
 
@@ -127,7 +130,7 @@ public sealed class TrafficRoutingTests
     {
         await using var site = await OneSiteGateway.StartAsync();
         await using var client = await site.ConnectAsync(TrafficTestTables.UidInShards(0, 49));
-        var cookie = (await CallAsync(client)).Response.Header("mlp-zone-cookie")!;
+        var cookie = client.LastWelcome!.ZoneCookie.ToStringUtf8();
 
         Assert.True((await site.ApplyAsync(site.Table(8, down: "[zone:sh-a]"))).IsSuccessStatusCode);
         var (body, response) = await CallAsync(client, "create", new HeaderField("mlp-zone-cookie", cookie));
@@ -234,5 +237,40 @@ public sealed class TrafficRoutingTests
         var order = await client.CallAsync("shop", "create", new Protos.CreateOrderRequest { Sku = "a", Quantity = 1 }.ToByteArray());
         Assert.Equal(200, order.Status);
         Assert.Equal("HTTP/2", h2c.LastProtocol);
+    }
+
+    [Fact]
+    public async Task The_links_cookie_comes_in_WELCOME_follows_table_changes_and_a_valid_HELLO_cookie_is_kept()
+    {
+        await using var site = await OneSiteGateway.StartAsync();
+        var uid = TrafficTestTables.UidInShards(0, 49);
+        await using var client = await site.ConnectAsync(uid);
+        Assert.Equal("cookie", (await CallAsync(client)).Response.Header("mlp-route-reason"));
+
+        // A new version makes the link's cookie stale: the lookup answers once, and the link keeps the fresh cookie.
+        Assert.True((await site.ApplyAsync(site.Table(8))).IsSuccessStatusCode);
+        var (_, response) = await CallAsync(client);
+        Assert.Equal("shard", response.Header("mlp-route-reason"));
+        Assert.StartsWith("8.sh-a.", response.Header("mlp-zone-cookie"), StringComparison.Ordinal);
+        Assert.Equal("cookie", (await CallAsync(client)).Response.Header("mlp-route-reason"));
+
+        // HELLO's cookie (docs/protocol.md §5.4): kept when valid for this user and version, replaced otherwise.
+        var cookies = new ZoneCookie(site.Gateway.Services.GetRequiredService<TrafficKeys>().Cookie);
+        var toB = cookies.Issue(8, site.Store.Current!.Table.Zones["sh-b"], uid);
+        Assert.Equal(toB, await WelcomeCookieAsync(site.Gateway, uid, toB));
+        Assert.StartsWith("8.sh-a.", await WelcomeCookieAsync(site.Gateway, uid, cookies.Issue(8, site.Store.Current!.Table.Zones["sh-b"], "someone-else")), StringComparison.Ordinal);
+        Assert.StartsWith("8.sh-a.", await WelcomeCookieAsync(site.Gateway, uid, "garbage"), StringComparison.Ordinal);
+    }
+
+    private static async Task<string> WelcomeCookieAsync(MlpTestGateway gateway, string uid, string helloCookie)
+    {
+        await using var raw = await gateway.OpenRawAsync();
+        var hello = RawMlpConnection.Hello("dev-raw-" + Guid.NewGuid().ToString("N"), string.Empty);
+        hello.DeviceToken = gateway.TokenFor(hello.DeviceId, uid);
+        hello.ZoneCookie = ByteString.CopyFromUtf8(helloCookie);
+        await raw.SendAsync(w => AccessLayer.Protocol.Mlp.MlpFrameWriter.WriteHello(w, hello));
+        var frame = await raw.ReceiveAsync();
+        Assert.Equal(AccessLayer.Protocol.Mlp.MlpFrameType.Welcome, frame.Type);
+        return AccessLayer.Protocol.Mlp.Envelopes.Welcome.Parser.ParseFrom(frame.Payload).ZoneCookie.ToStringUtf8();
     }
 }
