@@ -42,6 +42,9 @@ internal sealed class TrafficRouter : IDisposable
         _logger = logger;
     }
 
+    /// <summary>A table file is configured: calls may be routed by a table.</summary>
+    public bool IsEnabled => _store.IsEnabled;
+
     /// <summary>The reason as the response header, the metrics and the admin API spell it.</summary>
     public static string ReasonName(TrafficReason reason) => Reasons[(int)reason];
 

@@ -50,7 +50,7 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
     private long _fleetEpoch;
     private string _fleetUserId = string.Empty;
 
-    // From HELLO, for the traffic table's gray rules (null: the client named none).
+    // From HELLO, for the traffic table's gray rules (null: the client named none, or no table is configured).
     private string? _platform;
     private string? _appVersion;
 
@@ -298,8 +298,13 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
 
         DeviceId = identity.DeviceId;
         UserId = identity.UserId;
-        _platform = string.IsNullOrEmpty(hello.Platform) ? null : hello.Platform;
-        _appVersion = string.IsNullOrEmpty(hello.AppVersion) ? null : hello.AppVersion;
+        if (_gateway.Traffic.IsEnabled)
+        {
+            // Kept only for the table: without one, a link holds no HELLO strings for it.
+            _platform = string.IsNullOrEmpty(hello.Platform) ? null : hello.Platform;
+            _appVersion = string.IsNullOrEmpty(hello.AppVersion) ? null : hello.AppVersion;
+        }
+
         _zoneCookie = _gateway.Traffic.CookieForLink(identity.UserId, hello.ZoneCookie.Span);
         Session = opened.Handle;
         var lifetime = TimeSpan.FromSeconds(_options.TicketLifetimeSeconds);
