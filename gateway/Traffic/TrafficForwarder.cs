@@ -74,6 +74,12 @@ internal sealed class TrafficForwarder(TrafficKeys keys, IHttpClientFactory clie
             }
         }
 
+        if (request.ZoneCookie is { } linkCookie && TrafficHeaders.Find(request.Headers, TrafficHeaders.ZoneCookie) is null)
+        {
+            // The long link's cookie travels as if the client had sent it: the other site honours it as any cookie.
+            message.Headers.TryAddWithoutValidation(TrafficHeaders.ZoneCookie, linkCookie);
+        }
+
         message.Headers.TryAddWithoutValidation("x-mlp-device-id", request.DeviceId);
         message.Headers.TryAddWithoutValidation("x-mlp-user-id", request.UserId);
         message.Headers.TryAddWithoutValidation("x-mlp-session-id", request.SessionId);

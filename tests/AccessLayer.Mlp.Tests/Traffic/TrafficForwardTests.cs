@@ -38,6 +38,9 @@ public sealed class TrafficForwardTests
         public required TrafficTestTables.File BjFile { get; init; }
         public required CapturingLoggerProvider BjLogs { get; init; }
 
+        /// <summary>sh's device surface (the port its table entry names).</summary>
+        public required Uri ShHttp { get; init; }
+
         /// <summary>bj's device surface (the port its table entry names, not the fixture's own pick).</summary>
         public required Uri BjHttp { get; init; }
 
@@ -49,13 +52,14 @@ public sealed class TrafficForwardTests
             var shPort = FreePorts.Next();
             var bjPort = FreePorts.Next();
             var shFile = new TrafficTestTables.File(Table(1, shPort, bjPort, shBackend, bjBackend));
+            // Mid-rollout: bj already has version 2, which puts everyone in sh (sh's cookies of version 1 are stale there).
             var bjFile = new TrafficTestTables.File(bjSeesAllInSh
-                ? Table(1, shPort, bjPort, shBackend, bjBackend, shShards: "0-99", bjShards: "0-0").Replace("  0-0: bj-a\n", string.Empty, StringComparison.Ordinal).Replace("\n  0-0: bj-a", string.Empty, StringComparison.Ordinal)
+                ? Table(2, shPort, bjPort, shBackend, bjBackend, shShards: "0-99", bjShards: "0-0").Replace("  0-0: bj-a\n", string.Empty, StringComparison.Ordinal).Replace("\n  0-0: bj-a", string.Empty, StringComparison.Ordinal)
                 : Table(1, shPort, bjPort, shBackend, bjBackend));
             var logs = new CapturingLoggerProvider();
             var sh = await MlpTestGateway.StartAsync([.. TrafficTestTables.Settings(shFile, "sh"), $"--Http:Port={shPort}"]);
             var bj = await MlpTestGateway.StartAsync([.. TrafficTestTables.Settings(bjFile, "bj"), $"--Http:Port={bjPort}"], s => s.AddSingleton<ILoggerProvider>(logs));
-            return new TwoSites { Sh = sh, Bj = bj, ShBackend = shBackend, BjBackend = bjBackend, ShFile = shFile, BjFile = bjFile, BjLogs = logs, BjHttp = new Uri($"http://127.0.0.1:{bjPort}/") };
+            return new TwoSites { Sh = sh, Bj = bj, ShBackend = shBackend, BjBackend = bjBackend, ShFile = shFile, BjFile = bjFile, BjLogs = logs, BjHttp = new Uri($"http://127.0.0.1:{bjPort}/"), ShHttp = new Uri($"http://127.0.0.1:{shPort}/") };
         }
 
         public async ValueTask DisposeAsync()
@@ -69,9 +73,10 @@ public sealed class TrafficForwardTests
         }
     }
 
-    private static async Task<MlpClient> ConnectAsync(MlpTestGateway gateway, string uid)
+    private static async Task<MlpClient> ConnectAsync(MlpTestGateway gateway, string uid, Uri http)
     {
         var options = gateway.ClientOptions("dev-" + uid, uid);
+        options.HttpFallbackEndpoint = http;
         options.Platform = "android";
         var client = new MlpClient(options);
         await client.ConnectAsync();
@@ -83,7 +88,7 @@ public sealed class TrafficForwardTests
     {
         await using var sites = await TwoSites.StartAsync();
         var uid = TrafficTestTables.UidInShards(50, 99);
-        await using var client = await ConnectAsync(sites.Sh, uid);
+        await using var client = await ConnectAsync(sites.Sh, uid, sites.ShHttp);
 
         var response = await client.CallAsync("orders", "create", "x"u8.ToArray());
 
@@ -92,21 +97,26 @@ public sealed class TrafficForwardTests
         Assert.Equal("bj-a", response.Header("mlp-zone"));
         Assert.Equal("bj", response.Header("mlp-site"));
         Assert.Equal("sh", response.Header("mlp-forwarded-by"));
-        // bj's gateway issued the cookie (the secret is shared): sh honours it next time and still forwards.
-        var cookie = response.Header("mlp-zone-cookie");
-        Assert.StartsWith("1.bj-a.", cookie, StringComparison.Ordinal);
+        // sh's WELCOME cookie (the secret is shared) travelled with the forward and bj honoured it.
+        Assert.StartsWith("1.bj-a.", client.LastWelcome!.ZoneCookie.ToStringUtf8(), StringComparison.Ordinal);
+        Assert.Equal("cookie", response.Header("mlp-route-reason"));
         // The identity the backend sees is the session's, carried across by the signed forward.
         var call = Assert.Single(sites.BjBackend.Calls);
         Assert.Equal(uid, call["x-mlp-user-id"]);
         Assert.Equal("dev-" + uid, call["x-mlp-device-id"]);
         Assert.Empty(sites.ShBackend.Calls);
 
+        // Over the HTTP fallback (no link, no cookie) bj looks the user up and issues the cookie; sh honours it.
+        var fallback = await client.CallAsync("orders", "create", "x"u8.ToArray(), new MlpCallOptions { ForceHttpFallback = true });
+        Assert.Equal("shard", fallback.Header("mlp-route-reason"));
+        var cookie = fallback.Header("mlp-zone-cookie");
+        Assert.StartsWith("1.bj-a.", cookie, StringComparison.Ordinal);
         var again = await client.CallAsync("orders", "create", "x"u8.ToArray(), new MlpCallOptions { Headers = [new("mlp-zone-cookie", cookie!)] });
         Assert.Equal("bj-a/blue", Encoding.UTF8.GetString(again.Body.Span));
         Assert.Equal("cookie", again.Header("mlp-route-reason"));
 
         using var http = new HttpClient { BaseAddress = sites.Sh.ManagementBase };
-        Assert.Matches("accesslayer_traffic_forwarded_total\\{[^}]*result=\"ok\"[^}]*\\} 2", await http.GetStringAsync(new Uri("metrics", UriKind.Relative)));
+        Assert.Matches("accesslayer_traffic_forwarded_total\\{[^}]*result=\"ok\"[^}]*\\} 3", await http.GetStringAsync(new Uri("metrics", UriKind.Relative)));
     }
 
     [Fact]
@@ -114,7 +124,7 @@ public sealed class TrafficForwardTests
     {
         // sh's table sends the user to bj; bj's (say, mid-rollout) sends them back to sh. One hop, then 508.
         await using var sites = await TwoSites.StartAsync(bjSeesAllInSh: true);
-        await using var client = await ConnectAsync(sites.Sh, TrafficTestTables.UidInShards(50, 99));
+        await using var client = await ConnectAsync(sites.Sh, TrafficTestTables.UidInShards(50, 99), sites.ShHttp);
 
         var response = await client.CallAsync("orders", "create", "x"u8.ToArray());
 
