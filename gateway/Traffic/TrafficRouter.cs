@@ -15,7 +15,7 @@ namespace AccessLayer.Gateway.Traffic;
 /// </summary>
 internal sealed class TrafficRouter : IDisposable
 {
-    private static readonly string[] Reasons = ["none", "shard", "override", "failover", "site_random", "load_test", "cookie"];
+    private static readonly string[] Reasons = ["none", "shard", "override", "failover", "site_least_outstanding", "load_test", "cookie"];
 
     private readonly TrafficTableStore _store;
     private readonly ZoneCookie _cookie;
@@ -168,22 +168,33 @@ internal sealed class TrafficRouter : IDisposable
             cancellationToken = linked.Token;
         }
 
-        var response = await MlpHttpBackendService.SendAsync(_clients, BaseUri(endpoint), service.Http2, request.Service, call, request.ConnectionLogger ?? _logger, cancellationToken).ConfigureAwait(false);
-        // A 5xx, the 502 of an unreachable endpoint and the 504 of a call cut short by its deadline count against it.
-        _health.RecordCall(endpoint, response.Status);
-        for (var retry = 0; retry < _options.Retries && request.Idempotent && response.Status is 502 or 503 && !cancellationToken.IsCancellationRequested; retry++)
+        MlpServiceResponse response;
+        // In flight to the zone until answered: what the choice among equal zones weighs.
+        zone.Enter();
+        try
         {
-            // Idempotent only: a call that may have reached the backend is tried again only when that is harmless.
-            if (_health.PickOther(endpoints, endpoint) is not { } other)
-            {
-                break;
-            }
-
-            endpoint = other;
-            _metrics.Retries.Add(1);
             response = await MlpHttpBackendService.SendAsync(_clients, BaseUri(endpoint), service.Http2, request.Service, call, request.ConnectionLogger ?? _logger, cancellationToken).ConfigureAwait(false);
+            // A 5xx, the 502 of an unreachable endpoint and the 504 of a call cut short by its deadline count against it.
             _health.RecordCall(endpoint, response.Status);
+            for (var retry = 0; retry < _options.Retries && request.Idempotent && response.Status is 502 or 503 && !cancellationToken.IsCancellationRequested; retry++)
+            {
+                // Idempotent only: a call that may have reached the backend is tried again only when that is harmless.
+                if (_health.PickOther(endpoints, endpoint) is not { } other)
+                {
+                    break;
+                }
+
+                endpoint = other;
+                _metrics.Retries.Add(1);
+                response = await MlpHttpBackendService.SendAsync(_clients, BaseUri(endpoint), service.Http2, request.Service, call, request.ConnectionLogger ?? _logger, cancellationToken).ConfigureAwait(false);
+                _health.RecordCall(endpoint, response.Status);
+            }
         }
+        finally
+        {
+            zone.Exit();
+        }
+
         return WithMetadata(response, metadata);
     }
 

@@ -68,8 +68,8 @@ internal sealed class TrafficTable
     }
 
     /// <summary>
-    /// Where a request goes: the user's zone (after failover; non-user traffic: an up zone of <paramref name="site"/>, at
-    /// random), the site that serves it, and the endpoint group for <see cref="TrafficQuery.Service"/> (load test, then
+    /// Where a request goes: the user's zone (after failover; non-user traffic: of two up zones of <paramref name="site"/>
+    /// drawn at random, the one with fewer calls in flight), the site that serves it, and the endpoint group for <see cref="TrafficQuery.Service"/> (load test, then
     /// the first matching gray rule whose group the zone has, then blue or green by the service's weight). A zone read
     /// from a valid zone cookie (<paramref name="cookieZone"/>) is used as it is unless it went down. Allocates nothing.
     /// </summary>
@@ -89,8 +89,8 @@ internal sealed class TrafficTable
         }
         else if (site is not null && site.UpZones.Length > 0)
         {
-            zone = site.UpZones.Length == 1 ? site.UpZones[0] : site.UpZones[Random.Shared.Next(site.UpZones.Length)];
-            reason = TrafficReason.SiteRandom;
+            zone = LeastOutstandingOfTwo(site.UpZones);
+            reason = TrafficReason.SiteLeastOutstanding;
         }
         else
         {
@@ -123,6 +123,24 @@ internal sealed class TrafficTable
             : new TrafficDecision(zone, TrafficService.BlueGroup, service.Blue, reason, null);
     }
 
+    /// <summary>Of two up zones drawn at random, the one with fewer calls in flight (the power of two choices: no scan, no herd on one zone).</summary>
+    private static TrafficZone LeastOutstandingOfTwo(TrafficZone[] up)
+    {
+        if (up.Length == 1)
+        {
+            return up[0];
+        }
+
+        var a = Random.Shared.Next(up.Length);
+        var b = Random.Shared.Next(up.Length - 1);
+        if (b >= a)
+        {
+            b++;
+        }
+
+        return up[b].Outstanding < up[a].Outstanding ? up[b] : up[a];
+    }
+
     /// <summary>A second, independent bucket of the uid (0–99): the same user stays on one colour while the weight stays.</summary>
     private static int ColourBucket(string uid) => UidShards.Of(uid, seed: 1);
 }
@@ -134,7 +152,7 @@ internal enum TrafficReason
     Shard,
     Override,
     Failover,
-    SiteRandom,
+    SiteLeastOutstanding,
     LoadTest,
     Cookie,
 }
@@ -170,6 +188,15 @@ internal sealed class TrafficZone(string name, TrafficSite site, FrozenDictionar
 
     /// <summary>The zone that serves this zone's users: itself when up, else its standby (followed until one is up).</summary>
     public TrafficZone Serving { get; internal set; } = null!;
+
+    private int _outstanding;
+
+    /// <summary>Calls this node has in flight to the zone's backends (under this table version), for the choice among equal zones.</summary>
+    public int Outstanding => Volatile.Read(ref _outstanding);
+
+    public void Enter() => Interlocked.Increment(ref _outstanding);
+
+    public void Exit() => Interlocked.Decrement(ref _outstanding);
 }
 
 /// <summary>A service's endpoint groups in one zone: blue and green (with green's share of users, 0–100) and named groups (gray, shadow).</summary>

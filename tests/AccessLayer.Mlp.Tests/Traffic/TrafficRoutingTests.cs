@@ -273,4 +273,44 @@ public sealed class TrafficRoutingTests
         Assert.Equal(AccessLayer.Protocol.Mlp.MlpFrameType.Welcome, frame.Type);
         return AccessLayer.Protocol.Mlp.Envelopes.Welcome.Parser.ParseFrom(frame.Payload).ZoneCookie.ToStringUtf8();
     }
+
+    [Fact]
+    public async Task Calls_of_no_user_go_to_the_equal_zone_with_fewer_calls_in_flight()
+    {
+        await using var a = await LabelledBackend.StartAsync("sh-a/blue");
+        await using var b = await LabelledBackend.StartAsync("sh-b/blue");
+        using var file = new TrafficTestTables.File($$"""
+            version: 1
+            sites:
+              sh: { city: shanghai }
+            zones:
+              sh-a: { site: sh, services: { orders: { blue: ["{{a.Url}}"] } } }
+              sh-b: { site: sh, services: { orders: { blue: ["{{b.Url}}"] } } }
+            shards:
+              0-49: sh-a
+              50-99: sh-b
+            """);
+        await using var gateway = await MlpTestGateway.StartAsync([.. TrafficTestTables.Settings(file), "--Mlp:AllowAnonymous=true"]);
+        var options = gateway.ClientOptions("dev-anonymous");
+        options.DeviceToken = string.Empty;
+        var client = new MlpClient(options);
+        await using var _ = client;
+        await client.ConnectAsync();
+
+        // One call of no user held in flight in whichever zone it went to.
+        var slow = client.CallAsync("orders", "slow", ReadOnlyMemory<byte>.Empty);
+        var busy = await Task.WhenAny(a.SlowArrived.Task, b.SlowArrived.Task).WaitAsync(TimeSpan.FromSeconds(20)) == a.SlowArrived.Task ? a : b;
+        var idle = busy == a ? b : a;
+
+        for (var i = 0; i < 20; i++)
+        {
+            var response = await client.CallAsync("orders", "create", "x"u8.ToArray());
+            Assert.Equal(idle.Label, Encoding.UTF8.GetString(response.Body.Span));
+            Assert.Equal("site_least_outstanding", response.Header("mlp-route-reason"));
+            Assert.Null(response.Header("mlp-zone-cookie"));
+        }
+
+        busy.Release();
+        Assert.Equal(200, (await slow.WaitAsync(TimeSpan.FromSeconds(20))).Status);
+    }
 }
