@@ -20,6 +20,9 @@ internal static class MlpFallbackEndpoint
 {
     public const string ContentType = "application/x-mlp-frame";
 
+    /// <summary>The HTTP cookie that carries the traffic table's zone cookie over the fallback (docs/traffic.md).</summary>
+    public const string ZoneCookieName = "mlp-zone";
+
     public static async Task HandleAsync(HttpContext context, MlpGateway gateway)
     {
         var request = context.Request;
@@ -79,12 +82,18 @@ internal static class MlpFallbackEndpoint
             var requestBody = gateway.Bodies.DecodeRequestBody(parsed.Body, parsed.IsBodyCompressed, streamId);
 
             MlpServiceResponse response;
+            var routedByTable = false;
             var span = MlpRequestSpan.Start(service, operation, "http", identity.DeviceId, headers);
             try
             {
                 if (gateway.Router.TryGet(service, out var target, out var ceiling))
                 {
-                    var call = new MlpServiceRequest(service, operation, headers, requestBody, identity.DeviceId, identity.UserId, string.Empty, parsed.IsIdempotent, MlpHeaders.Timeout(headers, ceiling));
+                    routedByTable = target is AccessLayer.Gateway.Traffic.TrafficMlpService;
+                    // The traffic table's zone cookie, kept by the client's HTTP stack (used when the frame carries none).
+                    var call = new MlpServiceRequest(service, operation, headers, requestBody, identity.DeviceId, identity.UserId, string.Empty, parsed.IsIdempotent, MlpHeaders.Timeout(headers, ceiling))
+                    {
+                        ZoneCookie = request.Cookies.TryGetValue(ZoneCookieName, out var zoneCookie) ? zoneCookie : null,
+                    };
                     response = await MlpRequestExecutor.InvokeAsync(target, call, gateway.Time, gateway.Logger, context.RequestAborted).ConfigureAwait(false);
                 }
                 else
@@ -108,6 +117,11 @@ internal static class MlpFallbackEndpoint
                 else
                     context.Response.StatusCode = StatusCodes.Status202Accepted;
                 return;
+            }
+
+            if (routedByTable && AccessLayer.Gateway.Traffic.TrafficHeaders.Find(response.Headers, AccessLayer.Gateway.Traffic.TrafficHeaders.ZoneCookie) is { } fresh)
+            {
+                context.Response.Cookies.Append(ZoneCookieName, fresh, new CookieOptions { HttpOnly = true, Path = "/mlp", SameSite = SameSiteMode.Strict, Secure = request.IsHttps });
             }
 
             await WriteResponseAsync(context, gateway, streamId, response).ConfigureAwait(false);

@@ -55,6 +55,10 @@ public sealed class TrafficRoutingTests
         Assert.Equal("sh-b/blue", Encoding.UTF8.GetString(fallback.Body.Span));
         Assert.Equal("shard", fallback.Header("mlp-route-reason"));
         Assert.StartsWith("7.sh-b.", fallback.Header("mlp-zone-cookie"), StringComparison.Ordinal);
+        // It also came as an HTTP cookie, which the SDK's HttpClient keeps and sends: the next fallback call is routed by it.
+        var second = await other.CallAsync("orders", "create", "x"u8.ToArray(), new MlpCallOptions { ForceHttpFallback = true });
+        Assert.Equal("sh-b/blue", Encoding.UTF8.GetString(second.Body.Span));
+        Assert.Equal("cookie", second.Header("mlp-route-reason"));
     }
 
     [Fact]
