@@ -25,6 +25,9 @@ public sealed class MlpClient : IAsyncDisposable
     private long _bytesSent;
     private long _bytesReceived;
     private long _lastProcessedPushSequence;
+    private TaskCompletionSource _linkChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _linkChangedLock = new();
+    private int _connecting;
     private volatile bool _wantConnected;
     private volatile bool _disposed;
 
@@ -41,12 +44,15 @@ public sealed class MlpClient : IAsyncDisposable
         HeartbeatTuner = new HeartbeatTuner(options.WeakNetwork);
         HeartbeatTuner.SwitchNetwork(NetworkKey);
         Reconnects = new MlpReconnectLoop(this);
+        EndpointList = new EndpointList(options);
         Bodies = new MlpClientBodies(options.Dictionaries, options.MaxBodySize, options.MinCompressSize);
         if (options.HttpFallbackEndpoint is not null)
         {
             _ownsHttpClient = options.HttpClient is null;
             _http = options.HttpClient ?? new HttpClient();
         }
+
+        Router = new MlpCallRouter(this, _http);
     }
 
     public MlpClientOptions Options { get; }
@@ -62,6 +68,24 @@ public sealed class MlpClient : IAsyncDisposable
     internal HeartbeatTuner HeartbeatTuner { get; }
 
     internal MlpReconnectLoop Reconnects { get; }
+
+    internal EndpointList EndpointList { get; }
+
+    internal MlpCallRouter Router { get; }
+
+    /// <summary>Pushes reach the app one at a time, across links (docs/sdk.md "Cloud compensation").</summary>
+    internal SemaphoreSlim PushGate { get; } = new(1, 1);
+
+    internal MlpLink? CurrentLink => Volatile.Read(ref _link);
+
+    /// <summary>The app wants a link and one is being opened or brought back.</summary>
+    internal bool LinkComing => _wantConnected && !_disposed && (Volatile.Read(ref _connecting) > 0 || Reconnects.Running);
+
+    /// <summary>Calls resent after their link failed under them (docs/sdk.md "Retries and hedging").</summary>
+    public long RetriesSent => Router.Retries;
+
+    /// <summary>Second copies of idempotent calls sent over the HTTP fallback because the first was slow.</summary>
+    public long HedgesSent => Router.Hedges;
 
     private string NetworkKey => Options.NetworkType + "|" + Options.WeakNetwork.NetworkId;
 
@@ -129,22 +153,31 @@ public sealed class MlpClient : IAsyncDisposable
     /// </summary>
     public async Task ConnectAsync(CancellationToken cancellationToken = default)
     {
-        if (Options.Endpoint is null)
-            throw new InvalidOperationException("MlpClientOptions.Endpoint is not set.");
+        if (Options.Endpoint is null && Options.Endpoints.Count == 0)
+            throw new InvalidOperationException("Neither MlpClientOptions.Endpoint nor MlpClientOptions.Endpoints is set.");
         _wantConnected = true;
-        await _connectLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _connecting);
         try
         {
-            await ConnectLockedAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is TimeoutException or IOException or System.Net.Sockets.SocketException)
-        {
-            QualityModel.OnFailure();
-            throw;
+            await _connectLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await ConnectLockedAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is TimeoutException or IOException or System.Net.Sockets.SocketException)
+            {
+                QualityModel.OnFailure();
+                throw;
+            }
+            finally
+            {
+                _connectLock.Release();
+            }
         }
         finally
         {
-            _connectLock.Release();
+            Interlocked.Decrement(ref _connecting);
+            SignalLinkChanged();
         }
     }
 
@@ -161,6 +194,7 @@ public sealed class MlpClient : IAsyncDisposable
         finally
         {
             _connectLock.Release();
+            SignalLinkChanged();
         }
 
         // Only when this attempt brought the link back (not when the app connected or closed meanwhile).
@@ -179,45 +213,23 @@ public sealed class MlpClient : IAsyncDisposable
             await closed.DisposeAsync().ConfigureAwait(false);
 
         var useTicket = !ResumeTicket.IsEmpty;
-        MlpLink link;
-        Welcome welcome;
         var connectTimeout = Timeouts.ForConnect(Options.ConnectTimeout);
+        (MlpLink Link, Welcome Welcome)? won;
         while (true)
         {
-            AccessLayer.Client.Transport.IMlpTransport transport;
-            using (var deadline = new CancellationTokenSource(connectTimeout, Options.TimeProvider))
-            using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token))
-            {
-                try
-                {
-                    transport = await Options.TransportFactory.ConnectAsync(Options.Endpoint!, linked.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-                {
-                    throw new TimeoutException($"Could not reach {Options.Endpoint} within {connectTimeout.TotalMilliseconds:0} ms.");
-                }
-            }
-
-            link = new MlpLink(transport, this);
             try
             {
-                welcome = await link.HandshakeAsync(BuildHello(useTicket), connectTimeout, cancellationToken).ConfigureAwait(false);
+                won = await RaceAsync(useTicket, connectTimeout, cancellationToken).ConfigureAwait(false);
                 break;
             }
             catch (MlpException ex) when (useTicket && ex.Code == MlpErrorCode.ResumeRejected && !string.IsNullOrEmpty(Options.DeviceToken))
             {
-                await link.DisposeAsync().ConfigureAwait(false);
                 ResumeTicket = ReadOnlyMemory<byte>.Empty;
                 useTicket = false;
             }
-            catch
-            {
-                LastGoAway = link.GoAway;
-                await link.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
         }
 
+        var (link, welcome) = won.Value;
         LastWelcome = welcome;
         // Not null: a GOAWAY right behind the WELCOME may have closed the link before it was published here.
         LastGoAway = link.GoAway;
@@ -226,6 +238,7 @@ public sealed class MlpClient : IAsyncDisposable
         if (!welcome.SessionResumed)
             LastProcessedPushSequence = 0;
         Volatile.Write(ref _link, link);
+        SignalLinkChanged();
 
         if (Options.EnableCompression && welcome.DictionaryId != 0 && !Bodies.Holds(welcome.DictionaryId))
         {
@@ -241,6 +254,62 @@ public sealed class MlpClient : IAsyncDisposable
 
         QualityModel.OnSuccess();
     }
+
+    /// <summary>
+    /// Transports to the candidates raced (docs/sdk.md "Connection establishment"); on the first one connected
+    /// the HELLO, and when it gets no WELCOME within the connect timeout (or fails), on the next one connected.
+    /// One HELLO at a time: a second HELLO of this device would take the session over from the first.
+    /// </summary>
+    private async Task<(MlpLink, Welcome)> RaceAsync(bool useTicket, TimeSpan connectTimeout, CancellationToken cancellationToken)
+    {
+        var weak = Options.WeakNetwork;
+        var candidates = await EndpointList.CandidatesAsync(weak.ConnectionRacing && Options.TransportFactory is AccessLayer.Client.Transport.IMlpAddressTransportFactory, weak.Resolver, cancellationToken).ConfigureAwait(false);
+        if (!weak.ConnectionRacing)
+            candidates = candidates.Take(1).ToList();
+        await using var race = new MlpConnectionRace(Options.TransportFactory, candidates, weak.ConnectionAttemptDelay, connectTimeout, Options.TimeProvider, cancellationToken);
+        race.Start();
+        Exception? failure = null;
+        while (await race.NextAsync().ConfigureAwait(false) is { } connected)
+        {
+            var link = new MlpLink(connected.Transport, this);
+            try
+            {
+                var welcome = await link.HandshakeAsync(BuildHello(useTicket), connectTimeout, cancellationToken).ConfigureAwait(false);
+                EndpointList.OnConnected(connected.Candidate);
+                ConnectedEndpoint = connected.Candidate.Endpoint;
+                return (link, welcome);
+            }
+            catch (MlpException ex) when (ex.Code is MlpErrorCode.ResumeRejected or MlpErrorCode.AuthFailed or MlpErrorCode.SessionTakenOver)
+            {
+                // About the device, not the place: another endpoint would say the same.
+                OnRefused(link);
+                await link.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+            catch (Exception ex) when (ex is TimeoutException or IOException or MlpException or System.Net.Sockets.SocketException or System.Net.WebSockets.WebSocketException)
+            {
+                OnRefused(link);
+                await link.DisposeAsync().ConfigureAwait(false);
+                failure = ex;
+            }
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var last = failure ?? race.Failures.LastOrDefault();
+        if (last is TimeoutException or IOException or MlpException or System.Net.Sockets.SocketException)
+            throw last;
+        throw new IOException($"Could not connect to any of {string.Join(", ", candidates)}.", last);
+    }
+
+    private void OnRefused(MlpLink link)
+    {
+        LastGoAway = link.GoAway;
+        if (link.GoAway is { } goAway)
+            EndpointList.OnGoAway(goAway);
+    }
+
+    /// <summary>The endpoint of the current (or last) link.</summary>
+    public Uri? ConnectedEndpoint { get; private set; }
 
     /// <summary>The session the link is in (after <see cref="ConnectAsync"/>).</summary>
     public string? SessionId => LastWelcome?.SessionId;
@@ -290,13 +359,40 @@ public sealed class MlpClient : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(service);
         ArgumentException.ThrowIfNullOrEmpty(operation);
-        options ??= new MlpCallOptions();
-        var link = Volatile.Read(ref _link);
-        if (!options.ForceHttpFallback && link is { IsOpen: true })
-            return link.CallAsync(service, operation, body, options, cancellationToken);
-        if (_http is not null && Options.HttpFallbackEndpoint is { } fallback)
-            return MlpHttpFallback.CallAsync(this, _http, fallback, service, operation, body, options, cancellationToken);
-        throw new MlpException(MlpErrorCode.NoError, "Not connected, and no HTTP fallback is configured.", notProcessed: true);
+        return Router.CallAsync(service, operation, body, options ?? new MlpCallOptions(), cancellationToken);
+    }
+
+    /// <summary>Waits (within <paramref name="timeout"/>) until a link is up; null when none is coming any more.</summary>
+    internal async Task<MlpLink?> WaitForLinkAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var started = Options.TimeProvider.GetTimestamp();
+        while (true)
+        {
+            Task changed;
+            lock (_linkChangedLock)
+                changed = _linkChanged.Task;
+            if (Volatile.Read(ref _link) is { IsOpen: true } link)
+                return link;
+            if (!LinkComing)
+                return null;
+            var remaining = timeout == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : timeout - Options.TimeProvider.GetElapsedTime(started);
+            if (remaining != Timeout.InfiniteTimeSpan && remaining <= TimeSpan.Zero)
+                throw new TimeoutException($"No link came up within {timeout.TotalMilliseconds:0} ms.");
+            await changed.WaitAsync(remaining, Options.TimeProvider, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A link was published, or a connect or the reconnect loop ended: waiters look again.</summary>
+    internal void SignalLinkChanged()
+    {
+        TaskCompletionSource changed;
+        lock (_linkChangedLock)
+        {
+            changed = _linkChanged;
+            _linkChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        changed.TrySetResult();
     }
 
     /// <summary>Typed call: serializes <paramref name="request"/>, parses the 2xx answer as <typeparamref name="TResponse"/>, throws <see cref="MlpStatusException"/> otherwise.</summary>
@@ -364,7 +460,11 @@ public sealed class MlpClient : IAsyncDisposable
     internal void OnLinkClosed(MlpLink link)
     {
         if (link.GoAway is { } goAway)
+        {
             LastGoAway = goAway;
+            EndpointList.OnGoAway(goAway);
+        }
+
         if (Interlocked.CompareExchange(ref _link, null, link) == link)
         {
             // Disposed by the next ConnectAsync or DisposeAsync, not here: this runs on the link's own reader.
@@ -375,7 +475,8 @@ public sealed class MlpClient : IAsyncDisposable
             if (_wantConnected && !_disposed && Options.WeakNetwork.AutoReconnect && ending?.Code is not (MlpErrorCode.SessionTakenOver or MlpErrorCode.AuthFailed))
             {
                 // Found dead by us, drained or redirected: at once; lost otherwise (a crash drops many clients together): after a jittered wait.
-                var immediate = link.DeclaredDead || ending?.Code is MlpErrorCode.ServerDraining or MlpErrorCode.Redirect;
+                // Drained or redirected with a retry_after_ms: not earlier than that (docs/protocol.md §12).
+                var immediate = link.DeclaredDead || (ending?.Code is MlpErrorCode.ServerDraining or MlpErrorCode.Redirect && ending.RetryAfterMs == 0);
                 Reconnects.Start(immediate, TimeSpan.FromMilliseconds(ending?.RetryAfterMs ?? 0));
             }
         }

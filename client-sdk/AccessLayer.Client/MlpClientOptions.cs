@@ -10,6 +10,12 @@ public sealed class MlpClientOptions
     /// <summary>The long link: <c>tcp://host:7000</c>, <c>tls://host:7443</c> or <c>ws://host:8080/mlp</c>.</summary>
     public Uri? Endpoint { get; set; }
 
+    /// <summary>
+    /// More endpoints of the same service (other nodes, zones or transports), raced with <see cref="Endpoint"/>
+    /// Happy-Eyeballs style, in this order after it (docs/sdk.md "Connection establishment"). Either may be empty, not both.
+    /// </summary>
+    public IList<Uri> Endpoints { get; set; } = [];
+
     /// <summary>The gateway's HTTP base for the short-connection fallback (<c>http://host:8080/</c>); null disables it.</summary>
     public Uri? HttpFallbackEndpoint { get; set; }
 

@@ -37,6 +37,9 @@ public class MlpException : Exception
     public uint DictionaryId { get; init; }
 
     public uint RetryAfterMs { get; init; }
+
+    /// <summary>The link under the call failed (lost, found dead, closed by an error GOAWAY): a call the server may or may not have processed.</summary>
+    internal bool LinkLost { get; init; }
 }
 
 /// <summary>A typed call answered with a non-2xx status.</summary>

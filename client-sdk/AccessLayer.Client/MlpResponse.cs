@@ -68,7 +68,14 @@ public sealed class MlpCallOptions
 
     public TimeSpan? Timeout { get; init; }
 
+    /// <summary>Executing the call twice is harmless: the client may resend it after a lost link and hedge it (docs/sdk.md "Retries and hedging").</summary>
     public bool Idempotent { get; init; }
+
+    /// <summary>
+    /// Sent as the <c>idempotency-key</c> header, which the gateway passes to the backend so it can deduplicate: a call with a key is
+    /// resent and hedged like an idempotent one. Use one key per logical operation (e.g. a GUID made when the user pressed "pay").
+    /// </summary>
+    public string? IdempotencyKey { get; init; }
 
     public bool OneWay { get; init; }
 

@@ -54,11 +54,54 @@ public sealed class MlpWeakNetworkOptions
     /// <summary>The cap of the backoff. Default 60 s.</summary>
     public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Race the endpoints (and every address of a host name) with a stagger instead of trying one; the winner is tried first next time. Default true.</summary>
+    public bool ConnectionRacing { get; set; } = true;
+
+    /// <summary>How long a connection attempt runs alone before the next endpoint or address is tried too (RFC 8305's 250 ms). Default 250 ms.</summary>
+    public TimeSpan ConnectionAttemptDelay { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Resend an idempotent call (<see cref="MlpCallOptions.Idempotent"/> or an <see cref="MlpCallOptions.IdempotencyKey"/>) whose link
+    /// failed under it, on a fresh link or the HTTP fallback, within the retry budget. A call the server certainly did not process is
+    /// resent whatever its kind. Default true.
+    /// </summary>
+    public bool Retries { get; set; } = true;
+
+    /// <summary>Resends after the first per call. Default 2.</summary>
+    public int MaxRetries { get; set; } = 2;
+
+    /// <summary>The retry budget: each call adds this many tokens, each retry or hedge spends one, so resends stay within this share of calls. Default 0.1.</summary>
+    public double RetryBudgetRatio { get; set; } = 0.1;
+
+    /// <summary>The most tokens the retry budget holds (it starts full), so a burst of failures after a quiet time is bounded too. Default 10.</summary>
+    public int RetryBudgetCapacity { get; set; } = 10;
+
+    /// <summary>The first step of the jittered backoff between resends of one call: resend n waits a random time in [0, base × 2^n], at most 1 s. Default 50 ms.</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// Send a second copy of an idempotent call over the HTTP fallback (its own connection) once the expected call latency has passed
+    /// without an answer; the first answer wins, the other is cancelled. Needs <see cref="MlpClientOptions.HttpFallbackEndpoint"/>. Default true.
+    /// </summary>
+    public bool Hedging { get; set; } = true;
+
+    /// <summary>The shortest wait before a hedge (the expected latency is the calls' smoothed latency + 4 × its variation). Default 50 ms.</summary>
+    public TimeSpan HedgeMinDelay { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// While the long link is down, still connecting, or suspect (a PING unanswered past the RTO), send calls over the HTTP fallback
+    /// (when configured) instead of waiting for the link. Default true.
+    /// </summary>
+    public bool ShortConnectionFallback { get; set; } = true;
+
     /// <summary>The network the device is on (e.g. a Wi-Fi BSSID hash or "cellular:46001"), used to remember the heartbeat per network. Changed by <see cref="MlpClient.NotifyNetworkChanged"/>.</summary>
     public string NetworkId { get; set; } = string.Empty;
 
     /// <summary>The jitter source; tests seed it.</summary>
     internal Random Random { get; set; } = Random.Shared;
+
+    /// <summary>Resolves host names for the connection race; tests give names several loopback addresses.</summary>
+    internal Func<string, CancellationToken, Task<System.Net.IPAddress[]>> Resolver { get; set; } = System.Net.Dns.GetHostAddressesAsync;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
@@ -79,6 +122,15 @@ public sealed class MlpWeakNetworkOptions
         Positive(ReconnectBaseDelay, nameof(ReconnectBaseDelay));
         if (ReconnectMaxDelay < ReconnectBaseDelay)
             throw new ArgumentException($"{nameof(ReconnectMaxDelay)} must be at least {nameof(ReconnectBaseDelay)}.", nameof(ReconnectMaxDelay));
+        Positive(ConnectionAttemptDelay, nameof(ConnectionAttemptDelay));
+        if (MaxRetries is < 0 or > 10)
+            throw new ArgumentException($"{nameof(MaxRetries)} must be in [0, 10].", nameof(MaxRetries));
+        if (!(RetryBudgetRatio is >= 0 and <= 1))
+            throw new ArgumentException($"{nameof(RetryBudgetRatio)} must be in [0, 1].", nameof(RetryBudgetRatio));
+        if (RetryBudgetCapacity is < 0 or > 10_000)
+            throw new ArgumentException($"{nameof(RetryBudgetCapacity)} must be in [0, 10000].", nameof(RetryBudgetCapacity));
+        Positive(RetryBaseDelay, nameof(RetryBaseDelay));
+        Positive(HedgeMinDelay, nameof(HedgeMinDelay));
         ArgumentNullException.ThrowIfNull(NetworkId);
     }
 

@@ -65,6 +65,9 @@ internal sealed class MlpLink : IAsyncDisposable
 
     public GoAway? GoAway => _goAway;
 
+    /// <summary>A PING has gone unanswered past the RTO: the link may be dead (docs/sdk.md "Short-connection compensation").</summary>
+    public bool IsSuspect => _beat.Suspect;
+
     /// <summary>True when the client itself found the link dead (no PONG in time) and dropped it.</summary>
     public bool DeclaredDead => _declaredDead;
 
@@ -259,7 +262,7 @@ internal sealed class MlpLink : IAsyncDisposable
         Volatile.Write(ref _lastSentTimestamp, _time.GetTimestamp());
         _client.CountSent(bytes);
         if (flush.IsCompleted)
-            throw new MlpException(MlpErrorCode.NoError, "The connection is closed.", notProcessed: false);
+            throw new MlpException(MlpErrorCode.NoError, "The connection is closed.", notProcessed: false) { LinkLost = true };
     }
 
     private async Task ReadLoopAsync()
@@ -312,8 +315,8 @@ internal sealed class MlpLink : IAsyncDisposable
             _open = false;
             var goAway = _goAway;
             var lost = goAway is not null
-                ? new MlpException(goAway.Code, "The server closed the connection: " + goAway.Code + " " + goAway.Message)
-                : new MlpException(MlpErrorCode.NoError, "The connection was lost.", notProcessed: false, failure);
+                ? new MlpException(goAway.Code, "The server closed the connection: " + goAway.Code + " " + goAway.Message) { LinkLost = true }
+                : new MlpException(MlpErrorCode.NoError, "The connection was lost.", notProcessed: false, failure) { LinkLost = true };
             _welcome.TrySetException(lost);
             foreach (var (streamId, call) in _inbound.Pending)
             {

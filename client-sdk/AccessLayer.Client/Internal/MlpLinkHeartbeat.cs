@@ -12,6 +12,7 @@ namespace AccessLayer.Client.Internal;
 internal sealed class MlpLinkHeartbeat(MlpLink link, MlpClient client) : IDisposable
 {
     private static readonly TimeSpan DefaultPongTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan MinRto = TimeSpan.FromMilliseconds(200);
 
     private readonly TimeProvider _time = client.Options.TimeProvider;
     private readonly MlpWeakNetworkOptions _options = client.Options.WeakNetwork;
@@ -27,6 +28,21 @@ internal sealed class MlpLinkHeartbeat(MlpLink link, MlpClient client) : IDispos
         {
             var serverTimeout = link.Welcome?.Heartbeat is { PongTimeoutMs: > 0 } policy ? TimeSpan.FromMilliseconds(policy.PongTimeoutMs) : DefaultPongTimeout;
             return _options.DeadLinkDetection ? client.Rtt.DeadLinkTimeout(_options.DeadLinkMinTimeout, serverTimeout) : serverTimeout;
+        }
+    }
+
+    /// <summary>A PING is outstanding for longer than max(SRTT + 4×RTTVAR, 200 ms) (1 s before any sample).</summary>
+    public bool Suspect
+    {
+        get
+        {
+            if (Volatile.Read(ref _ping) is null)
+                return false;
+            var rtt = client.Rtt;
+            var rto = rtt.HasSample ? rtt.Smoothed + 4 * rtt.Variation : TimeSpan.FromSeconds(1);
+            if (rto < MinRto)
+                rto = MinRto;
+            return _time.GetElapsedTime(Volatile.Read(ref _pingSentTimestamp)) > rto;
         }
     }
 

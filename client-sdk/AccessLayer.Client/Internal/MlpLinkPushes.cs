@@ -23,13 +23,34 @@ internal sealed class MlpLinkPushes(MlpLink link, MlpClient client, Cancellation
     {
         await foreach (var push in _channel.Reader.ReadAllAsync().ConfigureAwait(false))
         {
-            if (push.Sequence != 0 && push.Sequence <= client.LastProcessedPushSequence)
-            {
-                // A duplicate of one already processed: not shown again, but ACKed (docs/protocol.md §10.3).
+            if (!await DeliverAsync(push).ConfigureAwait(false))
+                return;
+            if (push.Sequence != 0)
                 await link.AckAsync(push.Sequence).ConfigureAwait(false);
-                continue;
-            }
+        }
+    }
 
+    /// <summary>
+    /// Hands one push to the app unless it was processed already (false: the link closed while the app had it).
+    /// One push at a time across all of the client's links (docs/sdk.md "Cloud compensation"): a re-delivery
+    /// on the next link waits for the old link's handler and is then seen as the duplicate it is.
+    /// </summary>
+    private async Task<bool> DeliverAsync(MlpPush push)
+    {
+        try
+        {
+            await client.PushGate.WaitAsync(closed).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+
+        try
+        {
+            // A duplicate of one already processed: not shown again, but ACKed (docs/protocol.md §10.3).
+            if (push.Sequence != 0 && push.Sequence <= client.LastProcessedPushSequence)
+                return true;
             if (client.Options.OnPush is { } handler)
             {
                 try
@@ -38,7 +59,8 @@ internal sealed class MlpLinkPushes(MlpLink link, MlpClient client, Cancellation
                 }
                 catch (OperationCanceledException) when (closed.IsCancellationRequested)
                 {
-                    return;
+                    // Given up on because the link closed: not processed, the server re-delivers it.
+                    return false;
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
@@ -46,13 +68,14 @@ internal sealed class MlpLinkPushes(MlpLink link, MlpClient client, Cancellation
                 }
             }
 
-            if (!link.IsUp)
-                return;
+            // Processed, whatever happened to the link meanwhile: a re-delivery on the next link is a duplicate.
             if (push.Sequence != 0)
-            {
                 client.LastProcessedPushSequence = push.Sequence;
-                await link.AckAsync(push.Sequence).ConfigureAwait(false);
-            }
+            return link.IsUp;
+        }
+        finally
+        {
+            client.PushGate.Release();
         }
     }
 }

@@ -41,7 +41,18 @@ internal sealed class MlpReconnectLoop(MlpClient client) : IDisposable
             _run = new CancellationTokenSource();
             _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var token = _run.Token;
-            _loop = Task.Run(() => RunAsync(immediate, retryAfter, token), CancellationToken.None);
+            _loop = Task.Run(async () =>
+            {
+                try
+                {
+                    await RunAsync(immediate, retryAfter, token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    // Calls waiting for the link look again (the loop gave up, or the link is back).
+                    _ = Task.Run(client.SignalLinkChanged, CancellationToken.None);
+                }
+            }, CancellationToken.None);
         }
     }
 

@@ -15,10 +15,19 @@ public interface IMlpTransport : IAsyncDisposable
 }
 
 /// <summary>
-/// Opens transports. The seam for later strategies (racing several endpoints, per-network choices):
-/// the client only ever asks for "a connection to this endpoint".
+/// Opens transports: the client asks for "a connection to this endpoint" (several at once while it races
+/// endpoints, docs/sdk.md "Connection establishment").
 /// </summary>
 public interface IMlpTransportFactory
 {
     ValueTask<IMlpTransport> ConnectAsync(Uri endpoint, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// A factory that can also connect to one resolved address of an endpoint's host name (TLS still names the
+/// host): the client then races every address the name resolves to. Factories without it get the endpoint whole.
+/// </summary>
+public interface IMlpAddressTransportFactory : IMlpTransportFactory
+{
+    ValueTask<IMlpTransport> ConnectAsync(Uri endpoint, System.Net.IPAddress address, CancellationToken cancellationToken);
 }

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Net.WebSockets;
@@ -8,11 +9,16 @@ namespace AccessLayer.Client.Transport;
 /// The default transports by URI scheme: <c>tcp://host:port</c>, <c>tls://host:port</c> (ALPN <c>mlp/1</c>),
 /// <c>ws://host:port/mlp</c> and <c>wss://...</c> (subprotocol <c>mlp.v1</c>).
 /// </summary>
-public sealed class MlpTransportFactory : IMlpTransportFactory
+public sealed class MlpTransportFactory : IMlpAddressTransportFactory
 {
     public static MlpTransportFactory Default { get; } = new();
 
-    public async ValueTask<IMlpTransport> ConnectAsync(Uri endpoint, CancellationToken cancellationToken)
+    public ValueTask<IMlpTransport> ConnectAsync(Uri endpoint, CancellationToken cancellationToken) => ConnectCoreAsync(endpoint, null, cancellationToken);
+
+    /// <summary>TCP or TLS to <paramref name="address"/> (TLS validates <paramref name="endpoint"/>'s host name); WebSocket ignores the address.</summary>
+    public ValueTask<IMlpTransport> ConnectAsync(Uri endpoint, IPAddress address, CancellationToken cancellationToken) => ConnectCoreAsync(endpoint, address, cancellationToken);
+
+    private static async ValueTask<IMlpTransport> ConnectCoreAsync(Uri endpoint, IPAddress? address, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         switch (endpoint.Scheme)
@@ -23,7 +29,10 @@ public sealed class MlpTransportFactory : IMlpTransportFactory
                 var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
                 try
                 {
-                    await socket.ConnectAsync(endpoint.Host, endpoint.Port, cancellationToken).ConfigureAwait(false);
+                    if (address is not null)
+                        await socket.ConnectAsync(new IPEndPoint(address, endpoint.Port), cancellationToken).ConfigureAwait(false);
+                    else
+                        await socket.ConnectAsync(endpoint.Host, endpoint.Port, cancellationToken).ConfigureAwait(false);
                     Stream stream = new NetworkStream(socket, ownsSocket: false);
                     if (endpoint.Scheme == "tls")
                     {

@@ -65,6 +65,13 @@ internal sealed class LoopbackRelay : IAsyncDisposable
             flow.Blackholed = true;
     }
 
+    /// <summary>Every flow open now stops passing the server's bytes (requests still arrive, answers are lost); new flows are relayed normally.</summary>
+    public void BlackholeResponses()
+    {
+        foreach (var flow in _flows)
+            flow.ResponsesBlackholed = true;
+    }
+
     /// <summary>Resets every open flow (RST to both ends).</summary>
     public void ResetAll()
     {
@@ -151,6 +158,7 @@ internal sealed class LoopbackRelay : IAsyncDisposable
     private sealed class Flow(LoopbackRelay relay, Socket client, Socket server)
     {
         public volatile bool Blackholed;
+        public volatile bool ResponsesBlackholed;
         private long _lastActivity;
 
         public void Start()
@@ -184,6 +192,8 @@ internal sealed class LoopbackRelay : IAsyncDisposable
                     var read = await from.ReceiveAsync(buffer, SocketFlags.None);
                     if (read == 0)
                         break;
+                    if (!fromClient && ResponsesBlackholed)
+                        continue;
                     if (Blackholed || relay.NatForgot(ref _lastActivity))
                     {
                         Blackholed = true;

@@ -13,7 +13,8 @@ namespace AccessLayer.Mlp.Tests.Infrastructure;
 /// A real HTTP backend on a free loopback port (Kestrel, HTTP/1.1 and h2c): <c>POST /create</c> takes a
 /// <see cref="CreateOrderRequest"/> and answers a <see cref="CreateOrderResponse"/> with the identity the
 /// gateway forwarded; <c>/slow</c> never answers (until cancelled); <c>/fail</c> answers 500;
-/// <c>/headers</c> echoes request headers as response headers (prefix <c>seen-</c>).
+/// <c>/headers</c> echoes request headers as response headers (prefix <c>seen-</c>); <c>/count</c> is a side
+/// effect: it counts each request it gets (<see cref="Counted"/>, the <c>idempotency-key</c>s in <see cref="IdempotencyKeys"/>).
 /// </summary>
 internal sealed class TestBackend : IAsyncDisposable
 {
@@ -32,6 +33,13 @@ internal sealed class TestBackend : IAsyncDisposable
     public TaskCompletionSource SlowRequestArrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public string? LastProtocol { get; private set; }
+
+    private int _counted;
+
+    /// <summary>Requests <c>/count</c> has executed.</summary>
+    public int Counted => Volatile.Read(ref _counted);
+
+    public System.Collections.Concurrent.ConcurrentQueue<string> IdempotencyKeys { get; } = new();
 
     /// <summary>The <c>traceparent</c> of the last <c>/headers</c> request (empty when it had none).</summary>
     public string? LastTraceParent { get; private set; }
@@ -69,6 +77,12 @@ internal sealed class TestBackend : IAsyncDisposable
             await Task.Delay(Timeout.Infinite, context.RequestAborted);
         });
         app.MapPost("/fail", () => Results.StatusCode(500));
+        app.MapPost("/count", (HttpContext context) =>
+        {
+            var count = Interlocked.Increment(ref backend!._counted);
+            backend.IdempotencyKeys.Enqueue(context.Request.Headers["idempotency-key"].ToString());
+            return Results.Text(count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        });
         app.MapPost("/headers", (HttpContext context) =>
         {
             backend!.LastTraceParent = context.Request.Headers["traceparent"].ToString();

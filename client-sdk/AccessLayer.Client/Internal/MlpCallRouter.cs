@@ -1,0 +1,178 @@
+using System.Net.Http;
+using AccessLayer.Client.Strategies;
+using AccessLayer.Protocol.Hpack;
+using AccessLayer.Protocol.Mlp;
+
+namespace AccessLayer.Client.Internal;
+
+/// <summary>
+/// Where each call goes and what happens when its path fails (docs/sdk.md "Retries and hedging",
+/// "Short-connection compensation"): the long link when it is up and not suspect; the HTTP fallback while
+/// it is down, connecting or suspect (or a wait for it when there is no fallback); an idempotent call
+/// hedged over the fallback once its expected latency has passed; a call whose link failed under it
+/// resent within the <see cref="RetryBudget"/> after a jittered backoff when it is idempotent, or when the
+/// server certainly did not process it. A call that may have been processed and is not idempotent is
+/// never sent twice.
+/// </summary>
+internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
+{
+    private const string IdempotencyKeyHeader = "idempotency-key";
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(1);
+
+    private readonly MlpClientOptions _options = client.Options;
+    private readonly MlpWeakNetworkOptions _weak = client.Options.WeakNetwork;
+    private readonly TimeProvider _time = client.Options.TimeProvider;
+    private long _retries;
+    private long _hedges;
+
+    public RetryBudget Budget { get; } = new(client.Options.WeakNetwork);
+
+    /// <summary>Latency of answered calls (RFC 6298 smoothing): what a call is expected to take, for hedging.</summary>
+    public RttEstimator CallLatency { get; } = new();
+
+    public long Retries => Interlocked.Read(ref _retries);
+
+    public long Hedges => Interlocked.Read(ref _hedges);
+
+    private bool HasFallback => http is not null && _options.HttpFallbackEndpoint is not null;
+
+    public static bool IsResendable(MlpCallOptions options) =>
+        options.Idempotent || !string.IsNullOrEmpty(options.IdempotencyKey) || options.Headers.Any(h => h.Name == IdempotencyKeyHeader);
+
+    public async Task<MlpResponse> CallAsync(string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, CancellationToken cancellationToken)
+    {
+        if (!string.IsNullOrEmpty(options.IdempotencyKey) && !options.Headers.Any(h => h.Name == IdempotencyKeyHeader))
+            options = Copy(options, options.Timeout, [.. options.Headers, new HeaderField(IdempotencyKeyHeader, options.IdempotencyKey)]);
+        var resendable = IsResendable(options);
+        var deadline = options.Timeout ?? _options.DefaultTimeout;
+        var bounded = deadline > TimeSpan.Zero && deadline != Timeout.InfiniteTimeSpan;
+        var started = _time.GetTimestamp();
+        Budget.OnCall();
+        for (var attempt = 0; ; attempt++)
+        {
+            var attemptOptions = options;
+            if (attempt > 0 && bounded)
+            {
+                var remaining = deadline - _time.GetElapsedTime(started);
+                if (remaining <= TimeSpan.Zero)
+                    throw new TimeoutException($"{service}/{operation} did not complete within {deadline.TotalMilliseconds:0} ms.");
+                attemptOptions = Copy(options, remaining, options.Headers);
+            }
+
+            try
+            {
+                return await OnceAsync(service, operation, body, attemptOptions, resendable && attempt == 0, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && MayResend(ex, resendable, attempt))
+            {
+                Interlocked.Increment(ref _retries);
+                var ceiling = _weak.RetryBaseDelay * Math.Pow(2, attempt);
+                var delay = (ceiling < MaxRetryDelay ? ceiling : MaxRetryDelay) * _weak.Random.NextDouble();
+                if (delay > TimeSpan.Zero)
+                    await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A resend is safe when the server said it did not process the call, or the call is idempotent and its path failed
+    /// (never a timeout on a live link: that is a slow backend, and a resend would only add load).
+    /// </summary>
+    private bool MayResend(Exception failure, bool resendable, int attempt)
+    {
+        if (!_weak.Retries || attempt >= _weak.MaxRetries)
+            return false;
+        if (failure is MlpException { NotProcessed: true } and not MlpStatusException)
+            return true;
+        var pathFailed = failure is MlpException { LinkLost: true } or IOException or HttpRequestException;
+        return resendable && pathFailed && Budget.TryWithdraw();
+    }
+
+    private async Task<MlpResponse> OnceAsync(string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, bool mayHedge, CancellationToken cancellationToken)
+    {
+        if (options.ForceHttpFallback && HasFallback)
+            return await FallbackAsync(service, operation, body, options, cancellationToken).ConfigureAwait(false);
+        var link = client.CurrentLink;
+        var usable = link is { IsOpen: true } && !(link.IsSuspect && HasFallback && _weak.ShortConnectionFallback);
+        if (!usable && (client.LinkComing || link is { IsOpen: true }))
+        {
+            // Down, connecting or suspect: the short connection now, or (without one) the link once it is back.
+            if (HasFallback && _weak.ShortConnectionFallback)
+                return await FallbackAsync(service, operation, body, options, cancellationToken).ConfigureAwait(false);
+            link = await client.WaitForLinkAsync(options.Timeout ?? _options.DefaultTimeout, cancellationToken).ConfigureAwait(false);
+            usable = link is not null;
+        }
+
+        if (!usable || link is null)
+        {
+            if (HasFallback)
+                return await FallbackAsync(service, operation, body, options, cancellationToken).ConfigureAwait(false);
+            throw new MlpException(MlpErrorCode.NoError, "Not connected, and no HTTP fallback is configured.", notProcessed: true);
+        }
+
+        if (mayHedge && _weak.Hedging && HasFallback && !options.OneWay && HedgeDelay() is { } hedgeDelay)
+            return await HedgedAsync(link, service, operation, body, options, hedgeDelay, cancellationToken).ConfigureAwait(false);
+        return await OnLinkAsync(link, service, operation, body, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<MlpResponse> OnLinkAsync(MlpLink link, string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, CancellationToken cancellationToken)
+    {
+        var sent = _time.GetTimestamp();
+        var response = await link.CallAsync(service, operation, body, options, cancellationToken).ConfigureAwait(false);
+        if (!options.OneWay)
+            CallLatency.AddSample(_time.GetElapsedTime(sent));
+        return response;
+    }
+
+    private Task<MlpResponse> FallbackAsync(string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, CancellationToken cancellationToken) =>
+        MlpHttpFallback.CallAsync(client, http!, _options.HttpFallbackEndpoint!, service, operation, body, options, cancellationToken);
+
+    /// <summary>The expected latency of a call: smoothed + 4 × variation of answered calls, at least the minimum; none before the first answer.</summary>
+    private TimeSpan? HedgeDelay()
+    {
+        if (!CallLatency.HasSample)
+            return null;
+        var expected = CallLatency.Smoothed + 4 * CallLatency.Variation;
+        return expected > _weak.HedgeMinDelay ? expected : _weak.HedgeMinDelay;
+    }
+
+    private async Task<MlpResponse> HedgedAsync(MlpLink link, string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, TimeSpan hedgeDelay, CancellationToken cancellationToken)
+    {
+        using var race = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var primary = OnLinkAsync(link, service, operation, body, options, race.Token);
+        var timer = Task.Delay(hedgeDelay, _time, race.Token);
+        if (await Task.WhenAny(primary, timer).ConfigureAwait(false) == primary || !Budget.TryWithdraw())
+            return await primary.ConfigureAwait(false);
+
+        Interlocked.Increment(ref _hedges);
+        var hedge = FallbackAsync(service, operation, body, options, race.Token);
+        List<Task<MlpResponse>> running = [primary, hedge];
+        try
+        {
+            while (true)
+            {
+                var first = await Task.WhenAny(running).ConfigureAwait(false);
+                if (first.IsCompletedSuccessfully || running.Count == 1)
+                    return await first.ConfigureAwait(false);
+                running.Remove(first);
+            }
+        }
+        finally
+        {
+            // First answer wins: the other copy is abandoned (its late answer is ignored) and observed.
+            await race.CancelAsync().ConfigureAwait(false);
+            _ = Task.WhenAll(primary, hedge).ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    private static MlpCallOptions Copy(MlpCallOptions options, TimeSpan? timeout, IReadOnlyList<HeaderField> headers) => new()
+    {
+        Headers = headers,
+        Timeout = timeout,
+        Idempotent = options.Idempotent,
+        IdempotencyKey = options.IdempotencyKey,
+        OneWay = options.OneWay,
+        ForceHttpFallback = options.ForceHttpFallback,
+        DisableCompression = options.DisableCompression,
+    };
+}

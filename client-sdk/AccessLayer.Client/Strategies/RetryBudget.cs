@@ -1,0 +1,42 @@
+namespace AccessLayer.Client.Strategies;
+
+/// <summary>
+/// A token bucket that bounds resends (retries and hedges) to a share of calls (docs/sdk.md "Retries and
+/// hedging"): every call deposits <see cref="MlpWeakNetworkOptions.RetryBudgetRatio"/> tokens, every resend
+/// withdraws one, the bucket holds at most <see cref="MlpWeakNetworkOptions.RetryBudgetCapacity"/> and starts
+/// full. Over n calls at most ratio × n + capacity resends happen, so a failing network or backend never sees
+/// a retry storm. Thread-safe.
+/// </summary>
+internal sealed class RetryBudget(MlpWeakNetworkOptions options)
+{
+    private readonly Lock _lock = new();
+    private double _tokens = options.RetryBudgetCapacity;
+
+    public double Tokens
+    {
+        get
+        {
+            lock (_lock)
+                return _tokens;
+        }
+    }
+
+    /// <summary>A call (not a resend) was made.</summary>
+    public void OnCall()
+    {
+        lock (_lock)
+            _tokens = Math.Min(options.RetryBudgetCapacity, _tokens + options.RetryBudgetRatio);
+    }
+
+    /// <summary>Takes a token for one resend; false when the budget is spent.</summary>
+    public bool TryWithdraw()
+    {
+        lock (_lock)
+        {
+            if (_tokens < 1)
+                return false;
+            _tokens -= 1;
+            return true;
+        }
+    }
+}

@@ -1,0 +1,310 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using AccessLayer.Client;
+using AccessLayer.Client.Transport;
+using AccessLayer.Gateway.Governance;
+using AccessLayer.Mlp.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace AccessLayer.Mlp.Tests;
+
+/// <summary>
+/// Connection racing, GOAWAY endpoints, retries, hedging, short-connection compensation and push
+/// compensation in <see cref="MlpClient"/>, against the real gateway over loopback, with a
+/// <see cref="LoopbackRelay"/> playing the network that fails.
+/// </summary>
+public sealed class MlpClientResilienceTests
+{
+    private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static bool Step(FakeTimeProvider time, bool done, int ms = 50)
+    {
+        if (!done)
+            time.Advance(TimeSpan.FromMilliseconds(ms));
+        return done;
+    }
+
+    private static string Push(string device, string text) =>
+        $$"""{"deviceId":"{{device}}","service":"chat","operation":"message.new","payloadText":"{{text}}"}""";
+
+    [Fact]
+    public async Task A_connect_races_the_next_endpoint_after_the_attempt_delay_and_prefers_the_winner_next_time()
+    {
+        await using var gateway = await MlpTestGateway.StartAsync();
+        var time = new FakeTimeProvider(Start);
+        // A path whose SYNs vanish: the connect to it never completes (until cancelled).
+        var stalled = new Uri("tcp://127.0.0.1:1");
+        var attempts = new ConcurrentQueue<(Uri Endpoint, DateTimeOffset At)>();
+        var options = gateway.ClientOptions("dev-race");
+        options.Endpoint = stalled;
+        options.Endpoints = [gateway.TcpEndpoint];
+        options.TimeProvider = time;
+        options.TransportFactory = new StallingTransportFactory(time, stalled, attempts);
+        await using var client = new MlpClient(options);
+
+        var connect = client.ConnectAsync();
+        await Eventually.TrueAsync(() => attempts.Count == 1, "the first endpoint is tried at once");
+        Assert.False(connect.IsCompleted);
+        time.Advance(TimeSpan.FromMilliseconds(249));
+        await Task.Delay(50);
+        Assert.Single(attempts);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        await connect.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal([(stalled, Start), (gateway.TcpEndpoint, Start.AddMilliseconds(250))], attempts);
+        Assert.Equal(gateway.TcpEndpoint, client.ConnectedEndpoint);
+        await gateway.WaitForConnectionsAsync(1);
+
+        // The winner goes first next time: no attempt delay at all.
+        attempts.Clear();
+        await client.CloseAsync();
+        await client.ConnectAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(gateway.TcpEndpoint, attempts.First().Endpoint);
+        Assert.Equal(Start.AddMilliseconds(250), time.GetUtcNow());
+    }
+
+    [Fact]
+    public async Task Every_address_of_a_host_name_is_tried_and_a_refused_one_is_passed_over_at_once()
+    {
+        await using var gateway = await MlpTestGateway.StartAsync();
+        var time = new FakeTimeProvider(Start);
+        var options = gateway.ClientOptions("dev-addresses");
+        // The gateway listens on 127.0.0.1 only: 127.0.0.2 refuses.
+        options.Endpoint = new Uri($"tcp://gw.test:{gateway.MlpPort}");
+        options.TimeProvider = time;
+        options.WeakNetwork.Resolver = (host, _) => Task.FromResult(host == "gw.test" ? new[] { IPAddress.Parse("127.0.0.2"), IPAddress.Parse("127.0.0.1") } : []);
+        await using var client = new MlpClient(options);
+
+        // The fake clock never moves: the second address is tried because the first failed, not after the delay.
+        await client.ConnectAsync().WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(client.IsConnected);
+        Assert.Equal(IPAddress.Parse("127.0.0.1"), client.EndpointList.Preferred?.Address);
+    }
+
+    [Fact]
+    public async Task A_connect_whose_HELLO_is_swallowed_moves_on_to_the_next_endpoint_and_closes_the_loser()
+    {
+        await using var gateway = await MlpTestGateway.StartAsync();
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
+        relay.SwallowNewFlows = true;
+        var time = new FakeTimeProvider(Start);
+        var options = gateway.ClientOptions("dev-swallowed", endpoint: relay.Endpoint);
+        options.Endpoints = [gateway.TcpEndpoint];
+        options.TimeProvider = time;
+        options.ConnectTimeout = TimeSpan.FromSeconds(3);
+        await using var client = new MlpClient(options);
+
+        var connect = client.ConnectAsync();
+        await Eventually.TrueAsync(() => Step(time, connect.IsCompleted, 100), "the connect ends", 30_000);
+        await connect;
+
+        // Both transports connected (the second after the attempt delay); the relay's got the HELLO and no WELCOME in 3 s.
+        Assert.Equal(gateway.TcpEndpoint, client.ConnectedEndpoint);
+        Assert.InRange((time.GetUtcNow() - Start).TotalMilliseconds, 3000, 3100);
+        Assert.Equal(1, relay.Accepted);
+        await gateway.WaitForConnectionsAsync(1);
+        Assert.Equal(200, (await client.CallAsync("echo", "x", "hi"u8.ToArray())).Status);
+    }
+
+    [Fact]
+    public async Task A_drained_client_reconnects_to_the_endpoints_of_the_GOAWAY()
+    {
+        await using var elsewhere = await MlpTestGateway.StartAsync();
+        await using var draining = await MlpTestGateway.StartAsync([$"--Mlp:DrainEndpoints:0=tcp://127.0.0.1:{elsewhere.MlpPort}", "--Mlp:DrainRetryAfterMs=1000"]);
+        var time = new FakeTimeProvider(Start);
+        var options = draining.ClientOptions("dev-drained");
+        options.TimeProvider = time;
+        options.WeakNetwork = new MlpWeakNetworkOptions();
+        await using var client = new MlpClient(options);
+        var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Reconnected += _ => reconnected.TrySetResult();
+        await client.ConnectAsync();
+
+        Assert.True(draining.Services.GetRequiredService<DrainCoordinator>().Start("test"));
+        // Not before retry_after_ms (1 s plus up to 20%).
+        await Eventually.TrueAsync(() => Step(time, reconnected.Task.IsCompleted, 100), "the client reconnects", 30_000);
+
+        Assert.Equal(new Uri($"tcp://127.0.0.1:{elsewhere.MlpPort}"), client.ConnectedEndpoint);
+        Assert.InRange((time.GetUtcNow() - Start).TotalMilliseconds, 1000, 1300);
+        await elsewhere.WaitForConnectionsAsync(1);
+        Assert.Equal(200, (await client.CallAsync("echo", "x", "moved"u8.ToArray())).Status);
+    }
+
+    [Theory]
+    [InlineData("idempotent", 2, true)]
+    [InlineData("key", 2, true)]
+    [InlineData("neither", 1, false)]
+    public async Task A_call_whose_answer_is_lost_with_its_link_is_resent_on_a_fresh_link_only_when_idempotent(string kind, int executions, bool succeeds)
+    {
+        await using var backend = await TestBackend.StartAsync();
+        await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}"]);
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
+        var time = new FakeTimeProvider(Start);
+        var options = gateway.ClientOptions("dev-retry-" + kind, endpoint: relay.Endpoint);
+        options.HttpFallbackEndpoint = null; // the resend must use the long link
+        options.TimeProvider = time;
+        options.WeakNetwork = new MlpWeakNetworkOptions { Random = new Random(3) };
+        await using var client = new MlpClient(options);
+        await client.ConnectAsync();
+        for (var i = 0; i < 3; i++)
+            await client.PingAsync();
+
+        // The request reaches the backend (a side effect), its answer and the probe's PONG are lost: the link is found dead.
+        relay.BlackholeResponses();
+        var call = client.CallAsync("orders", "count", ReadOnlyMemory<byte>.Empty, new MlpCallOptions
+        {
+            Idempotent = kind == "idempotent",
+            IdempotencyKey = kind == "key" ? "pay-42" : null,
+        });
+        await Eventually.TrueAsync(() => Step(time, call.IsCompleted), "the call ends", 30_000);
+
+        Assert.Equal(executions, backend.Counted);
+        if (succeeds)
+        {
+            var response = await call;
+            Assert.Equal("2", Encoding.UTF8.GetString(response.Body.Span));
+            Assert.Equal(1, client.RetriesSent);
+            Assert.Equal(2, relay.Accepted);
+            Assert.All(backend.IdempotencyKeys, key => Assert.Equal(kind == "key" ? "pay-42" : string.Empty, key));
+        }
+        else
+        {
+            var lost = await Assert.ThrowsAsync<MlpException>(() => call);
+            Assert.False(lost.NotProcessed);
+            Assert.Equal(0, client.RetriesSent);
+            // Still once after the link is back: nothing resent it later either.
+            await Eventually.TrueAsync(() => client.IsConnected, "the link is replaced");
+            await Task.Delay(200);
+            Assert.Equal(1, backend.Counted);
+        }
+    }
+
+    [Fact]
+    public async Task An_idempotent_call_slower_than_expected_is_hedged_over_the_fallback_and_the_first_answer_wins()
+    {
+        await using var gateway = await MlpTestGateway.StartAsync();
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
+        var time = new FakeTimeProvider(Start);
+        var options = gateway.ClientOptions("dev-hedge", endpoint: relay.Endpoint);
+        options.TimeProvider = time;
+        // No probe: this link is slow, not dead (a lossy path whose retransmissions lag).
+        options.WeakNetwork = new MlpWeakNetworkOptions { AutoReconnect = false, DeadLinkDetection = false };
+        await using var client = new MlpClient(options);
+        await client.ConnectAsync();
+        Assert.Equal("tcp", (await client.CallAsync("echo", "warm", "x"u8.ToArray())).Transport);
+
+        relay.BlackholeResponses();
+        var call = client.CallAsync("echo", "read", "feed"u8.ToArray(), new MlpCallOptions { Idempotent = true });
+        // The expected latency is the 50 ms minimum here (calls take no fake time).
+        time.Advance(TimeSpan.FromMilliseconds(49));
+        await Task.Delay(100);
+        Assert.False(call.IsCompleted);
+        Assert.Equal(0, client.HedgesSent);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+
+        var response = await call.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(("http", "feed"), (response.Transport, Encoding.UTF8.GetString(response.Body.Span)));
+        Assert.Equal(1, client.HedgesSent);
+
+        // Not idempotent: never a second copy, however long it takes.
+        var once = client.CallAsync("echo", "write", "post"u8.ToArray(), new MlpCallOptions { Timeout = TimeSpan.FromSeconds(20) });
+        time.Advance(TimeSpan.FromSeconds(5));
+        await Task.Delay(100);
+        Assert.False(once.IsCompleted);
+        Assert.Equal(1, client.HedgesSent);
+    }
+
+    [Fact]
+    public async Task While_the_long_link_is_black_holed_and_reconnecting_calls_go_over_the_fallback_and_come_back_after()
+    {
+        await using var gateway = await MlpTestGateway.StartAsync();
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
+        var time = new FakeTimeProvider(Start);
+        var options = gateway.ClientOptions("dev-compensate", endpoint: relay.Endpoint);
+        options.TimeProvider = time;
+        options.WeakNetwork = new MlpWeakNetworkOptions { Hedging = false, Random = new Random(5) };
+        await using var client = new MlpClient(options);
+        var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Reconnected += _ => reconnected.TrySetResult();
+        await client.ConnectAsync();
+        for (var i = 0; i < 3; i++)
+            await client.PingAsync();
+
+        // The path dies and stays dead for new links too.
+        relay.BlackholeAll();
+        relay.SwallowNewFlows = true;
+        var lost = client.CallAsync("echo", "first", "a"u8.ToArray(), new MlpCallOptions { Idempotent = true });
+        await Eventually.TrueAsync(() => Step(time, lost.IsCompleted), "the idempotent call completes", 30_000);
+
+        // Found dead after a silent probe; resent over the short connection while the link is being brought back.
+        Assert.Equal("http", (await lost).Transport);
+        Assert.False(client.IsConnected);
+        Assert.Equal("http", (await client.CallAsync("echo", "during", "b"u8.ToArray())).Transport);
+
+        // The path heals: the next reconnect attempt lands and calls take the long link again.
+        relay.SwallowNewFlows = false;
+        await Eventually.TrueAsync(() => Step(time, reconnected.Task.IsCompleted, 250), "the link comes back", 30_000);
+        Assert.Equal("tcp", (await client.CallAsync("echo", "after", "c"u8.ToArray())).Transport);
+    }
+
+    [Fact]
+    public async Task Pushes_missed_while_offline_arrive_after_the_reconnect_in_order_and_once_even_when_the_app_was_busy_as_the_link_died()
+    {
+        await using var gateway = await MlpTestGateway.StartAsync();
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
+        var received = new ConcurrentQueue<string>();
+        var busy = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var options = gateway.ClientOptions("dev-compensated-pushes", endpoint: relay.Endpoint);
+        options.WeakNetwork = new MlpWeakNetworkOptions();
+        options.OnPush = async (push, _) =>
+        {
+            var text = Encoding.UTF8.GetString(push.Body.Span);
+            if (text == "p1")
+            {
+                busy.TrySetResult();
+                await release.Task;
+            }
+
+            received.Enqueue(text);
+        };
+        await using var client = new MlpClient(options);
+        var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Reconnected += _ => reconnected.TrySetResult();
+        await client.ConnectAsync();
+
+        // The app is still handling p1 when the link dies: its ACK never leaves.
+        await gateway.PushAsync(Push("dev-compensated-pushes", "p1"));
+        await busy.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        relay.StopListening();
+        relay.ResetAll();
+        await Eventually.TrueAsync(() => !client.IsConnected, "the link is lost");
+        for (var i = 2; i <= 4; i++)
+            Assert.Contains("\"queued\":1", await (await gateway.PushAsync(Push("dev-compensated-pushes", "p" + i))).Content.ReadAsStringAsync());
+
+        // Back: the server re-delivers p1 (never ACKed) and sends p2..p4, while the app finishes p1.
+        relay.Resume();
+        await reconnected.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        release.SetResult();
+
+        await Eventually.TrueAsync(() => received.Count >= 4, "the missed pushes arrive");
+        await Task.Delay(200);
+        Assert.Equal(["p1", "p2", "p3", "p4"], received);
+        await Eventually.TrueAsync(async () => await gateway.Sessions.CountAsync("dev-compensated-pushes") == 0, "all were acknowledged");
+    }
+
+    /// <summary>The default transports, except that connects to <paramref name="stalled"/> hang until cancelled; every attempt written down with its fake-clock time.</summary>
+    private sealed class StallingTransportFactory(TimeProvider time, Uri stalled, ConcurrentQueue<(Uri, DateTimeOffset)> attempts) : IMlpTransportFactory
+    {
+        public async ValueTask<IMlpTransport> ConnectAsync(Uri endpoint, CancellationToken cancellationToken)
+        {
+            attempts.Enqueue((endpoint, time.GetUtcNow()));
+            if (endpoint == stalled)
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            return await MlpTransportFactory.Default.ConnectAsync(endpoint, cancellationToken);
+        }
+    }
+}
