@@ -382,8 +382,9 @@ internal sealed class MlpLink : IAsyncDisposable
 
         try
         {
+            // Not the push loop: it may be inside the app's handler, which must not hold up the next connect.
+            // It ends when the handler returns (its ACK then goes nowhere; the push is re-delivered and dropped as a duplicate).
             await _reader.ConfigureAwait(false);
-            await _pushes.Completion.ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or MlpException)
         {
