@@ -149,6 +149,55 @@ public sealed class MlpFleetSessionsTests(MlpFleet fleet) : IClassFixture<MlpFle
         }
     }
 
+    [Fact]
+    public async Task A_device_cut_off_from_its_node_reconnects_to_another_endpoint_and_gets_its_pushes_once_in_order()
+    {
+        // Node 2 is reached through a relay the test cuts; node 3 is the client's second endpoint.
+        await using var relay = LoopbackRelay.Start(fleet.Nodes[1].MlpPort);
+        var received = new ConcurrentQueue<MlpPush>();
+        var busy = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var options = MlpFleet.ClientOptions(fleet.Nodes[1], "fleet-commuter", "fleet-ivy");
+        options.Endpoint = relay.Endpoint;
+        options.Endpoints = [new Uri($"tcp://127.0.0.1:{fleet.Nodes[2].MlpPort}")];
+        options.WeakNetwork = new MlpWeakNetworkOptions();
+        options.OnPush = async (push, _) =>
+        {
+            if (push.Sequence == 1)
+            {
+                busy.TrySetResult();
+                await release.Task;
+            }
+
+            received.Enqueue(push);
+        };
+        await using var client = new MlpClient(options);
+        var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Reconnected += _ => reconnected.TrySetResult();
+        await client.ConnectAsync();
+        Assert.Equal(relay.Endpoint, client.ConnectedEndpoint);
+
+        // The app is busy with push 1 when the path to node 2 dies: its ACK never reaches node 2.
+        await fleet.Nodes[0].PushAsync(PushJson("deviceId", "fleet-commuter", "p1"));
+        await busy.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        relay.StopListening();
+        relay.ResetAll();
+        await Eventually.TrueAsync(() => !client.IsConnected, "the link to node 2 is lost");
+        for (var i = 2; i <= 4; i++)
+            await fleet.Nodes[0].PushAsync(PushJson("deviceId", "fleet-commuter", "p" + i));
+
+        // The reconnect passes over the refused relay to node 3 and resumes the session there.
+        await reconnected.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(new Uri($"tcp://127.0.0.1:{fleet.Nodes[2].MlpPort}"), client.ConnectedEndpoint);
+        Assert.True(client.SessionResumed);
+        release.SetResult();
+
+        await Eventually.TrueAsync(() => received.Count >= 4, "every push arrives");
+        await Task.Delay(300);
+        Assert.Equal(["p1", "p2", "p3", "p4"], received.Select(Text));
+        Assert.Equal([1ul, 2ul, 3ul, 4ul], received.Select(p => p.Sequence));
+    }
+
     private string Logs(string device) =>
         string.Join(Environment.NewLine, fleet.Nodes.SelectMany(n => n.Output.Split(Environment.NewLine).Where(l => l.Contains(device, StringComparison.Ordinal)).Select(l => $"node {n.Number}: {l}")));
 
