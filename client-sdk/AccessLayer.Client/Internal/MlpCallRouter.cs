@@ -83,7 +83,8 @@ internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
         if (!_weak.Retries || attempt >= _weak.MaxRetries)
             return false;
         if (failure is MlpException { NotProcessed: true } and not MlpStatusException)
-            return true;
+            return HasFallback || client.LinkComing || client.CurrentLink is { IsOpen: true }; // else nowhere to resend it
+
         var pathFailed = failure is MlpException { LinkLost: true } or IOException or HttpRequestException;
         return resendable && pathFailed && Budget.TryWithdraw();
     }
