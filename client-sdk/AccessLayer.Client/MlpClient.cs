@@ -117,7 +117,7 @@ public sealed class MlpClient : IAsyncDisposable
     public Welcome? LastWelcome { get; private set; }
 
     /// <summary>The GOAWAY that ended the last connection, if one did.</summary>
-    public GoAway? LastGoAway { get; private set; }
+    public GoAway? LastGoAway { get; internal set; }
 
     /// <summary>"tcp", "tls" or "websocket" for the current link; null when there is none.</summary>
     public string? Transport => Volatile.Read(ref _link)?.TransportName;
@@ -219,7 +219,7 @@ public sealed class MlpClient : IAsyncDisposable
         {
             try
             {
-                won = await RaceAsync(useTicket, connectTimeout, cancellationToken).ConfigureAwait(false);
+                won = await MlpConnector.RaceAsync(this, BuildHello(useTicket), connectTimeout, cancellationToken).ConfigureAwait(false);
                 break;
             }
             catch (MlpException ex) when (useTicket && ex.Code == MlpErrorCode.ResumeRejected && !string.IsNullOrEmpty(Options.DeviceToken))
@@ -255,61 +255,8 @@ public sealed class MlpClient : IAsyncDisposable
         QualityModel.OnSuccess();
     }
 
-    /// <summary>
-    /// Transports to the candidates raced (docs/sdk.md "Connection establishment"); on the first one connected
-    /// the HELLO, and when it gets no WELCOME within the connect timeout (or fails), on the next one connected.
-    /// One HELLO at a time: a second HELLO of this device would take the session over from the first.
-    /// </summary>
-    private async Task<(MlpLink, Welcome)> RaceAsync(bool useTicket, TimeSpan connectTimeout, CancellationToken cancellationToken)
-    {
-        var weak = Options.WeakNetwork;
-        var candidates = await EndpointList.CandidatesAsync(weak.ConnectionRacing && Options.TransportFactory is AccessLayer.Client.Transport.IMlpAddressTransportFactory, weak.Resolver, cancellationToken).ConfigureAwait(false);
-        if (!weak.ConnectionRacing)
-            candidates = candidates.Take(1).ToList();
-        await using var race = new MlpConnectionRace(Options.TransportFactory, candidates, weak.ConnectionAttemptDelay, connectTimeout, Options.TimeProvider, cancellationToken);
-        race.Start();
-        Exception? failure = null;
-        while (await race.NextAsync().ConfigureAwait(false) is { } connected)
-        {
-            var link = new MlpLink(connected.Transport, this);
-            try
-            {
-                var welcome = await link.HandshakeAsync(BuildHello(useTicket), connectTimeout, cancellationToken).ConfigureAwait(false);
-                EndpointList.OnConnected(connected.Candidate);
-                ConnectedEndpoint = connected.Candidate.Endpoint;
-                return (link, welcome);
-            }
-            catch (MlpException ex) when (ex.Code is MlpErrorCode.ResumeRejected or MlpErrorCode.AuthFailed or MlpErrorCode.SessionTakenOver)
-            {
-                // About the device, not the place: another endpoint would say the same.
-                OnRefused(link);
-                await link.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
-            catch (Exception ex) when (ex is TimeoutException or IOException or MlpException or System.Net.Sockets.SocketException or System.Net.WebSockets.WebSocketException)
-            {
-                OnRefused(link);
-                await link.DisposeAsync().ConfigureAwait(false);
-                failure = ex;
-            }
-        }
-
-        cancellationToken.ThrowIfCancellationRequested();
-        var last = failure ?? race.Failures.LastOrDefault();
-        if (last is TimeoutException or IOException or MlpException or System.Net.Sockets.SocketException)
-            throw last;
-        throw new IOException($"Could not connect to any of {string.Join(", ", candidates)}.", last);
-    }
-
-    private void OnRefused(MlpLink link)
-    {
-        LastGoAway = link.GoAway;
-        if (link.GoAway is { } goAway)
-            EndpointList.OnGoAway(goAway);
-    }
-
     /// <summary>The endpoint of the current (or last) link.</summary>
-    public Uri? ConnectedEndpoint { get; private set; }
+    public Uri? ConnectedEndpoint { get; internal set; }
 
     /// <summary>The session the link is in (after <see cref="ConnectAsync"/>).</summary>
     public string? SessionId => LastWelcome?.SessionId;
