@@ -68,6 +68,10 @@ internal sealed class LabClient : IAsyncDisposable
                 DeadLinkDetection = false,
                 SmartHeartbeat = false,
                 AutoReconnect = false,
+                ConnectionRacing = false,
+                Retries = false,
+                Hedging = false,
+                ShortConnectionFallback = false,
             };
         }
 
