@@ -192,7 +192,9 @@ public sealed class MlpFleetSessionsTests(MlpFleet fleet) : IClassFixture<MlpFle
         Assert.True(client.SessionResumed);
         release.SetResult();
 
-        await Eventually.TrueAsync(() => received.Count >= 4, "every push arrives");
+        await Eventually.TrueAsync(
+            () => received.Count >= 4,
+            () => $"every push arrives (got {string.Join(", ", received.Select(p => $"{p.Sequence}:{Text(p)}"))}){Environment.NewLine}{Logs("fleet-commuter")}");
         await Task.Delay(300);
         Assert.Equal(["p1", "p2", "p3", "p4"], received.Select(Text));
         Assert.Equal([1ul, 2ul, 3ul, 4ul], received.Select(p => p.Sequence));
