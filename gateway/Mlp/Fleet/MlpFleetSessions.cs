@@ -102,18 +102,6 @@ internal sealed class MlpFleetSessions
             throw new MlpProtocolException(MlpErrorCode.Overloaded, "The fleet could not open the session; retry later.");
         }
 
-        // Whatever the device's last node saved and what arrived while it was offline. If Redis fails the
-        // connection still opens; those pushes stay there until the device's next connection.
-        var queued = new MlpQueuedSession(null, []);
-        try
-        {
-            queued = await Queue.TakeAsync(deviceId, cancellationToken).ConfigureAwait(false);
-        }
-        catch (DurableQueueUnavailableException ex)
-        {
-            MlpLog.FleetCallFailed(_logger, deviceId, "take", ex.Message);
-        }
-
         var slot = Lock(deviceId);
         await slot.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         MlpSessionOpenResult? opened = null;
@@ -121,12 +109,24 @@ internal sealed class MlpFleetSessions
         {
             if (!IsFenced(deviceId, claim.Epoch))
             {
-                var dropped = Store.Import(deviceId, handed, []);
-                if (!queued.IsEmpty)
-                    dropped += Store.Import(deviceId, DecodeSession(deviceId, queued.Session), DecodePushes(deviceId, queued.Pushes));
-                CountDropped(dropped);
+                // Held from here, before Redis is read: a push that finds the device held waits for this lock, and one
+                // that found it not yet held went to Redis first and is taken below. (Read before the hold, a push
+                // appended in between stayed in Redis until the device's next connection: its pull found no holder.)
                 _epochs[deviceId] = claim.Epoch;
-                opened = await Store.OpenAsync(deviceId, userId, resumeSessionId, lastProcessedSequence, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    var queued = await TakeQueuedAsync(deviceId, cancellationToken).ConfigureAwait(false);
+                    var dropped = Store.Import(deviceId, handed, []);
+                    if (!queued.IsEmpty)
+                        dropped += Store.Import(deviceId, DecodeSession(deviceId, queued.Session), DecodePushes(deviceId, queued.Pushes));
+                    CountDropped(dropped);
+                    opened = await Store.OpenAsync(deviceId, userId, resumeSessionId, lastProcessedSequence, cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    _epochs.TryRemove(new KeyValuePair<string, long>(deviceId, claim.Epoch));
+                    throw;
+                }
             }
         }
         finally
@@ -137,11 +137,28 @@ internal sealed class MlpFleetSessions
         if (opened is null)
         {
             MlpLog.FleetClaimLost(_logger, deviceId, claim.Epoch);
-            await GiveBackAsync(deviceId, handed, queued).ConfigureAwait(false);
+            await GiveBackAsync(deviceId, handed).ConfigureAwait(false);
             throw new MlpProtocolException(MlpErrorCode.SessionTakenOver, "The device connected again on another node.");
         }
 
         return (opened, claim.Epoch);
+    }
+
+    /// <summary>
+    /// Whatever the device's last node saved and what arrived while it was offline. If Redis fails the connection still
+    /// opens; those pushes stay there until the device's next connection.
+    /// </summary>
+    private async ValueTask<MlpQueuedSession> TakeQueuedAsync(string deviceId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Queue.TakeAsync(deviceId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DurableQueueUnavailableException ex)
+        {
+            MlpLog.FleetCallFailed(_logger, deviceId, "take", ex.Message);
+            return new MlpQueuedSession(null, []);
+        }
     }
 
     /// <summary>Whether this node still holds the device at <paramref name="epoch"/> (false once another node or a newer connection here took it).</summary>
@@ -322,14 +339,12 @@ internal sealed class MlpFleetSessions
     }
 
     /// <summary>This HELLO lost the device to a newer connection elsewhere: what it took goes back to Redis, and the winner's node takes it.</summary>
-    private async Task GiveBackAsync(string deviceId, MlpSessionSnapshot? handed, MlpQueuedSession queued)
+    private async Task GiveBackAsync(string deviceId, MlpSessionSnapshot? handed)
     {
+        // What waits in Redis was not taken (the take comes after the fence check): only the handed session goes back.
         var pushes = new List<byte[]>();
         if (handed is not null)
             pushes.AddRange(handed.AllPushes.Select(MlpFleetCodec.EncodePush));
-        if (DecodeSession(deviceId, queued.Session) is { } saved)
-            pushes.AddRange(saved.AllPushes.Select(MlpFleetCodec.EncodePush));
-        pushes.AddRange(queued.Pushes);
         if (pushes.Count == 0)
             return;
         try
