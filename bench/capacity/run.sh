@@ -59,7 +59,7 @@ climb() {
     held=$rate; rate=$((rate * 2))
   done
   [ "$held" -gt 0 ] && [ "$failed" -gt 0 ] || return 0
-  [ "$verdict" = 1 ] || return 0   # broken or the bots' limit: bisecting would measure the same again
+  [ "$verdict" = 1 ] || return 0   # broken: nothing to bisect
   for refine in $(seq "$REFINE"); do
     rate=$(( (held + failed) / 2 / 1000 * 1000 ))
     [ "$rate" -gt "$held" ] && [ -z "$DIED" ] || break
