@@ -110,7 +110,7 @@ public sealed class MqttBrokerMaintenanceTests
         var will = new MqttWillMessage { Topic = "wills/late", Payload = Encoding.UTF8.GetBytes("x"), WillDelayInterval = 30 };
         await device.ConnectAsync("late", sessionExpiry: 300, will: will);
         device.Abort();
-        await WaitUntilAsync(() => gateway.Broker.ConnectedClientCount == 1);
+        await WaitUntilOfflineAsync(gateway, "late", connected: 1);
 
         await gateway.AdvanceAsync(TimeSpan.FromSeconds(20));
         Assert.Null(await watcher.TryReceiveAsync(TimeSpan.FromMilliseconds(200)));
@@ -132,7 +132,7 @@ public sealed class MqttBrokerMaintenanceTests
         var will = new MqttWillMessage { Topic = "wills/flaky", Payload = Encoding.UTF8.GetBytes("x"), WillDelayInterval = 30 };
         await device.ConnectAsync("flaky", sessionExpiry: 300, will: will);
         device.Abort();
-        await WaitUntilAsync(() => gateway.Broker.ConnectedClientCount == 1);
+        await WaitUntilOfflineAsync(gateway, "flaky", connected: 1);
 
         await gateway.AdvanceAsync(TimeSpan.FromSeconds(10));
         await using var again = await gateway.ConnectClientAsync();
@@ -152,7 +152,7 @@ public sealed class MqttBrokerMaintenanceTests
         await device.SubscribeAsync("cmd/expiring");
         await device.DisconnectAsync();
         await device.DisposeAsync();
-        await WaitUntilAsync(() => gateway.Broker.ConnectedClientCount == 0);
+        await WaitUntilOfflineAsync(gateway, "expiring", connected: 0);
 
         await gateway.AdvanceAsync(TimeSpan.FromSeconds(59));
         await using (var early = await gateway.ConnectClientAsync())
@@ -161,11 +161,20 @@ public sealed class MqttBrokerMaintenanceTests
             await early.DisconnectAsync();
         }
 
-        await WaitUntilAsync(() => gateway.Broker.ConnectedClientCount == 0);
+        await WaitUntilOfflineAsync(gateway, "expiring", connected: 0);
         await gateway.AdvanceAsync(TimeSpan.FromSeconds(61));
         await using var late = await gateway.ConnectClientAsync();
         Assert.False((await late.ConnectAsync("expiring", cleanStart: false, sessionExpiry: 60)).SessionPresent);
     }
+
+    /// <summary>
+    /// Until the client's session is offline, not only its connection gone: the broker's connection count drops before
+    /// the session's disconnect, which times the expiry and the will from the clock's now. Advanced before it, the fake
+    /// clock made them come due late (these tests failed about 1 run in 5).
+    /// </summary>
+    private static Task WaitUntilOfflineAsync(InProcessGateway gateway, string clientId, int connected) =>
+        WaitUntilAsync(() => gateway.Broker.ConnectedClientCount == connected
+            && gateway.Broker.Sessions.GetAsync(clientId).AsTask().GetAwaiter().GetResult() is { IsConnected: false });
 
     internal static async Task WaitUntilAsync(Func<bool> condition)
     {
