@@ -54,4 +54,19 @@ internal static partial class FleetLog
 
     [LoggerMessage(7016, LogLevel.Warning, "Fleet: departed-node session work for {What} failed ({Reason})")]
     public static partial void OrphansFailed(ILogger logger, string what, string reason);
+
+    [LoggerMessage(7021, LogLevel.Information, "Fleet: forward link to {Peer} up ({Endpoint})")]
+    public static partial void LinkUp(ILogger logger, string peer, string endpoint);
+
+    [LoggerMessage(7022, LogLevel.Warning, "Fleet: forward link to {Peer} at {Endpoint} could not be opened ({Reason}); forwarding through Orleans calls meanwhile")]
+    public static partial void LinkFailed(ILogger logger, string peer, string endpoint, string reason);
+
+    [LoggerMessage(7023, LogLevel.Warning, "Fleet: forward link to {Peer} lost ({Reason})")]
+    public static partial void LinkLost(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(7024, LogLevel.Warning, "Fleet: forward link from {Remote} closed: {Reason}")]
+    public static partial void LinkRefused(ILogger logger, string remote, string reason);
+
+    [LoggerMessage(7025, LogLevel.Warning, "Fleet: a batch from a forward link could not be delivered ({Reason})")]
+    public static partial void LinkBatchFailed(ILogger logger, string reason);
 }

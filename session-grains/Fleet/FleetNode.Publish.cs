@@ -134,7 +134,7 @@ internal sealed partial class FleetNode
     }
 
     /// <summary>A batch a peer forwarded: each message goes to the local protocols, never on to another node.</summary>
-    public async Task DeliverBatchAsync(byte[] batch)
+    public async Task DeliverBatchAsync(ReadOnlyMemory<byte> batch)
     {
         IReadOnlyList<ForwardedMessage> messages;
         try

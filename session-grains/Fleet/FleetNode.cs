@@ -38,6 +38,7 @@ internal sealed partial class FleetNode : IFleet, IHostedService, IDisposable
     private IGrainFactory? _grains;
     private string _nodeId = string.Empty;
     private Task _membership = Task.CompletedTask;
+    private ForwardListener? _links;
 
     public FleetNode(
         IOptions<FleetOptions> options,
@@ -97,6 +98,13 @@ internal sealed partial class FleetNode : IFleet, IHostedService, IDisposable
             StartOrphanSweeper(new Orphans.OrphanLedger(redis, RedisDurableQueueOptions.KeyPrefixFor(_options.ClusterId)));
         }
 
+        if (_options.ForwardPort >= 0)
+        {
+            // Bound before the peers learn of this node, so the first one to ask for its endpoint finds it.
+            _links = new ForwardListener(System.Net.IPAddress.Parse(_options.AdvertisedAddress), _options.ForwardPort, _options.ClusterId, batch => DeliverBatchAsync(batch), _logger);
+            _links.Start();
+        }
+
         var membership = _services.GetRequiredService<IClusterMembershipService>();
         OnMembership(membership.CurrentSnapshot);
         _membership = Task.Run(() => WatchMembershipAsync(membership), CancellationToken.None);
@@ -114,6 +122,11 @@ internal sealed partial class FleetNode : IFleet, IHostedService, IDisposable
         }
 
         _peers.Clear();
+        if (_links is not null)
+        {
+            await _links.DisposeAsync().ConfigureAwait(false);
+        }
+
         try
         {
             await _membership.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -133,7 +146,7 @@ internal sealed partial class FleetNode : IFleet, IHostedService, IDisposable
     /// <summary>Node rows of the fleet, for the admin API.</summary>
     public IReadOnlyList<(string Node, string Filter)> RouteRows() => _routes.Rows();
 
-    public NodeInfo Describe() => Local.Describe(_nodeId) with { LocalRoutes = _routes.LocalCount };
+    public NodeInfo Describe() => Local.Describe(_nodeId) with { LocalRoutes = _routes.LocalCount, ForwardEndpoint = _links?.Endpoint };
 
     public async Task<IReadOnlyList<NodeInfo>> DescribeFleetAsync(CancellationToken cancellationToken = default)
     {
@@ -242,7 +255,7 @@ internal sealed partial class FleetNode : IFleet, IHostedService, IDisposable
     {
         var grain = Grains.GetGrain<INodeGrain>(id);
         var sender = new RouteSender(_nodeId, id, grain, () => _routes.Snapshot(_nodeId), _routeGate, _logger);
-        var forwarder = new NodeForwarder(id, grain, _options.ForwardBatchMessages, _options.ForwardBatchBytes, _options.ForwardQueueMessages, _time, _metrics, _logger);
+        var forwarder = new NodeForwarder(id, new PeerLink(id, grain, _options.ClusterId, _time, _logger), _options.ForwardBatchMessages, _options.ForwardBatchBytes, _options.ForwardQueueMessages, _time, _metrics, _logger);
         var peer = new Peer(id, grain, sender, forwarder);
         if (_peers.TryAdd(id, peer))
         {

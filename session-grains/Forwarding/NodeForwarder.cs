@@ -1,13 +1,13 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
-using AccessLayer.SessionGrains.Nodes;
 using Microsoft.Extensions.Logging;
 
 namespace AccessLayer.SessionGrains.Forwarding;
 
 /// <summary>
-/// Forwards publishes to one peer: one batch call at a time (so they arrive in publish order),
+/// Forwards publishes to one peer over its <see cref="IPeerChannel"/>: one batch at a time (so they arrive in publish order),
 /// each batch holding whatever queued while the previous one was out, up to a message and a
 /// byte bound. The peer answers a batch once its subscribers took it (it waits for the ones
 /// past their high watermark), so a slow peer shows here as a growing queue: past two batches'
@@ -20,7 +20,7 @@ namespace AccessLayer.SessionGrains.Forwarding;
 internal sealed class NodeForwarder : IDisposable
 {
     private readonly string _peer;
-    private readonly INodeGrain _grain;
+    private readonly IPeerChannel _channel;
     private readonly int _maxMessages;
     private readonly int _maxBytes;
     private readonly int _maxQueued;
@@ -39,10 +39,10 @@ internal sealed class NodeForwarder : IDisposable
     private int _waiverWaits;
     private Task _loop = Task.CompletedTask;
 
-    public NodeForwarder(string peer, INodeGrain grain, int maxMessages, int maxBytes, int maxQueued, TimeProvider time, FleetMetrics metrics, ILogger logger)
+    public NodeForwarder(string peer, IPeerChannel channel, int maxMessages, int maxBytes, int maxQueued, TimeProvider time, FleetMetrics metrics, ILogger logger)
     {
         _peer = peer;
-        _grain = grain;
+        _channel = channel;
         _maxMessages = maxMessages;
         _maxBytes = maxBytes;
         _maxQueued = maxQueued;
@@ -132,6 +132,7 @@ internal sealed class NodeForwarder : IDisposable
         }
 
         ReleaseRoom();
+        await _channel.DisposeAsync().ConfigureAwait(false);
     }
 
     public void Dispose() => _stop.Dispose();
@@ -144,8 +145,10 @@ internal sealed class NodeForwarder : IDisposable
             while (!_queue.IsEmpty)
             {
                 _batch.ResetWrittenCount();
+                _batch.GetSpan(ForwardFrames.HeaderSize);
+                _batch.Advance(ForwardFrames.HeaderSize);
                 var messages = 0;
-                while (messages < _maxMessages && _batch.WrittenCount < _maxBytes && _queue.TryDequeue(out var message))
+                while (messages < _maxMessages && _batch.WrittenCount - ForwardFrames.HeaderSize < _maxBytes && _queue.TryDequeue(out var message))
                 {
                     FleetCodec.WriteForwarded(_batch, message);
                     messages++;
@@ -158,7 +161,7 @@ internal sealed class NodeForwarder : IDisposable
 
                 try
                 {
-                    await _grain.DeliverAsync(_batch.WrittenSpan.ToArray()).WaitAsync(_stop.Token).ConfigureAwait(false);
+                    await _channel.SendAsync(MemoryMarshal.AsMemory(_batch.WrittenMemory), _stop.Token).ConfigureAwait(false);
                     _metrics.Forwarded(messages);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)

@@ -55,6 +55,13 @@ public sealed class FleetOptions
     [Range(1, 10_000_000)]
     public int ForwardQueueMessages { get; set; } = 100_000;
 
+    /// <summary>
+    /// Port of this node's forward links (peers send it their publishes over a TCP connection each, on the advertised
+    /// address). 0: any free port, advertised to the peers; -1: no links, peers forward through Orleans calls.
+    /// </summary>
+    [Range(-1, 65535)]
+    public int ForwardPort { get; set; }
+
     /// <summary>Longest a route change waits for peers to apply it before SUBACK (a slow peer catches up from a snapshot).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan RouteReplicationTimeout { get; set; } = TimeSpan.FromSeconds(2);

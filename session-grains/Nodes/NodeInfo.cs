@@ -9,4 +9,5 @@ public sealed record NodeInfo(
     [property: Id(3)] int MqttConnections,
     [property: Id(4)] int MlpConnections,
     [property: Id(5)] bool Draining,
-    [property: Id(6)] int LocalRoutes);
+    [property: Id(6)] int LocalRoutes,
+    [property: Id(7)] string? ForwardEndpoint = null);

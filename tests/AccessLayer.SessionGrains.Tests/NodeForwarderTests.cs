@@ -1,9 +1,6 @@
 using System.Diagnostics.Metrics;
 using AccessLayer.Protocol.Mqtt;
 using AccessLayer.SessionGrains.Forwarding;
-using AccessLayer.SessionGrains.Mlp;
-using AccessLayer.SessionGrains.Nodes;
-using AccessLayer.SessionGrains.Routes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -118,7 +115,7 @@ public sealed class NodeForwarderTests : IDisposable
     }
 
     /// <summary>A peer that holds every batch until the test releases it, and remembers what each held.</summary>
-    private sealed class HeldPeer : INodeGrain
+    private sealed class HeldPeer : IPeerChannel
     {
         private readonly Lock _gate = new();
         private readonly List<byte[]> _batches = [];
@@ -136,8 +133,9 @@ public sealed class NodeForwarderTests : IDisposable
             }
         }
 
-        public Task DeliverAsync(byte[] batch)
+        public ValueTask SendAsync(Memory<byte> frame, CancellationToken cancellationToken)
         {
+            var batch = frame[ForwardFrames.HeaderSize..].ToArray();
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             lock (_gate)
             {
@@ -146,7 +144,7 @@ public sealed class NodeForwarderTests : IDisposable
                 _arrived.TrySetResult();
             }
 
-            return done.Task;
+            return new ValueTask(done.Task);
         }
 
         public async Task WaitForBatchesAsync(int count)
@@ -196,24 +194,6 @@ public sealed class NodeForwarderTests : IDisposable
             }
         }
 
-        public Task ApplyRoutesAsync(RouteUpdate update) => throw new NotSupportedException();
-
-        public Task<byte[]?> HandOverSessionAsync(string clientId, long epoch) => throw new NotSupportedException();
-
-        public Task<NodeInfo> GetInfoAsync() => throw new NotSupportedException();
-
-        public Task FlushDurableAsync() => throw new NotSupportedException();
-
-        public Task<byte[]> GetRetainedAsync() => throw new NotSupportedException();
-
-        public Task<MlpPushReply> PushMlpAsync(string deviceId, byte[] push, bool sequenced) => throw new NotSupportedException();
-
-        public Task<byte[]?> HandOverMlpAsync(string deviceId, long epoch) => throw new NotSupportedException();
-
-        public Task PullMlpAsync(string deviceId) => throw new NotSupportedException();
-
-        public Task<NodeStats> GetStatsAsync(DateTimeOffset since) => throw new NotSupportedException();
-
-        public Task<NodeDrainStatus> DrainAsync(NodeDrainCommand command) => throw new NotSupportedException();
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
