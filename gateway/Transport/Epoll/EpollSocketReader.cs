@@ -141,14 +141,14 @@ internal sealed class EpollSocketReader : PipeReader, IValueTaskSource<ReadResul
         }
     }
 
-    /// <summary>Whether a handler is armed and nothing is pending on the reader's value-task source (an idle, parked connection).</summary>
+    /// <summary>Whether a handler is armed and no read was ever awaited (no value-task source made): an idle, parked connection.</summary>
     internal bool IsParked
     {
         get
         {
             lock (this)
             {
-                return _waiting && _parked is not null;
+                return _waiting && _parked is not null && _waiter is null;
             }
         }
     }
