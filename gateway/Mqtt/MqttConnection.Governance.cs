@@ -18,8 +18,9 @@ internal sealed partial class MqttConnection
 {
     // The ACL is read by the reader (PUBLISH, SUBSCRIBE), router threads (read checks) and an ACL
     // reload; the gate orders a SUBSCRIBE's classification against a reload's swap. The gate is the
-    // connection's log scope: a private object nothing else locks, so no 40 B Lock per connection.
-    private object _aclGate => _logger;
+    // connection's own lock (OutLock): every section under it is a leaf (no other lock, no wait, no
+    // callout), so sharing it cannot deadlock, and a connection carries no 40 B Lock of its own.
+    private object _aclGate => this;
     private volatile ClientAcl _acl = ClientAcl.AllowAll;
 
     // Set once a subscription overlaps a denied area: from then on each delivery is checked.
