@@ -27,7 +27,6 @@ internal sealed partial class MqttConnection
     private volatile bool _readChecked;
     private int _aclChanges;
     private int _subscriptionsPending;
-    private long _behindSince;
     private long _connectedAtUtcTicks;
     private int _goingAway;
 
@@ -63,7 +62,7 @@ internal sealed partial class MqttConnection
     private bool _suppressWill;
 
     /// <summary>Timestamp at which the outbound queue went past its high watermark; 0 while it is under it.</summary>
-    public long BehindSince => Volatile.Read(ref _behindSince);
+    public long BehindSince => _rare is { } rare ? Volatile.Read(ref rare.BehindSince) : 0;
 
     public int OutboundQueueLength => QueuedCount;
 
