@@ -16,7 +16,8 @@ internal interface IChained<T>
 /// (a concurrent dictionary's is 48 B, plus its bucket), for maps that hold one entry per connection. Writers take a
 /// lock. Lookups take none: they follow the links, which a removal leaves intact on the removed entry, and a lookup
 /// that finds nothing while a writer changed the table (<c>_version</c> moved, or is odd during a change) looks
-/// again, so a resize relinking the chains never makes a present entry look absent.
+/// again, so a resize relinking the chains never makes a present entry look absent. An entry is in one table at
+/// a time (its link belongs to that table).
 /// </summary>
 internal class ChainedTable<T>
     where T : class, IChained<T>
@@ -125,8 +126,10 @@ internal class ChainedTable<T>
 
     private static int Hash(string key) => key.GetHashCode(StringComparison.Ordinal) & int.MaxValue;
 
-    private void BeginChange() => Volatile.Write(ref _version, _version + 1);
+    // A full fence: the odd version is visible before any link the change writes.
+    private void BeginChange() => Interlocked.Increment(ref _version);
 
+    // A release: every link the change wrote is visible before the even version.
     private void EndChange() => Volatile.Write(ref _version, _version + 1);
 
     private T? Find(string key)

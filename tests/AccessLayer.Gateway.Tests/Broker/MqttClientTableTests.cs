@@ -44,56 +44,65 @@ public sealed class MqttClientTableTests
     public async Task Lookups_never_miss_a_present_client_while_others_come_and_go_through_resizes()
     {
         await using var gateway = await InProcessGateway.StartAsync();
-        var stable = Enumerable.Range(0, 64).Select(i => NewClient(gateway.Broker, $"stable-{i}")).ToArray();
-        var churn = Enumerable.Range(0, 4_000).Select(i => NewClient(gateway.Broker, $"churn-{i}")).ToArray();
-        var table = NewTable(stable);
+        // A connection lives in one table (its link is that table's): each round's table gets connections of its own.
+        MqttConnection[] NewStable() => Enumerable.Range(0, 64).Select(i => NewClient(gateway.Broker, $"stable-{i}")).ToArray();
+        var round = NewRound(NewStable());
         var misses = 0;
+        var passes = 0;
         using var done = new CancellationTokenSource();
         var readers = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
         {
             while (!done.IsCancellationRequested)
             {
-                var current = Volatile.Read(ref table);
-                foreach (var connection in stable)
+                var current = Volatile.Read(ref round);
+                foreach (var connection in current.Stable)
                 {
-                    if (!current.TryGetValue(connection.ClientId!, out var found) || !ReferenceEquals(found, connection))
+                    if (!current.Table.TryGetValue(connection.ClientId!, out var found) || !ReferenceEquals(found, connection))
                     {
                         Interlocked.Increment(ref misses);
                     }
                 }
+
+                Interlocked.Increment(ref passes);
             }
         })).ToArray();
 
+        // The readers must be running while the tables grow, or the test proves nothing.
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref passes) >= 2, TimeSpan.FromSeconds(10)));
+
         // Bounded: five fresh tables, each grown from 64 to 8,192 buckets by 4,000 clients that then leave again.
-        for (var round = 0; round < 5; round++)
+        for (var i = 0; i < 5; i++)
         {
-            var current = NewTable(stable);
-            Volatile.Write(ref table, current);
+            var current = NewRound(NewStable());
+            var churn = Enumerable.Range(0, 4_000).Select(i => NewClient(gateway.Broker, $"churn-{i}")).ToArray();
+            Volatile.Write(ref round, current);
             foreach (var connection in churn)
             {
-                current[connection.ClientId!] = connection;
+                current.Table[connection.ClientId!] = connection;
             }
 
             foreach (var connection in churn)
             {
-                Assert.True(current.TryRemove(new KeyValuePair<string, MqttConnection>(connection.ClientId!, connection)));
+                Assert.True(current.Table.TryRemove(new KeyValuePair<string, MqttConnection>(connection.ClientId!, connection)));
             }
         }
 
         await done.CancelAsync();
         await Task.WhenAll(readers);
         Assert.Equal(0, misses);
-        Assert.Equal(stable.Length, table.Count);
+        Assert.Equal(round.Stable.Length, round.Table.Count);
     }
 
-    private static MqttClientTable NewTable(MqttConnection[] clients)
+    private static Round NewRound(MqttConnection[] stable)
     {
         var table = new MqttClientTable();
-        foreach (var connection in clients)
+        foreach (var connection in stable)
         {
             table[connection.ClientId!] = connection;
         }
 
-        return table;
+        return new Round(table, stable);
     }
+
+    private sealed record Round(MqttClientTable Table, MqttConnection[] Stable);
 }

@@ -41,57 +41,66 @@ public sealed class ChainedTableTests
     [Fact]
     public async Task Lookups_never_miss_a_present_entry_while_others_come_and_go_through_resizes()
     {
-        var stable = Enumerable.Range(0, 64).Select(i => new Entry($"stable-{i}")).ToArray();
-        var churn = Enumerable.Range(0, 4_000).Select(i => new Entry($"churn-{i}")).ToArray();
-        var table = NewTable(stable);
+        // An entry lives in one table (its link is that table's): each round's table gets entries of its own.
+        Entry[] NewStable() => Enumerable.Range(0, 256).Select(i => new Entry($"stable-{i}")).ToArray();
+        var round = NewRound(NewStable());
         var misses = 0;
+        var passes = 0;
         using var done = new CancellationTokenSource();
         var readers = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
         {
             while (!done.IsCancellationRequested)
             {
-                var current = Volatile.Read(ref table);
-                foreach (var entry in stable)
+                var current = Volatile.Read(ref round);
+                foreach (var entry in current.Stable)
                 {
-                    if (!current.TryGetValue(entry.ChainKey, out var found) || !ReferenceEquals(found, entry))
+                    if (!current.Table.TryGetValue(entry.ChainKey, out var found) || !ReferenceEquals(found, entry))
                     {
                         Interlocked.Increment(ref misses);
                     }
                 }
+
+                Interlocked.Increment(ref passes);
             }
         })).ToArray();
 
-        // Bounded: five fresh tables, each grown from 64 to 8,192 buckets by 4,000 entries that are then removed.
-        for (var round = 0; round < 5; round++)
+        // The readers must be running while the tables grow, or the test proves nothing.
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref passes) >= 2, TimeSpan.FromSeconds(10)));
+
+        // Bounded: 60 fresh tables, each grown from 64 to 8,192 buckets by 4,000 entries that are then removed.
+        for (var i = 0; i < 60; i++)
         {
-            var current = NewTable(stable);
-            Volatile.Write(ref table, current);
+            var current = NewRound(NewStable());
+            var churn = Enumerable.Range(0, 4_000).Select(i => new Entry($"churn-{i}")).ToArray();
+            Volatile.Write(ref round, current);
             foreach (var entry in churn)
             {
-                Assert.Same(entry, current.GetOrAdd(entry));
+                Assert.Same(entry, current.Table.GetOrAdd(entry));
             }
 
             foreach (var entry in churn)
             {
-                Assert.True(current.TryRemove(entry));
+                Assert.True(current.Table.TryRemove(entry));
             }
         }
 
         await done.CancelAsync();
         await Task.WhenAll(readers);
         Assert.Equal(0, misses);
-        Assert.Equal(stable.Length, table.Count);
-        Assert.Equal(stable.ToHashSet(), table.Values.ToHashSet());
+        Assert.Equal(round.Stable.Length, round.Table.Count);
+        Assert.Equal(round.Stable.ToHashSet(), round.Table.Values.ToHashSet());
     }
 
-    private static ChainedTable<Entry> NewTable(Entry[] entries)
+    private static Round NewRound(Entry[] stable)
     {
         var table = new ChainedTable<Entry>();
-        foreach (var entry in entries)
+        foreach (var entry in stable)
         {
             table.Set(entry);
         }
 
-        return table;
+        return new Round(table, stable);
     }
+
+    private sealed record Round(ChainedTable<Entry> Table, Entry[] Stable);
 }
