@@ -23,6 +23,9 @@ internal sealed class EpollMqttListener(IServiceProvider services, IOptions<Mqtt
     /// <summary>The bound endpoint once started (null while stopped or when <c>Mqtt:Port</c> is 0).</summary>
     public IPEndPoint? EndPoint => _engine?.EndPoint;
 
+    /// <summary>The engine while started.</summary>
+    internal EpollEngine? Engine => _engine;
+
     /// <summary>Connections whose pipeline still runs.</summary>
     public int LiveConnections => _engine?.LiveConnections ?? 0;
 

@@ -25,7 +25,7 @@ internal readonly record struct MqttClientLimits(int ReceiveMaximum, uint Maximu
 internal sealed partial class MqttBroker
 {
     private readonly MqttConnectionList _connections = new();
-    private readonly ConcurrentDictionary<string, MqttConnection> _clients = new(StringComparer.Ordinal);
+    private readonly MqttClientTable _clients = new();
     private readonly IOptionsMonitor<MqttOptions> _options;
     private readonly IMqttAuthenticator _authenticator;
     private readonly MqttGovernance _governance;

@@ -17,15 +17,16 @@ namespace AccessLayer.Gateway.Mqtt;
 internal sealed partial class MqttConnection
 {
     // The ACL is read by the reader (PUBLISH, SUBSCRIBE), router threads (read checks) and an ACL
-    // reload; _aclGate orders a SUBSCRIBE's classification against a reload's swap.
-    private readonly Lock _aclGate = new();
+    // reload; the gate orders a SUBSCRIBE's classification against a reload's swap. The gate is the
+    // connection's own lock (OutLock): every section under it is a leaf (no other lock, no wait, no
+    // callout), so sharing it cannot deadlock, and a connection carries no 40 B Lock of its own.
+    private object _aclGate => this;
     private volatile ClientAcl _acl = ClientAcl.AllowAll;
 
     // Set once a subscription overlaps a denied area: from then on each delivery is checked.
     private volatile bool _readChecked;
     private int _aclChanges;
     private int _subscriptionsPending;
-    private long _behindSince;
     private long _connectedAtUtcTicks;
     private int _goingAway;
 
@@ -61,7 +62,7 @@ internal sealed partial class MqttConnection
     private bool _suppressWill;
 
     /// <summary>Timestamp at which the outbound queue went past its high watermark; 0 while it is under it.</summary>
-    public long BehindSince => Volatile.Read(ref _behindSince);
+    public long BehindSince => _rare is { } rare ? Volatile.Read(ref rare.BehindSince) : 0;
 
     public int OutboundQueueLength => QueuedCount;
 

@@ -111,7 +111,7 @@ internal sealed partial class MqttConnection
     {
         // Caught up completely: whatever backlog there was is gone. A consumer that never
         // gets here while behind stays marked and is evicted after the grace.
-        Volatile.Write(ref _behindSince, 0);
+        ClearBehind();
         RelieveIfDrained();
     }
 
@@ -123,7 +123,7 @@ internal sealed partial class MqttConnection
     protected override void OnWritesClosed()
     {
         Relieve();
-        Volatile.Write(ref _behindSince, 0);
+        ClearBehind();
     }
 
     // Usually the transport went away under the writer (the reader sees it too) or the session moved on.
@@ -134,9 +134,19 @@ internal sealed partial class MqttConnection
 
     private void MarkBehind()
     {
-        if (Volatile.Read(ref _behindSince) == 0)
+        var rare = Rare;
+        if (Volatile.Read(ref rare.BehindSince) == 0)
         {
-            Volatile.Write(ref _behindSince, _time.GetTimestamp());
+            Volatile.Write(ref rare.BehindSince, _time.GetTimestamp());
+        }
+    }
+
+    // A connection never behind has no side object to clear (and gets none for it).
+    private void ClearBehind()
+    {
+        if (_rare is { } rare)
+        {
+            Volatile.Write(ref rare.BehindSince, 0);
         }
     }
 

@@ -41,6 +41,9 @@ internal sealed partial class MqttConnection
         // Writer.
         public Dictionary<string, ushort>? OutboundAliases;
 
+        // Writer sets, maintenance reads (Volatile): when the peer stopped keeping up, 0 while it keeps up.
+        public long BehindSince;
+
         // Under the connection's lock (or Interlocked/Volatile, as inline before).
         public TaskCompletionSource? DrainedSignal;
         public TaskCompletionSource? RelievedSignal;

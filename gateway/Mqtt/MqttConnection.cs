@@ -22,21 +22,23 @@ internal sealed partial class MqttConnection : OutboundWriter<OutboundItem>, IDe
     private readonly ConnectionContext _transport;
     private readonly MqttBroker _broker;
     private readonly MqttOptions _options;
-    private readonly ILogger _logger;
+    private readonly ILogger _innerLogger;
 
     private int _incomingQos2Count;
     private long _lastPacketTimestamp;
     private int _closeRequested;
 
-    /// <summary>The connection's logger: each line it writes names the client, the node and the connection (<see cref="MqttLogScope"/>).</summary>
-    internal ILogger Logger => _logger;
+    /// <summary>The connection's logger (the connection itself): each line it writes names the client, the node and the connection (<see cref="MqttLogScope"/>).</summary>
+    internal ILogger Logger => this;
+
+    private ILogger _logger => this;
 
     public MqttConnection(ConnectionContext transport, MqttBroker broker, MqttOptions options, ILogger logger)
     {
         _transport = transport;
         _broker = broker;
         _options = options;
-        _logger = new MqttLogScope(logger, this, broker);
+        _innerLogger = logger;
         _lastPacketTimestamp = _time.GetTimestamp();
         AcceptedTimestamp = _lastPacketTimestamp;
     }

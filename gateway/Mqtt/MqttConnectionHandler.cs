@@ -1,3 +1,4 @@
+using AccessLayer.Gateway.Transport;
 using Microsoft.AspNetCore.Connections;
 
 namespace AccessLayer.Gateway.Mqtt;
@@ -22,8 +23,20 @@ internal sealed class MqttConnectionHandler(MqttBroker broker, ILogger<MqttConne
     /// <summary>
     /// The connection's whole life without the guard: for a transport that watches the returned task
     /// itself and calls <see cref="OnFailed"/> (the epoll engine), saving one async box per connection.
+    /// A transport that can park input (<see cref="IParkedInputFeature"/>) gets the connection's lifetime handed
+    /// back instead of a task: nothing is pending while the connection is idle.
     /// </summary>
-    internal Task RunUnguardedAsync(ConnectionContext connection) => broker.Accept(connection, logger).RunAsync();
+    internal Task RunUnguardedAsync(ConnectionContext connection)
+    {
+        var mqtt = broker.Accept(connection, logger);
+        if (connection is IParkedInputFeature)
+        {
+            mqtt.StartParked();
+            return Task.CompletedTask;
+        }
+
+        return mqtt.RunAsync();
+    }
 
     internal void OnFailed(ConnectionContext connection, Exception exception) => MqttLog.ConnectionFailed(logger, exception, connection.ConnectionId);
 }

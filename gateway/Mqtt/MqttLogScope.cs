@@ -2,7 +2,7 @@ using AccessLayer.Gateway.Connections;
 
 namespace AccessLayer.Gateway.Mqtt;
 
-/// <summary>An MQTT connection's logger and logging scope (ConnectionLogScope): its client id (once CONNECT is accepted), the node, the connection id.</summary>
+/// <summary>The logging scope of one line an MQTT connection writes (ConnectionLogScope; made per line by the connection, its own logger): its client id (once CONNECT is accepted), the node, the connection id.</summary>
 internal sealed class MqttLogScope(ILogger inner, MqttConnection connection, MqttBroker broker) : ConnectionLogScope(inner)
 {
     public const string ClientIdKey = "ClientId";

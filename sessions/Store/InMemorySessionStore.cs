@@ -17,7 +17,7 @@ namespace AccessLayer.Sessions.Store;
 /// </remarks>
 internal sealed class InMemorySessionStore : ISessionStore
 {
-    private readonly ConcurrentDictionary<string, SessionRecord> _sessions = new(StringComparer.Ordinal);
+    private readonly ChainedTable<SessionRecord> _sessions = new();
     private readonly PriorityQueue<(string ClientId, long Version), DateTimeOffset> _deadlines = new();
     private readonly Lock _deadlineLock = new();
     private readonly TimeProvider _time;
@@ -56,7 +56,7 @@ internal sealed class InMemorySessionStore : ISessionStore
                 }
 
                 var created = new SessionRecord(request.ClientId);
-                record = _sessions.GetOrAdd(request.ClientId, created);
+                record = _sessions.GetOrAdd(created);
                 if (!ReferenceEquals(record, created))
                 {
                     Interlocked.Decrement(ref _count);
@@ -456,7 +456,7 @@ internal sealed class InMemorySessionStore : ISessionStore
     {
         record.Removed = true;
         record.ResetState();
-        if (_sessions.TryRemove(new KeyValuePair<string, SessionRecord>(record.ClientId, record)))
+        if (_sessions.TryRemove(record))
         {
             Interlocked.Decrement(ref _count);
         }

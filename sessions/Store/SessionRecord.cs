@@ -7,8 +7,11 @@ namespace AccessLayer.Sessions.Store;
 /// One session in the in-memory store. Guarded by locking the record itself; a record that
 /// has been <see cref="Removed"/> from the store's map is dead and callers look again.
 /// </summary>
-internal sealed class SessionRecord(string clientId)
+internal sealed class SessionRecord(string clientId) : IChained<SessionRecord>
 {
+    // The store's table is chained through its records: no dictionary node per session.
+    private SessionRecord? _chainNext;
+
     // Expiry is kept as UTC ticks and everything a connected session without subscriptions, will,
     // inflight or queued messages does not use lives in Persisted, made on first non-default write:
     // one idle connection's record is 64 bytes instead of 168.
@@ -19,6 +22,10 @@ internal sealed class SessionRecord(string clientId)
     private Holder? _holder;
 
     public string ClientId { get; } = clientId;
+
+    string IChained<SessionRecord>.ChainKey => ClientId;
+
+    ref SessionRecord? IChained<SessionRecord>.ChainNext => ref _chainNext;
 
     /// <summary>False between the map insert and the first open (then nobody owns it yet).</summary>
     public bool Initialized { get; set; }

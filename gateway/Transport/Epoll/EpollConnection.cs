@@ -17,7 +17,7 @@ namespace AccessLayer.Gateway.Transport.Epoll;
 /// </summary>
 internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeatureCollection, IEpollHandler, IThreadPoolWorkItem,
     IConnectionTransportFeature, IConnectionIdFeature, IConnectionItemsFeature, IConnectionEndPointFeature, IConnectionLifetimeFeature,
-    IConnectionCompleteFeature, IRawSocketOptionsFeature, IConnectionSocketFeature
+    IConnectionCompleteFeature, IRawSocketOptionsFeature, IConnectionSocketFeature, IParkedInputFeature
 {
     private const int ClosedBit = int.MinValue;
     private static long s_lastId;
@@ -30,12 +30,12 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
 
     // High bit: closed; low bits: syscalls in flight. The fd is closed when both say so.
     private int _fdState;
-    private int _closed;
+    // Detached: the application took the lifetime (IParkedInputFeature); Ending: the end has begun; Closed: the fd is being closed.
+    private int _lifetime;
     private int _featureRevision;
     private FeatureSlot _feature;
     private Func<object, Task>? _onCompleted;
     private object? _onCompletedState;
-    private Task? _pipeline;
     private RareState? _rare;
     private string? _connectionId;
 
@@ -112,7 +112,7 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
                 return raced.Token;
             }
 
-            if (Volatile.Read(ref _closed) != 0)
+            if (IsClosed)
             {
                 created.Cancel();
             }
@@ -225,16 +225,27 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
             pipeline = Task.FromException(ex);
         }
 
-        _pipeline = pipeline;
+        if ((Volatile.Read(ref _lifetime) & Detached) != 0)
+        {
+            // The application ends the connection through Complete; a failure after detaching would otherwise go unseen.
+            if (pipeline.IsFaulted)
+            {
+                ((IParkedInputFeature)this).Complete(pipeline.Exception!.GetBaseException());
+            }
+
+            return;
+        }
+
         if (pipeline.IsCompleted)
         {
-            OnPipelineCompleted();
+            Complete(pipeline);
+            return;
         }
-        else
-        {
-            // One delegate per connection is the whole cost of watching its lifetime.
-            pipeline.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(OnPipelineCompleted);
-        }
+
+        // Watched through the out-of-line state: a parked connection has no pipeline task to keep.
+        Rare.Pipeline = pipeline;
+        // One delegate per connection is the whole cost of watching its lifetime.
+        pipeline.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(OnPipelineCompleted);
     }
 
     internal nint Receive(Span<byte> buffer, out int errno)
@@ -305,18 +316,52 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
 
     /// <summary>Lingering close (<see cref="GracefulClose.DiscardAsync"/>) once our FIN went out after a graceful output completion. The reader holds a block only while a read is being discarded.</summary>
     private Task LingerAsync() =>
-        _rare is not { FinSent: true } || Volatile.Read(ref _closed) != 0 || _reader.IsCompleted
+        _rare is not { FinSent: true } || IsClosed || _reader.IsCompleted
             ? Task.CompletedTask
             : GracefulClose.DiscardAsync(_reader, Engine.Time);
 
-    private void OnPipelineCompleted() => _ = OnPipelineCompletedAsync(_pipeline!);
+    void IParkedInputFeature.Detach() => Interlocked.Or(ref _lifetime, Detached);
 
-    private async Task OnPipelineCompletedAsync(Task pipeline)
+    bool IParkedInputFeature.TryPark(IInputReadyHandler handler) => _reader.TryPark(handler);
+
+    void IParkedInputFeature.Complete(Exception? failure)
     {
-        _pipeline = null;
-        if (pipeline.Exception is { } failure)
+        if ((Interlocked.Or(ref _lifetime, Ending) & Ending) == 0)
         {
-            Engine.OnPipelineFailed(this, failure.GetBaseException());
+            _ = OnPipelineCompletedAsync(failure);
+        }
+    }
+
+    /// <summary>Whether the application detached and its reader is parked: the connection holds no pending read and no pipeline task.</summary>
+    internal bool IsParked => (Volatile.Read(ref _lifetime) & (Detached | Ending)) == Detached && _reader.IsParked;
+
+    private const int Detached = 1;
+    private const int Ending = 2;
+    private const int Closed = 4;
+
+    private bool IsClosed => (Volatile.Read(ref _lifetime) & Closed) != 0;
+
+    private void OnPipelineCompleted()
+    {
+        var rare = _rare!;
+        var pipeline = rare.Pipeline!;
+        rare.Pipeline = null;
+        Complete(pipeline);
+    }
+
+    private void Complete(Task pipeline)
+    {
+        if ((Interlocked.Or(ref _lifetime, Ending) & Ending) == 0)
+        {
+            _ = OnPipelineCompletedAsync(pipeline.Exception?.GetBaseException());
+        }
+    }
+
+    private async Task OnPipelineCompletedAsync(Exception? failure)
+    {
+        if (failure is not null)
+        {
+            Engine.OnPipelineFailed(this, failure);
         }
 
         try
@@ -350,7 +395,7 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
 
     private void Close()
     {
-        if (Interlocked.Exchange(ref _closed, 1) != 0)
+        if ((Interlocked.Or(ref _lifetime, Closed) & Closed) != 0)
         {
             return;
         }
@@ -500,13 +545,14 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
     private EpollConnection? KnownFeature(Type key)
     {
         if (key == typeof(IConnectionTransportFeature) || key == typeof(IConnectionIdFeature) || key == typeof(IConnectionItemsFeature) || key == typeof(IConnectionEndPointFeature)
-            || key == typeof(IConnectionLifetimeFeature) || key == typeof(IConnectionCompleteFeature) || key == typeof(IRawSocketOptionsFeature))
+            || key == typeof(IConnectionLifetimeFeature) || key == typeof(IConnectionCompleteFeature) || key == typeof(IRawSocketOptionsFeature)
+            || key == typeof(IParkedInputFeature))
         {
             return this;
         }
 
         // The socket view only while the fd is open; it is made on first use.
-        return key == typeof(IConnectionSocketFeature) && Volatile.Read(ref _closed) == 0 ? this : null;
+        return key == typeof(IConnectionSocketFeature) && !IsClosed ? this : null;
     }
 
     private readonly record struct FeatureSlot(Type? Key, object? Value);
@@ -519,6 +565,9 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
         public Dictionary<Type, object>? MoreFeatures;
         public List<(Func<object, Task> Callback, object State)>? MoreOnCompleted;
         public Socket? SocketView;
+
+        // The pipeline's task while it runs, for a connection that did not detach (IParkedInputFeature).
+        public Task? Pipeline;
 
         // Set once our FIN went out after a graceful output completion: the close lingers (LingerAsync).
         public bool FinSent;

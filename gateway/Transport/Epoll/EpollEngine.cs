@@ -61,6 +61,21 @@ internal sealed class EpollEngine : IAsyncDisposable
 
     internal ConnectionDelegate Pipeline => _pipeline;
 
+    /// <summary>The connections registered now, over every loop.</summary>
+    internal List<EpollConnection> Snapshot()
+    {
+        var connections = new List<EpollConnection>();
+        foreach (var loop in _loops)
+        {
+            foreach (var handler in loop.Snapshot())
+            {
+                connections.Add((EpollConnection)handler);
+            }
+        }
+
+        return connections;
+    }
+
     /// <summary>Binds and starts accepting.</summary>
     public void Start(IPEndPoint endPoint, int backlog = 512)
     {

@@ -18,8 +18,8 @@ internal sealed class EpollSocketReader : PipeReader, IValueTaskSource<ReadResul
     private const int MinFreeToReuseTail = 512;
 
     private readonly EpollConnection _connection;
-    private ManualResetValueTaskSourceCore<byte> _source;
-    private CancellationTokenRegistration _tokenRegistration;
+    // Made on the first ReadAsync that waits; a parked connection never has one.
+    private ReadinessWaiter? _waiter;
 
     private BlockSegment? _head;
     private BlockSegment? _tail;
@@ -38,6 +38,9 @@ internal sealed class EpollSocketReader : PipeReader, IValueTaskSource<ReadResul
     private bool _readable = true;
     private bool _cancelPending;
     private bool _tokenCanceled;
+
+    // Armed by TryPark instead of a pending ReadAsync (guarded by the lock while set, taken by whoever wakes it).
+    private IInputReadyHandler? _parked;
 
     public EpollSocketReader(EpollConnection connection) => _connection = connection;
 
@@ -81,16 +84,16 @@ internal sealed class EpollSocketReader : PipeReader, IValueTaskSource<ReadResul
                 }
 
                 // Nothing until the next edge: the loop wakes us (no syscall to arm anything).
-                _source.Reset();
+                (_waiter ??= new ReadinessWaiter()).Source.Reset();
                 _waiting = true;
             }
 
             if (cancellationToken.CanBeCanceled)
             {
-                _tokenRegistration = cancellationToken.UnsafeRegister(static state => ((EpollSocketReader)state!).OnTokenCanceled(), this);
+                _waiter!.Registration = cancellationToken.UnsafeRegister(static state => ((EpollSocketReader)state!).OnTokenCanceled(), this);
             }
 
-            return new ValueTask<ReadResult>(this, _source.Version);
+            return new ValueTask<ReadResult>(this, _waiter!.Source.Version);
         }
     }
 
@@ -116,6 +119,37 @@ internal sealed class EpollSocketReader : PipeReader, IValueTaskSource<ReadResul
         lock (this)
         {
             return TryGetResult(out result);
+        }
+    }
+
+    /// <summary>
+    /// Arms <paramref name="handler"/> for the next input instead of a pending read (<see cref="IParkedInputFeature"/>):
+    /// false when a <see cref="TryRead"/> now could return something (nothing is armed then). Consumer thread only.
+    /// </summary>
+    internal bool TryPark(IInputReadyHandler handler)
+    {
+        lock (this)
+        {
+            if (_readable || _cancelPending || _peerClosed || _error is not null || (_head is not null && !_examinedAll))
+            {
+                return false;
+            }
+
+            _parked = handler;
+            _waiting = true;
+            return true;
+        }
+    }
+
+    /// <summary>Whether a handler is armed and no read was ever awaited (no value-task source made): an idle, parked connection.</summary>
+    internal bool IsParked
+    {
+        get
+        {
+            lock (this)
+            {
+                return _waiting && _parked is not null && _waiter is null;
+            }
         }
     }
 
@@ -233,9 +267,10 @@ internal sealed class EpollSocketReader : PipeReader, IValueTaskSource<ReadResul
 
     ReadResult IValueTaskSource<ReadResult>.GetResult(short token)
     {
-        _source.GetResult(token);
-        _tokenRegistration.Dispose();
-        _tokenRegistration = default;
+        var waiter = _waiter!;
+        waiter.Source.GetResult(token);
+        waiter.Registration.Dispose();
+        waiter.Registration = default;
         bool pull;
         lock (this)
         {
@@ -266,16 +301,22 @@ internal sealed class EpollSocketReader : PipeReader, IValueTaskSource<ReadResul
         return new ReadResult(Buffered, isCanceled: false, isCompleted: false);
     }
 
-    ValueTaskSourceStatus IValueTaskSource<ReadResult>.GetStatus(short token) => _source.GetStatus(token);
+    ValueTaskSourceStatus IValueTaskSource<ReadResult>.GetStatus(short token) => _waiter!.Source.GetStatus(token);
 
     void IValueTaskSource<ReadResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
-        => _source.OnCompleted(continuation, state, token, flags);
+        => _waiter!.Source.OnCompleted(continuation, state, token, flags);
 
     /// <summary>Thread pool: the consumer continues here rather than on the loop thread.</summary>
     void IThreadPoolWorkItem.Execute()
     {
-        _source.RunContinuationsAsynchronously = false;
-        _source.SetResult(0);
+        if (Interlocked.Exchange(ref _parked, null) is { } parked)
+        {
+            parked.OnInputReady();
+            return;
+        }
+
+        _waiter!.Source.RunContinuationsAsynchronously = false;
+        _waiter.Source.SetResult(0);
     }
 
     private void OnTokenCanceled()
@@ -299,8 +340,14 @@ internal sealed class EpollSocketReader : PipeReader, IValueTaskSource<ReadResul
         if (inline)
         {
             // Loop thread, inline mode: the consumer runs right here (mosquitto-like, no hop).
-            _source.RunContinuationsAsynchronously = false;
-            _source.SetResult(0);
+            if (Interlocked.Exchange(ref _parked, null) is { } parked)
+            {
+                parked.OnInputReady();
+                return;
+            }
+
+            _waiter!.Source.RunContinuationsAsynchronously = false;
+            _waiter.Source.SetResult(0);
             return;
         }
 

@@ -21,7 +21,8 @@ internal sealed class EpollSocketWriter : PipeWriter, IValueTaskSource, IThreadP
     private volatile bool _closed;
 
     // Shared with the loop thread: guarded by lock (this).
-    private ManualResetValueTaskSourceCore<byte> _writableSource;
+    // Made on the first flush the kernel holds back; an idle connection's writer never has one.
+    private ReadinessWaiter? _waiter;
     private bool _writable = true;
     private bool _waiting;
 
@@ -134,25 +135,25 @@ internal sealed class EpollSocketWriter : PipeWriter, IValueTaskSource, IThreadP
         _unflushed = 0;
     }
 
-    void IValueTaskSource.GetResult(short token) => _writableSource.GetResult(token);
+    void IValueTaskSource.GetResult(short token) => _waiter!.Source.GetResult(token);
 
-    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _writableSource.GetStatus(token);
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _waiter!.Source.GetStatus(token);
 
     void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
-        => _writableSource.OnCompleted(continuation, state, token, flags);
+        => _waiter!.Source.OnCompleted(continuation, state, token, flags);
 
     void IThreadPoolWorkItem.Execute()
     {
-        _writableSource.RunContinuationsAsynchronously = false;
-        _writableSource.SetResult(0);
+        _waiter!.Source.RunContinuationsAsynchronously = false;
+        _waiter.Source.SetResult(0);
     }
 
     private void Wake(bool inline)
     {
         if (inline)
         {
-            _writableSource.RunContinuationsAsynchronously = false;
-            _writableSource.SetResult(0);
+            _waiter!.Source.RunContinuationsAsynchronously = false;
+            _waiter.Source.SetResult(0);
             return;
         }
 
@@ -259,9 +260,9 @@ internal sealed class EpollSocketWriter : PipeWriter, IValueTaskSource, IThreadP
                 return ValueTask.CompletedTask;
             }
 
-            _writableSource.Reset();
+            (_waiter ??= new ReadinessWaiter()).Source.Reset();
             _waiting = true;
-            return new ValueTask(this, _writableSource.Version);
+            return new ValueTask(this, _waiter!.Source.Version);
         }
     }
 

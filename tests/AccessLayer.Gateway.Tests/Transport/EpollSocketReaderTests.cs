@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using AccessLayer.Gateway.Transport;
 using Microsoft.AspNetCore.Connections;
 
 namespace AccessLayer.Gateway.Tests.Transport;
@@ -151,5 +152,73 @@ public sealed class EpollSocketReaderTests
 
         Assert.Equal("inline"u8.ToArray(), result.Buffer.ToArray());
         server.Transport.Input.AdvanceTo(result.Buffer.End);
+    }
+
+    [Fact]
+    public async Task A_parked_reader_is_called_back_once_when_bytes_arrive_and_does_not_park_while_input_is_unread()
+    {
+        await using var harness = EpollHarness.Start();
+        var (client, server) = await harness.ConnectAsync();
+        IParkedInputFeature parked = server;
+        var input = server.Transport.Input;
+        Assert.False(input.TryRead(out _));
+        var signal = new ReadySignal();
+        Assert.True(parked.TryPark(signal));
+        Assert.False(signal.Called.IsCompleted);
+
+        await client.SendAsync("hi"u8.ToArray(), SocketFlags.None);
+        await signal.Called.WaitAsync(EpollHarness.Timeout);
+
+        Assert.True(input.TryRead(out var result));
+        Assert.Equal("hi"u8.ToArray(), result.Buffer.ToArray());
+        input.AdvanceTo(result.Buffer.Start, result.Buffer.Start);
+        // Unexamined bytes are input ready now: parking would wait for an edge that already came.
+        Assert.False(parked.TryPark(new ReadySignal()));
+        Assert.True(input.TryRead(out result));
+        input.AdvanceTo(result.Buffer.End);
+        Assert.Equal(1, signal.Calls);
+    }
+
+    [Fact]
+    public async Task CancelPendingRead_and_abort_call_a_parked_reader_back()
+    {
+        // The pipeline outlives the abort until the end of the test: its end would dispose the reader.
+        var pipelineEnd = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var harness = EpollHarness.Start(body: _ => pipelineEnd.Task);
+        var (_, server) = await harness.ConnectAsync();
+        IParkedInputFeature parked = server;
+        var input = server.Transport.Input;
+        Assert.False(input.TryRead(out _));
+
+        var canceled = new ReadySignal();
+        Assert.True(parked.TryPark(canceled));
+        input.CancelPendingRead();
+        await canceled.Called.WaitAsync(EpollHarness.Timeout);
+        Assert.True(input.TryRead(out var result));
+        Assert.True(result.IsCanceled);
+
+        var aborted = new ReadySignal();
+        Assert.True(parked.TryPark(aborted));
+        var reason = new ConnectionAbortedException("test abort");
+        server.Abort(reason);
+        await aborted.Called.WaitAsync(EpollHarness.Timeout);
+        Assert.Same(reason, Assert.Throws<ConnectionAbortedException>(() => input.TryRead(out _)));
+        pipelineEnd.SetResult();
+    }
+
+    private sealed class ReadySignal : IInputReadyHandler
+    {
+        private readonly TaskCompletionSource _called = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _calls;
+
+        public Task Called => _called.Task;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public void OnInputReady()
+        {
+            Interlocked.Increment(ref _calls);
+            _called.TrySetResult();
+        }
     }
 }
