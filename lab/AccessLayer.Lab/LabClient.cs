@@ -66,6 +66,7 @@ internal sealed class LabClient : IAsyncDisposable
             {
                 DynamicTimeouts = false,
                 DeadLinkDetection = false,
+                VerifyIdleLinks = false,
                 SmartHeartbeat = false,
                 AutoReconnect = false,
                 ConnectionRacing = false,

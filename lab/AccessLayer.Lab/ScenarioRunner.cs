@@ -247,19 +247,37 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
         var calls = client.Calls.OrderBy(c => c.IssuedAt).ToList();
         var ok = calls.Where(c => c.Ok).Select(c => c.Latency * 1000).Order().ToList();
         var accepted = _pushIds.Where(id => id.StartsWith(client.DeviceId + "#", StringComparison.Ordinal)).ToList();
-        double? detect = null, late = null, recover = null;
+        double? detect = null, detectAfterSend = null, late = null, recover = null;
         var outageCalls = 0;
         var outageAnswered = 0;
+        int alive = 0, aliveIn5s = 0, expired = 0, expiredOnTime = 0;
+        var deadline = (client.Kind == ClientKind.Sdk ? LabClient.SdkDeadline : LabClient.NaiveTimeout).TotalSeconds;
         foreach (var (start, end) in _outages)
         {
             var drop = client.Disconnects.Where(t => t >= start && t <= end + 60).Order().FirstOrDefault(double.NaN);
             if (!double.IsNaN(drop))
+            {
                 detect = Math.Max(detect ?? 0, (drop - start) * 1000);
+                var firstSent = calls.Where(c => c.IssuedAt >= start && c.IssuedAt <= drop).Select(c => c.IssuedAt).Order().FirstOrDefault(double.NaN);
+                if (!double.IsNaN(firstSent))
+                    detectAfterSend = Math.Max(detectAfterSend ?? 0, (drop - firstSent) * 1000);
+            }
+
             foreach (var call in calls.Where(c => c.IssuedAt >= start && c.IssuedAt < end))
             {
                 outageCalls++;
                 outageAnswered += call.Ok ? 1 : 0;
                 late = Math.Max(late ?? 0, (call.DoneAt - end) * 1000); // 0: all had ended (answered or failed) by the time the path was back
+                if (call.IssuedAt + deadline > end)
+                {
+                    alive++;
+                    aliveIn5s += call.Ok && call.DoneAt - end <= 5 ? 1 : 0;
+                }
+                else
+                {
+                    expired++;
+                    expiredOnTime += call.DoneAt <= call.IssuedAt + deadline + 0.5 ? 1 : 0;
+                }
             }
         }
 
@@ -290,6 +308,11 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
             RecoverMs = recover is { } r ? Math.Round(r) : null,
             OutageCalls = outageCalls,
             OutageAnswered = outageAnswered,
+            OutageAliveCalls = alive,
+            OutageAliveAnsweredIn5s = aliveIn5s,
+            OutageExpiredCalls = expired,
+            OutageExpiredOnTime = expiredOnTime,
+            DetectAfterSendMs = detectAfterSend is { } ds ? Math.Round(ds) : null,
             HeartbeatIntervalS = client.Client.HeartbeatInterval.TotalSeconds,
             HeartbeatSteps = string.Join(' ', _heartbeatSteps.Where(h => h.Device == client.DeviceId).Select(h => h.Step)),
         };

@@ -225,6 +225,43 @@ public sealed class MlpClientResilienceTests
     }
 
     [Fact]
+    public async Task Calls_sent_once_are_RTT_samples_and_a_hedged_call_is_not()
+    {
+        await using var backend = await TestBackend.StartAsync();
+        await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}"]);
+        var time = new FakeTimeProvider(Start);
+        var options = gateway.ClientOptions("dev-karn");
+        options.TimeProvider = time;
+        // No probe while the clock jumps: these calls are slow, not lost.
+        options.WeakNetwork = new MlpWeakNetworkOptions { AutoReconnect = false, DeadLinkDetection = false };
+        await using var client = new MlpClient(options);
+        await client.ConnectAsync(); // HELLO → WELCOME, the first sample: 0 ms on this clock
+        Assert.Equal(TimeSpan.Zero, client.SmoothedRtt);
+
+        var once = client.CallAsync("orders", "held", ReadOnlyMemory<byte>.Empty);
+        Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
+        time.Advance(TimeSpan.FromMilliseconds(400));
+        backend.HeldRelease.Release();
+        Assert.Equal("tcp", (await once.WaitAsync(TimeSpan.FromSeconds(10))).Transport);
+        // RFC 6298 after the 0 ms first sample: SRTT = 400/8 = 50 ms, RTTVAR = (3·0 + |0 − 400|)/4 = 100 ms.
+        Assert.Equal(TimeSpan.FromMilliseconds(50), client.SmoothedRtt);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), client.RttVariation);
+
+        // Idempotent and slower than expected (400 + 4 × 200 ms): hedged over the fallback. Whichever copy answers,
+        // the round trip is ambiguous (Karn's rule): no sample.
+        var hedged = client.CallAsync("orders", "held", ReadOnlyMemory<byte>.Empty, new MlpCallOptions { Idempotent = true });
+        Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
+        time.Advance(TimeSpan.FromMilliseconds(1200));
+        Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(1, client.HedgesSent);
+        backend.HeldRelease.Release(2);
+        await hedged.WaitAsync(TimeSpan.FromSeconds(10));
+        await Task.Delay(200); // the losing copy's answer, if it comes, is ignored too
+        Assert.Equal(TimeSpan.FromMilliseconds(50), client.SmoothedRtt);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), client.RttVariation);
+    }
+
+    [Fact]
     public async Task While_the_long_link_is_black_holed_and_reconnecting_calls_go_over_the_fallback_and_come_back_after()
     {
         await using var gateway = await MlpTestGateway.StartAsync();

@@ -24,6 +24,7 @@ internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
     private readonly TimeProvider _time = client.Options.TimeProvider;
     private long _retries;
     private long _hedges;
+    private long _fallbackAnsweredAt;
 
     public RetryBudget Budget { get; } = new(client.Options.WeakNetwork);
 
@@ -61,7 +62,7 @@ internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
 
             try
             {
-                return await OnceAsync(service, operation, body, attemptOptions, resendable && attempt == 0, cancellationToken).ConfigureAwait(false);
+                return await OnceAsync(service, operation, body, attemptOptions, resendable, attempt == 0, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested && MayResend(ex, resendable, attempt))
             {
@@ -89,31 +90,77 @@ internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
         return resendable && pathFailed && Budget.TryWithdraw();
     }
 
-    private async Task<MlpResponse> OnceAsync(string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, bool mayHedge, CancellationToken cancellationToken)
+    private async Task<MlpResponse> OnceAsync(string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, bool resendable, bool firstAttempt, CancellationToken cancellationToken)
     {
         if (options.ForceHttpFallback && HasFallback)
             return await FallbackAsync(service, operation, body, options, cancellationToken).ConfigureAwait(false);
-        var link = client.CurrentLink;
-        var usable = link is { IsOpen: true } && !(link.IsSuspect && HasFallback && _weak.ShortConnectionFallback);
-        if (!usable && (client.LinkComing || link is { IsOpen: true }))
+        var started = _time.GetTimestamp();
+        var checkIdle = true;
+        while (true)
         {
-            // Down, connecting or suspect: the short connection now, or (without one) the link once it is back.
-            if (HasFallback && _weak.ShortConnectionFallback)
-                return await FallbackAsync(service, operation, body, options, cancellationToken).ConfigureAwait(false);
-            link = await client.WaitForLinkAsync(options.Timeout ?? _options.DefaultTimeout, cancellationToken).ConfigureAwait(false);
-            usable = link is not null;
-        }
+            var link = client.CurrentLink;
+            var usable = link is { IsOpen: true } && !(link.IsSuspect && HasFallback && _weak.ShortConnectionFallback);
+            if (!usable && (client.LinkComing || link is { IsOpen: true }))
+            {
+                // Down, connecting or suspect: the short connection now, or (without one, or while the path itself looks down) the link once it is back.
+                if (HasFallback && _weak.ShortConnectionFallback && !PathLooksDown)
+                    return await FallbackAsync(service, operation, body, options, cancellationToken).ConfigureAwait(false);
+                link = await client.WaitForLinkAsync(options.Timeout ?? _options.DefaultTimeout, cancellationToken).ConfigureAwait(false);
+                usable = link is not null;
+                options = Remaining(options, started, service, operation);
+            }
 
-        if (!usable || link is null)
-        {
-            if (HasFallback)
-                return await FallbackAsync(service, operation, body, options, cancellationToken).ConfigureAwait(false);
-            throw new MlpException(MlpErrorCode.NoError, "Not connected, and no HTTP fallback is configured.", notProcessed: true);
-        }
+            if (!usable || link is null)
+            {
+                if (HasFallback)
+                    return await FallbackAsync(service, operation, body, options, cancellationToken).ConfigureAwait(false);
+                throw new MlpException(MlpErrorCode.NoError, "Not connected, and no HTTP fallback is configured.", notProcessed: true);
+            }
 
-        if (mayHedge && _weak.Hedging && HasFallback && !options.OneWay && HedgeDelay() is { } hedgeDelay)
-            return await HedgedAsync(link, service, operation, body, options, hedgeDelay, cancellationToken).ConfigureAwait(false);
-        return await OnLinkAsync(link, service, operation, body, options, cancellationToken).ConfigureAwait(false);
+            if (checkIdle && !await link.VerifyIfIdleAsync(cancellationToken).ConfigureAwait(false))
+            {
+                // The idle link was dead: the call was never sent on it, so it is routed again (fresh link, fallback or a wait) at no risk.
+                checkIdle = false;
+                await link.Completion.WaitAsync(TimeSpan.FromSeconds(1), _time, CancellationToken.None).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                options = Remaining(options, started, service, operation);
+                continue;
+            }
+
+            if (resendable && firstAttempt && _weak.Hedging && HasFallback && !options.OneWay && HedgeDelay() is { } hedgeDelay)
+                return await HedgedAsync(link, service, operation, body, options, hedgeDelay, cancellationToken).ConfigureAwait(false);
+            var response = await OnLinkAsync(link, service, operation, body, options, cancellationToken).ConfigureAwait(false);
+            if (firstAttempt)
+                SampleRtt(response);
+            return response;
+        }
+    }
+
+    /// <summary>
+    /// The reconnect attempts get no answer at all and the fallback has not answered since the link was lost: the path is down, and a
+    /// call sent over the fallback now would only sit in the SYN backoff; it waits for the link instead and goes the moment it is back.
+    /// (A fallback that answered during this outage, a network passing HTTPS but not the long link's port, keeps being used.)
+    /// </summary>
+    private bool PathLooksDown =>
+        client.Reconnects.UnansweredSince != 0 && Interlocked.Read(ref _fallbackAnsweredAt) < client.Reconnects.OutageStartedAt;
+
+    /// <summary>What is left of the caller's deadline (measured from <paramref name="started"/>) after a wait.</summary>
+    private MlpCallOptions Remaining(MlpCallOptions options, long started, string service, string operation)
+    {
+        var deadline = options.Timeout ?? _options.DefaultTimeout;
+        if (deadline <= TimeSpan.Zero || deadline == Timeout.InfiniteTimeSpan)
+            return options;
+        var remaining = deadline - _time.GetElapsedTime(started);
+        if (remaining <= TimeSpan.Zero)
+            throw new TimeoutException($"{service}/{operation} did not complete within {deadline.TotalMilliseconds:0} ms.");
+        return Copy(options, remaining, options.Headers);
+    }
+
+    /// <summary>Karn's rule: only a call sent once (not a resend, not hedged) is an RTT sample for the quality model.</summary>
+    private void SampleRtt(MlpResponse response)
+    {
+        // The link already counted the answer as a success for the loss window; this only moves SRTT and RTTVAR.
+        if (response.Transport != "http" && response.Status != 202)
+            client.Rtt.AddSample(response.RoundTrip);
     }
 
     private async Task<MlpResponse> OnLinkAsync(MlpLink link, string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, CancellationToken cancellationToken)
@@ -125,8 +172,12 @@ internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
         return response;
     }
 
-    private Task<MlpResponse> FallbackAsync(string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, CancellationToken cancellationToken) =>
-        MlpHttpFallback.CallAsync(client, http!, _options.HttpFallbackEndpoint!, service, operation, body, options, cancellationToken);
+    private async Task<MlpResponse> FallbackAsync(string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, CancellationToken cancellationToken)
+    {
+        var response = await MlpHttpFallback.CallAsync(client, http!, _options.HttpFallbackEndpoint!, service, operation, body, options, cancellationToken).ConfigureAwait(false);
+        Interlocked.Exchange(ref _fallbackAnsweredAt, _time.GetTimestamp());
+        return response;
+    }
 
     /// <summary>The expected latency of a call: smoothed + 4 × variation of answered calls, at least the minimum; none before the first answer.</summary>
     private TimeSpan? HedgeDelay()
@@ -143,7 +194,12 @@ internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
         var primary = OnLinkAsync(link, service, operation, body, options, race.Token);
         var timer = Task.Delay(hedgeDelay, _time, race.Token);
         if (await Task.WhenAny(primary, timer).ConfigureAwait(false) == primary || !Budget.TryWithdraw())
-            return await primary.ConfigureAwait(false);
+        {
+            // No second copy went out: an RTT sample still (Karn's rule excludes only hedged and resent calls).
+            var alone = await primary.ConfigureAwait(false);
+            SampleRtt(alone);
+            return alone;
+        }
 
         Interlocked.Increment(ref _hedges);
         var hedge = FallbackAsync(service, operation, body, options, race.Token);
