@@ -76,6 +76,9 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
         await heartbeats;
         var duration = _clock.Elapsed.TotalSeconds;
         Log($"done after {duration:0} s");
+        foreach (var failed in sdk.Calls.Where(c => !c.Ok).OrderBy(c => c.IssuedAt))
+            Log($"sdk call {failed.Index} {failed.Operation} issued {failed.IssuedAt:0.00} s failed after {failed.Latency:0.00} s: {failed.Error}");
+        Log($"sdk retries {sdk.Client.RetriesSent}, hedges {sdk.Client.HedgesSent}; SRTT {sdk.Client.SmoothedRtt.TotalMilliseconds:0} ms, RTTVAR {sdk.Client.RttVariation.TotalMilliseconds:0} ms; add repeats answered from the backend's key store {backend.Repeats}{(LabClient.AddWithoutKey ? " (add without key)" : "")}");
 
         var broken = Validate(gateway, backend, clients, schedule.Count);
         return new ScenarioResult
@@ -258,7 +261,8 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
             if (!double.IsNaN(drop))
             {
                 detect = Math.Max(detect ?? 0, (drop - start) * 1000);
-                var firstSent = calls.Where(c => c.IssuedAt >= start && c.IssuedAt <= drop).Select(c => c.IssuedAt).Order().FirstOrDefault(double.NaN);
+                // The link owes an answer from the first call not answered before the blackout (or issued into it).
+                var firstSent = calls.Where(c => c.IssuedAt <= drop && c.DoneAt > start).Select(c => Math.Max(c.IssuedAt, start)).Order().FirstOrDefault(double.NaN);
                 if (!double.IsNaN(firstSent))
                     detectAfterSend = Math.Max(detectAfterSend ?? 0, (drop - firstSent) * 1000);
             }

@@ -247,11 +247,11 @@ public sealed class MlpClientResilienceTests
         Assert.Equal(TimeSpan.FromMilliseconds(50), client.SmoothedRtt);
         Assert.Equal(TimeSpan.FromMilliseconds(100), client.RttVariation);
 
-        // Idempotent and slower than expected (400 + 4 × 200 ms): hedged over the fallback. Whichever copy answers,
+        // Idempotent and slower than expected (the one answer so far: 400 ms): hedged over the fallback. Whichever copy answers,
         // the round trip is ambiguous (Karn's rule): no sample.
         var hedged = client.CallAsync("orders", "held", ReadOnlyMemory<byte>.Empty, new MlpCallOptions { Idempotent = true });
         Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
-        time.Advance(TimeSpan.FromMilliseconds(1200));
+        time.Advance(TimeSpan.FromMilliseconds(400));
         Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(1, client.HedgesSent);
         backend.HeldRelease.Release(2);
@@ -259,6 +259,45 @@ public sealed class MlpClientResilienceTests
         await Task.Delay(200); // the losing copy's answer, if it comes, is ignored too
         Assert.Equal(TimeSpan.FromMilliseconds(50), client.SmoothedRtt);
         Assert.Equal(TimeSpan.FromMilliseconds(100), client.RttVariation);
+    }
+
+    [Fact]
+    public async Task On_a_path_that_is_not_good_the_fallback_connection_is_opened_ahead_and_the_hedge_goes_onto_it()
+    {
+        await using var backend = await TestBackend.StartAsync();
+        await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}"]);
+        // Counts the fallback's TCP connections.
+        await using var fallbackRelay = LoopbackRelay.Start(gateway.HttpPort);
+        var time = new FakeTimeProvider(Start);
+        var options = gateway.ClientOptions("dev-warm");
+        options.HttpFallbackEndpoint = new Uri($"http://127.0.0.1:{fallbackRelay.Port}/");
+        options.TimeProvider = time;
+        options.WeakNetwork = new MlpWeakNetworkOptions { AutoReconnect = false, DeadLinkDetection = false, GoodRtt = TimeSpan.FromMilliseconds(40) };
+        await using var client = new MlpClient(options);
+        await client.ConnectAsync();
+
+        // One 400 ms call: SRTT 50 ms, at or above the 40 ms GoodRtt here: hedges are likely from now on.
+        var slow = client.CallAsync("orders", "held", ReadOnlyMemory<byte>.Empty);
+        Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
+        time.Advance(TimeSpan.FromMilliseconds(400));
+        backend.HeldRelease.Release();
+        await slow.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, fallbackRelay.Accepted);
+
+        // The next call that may be hedged opens the fallback's connection ahead, before any hedge is due.
+        var call = client.CallAsync("orders", "held", ReadOnlyMemory<byte>.Empty, new MlpCallOptions { Idempotent = true });
+        Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
+        await Eventually.TrueAsync(() => fallbackRelay.Accepted == 1, "the fallback connection is opened ahead");
+        await Task.Delay(300); // the warm-up's answer is back and the connection is in the pool
+        Assert.Equal(0, client.HedgesSent);
+
+        // The expected latency (400 ms) passes: the hedge goes onto that connection, no new one.
+        time.Advance(TimeSpan.FromMilliseconds(400));
+        Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(1, client.HedgesSent);
+        backend.HeldRelease.Release(2);
+        await call.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, fallbackRelay.Accepted);
     }
 
     [Fact]

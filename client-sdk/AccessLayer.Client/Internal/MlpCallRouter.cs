@@ -18,6 +18,7 @@ internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
 {
     private const string IdempotencyKeyHeader = "idempotency-key";
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan WarmEvery = TimeSpan.FromSeconds(30);
 
     private readonly MlpClientOptions _options = client.Options;
     private readonly MlpWeakNetworkOptions _weak = client.Options.WeakNetwork;
@@ -25,11 +26,12 @@ internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
     private long _retries;
     private long _hedges;
     private long _fallbackAnsweredAt;
+    private long _fallbackUsedAt;
 
     public RetryBudget Budget { get; } = new(client.Options.WeakNetwork);
 
-    /// <summary>Latency of answered calls (RFC 6298 smoothing): what a call is expected to take, for hedging.</summary>
-    public RttEstimator CallLatency { get; } = new();
+    /// <summary>Latency of answered calls on the long link: what a call is expected to take, for hedging.</summary>
+    public CallLatencyWindow CallLatency { get; } = new();
 
     public long Retries => Interlocked.Read(ref _retries);
 
@@ -168,24 +170,41 @@ internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
         var sent = _time.GetTimestamp();
         var response = await link.CallAsync(service, operation, body, options, cancellationToken).ConfigureAwait(false);
         if (!options.OneWay)
-            CallLatency.AddSample(_time.GetElapsedTime(sent));
+            CallLatency.Add(_time.GetElapsedTime(sent));
         return response;
     }
 
     private async Task<MlpResponse> FallbackAsync(string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, CancellationToken cancellationToken)
     {
+        Interlocked.Exchange(ref _fallbackUsedAt, _time.GetTimestamp());
         var response = await MlpHttpFallback.CallAsync(client, http!, _options.HttpFallbackEndpoint!, service, operation, body, options, cancellationToken).ConfigureAwait(false);
         Interlocked.Exchange(ref _fallbackAnsweredAt, _time.GetTimestamp());
         return response;
     }
 
-    /// <summary>The expected latency of a call: smoothed + 4 × variation of answered calls, at least the minimum; none before the first answer.</summary>
+    /// <summary>The expected latency of a call: median + 4 × MAD of the recent answered calls, at least the minimum; none before the first answer.</summary>
     private TimeSpan? HedgeDelay()
     {
-        if (!CallLatency.HasSample)
+        if (CallLatency.Expected() is not { } expected)
             return null;
-        var expected = CallLatency.Smoothed + 4 * CallLatency.Variation;
+        KeepFallbackWarm();
         return expected > _weak.HedgeMinDelay ? expected : _weak.HedgeMinDelay;
+    }
+
+    /// <summary>
+    /// On a path that is not Good (SRTT at or above <see cref="MlpWeakNetworkOptions.GoodRtt"/>) hedges are likely: the fallback's
+    /// connection is opened ahead (a HEAD, at most every <see cref="WarmEvery"/> when no fallback call went out meanwhile) and stays
+    /// in the HTTP client's pool, so a hedge pays one round trip instead of TCP and HTTP setup on a slow, lossy path.
+    /// </summary>
+    private void KeepFallbackWarm()
+    {
+        if (client.Rtt.Smoothed < _weak.GoodRtt)
+            return;
+        var last = Interlocked.Read(ref _fallbackUsedAt);
+        if (last != 0 && _time.GetElapsedTime(last) < WarmEvery)
+            return;
+        if (Interlocked.CompareExchange(ref _fallbackUsedAt, _time.GetTimestamp(), last) == last)
+            _ = MlpHttpFallback.WarmAsync(http!, _options.HttpFallbackEndpoint!);
     }
 
     private async Task<MlpResponse> HedgedAsync(MlpLink link, string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, TimeSpan hedgeDelay, CancellationToken cancellationToken)

@@ -18,6 +18,8 @@ internal sealed class MlpLinkHeartbeat(MlpLink link, MlpClient client) : IDispos
     private readonly TimeProvider _time = client.Options.TimeProvider;
     private readonly MlpWeakNetworkOptions _options = client.Options.WeakNetwork;
     private ITimer? _timer;
+
+    private MlpLink Link => link;
     private TaskCompletionSource<TimeSpan>? _ping;
     private long _pingSentTimestamp;
     private int _disposed;
@@ -194,16 +196,31 @@ internal sealed class MlpLinkHeartbeat(MlpLink link, MlpClient client) : IDispos
 
         public void Fire()
         {
-            Timer?.Dispose();
-            if (!completion.IsCompleted)
-                owner.ProbeIfSilentSince(sentTimestamp);
-        }
-    }
+            if (completion.IsCompleted || !owner.Link.IsOpen)
+            {
+                Timer?.Dispose();
+                return;
+            }
 
-    private void ProbeIfSilentSince(long timestamp)
-    {
-        if (link.LastReceivedTimestamp <= timestamp && link.IsOpen)
-            _ = ProbeAsync();
+            // Silent since the call went out or since the last bytes that came in meanwhile (answers to earlier calls), whichever is later.
+            var last = Math.Max(sentTimestamp, owner.Link.LastReceivedTimestamp);
+            var rest = owner.SilenceTimeout - owner._time.GetElapsedTime(last);
+            if (rest > TimeSpan.Zero)
+            {
+                try
+                {
+                    Timer?.Change(rest, Timeout.InfiniteTimeSpan);
+                }
+                catch (ObjectDisposedException)
+                {
+                }
+
+                return;
+            }
+
+            Timer?.Dispose();
+            _ = owner.ProbeAsync();
+        }
     }
 
     private async Task ProbeAsync()

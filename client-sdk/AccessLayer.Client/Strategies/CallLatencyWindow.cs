@@ -1,0 +1,53 @@
+namespace AccessLayer.Client.Strategies;
+
+/// <summary>
+/// What a call on the long link is expected to take, for hedging (docs/sdk.md "Retries and hedging"): the median of
+/// the last <see cref="Capacity"/> answered calls plus 4 × their median absolute deviation. Robust where a mean is not:
+/// on a lossy path the calls that waited for a TCP retransmission (a second or more) barely move it, so a hedge goes
+/// out once a call is slower than the calls that lost nothing — which are the ones a second copy can still beat. Thread-safe.
+/// </summary>
+internal sealed class CallLatencyWindow
+{
+    public const int Capacity = 32;
+
+    private readonly Lock _lock = new();
+    private readonly TimeSpan[] _samples = new TimeSpan[Capacity];
+    private int _count;
+    private int _next;
+
+    public void Add(TimeSpan latency)
+    {
+        lock (_lock)
+        {
+            _samples[_next] = latency < TimeSpan.Zero ? TimeSpan.Zero : latency;
+            _next = (_next + 1) % Capacity;
+            _count = Math.Min(_count + 1, Capacity);
+        }
+    }
+
+    /// <summary>Median + 4 × MAD of the window; null before the first sample.</summary>
+    public TimeSpan? Expected()
+    {
+        long[] ticks;
+        lock (_lock)
+        {
+            if (_count == 0)
+                return null;
+            ticks = new long[_count];
+            for (var i = 0; i < _count; i++)
+                ticks[i] = _samples[i].Ticks;
+        }
+
+        var median = Median(ticks);
+        for (var i = 0; i < ticks.Length; i++)
+            ticks[i] = Math.Abs(ticks[i] - median);
+        return TimeSpan.FromTicks(median + (4 * Median(ticks)));
+    }
+
+    private static long Median(long[] values)
+    {
+        Array.Sort(values);
+        var mid = values.Length / 2;
+        return values.Length % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+    }
+}
