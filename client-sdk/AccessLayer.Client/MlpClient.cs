@@ -49,7 +49,7 @@ public sealed class MlpClient : IAsyncDisposable
         if (options.HttpFallbackEndpoint is not null)
         {
             _ownsHttpClient = options.HttpClient is null;
-            _http = options.HttpClient ?? new HttpClient();
+            _http = options.HttpClient ?? MlpHttpFallback.CreateClient(options.WeakNetwork);
         }
 
         Router = new MlpCallRouter(this, _http);

@@ -78,6 +78,7 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
         Log($"done after {duration:0} s");
         foreach (var failed in sdk.Calls.Where(c => !c.Ok).OrderBy(c => c.IssuedAt))
             Log($"sdk call {failed.Index} {failed.Operation} issued {failed.IssuedAt:0.00} s failed after {failed.Latency:0.00} s: {failed.Error}");
+        Log("sdk latencies over 1 s (index op transport ms): " + string.Join(", ", sdk.Calls.Where(c => c.Ok && c.Latency > 1).OrderBy(c => c.Index).Select(c => $"{c.Index} {c.Operation} {c.Transport} {c.Latency * 1000:0}")));
         Log($"sdk retries {sdk.Client.RetriesSent}, hedges {sdk.Client.HedgesSent}; SRTT {sdk.Client.SmoothedRtt.TotalMilliseconds:0} ms, RTTVAR {sdk.Client.RttVariation.TotalMilliseconds:0} ms; add repeats answered from the backend's key store {backend.Repeats}{(LabClient.AddWithoutKey ? " (add without key)" : "")}");
 
         var broken = Validate(gateway, backend, clients, schedule.Count);
@@ -104,7 +105,8 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
             {
                 case LabAction.BlackholeOn:
                     impairments.Blackhole("radio", on: true);
-                    outageStart = now;
+                    // From when the rules are in place (applying them takes a few hundred ms under load): the path is surely dead from here.
+                    outageStart = _clock.Elapsed.TotalSeconds;
                     break;
                 case LabAction.BlackholeOff:
                     impairments.Blackhole("radio", on: false);
@@ -275,7 +277,10 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
                 if (call.IssuedAt + deadline > end)
                 {
                     alive++;
-                    aliveIn5s += call.Ok && call.DoneAt - end <= 5 ? 1 : 0;
+                    if (call.Ok && call.DoneAt - end <= 5)
+                        aliveIn5s++;
+                    else
+                        Log($"{client.DeviceId} call {call.Index} issued {call.IssuedAt:0.00} s in the outage, deadline {(call.IssuedAt + deadline - end) * 1000:0} ms after the return, not answered within 5 s ({call.Error})");
                 }
                 else
                 {

@@ -247,11 +247,11 @@ public sealed class MlpClientResilienceTests
         Assert.Equal(TimeSpan.FromMilliseconds(50), client.SmoothedRtt);
         Assert.Equal(TimeSpan.FromMilliseconds(100), client.RttVariation);
 
-        // Idempotent and slower than expected (the one answer so far: 400 ms): hedged over the fallback. Whichever copy answers,
-        // the round trip is ambiguous (Karn's rule): no sample.
+        // Idempotent and slower than expected (the one answer so far took 400 ms: 1.5 × 400): hedged over the fallback. Whichever
+        // copy answers, the round trip is ambiguous (Karn's rule): no sample.
         var hedged = client.CallAsync("orders", "held", ReadOnlyMemory<byte>.Empty, new MlpCallOptions { Idempotent = true });
         Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
-        time.Advance(TimeSpan.FromMilliseconds(400));
+        time.Advance(TimeSpan.FromMilliseconds(600));
         Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(1, client.HedgesSent);
         backend.HeldRelease.Release(2);
@@ -291,8 +291,11 @@ public sealed class MlpClientResilienceTests
         await Task.Delay(300); // the warm-up's answer is back and the connection is in the pool
         Assert.Equal(0, client.HedgesSent);
 
-        // The expected latency (400 ms) passes: the hedge goes onto that connection, no new one.
-        time.Advance(TimeSpan.FromMilliseconds(400));
+        // The expected latency (1.5 × 400 ms) passes: the hedge goes onto that connection, no new one.
+        time.Advance(TimeSpan.FromMilliseconds(599));
+        await Task.Delay(100);
+        Assert.Equal(0, client.HedgesSent);
+        time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(1, client.HedgesSent);
         backend.HeldRelease.Release(2);

@@ -18,7 +18,6 @@ internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
 {
     private const string IdempotencyKeyHeader = "idempotency-key";
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan WarmEvery = TimeSpan.FromSeconds(30);
 
     private readonly MlpClientOptions _options = client.Options;
     private readonly MlpWeakNetworkOptions _weak = client.Options.WeakNetwork;
@@ -193,15 +192,16 @@ internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
 
     /// <summary>
     /// On a path that is not Good (SRTT at or above <see cref="MlpWeakNetworkOptions.GoodRtt"/>) hedges are likely: the fallback's
-    /// connection is opened ahead (a HEAD, at most every <see cref="WarmEvery"/> when no fallback call went out meanwhile) and stays
-    /// in the HTTP client's pool, so a hedge pays one round trip instead of TCP and HTTP setup on a slow, lossy path.
+    /// connection is opened ahead (a HEAD, when no fallback request went out for 0.8 × <see cref="MlpWeakNetworkOptions.VerifyIdleLinkAfter"/>,
+    /// the SDK's pool keeping an idle connection that long) and stays in the HTTP client's pool, so a hedge pays one round trip instead
+    /// of TCP and HTTP setup on a slow, lossy path.
     /// </summary>
     private void KeepFallbackWarm()
     {
         if (client.Rtt.Smoothed < _weak.GoodRtt)
             return;
         var last = Interlocked.Read(ref _fallbackUsedAt);
-        if (last != 0 && _time.GetElapsedTime(last) < WarmEvery)
+        if (last != 0 && _time.GetElapsedTime(last) < _weak.VerifyIdleLinkAfter * 0.8)
             return;
         if (Interlocked.CompareExchange(ref _fallbackUsedAt, _time.GetTimestamp(), last) == last)
             _ = MlpHttpFallback.WarmAsync(http!, _options.HttpFallbackEndpoint!);

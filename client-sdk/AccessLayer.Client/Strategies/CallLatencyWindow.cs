@@ -2,9 +2,11 @@ namespace AccessLayer.Client.Strategies;
 
 /// <summary>
 /// What a call on the long link is expected to take, for hedging (docs/sdk.md "Retries and hedging"): the median of
-/// the last <see cref="Capacity"/> answered calls plus 4 × their median absolute deviation. Robust where a mean is not:
-/// on a lossy path the calls that waited for a TCP retransmission (a second or more) barely move it, so a hedge goes
-/// out once a call is slower than the calls that lost nothing — which are the ones a second copy can still beat. Thread-safe.
+/// the last <see cref="Capacity"/> answered calls plus 4 × their median absolute deviation, and at least 1.5 × the median.
+/// Robust where a mean is not: on a lossy path the calls that waited for a TCP retransmission (a second or more) barely
+/// move it, so a hedge goes out once a call is slower than the calls that lost nothing, while a second copy can still
+/// beat the retransmission; the 1.5 × floor keeps merely jittery calls (whose answer is about to come) from spending the
+/// retry budget. Thread-safe.
 /// </summary>
 internal sealed class CallLatencyWindow
 {
@@ -25,7 +27,7 @@ internal sealed class CallLatencyWindow
         }
     }
 
-    /// <summary>Median + 4 × MAD of the window; null before the first sample.</summary>
+    /// <summary>max(median + 4 × MAD, 1.5 × median) of the window; null before the first sample.</summary>
     public TimeSpan? Expected()
     {
         long[] ticks;
@@ -41,7 +43,9 @@ internal sealed class CallLatencyWindow
         var median = Median(ticks);
         for (var i = 0; i < ticks.Length; i++)
             ticks[i] = Math.Abs(ticks[i] - median);
-        return TimeSpan.FromTicks(median + (4 * Median(ticks)));
+        var spread = median + (4 * Median(ticks));
+        var floor = median + (median / 2);
+        return TimeSpan.FromTicks(spread > floor ? spread : floor);
     }
 
     private static long Median(long[] values)

@@ -22,8 +22,19 @@ public sealed class CallLatencyWindowTests
         foreach (var latency in latencies)
             window.Add(Ms(latency));
 
-        // Median 411 ms; the absolute deviations' median 6 ms: 411 + 4 × 6.
-        Assert.Equal(Ms(435), window.Expected());
+        // Median 411 ms; the absolute deviations' median 6 ms: 411 + 4 × 6 = 435 ms, below the floor of 1.5 × 411.
+        Assert.Equal(Ms(616.5), window.Expected());
+    }
+
+    [Fact]
+    public void A_wide_spread_raises_the_expected_latency_above_the_floor()
+    {
+        var window = new CallLatencyWindow();
+        foreach (var latency in new double[] { 100, 300, 500, 700, 900 })
+            window.Add(Ms(latency));
+
+        // Median 500 ms, deviations 400, 200, 0, 200, 400: MAD 200 ms, 500 + 800 above 750.
+        Assert.Equal(Ms(1300), window.Expected());
     }
 
     [Fact]
@@ -35,6 +46,6 @@ public sealed class CallLatencyWindowTests
         for (var i = 0; i < CallLatencyWindow.Capacity; i++)
             window.Add(Ms(100));
 
-        Assert.Equal(Ms(100), window.Expected());
+        Assert.Equal(Ms(150), window.Expected()); // 1.5 × the median of the latest 32 only
     }
 }
