@@ -304,6 +304,27 @@ public sealed class MlpClientResilienceTests
     }
 
     [Fact]
+    public async Task The_fallbacks_own_client_does_not_reuse_a_connection_idle_longer_than_VerifyIdleLinkAfter()
+    {
+        await using var gateway = await MlpTestGateway.StartAsync();
+        await using var fallbackRelay = LoopbackRelay.Start(gateway.HttpPort);
+        var options = gateway.ClientOptions("dev-pool");
+        options.HttpFallbackEndpoint = new Uri($"http://127.0.0.1:{fallbackRelay.Port}/");
+        options.WeakNetwork = new MlpWeakNetworkOptions { VerifyIdleLinkAfter = TimeSpan.FromMilliseconds(300) };
+        await using var client = new MlpClient(options);
+        var viaFallback = new MlpCallOptions { ForceHttpFallback = true };
+
+        Assert.Equal("http", (await client.CallAsync("echo", "a", "x"u8.ToArray(), viaFallback)).Transport);
+        Assert.Equal("http", (await client.CallAsync("echo", "b", "x"u8.ToArray(), viaFallback)).Transport);
+        Assert.Equal(1, fallbackRelay.Accepted); // back to back: the pooled connection
+
+        // The HTTP client's pool runs on the real clock (SocketsHttpHandler has no TimeProvider): a real wait past the idle limit.
+        await Task.Delay(TimeSpan.FromMilliseconds(1500));
+        Assert.Equal("http", (await client.CallAsync("echo", "c", "x"u8.ToArray(), viaFallback)).Transport);
+        Assert.Equal(2, fallbackRelay.Accepted); // a NAT may have forgotten the idle one: not reused
+    }
+
+    [Fact]
     public async Task While_the_long_link_is_black_holed_and_reconnecting_calls_go_over_the_fallback_and_come_back_after()
     {
         await using var gateway = await MlpTestGateway.StartAsync();
