@@ -113,6 +113,42 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_call_whose_link_heard_an_earlier_answer_after_it_was_sent_is_still_probed_once_the_link_falls_silent()
+    {
+        await using var backend = await TestBackend.StartAsync();
+        await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}"]);
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
+        var time = new FakeTimeProvider(Start);
+        var options = gateway.ClientOptions("dev-rearm", endpoint: relay.Endpoint);
+        options.TimeProvider = time;
+        options.HttpFallbackEndpoint = null;
+        options.WeakNetwork = new MlpWeakNetworkOptions();
+        await using var client = new MlpClient(options);
+        var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Reconnected += _ => reconnected.TrySetResult();
+        await client.ConnectAsync();
+
+        // Two calls out; the first one's answer comes in after the second was sent, then the path goes silent.
+        var first = client.CallAsync("orders", "held", ReadOnlyMemory<byte>.Empty, new MlpCallOptions { Timeout = TimeSpan.FromSeconds(30) });
+        var second = client.CallAsync("orders", "held", ReadOnlyMemory<byte>.Empty, new MlpCallOptions { Timeout = TimeSpan.FromSeconds(30) });
+        Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
+        time.Advance(TimeSpan.FromMilliseconds(100));
+        backend.HeldRelease.Release(); // one of the two (the backend's waiters are not ordered)
+        var answered = await Task.WhenAny(first, second).WaitAsync(TimeSpan.FromSeconds(10));
+        var pending = answered == first ? second : first;
+        var heard = time.GetUtcNow();
+        relay.BlackholeAll();
+        backend.HeldRelease.Release();
+
+        // Silent for an RTO since those last bytes (not since the second call's send): a probe, no PONG, replaced.
+        await Eventually.TrueAsync(() => Step(time, reconnected.Task.IsCompleted, 10), "the link is replaced", 30_000);
+        var took = time.GetUtcNow() - heard;
+        Assert.True(took <= TimeSpan.FromSeconds(1.1), $"replaced {took.TotalMilliseconds:0} ms after the last bytes came in");
+        await Assert.ThrowsAsync<MlpException>(() => pending.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
     public async Task A_call_after_an_idle_period_the_path_has_not_proven_is_preceded_by_a_PING_and_goes_on_a_fresh_link_when_the_NAT_forgot_the_old_one()
     {
         await using var backend = await TestBackend.StartAsync();
