@@ -304,6 +304,39 @@ public sealed class MlpClientResilienceTests
     }
 
     [Fact]
+    public async Task A_hedged_call_whose_link_dies_is_resent_rather_than_left_to_a_hedge_stuck_on_the_same_path()
+    {
+        await using var gateway = await MlpTestGateway.StartAsync();
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
+        await using var fallbackRelay = LoopbackRelay.Start(gateway.HttpPort);
+        var time = new FakeTimeProvider(Start);
+        var options = gateway.ClientOptions("dev-hedge-lost", endpoint: relay.Endpoint);
+        options.HttpFallbackEndpoint = new Uri($"http://127.0.0.1:{fallbackRelay.Port}/");
+        options.TimeProvider = time;
+        options.WeakNetwork = new MlpWeakNetworkOptions { DeadLinkDetection = false, Random = new Random(1) };
+        await using var client = new MlpClient(options);
+        await client.ConnectAsync();
+        Assert.Equal("tcp", (await client.CallAsync("echo", "warm", "x"u8.ToArray())).Transport);
+
+        // Answers stop on the link and the fallback's next connection goes silent (the old network is going away).
+        relay.BlackholeResponses();
+        fallbackRelay.SwallowNewFlows = true;
+        var call = client.CallAsync("echo", "read", "feed"u8.ToArray(), new MlpCallOptions { Idempotent = true, Timeout = TimeSpan.FromSeconds(30) });
+        await Task.Delay(100);
+        time.Advance(TimeSpan.FromMilliseconds(50)); // the expected latency: the hedge goes out and hangs
+        await Eventually.TrueAsync(() => client.HedgesSent == 1 && fallbackRelay.Accepted == 1, "the hedge is out");
+
+        // The link dies (RST); the new network's fallback works. The call is resent, not left waiting on the hung hedge.
+        fallbackRelay.SwallowNewFlows = false;
+        relay.ResetAll();
+        await Eventually.TrueAsync(() => Step(time, call.IsCompleted), "the call ends", 30_000);
+        var response = await call;
+        Assert.Equal("feed", Encoding.UTF8.GetString(response.Body.Span));
+        Assert.Equal(1, client.RetriesSent);
+        Assert.True(time.GetUtcNow() - Start < TimeSpan.FromSeconds(5), $"answered after {(time.GetUtcNow() - Start).TotalMilliseconds:0} ms");
+    }
+
+    [Fact]
     public async Task The_fallbacks_own_client_does_not_reuse_a_connection_idle_longer_than_VerifyIdleLinkAfter()
     {
         await using var gateway = await MlpTestGateway.StartAsync();

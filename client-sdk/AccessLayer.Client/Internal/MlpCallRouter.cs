@@ -228,7 +228,9 @@ internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
             while (true)
             {
                 var first = await Task.WhenAny(running).ConfigureAwait(false);
-                if (first.IsCompletedSuccessfully || running.Count == 1)
+                // The primary's link died under it (a handover, a dead path): the hedge may be stuck on the same path, so the call
+                // goes back to the router to be resent on the fresh link or the current fallback (the hedge is cancelled below).
+                if (first.IsCompletedSuccessfully || running.Count == 1 || (first == primary && first.Exception?.InnerException is MlpException { LinkLost: true }))
                     return await first.ConfigureAwait(false);
                 running.Remove(first);
             }
