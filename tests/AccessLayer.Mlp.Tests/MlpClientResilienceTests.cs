@@ -337,6 +337,42 @@ public sealed class MlpClientResilienceTests
     }
 
     [Fact]
+    public async Task While_the_gateway_restarts_a_call_refused_by_the_fallback_waits_for_the_link_and_goes_on_it()
+    {
+        await using var gateway = await MlpTestGateway.StartAsync();
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
+        await using var fallbackRelay = LoopbackRelay.Start(gateway.HttpPort);
+        var time = new FakeTimeProvider(Start);
+        var options = gateway.ClientOptions("dev-restart", endpoint: relay.Endpoint);
+        options.HttpFallbackEndpoint = new Uri($"http://127.0.0.1:{fallbackRelay.Port}/");
+        options.TimeProvider = time;
+        options.WeakNetwork = new MlpWeakNetworkOptions { Hedging = false, Random = new Random(2) };
+        await using var client = new MlpClient(options);
+        await client.ConnectAsync();
+
+        // The gateway goes away: its connections reset, both its ports refuse.
+        relay.StopListening();
+        fallbackRelay.StopListening();
+        relay.ResetAll();
+        await Eventually.TrueAsync(() => !client.IsConnected, "the link is lost");
+
+        // Not idempotent: refused by the fallback it was never sent, so it may wait for the link within its deadline.
+        var call = client.CallAsync("echo", "write", "post"u8.ToArray(), new MlpCallOptions { Timeout = TimeSpan.FromSeconds(30) });
+        for (var i = 0; i < 40; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(50));
+            await Task.Delay(10);
+        }
+
+        Assert.False(call.IsCompleted, call.Exception?.InnerException?.Message);
+        relay.Resume();
+        fallbackRelay.Resume();
+        await Eventually.TrueAsync(() => Step(time, call.IsCompleted, 100), "the call is answered", 30_000);
+        var response = await call;
+        Assert.Equal(("tcp", "post"), (response.Transport, Encoding.UTF8.GetString(response.Body.Span)));
+    }
+
+    [Fact]
     public async Task The_fallbacks_own_client_does_not_reuse_a_connection_idle_longer_than_VerifyIdleLinkAfter()
     {
         await using var gateway = await MlpTestGateway.StartAsync();

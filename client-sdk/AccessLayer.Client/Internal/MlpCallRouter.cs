@@ -26,6 +26,7 @@ internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
     private long _hedges;
     private long _fallbackAnsweredAt;
     private long _fallbackUsedAt;
+    private long _fallbackRefusedAt;
 
     public RetryBudget Budget { get; } = new(client.Options.WeakNetwork);
 
@@ -137,12 +138,20 @@ internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
     }
 
     /// <summary>
-    /// The reconnect attempts get no answer at all and the fallback has not answered since the link was lost: the path is down, and a
-    /// call sent over the fallback now would only sit in the SYN backoff; it waits for the link instead and goes the moment it is back.
-    /// (A fallback that answered during this outage, a network passing HTTPS but not the long link's port, keeps being used.)
+    /// The reconnect attempts get no answer at all, or the fallback refused a connection, and the fallback has not answered since the
+    /// link was lost: a call sent over the fallback now would only sit in the SYN backoff or be refused again; it waits for the link
+    /// instead and goes the moment it is back. (A fallback that answered during this outage, a network passing HTTPS but not the long
+    /// link's port, keeps being used.)
     /// </summary>
-    private bool PathLooksDown =>
-        client.Reconnects.UnansweredSince != 0 && Interlocked.Read(ref _fallbackAnsweredAt) < client.Reconnects.OutageStartedAt;
+    private bool PathLooksDown
+    {
+        get
+        {
+            var outage = client.Reconnects.OutageStartedAt;
+            return Interlocked.Read(ref _fallbackAnsweredAt) < outage
+                && (client.Reconnects.UnansweredSince != 0 || Interlocked.Read(ref _fallbackRefusedAt) >= outage);
+        }
+    }
 
     /// <summary>What is left of the caller's deadline (measured from <paramref name="started"/>) after a wait.</summary>
     private MlpCallOptions Remaining(MlpCallOptions options, long started, string service, string operation)
@@ -176,7 +185,18 @@ internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
     private async Task<MlpResponse> FallbackAsync(string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, CancellationToken cancellationToken)
     {
         Interlocked.Exchange(ref _fallbackUsedAt, _time.GetTimestamp());
-        var response = await MlpHttpFallback.CallAsync(client, http!, _options.HttpFallbackEndpoint!, service, operation, body, options, cancellationToken).ConfigureAwait(false);
+        MlpResponse response;
+        try
+        {
+            response = await MlpHttpFallback.CallAsync(client, http!, _options.HttpFallbackEndpoint!, service, operation, body, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex) when (ex.HttpRequestError == HttpRequestError.ConnectionError)
+        {
+            // No connection, so nothing was sent (a gateway restarting refuses it): safe to send again whatever the call.
+            Interlocked.Exchange(ref _fallbackRefusedAt, _time.GetTimestamp());
+            throw new MlpException(MlpErrorCode.NoError, "The fallback could not be reached; the request was not sent: " + ex.Message, notProcessed: true, ex);
+        }
+
         Interlocked.Exchange(ref _fallbackAnsweredAt, _time.GetTimestamp());
         return response;
     }
