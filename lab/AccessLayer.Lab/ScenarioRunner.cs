@@ -263,8 +263,9 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
             if (!double.IsNaN(drop))
             {
                 detect = Math.Max(detect ?? 0, (drop - start) * 1000);
-                // The link owes an answer from the first call not answered before the blackout (or issued into it).
-                var firstSent = calls.Where(c => c.IssuedAt <= drop && c.DoneAt > start).Select(c => Math.Max(c.IssuedAt, start)).Order().FirstOrDefault(double.NaN);
+                // The link owes an answer from the first call whose answer had not come when it was dropped (counted from the
+                // blackout's start at the earliest: an answer already held in the delay queue still arrives after the rules are in).
+                var firstSent = calls.Where(c => c.IssuedAt <= drop && c.DoneAt > drop).Select(c => Math.Max(c.IssuedAt, start)).Order().FirstOrDefault(double.NaN);
                 if (!double.IsNaN(firstSent))
                     detectAfterSend = Math.Max(detectAfterSend ?? 0, (drop - firstSent) * 1000);
             }
