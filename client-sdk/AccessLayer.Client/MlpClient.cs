@@ -49,7 +49,7 @@ public sealed class MlpClient : IAsyncDisposable
         if (options.HttpFallbackEndpoint is not null)
         {
             _ownsHttpClient = options.HttpClient is null;
-            _http = options.HttpClient ?? new HttpClient();
+            _http = options.HttpClient ?? MlpHttpFallback.CreateClient(options.WeakNetwork);
         }
 
         Router = new MlpCallRouter(this, _http);
@@ -92,10 +92,10 @@ public sealed class MlpClient : IAsyncDisposable
     /// <summary>How the SDK rates the path now (docs/sdk.md "Network quality").</summary>
     public NetworkQuality Quality => QualityModel.Quality;
 
-    /// <summary>Smoothed PING round trip time (RFC 6298 SRTT); zero before the first PONG.</summary>
+    /// <summary>Smoothed round trip time (RFC 6298 SRTT) from PING/PONG, HELLO/WELCOME and calls sent once; zero before the first sample.</summary>
     public TimeSpan SmoothedRtt => Rtt.Smoothed;
 
-    /// <summary>Variation of the round trip time (RTTVAR); zero before the first PONG.</summary>
+    /// <summary>Variation of the round trip time (RTTVAR); zero before the first sample.</summary>
     public TimeSpan RttVariation => Rtt.Variation;
 
     /// <summary>The heartbeat interval the smart heartbeat uses now on this network (within the server's policy).</summary>

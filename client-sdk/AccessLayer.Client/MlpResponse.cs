@@ -30,6 +30,9 @@ public sealed class MlpResponse
     /// <summary>Dictionary the response body was compressed with (from its zstd header); 0 none.</summary>
     public uint ResponseDictionaryId { get; init; }
 
+    /// <summary>Long link: request flushed → RESPONSE read (an RTT sample for the quality model when the call was sent once).</summary>
+    internal TimeSpan RoundTrip { get; set; }
+
     public bool IsSuccess => Status is >= 200 and < 300;
 
     public string? Header(string name)

@@ -39,6 +39,16 @@ public sealed class MlpWeakNetworkOptions
     /// <summary>The shortest wait for a PONG. Raise it where radios wake slowly after idle (some cellular networks). Default 750 ms.</summary>
     public TimeSpan DeadLinkMinTimeout { get; set; } = TimeSpan.FromMilliseconds(750);
 
+    /// <summary>
+    /// Before a call goes on a link that heard nothing for longer than the path has proven to keep an idle flow (and than
+    /// <see cref="VerifyIdleLinkAfter"/>), check it with a PING first; without a PONG in time the link is replaced and the call, never
+    /// sent on it, goes on the fresh link or the fallback. Needs <see cref="DeadLinkDetection"/>. Default true.
+    /// </summary>
+    public bool VerifyIdleLinks { get; set; } = true;
+
+    /// <summary>Idle periods up to this need no check even before the path has proven any. Default 10 s.</summary>
+    public TimeSpan VerifyIdleLinkAfter { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Probe the longest heartbeat interval the path keeps alive, per network, within the server's policy. Default true.</summary>
     public bool SmartHeartbeat { get; set; } = true;
 
@@ -53,6 +63,12 @@ public sealed class MlpWeakNetworkOptions
 
     /// <summary>The cap of the backoff. Default 60 s.</summary>
     public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// The cap of the backoff after an attempt that got no answer at all (the connect timed out: the path is down and nothing reached
+    /// a server), so the next attempt follows the path's return within about this. Refusals and resets keep <see cref="ReconnectMaxDelay"/>. Default 2 s.
+    /// </summary>
+    public TimeSpan ReconnectUnansweredMaxDelay { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Race the endpoints (and every address of a host name) with a stagger instead of trying one; the winner is tried first next time. Default true.</summary>
     public bool ConnectionRacing { get; set; } = true;
@@ -122,6 +138,8 @@ public sealed class MlpWeakNetworkOptions
         Positive(ReconnectBaseDelay, nameof(ReconnectBaseDelay));
         if (ReconnectMaxDelay < ReconnectBaseDelay)
             throw new ArgumentException($"{nameof(ReconnectMaxDelay)} must be at least {nameof(ReconnectBaseDelay)}.", nameof(ReconnectMaxDelay));
+        Positive(ReconnectUnansweredMaxDelay, nameof(ReconnectUnansweredMaxDelay));
+        Positive(VerifyIdleLinkAfter, nameof(VerifyIdleLinkAfter));
         Positive(ConnectionAttemptDelay, nameof(ConnectionAttemptDelay));
         if (MaxRetries is < 0 or > 10)
             throw new ArgumentException($"{nameof(MaxRetries)} must be in [0, 10].", nameof(MaxRetries));

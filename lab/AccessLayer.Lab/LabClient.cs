@@ -31,6 +31,9 @@ internal sealed class LabClient : IAsyncDisposable
 {
     public static readonly TimeSpan SdkDeadline = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan NaiveTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary><c>LAB_ADD_WITHOUT_KEY=1</c>: <c>add</c> goes without an idempotency key (a plain side effect, never resent), as in the runs before 2026-12-05.</summary>
+    public static readonly bool AddWithoutKey = Environment.GetEnvironmentVariable("LAB_ADD_WITHOUT_KEY") == "1";
     private readonly Stopwatch _clock;
     private readonly SemaphoreSlim _connectLock = new(1, 1);
     private readonly ConcurrentBag<CallRecord> _calls = [];
@@ -66,6 +69,7 @@ internal sealed class LabClient : IAsyncDisposable
             {
                 DynamicTimeouts = false,
                 DeadLinkDetection = false,
+                VerifyIdleLinks = false,
                 SmartHeartbeat = false,
                 AutoReconnect = false,
                 ConnectionRacing = false,
@@ -129,10 +133,13 @@ internal sealed class LabClient : IAsyncDisposable
         {
             if (Kind == ClientKind.Naive && !Client.IsConnected)
                 await ReconnectNaiveAsync(cancellationToken);
+            // add carries an idempotency key (the request id), as a mobile app's side effects should: the SDK may then resend or
+            // hedge it, and the backend executes it once per key. The naive client sends the same header and never resends.
             var options = new MlpCallOptions
             {
                 Timeout = deadline,
                 Idempotent = operation == "get",
+                IdempotencyKey = operation == "add" && !AddWithoutKey ? requestId : null,
                 Headers = [new HeaderField("x-request-id", requestId)],
             };
             // A guard against a call that never ends (a client bug must not hang the lab): the deadline plus 15 s.
@@ -154,7 +161,7 @@ internal sealed class LabClient : IAsyncDisposable
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            error = ex.GetType().Name;
+            error = ex.GetType().Name + ": " + (ex.Message.Length > 120 ? ex.Message[..120] : ex.Message);
         }
 
         _calls.Add(new CallRecord(index, operation, issued, Now, ok, error, transport));

@@ -10,18 +10,24 @@ namespace AccessLayer.Lab;
 /// <summary>
 /// The backend the gateway routes service <c>shop</c> to (Kestrel on the mgmt address of the client namespace):
 /// <c>POST /get</c> is a read (idempotent), <c>POST /add</c> a side effect (an order line added), executed once
-/// per request; every execution is counted by the request's <c>x-request-id</c> so a duplicate (a retry or
-/// hedge that ran twice) shows as a count above one.
+/// per request, and once per <c>idempotency-key</c> when the request carries one (a repeat gets the stored result);
+/// every execution is counted by the request's <c>x-request-id</c> so a duplicate (a retry or hedge that ran twice)
+/// shows as a count above one.
 /// </summary>
 internal sealed class MockBackend : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, int> _executions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<byte[]>> _results = new(StringComparer.Ordinal);
     private long _requests;
+    private long _repeats;
 
     private MockBackend(WebApplication app) => _app = app;
 
     public long Requests => Interlocked.Read(ref _requests);
+
+    /// <summary>Requests of <c>add</c> that repeated an idempotency key already executed, answered from the stored result.</summary>
+    public long Repeats => Interlocked.Read(ref _repeats);
 
     public static async Task<MockBackend> StartAsync(string address, int port)
     {
@@ -40,8 +46,23 @@ internal sealed class MockBackend : IAsyncDisposable
         {
             Interlocked.Increment(ref backend._requests);
             var id = context.Request.Headers["x-request-id"].ToString();
-            backend._executions.AddOrUpdate(id, 1, (_, n) => n + 1);
+            var key = context.Request.Headers["idempotency-key"].ToString();
             context.Response.ContentType = "application/octet-stream";
+            if (key.Length > 0)
+            {
+                // As a real backend honours the key: the first request with it executes and its result is stored; a repeat
+                // (a resend or hedge whose first copy got through) gets the stored result and executes nothing.
+                var result = backend._results.GetOrAdd(key, _ => new Lazy<byte[]>(() =>
+                {
+                    backend._executions.AddOrUpdate(id, 1, (_, n) => n + 1);
+                    return new byte[32];
+                }));
+                if (result.IsValueCreated)
+                    Interlocked.Increment(ref backend._repeats);
+                return context.Response.Body.WriteAsync(result.Value).AsTask();
+            }
+
+            backend._executions.AddOrUpdate(id, 1, (_, n) => n + 1);
             return context.Response.Body.WriteAsync(new byte[32]).AsTask();
         });
         await app.StartAsync();

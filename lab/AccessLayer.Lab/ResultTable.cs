@@ -38,6 +38,15 @@ internal static class ResultTable
         }
 
         foreach (var result in results.Where(r => r.Broken is null))
+        {
+            foreach (var c in result.Clients.Where(c => c.OutageCalls > 0))
+            {
+                text.AppendLine(CultureInfo.InvariantCulture,
+                    $"  {result.Scenario} {c.Client} outage calls: deadline outlives the outage {c.OutageAliveCalls}, answered within 5 s of the return {c.OutageAliveAnsweredIn5s}; deadline ended during it {c.OutageExpiredCalls}, ended by their deadline {c.OutageExpiredOnTime}; detect after the first call into it {Ms(c.DetectAfterSendMs)} ms");
+            }
+        }
+
+        foreach (var result in results.Where(r => r.Broken is null))
             text.AppendLine(CultureInfo.InvariantCulture, $"  {result.Scenario}: {result.Description}");
         return text.ToString();
     }

@@ -26,6 +26,14 @@ internal sealed record ClientResult
     /// <summary>Calls issued during a blackout or crash, and how many of them were answered.</summary>
     public int OutageCalls { get; init; }
     public int OutageAnswered { get; init; }
+    /// <summary>Of the outage's calls, those whose deadline outlives the outage, and how many of them were answered within 5 s of the path's return.</summary>
+    public int OutageAliveCalls { get; init; }
+    public int OutageAliveAnsweredIn5s { get; init; }
+    /// <summary>Of the outage's calls whose deadline ended during it, how many ended (answered or failed) by their deadline (+0.5 s), not later.</summary>
+    public int OutageExpiredCalls { get; init; }
+    public int OutageExpiredOnTime { get; init; }
+    /// <summary>Longest time from the first call issued into a blackout to the client dropping the link (the link owed an answer from then on).</summary>
+    public double? DetectAfterSendMs { get; init; }
     public double HeartbeatIntervalS { get; init; }
     /// <summary>The heartbeat interval over the run: "seconds into the run:interval s" at every change.</summary>
     public string HeartbeatSteps { get; init; } = "";

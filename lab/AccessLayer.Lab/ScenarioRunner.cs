@@ -76,6 +76,10 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
         await heartbeats;
         var duration = _clock.Elapsed.TotalSeconds;
         Log($"done after {duration:0} s");
+        foreach (var failed in sdk.Calls.Where(c => !c.Ok).OrderBy(c => c.IssuedAt))
+            Log($"sdk call {failed.Index} {failed.Operation} issued {failed.IssuedAt:0.00} s failed after {failed.Latency:0.00} s: {failed.Error}");
+        Log("sdk latencies over 1 s (index op transport ms): " + string.Join(", ", sdk.Calls.Where(c => c.Ok && c.Latency > 1).OrderBy(c => c.Index).Select(c => $"{c.Index} {c.Operation} {c.Transport} {c.Latency * 1000:0}")));
+        Log($"sdk retries {sdk.Client.RetriesSent}, hedges {sdk.Client.HedgesSent}; SRTT {sdk.Client.SmoothedRtt.TotalMilliseconds:0} ms, RTTVAR {sdk.Client.RttVariation.TotalMilliseconds:0} ms; add repeats answered from the backend's key store {backend.Repeats}{(LabClient.AddWithoutKey ? " (add without key)" : "")}");
 
         var broken = Validate(gateway, backend, clients, schedule.Count);
         return new ScenarioResult
@@ -101,7 +105,8 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
             {
                 case LabAction.BlackholeOn:
                     impairments.Blackhole("radio", on: true);
-                    outageStart = now;
+                    // From when the rules are in place (applying them takes a few hundred ms under load): the path is surely dead from here.
+                    outageStart = _clock.Elapsed.TotalSeconds;
                     break;
                 case LabAction.BlackholeOff:
                     impairments.Blackhole("radio", on: false);
@@ -247,19 +252,42 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
         var calls = client.Calls.OrderBy(c => c.IssuedAt).ToList();
         var ok = calls.Where(c => c.Ok).Select(c => c.Latency * 1000).Order().ToList();
         var accepted = _pushIds.Where(id => id.StartsWith(client.DeviceId + "#", StringComparison.Ordinal)).ToList();
-        double? detect = null, late = null, recover = null;
+        double? detect = null, detectAfterSend = null, late = null, recover = null;
         var outageCalls = 0;
         var outageAnswered = 0;
+        int alive = 0, aliveIn5s = 0, expired = 0, expiredOnTime = 0;
+        var deadline = (client.Kind == ClientKind.Sdk ? LabClient.SdkDeadline : LabClient.NaiveTimeout).TotalSeconds;
         foreach (var (start, end) in _outages)
         {
             var drop = client.Disconnects.Where(t => t >= start && t <= end + 60).Order().FirstOrDefault(double.NaN);
             if (!double.IsNaN(drop))
+            {
                 detect = Math.Max(detect ?? 0, (drop - start) * 1000);
+                // The link owes an answer from the first call whose answer had not come when it was dropped (counted from the
+                // blackout's start at the earliest: an answer already held in the delay queue still arrives after the rules are in).
+                var firstSent = calls.Where(c => c.IssuedAt <= drop && c.DoneAt > drop).Select(c => Math.Max(c.IssuedAt, start)).Order().FirstOrDefault(double.NaN);
+                if (!double.IsNaN(firstSent))
+                    detectAfterSend = Math.Max(detectAfterSend ?? 0, (drop - firstSent) * 1000);
+            }
+
             foreach (var call in calls.Where(c => c.IssuedAt >= start && c.IssuedAt < end))
             {
                 outageCalls++;
                 outageAnswered += call.Ok ? 1 : 0;
                 late = Math.Max(late ?? 0, (call.DoneAt - end) * 1000); // 0: all had ended (answered or failed) by the time the path was back
+                if (call.IssuedAt + deadline > end)
+                {
+                    alive++;
+                    if (call.Ok && call.DoneAt - end <= 5)
+                        aliveIn5s++;
+                    else
+                        Log($"{client.DeviceId} call {call.Index} issued {call.IssuedAt:0.00} s in the outage, deadline {(call.IssuedAt + deadline - end) * 1000:0} ms after the return, not answered within 5 s ({call.Error})");
+                }
+                else
+                {
+                    expired++;
+                    expiredOnTime += call.DoneAt <= call.IssuedAt + deadline + 0.5 ? 1 : 0;
+                }
             }
         }
 
@@ -290,6 +318,11 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
             RecoverMs = recover is { } r ? Math.Round(r) : null,
             OutageCalls = outageCalls,
             OutageAnswered = outageAnswered,
+            OutageAliveCalls = alive,
+            OutageAliveAnsweredIn5s = aliveIn5s,
+            OutageExpiredCalls = expired,
+            OutageExpiredOnTime = expiredOnTime,
+            DetectAfterSendMs = detectAfterSend is { } ds ? Math.Round(ds) : null,
             HeartbeatIntervalS = client.Client.HeartbeatInterval.TotalSeconds,
             HeartbeatSteps = string.Join(' ', _heartbeatSteps.Where(h => h.Device == client.DeviceId).Select(h => h.Step)),
         };

@@ -225,6 +225,175 @@ public sealed class MlpClientResilienceTests
     }
 
     [Fact]
+    public async Task Calls_sent_once_are_RTT_samples_and_a_hedged_call_is_not()
+    {
+        await using var backend = await TestBackend.StartAsync();
+        await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}"]);
+        var time = new FakeTimeProvider(Start);
+        var options = gateway.ClientOptions("dev-karn");
+        options.TimeProvider = time;
+        // No probe while the clock jumps: these calls are slow, not lost.
+        options.WeakNetwork = new MlpWeakNetworkOptions { AutoReconnect = false, DeadLinkDetection = false };
+        await using var client = new MlpClient(options);
+        await client.ConnectAsync(); // HELLO → WELCOME, the first sample: 0 ms on this clock
+        Assert.Equal(TimeSpan.Zero, client.SmoothedRtt);
+
+        var once = client.CallAsync("orders", "held", ReadOnlyMemory<byte>.Empty);
+        Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
+        time.Advance(TimeSpan.FromMilliseconds(400));
+        backend.HeldRelease.Release();
+        Assert.Equal("tcp", (await once.WaitAsync(TimeSpan.FromSeconds(10))).Transport);
+        // RFC 6298 after the 0 ms first sample: SRTT = 400/8 = 50 ms, RTTVAR = (3·0 + |0 − 400|)/4 = 100 ms.
+        Assert.Equal(TimeSpan.FromMilliseconds(50), client.SmoothedRtt);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), client.RttVariation);
+
+        // Idempotent and slower than expected (the one answer so far took 400 ms: 1.5 × 400): hedged over the fallback. Whichever
+        // copy answers, the round trip is ambiguous (Karn's rule): no sample.
+        var hedged = client.CallAsync("orders", "held", ReadOnlyMemory<byte>.Empty, new MlpCallOptions { Idempotent = true });
+        Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
+        time.Advance(TimeSpan.FromMilliseconds(600));
+        Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(1, client.HedgesSent);
+        backend.HeldRelease.Release(2);
+        await hedged.WaitAsync(TimeSpan.FromSeconds(10));
+        await Task.Delay(200); // the losing copy's answer, if it comes, is ignored too
+        Assert.Equal(TimeSpan.FromMilliseconds(50), client.SmoothedRtt);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), client.RttVariation);
+    }
+
+    [Fact]
+    public async Task On_a_path_that_is_not_good_the_fallback_connection_is_opened_ahead_and_the_hedge_goes_onto_it()
+    {
+        await using var backend = await TestBackend.StartAsync();
+        await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}"]);
+        // Counts the fallback's TCP connections.
+        await using var fallbackRelay = LoopbackRelay.Start(gateway.HttpPort);
+        var time = new FakeTimeProvider(Start);
+        var options = gateway.ClientOptions("dev-warm");
+        options.HttpFallbackEndpoint = new Uri($"http://127.0.0.1:{fallbackRelay.Port}/");
+        options.TimeProvider = time;
+        options.WeakNetwork = new MlpWeakNetworkOptions { AutoReconnect = false, DeadLinkDetection = false, GoodRtt = TimeSpan.FromMilliseconds(40) };
+        await using var client = new MlpClient(options);
+        await client.ConnectAsync();
+
+        // One 400 ms call: SRTT 50 ms, at or above the 40 ms GoodRtt here: hedges are likely from now on.
+        var slow = client.CallAsync("orders", "held", ReadOnlyMemory<byte>.Empty);
+        Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
+        time.Advance(TimeSpan.FromMilliseconds(400));
+        backend.HeldRelease.Release();
+        await slow.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, fallbackRelay.Accepted);
+
+        // The next call that may be hedged opens the fallback's connection ahead, before any hedge is due.
+        var call = client.CallAsync("orders", "held", ReadOnlyMemory<byte>.Empty, new MlpCallOptions { Idempotent = true });
+        Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
+        await Eventually.TrueAsync(() => fallbackRelay.Accepted == 1, "the fallback connection is opened ahead");
+        await Task.Delay(300); // the warm-up's answer is back and the connection is in the pool
+        Assert.Equal(0, client.HedgesSent);
+
+        // The expected latency (1.5 × 400 ms) passes: the hedge goes onto that connection, no new one.
+        time.Advance(TimeSpan.FromMilliseconds(599));
+        await Task.Delay(100);
+        Assert.Equal(0, client.HedgesSent);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(1, client.HedgesSent);
+        backend.HeldRelease.Release(2);
+        await call.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, fallbackRelay.Accepted);
+    }
+
+    [Fact]
+    public async Task A_hedged_call_whose_link_dies_is_resent_rather_than_left_to_a_hedge_stuck_on_the_same_path()
+    {
+        await using var gateway = await MlpTestGateway.StartAsync();
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
+        await using var fallbackRelay = LoopbackRelay.Start(gateway.HttpPort);
+        var time = new FakeTimeProvider(Start);
+        var options = gateway.ClientOptions("dev-hedge-lost", endpoint: relay.Endpoint);
+        options.HttpFallbackEndpoint = new Uri($"http://127.0.0.1:{fallbackRelay.Port}/");
+        options.TimeProvider = time;
+        options.WeakNetwork = new MlpWeakNetworkOptions { DeadLinkDetection = false, Random = new Random(1) };
+        await using var client = new MlpClient(options);
+        await client.ConnectAsync();
+        Assert.Equal("tcp", (await client.CallAsync("echo", "warm", "x"u8.ToArray())).Transport);
+
+        // Answers stop on the link and the fallback's next connection goes silent (the old network is going away).
+        relay.BlackholeResponses();
+        fallbackRelay.SwallowNewFlows = true;
+        var call = client.CallAsync("echo", "read", "feed"u8.ToArray(), new MlpCallOptions { Idempotent = true, Timeout = TimeSpan.FromSeconds(30) });
+        await Task.Delay(100);
+        time.Advance(TimeSpan.FromMilliseconds(50)); // the expected latency: the hedge goes out and hangs
+        await Eventually.TrueAsync(() => client.HedgesSent == 1 && fallbackRelay.Accepted == 1, "the hedge is out");
+
+        // The link dies (RST); the new network's fallback works. The call is resent, not left waiting on the hung hedge.
+        fallbackRelay.SwallowNewFlows = false;
+        relay.ResetAll();
+        await Eventually.TrueAsync(() => Step(time, call.IsCompleted), "the call ends", 30_000);
+        var response = await call;
+        Assert.Equal("feed", Encoding.UTF8.GetString(response.Body.Span));
+        Assert.Equal(1, client.RetriesSent);
+        Assert.True(time.GetUtcNow() - Start < TimeSpan.FromSeconds(5), $"answered after {(time.GetUtcNow() - Start).TotalMilliseconds:0} ms");
+    }
+
+    [Fact]
+    public async Task While_the_gateway_restarts_a_call_refused_by_the_fallback_waits_for_the_link_and_goes_on_it()
+    {
+        await using var gateway = await MlpTestGateway.StartAsync();
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
+        await using var fallbackRelay = LoopbackRelay.Start(gateway.HttpPort);
+        var time = new FakeTimeProvider(Start);
+        var options = gateway.ClientOptions("dev-restart", endpoint: relay.Endpoint);
+        options.HttpFallbackEndpoint = new Uri($"http://127.0.0.1:{fallbackRelay.Port}/");
+        options.TimeProvider = time;
+        options.WeakNetwork = new MlpWeakNetworkOptions { Hedging = false, Random = new Random(2) };
+        await using var client = new MlpClient(options);
+        await client.ConnectAsync();
+
+        // The gateway goes away: its connections reset, both its ports refuse.
+        relay.StopListening();
+        fallbackRelay.StopListening();
+        relay.ResetAll();
+        await Eventually.TrueAsync(() => !client.IsConnected, "the link is lost");
+
+        // Not idempotent: refused by the fallback it was never sent, so it may wait for the link within its deadline.
+        var call = client.CallAsync("echo", "write", "post"u8.ToArray(), new MlpCallOptions { Timeout = TimeSpan.FromSeconds(30) });
+        for (var i = 0; i < 40; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(50));
+            await Task.Delay(10);
+        }
+
+        Assert.False(call.IsCompleted, call.Exception?.InnerException?.Message);
+        relay.Resume();
+        fallbackRelay.Resume();
+        await Eventually.TrueAsync(() => Step(time, call.IsCompleted, 100), "the call is answered", 30_000);
+        var response = await call;
+        Assert.Equal(("tcp", "post"), (response.Transport, Encoding.UTF8.GetString(response.Body.Span)));
+    }
+
+    [Fact]
+    public async Task The_fallbacks_own_client_does_not_reuse_a_connection_idle_longer_than_VerifyIdleLinkAfter()
+    {
+        await using var gateway = await MlpTestGateway.StartAsync();
+        await using var fallbackRelay = LoopbackRelay.Start(gateway.HttpPort);
+        var options = gateway.ClientOptions("dev-pool");
+        options.HttpFallbackEndpoint = new Uri($"http://127.0.0.1:{fallbackRelay.Port}/");
+        options.WeakNetwork = new MlpWeakNetworkOptions { VerifyIdleLinkAfter = TimeSpan.FromMilliseconds(300) };
+        await using var client = new MlpClient(options);
+        var viaFallback = new MlpCallOptions { ForceHttpFallback = true };
+
+        Assert.Equal("http", (await client.CallAsync("echo", "a", "x"u8.ToArray(), viaFallback)).Transport);
+        Assert.Equal("http", (await client.CallAsync("echo", "b", "x"u8.ToArray(), viaFallback)).Transport);
+        Assert.Equal(1, fallbackRelay.Accepted); // back to back: the pooled connection
+
+        // The HTTP client's pool runs on the real clock (SocketsHttpHandler has no TimeProvider): a real wait past the idle limit.
+        await Task.Delay(TimeSpan.FromMilliseconds(1500));
+        Assert.Equal("http", (await client.CallAsync("echo", "c", "x"u8.ToArray(), viaFallback)).Transport);
+        Assert.Equal(2, fallbackRelay.Accepted); // a NAT may have forgotten the idle one: not reused
+    }
+
+    [Fact]
     public async Task While_the_long_link_is_black_holed_and_reconnecting_calls_go_over_the_fallback_and_come_back_after()
     {
         await using var gateway = await MlpTestGateway.StartAsync();

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Text;
 using System.Threading.Channels;
 using AccessLayer.Client;
 using AccessLayer.Client.Transport;
@@ -70,14 +71,163 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
         await Eventually.TrueAsync(() => relay.Dropped == 1, "the request is swallowed");
 
         // The clock moves in 50 ms steps (the call's watch is armed just after its bytes left, so a step
-        // may land before it): 750 ms of silence, a probe PING, 750 ms without its PONG, replaced.
+        // may land before it): an RTO of silence (SRTT + 4×RTTVAR, at least 200 ms), a probe PING, 750 ms without its PONG, replaced.
         await Eventually.TrueAsync(() => Step(time, relay.Dropped == 2), "a probe PING follows the silence");
         await Eventually.TrueAsync(() => Step(time, reconnected.Task.IsCompleted), "the link is replaced");
-        Assert.InRange(time.GetUtcNow() - Start, TimeSpan.FromMilliseconds(1500), TimeSpan.FromMilliseconds(1650));
+        Assert.InRange(time.GetUtcNow() - Start, TimeSpan.FromMilliseconds(950), TimeSpan.FromMilliseconds(1100));
         var lost = await Assert.ThrowsAsync<MlpException>(() => call.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.False(lost.NotProcessed); // sent on the dead link: its fate is unknown
         Assert.Equal(2, relay.Accepted);
         Assert.Equal(200, (await client.CallAsync("echo", "again", "here"u8.ToArray())).Status);
+    }
+
+    [Fact]
+    public async Task A_busy_link_that_never_sent_a_PING_is_found_dead_within_3_SRTT_plus_1_s_of_its_first_unanswered_call()
+    {
+        await using var gateway = await MlpTestGateway.StartAsync();
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
+        var time = new FakeTimeProvider(Start);
+        var options = gateway.ClientOptions("dev-busy", endpoint: relay.Endpoint);
+        options.TimeProvider = time;
+        options.WeakNetwork = new MlpWeakNetworkOptions();
+        await using var client = new MlpClient(options);
+        var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Reconnected += _ => reconnected.TrySetResult();
+        await client.ConnectAsync();
+        // No PING and no heartbeat: a busy link's RTT comes from its HELLO/WELCOME and its calls (all 0 ms on this clock).
+        for (var i = 0; i < 3; i++)
+            Assert.Equal(200, (await client.CallAsync("echo", "busy", "x"u8.ToArray())).Status);
+
+        relay.BlackholeAll();
+        var sent = time.GetUtcNow();
+        var call = client.CallAsync("echo", "lost", "into the void"u8.ToArray());
+        await Eventually.TrueAsync(() => relay.Dropped == 1, "the request is swallowed");
+
+        // 10 ms steps: silence for the 200 ms RTO floor, a probe PING at once, 750 ms without any byte back, replaced.
+        await Eventually.TrueAsync(() => Step(time, reconnected.Task.IsCompleted, 10), "the link is replaced", 30_000);
+        var took = time.GetUtcNow() - sent;
+        output.WriteLine($"replaced {took.TotalMilliseconds:0} ms after the unanswered call (SRTT {client.SmoothedRtt.TotalMilliseconds:0} ms)");
+        Assert.True(took <= 3 * client.SmoothedRtt + TimeSpan.FromSeconds(1), $"replaced {took.TotalMilliseconds:0} ms after the unanswered call");
+        Assert.Equal(2, relay.Dropped); // the call and one probe PING
+        await Assert.ThrowsAsync<MlpException>(() => call.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task A_call_whose_link_heard_an_earlier_answer_after_it_was_sent_is_still_probed_once_the_link_falls_silent()
+    {
+        await using var backend = await TestBackend.StartAsync();
+        await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}"]);
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
+        var time = new FakeTimeProvider(Start);
+        var options = gateway.ClientOptions("dev-rearm", endpoint: relay.Endpoint);
+        options.TimeProvider = time;
+        options.HttpFallbackEndpoint = null;
+        options.WeakNetwork = new MlpWeakNetworkOptions();
+        await using var client = new MlpClient(options);
+        var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Reconnected += _ => reconnected.TrySetResult();
+        await client.ConnectAsync();
+
+        // Two calls out; the first one's answer comes in after the second was sent, then the path goes silent.
+        var first = client.CallAsync("orders", "held", ReadOnlyMemory<byte>.Empty, new MlpCallOptions { Timeout = TimeSpan.FromSeconds(30) });
+        var second = client.CallAsync("orders", "held", ReadOnlyMemory<byte>.Empty, new MlpCallOptions { Timeout = TimeSpan.FromSeconds(30) });
+        Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
+        time.Advance(TimeSpan.FromMilliseconds(100));
+        backend.HeldRelease.Release(); // one of the two (the backend's waiters are not ordered)
+        var answered = await Task.WhenAny(first, second).WaitAsync(TimeSpan.FromSeconds(10));
+        var pending = answered == first ? second : first;
+        var heard = time.GetUtcNow();
+        relay.BlackholeAll();
+        backend.HeldRelease.Release();
+
+        // Silent for an RTO since those last bytes (not since the second call's send): a probe, no PONG, replaced.
+        await Eventually.TrueAsync(() => Step(time, reconnected.Task.IsCompleted, 10), "the link is replaced", 30_000);
+        var took = time.GetUtcNow() - heard;
+        Assert.True(took <= TimeSpan.FromSeconds(1.1), $"replaced {took.TotalMilliseconds:0} ms after the last bytes came in");
+        await Assert.ThrowsAsync<MlpException>(() => pending.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task A_call_after_an_idle_period_the_path_has_not_proven_is_preceded_by_a_PING_and_goes_on_a_fresh_link_when_the_NAT_forgot_the_old_one()
+    {
+        await using var backend = await TestBackend.StartAsync();
+        await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}"]);
+        var time = new FakeTimeProvider(Start);
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort, time, TimeSpan.FromSeconds(15));
+        var options = gateway.ClientOptions("dev-idle-check", endpoint: relay.Endpoint);
+        options.TimeProvider = time;
+        options.HttpFallbackEndpoint = null; // the call must go on the fresh link
+        options.WeakNetwork = new MlpWeakNetworkOptions();
+        await using var client = new MlpClient(options);
+        await client.ConnectAsync();
+        Assert.Equal("1", Encoding.UTF8.GetString((await client.CallAsync("orders", "count", ReadOnlyMemory<byte>.Empty)).Body.Span));
+
+        // 20 s without a byte: the NAT (15 s) forgot the flow. The call is a side effect, not idempotent: it may be sent only where it arrives.
+        time.Advance(TimeSpan.FromSeconds(20));
+        var call = client.CallAsync("orders", "count", ReadOnlyMemory<byte>.Empty);
+        await Eventually.TrueAsync(() => Step(time, call.IsCompleted), "the call ends", 30_000);
+
+        var response = await call;
+        Assert.Equal("2", Encoding.UTF8.GetString(response.Body.Span));
+        Assert.Equal(2, backend.Counted);
+        Assert.Equal(1, relay.Dropped); // only the check's PING went into the dead flow
+        Assert.Equal(2, relay.Accepted);
+        Assert.Equal(0, client.RetriesSent);
+
+        // 5 s idle is below the 10 s floor: straight on the link, no PING first.
+        time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal("3", Encoding.UTF8.GetString((await client.CallAsync("orders", "count", ReadOnlyMemory<byte>.Empty)).Body.Span));
+        Assert.Equal(1, relay.Dropped);
+    }
+
+    [Fact]
+    public async Task While_the_path_is_down_calls_wait_for_the_link_and_go_on_it_soon_after_the_path_returns()
+    {
+        await using var gateway = await MlpTestGateway.StartAsync();
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
+        // The fallback crosses the same path: a relay to the gateway's HTTP port that goes silent with it.
+        await using var fallbackRelay = LoopbackRelay.Start(gateway.HttpPort);
+        var time = new FakeTimeProvider(Start);
+        var options = gateway.ClientOptions("dev-subway", endpoint: relay.Endpoint);
+        options.HttpFallbackEndpoint = new Uri($"http://127.0.0.1:{fallbackRelay.Port}/");
+        options.TimeProvider = time;
+        options.WeakNetwork = new MlpWeakNetworkOptions { Hedging = false, Random = new Random(11) };
+        await using var client = new MlpClient(options);
+        var attempts = new ConcurrentQueue<TimeSpan>();
+        client.ReconnectScheduled += (_, _, delay) => attempts.Enqueue(delay);
+        await client.ConnectAsync();
+        for (var i = 0; i < 3; i++)
+            await client.PingAsync();
+
+        // A tunnel: nothing passes, new connections included (accepted, then silent).
+        relay.BlackholeAll();
+        relay.SwallowNewFlows = true;
+        fallbackRelay.SwallowNewFlows = true;
+        var probe = client.PingAsync();
+        await Eventually.TrueAsync(() => Step(time, probe.IsCompleted), "the link is found dead", 30_000);
+
+        // The immediate reconnect attempt (2 s connect timeout) gets no answer: from now on the path looks down.
+        await Eventually.TrueAsync(() => Step(time, !attempts.IsEmpty), "the first attempt times out", 30_000);
+
+        // 30 s in the tunnel: reconnect attempts keep timing out; a call made in it waits for the link.
+        var call = client.CallAsync("echo", "in-the-tunnel", "x"u8.ToArray(), new MlpCallOptions { Timeout = TimeSpan.FromSeconds(60) });
+        var tunnelEnds = time.GetUtcNow() + TimeSpan.FromSeconds(30);
+        await Eventually.TrueAsync(() => Step(time, time.GetUtcNow() >= tunnelEnds, 100), "the tunnel lasts", 60_000);
+        Assert.False(call.IsCompleted);
+        Assert.Equal(0, fallbackRelay.Accepted); // not sent into the dead path's fallback, where it would sit in the SYN backoff
+
+        relay.SwallowNewFlows = false;
+        fallbackRelay.SwallowNewFlows = false;
+        var back = time.GetUtcNow();
+        await Eventually.TrueAsync(() => Step(time, call.IsCompleted, 50), "the call is answered", 60_000);
+        var response = await call;
+        var after = time.GetUtcNow() - back;
+        output.WriteLine($"answered {after.TotalMilliseconds:0} ms after the path returned; backoff waits {string.Join(", ", attempts.Select(d => d.TotalMilliseconds.ToString("0")))} ms");
+        Assert.Equal("tcp", response.Transport);
+        // At worst the attempt under way when the path returned times out (2 s) and the next follows within the 2 s cap.
+        Assert.True(after <= TimeSpan.FromSeconds(4.1), $"answered {after.TotalMilliseconds:0} ms after the path returned");
+        Assert.All(attempts.Skip(1), d => Assert.True(d <= TimeSpan.FromSeconds(2), $"a wait of {d.TotalMilliseconds:0} ms"));
     }
 
     [Theory]
@@ -262,10 +412,10 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
         Assert.True(client.IsConnected);
     }
 
-    private static bool Step(FakeTimeProvider time, bool done)
+    private static bool Step(FakeTimeProvider time, bool done, int ms = 50)
     {
         if (!done)
-            time.Advance(TimeSpan.FromMilliseconds(50));
+            time.Advance(TimeSpan.FromMilliseconds(ms));
         return done;
     }
 

@@ -24,11 +24,14 @@ internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
     private readonly TimeProvider _time = client.Options.TimeProvider;
     private long _retries;
     private long _hedges;
+    private long _fallbackAnsweredAt;
+    private long _fallbackUsedAt;
+    private long _fallbackRefusedAt;
 
     public RetryBudget Budget { get; } = new(client.Options.WeakNetwork);
 
-    /// <summary>Latency of answered calls (RFC 6298 smoothing): what a call is expected to take, for hedging.</summary>
-    public RttEstimator CallLatency { get; } = new();
+    /// <summary>Latency of answered calls on the long link: what a call is expected to take, for hedging.</summary>
+    public CallLatencyWindow CallLatency { get; } = new();
 
     public long Retries => Interlocked.Read(ref _retries);
 
@@ -61,7 +64,7 @@ internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
 
             try
             {
-                return await OnceAsync(service, operation, body, attemptOptions, resendable && attempt == 0, cancellationToken).ConfigureAwait(false);
+                return await OnceAsync(service, operation, body, attemptOptions, resendable, attempt == 0, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested && MayResend(ex, resendable, attempt))
             {
@@ -89,31 +92,85 @@ internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
         return resendable && pathFailed && Budget.TryWithdraw();
     }
 
-    private async Task<MlpResponse> OnceAsync(string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, bool mayHedge, CancellationToken cancellationToken)
+    private async Task<MlpResponse> OnceAsync(string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, bool resendable, bool firstAttempt, CancellationToken cancellationToken)
     {
         if (options.ForceHttpFallback && HasFallback)
             return await FallbackAsync(service, operation, body, options, cancellationToken).ConfigureAwait(false);
-        var link = client.CurrentLink;
-        var usable = link is { IsOpen: true } && !(link.IsSuspect && HasFallback && _weak.ShortConnectionFallback);
-        if (!usable && (client.LinkComing || link is { IsOpen: true }))
+        var started = _time.GetTimestamp();
+        var checkIdle = true;
+        while (true)
         {
-            // Down, connecting or suspect: the short connection now, or (without one) the link once it is back.
-            if (HasFallback && _weak.ShortConnectionFallback)
-                return await FallbackAsync(service, operation, body, options, cancellationToken).ConfigureAwait(false);
-            link = await client.WaitForLinkAsync(options.Timeout ?? _options.DefaultTimeout, cancellationToken).ConfigureAwait(false);
-            usable = link is not null;
-        }
+            var link = client.CurrentLink;
+            var usable = link is { IsOpen: true } && !(link.IsSuspect && HasFallback && _weak.ShortConnectionFallback);
+            if (!usable && (client.LinkComing || link is { IsOpen: true }))
+            {
+                // Down, connecting or suspect: the short connection now, or (without one, or while the path itself looks down) the link once it is back.
+                if (HasFallback && _weak.ShortConnectionFallback && !PathLooksDown)
+                    return await FallbackAsync(service, operation, body, options, cancellationToken).ConfigureAwait(false);
+                link = await client.WaitForLinkAsync(options.Timeout ?? _options.DefaultTimeout, cancellationToken).ConfigureAwait(false);
+                usable = link is not null;
+                options = Remaining(options, started, service, operation);
+            }
 
-        if (!usable || link is null)
+            if (!usable || link is null)
+            {
+                if (HasFallback)
+                    return await FallbackAsync(service, operation, body, options, cancellationToken).ConfigureAwait(false);
+                throw new MlpException(MlpErrorCode.NoError, "Not connected, and no HTTP fallback is configured.", notProcessed: true);
+            }
+
+            if (checkIdle && !await link.VerifyIfIdleAsync(cancellationToken).ConfigureAwait(false))
+            {
+                // The idle link was dead: the call was never sent on it, so it is routed again (fresh link, fallback or a wait) at no risk.
+                checkIdle = false;
+                await link.Completion.WaitAsync(TimeSpan.FromSeconds(1), _time, CancellationToken.None).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                options = Remaining(options, started, service, operation);
+                continue;
+            }
+
+            if (resendable && firstAttempt && _weak.Hedging && HasFallback && !options.OneWay && HedgeDelay() is { } hedgeDelay)
+                return await HedgedAsync(link, service, operation, body, options, hedgeDelay, cancellationToken).ConfigureAwait(false);
+            var response = await OnLinkAsync(link, service, operation, body, options, cancellationToken).ConfigureAwait(false);
+            if (firstAttempt)
+                SampleRtt(response);
+            return response;
+        }
+    }
+
+    /// <summary>
+    /// The reconnect attempts get no answer at all, or the fallback refused a connection, and the fallback has not answered since the
+    /// link was lost: a call sent over the fallback now would only sit in the SYN backoff or be refused again; it waits for the link
+    /// instead and goes the moment it is back. (A fallback that answered during this outage, a network passing HTTPS but not the long
+    /// link's port, keeps being used.)
+    /// </summary>
+    private bool PathLooksDown
+    {
+        get
         {
-            if (HasFallback)
-                return await FallbackAsync(service, operation, body, options, cancellationToken).ConfigureAwait(false);
-            throw new MlpException(MlpErrorCode.NoError, "Not connected, and no HTTP fallback is configured.", notProcessed: true);
+            var outage = client.Reconnects.OutageStartedAt;
+            return Interlocked.Read(ref _fallbackAnsweredAt) < outage
+                && (client.Reconnects.UnansweredSince != 0 || Interlocked.Read(ref _fallbackRefusedAt) >= outage);
         }
+    }
 
-        if (mayHedge && _weak.Hedging && HasFallback && !options.OneWay && HedgeDelay() is { } hedgeDelay)
-            return await HedgedAsync(link, service, operation, body, options, hedgeDelay, cancellationToken).ConfigureAwait(false);
-        return await OnLinkAsync(link, service, operation, body, options, cancellationToken).ConfigureAwait(false);
+    /// <summary>What is left of the caller's deadline (measured from <paramref name="started"/>) after a wait.</summary>
+    private MlpCallOptions Remaining(MlpCallOptions options, long started, string service, string operation)
+    {
+        var deadline = options.Timeout ?? _options.DefaultTimeout;
+        if (deadline <= TimeSpan.Zero || deadline == Timeout.InfiniteTimeSpan)
+            return options;
+        var remaining = deadline - _time.GetElapsedTime(started);
+        if (remaining <= TimeSpan.Zero)
+            throw new TimeoutException($"{service}/{operation} did not complete within {deadline.TotalMilliseconds:0} ms.");
+        return Copy(options, remaining, options.Headers);
+    }
+
+    /// <summary>Karn's rule: only a call sent once (not a resend, not hedged) is an RTT sample for the quality model.</summary>
+    private void SampleRtt(MlpResponse response)
+    {
+        // The link already counted the answer as a success for the loss window; this only moves SRTT and RTTVAR.
+        if (response.Transport != "http" && response.Status != 202)
+            client.Rtt.AddSample(response.RoundTrip);
     }
 
     private async Task<MlpResponse> OnLinkAsync(MlpLink link, string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, CancellationToken cancellationToken)
@@ -121,20 +178,53 @@ internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
         var sent = _time.GetTimestamp();
         var response = await link.CallAsync(service, operation, body, options, cancellationToken).ConfigureAwait(false);
         if (!options.OneWay)
-            CallLatency.AddSample(_time.GetElapsedTime(sent));
+            CallLatency.Add(_time.GetElapsedTime(sent));
         return response;
     }
 
-    private Task<MlpResponse> FallbackAsync(string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, CancellationToken cancellationToken) =>
-        MlpHttpFallback.CallAsync(client, http!, _options.HttpFallbackEndpoint!, service, operation, body, options, cancellationToken);
+    private async Task<MlpResponse> FallbackAsync(string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, CancellationToken cancellationToken)
+    {
+        Interlocked.Exchange(ref _fallbackUsedAt, _time.GetTimestamp());
+        MlpResponse response;
+        try
+        {
+            response = await MlpHttpFallback.CallAsync(client, http!, _options.HttpFallbackEndpoint!, service, operation, body, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex) when (ex.HttpRequestError == HttpRequestError.ConnectionError)
+        {
+            // No connection, so nothing was sent (a gateway restarting refuses it): safe to send again whatever the call.
+            Interlocked.Exchange(ref _fallbackRefusedAt, _time.GetTimestamp());
+            throw new MlpException(MlpErrorCode.NoError, "The fallback could not be reached; the request was not sent: " + ex.Message, notProcessed: true, ex);
+        }
 
-    /// <summary>The expected latency of a call: smoothed + 4 × variation of answered calls, at least the minimum; none before the first answer.</summary>
+        Interlocked.Exchange(ref _fallbackAnsweredAt, _time.GetTimestamp());
+        return response;
+    }
+
+    /// <summary>The expected latency of a call: median + 4 × MAD of the recent answered calls, at least the minimum; none before the first answer.</summary>
     private TimeSpan? HedgeDelay()
     {
-        if (!CallLatency.HasSample)
+        if (CallLatency.Expected() is not { } expected)
             return null;
-        var expected = CallLatency.Smoothed + 4 * CallLatency.Variation;
+        KeepFallbackWarm();
         return expected > _weak.HedgeMinDelay ? expected : _weak.HedgeMinDelay;
+    }
+
+    /// <summary>
+    /// On a path that is not Good (SRTT at or above <see cref="MlpWeakNetworkOptions.GoodRtt"/>) hedges are likely: the fallback's
+    /// connection is opened ahead (a HEAD, when no fallback request went out for 0.8 × <see cref="MlpWeakNetworkOptions.VerifyIdleLinkAfter"/>,
+    /// the SDK's pool keeping an idle connection that long) and stays in the HTTP client's pool, so a hedge pays one round trip instead
+    /// of TCP and HTTP setup on a slow, lossy path.
+    /// </summary>
+    private void KeepFallbackWarm()
+    {
+        if (client.Rtt.Smoothed < _weak.GoodRtt)
+            return;
+        var last = Interlocked.Read(ref _fallbackUsedAt);
+        if (last != 0 && _time.GetElapsedTime(last) < _weak.VerifyIdleLinkAfter * 0.8)
+            return;
+        if (Interlocked.CompareExchange(ref _fallbackUsedAt, _time.GetTimestamp(), last) == last)
+            _ = MlpHttpFallback.WarmAsync(http!, _options.HttpFallbackEndpoint!);
     }
 
     private async Task<MlpResponse> HedgedAsync(MlpLink link, string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, TimeSpan hedgeDelay, CancellationToken cancellationToken)
@@ -143,7 +233,12 @@ internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
         var primary = OnLinkAsync(link, service, operation, body, options, race.Token);
         var timer = Task.Delay(hedgeDelay, _time, race.Token);
         if (await Task.WhenAny(primary, timer).ConfigureAwait(false) == primary || !Budget.TryWithdraw())
-            return await primary.ConfigureAwait(false);
+        {
+            // No second copy went out: an RTT sample still (Karn's rule excludes only hedged and resent calls).
+            var alone = await primary.ConfigureAwait(false);
+            SampleRtt(alone);
+            return alone;
+        }
 
         Interlocked.Increment(ref _hedges);
         var hedge = FallbackAsync(service, operation, body, options, race.Token);
@@ -153,7 +248,9 @@ internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
             while (true)
             {
                 var first = await Task.WhenAny(running).ConfigureAwait(false);
-                if (first.IsCompletedSuccessfully || running.Count == 1)
+                // The primary's link died under it (a handover, a dead path): the hedge may be stuck on the same path, so the call
+                // goes back to the router to be resent on the fresh link or the current fallback (the hedge is cancelled below).
+                if (first.IsCompletedSuccessfully || running.Count == 1 || (first == primary && first.Exception?.InnerException is MlpException { LinkLost: true }))
                     return await first.ConfigureAwait(false);
                 running.Remove(first);
             }

@@ -16,6 +16,27 @@ internal static class MlpHttpFallback
 {
     public const string ContentType = "application/x-mlp-frame";
 
+    /// <summary>
+    /// The SDK's own client for the fallback: a pooled connection idle longer than <see cref="MlpWeakNetworkOptions.VerifyIdleLinkAfter"/>
+    /// is closed, not reused (a NAT may have forgotten it, and a request on it would hang until its deadline).
+    /// </summary>
+    public static HttpClient CreateClient(MlpWeakNetworkOptions weak) =>
+        new(new SocketsHttpHandler { PooledConnectionIdleTimeout = weak.VerifyIdleLinkAfter });
+
+    /// <summary>Opens (or keeps) a pooled connection to the fallback: a HEAD its request path answers without work (405); failures are ignored.</summary>
+    public static async Task WarmAsync(HttpClient http, Uri baseUri)
+    {
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Head, new Uri(baseUri, "mlp/v1/request"));
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException or ObjectDisposedException)
+        {
+        }
+    }
+
     public static async Task<MlpResponse> CallAsync(MlpClient client, HttpClient http, Uri baseUri, string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, CancellationToken cancellationToken)
     {
         var clientOptions = client.Options;

@@ -81,7 +81,10 @@ internal sealed class MlpLink : IAsyncDisposable
         _reader = Task.Run(ReadLoopAsync, CancellationToken.None);
         _pushes.Start();
         await WriteAsync(output => MlpFrameWriter.WriteHello(output, hello), cancellationToken).ConfigureAwait(false);
+        var sent = _time.GetTimestamp();
         var welcome = await _welcome.Task.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
+        // HELLO → WELCOME is the link's first round trip: every link has an RTT sample before its first call.
+        _client.Rtt.AddSample(_time.GetElapsedTime(sent));
         _beat.Start(welcome);
         return welcome;
     }
@@ -141,6 +144,8 @@ internal sealed class MlpLink : IAsyncDisposable
             _writeLock.Release();
         }
 
+        var flushed = _time.GetTimestamp();
+
         if (options.OneWay)
             return new MlpResponse { Status = 202, Headers = [], Body = ReadOnlyMemory<byte>.Empty, Transport = TransportName, BytesSent = pending.BytesSent, RequestCompressed = compressed, RequestDictionaryId = dictionaryId };
 
@@ -150,6 +155,7 @@ internal sealed class MlpLink : IAsyncDisposable
             var response = timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan
                 ? await pending.Completion.Task.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false)
                 : await pending.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            response.RoundTrip = _time.GetElapsedTime(flushed);
             _client.QualityModel.OnSuccess();
             return response;
         }
@@ -192,6 +198,9 @@ internal sealed class MlpLink : IAsyncDisposable
     }
 
     public Task<TimeSpan> PingAsync(CancellationToken cancellationToken) => _beat.PingAsync(cancellationToken);
+
+    /// <summary>Before a call on a link idle longer than it has proven to survive: true when a PING came back in time (docs/sdk.md "Idle link check").</summary>
+    public Task<bool> VerifyIfIdleAsync(CancellationToken cancellationToken) => _beat.VerifyIfIdleAsync(cancellationToken);
 
     /// <summary>A PING carrying <paramref name="timestamp"/> (docs/protocol.md §11).</summary>
     public Task SendPingAsync(long timestamp, CancellationToken cancellationToken)

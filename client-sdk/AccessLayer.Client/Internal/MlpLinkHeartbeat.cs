@@ -13,10 +13,13 @@ internal sealed class MlpLinkHeartbeat(MlpLink link, MlpClient client) : IDispos
 {
     private static readonly TimeSpan DefaultPongTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan MinRto = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan InitialRto = TimeSpan.FromSeconds(1);
 
     private readonly TimeProvider _time = client.Options.TimeProvider;
     private readonly MlpWeakNetworkOptions _options = client.Options.WeakNetwork;
     private ITimer? _timer;
+
+    private MlpLink Link => link;
     private TaskCompletionSource<TimeSpan>? _ping;
     private long _pingSentTimestamp;
     private int _disposed;
@@ -32,19 +35,11 @@ internal sealed class MlpLinkHeartbeat(MlpLink link, MlpClient client) : IDispos
     }
 
     /// <summary>A PING is outstanding for longer than max(SRTT + 4×RTTVAR, 200 ms) (1 s before any sample).</summary>
-    public bool Suspect
-    {
-        get
-        {
-            if (Volatile.Read(ref _ping) is null)
-                return false;
-            var rtt = client.Rtt;
-            var rto = rtt.HasSample ? rtt.Smoothed + 4 * rtt.Variation : TimeSpan.FromSeconds(1);
-            if (rto < MinRto)
-                rto = MinRto;
-            return _time.GetElapsedTime(Volatile.Read(ref _pingSentTimestamp)) > rto;
-        }
-    }
+    public bool Suspect =>
+        Volatile.Read(ref _ping) is not null && _time.GetElapsedTime(Volatile.Read(ref _pingSentTimestamp)) > client.Rtt.Rto(MinRto, TimeSpan.MaxValue, InitialRto);
+
+    /// <summary>How long an outstanding call may hear nothing at all before a PING probes the link: SRTT + 4×RTTVAR within [200 ms, the PONG timeout].</summary>
+    public TimeSpan SilenceTimeout => client.Rtt.Rto(MinRto, PongTimeout, InitialRto);
 
     public void Start(Welcome welcome)
     {
@@ -59,15 +54,16 @@ internal sealed class MlpLinkHeartbeat(MlpLink link, MlpClient client) : IDispos
     public void OnPong() => Volatile.Read(ref _ping)?.TrySetResult(_time.GetElapsedTime(Volatile.Read(ref _pingSentTimestamp)));
 
     /// <summary>
-    /// Watches a call just sent: if it is still unanswered and nothing at all arrived on the link for a
-    /// PONG timeout, a PING probes whether the link is alive (a slow backend keeps the link busy with nothing, a dead link fails the probe).
+    /// Watches a call just sent: if it is still unanswered and nothing at all arrived on the link for the
+    /// <see cref="SilenceTimeout"/>, a PING probes whether the link is alive at once (a slow backend's link still
+    /// answers the PING; a dead link does not, and is replaced after the PONG timeout).
     /// </summary>
     public void WatchCall(Task completion)
     {
         if (!_options.DeadLinkDetection || completion.IsCompleted)
             return;
         var watch = new CallWatch(this, completion, _time.GetTimestamp());
-        watch.Timer = _time.CreateTimer(static state => ((CallWatch)state!).Fire(), watch, PongTimeout, Timeout.InfiniteTimeSpan);
+        watch.Timer = _time.CreateTimer(static state => ((CallWatch)state!).Fire(), watch, SilenceTimeout, Timeout.InfiniteTimeSpan);
         completion.ContinueWith(static (_, state) => ((CallWatch)state!).Timer?.Dispose(), watch, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
@@ -99,8 +95,38 @@ internal sealed class MlpLinkHeartbeat(MlpLink link, MlpClient client) : IDispos
         _ = BeatAsync();
     }
 
+    /// <summary>
+    /// The idle link check (docs/sdk.md): when nothing has come in on the link for longer than the path has proven to keep an
+    /// idle flow (and at least <see cref="MlpWeakNetworkOptions.VerifyIdleLinkAfter"/>), a PING goes first and the caller's call
+    /// waits for its PONG; none within the PONG timeout: the link is dead (replaced at once) and the call, never sent, goes elsewhere.
+    /// </summary>
+    public async Task<bool> VerifyIfIdleAsync(CancellationToken cancellationToken)
+    {
+        if (!_options.DeadLinkDetection || !_options.VerifyIdleLinks)
+            return true;
+        var idle = _time.GetElapsedTime(link.LastReceivedTimestamp);
+        if (!client.HeartbeatTuner.NeedsIdleCheck(idle, _options.VerifyIdleLinkAfter))
+            return true;
+        try
+        {
+            await PingAsync(beat: false, cancellationToken).ConfigureAwait(false);
+            client.HeartbeatTuner.OnIdleSurvived(idle);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            client.HeartbeatTuner.OnIdleDied(idle);
+            return false;
+        }
+        catch (Exception ex) when (ex is MlpException or IOException or InvalidOperationException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
     private async Task BeatAsync()
     {
+        var idle = _time.GetElapsedTime(link.LastReceivedTimestamp);
         try
         {
             await PingAsync(beat: true, CancellationToken.None).ConfigureAwait(false);
@@ -110,6 +136,7 @@ internal sealed class MlpLinkHeartbeat(MlpLink link, MlpClient client) : IDispos
             return;
         }
 
+        client.HeartbeatTuner.OnIdleSurvived(idle);
         client.HeartbeatTuner.OnBeatAnswered();
         Rearm(client.HeartbeatTuner.Interval);
         client.OnBeat(answered: true);
@@ -146,6 +173,8 @@ internal sealed class MlpLinkHeartbeat(MlpLink link, MlpClient client) : IDispos
             }
             catch (TimeoutException)
             {
+                // Callers that joined this PING (a probe, an idle check) learn it too.
+                ping.TrySetException(new TimeoutException($"No PONG within {timeout.TotalMilliseconds:0} ms."));
                 client.QualityModel.OnFailure();
                 if (beat)
                     client.HeartbeatTuner.OnBeatFailed();
@@ -167,16 +196,31 @@ internal sealed class MlpLinkHeartbeat(MlpLink link, MlpClient client) : IDispos
 
         public void Fire()
         {
-            Timer?.Dispose();
-            if (!completion.IsCompleted)
-                owner.ProbeIfSilentSince(sentTimestamp);
-        }
-    }
+            if (completion.IsCompleted || !owner.Link.IsOpen)
+            {
+                Timer?.Dispose();
+                return;
+            }
 
-    private void ProbeIfSilentSince(long timestamp)
-    {
-        if (link.LastReceivedTimestamp <= timestamp && link.IsOpen)
-            _ = ProbeAsync();
+            // Silent since the call went out or since the last bytes that came in meanwhile (answers to earlier calls), whichever is later.
+            var last = Math.Max(sentTimestamp, owner.Link.LastReceivedTimestamp);
+            var rest = owner.SilenceTimeout - owner._time.GetElapsedTime(last);
+            if (rest > TimeSpan.Zero)
+            {
+                try
+                {
+                    Timer?.Change(rest, Timeout.InfiniteTimeSpan);
+                }
+                catch (ObjectDisposedException)
+                {
+                }
+
+                return;
+            }
+
+            Timer?.Dispose();
+            _ = owner.ProbeAsync();
+        }
     }
 
     private async Task ProbeAsync()

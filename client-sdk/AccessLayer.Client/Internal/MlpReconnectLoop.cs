@@ -16,6 +16,8 @@ internal sealed class MlpReconnectLoop(MlpClient client) : IDisposable
     private CancellationTokenSource? _run;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _loop = Task.CompletedTask;
+    private long _unansweredSince;
+    private long _outageStartedAt;
 
     public bool Running
     {
@@ -25,6 +27,15 @@ internal sealed class MlpReconnectLoop(MlpClient client) : IDisposable
                 return !_loop.IsCompleted;
         }
     }
+
+    /// <summary>
+    /// Timestamp (on the client's clock) of the first of the reconnect attempts in a row that got no answer at all; 0 when the last
+    /// attempt was answered or none failed. While set the path looks down: calls wait for the link rather than cross it on the fallback.
+    /// </summary>
+    public long UnansweredSince => Interlocked.Read(ref _unansweredSince);
+
+    /// <summary>Timestamp of the start of the latest reconnect loop (the link was lost then).</summary>
+    public long OutageStartedAt => Interlocked.Read(ref _outageStartedAt);
 
     public void Start(bool immediate, TimeSpan retryAfter)
     {
@@ -39,6 +50,8 @@ internal sealed class MlpReconnectLoop(MlpClient client) : IDisposable
 
             _run?.Dispose();
             _run = new CancellationTokenSource();
+            Interlocked.Exchange(ref _unansweredSince, 0);
+            Interlocked.Exchange(ref _outageStartedAt, _time.GetTimestamp());
             _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var token = _run.Token;
             _loop = Task.Run(async () =>
@@ -87,6 +100,7 @@ internal sealed class MlpReconnectLoop(MlpClient client) : IDisposable
     private async Task RunAsync(bool immediate, TimeSpan retryAfter, CancellationToken cancellationToken)
     {
         var first = true;
+        var unanswered = false;
         while (!cancellationToken.IsCancellationRequested)
         {
             if (!(first && immediate))
@@ -96,7 +110,7 @@ internal sealed class MlpReconnectLoop(MlpClient client) : IDisposable
                 lock (_lock)
                 {
                     wake = _wake;
-                    delay = _backoff.Next(first ? retryAfter : TimeSpan.Zero);
+                    delay = _backoff.Next(first ? retryAfter : TimeSpan.Zero, unanswered);
                 }
 
                 // The timer exists before anyone hears of it, so a fake clock advanced on the event moves it.
@@ -126,6 +140,7 @@ internal sealed class MlpReconnectLoop(MlpClient client) : IDisposable
                 await client.ReconnectOnceAsync(cancellationToken).ConfigureAwait(false);
                 lock (_lock)
                     _backoff.Reset();
+                Interlocked.Exchange(ref _unansweredSince, 0);
                 return;
             }
             catch (MlpException ex) when (ex.Code is MlpErrorCode.AuthFailed or MlpErrorCode.SessionTakenOver)
@@ -140,6 +155,11 @@ internal sealed class MlpReconnectLoop(MlpClient client) : IDisposable
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 client.QualityModel.OnFailure();
+                unanswered = ex is TimeoutException;
+                if (unanswered)
+                    Interlocked.CompareExchange(ref _unansweredSince, _time.GetTimestamp(), 0);
+                else
+                    Interlocked.Exchange(ref _unansweredSince, 0);
             }
         }
     }

@@ -125,6 +125,41 @@ internal sealed class HeartbeatTuner(MlpWeakNetworkOptions options)
         }
     }
 
+    /// <summary>
+    /// Whether a link that heard nothing for <paramref name="idle"/> must be checked before a call goes on it: idle longer than
+    /// the longest idle period this network has proven to survive, and than <paramref name="floor"/>.
+    /// </summary>
+    public bool NeedsIdleCheck(TimeSpan idle, TimeSpan floor)
+    {
+        lock (_lock)
+        {
+            var proven = (_state ??= Current()).ProvenIdle;
+            return idle > (proven > floor ? proven : floor);
+        }
+    }
+
+    /// <summary>A round trip started after the link had heard nothing for <paramref name="idle"/> came back: the path keeps that long.</summary>
+    public void OnIdleSurvived(TimeSpan idle)
+    {
+        lock (_lock)
+        {
+            var state = _state ??= Current();
+            if (idle > state.ProvenIdle)
+                state.ProvenIdle = idle;
+        }
+    }
+
+    /// <summary>A link idle for <paramref name="idle"/> was found dead: what was proven up to that no longer holds on this network.</summary>
+    public void OnIdleDied(TimeSpan idle)
+    {
+        lock (_lock)
+        {
+            var state = _state ??= Current();
+            if (state.ProvenIdle >= idle)
+                state.ProvenIdle = TimeSpan.Zero;
+        }
+    }
+
     private State Current()
     {
         if (!_networks.TryGetValue(_network, out var state))
@@ -143,6 +178,9 @@ internal sealed class HeartbeatTuner(MlpWeakNetworkOptions options)
         public int Successes { get; set; }
 
         public bool Holding { get; set; }
+
+        /// <summary>The longest time without incoming bytes after which a round trip still came back (idle link check).</summary>
+        public TimeSpan ProvenIdle { get; set; }
     }
 
     private sealed record Policy(TimeSpan Start, TimeSpan Min, TimeSpan Max, TimeSpan Step, int ProbeSuccessCount)

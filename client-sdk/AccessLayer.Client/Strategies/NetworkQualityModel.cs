@@ -52,7 +52,7 @@ internal sealed class NetworkQualityModel
         Record(failed: false);
     }
 
-    /// <summary>A response or WELCOME arrived in time (no RTT sample: it includes the server's work).</summary>
+    /// <summary>A response or WELCOME arrived in time (its RTT sample, when it is one, goes to the estimator directly).</summary>
     public void OnSuccess() => Record(failed: false);
 
     /// <summary>A PING, call or connect got no answer in time.</summary>

@@ -4,7 +4,9 @@ namespace AccessLayer.Client.Strategies;
 /// Capped exponential backoff with full jitter: attempt n (from 0) waits a uniformly random time in
 /// [0, min(cap, base × 2^n)], so clients dropped together by an outage spread their returns over the
 /// whole window instead of arriving in waves. A server's <c>retry_after_ms</c> is a floor, plus up to
-/// 20% jitter (docs/protocol.md §12). Not thread-safe: one reconnect loop owns it.
+/// 20% jitter (docs/protocol.md §12). After an attempt that got no answer at all (the path is down: nothing reached a
+/// server) the cap is <see cref="MlpWeakNetworkOptions.ReconnectUnansweredMaxDelay"/>, so the next attempt follows the
+/// path's return closely. Not thread-safe: one reconnect loop owns it.
 /// </summary>
 internal sealed class ReconnectBackoff(MlpWeakNetworkOptions options)
 {
@@ -20,10 +22,13 @@ internal sealed class ReconnectBackoff(MlpWeakNetworkOptions options)
         return ceiling < options.ReconnectMaxDelay ? ceiling : options.ReconnectMaxDelay;
     }
 
-    /// <summary>The wait before the next attempt; counts the attempt.</summary>
-    public TimeSpan Next(TimeSpan retryAfter = default)
+    /// <summary>The wait before the next attempt; counts the attempt. <paramref name="unanswered"/>: the last attempt timed out without any answer.</summary>
+    public TimeSpan Next(TimeSpan retryAfter = default, bool unanswered = false)
     {
-        var delay = Ceiling(_attempt) * options.Random.NextDouble();
+        var ceiling = Ceiling(_attempt);
+        if (unanswered && ceiling > options.ReconnectUnansweredMaxDelay)
+            ceiling = options.ReconnectUnansweredMaxDelay;
+        var delay = ceiling * options.Random.NextDouble();
         _attempt++;
         if (retryAfter > TimeSpan.Zero)
         {

@@ -1,7 +1,7 @@
 namespace AccessLayer.Client.Strategies;
 
 /// <summary>
-/// Smoothed round trip time and its variation from PING/PONG samples, as TCP computes them
+/// Smoothed round trip time and its variation from PING/PONG, HELLO/WELCOME and call samples, as TCP computes them
 /// (RFC 6298 §2: alpha 1/8, beta 1/4; the first sample sets SRTT = R and RTTVAR = R/2). Thread-safe.
 /// </summary>
 internal sealed class RttEstimator
@@ -72,6 +72,19 @@ internal sealed class RttEstimator
                 return ceiling;
             var timeout = 3 * _smoothed + 4 * _variation;
             return timeout < floor ? floor : timeout > ceiling ? ceiling : timeout;
+        }
+    }
+
+    /// <summary>
+    /// The retransmission-style timeout (RFC 6298 §2): SRTT + 4×RTTVAR within [<paramref name="floor"/>, <paramref name="ceiling"/>];
+    /// <paramref name="initial"/> (also clamped) before any sample.
+    /// </summary>
+    public TimeSpan Rto(TimeSpan floor, TimeSpan ceiling, TimeSpan initial)
+    {
+        lock (_lock)
+        {
+            var rto = _hasSample ? _smoothed + 4 * _variation : initial;
+            return rto < floor ? floor : rto > ceiling ? ceiling : rto;
         }
     }
 }

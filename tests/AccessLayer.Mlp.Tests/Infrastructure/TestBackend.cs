@@ -12,7 +12,7 @@ namespace AccessLayer.Mlp.Tests.Infrastructure;
 /// <summary>
 /// A real HTTP backend on a free loopback port (Kestrel, HTTP/1.1 and h2c): <c>POST /create</c> takes a
 /// <see cref="CreateOrderRequest"/> and answers a <see cref="CreateOrderResponse"/> with the identity the
-/// gateway forwarded; <c>/slow</c> never answers (until cancelled); <c>/fail</c> answers 500;
+/// gateway forwarded; <c>/slow</c> never answers (until cancelled); <c>/held</c> answers when the test releases it; <c>/fail</c> answers 500;
 /// <c>/headers</c> echoes request headers as response headers (prefix <c>seen-</c>); <c>/count</c> is a side
 /// effect: it counts each request it gets (<see cref="Counted"/>, the <c>idempotency-key</c>s in <see cref="IdempotencyKeys"/>).
 /// </summary>
@@ -33,6 +33,11 @@ internal sealed class TestBackend : IAsyncDisposable
     public TaskCompletionSource SlowRequestArrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public string? LastProtocol { get; private set; }
+
+    /// <summary><c>/held</c> requests that arrived (one count each); each waits for one <see cref="HeldRelease"/> count, so a test on a fake clock can let time pass while a call is out.</summary>
+    public SemaphoreSlim HeldArrived { get; } = new(0);
+
+    public SemaphoreSlim HeldRelease { get; } = new(0);
 
     private int _counted;
 
@@ -75,6 +80,12 @@ internal sealed class TestBackend : IAsyncDisposable
         {
             backend!.SlowRequestArrived.TrySetResult();
             await Task.Delay(Timeout.Infinite, context.RequestAborted);
+        });
+        app.MapPost("/held", async (HttpContext context) =>
+        {
+            backend!.HeldArrived.Release();
+            await backend.HeldRelease.WaitAsync(context.RequestAborted);
+            return Results.Text("released");
         });
         app.MapPost("/fail", () => Results.StatusCode(500));
         app.MapPost("/count", (HttpContext context) =>

@@ -38,6 +38,23 @@ public sealed class ReconnectBackoffTests
     }
 
     [Fact]
+    public void After_an_attempt_that_got_no_answer_the_window_is_capped_at_the_unanswered_cap()
+    {
+        // The path is down (nothing reached a server): the next attempt must follow its return within about 2 s, however long the outage.
+        var options = Options(9);
+        var backoff = new ReconnectBackoff(options);
+        var replica = new Random(9);
+        for (var n = 0; n < 8; n++)
+        {
+            var expected = TimeSpan.FromSeconds(Math.Min(backoff.Ceiling(n).TotalSeconds, 2)) * replica.NextDouble();
+            Assert.Equal(expected, backoff.Next(unanswered: true));
+        }
+
+        // A refusal (the server was reached) is back on the long window where it left off.
+        Assert.Equal(backoff.Ceiling(8) * replica.NextDouble(), backoff.Next());
+    }
+
+    [Fact]
     public void Reset_starts_the_schedule_over()
     {
         var backoff = new ReconnectBackoff(Options(3));
