@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 
 namespace AccessLayer.Gateway.Traffic;
 
-/// <summary>Wires the traffic table: its options, the store, the file watcher, the metrics and the operator API.</summary>
+/// <summary>Wires the traffic table: its options, the store, the file watcher, the metrics, the MQTT uplinks and the operator API.</summary>
 internal static class TrafficExtensions
 {
     public static IServiceCollection AddTraffic(this IServiceCollection services, IConfiguration configuration)
@@ -17,6 +17,10 @@ internal static class TrafficExtensions
         services.AddSingleton<TrafficEndpointHealth>();
         services.AddSingleton<TrafficHealthChecker>();
         services.AddHostedService(sp => sp.GetRequiredService<TrafficHealthChecker>());
+        services.AddSingleton<TrafficUplinkSender>();
+        services.AddSingleton<TrafficUplinks>();
+        services.AddSingleton<AccessLayer.Gateway.Mqtt.IMqttUplink>(sp => sp.GetRequiredService<TrafficUplinks>());
+        services.AddHostedService(sp => sp.GetRequiredService<TrafficUplinks>());
         services.AddSingleton<TrafficFileWatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<TrafficFileWatcher>());
         return services;
@@ -28,6 +32,7 @@ internal static class TrafficExtensions
     {
         _ = app.Services.GetRequiredService<TrafficMetrics>();
         device.MapPost("/traffic/v1/forward/{service}/{operation}", TrafficForwardEndpoint.HandleAsync);
+        device.MapPost("/traffic/v1/uplink/{rule}/{zone}/{group}", TrafficUplinkEndpoint.HandleAsync);
         managementApi.MapTrafficApi();
     }
 }

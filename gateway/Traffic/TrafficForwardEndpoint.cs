@@ -82,7 +82,7 @@ internal static class TrafficForwardEndpoint
         headers.TryGetValue(name, out var value) && value.Count > 0 ? value.ToString() : null;
 
     /// <summary>The whole body, or null past <paramref name="limit"/>.</summary>
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    internal static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
     {
         if (request.ContentLength > limit)
         {
