@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
 namespace AccessLayer.Gateway.Traffic;
@@ -24,6 +25,16 @@ internal static class TrafficExtensions
         services.AddSingleton<TrafficFileWatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<TrafficFileWatcher>());
         return services;
+    }
+
+    /// <summary>The h2c listener of <c>Traffic:ForwardPort</c>, when set: the device surface over HTTP/2 with prior knowledge, for other sites' gateways.</summary>
+    public static void ListenForForwards(KestrelServerOptions kestrel, IConfiguration configuration, System.Net.IPAddress address)
+    {
+        var port = configuration.GetSection(TrafficOptions.SectionName).GetValue<int>(nameof(TrafficOptions.ForwardPort));
+        if (port > 0)
+        {
+            kestrel.Listen(address, port, listen => listen.Protocols = HttpProtocols.Http2);
+        }
     }
 
     /// <param name="device">The device surface: where other sites' gateways forward calls (<c>POST /traffic/v1/forward/{service}/{operation}</c>).</param>

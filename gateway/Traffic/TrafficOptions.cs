@@ -65,6 +65,10 @@ public sealed class TrafficOptions
     [Range(1, 100)]
     public int HealthCheckFailures { get; set; } = 2;
 
+    /// <summary>A cleartext HTTP/2 (h2c, prior knowledge) port at <c>Http:BindAddress</c> for other sites' gateways (a site with <c>http2: true</c> in the table names it in its <c>gateways</c>); 0: none.</summary>
+    [Range(0, 65535)]
+    public int ForwardPort { get; set; }
+
     /// <summary>MQTT uplinks: the most messages in one batch posted to a backend.</summary>
     [Range(1, 10_000)]
     public int UplinkBatchSize { get; set; } = 100;

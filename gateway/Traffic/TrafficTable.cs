@@ -187,6 +187,9 @@ internal sealed class TrafficSite(string name, string? city, string[] gateways, 
 
     public int Line { get; } = line;
 
+    /// <summary>The site's gateways are called over HTTP/2 with prior knowledge (their <c>Traffic:ForwardPort</c>).</summary>
+    public bool Http2 { get; init; }
+
     /// <summary>The site's zones that are up, for traffic that belongs to no user.</summary>
     public TrafficZone[] UpZones { get; internal set; } = [];
 }

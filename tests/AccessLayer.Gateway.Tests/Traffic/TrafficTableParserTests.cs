@@ -60,6 +60,7 @@ public sealed class TrafficTableParserTests
     [InlineData("group: canary", "group: beta", 35, "gray rule ios-beta: no zone has a group named beta")]
     [InlineData("appVersion: \">=5.2.0 <6\"", "appVersion: \"newest\"", 37, "appVersion newest is not a range")]
     [InlineData("platform: ios", "platfrom: ios", 36, "unknown key platfrom")]
+    [InlineData("sh: { city: shanghai", "sh: { city: shanghai, http2: yes }", 3, "site sh: http2 is true or false")]
     public void A_bad_table_is_refused_naming_the_line(string lineStart, string replacement, int line, string message)
     {
         var error = Assert.Throws<TrafficTableException>(() => TrafficTableParser.Parse(TrafficTables.With(lineStart, replacement)));
