@@ -103,8 +103,9 @@ internal sealed class TrafficUplinkSender(IHttpClientFactory clients, TrafficEnd
         {
             return 504;
         }
-        catch (HttpRequestException)
+        catch (Exception ex) when (ex is HttpRequestException or IOException or InvalidOperationException)
         {
+            // Nothing usable came back: counted as unreachable, and the batch is sent again.
             return 502;
         }
     }
