@@ -130,6 +130,29 @@ public sealed class TrafficUplinksTests
     }
 
     [Fact]
+    public async Task A_qos2_publish_is_queued_once_per_packet_id_and_its_exchange_completes()
+    {
+        await using var site = await UplinkGateway.StartAsync();
+        site.BlueA.Hang();
+        await using var client = await site.ConnectAsync("meter-a", UplinkGateway.UserA);
+
+        // QoS 2 is acknowledged (PUBREC) once queued, before the backend answers: docs/traffic.md says so.
+        await client.PublishAsync("devices/meter-a/telemetry", "q2", MqttQualityOfService.ExactlyOnce, packetId: 9);
+        Assert.Equal(MqttPacketType.PubRec, (await client.ReceiveAsync()).Type);
+        // The same id again (a retransmission before PUBREL) is acknowledged, not queued a second time.
+        await client.PublishAsync("devices/meter-a/telemetry", "q2", MqttQualityOfService.ExactlyOnce, packetId: 9, dup: true);
+        Assert.Equal(MqttPacketType.PubRec, (await client.ReceiveAsync()).Type);
+        await client.SendAckAsync(MqttPacketType.PubRel, 9);
+        Assert.Equal(MqttPacketType.PubComp, (await client.ReceiveAsync()).Type);
+
+        site.BlueA.ReleaseHung();
+        await UplinkGateway.WaitUntilAsync(() => !site.BlueA.Accepted.IsEmpty, "the batch");
+        Assert.Equal(["q2"], site.BlueA.Accepted.SelectMany(Payloads));
+        // Released once the gateway has the backend's answer (just after the backend recorded the batch).
+        await UplinkGateway.WaitUntilAsync(() => site.Uplinks.Queues.Single().Held == 0, "the queue emptied");
+    }
+
+    [Fact]
     public async Task A_batch_waits_its_linger_on_the_clock_unless_it_fills_first()
     {
         await using var site = await UplinkGateway.StartAsync("--Traffic:UplinkLinger=00:00:05", "--Traffic:UplinkBatchSize=3");
