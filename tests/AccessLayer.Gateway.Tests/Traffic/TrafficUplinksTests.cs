@@ -285,6 +285,28 @@ public sealed class TrafficUplinksTests
     }
 
     [Fact]
+    public async Task Gray_rules_and_the_green_weight_route_uplinks_as_they_route_mlp_calls()
+    {
+        await using var site = await UplinkGateway.StartAsync();
+        var store = site.Gateway.Services.GetRequiredService<TrafficTableStore>();
+        Assert.Equal(TrafficApplyStatus.Applied, store.Apply(UplinkGateway.Table(2, site.BlueA.Url, site.ShadowA.Url, site.BlueB.Url, greenWeight: 100), "admin").Status);
+        using var beta = await ConnectMqttNetAsync(site, "meter-beta", UplinkGateway.UserA);
+        using var plain = await ConnectMqttNetAsync(site, "meter-a", UplinkGateway.UserA);
+
+        await beta.PublishAsync(Message("devices/meter-beta/telemetry", "gray", NetQos.AtLeastOnce));
+        await plain.PublishAsync(Message("devices/meter-a/telemetry", "green", NetQos.AtLeastOnce));
+
+        // The client id is the device id a gray rule's deviceIds match; the rule beats the colour.
+        var gray = Assert.Single(site.ShadowA.Accepted);
+        Assert.Equal("canary", gray.Headers["x-mlp-group"]);
+        Assert.Equal("meters-beta", Assert.Single(gray.Messages).GetProperty("grayRule").GetString());
+        // Everyone else of sh-a is on green at weight 100 (sh-a's green endpoint is the sh-b backend here).
+        var green = Assert.Single(site.BlueB.Accepted);
+        Assert.Equal(("sh-a", "green"), (green.Headers["x-mlp-zone"], green.Headers["x-mlp-group"]));
+        Assert.Empty(site.BlueA.Attempts);
+    }
+
+    [Fact]
     public async Task Mosquitto_pub_qos1_is_forwarded_with_its_authenticated_user_as_uid()
     {
         await using var site = await UplinkGateway.StartAsync();

@@ -56,7 +56,8 @@ internal sealed class UplinkGateway : IAsyncDisposable
         return new UplinkGateway(gateway, path, backends);
     }
 
-    public static string Table(long version, string blueA, string shadowA, string blueB, string down = "[]") => $$"""
+    /// <summary>sh-a's green is sh-b's backend (told apart by the x-mlp-zone header), its canary the shadow backend; gray rule <c>meters-beta</c> sends client id <c>meter-beta</c> to canary.</summary>
+    public static string Table(long version, string blueA, string shadowA, string blueB, string down = "[]", int greenWeight = 0) => $$"""
         version: {{version}}
         sites:
           sh: { city: shanghai }
@@ -66,8 +67,11 @@ internal sealed class UplinkGateway : IAsyncDisposable
             services:
               telemetry:
                 blue: ["{{blueA}}"]
+                green: ["{{blueB}}"]
+                greenWeight: {{greenWeight}}
                 groups:
                   shadow: ["{{shadowA}}"]
+                  canary: ["{{shadowA}}"]
           sh-b:
             site: sh
             services:
@@ -79,6 +83,10 @@ internal sealed class UplinkGateway : IAsyncDisposable
         standby:
           sh-a: sh-b
           sh-b: sh-a
+        gray:
+          - name: meters-beta
+            group: canary
+            deviceIds: ["meter-beta"]
         loadTest:
           group: shadow
         uplinks:
