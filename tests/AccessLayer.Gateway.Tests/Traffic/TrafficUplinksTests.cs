@@ -337,7 +337,8 @@ public sealed class TrafficUplinksTests
         {
             await File.WriteAllTextAsync(bjPath, TwoSites(shBackend.Url, bjBackend.Url, bjGateway: "http://127.0.0.1:1/"));
             await using var bj = await InProcessGateway.StartAsync($"--Traffic:TableFile={bjPath}", "--Traffic:Site=bj", $"--Traffic:Secret={UplinkGateway.Secret}", "--Traffic:Watch=false");
-            await File.WriteAllTextAsync(shPath, TwoSites(shBackend.Url, bjBackend.Url, bjGateway: $"http://127.0.0.1:{bj.HttpPort}/"));
+            // sh's table names no reachable bj-a backend: only bj's gateway, which has the real one in its table, can deliver.
+            await File.WriteAllTextAsync(shPath, TwoSites(shBackend.Url, "http://127.0.0.1:1/", bjGateway: $"http://127.0.0.1:{bj.HttpPort}/"));
             await using var sh = await InProcessGateway.StartAsync($"--Traffic:TableFile={shPath}", "--Traffic:Site=sh", $"--Traffic:Secret={UplinkGateway.Secret}", "--Traffic:Watch=false",
                 "--Traffic:UplinkLinger=00:00:00", $"--Mqtt:Users:{bjUser}=pw");
             // The two gateways' clocks agree, as the forward's signature requires.
