@@ -191,6 +191,9 @@ public sealed record BotOptions
     /// <summary>MLP: HMAC key (the gateway's Mlp:TokenSecret) to mint device tokens with; empty = anonymous HELLOs.</summary>
     public string TokenSecret { get; init; } = "";
 
+    /// <summary>MLP: with --token-secret, each device's token names its own user (<c>{prefix}-user-{run}-{index}</c>) instead of one user for the run, so a traffic table spreads the devices over its zones.</summary>
+    public bool UserPerDevice { get; init; }
+
     /// <summary>MLP: announce zstd and compress bodies (off by default: echoing random bytes gains nothing).</summary>
     public bool Compress { get; init; }
 
@@ -320,6 +323,11 @@ public sealed record BotOptions
             if (TokenSecret.Length > 0)
             {
                 args.AddRange(["--token-secret", TokenSecret]);
+            }
+
+            if (UserPerDevice)
+            {
+                args.Add("--user-per-device");
             }
 
             if (Compress)

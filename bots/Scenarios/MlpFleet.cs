@@ -62,7 +62,7 @@ internal sealed class MlpFleet : IAsyncDisposable
                 {
                     Endpoint = endpoint,
                     DeviceId = deviceId,
-                    DeviceToken = MintToken(deviceId),
+                    DeviceToken = MintToken(_options, deviceId, UserOf(_options, RunId, i)),
                     Platform = "bots",
                     EnableCompression = _options.Compress,
                     MaxFrameSize = Math.Max(MlpLimits.DefaultMaxFrameSize, _options.PayloadSize + 4096),
@@ -96,7 +96,10 @@ internal sealed class MlpFleet : IAsyncDisposable
         _ => e.GetType().Name,
     };
 
-    private string MintToken(string deviceId) => MintToken(_options, deviceId, UserId);
+    /// <summary>The user id of device <paramref name="index"/>: the run's one user, or its own with --user-per-device.</summary>
+    public static string UserOf(BotOptions options, string runId, int index) => options.UserPerDevice
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{options.ClientPrefix}-user-{runId}-{index}")
+        : $"{options.ClientPrefix}-user-{runId}";
 
     /// <summary>A day-long device token signed with --token-secret; empty (anonymous HELLO) without one.</summary>
     public static string MintToken(BotOptions options, string deviceId, string userId)

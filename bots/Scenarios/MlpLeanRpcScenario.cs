@@ -40,7 +40,7 @@ public static class MlpLeanRpcScenario
                         {
                             Endpoint = endpoint,
                             DeviceId = deviceId,
-                            DeviceToken = MlpFleet.MintToken(o, deviceId, $"{o.ClientPrefix}-user-{runId}"),
+                            DeviceToken = MlpFleet.MintToken(o, deviceId, MlpFleet.UserOf(o, runId, i)),
                             PayloadSize = o.PayloadSize,
                             InFlight = o.Concurrency,
                         },

@@ -89,6 +89,7 @@ public static class GatewayApp
             }
 
             TlsListeners.Configure(kestrel, context.Configuration, ParseAddress(mqtt.BindAddress), ParseAddress(http.BindAddress));
+            TrafficExtensions.ListenForForwards(kestrel, context.Configuration, ParseAddress(http.BindAddress));
         });
 
         var app = builder.Build();

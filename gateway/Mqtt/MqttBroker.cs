@@ -47,8 +47,10 @@ internal sealed partial class MqttBroker
         IFleet fleet,
         IOptionsMonitor<MqttOptions> options,
         TimeProvider time,
-        ILogger<MqttBroker> logger)
+        ILogger<MqttBroker> logger,
+        IMqttUplink? uplink = null)
     {
+        Uplink = uplink;
         _fleet = fleet;
         _fleetEnabled = fleet.IsEnabled;
         Sessions = sessions;
@@ -64,6 +66,9 @@ internal sealed partial class MqttBroker
     }
 
     public ISessionStore Sessions { get; }
+
+    /// <summary>The traffic table's MQTT uplink rules, offered each inbound PUBLISH before the fan-out; null: none.</summary>
+    public IMqttUplink? Uplink { get; }
 
     public ISubscriptionRouter Router { get; }
 

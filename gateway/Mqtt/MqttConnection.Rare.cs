@@ -30,6 +30,7 @@ internal sealed partial class MqttConnection
     {
         // Reader.
         public string?[]? InboundTopicAliases;
+        public string? UserName;
         public MqttDisconnectPacket? Disconnect;
         public string? EndReason;
         public Exception? Failure;

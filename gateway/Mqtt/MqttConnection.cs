@@ -332,6 +332,7 @@ internal sealed partial class MqttConnection : OutboundWriter<OutboundItem>, IDe
         }
 
         HasWill = connect.Will is not null;
+        KeepUserName(connect.UserName);
         return null;
     }
 
@@ -366,6 +367,11 @@ internal sealed partial class MqttConnection : OutboundWriter<OutboundItem>, IDe
         if (!AuthorizePublish(topic))
         {
             await RefusePublishAsync(publish, session).ConfigureAwait(false);
+            return null;
+        }
+
+        if (_broker.Uplink is { HasRules: true } uplink && await OfferUplinkAsync(uplink, publish, topic, session).ConfigureAwait(false))
+        {
             return null;
         }
 

@@ -1,8 +1,9 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
 namespace AccessLayer.Gateway.Traffic;
 
-/// <summary>Wires the traffic table: its options, the store, the file watcher, the metrics and the operator API.</summary>
+/// <summary>Wires the traffic table: its options, the store, the file watcher, the metrics, the MQTT uplinks and the operator API.</summary>
 internal static class TrafficExtensions
 {
     public static IServiceCollection AddTraffic(this IServiceCollection services, IConfiguration configuration)
@@ -17,9 +18,23 @@ internal static class TrafficExtensions
         services.AddSingleton<TrafficEndpointHealth>();
         services.AddSingleton<TrafficHealthChecker>();
         services.AddHostedService(sp => sp.GetRequiredService<TrafficHealthChecker>());
+        services.AddSingleton<TrafficUplinkSender>();
+        services.AddSingleton<TrafficUplinks>();
+        services.AddSingleton<AccessLayer.Gateway.Mqtt.IMqttUplink>(sp => sp.GetRequiredService<TrafficUplinks>());
+        services.AddHostedService(sp => sp.GetRequiredService<TrafficUplinks>());
         services.AddSingleton<TrafficFileWatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<TrafficFileWatcher>());
         return services;
+    }
+
+    /// <summary>The h2c listener of <c>Traffic:ForwardPort</c>, when set: the device surface over HTTP/2 with prior knowledge, for other sites' gateways.</summary>
+    public static void ListenForForwards(KestrelServerOptions kestrel, IConfiguration configuration, System.Net.IPAddress address)
+    {
+        var port = configuration.GetSection(TrafficOptions.SectionName).GetValue<int>(nameof(TrafficOptions.ForwardPort));
+        if (port > 0)
+        {
+            kestrel.Listen(address, port, listen => listen.Protocols = HttpProtocols.Http2);
+        }
     }
 
     /// <param name="device">The device surface: where other sites' gateways forward calls (<c>POST /traffic/v1/forward/{service}/{operation}</c>).</param>
@@ -28,6 +43,7 @@ internal static class TrafficExtensions
     {
         _ = app.Services.GetRequiredService<TrafficMetrics>();
         device.MapPost("/traffic/v1/forward/{service}/{operation}", TrafficForwardEndpoint.HandleAsync);
+        device.MapPost("/traffic/v1/uplink/{rule}/{zone}/{group}", TrafficUplinkEndpoint.HandleAsync);
         managementApi.MapTrafficApi();
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using AccessLayer.Gateway.Mlp;
 using AccessLayer.Gateway.Mlp.Routing;
@@ -82,11 +83,30 @@ internal static class TrafficForwardEndpoint
         headers.TryGetValue(name, out var value) && value.Count > 0 ? value.ToString() : null;
 
     /// <summary>The whole body, or null past <paramref name="limit"/>.</summary>
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    internal static async Task<byte[]?> ReadBodyAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
     {
         if (request.ContentLength > limit)
         {
             return null;
+        }
+
+        if (request.ContentLength is { } known)
+        {
+            // The usual case (both gateways send a length): one array of that size, read straight from the pipe.
+            var body = new byte[known];
+            var filled = 0;
+            while (true)
+            {
+                var result = await request.BodyReader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                var take = (int)Math.Min(result.Buffer.Length, known - filled);
+                result.Buffer.Slice(0, take).CopyTo(body.AsSpan(filled));
+                filled += take;
+                request.BodyReader.AdvanceTo(result.Buffer.GetPosition(take));
+                if (filled == known || result.IsCompleted)
+                {
+                    return filled == known ? body : null;
+                }
+            }
         }
 
         using var buffer = new MemoryStream();

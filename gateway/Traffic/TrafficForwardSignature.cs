@@ -32,16 +32,33 @@ internal static class TrafficForwardSignature
         return CryptographicOperations.FixedTimeEquals(given[..length], expected);
     }
 
+    [ThreadStatic]
+    private static IncrementalHash? t_hmac;
+
+    [ThreadStatic]
+    private static byte[]? t_key;
+
     private static void Mac(byte[] key, in TrafficForward forward, ReadOnlySpan<byte> body, Span<byte> destination)
     {
-        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
+        // One HMAC per thread and key, reset by each GetHashAndReset: a forward creates no native HMAC context.
+        if (t_hmac is null || !ReferenceEquals(t_key, key))
+        {
+            t_hmac?.Dispose();
+            t_hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
+            t_key = key;
+        }
+
+        var hmac = t_hmac;
         Span<byte> number = stackalloc byte[8];
         BinaryPrimitives.WriteInt64BigEndian(number, forward.UnixSeconds);
         hmac.AppendData(number);
         // Each part length-prefixed, so no two forwards share an encoding.
+        Span<byte> small = stackalloc byte[256];
         foreach (var part in (ReadOnlySpan<string>)[forward.Hop, forward.Service, forward.Operation, forward.DeviceId, forward.UserId, forward.SessionId, forward.Idempotent ? "1" : "0", forward.Platform ?? string.Empty, forward.AppVersion ?? string.Empty])
         {
-            var bytes = Encoding.UTF8.GetBytes(part);
+            var length = Encoding.UTF8.GetByteCount(part);
+            var bytes = length <= small.Length ? small[..length] : new byte[length];
+            Encoding.UTF8.GetBytes(part, bytes);
             BinaryPrimitives.WriteInt64BigEndian(number, bytes.Length);
             hmac.AppendData(number);
             hmac.AppendData(bytes);

@@ -36,7 +36,7 @@ internal sealed class TrafficForwarder(TrafficKeys keys, IHttpClientFactory clie
             var gateway = gateways[(start + i) % gateways.Length];
             try
             {
-                var response = await SendAsync(new Uri(gateway.EndsWith('/') ? gateway : gateway + "/", UriKind.Absolute), request, hop, cancellationToken).ConfigureAwait(false);
+                var response = await SendAsync(new Uri(gateway.EndsWith('/') ? gateway : gateway + "/", UriKind.Absolute), site.Http2, request, hop, cancellationToken).ConfigureAwait(false);
                 metrics.Forwarded.Add(1, TrafficMetrics.Tag("result", "ok"));
                 return (true, response);
             }
@@ -59,10 +59,16 @@ internal sealed class TrafficForwarder(TrafficKeys keys, IHttpClientFactory clie
         return (false, MlpServiceResponse.Empty(502, $"no gateway of site {site.Name} answered"));
     }
 
-    private async Task<MlpServiceResponse> SendAsync(Uri gateway, MlpServiceRequest request, string hop, CancellationToken cancellationToken)
+    private async Task<MlpServiceResponse> SendAsync(Uri gateway, bool http2, MlpServiceRequest request, string hop, CancellationToken cancellationToken)
     {
         var forward = new TrafficForward(time.GetUtcNow().ToUnixTimeSeconds(), hop, request.Service, request.Operation, request.DeviceId, request.UserId, request.SessionId, request.Idempotent, request.Platform, request.AppVersion);
         using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(gateway, $"traffic/v1/forward/{Uri.EscapeDataString(request.Service)}/{Uri.EscapeDataString(request.Operation)}"));
+        if (http2)
+        {
+            message.Version = System.Net.HttpVersion.Version20;
+            message.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        }
+
         var content = new ReadOnlyMemoryContent(request.Body);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         message.Content = content;

@@ -26,4 +26,13 @@ internal static partial class TrafficLog
 
     [LoggerMessage(3005, LogLevel.Warning, "Forwarded request for {Service} from {From} refused: {Reason}")]
     public static partial void ForwardRefused(ILogger logger, string service, string? from, string reason);
+
+    [LoggerMessage(3009, LogLevel.Warning, "Uplink batch {BatchId} of rule {Rule} ({Count} messages) refused by {Endpoint} with {Status}: not sent again")]
+    public static partial void UplinkRejected(ILogger logger, string batchId, string rule, int count, string endpoint, int status);
+
+    [LoggerMessage(3010, LogLevel.Warning, "Uplink batch {BatchId} of rule {Rule} ({Count} messages) failed at {Endpoint} ({Reason}): sent again in {Delay}")]
+    public static partial void UplinkFailed(ILogger logger, string batchId, string rule, int count, string endpoint, string reason, TimeSpan delay);
+
+    [LoggerMessage(3011, LogLevel.Debug, "Uplink PUBLISH of {ClientId} on {Topic} refused by rule {Rule}: {Reason}")]
+    public static partial void UplinkRefused(ILogger logger, string clientId, string topic, string rule, string reason);
 }

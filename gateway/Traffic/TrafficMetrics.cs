@@ -19,6 +19,11 @@ internal sealed class TrafficMetrics : IDisposable
         Forwarded = _meter.CreateCounter<long>("traffic.forwarded", description: "MLP calls forwarded to another site's gateways, by result (ok, failed).");
         Ejections = _meter.CreateCounter<long>("traffic.endpoint.ejections", description: "Backend endpoints taken out of routing, by reason (outlier: failed calls in a row; health_check: failed checks in a row).");
         Retries = _meter.CreateCounter<long>("traffic.retries", description: "Idempotent calls tried again on another endpoint of their group after a 502 or 503.");
+        UplinkMessages = _meter.CreateCounter<long>("traffic.uplink.messages", description: "MQTT PUBLISHes an uplink rule matched, by rule and result (queued, queue_full, refused).");
+        UplinkDropped = _meter.CreateCounter<long>("traffic.uplink.dropped", description: "QoS 0 uplink messages dropped, by rule and reason (queue_full, refused, rejected).");
+        UplinkBatches = _meter.CreateCounter<long>("traffic.uplink.batches", description: "Uplink batches posted to a backend or a peer gateway, by rule and result (accepted, rejected: a 4xx, failed: retried).");
+        UplinkDelivered = _meter.CreateCounter<long>("traffic.uplink.delivered", description: "Uplink messages in batches the backend accepted, by rule.");
+        _meter.CreateObservableGauge("traffic.uplink.queued", () => Volatile.Read(ref _uplinkQueued), description: "Uplink messages held (queued and in flight) over all queues.");
         ForwardsRefused = _meter.CreateCounter<long>("traffic.forwards.refused", description: "Forwards from other gateways refused, by reason (signature, loop).");
     }
 
@@ -35,6 +40,18 @@ internal sealed class TrafficMetrics : IDisposable
     public Counter<long> Ejections { get; }
 
     public Counter<long> Retries { get; }
+
+    public Counter<long> UplinkMessages { get; }
+
+    public Counter<long> UplinkDropped { get; }
+
+    public Counter<long> UplinkBatches { get; }
+
+    public Counter<long> UplinkDelivered { get; }
+
+    private long _uplinkQueued;
+
+    public void AddUplinkQueued(long delta) => Interlocked.Add(ref _uplinkQueued, delta);
 
     public void SetVersion(long version) => Volatile.Write(ref _version, version);
 

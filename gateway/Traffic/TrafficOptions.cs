@@ -65,5 +65,41 @@ public sealed class TrafficOptions
     [Range(1, 100)]
     public int HealthCheckFailures { get; set; } = 2;
 
+    /// <summary>A cleartext HTTP/2 (h2c, prior knowledge) port at <c>Http:BindAddress</c> for other sites' gateways (a site with <c>http2: true</c> in the table names it in its <c>gateways</c>); 0: none.</summary>
+    [Range(0, 65535)]
+    public int ForwardPort { get; set; }
+
+    /// <summary>MQTT uplinks: the most messages in one batch posted to a backend.</summary>
+    [Range(1, 10_000)]
+    public int UplinkBatchSize { get; set; } = 100;
+
+    /// <summary>MQTT uplinks: the most payload and topic bytes in one batch (a single larger message goes alone).</summary>
+    [Range(1024, 64 * 1024 * 1024)]
+    public int UplinkBatchBytes { get; set; } = 256 * 1024;
+
+    /// <summary>MQTT uplinks: how long the first message of a batch waits for others before the batch is sent (zero: at once).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
+    public TimeSpan UplinkLinger { get; set; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>MQTT uplinks: messages one queue (rule, zone, group) holds, queued and in flight; past it QoS 0 is dropped and QoS 1 refused.</summary>
+    [Range(1, 1_000_000)]
+    public int UplinkQueueLength { get; set; } = 10_000;
+
+    /// <summary>MQTT uplinks: payload and topic bytes one queue holds, queued and in flight.</summary>
+    [Range(1024, 1024L * 1024 * 1024)]
+    public long UplinkQueueBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>MQTT uplinks: how long a backend has to answer a batch before the attempt counts as failed.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan UplinkTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>MQTT uplinks: the wait before a failed batch is sent again; doubled after each failure up to <see cref="UplinkRetryDelayMax"/>.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan UplinkRetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>MQTT uplinks: the longest wait between two attempts of a batch.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan UplinkRetryDelayMax { get; set; } = TimeSpan.FromSeconds(10);
+
     public bool IsEnabled => !string.IsNullOrEmpty(TableFile);
 }

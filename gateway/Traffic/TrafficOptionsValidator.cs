@@ -10,12 +10,22 @@ internal sealed class TrafficOptionsValidator : IValidateOptions<TrafficOptions>
     public ValidateOptionsResult Validate(string? name, TrafficOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!options.IsEnabled)
+        List<string> failures = [];
+        if (options.UplinkRetryDelayMax < options.UplinkRetryDelay)
         {
-            return ValidateOptionsResult.Success;
+            failures.Add("Traffic:UplinkRetryDelayMax is at least Traffic:UplinkRetryDelay.");
         }
 
-        List<string> failures = [];
+        if (options.UplinkQueueBytes < options.UplinkBatchBytes)
+        {
+            failures.Add("Traffic:UplinkQueueBytes is at least Traffic:UplinkBatchBytes: a queue holds at least one batch.");
+        }
+
+        if (!options.IsEnabled)
+        {
+            return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        }
+
         if (string.IsNullOrWhiteSpace(options.Site))
         {
             failures.Add("Traffic:Site is required with Traffic:TableFile: the site (of the table) this node belongs to.");

@@ -19,7 +19,8 @@ internal sealed class TrafficTable
         TrafficZone[] shards,
         FrozenDictionary<string, TrafficZone> overrides,
         IReadOnlyList<GrayRule> gray,
-        string? loadTestGroup)
+        string? loadTestGroup,
+        IReadOnlyList<TrafficUplinkRule>? uplinks = null)
     {
         Version = version;
         Sites = sites;
@@ -28,6 +29,7 @@ internal sealed class TrafficTable
         _overrides = overrides;
         Gray = gray;
         LoadTestGroup = loadTestGroup;
+        Uplinks = uplinks ?? [];
     }
 
     public long Version { get; }
@@ -40,6 +42,23 @@ internal sealed class TrafficTable
 
     /// <summary>The endpoint group marked load-test traffic goes to (in the zone the user belongs to), or null: marked traffic is routed as any other.</summary>
     public string? LoadTestGroup { get; }
+
+    /// <summary>The MQTT uplink rules, first match wins (docs/traffic.md, "MQTT uplinks").</summary>
+    public IReadOnlyList<TrafficUplinkRule> Uplinks { get; }
+
+    /// <summary>The first uplink rule whose topic filter <paramref name="topic"/> matches, or null.</summary>
+    public TrafficUplinkRule? UplinkFor(string topic)
+    {
+        for (var i = 0; i < Uplinks.Count; i++)
+        {
+            if (Uplinks[i].Matches(topic))
+            {
+                return Uplinks[i];
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>The zones of the shards in order (before failover); for the dry run and the admin API.</summary>
     public IReadOnlyList<TrafficZone> Shards => _shards;
@@ -167,6 +186,9 @@ internal sealed class TrafficSite(string name, string? city, string[] gateways, 
     public string[] Gateways { get; } = gateways;
 
     public int Line { get; } = line;
+
+    /// <summary>The site's gateways are called over HTTP/2 with prior knowledge (their <c>Traffic:ForwardPort</c>).</summary>
+    public bool Http2 { get; init; }
 
     /// <summary>The site's zones that are up, for traffic that belongs to no user.</summary>
     public TrafficZone[] UpZones { get; internal set; } = [];

@@ -11,7 +11,7 @@ namespace AccessLayer.Gateway.Traffic;
 /// endpoints or weights. The first problem is a <see cref="TrafficTableException"/> naming its line; nothing partial
 /// ever comes out.
 /// </summary>
-internal static class TrafficTableParser
+internal static partial class TrafficTableParser
 {
     public static TrafficTable Parse(string text)
     {
@@ -31,16 +31,22 @@ internal static class TrafficTableParser
             throw new TrafficTableException("the table is one mapping (version, sites, zones, shards, ...)", 0);
         }
 
-        Keys(root, "version", "sites", "zones", "shards", "overrides", "down", "standby", "gray", "loadTest");
+        Keys(root, "version", "sites", "zones", "shards", "overrides", "down", "standby", "gray", "loadTest", "uplinks");
         var version = Long(Required(root, "version"), "version", min: 1);
 
         var sites = new Dictionary<string, TrafficSite>(StringComparer.Ordinal);
         foreach (var (name, node) in Map(Required(root, "sites"), "sites"))
         {
             var site = Mapping(node, $"site {name}");
-            Keys(site, "city", "gateways");
+            Keys(site, "city", "gateways", "http2");
+            var siteHttp2 = false;
+            if (Optional(site, "http2") is { } http2Node && !bool.TryParse(Scalar(http2Node, $"site {name} http2"), out siteHttp2))
+            {
+                throw new TrafficTableException($"site {name}: http2 is true or false", Line(http2Node));
+            }
+
             sites[name] = new TrafficSite(name, Optional(site, "city") is { } city ? Scalar(city, "city") : null,
-                Optional(site, "gateways") is { } gateways ? Endpoints(gateways, $"site {name} gateways") : [], Line(node));
+                Optional(site, "gateways") is { } gateways ? Endpoints(gateways, $"site {name} gateways") : [], Line(node)) { Http2 = siteHttp2 };
         }
 
         var zones = new Dictionary<string, TrafficZone>(StringComparer.Ordinal);
@@ -150,8 +156,9 @@ internal static class TrafficTableParser
             loadTestGroup = Scalar(Required(loadTest, "group"), "loadTest group");
         }
 
+        var uplinks = Optional(root, "uplinks") is { } uplinksNode ? Uplinks(uplinksNode, zones) : [];
         return new TrafficTable(version, sites.ToFrozenDictionary(StringComparer.Ordinal), zones.ToFrozenDictionary(StringComparer.Ordinal),
-            [.. shards.Select(z => z!)], overrides.ToFrozenDictionary(StringComparer.Ordinal), gray, loadTestGroup);
+            [.. shards.Select(z => z!)], overrides.ToFrozenDictionary(StringComparer.Ordinal), gray, loadTestGroup, uplinks);
     }
 
     private static void MarkDown(YamlMappingNode root, Dictionary<string, TrafficSite> sites, Dictionary<string, TrafficZone> zones)

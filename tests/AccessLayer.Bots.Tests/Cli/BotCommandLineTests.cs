@@ -194,6 +194,18 @@ public sealed class BotCommandLineTests
     }
 
     [Fact]
+    public void A_user_per_device_needs_a_token_secret_and_names_each_devices_own_user()
+    {
+        Assert.Contains(Errors("mlp-rpc", "--user-per-device"), e => e.Contains("--token-secret", StringComparison.Ordinal));
+        var o = Parse("mlp-rpc", "--user-per-device", "--token-secret", "s3cret");
+        Assert.True(o.UserPerDevice);
+        // A traffic table routes by the token's user: each device its own, or the run's one without the option.
+        Assert.NotEqual(AccessLayer.Bots.Scenarios.MlpFleet.UserOf(o, "run1", 0), AccessLayer.Bots.Scenarios.MlpFleet.UserOf(o, "run1", 1));
+        var shared = Parse("mlp-rpc", "--token-secret", "s3cret");
+        Assert.Equal(AccessLayer.Bots.Scenarios.MlpFleet.UserOf(shared, "run1", 0), AccessLayer.Bots.Scenarios.MlpFleet.UserOf(shared, "run1", 1));
+    }
+
+    [Fact]
     public void The_older_http_port_option_names_the_management_port_on_the_host() =>
         Assert.Equal("http://10.0.0.7:18081/", Parse("mlp-push", "--host", "10.0.0.7", "--http-port", "18081").Management);
 

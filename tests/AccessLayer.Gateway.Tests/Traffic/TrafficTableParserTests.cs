@@ -60,6 +60,7 @@ public sealed class TrafficTableParserTests
     [InlineData("group: canary", "group: beta", 35, "gray rule ios-beta: no zone has a group named beta")]
     [InlineData("appVersion: \">=5.2.0 <6\"", "appVersion: \"newest\"", 37, "appVersion newest is not a range")]
     [InlineData("platform: ios", "platfrom: ios", 36, "unknown key platfrom")]
+    [InlineData("sh: { city: shanghai", "sh: { city: shanghai, http2: yes }", 3, "site sh: http2 is true or false")]
     public void A_bad_table_is_refused_naming_the_line(string lineStart, string replacement, int line, string message)
     {
         var error = Assert.Throws<TrafficTableException>(() => TrafficTableParser.Parse(TrafficTables.With(lineStart, replacement)));
@@ -126,5 +127,56 @@ public sealed class TrafficTableParserTests
         var error = Assert.Throws<TrafficTableException>(() => TrafficTableParser.Parse(yaml));
 
         Assert.Contains("gray rule ios-beta has no condition", error.Message, StringComparison.Ordinal);
+    }
+
+    private const string Uplinks = """
+        uplinks:
+          - name: telemetry
+            topic: "devices/+/telemetry"
+            service: orders
+          - name: events
+            topic: "devices/#"
+            service: orders
+            operation: ingest-events
+            mode: forward-and-publish
+            requireUid: true
+        """;
+
+    [Fact]
+    public void Uplink_rules_are_read_in_order_with_their_defaults()
+    {
+        var table = TrafficTableParser.Parse(TrafficTables.Plus(Uplinks));
+
+        Assert.Equal(["telemetry", "events"], table.Uplinks.Select(r => r.Name));
+        var telemetry = table.Uplinks[0];
+        Assert.Equal(("devices/+/telemetry", "orders", "telemetry", false, false), (telemetry.Filter, telemetry.Service, telemetry.Operation, telemetry.AlsoPublish, telemetry.RequireUid));
+        var events = table.Uplinks[1];
+        Assert.Equal(("ingest-events", true, true), (events.Operation, events.AlsoPublish, events.RequireUid));
+        // First match wins: the telemetry topic is the first rule's even though devices/# matches it too.
+        Assert.Same(telemetry, table.UplinkFor("devices/m1/telemetry"));
+        Assert.Same(events, table.UplinkFor("devices/m1/door"));
+        Assert.Null(table.UplinkFor("other/m1"));
+    }
+
+    [Theory]
+    [InlineData("topic: \"devices/+/telemetry\"", "topic: \"devices/#/telemetry\"", "topic devices/#/telemetry is not an MQTT topic filter")]
+    [InlineData("topic: \"devices/+/telemetry\"", "topic: \"$share/g/devices/+\"", "is not an MQTT topic filter")]
+    [InlineData("service: orders", "service: billing", "uplink rule events: no zone has a service named billing")]
+    [InlineData("mode: forward-and-publish", "mode: publish", "mode publish is forward or forward-and-publish")]
+    [InlineData("operation: ingest-events", "operation: a/b", "operation a/b is one path segment")]
+    [InlineData("requireUid: true", "requireUid: maybe", "requireUid is true or false")]
+    [InlineData("mode: forward-and-publish", "modes: forward", "unknown key modes")]
+    [InlineData("- name: events", "- name: telemetry", "uplink rule telemetry is given twice")]
+    public void A_bad_uplink_rule_refuses_the_table_naming_the_line(string lineStart, string replacement, string message)
+    {
+        var lines = TrafficTables.Plus(Uplinks).Split('\n');
+        var index = Array.FindLastIndex(lines, l => l.TrimStart().StartsWith(lineStart, StringComparison.Ordinal));
+        Assert.True(index >= 0, lineStart);
+        lines[index] = lines[index][..(lines[index].Length - lines[index].TrimStart().Length)] + replacement;
+
+        var error = Assert.Throws<TrafficTableException>(() => TrafficTableParser.Parse(string.Join('\n', lines)));
+
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+        Assert.Equal(index + 1, error.Line);
     }
 }

@@ -15,11 +15,12 @@ namespace AccessLayer.Mlp.Tests.Traffic;
 public sealed class TrafficForwardTests
 {
     /// <summary>Sites sh and bj with one zone each (sh-a: shards <paramref name="shShards"/>, bj-a the rest), each site's gateway at its HTTP port.</summary>
-    private static string Table(long version, int shHttpPort, int bjHttpPort, LabelledBackend sh, LabelledBackend bj, string shShards = "0-49", string bjShards = "50-99") => $$"""
+    /// <param name="http2">The sites' gateways are named at the given ports as h2c (their Traffic:ForwardPort).</param>
+    private static string Table(long version, int shHttpPort, int bjHttpPort, LabelledBackend sh, LabelledBackend bj, string shShards = "0-49", string bjShards = "50-99", bool http2 = false) => $$"""
         version: {{version}}
         sites:
-          sh: { city: shanghai, gateways: ["http://127.0.0.1:{{shHttpPort}}/"] }
-          bj: { city: beijing, gateways: ["http://127.0.0.1:{{bjHttpPort}}/"] }
+          sh: { city: shanghai, gateways: ["http://127.0.0.1:{{shHttpPort}}/"], http2: {{(http2 ? "true" : "false")}} }
+          bj: { city: beijing, gateways: ["http://127.0.0.1:{{bjHttpPort}}/"], http2: {{(http2 ? "true" : "false")}} }
         zones:
           sh-a: { site: sh, services: { orders: { blue: ["{{sh.Url}}"] } } }
           bj-a: { site: bj, services: { orders: { blue: ["{{bj.Url}}"] } } }
@@ -45,20 +46,23 @@ public sealed class TrafficForwardTests
         public required Uri BjHttp { get; init; }
 
         /// <param name="bjSeesAllInSh">bj's table puts every uid in sh-a while sh's puts the upper half in bj-a: a call would bounce back.</param>
-        public static async Task<TwoSites> StartAsync(bool bjSeesAllInSh = false)
+        /// <param name="http2">Each gateway also listens on a Traffic:ForwardPort (h2c), and the table names only those ports for the sites.</param>
+        public static async Task<TwoSites> StartAsync(bool bjSeesAllInSh = false, bool http2 = false)
         {
             var shBackend = await LabelledBackend.StartAsync("sh-a/blue");
             var bjBackend = await LabelledBackend.StartAsync("bj-a/blue");
             var shPort = FreePorts.Next();
             var bjPort = FreePorts.Next();
-            var shFile = new TrafficTestTables.File(Table(1, shPort, bjPort, shBackend, bjBackend));
+            var shForward = http2 ? FreePorts.Next() : 0;
+            var bjForward = http2 ? FreePorts.Next() : 0;
+            var shFile = new TrafficTestTables.File(http2 ? Table(1, shForward, bjForward, shBackend, bjBackend, http2: true) : Table(1, shPort, bjPort, shBackend, bjBackend));
             // Mid-rollout: bj already has version 2, which puts everyone in sh (sh's cookies of version 1 are stale there).
             var bjFile = new TrafficTestTables.File(bjSeesAllInSh
                 ? Table(2, shPort, bjPort, shBackend, bjBackend, shShards: "0-99", bjShards: "0-0").Replace("  0-0: bj-a\n", string.Empty, StringComparison.Ordinal).Replace("\n  0-0: bj-a", string.Empty, StringComparison.Ordinal)
-                : Table(1, shPort, bjPort, shBackend, bjBackend));
+                : http2 ? Table(1, shForward, bjForward, shBackend, bjBackend, http2: true) : Table(1, shPort, bjPort, shBackend, bjBackend));
             var logs = new CapturingLoggerProvider();
-            var sh = await MlpTestGateway.StartAsync([.. TrafficTestTables.Settings(shFile, "sh"), $"--Http:Port={shPort}"]);
-            var bj = await MlpTestGateway.StartAsync([.. TrafficTestTables.Settings(bjFile, "bj"), $"--Http:Port={bjPort}"], s => s.AddSingleton<ILoggerProvider>(logs));
+            var sh = await MlpTestGateway.StartAsync([.. TrafficTestTables.Settings(shFile, "sh"), $"--Http:Port={shPort}", $"--Traffic:ForwardPort={shForward}"]);
+            var bj = await MlpTestGateway.StartAsync([.. TrafficTestTables.Settings(bjFile, "bj"), $"--Http:Port={bjPort}", $"--Traffic:ForwardPort={bjForward}"], s => s.AddSingleton<ILoggerProvider>(logs));
             return new TwoSites { Sh = sh, Bj = bj, ShBackend = shBackend, BjBackend = bjBackend, ShFile = shFile, BjFile = bjFile, BjLogs = logs, BjHttp = new Uri($"http://127.0.0.1:{bjPort}/"), ShHttp = new Uri($"http://127.0.0.1:{shPort}/") };
         }
 
@@ -117,6 +121,22 @@ public sealed class TrafficForwardTests
 
         using var http = new HttpClient { BaseAddress = sites.Sh.ManagementBase };
         Assert.Matches("accesslayer_traffic_forwarded_total\\{[^}]*result=\"ok\"[^}]*\\} 3", await http.GetStringAsync(new Uri("metrics", UriKind.Relative)));
+    }
+
+    [Fact]
+    public async Task A_site_marked_http2_is_forwarded_to_over_h2c_on_its_forward_port()
+    {
+        // The table names only bj's Traffic:ForwardPort, which speaks HTTP/2 alone: an HTTP/1.1 forward would find no answer (502).
+        await using var sites = await TwoSites.StartAsync(http2: true);
+        var uid = TrafficTestTables.UidInShards(50, 99);
+        await using var client = await ConnectAsync(sites.Sh, uid, sites.ShHttp);
+
+        var response = await client.CallAsync("orders", "create", "x"u8.ToArray());
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("bj-a/blue", Encoding.UTF8.GetString(response.Body.Span));
+        Assert.Equal("sh", response.Header("mlp-forwarded-by"));
+        Assert.Equal(uid, Assert.Single(sites.BjBackend.Calls)["x-mlp-user-id"]);
     }
 
     [Fact]

@@ -23,6 +23,22 @@ public sealed class TrafficOptionsValidatorTests
     }
 
     [Fact]
+    public void Uplink_retry_delays_and_queue_bytes_that_contradict_each_other_are_refused()
+    {
+        var result = new TrafficOptionsValidator().Validate(null, new TrafficOptions
+        {
+            UplinkRetryDelay = TimeSpan.FromSeconds(5),
+            UplinkRetryDelayMax = TimeSpan.FromSeconds(1),
+            UplinkBatchBytes = 1024 * 1024,
+            UplinkQueueBytes = 64 * 1024,
+        });
+
+        Assert.True(result.Failed);
+        Assert.Contains("Traffic:UplinkRetryDelayMax", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("Traffic:UplinkQueueBytes", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_gateway_whose_table_file_does_not_load_does_not_start()
     {
         using var file = new TrafficTestTables.File("version: 1\nsites: {}\n");
