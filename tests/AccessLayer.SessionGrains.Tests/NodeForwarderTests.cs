@@ -144,7 +144,7 @@ public sealed class NodeForwarderTests : IDisposable
                 _arrived.TrySetResult();
             }
 
-            return new ValueTask(done.Task);
+            return new ValueTask(done.Task.WaitAsync(cancellationToken));
         }
 
         public async Task WaitForBatchesAsync(int count)
