@@ -25,7 +25,7 @@ internal sealed partial class MqttBroker
     private readonly bool _fleetEnabled;
 
     // Client id → the session grain epoch this node holds it at (fleet mode only).
-    private readonly ConcurrentDictionary<string, long> _fleetEpochs = new(StringComparer.Ordinal);
+    private readonly FleetEpochs _fleetEpochs = new();
 
     // Client ids whose session queue, when full, let deliveries go that Redis keeps for them (EnqueueResult.DeferredCount).
     private readonly ConcurrentDictionary<string, byte> _durableDeferred = new(StringComparer.Ordinal);
@@ -57,7 +57,7 @@ internal sealed partial class MqttBroker
             _clients.TryRemove(new KeyValuePair<string, MqttConnection>(clientId, connection));
         }
 
-        _fleetEpochs.TryRemove(clientId, out _);
+        _fleetEpochs.TryRemove(clientId, out long _);
         _durableDeferred.TryRemove(clientId, out _);
         var state = await Sessions.GetAsync(clientId).ConfigureAwait(false);
         if (state is null)
@@ -168,7 +168,7 @@ internal sealed partial class MqttBroker
     /// <summary>Brings what the session held on another node (or in Redis) into the local session; true when there was something.</summary>
     private async ValueTask<bool> ImportFromFleetAsync(SessionToken token, SessionClaim claim, bool cleanStart)
     {
-        _fleetEpochs[token.ClientId] = claim.Epoch;
+        _fleetEpochs.Set(token.ClientId, claim.Epoch);
         if (cleanStart || claim.Resumed is not { } resumed)
         {
             return false;
@@ -219,7 +219,7 @@ internal sealed partial class MqttBroker
     /// </summary>
     private async ValueTask SaveFleetSubscriptionsAsync(SessionToken token)
     {
-        if (!_fleetEpochs.TryGetValue(token.ClientId, out var epoch)
+        if (!_fleetEpochs.TryGet(token.ClientId, out var epoch)
             || await Sessions.GetAsync(token.ClientId).ConfigureAwait(false) is not { SessionExpiryInterval: > 0 } state)
         {
             return;
@@ -249,12 +249,12 @@ internal sealed partial class MqttBroker
     /// <summary>A connection closed after another node claimed its session: whatever is left here goes, and the fleet is not told (the session lives on there).</summary>
     private async ValueTask<bool> SettleFencedAsync(string clientId)
     {
-        if (!_fleetEpochs.TryGetValue(clientId, out var epoch) || !_fleet.IsFenced(clientId, epoch))
+        if (!_fleetEpochs.TryGet(clientId, out var epoch) || !_fleet.IsFenced(clientId, epoch))
         {
             return false;
         }
 
-        _fleetEpochs.TryRemove(new KeyValuePair<string, long>(clientId, epoch));
+        _fleetEpochs.TryRemove(clientId, epoch);
         await Sessions.RemoveAsync(clientId).ConfigureAwait(false);
         await Router.RemoveClientAsync(clientId).ConfigureAwait(false);
         return true;
