@@ -31,7 +31,13 @@ internal sealed class FleetEpochs
     {
         lock (_gate)
         {
-            return _epochs.Remove(clientId, out epoch);
+            if (!_epochs.Remove(clientId, out epoch))
+            {
+                return false;
+            }
+
+            TrimWhenEmpty();
+            return true;
         }
     }
 
@@ -46,13 +52,17 @@ internal sealed class FleetEpochs
             }
 
             _epochs.Remove(clientId);
-            if (_epochs.Count == 0)
-            {
-                // A storm's worth of entries gone: give the array back rather than hold its peak size.
-                _epochs.TrimExcess();
-            }
-
+            TrimWhenEmpty();
             return true;
+        }
+    }
+
+    // A storm's worth of entries gone: the array goes back rather than staying at its peak size.
+    private void TrimWhenEmpty()
+    {
+        if (_epochs.Count == 0)
+        {
+            _epochs.TrimExcess();
         }
     }
 }
