@@ -86,7 +86,10 @@ internal sealed class ForwardListener : IAsyncDisposable
 
             socket.NoDelay = true;
             socket.ReceiveBufferSize = PeerLink.SocketBufferBytes;
-            _links[socket] = Task.Run(() => ServeAsync(socket));
+            // Registered before it runs, so a link that ends at once (refused) is removed rather than left behind.
+            var serving = new Task<Task>(() => ServeAsync(socket));
+            _links[socket] = serving.Unwrap();
+            serving.Start(TaskScheduler.Default);
         }
     }
 
