@@ -13,17 +13,7 @@ internal sealed partial class FleetNode
 
     public async ValueTask<MlpDeviceClaim> ClaimMlpDeviceAsync(string deviceId, string userId, TimeSpan expiry, CancellationToken cancellationToken = default)
     {
-        var device = Grains.GetGrain<IMlpDeviceGrain>(deviceId);
-        MlpDeviceClaim claim;
-        try
-        {
-            claim = await device.ClaimAsync(_nodeId, userId).WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OrleansMessageRejectionException)
-        {
-            // The call reached an activation that was deactivating (each call ends with one) and was never run: once more.
-            claim = await device.ClaimAsync(_nodeId, userId).WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
+        var claim = await OnceMoreIfRejectedAsync(Grains.GetGrain<IMlpDeviceGrain>(deviceId), device => device.ClaimAsync(_nodeId, userId), cancellationToken).ConfigureAwait(false);
 
         if (claim.PreviousUserId is { Length: > 0 } previousUser && !string.Equals(previousUser, userId, StringComparison.Ordinal))
         {
@@ -40,7 +30,7 @@ internal sealed partial class FleetNode
 
     public async ValueTask<bool> ReleaseMlpDeviceAsync(string deviceId, string userId, long epoch, TimeSpan expiry, CancellationToken cancellationToken = default)
     {
-        var released = await Grains.GetGrain<IMlpDeviceGrain>(deviceId).ReleaseAsync(epoch).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var released = await OnceMoreIfRejectedAsync(Grains.GetGrain<IMlpDeviceGrain>(deviceId), device => device.ReleaseAsync(epoch), cancellationToken).ConfigureAwait(false);
         if (released && userId.Length > 0)
         {
             await UpdateUserAsync(userId, deviceId, user => user.DisconnectedAsync(deviceId, expiry), cancellationToken).ConfigureAwait(false);
@@ -75,10 +65,27 @@ internal sealed partial class FleetNode
     }
 
     public async ValueTask<MlpDeviceOwner> GetMlpOwnerAsync(string deviceId, CancellationToken cancellationToken = default) =>
-        await Grains.GetGrain<IMlpDeviceGrain>(deviceId).GetOwnerAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        await OnceMoreIfRejectedAsync(Grains.GetGrain<IMlpDeviceGrain>(deviceId), device => device.GetOwnerAsync(), cancellationToken).ConfigureAwait(false);
 
     public async ValueTask<IReadOnlyList<string>> GetMlpUserDevicesAsync(string userId, TimeSpan expiry, CancellationToken cancellationToken = default) =>
-        await Grains.GetGrain<IMlpUserGrain>(userId).GetDevicesAsync(expiry).WaitAsync(cancellationToken).ConfigureAwait(false);
+        await OnceMoreIfRejectedAsync(Grains.GetGrain<IMlpUserGrain>(userId), user => user.GetDevicesAsync(expiry), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// A call to a device or user grain, sent once more when Orleans rejected it unrun: each of those grains deactivates
+    /// after every call, and a call that reaches an activation already deactivating ("DeactivateOnIdle was called") is
+    /// rejected once Orleans' own forwarding gives up. A rejected call never ran, so sending it again is safe.
+    /// </summary>
+    private async Task<T> OnceMoreIfRejectedAsync<TGrain, T>(TGrain grain, Func<TGrain, Task<T>> call, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await call(grain).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OrleansMessageRejectionException)
+        {
+            return await call(grain).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     public async ValueTask<byte[]?> HandOverMlpFromAsync(string node, string deviceId, long epoch, CancellationToken cancellationToken = default)
     {

@@ -5,7 +5,7 @@ namespace AccessLayer.SessionGrains.Mlp;
 /// <summary>The user grain: a small map device → offline since, pruned on every call; an emptied user deletes its record.</summary>
 internal sealed class MlpUserGrain(
     [PersistentState("mlpuser", FleetHostingExtensions.StorageName)] IPersistentState<MlpUserGrainState> state,
-    TimeProvider time) : Grain, IMlpUserGrain
+    TimeProvider time) : BriefGrain, IMlpUserGrain
 {
     /// <summary>Devices listed per user at most; a connect past it forgets the longest-offline (then the oldest-listed) device.</summary>
     public const int MaxDevices = 256;
@@ -16,56 +16,38 @@ internal sealed class MlpUserGrain(
 
     public async Task RemoveAsync(string deviceId)
     {
-        try
+        Called();
+        if (state.State.Devices.Remove(deviceId))
         {
-            if (state.State.Devices.Remove(deviceId))
-            {
-                await SaveAsync().ConfigureAwait(true);
-            }
-        }
-        finally
-        {
-            DeactivateOnIdle();
+            await SaveAsync().ConfigureAwait(true);
         }
     }
 
     public async Task<string[]> GetDevicesAsync(TimeSpan expiry)
     {
-        try
+        Called();
+        if (Prune(expiry) > 0)
         {
-            if (Prune(expiry) > 0)
-            {
-                await SaveAsync().ConfigureAwait(true);
-            }
+            await SaveAsync().ConfigureAwait(true);
+        }
 
-            return [.. state.State.Devices.Keys];
-        }
-        finally
-        {
-            DeactivateOnIdle();
-        }
+        return [.. state.State.Devices.Keys];
     }
 
     private async Task UpdateAsync(string deviceId, DateTimeOffset? offlineSince, TimeSpan expiry)
     {
-        try
+        Called();
+        var devices = state.State.Devices;
+        devices[deviceId] = offlineSince;
+        Prune(expiry);
+        while (devices.Count > MaxDevices)
         {
-            var devices = state.State.Devices;
-            devices[deviceId] = offlineSince;
-            Prune(expiry);
-            while (devices.Count > MaxDevices)
-            {
-                // Connected devices (null) sort last: the longest-offline one goes.
-                var oldest = devices.Where(d => d.Key != deviceId).OrderBy(d => d.Value ?? DateTimeOffset.MaxValue).First().Key;
-                devices.Remove(oldest);
-            }
+            // Connected devices (null) sort last: the longest-offline one goes.
+            var oldest = devices.Where(d => d.Key != deviceId).OrderBy(d => d.Value ?? DateTimeOffset.MaxValue).First().Key;
+            devices.Remove(oldest);
+        }
 
-            await SaveAsync().ConfigureAwait(true);
-        }
-        finally
-        {
-            DeactivateOnIdle();
-        }
+        await SaveAsync().ConfigureAwait(true);
     }
 
     private int Prune(TimeSpan expiry)
