@@ -255,7 +255,7 @@ internal sealed partial class FleetNode : IFleet, IHostedService, IDisposable
     {
         var grain = Grains.GetGrain<INodeGrain>(id);
         var sender = new RouteSender(_nodeId, id, grain, () => _routes.Snapshot(_nodeId), _routeGate, _logger);
-        var forwarder = new NodeForwarder(id, new PeerLink(id, grain, _options.ClusterId, _time, _logger), _options.ForwardBatchMessages, _options.ForwardBatchBytes, _options.ForwardQueueMessages, _time, _metrics, _logger);
+        var forwarder = new NodeForwarder(id, new PeerLink(id, grain, _options.ClusterId, _time, _logger, 2L * _options.ForwardBatchBytes), _options.ForwardBatchMessages, _options.ForwardBatchBytes, _options.ForwardQueueMessages, _time, _metrics, _logger);
         var peer = new Peer(id, grain, sender, forwarder);
         if (_peers.TryAdd(id, peer))
         {

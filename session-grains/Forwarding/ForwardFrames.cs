@@ -8,7 +8,7 @@ namespace AccessLayer.SessionGrains.Forwarding;
 /// The wire of a forward link (<see cref="PeerLink"/> to <see cref="ForwardListener"/>): the connecting node
 /// opens with a hello (<c>"ALF1"</c>, a 16-bit length, the cluster id in UTF-8), then sends frames, each a
 /// 32-bit big-endian length and a forward batch (<see cref="FleetCodec.WriteForwarded"/>); the listener answers each
-/// batch it delivered with one byte (<see cref="Answer"/>), and a sender keeps at most <see cref="Window"/> unanswered. Pure, and every
+/// batch it delivered with one byte (<see cref="Answer"/>) (a sender bounds what is unanswered, <see cref="ForwardWindow"/>). Pure, and every
 /// length is checked from its header before a byte of the body is awaited.
 /// </summary>
 internal static class ForwardFrames
@@ -18,9 +18,6 @@ internal static class ForwardFrames
 
     /// <summary>Largest batch a link carries: Orleans' own default message body limit, which the same batches met before links.</summary>
     public const int MaxFrameBytes = 100 * 1024 * 1024;
-
-    /// <summary>Batches a link may have out that the peer has not answered.</summary>
-    public const int Window = 2;
 
     /// <summary>The byte a listener sends back for each batch it delivered.</summary>
     public const byte Answer = 1;

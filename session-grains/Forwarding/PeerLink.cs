@@ -13,8 +13,14 @@ namespace AccessLayer.SessionGrains.Forwarding;
 /// While there is no link (the peer advertises none, or it cannot be reached) a batch goes as an Orleans call as
 /// before, and the link is tried again a second later.
 /// </summary>
-internal sealed class PeerLink(string peer, INodeGrain grain, string clusterId, TimeProvider time, ILogger logger) : IPeerChannel
+internal sealed class PeerLink(string peer, INodeGrain grain, string clusterId, TimeProvider time, ILogger logger, long windowBytes = PeerLink.DefaultWindowBytes) : IPeerChannel
 {
+    /// <summary>Unanswered bytes a link may have out: two full batches (<c>2 × Fleet:ForwardBatchBytes</c> by default).</summary>
+    internal const long DefaultWindowBytes = 2 * 256 * 1024;
+
+    /// <summary>Unanswered batches a link may have out, however small.</summary>
+    internal const int WindowBatches = 64;
+
     /// <summary>Kernel buffering each way, bounded so a slow peer shows as the forwarder's queue (and its pressure) rather than as megabytes in sockets.</summary>
     internal const int SocketBufferBytes = 256 * 1024;
 
@@ -30,15 +36,15 @@ internal sealed class PeerLink(string peer, INodeGrain grain, string clusterId, 
 
     public async ValueTask SendAsync(Memory<byte> frame, CancellationToken cancellationToken)
     {
-        var link = _link ?? await TryLinkAsync(cancellationToken).ConfigureAwait(false);
-        if (link is not null && !await link.TakeCreditAsync(cancellationToken).ConfigureAwait(false))
+        var link = frame.Length - ForwardFrames.HeaderSize > ForwardFrames.MaxFrameBytes ? null : _link ?? await TryLinkAsync(cancellationToken).ConfigureAwait(false);
+        if (link is not null && !await link.Window.TakeAsync(frame.Length, cancellationToken).ConfigureAwait(false))
         {
-            // The link died while every batch on it was unanswered: this one was not sent, so it may go as a call.
+            // The link died while the window was full: this batch was not sent, so it may go as a call.
             Unlink(link, "closed by the peer");
             link = null;
         }
 
-        if (link is null || frame.Length - ForwardFrames.HeaderSize > ForwardFrames.MaxFrameBytes)
+        if (link is null)
         {
             await grain.DeliverAsync(frame[ForwardFrames.HeaderSize..].ToArray()).WaitAsync(cancellationToken).ConfigureAwait(false);
             return;
@@ -96,7 +102,7 @@ internal sealed class PeerLink(string peer, INodeGrain grain, string clusterId, 
             }
 
             FleetLog.LinkUp(logger, peer, _endpoint);
-            _link = new Link(socket);
+            _link = new Link(socket, new ForwardWindow(windowBytes, WindowBatches));
             return _link;
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -116,50 +122,29 @@ internal sealed class PeerLink(string peer, INodeGrain grain, string clusterId, 
     }
 
     /// <summary>
-    /// One connection and its window: at most <see cref="ForwardFrames.Window"/> batches the peer has not answered (one
-    /// byte each, once it delivered the batch), so what waits for a slow peer waits in the forwarder's queue, where it
-    /// presses publishers, as it did when one Orleans call was out at a time.
+    /// One connection and its window (<see cref="ForwardWindow"/>): the peer answers each batch with one byte once it
+    /// delivered it, so what waits for a slow peer waits in the forwarder's queue, where it presses publishers, as it did
+    /// when one Orleans call was out at a time.
     /// </summary>
     private sealed class Link : IAsyncDisposable
     {
-        private readonly SemaphoreSlim _credits = new(ForwardFrames.Window, ForwardFrames.Window);
-        private readonly CancellationTokenSource _lost = new();
         private readonly Task _answers;
 
-        public Link(Socket socket)
+        public Link(Socket socket, ForwardWindow window)
         {
             Socket = socket;
+            Window = window;
             _answers = Task.Run(ReadAnswersAsync);
         }
 
         public Socket Socket { get; }
 
-        /// <summary>Waits for room in the window; false when the link is lost first.</summary>
-        public async ValueTask<bool> TakeCreditAsync(CancellationToken cancellationToken)
-        {
-            if (_credits.Wait(0, CancellationToken.None))
-            {
-                return true;
-            }
-
-            using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _lost.Token);
-            try
-            {
-                await _credits.WaitAsync(either.Token).ConfigureAwait(false);
-                return true;
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                return false;
-            }
-        }
+        public ForwardWindow Window { get; }
 
         public async ValueTask DisposeAsync()
         {
             Socket.Dispose();
             await _answers.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            _lost.Dispose();
-            _credits.Dispose();
         }
 
         private async Task ReadAnswersAsync()
@@ -170,20 +155,18 @@ internal sealed class PeerLink(string peer, INodeGrain grain, string clusterId, 
                 int read;
                 while ((read = await Socket.ReceiveAsync(answers, SocketFlags.None).ConfigureAwait(false)) > 0)
                 {
-                    if (answers.AsSpan(0, read).ContainsAnyExcept(ForwardFrames.Answer))
+                    if (answers.AsSpan(0, read).ContainsAnyExcept(ForwardFrames.Answer) || !Window.Answered(read))
                     {
                         break;
                     }
-
-                    _credits.Release(read);
                 }
             }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException or SemaphoreFullException)
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
             {
             }
             finally
             {
-                _lost.Cancel();
+                Window.Close();
             }
         }
     }

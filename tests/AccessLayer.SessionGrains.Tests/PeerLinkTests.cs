@@ -83,12 +83,12 @@ public sealed class PeerLinkTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task At_most_two_batches_are_out_unanswered_and_the_third_waits_for_the_first_answer()
+    public async Task A_batch_past_the_window_waits_for_the_first_answer()
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _hold = release.Task;
         _peer.Endpoint = Listen(0);
-        await using var link = new PeerLink("peer", _peer, "fleet", _time, NullLogger.Instance);
+        await using var link = new PeerLink("peer", _peer, "fleet", _time, NullLogger.Instance, windowBytes: TwoFrames);
 
         await link.SendAsync(Frame([1]), CancellationToken.None);
         await link.SendAsync(Frame([2]), CancellationToken.None);
@@ -110,7 +110,7 @@ public sealed class PeerLinkTests : IAsyncLifetime
         server.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         server.Listen();
         _peer.Endpoint = $"127.0.0.1:{((IPEndPoint)server.LocalEndPoint!).Port}";
-        await using var link = new PeerLink("peer", _peer, "fleet", _time, NullLogger.Instance);
+        await using var link = new PeerLink("peer", _peer, "fleet", _time, NullLogger.Instance, windowBytes: TwoFrames);
 
         await link.SendAsync(Frame([1]), CancellationToken.None);
         await link.SendAsync(Frame([2]), CancellationToken.None);
@@ -125,6 +125,35 @@ public sealed class PeerLinkTests : IAsyncLifetime
         Assert.False(link.IsLinked);
         Assert.Equal([[3]], _peer.Calls);
     }
+
+    [Fact]
+    public async Task Small_batches_flow_while_a_slow_answer_is_outstanding()
+    {
+        // The peer holds its first answer: with the default window, dozens of small batches still go out behind it.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _hold = release.Task;
+        _peer.Endpoint = Listen(0);
+        await using var link = new PeerLink("peer", _peer, "fleet", _time, NullLogger.Instance);
+
+        try
+        {
+            for (byte i = 1; i <= 40; i++)
+            {
+                await link.SendAsync(Frame([i]), CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            }
+        }
+        finally
+        {
+            // Else the listener's delivery, and with it this test's cleanup, would wait forever.
+            release.TrySetResult();
+        }
+
+        await Eventually(() => Linked().Count == 40);
+        Assert.Equal(Enumerable.Range(1, 40).Select(i => new[] { (byte)i }), Linked());
+    }
+
+    // Two one-byte batches with their headers fit, a third does not.
+    private const long TwoFrames = 2 * (ForwardFrames.HeaderSize + 1);
 
     private static Memory<byte> Frame(byte[] batch) => (byte[])[.. new byte[ForwardFrames.HeaderSize], .. batch];
 
