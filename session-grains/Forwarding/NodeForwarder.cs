@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
 namespace AccessLayer.SessionGrains.Forwarding;
@@ -15,7 +14,9 @@ namespace AccessLayer.SessionGrains.Forwarding;
 /// until it is down to half a batch. A wait that expires waives the pressure for one wait,
 /// doubling each time up to sixteen, until the queue drains (as a slow subscriber is waived on
 /// one node). The queue is bounded: past it a QoS 0 forward is dropped (counted) and a QoS 1/2
-/// publisher waits for room.
+/// publisher waits for room. No task waits while the queue is empty: the publish that finds it idle starts the
+/// sending on its own thread and sends the first batch there (a forwarded message then crosses no thread hop on this
+/// node before its send); what remains after that batch, or after a send that has to wait, goes on on the thread pool.
 /// </summary>
 internal sealed class NodeForwarder : IDisposable
 {
@@ -30,14 +31,15 @@ internal sealed class NodeForwarder : IDisposable
     private readonly FleetMetrics _metrics;
     private readonly ILogger _logger;
     private readonly ConcurrentQueue<ForwardedMessage> _queue = new();
-    private readonly Channel<bool> _signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource _stop = new();
     private readonly ArrayBufferWriter<byte> _batch = new(64 * 1024);
     private TaskCompletionSource? _room;
     private int _count;
+    private int _sending;
+    private bool _started;
     private long _waivedUntil;
     private int _waiverWaits;
-    private Task _loop = Task.CompletedTask;
+    private TaskCompletionSource? _stopped;
 
     public NodeForwarder(string peer, IPeerChannel channel, int maxMessages, int maxBytes, int maxQueued, TimeProvider time, FleetMetrics metrics, ILogger logger)
     {
@@ -60,7 +62,12 @@ internal sealed class NodeForwarder : IDisposable
         Volatile.Read(ref _count) >= _pressureHigh
         && (Volatile.Read(ref _waivedUntil) is var until && (until == 0 || _time.GetTimestamp() >= until));
 
-    public void Start() => _loop = Task.Run(RunAsync);
+    /// <summary>Lets queued messages go (a forwarder made before its peer is known only queues).</summary>
+    public void Start()
+    {
+        Volatile.Write(ref _started, true);
+        StartSending(onCaller: false);
+    }
 
     /// <summary>Queues a message; false when the queue is full (the caller drops a QoS 0 message or waits with <see cref="WaitForRoomAsync"/>).</summary>
     public bool TryEnqueue(ForwardedMessage message)
@@ -72,7 +79,7 @@ internal sealed class NodeForwarder : IDisposable
         }
 
         _queue.Enqueue(message);
-        _signal.Writer.TryWrite(true);
+        StartSending(onCaller: true);
         return true;
     }
 
@@ -115,15 +122,14 @@ internal sealed class NodeForwarder : IDisposable
     public async Task StopAsync()
     {
         await _stop.CancelAsync().ConfigureAwait(false);
-        _signal.Writer.TryComplete();
-        try
+        Task stopped;
+        lock (_queue)
         {
-            await _loop.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
+            stopped = Volatile.Read(ref _sending) == 0 ? Task.CompletedTask : (_stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
         }
 
+        // A sender ends at its next batch, or its send is cancelled: bounded, for a send stuck in the kernel.
+        await stopped.WaitAsync(TimeSpan.FromSeconds(5), _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         var lost = Interlocked.Exchange(ref _count, 0);
         _queue.Clear();
         if (lost > 0)
@@ -137,40 +143,105 @@ internal sealed class NodeForwarder : IDisposable
 
     public void Dispose() => _stop.Dispose();
 
-    private async Task RunAsync()
+    /// <summary>Starts a sender unless one runs (or the forwarder has not started or has stopped).</summary>
+    private void StartSending(bool onCaller)
     {
-        while (await _signal.Reader.WaitToReadAsync(_stop.Token).ConfigureAwait(false))
+        if (!Volatile.Read(ref _started) || _stop.IsCancellationRequested || _queue.IsEmpty || Interlocked.CompareExchange(ref _sending, 1, 0) != 0)
         {
-            _signal.Reader.TryRead(out _);
-            while (!_queue.IsEmpty)
+            return;
+        }
+
+        if (onCaller)
+        {
+            _ = SendAsync(Environment.CurrentManagedThreadId);
+        }
+        else
+        {
+            _ = Task.Run(() => SendAsync(callerThread: -1));
+        }
+    }
+
+    /// <summary>
+    /// Sends batches until the queue is empty, holding <see cref="_sending"/> (so it is the only sender) until it
+    /// ends or hands over. Started on a publisher's thread, it sends one batch there and hands the rest to the thread
+    /// pool. Never faults: a failed send is counted in <see cref="SendBatchAsync"/>, a stop ends it.
+    /// </summary>
+    private async Task SendAsync(int callerThread)
+    {
+        try
+        {
+            while (true)
             {
-                _batch.ResetWrittenCount();
-                _batch.GetSpan(ForwardFrames.HeaderSize);
-                _batch.Advance(ForwardFrames.HeaderSize);
-                var messages = 0;
-                while (messages < _maxMessages && _batch.WrittenCount - ForwardFrames.HeaderSize < _maxBytes && _queue.TryDequeue(out var message))
+                var sent = 0;
+                while (!_queue.IsEmpty && !_stop.IsCancellationRequested)
                 {
-                    FleetCodec.WriteForwarded(_batch, message);
-                    messages++;
+                    if (sent > 0 && Environment.CurrentManagedThreadId == callerThread)
+                    {
+                        // Still on the publisher's thread, which has its own connection to serve: the rest goes on the pool.
+                        _ = Task.Run(() => SendAsync(callerThread: -1));
+                        return;
+                    }
+
+                    await SendBatchAsync().ConfigureAwait(false);
+                    sent++;
                 }
 
-                if (Interlocked.Add(ref _count, -messages) <= _pressureLow)
+                if (!Release())
                 {
-                    ReleaseRoom();
-                }
-
-                try
-                {
-                    await _channel.SendAsync(MemoryMarshal.AsMemory(_batch.WrittenMemory), _stop.Token).ConfigureAwait(false);
-                    _metrics.Forwarded(messages);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    // The peer is dead or unreachable: durable subscribers still have these in Redis; others lose them, counted.
-                    _metrics.ForwardDropped(messages, "peer_failed");
-                    FleetLog.ForwardFailed(_logger, _peer, messages, ex.Message);
+                    return;
                 }
             }
+        }
+        catch (OperationCanceledException)
+        {
+            Release();
+        }
+    }
+
+    /// <summary>Lets go of <see cref="_sending"/>; true when it was taken back at once because more arrived meanwhile.</summary>
+    private bool Release()
+    {
+        Volatile.Write(ref _sending, 0);
+        if (_stop.IsCancellationRequested)
+        {
+            lock (_queue)
+            {
+                _stopped?.TrySetResult();
+            }
+
+            return false;
+        }
+
+        return !_queue.IsEmpty && Interlocked.CompareExchange(ref _sending, 1, 0) == 0;
+    }
+
+    private async ValueTask SendBatchAsync()
+    {
+        _batch.ResetWrittenCount();
+        _batch.GetSpan(ForwardFrames.HeaderSize);
+        _batch.Advance(ForwardFrames.HeaderSize);
+        var messages = 0;
+        while (messages < _maxMessages && _batch.WrittenCount - ForwardFrames.HeaderSize < _maxBytes && _queue.TryDequeue(out var message))
+        {
+            FleetCodec.WriteForwarded(_batch, message);
+            messages++;
+        }
+
+        if (Interlocked.Add(ref _count, -messages) <= _pressureLow)
+        {
+            ReleaseRoom();
+        }
+
+        try
+        {
+            await _channel.SendAsync(MemoryMarshal.AsMemory(_batch.WrittenMemory), _stop.Token).ConfigureAwait(false);
+            _metrics.Forwarded(messages);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The peer is dead or unreachable: durable subscribers still have these in Redis; others lose them, counted.
+            _metrics.ForwardDropped(messages, "peer_failed");
+            FleetLog.ForwardFailed(_logger, _peer, messages, ex.Message);
         }
     }
 

@@ -15,6 +15,10 @@ public sealed class NodeForwarderTests : IDisposable
 {
     private const int BatchMessages = 4;
 
+    // Set around an enqueue on the test's thread: a send that sees it ran inside that enqueue.
+    [ThreadStatic]
+    private static bool t_publishing;
+
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private readonly FakeTimeProvider _time = new();
     private readonly HeldPeer _peer = new();
@@ -105,6 +109,35 @@ public sealed class NodeForwarderTests : IDisposable
         Assert.True(_forwarder.IsPressing);
     }
 
+    [Fact]
+    public void A_message_for_an_idle_forwarder_is_sent_on_the_publishing_thread()
+    {
+        // No hop to another thread before the send: the batch is out when the enqueue returns.
+        t_publishing = true;
+        Enqueue(0, 1);
+        t_publishing = false;
+
+        Assert.Equal(1, _peer.BatchCount);
+        Assert.Equal([true], _peer.SentWhilePublishing());
+    }
+
+    [Fact]
+    public async Task After_one_batch_on_the_publishing_thread_the_rest_goes_on_the_pool()
+    {
+        // The first send completes at once, and more arrived meanwhile (as from other publishers): the publishing thread
+        // sends only its one batch and returns to its own connection.
+        _peer.AnswerAtOnce = true;
+        _peer.OnFirstSend = () => Enqueue(1, 2 * BatchMessages);
+
+        t_publishing = true;
+        Enqueue(0, 1);
+        t_publishing = false;
+        await _peer.WaitForBatchesAsync(3);
+
+        Assert.Equal([true, false, false], _peer.SentWhilePublishing());
+        Assert.Equal(Enumerable.Range(0, 2 * BatchMessages + 1), _peer.Sequences().SelectMany(b => b));
+    }
+
     private void Enqueue(int first, int count)
     {
         for (var i = first; i < first + count; i++)
@@ -133,18 +166,42 @@ public sealed class NodeForwarderTests : IDisposable
             }
         }
 
+        private readonly List<bool> _publishing = [];
+
+        /// <summary>Sends complete at once instead of waiting to be released.</summary>
+        public bool AnswerAtOnce { get; set; }
+
+        /// <summary>Runs inside the first send, before it completes.</summary>
+        public Action? OnFirstSend { get; set; }
+
         public ValueTask SendAsync(Memory<byte> frame, CancellationToken cancellationToken)
         {
             var batch = frame[ForwardFrames.HeaderSize..].ToArray();
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Action? first;
             lock (_gate)
             {
                 _batches.Add(batch);
-                _held.Enqueue(done);
+                _publishing.Add(t_publishing);
+                first = _batches.Count == 1 ? OnFirstSend : null;
+                if (!AnswerAtOnce)
+                {
+                    _held.Enqueue(done);
+                }
+
                 _arrived.TrySetResult();
             }
 
-            return new ValueTask(done.Task.WaitAsync(cancellationToken));
+            first?.Invoke();
+            return AnswerAtOnce ? ValueTask.CompletedTask : new ValueTask(done.Task.WaitAsync(cancellationToken));
+        }
+
+        public List<bool> SentWhilePublishing()
+        {
+            lock (_gate)
+            {
+                return [.. _publishing];
+            }
         }
 
         public async Task WaitForBatchesAsync(int count)
