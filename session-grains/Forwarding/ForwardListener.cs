@@ -13,6 +13,9 @@ namespace AccessLayer.SessionGrains.Forwarding;
 /// delivered (<see cref="ForwardFrames.Answer"/>), so a node whose subscribers press holds its peers' next batches in
 /// their queues, as its late answer to an Orleans call did. A connection that does
 /// not open with this fleet's hello, or sends a frame over the limit, is closed with the reason logged here.
+/// Each link is served by a thread of its own with blocking reads: the kernel wakes that thread when a batch arrives
+/// and it delivers the batch there, where an async read would wake the runtime's socket thread first and then a
+/// thread-pool worker (one thread hop more per batch on the receiving node; one thread per peer is cheap).
 /// </summary>
 internal sealed class ForwardListener : IAsyncDisposable
 {
@@ -87,22 +90,27 @@ internal sealed class ForwardListener : IAsyncDisposable
             socket.NoDelay = true;
             socket.ReceiveBufferSize = PeerLink.SocketBufferBytes;
             // Registered before it runs, so a link that ends at once (refused) is removed rather than left behind.
-            var serving = new Task<Task>(() => ServeAsync(socket));
-            _links[socket] = serving.Unwrap();
-            serving.Start(TaskScheduler.Default);
+            var served = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _links[socket] = served.Task;
+            new Thread(() => Serve(socket, served)) { IsBackground = true, Name = "fleet-link-in" }.Start();
         }
     }
 
-    private async Task ServeAsync(Socket socket)
+    private void Serve(Socket socket, TaskCompletionSource served)
     {
         var remote = socket.RemoteEndPoint?.ToString() ?? "-";
         var buffer = ArrayPool<byte>.Shared.Rent(InitialBuffer);
         int start = 0, end = 0, answers = 0;
         var greeted = false;
-        using var hello = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-        hello.CancelAfter(HelloTimeout);
         try
         {
+            if (_stop.IsCancellationRequested)
+            {
+                // Accepted as this node stopped, after the stop closed the links it knew of.
+                return;
+            }
+
+            socket.ReceiveTimeout = (int)HelloTimeout.TotalMilliseconds;
             while (true)
             {
                 var pending = new ReadOnlySequence<byte>(buffer, start, end - start);
@@ -117,6 +125,7 @@ internal sealed class ForwardListener : IAsyncDisposable
                         }
 
                         greeted = true;
+                        socket.ReceiveTimeout = 0;
                         start = end - (int)pending.Length;
                         continue;
                     }
@@ -127,7 +136,7 @@ internal sealed class ForwardListener : IAsyncDisposable
                 {
                     var frameStart = start + ForwardFrames.HeaderSize;
                     start = end - (int)pending.Length;
-                    await DeliverAsync(buffer.AsMemory(frameStart, (int)batch.Length)).ConfigureAwait(false);
+                    Deliver(buffer.AsMemory(frameStart, (int)batch.Length));
                     answers++;
                     if (start == end && buffer.Length > InitialBuffer)
                     {
@@ -143,12 +152,12 @@ internal sealed class ForwardListener : IAsyncDisposable
                 if (answers > 0)
                 {
                     // Answered before this end waits for more: the batches that came together are answered together.
-                    await AnswerAsync(socket, answers).ConfigureAwait(false);
+                    Answer(socket, answers);
                     answers = 0;
                 }
 
                 (buffer, start, end) = MakeRoom(buffer, start, end, needed);
-                var read = await socket.ReceiveAsync(buffer.AsMemory(end), SocketFlags.None, greeted ? _stop.Token : hello.Token).ConfigureAwait(false);
+                var read = socket.Receive(buffer.AsSpan(end));
                 if (read == 0)
                 {
                     return;
@@ -161,7 +170,7 @@ internal sealed class ForwardListener : IAsyncDisposable
         {
             FleetLog.LinkRefused(_logger, remote, ex.Message);
         }
-        catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.TimedOut && !greeted)
         {
             FleetLog.LinkRefused(_logger, remote, "no hello within " + HelloTimeout.TotalSeconds + " s");
         }
@@ -174,28 +183,30 @@ internal sealed class ForwardListener : IAsyncDisposable
             ArrayPool<byte>.Shared.Return(buffer);
             socket.Dispose();
             _links.TryRemove(socket, out _);
+            served.TrySetResult();
         }
     }
 
-    private static async ValueTask AnswerAsync(Socket socket, int count)
+    private static void Answer(Socket socket, int count)
     {
         while (count > 0)
         {
             var chunk = Math.Min(count, Answers.Length);
             for (var sent = 0; sent < chunk;)
             {
-                sent += await socket.SendAsync(Answers.AsMemory(sent, chunk - sent), SocketFlags.None).ConfigureAwait(false);
+                sent += socket.Send(Answers.AsSpan(sent, chunk - sent));
             }
 
             count -= chunk;
         }
     }
 
-    private async Task DeliverAsync(ReadOnlyMemory<byte> batch)
+    /// <summary>Delivers on this link's thread, waiting there when the subscribers press (the next batch is not read meanwhile).</summary>
+    private void Deliver(ReadOnlyMemory<byte> batch)
     {
         try
         {
-            await _deliver(batch).ConfigureAwait(false);
+            _deliver(batch).GetAwaiter().GetResult();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -87,7 +87,7 @@ public static class FleetHostingExtensions
             silo.Services.AddPlacementDirector<NodePlacement, NodePlacementDirector>();
 
             // Orleans caches the silo of every grain it addressed, a million entries by default (its table alone is
-            // about 9 MB). Session and MLP grains are addressed once per connection event and deactivate right after,
+            // about 9 MB). Session and MLP grains are addressed once per connection event and deactivate right after (MLP ones within a second),
             // so their entries are never useful again and would only make idle memory grow with every client id seen.
             silo.Configure<GrainDirectoryOptions>(options => options.CacheSize = DirectoryCacheSize);
 

@@ -14,6 +14,7 @@ namespace AccessLayer.SessionGrains.Tests;
 public sealed class ForwardListenerTests : IAsyncLifetime
 {
     private readonly List<byte[]> _delivered = [];
+    private readonly List<string?> _threads = [];
     private readonly SemaphoreSlim _arrived = new(0);
     private Func<Task> _holdDelivery = () => Task.CompletedTask;
     private ForwardListener _listener = null!;
@@ -25,6 +26,7 @@ public sealed class ForwardListenerTests : IAsyncLifetime
             lock (_delivered)
             {
                 _delivered.Add(batch.ToArray());
+                _threads.Add(Thread.CurrentThread.Name);
             }
 
             _arrived.Release();
@@ -53,6 +55,22 @@ public sealed class ForwardListenerTests : IAsyncLifetime
 
         await WaitForAsync(batches.Length);
         Assert.Equal(batches, Delivered());
+    }
+
+    [Fact]
+    public async Task A_link_is_read_and_delivered_on_a_thread_of_its_own()
+    {
+        // The kernel wakes the link's thread, which delivers: no hop through the runtime's socket thread and the pool.
+        using var socket = await ConnectAsync();
+        await SendAsync(socket, ForwardFrames.EncodeHello("fleet"));
+        await SendAsync(socket, Frame([1]));
+        await SendAsync(socket, Frame([2]));
+
+        await WaitForAsync(2);
+        lock (_delivered)
+        {
+            Assert.Equal(["fleet-link-in", "fleet-link-in"], _threads);
+        }
     }
 
     [Fact]
