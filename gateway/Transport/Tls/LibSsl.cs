@@ -26,10 +26,10 @@ internal static unsafe partial class LibSsl
     public const int CtrlSetReadAhead = 41;
     public const int CtrlSetMaxSendFragment = 52;
     public const int CtrlChainCert = 89;
+    public const int CtrlSetSplitSendFragment = 125;
     public const int CtrlSetMinProtoVersion = 123;
     public const int CtrlSetMaxProtoVersion = 124;
 
-    public const long ModeEnablePartialWrite = 0x1;
     public const long ModeAcceptMovingWriteBuffer = 0x2;
     public const long ModeReleaseBuffers = 0x10;
 

@@ -67,7 +67,8 @@ internal sealed unsafe class TlsServerContext : IDisposable
     private void Configure(nint ctx, nint self)
     {
         var options = Certificates.Options;
-        LibSsl.SSL_CTX_ctrl(ctx, LibSsl.CtrlMode, LibSsl.ModeEnablePartialWrite | LibSsl.ModeAcceptMovingWriteBuffer | LibSsl.ModeReleaseBuffers, 0);
+        // Whole writes (a refused one is retried with the same bytes, possibly from another address), no idle buffers.
+        LibSsl.SSL_CTX_ctrl(ctx, LibSsl.CtrlMode, LibSsl.ModeAcceptMovingWriteBuffer | LibSsl.ModeReleaseBuffers, 0);
         var op = LibSsl.OpIgnoreUnexpectedEof | LibSsl.OpNoRenegotiation | LibSsl.OpCipherServerPreference;
         if (options.ResumeWithoutKeyExchange)
         {

@@ -37,6 +37,7 @@ internal sealed unsafe class TlsSession : ITlsConnectionFeature, ITlsHandshakeFe
     private readonly bool _dynamic;
     private bool _hot;
     private int _burstBytes;
+    private int _refusedLength;
     private long _lastWrite;
     private X509Certificate2? _peerCertificate;
 
@@ -109,7 +110,11 @@ internal sealed unsafe class TlsSession : ITlsConnectionFeature, ITlsHandshakeFe
         }
     }
 
-    /// <summary>SSL_write (partial writes on: the count of bytes whose records are written). Same results as <see cref="Read"/>.</summary>
+    /// <summary>
+    /// SSL_write: the count of bytes written (all of <paramref name="buffer"/>, or up to where the burst turns hot), or
+    /// the results of <see cref="Read"/>. After EAGAIN the caller retries with the same bytes from the same position,
+    /// as OpenSSL requires; the retry is given the same length.
+    /// </summary>
     public nint Write(ReadOnlySpan<byte> buffer, long now, out int errno)
     {
         lock (this)
@@ -120,37 +125,62 @@ internal sealed unsafe class TlsSession : ITlsConnectionFeature, ITlsHandshakeFe
                 return -1;
             }
 
-            if (_dynamic)
+            int length;
+            if (_refusedLength > 0)
             {
-                if (_hot && now - _lastWrite > _idleTicks)
+                // The retry of a write OpenSSL refused: record sizes and length must not change under it.
+                length = Math.Min(buffer.Length, _refusedLength);
+            }
+            else
+            {
+                length = buffer.Length;
+                if (_dynamic)
                 {
-                    // Idle since the last burst: the congestion window may have shrunk; small records again.
-                    _hot = false;
-                    LibSsl.SSL_ctrl(_ssl, LibSsl.CtrlSetMaxSendFragment, SmallRecord, 0);
-                }
+                    if (now - _lastWrite > _idleTicks)
+                    {
+                        // Idle since the last burst: the congestion window may have shrunk; small records again.
+                        _burstBytes = 0;
+                        if (_hot)
+                        {
+                            _hot = false;
+                            LibSsl.SSL_ctrl(_ssl, LibSsl.CtrlSetMaxSendFragment, SmallRecord, 0);
+                        }
+                    }
 
-                if (now - _lastWrite > _idleTicks)
-                {
-                    _burstBytes = 0;
+                    _lastWrite = now;
+                    if (!_hot)
+                    {
+                        // Stop where the burst turns hot, so the rest goes out in full-size records.
+                        length = Math.Min(length, HotBurstBytes - _burstBytes);
+                    }
                 }
-
-                _lastWrite = now;
             }
 
             LibSsl.ERR_clear_error();
             int result;
             fixed (byte* p = buffer)
             {
-                result = LibSsl.SSL_write(_ssl, p, buffer.Length);
+                result = LibSsl.SSL_write(_ssl, p, length);
             }
 
-            if (result > 0 && _dynamic && !_hot && (_burstBytes += result) >= HotBurstBytes)
+            if (result <= 0)
+            {
+                var outcome = Outcome(result, "SSL_write", out errno);
+                _refusedLength = errno == Epoll.LinuxNative.EAGAIN ? length : 0;
+                return outcome;
+            }
+
+            _refusedLength = 0;
+            if (_dynamic && !_hot && (_burstBytes += result) >= HotBurstBytes)
             {
                 _hot = true;
+                // Setting the maximum lower also lowered the split size (the record size OpenSSL writes): raise both.
                 LibSsl.SSL_ctrl(_ssl, LibSsl.CtrlSetMaxSendFragment, LargeRecord, 0);
+                LibSsl.SSL_ctrl(_ssl, LibSsl.CtrlSetSplitSendFragment, LargeRecord, 0);
             }
 
-            return Outcome(result, "SSL_write", out errno);
+            errno = 0;
+            return result;
         }
     }
 
