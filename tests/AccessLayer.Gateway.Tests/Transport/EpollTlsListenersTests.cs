@@ -154,23 +154,47 @@ public sealed class EpollTlsListenersTests
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         await socket.ConnectAsync(IPAddress.Loopback, gateway.MqttTlsPort);
         await using var ssl = new SslStream(new ByteAtATimeStream(new NetworkStream(socket, ownsSocket: false)));
-        await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-        {
-            TargetHost = "localhost",
-            EnabledSslProtocols = SslProtocols.Tls13,
-            CertificateChainPolicy = new System.Security.Cryptography.X509Certificates.X509ChainPolicy
-            {
-                TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust,
-                CustomTrustStore = { pki.Ca },
-                RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
-            },
-        }).WaitAsync(PeerTimeout);
+        await ssl.AuthenticateAsClientAsync(TrustingOnly(pki)).WaitAsync(PeerTimeout);
 
         await ssl.WriteAsync(TlsMqtt.Connect("bytewise"));
         Assert.Equal(TlsMqtt.ConnAckAccepted, await TlsMqtt.ReadExactlyAsync(ssl, 4));
         Assert.True(gateway.Broker.TryGetClient("bytewise", out var connection));
         Assert.Equal("tls", connection.Listener);
     }
+
+    [Fact]
+    public async Task Several_records_arriving_in_one_segment_are_all_read()
+    {
+        using var pki = TestPki.Create();
+        await using var gateway = await GovernedGateway.StartAsync(pki.Settings("None"));
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(IPAddress.Loopback, gateway.MqttTlsPort);
+        var held = new HeldWritesStream(new NetworkStream(socket, ownsSocket: false));
+        await using var ssl = new SslStream(held);
+        await ssl.AuthenticateAsClientAsync(TrustingOnly(pki)).WaitAsync(PeerTimeout);
+
+        // CONNECT and SUBSCRIBE as two records in one write: OpenSSL hands them out one record per SSL_read, and the
+        // edge-triggered socket raises no new edge for the second, so the reader must drain until OpenSSL wants more.
+        held.Hold = true;
+        await ssl.WriteAsync(TlsMqtt.Connect("coalesced"));
+        await ssl.WriteAsync(TlsMqtt.Subscribe("t"));
+        await held.ReleaseAsync();
+
+        Assert.Equal(TlsMqtt.ConnAckAccepted, await TlsMqtt.ReadExactlyAsync(ssl, 4));
+        Assert.Equal([0x90, 0x03, 0x00, 0x01, 0x00], await TlsMqtt.ReadExactlyAsync(ssl, 5));
+    }
+
+    private static SslClientAuthenticationOptions TrustingOnly(TestPki pki) => new()
+    {
+        TargetHost = "localhost",
+        EnabledSslProtocols = SslProtocols.Tls13,
+        CertificateChainPolicy = new System.Security.Cryptography.X509Certificates.X509ChainPolicy
+        {
+            TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust,
+            CustomTrustStore = { pki.Ca },
+            RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+        },
+    };
 
     internal static string NewKey() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(80));
 
