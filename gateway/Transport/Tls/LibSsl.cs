@@ -14,8 +14,6 @@ internal static unsafe partial class LibSsl
     private const string Ssl = "libssl.so.3";
     private const string Crypto = "libcrypto.so.3";
 
-    public const int ErrorNone = 0;
-    public const int ErrorSsl = 1;
     public const int ErrorWantRead = 2;
     public const int ErrorWantWrite = 3;
     public const int ErrorSyscall = 5;
@@ -23,7 +21,6 @@ internal static unsafe partial class LibSsl
 
     public const int CtrlSetSessCacheMode = 44;
     public const int CtrlMode = 33;
-    public const int CtrlSetReadAhead = 41;
     public const int CtrlSetMaxSendFragment = 52;
     public const int CtrlChainCert = 89;
     public const int CtrlSetSplitSendFragment = 125;
@@ -123,16 +120,10 @@ internal static unsafe partial class LibSsl
     public static partial int SSL_is_init_finished(nint ssl);
 
     [LibraryImport(Ssl)]
-    public static partial int SSL_session_reused(nint ssl);
-
-    [LibraryImport(Ssl)]
     public static partial int SSL_version(nint ssl);
 
     [LibraryImport(Ssl)]
     public static partial nint SSL_get0_peer_certificate(nint ssl);
-
-    [LibraryImport(Ssl)]
-    public static partial nint SSL_get_peer_cert_chain(nint ssl);
 
     [LibraryImport(Ssl)]
     public static partial nint SSL_get_SSL_CTX(nint ssl);

@@ -52,12 +52,6 @@ internal sealed unsafe class TlsSession : ITlsConnectionFeature, ITlsHandshakeFe
     /// <summary>Why the session failed (OpenSSL's reason), once it has.</summary>
     public TlsException? Failure { get; private set; }
 
-    /// <summary>Whether this connection's handshake resumed a session (a ticket), rather than a full handshake.</summary>
-    public bool Resumed => With(static ssl => LibSsl.SSL_session_reused(ssl) == 1);
-
-    /// <summary>Whether the handshake finished.</summary>
-    public bool Established => With(static ssl => LibSsl.SSL_is_init_finished(ssl) == 1);
-
     /// <summary>An SSL in accept state over <paramref name="fd"/> (not owning it); throws <see cref="TlsException"/> when OpenSSL cannot make one.</summary>
     public static TlsSession Create(TlsServerContext server, int fd, TimeProvider time)
     {
