@@ -147,6 +147,56 @@ public sealed class EpollTlsListenersTests
     }
 
     [Fact]
+    public async Task Mutated_and_truncated_ClientHellos_all_end_in_a_close_and_the_listener_keeps_serving()
+    {
+        using var pki = TestPki.Create();
+        await using var gateway = await GovernedGateway.StartAsync(pki.Settings("None"));
+        var governor = gateway.Services.GetRequiredService<ConnectionGovernor>();
+        var hello = await CaptureClientHelloAsync(pki);
+        var random = new Random(1405);
+
+        // 400 variants, 16 at a time: bytes flipped anywhere (record header, lengths, extensions) or the hello cut short.
+        for (var round = 0; round < 25; round++)
+        {
+            var variants = Enumerable.Range(0, 16).Select(_ =>
+            {
+                var bytes = (byte[])hello.Clone();
+                if (random.Next(3) == 0)
+                {
+                    return bytes[..random.Next(1, bytes.Length)];
+                }
+
+                for (var flips = random.Next(1, 9); flips > 0; flips--)
+                {
+                    bytes[random.Next(bytes.Length)] = (byte)random.Next(256);
+                }
+
+                return bytes;
+            }).ToArray();
+            var closed = await Task.WhenAll(variants.Select(async bytes =>
+            {
+                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                await socket.ConnectAsync(IPAddress.Loopback, gateway.MqttTlsPort);
+                try
+                {
+                    await socket.SendAsync(bytes);
+                    socket.Shutdown(SocketShutdown.Send);
+                }
+                catch (SocketException)
+                {
+                    // Closed by the gateway already.
+                }
+
+                return await ClosedAsync(socket);
+            }));
+            Assert.All(closed, Assert.True);
+        }
+
+        await GovernedGateway.WaitUntilAsync(() => governor.ActiveConnections == 0, "every slot released");
+        Assert.True(await TlsProbe.HandshakeAsync(gateway.MqttTlsPort, SslProtocols.Tls13, pki.Ca), "a good client still connects");
+    }
+
+    [Fact]
     public async Task A_client_writing_its_handshake_and_CONNECT_one_byte_at_a_time_connects()
     {
         using var pki = TestPki.Create();
@@ -195,6 +245,35 @@ public sealed class EpollTlsListenersTests
             RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
         },
     };
+
+    /// <summary>The first TLS record a real SslStream client sends (its ClientHello), read by a bare listener.</summary>
+    private static async Task<byte[]> CaptureClientHelloAsync(TestPki pki)
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
+        using var accepted = await listener.AcceptSocketAsync();
+        var ssl = new SslStream(client.GetStream());
+        var handshake = ssl.AuthenticateAsClientAsync(TrustingOnly(pki));
+        var header = new byte[5];
+        await ReceiveExactlyAsync(accepted, header);
+        var body = new byte[(header[3] << 8) | header[4]];
+        await ReceiveExactlyAsync(accepted, body);
+        client.Close();
+        await Assert.ThrowsAnyAsync<Exception>(() => handshake);
+        return [.. header, .. body];
+    }
+
+    private static async Task ReceiveExactlyAsync(Socket socket, byte[] buffer)
+    {
+        for (var read = 0; read < buffer.Length;)
+        {
+            var n = await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None);
+            Assert.True(n > 0, "the client closed before its ClientHello");
+            read += n;
+        }
+    }
 
     internal static string NewKey() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(80));
 
