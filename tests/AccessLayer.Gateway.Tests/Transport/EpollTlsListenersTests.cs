@@ -67,6 +67,39 @@ public sealed class EpollTlsListenersTests
     }
 
     [Fact]
+    public async Task A_reload_rotates_the_ticket_keys_old_tickets_resume_until_their_key_leaves_the_file()
+    {
+        using var pki = TestPki.Create();
+        var keys = Path.Combine(pki.Directory, "tickets");
+        var old = NewKey();
+        await File.WriteAllLinesAsync(keys, [old]);
+        await using var gateway = await GovernedGateway.StartAsync([.. pki.Settings("None"), $"--Tls:TicketKeysPath={keys}", "--SecurityReload:Watch=false"]);
+        var reloader = gateway.Services.GetRequiredService<AccessLayer.Gateway.Security.SecurityReloader>();
+        var gate = Path.Combine(pki.Directory, "gate");
+        Directory.CreateDirectory(gate);
+        var port = gateway.MqttTlsPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        // Every connection offers the first connection's ticket (under the old key).
+        using var peer = PeerProcess.Start(PeerPaths.Python, [PeerPaths.PythonTlsResume, "--gate", gate, port, port, port]);
+        await GovernedGateway.WaitUntilAsync(() => File.Exists(Path.Combine(gate, "done-0")), "first connection");
+
+        await File.WriteAllLinesAsync(keys, [NewKey(), old]);
+        Assert.Equal("reloaded", (await reloader.ReloadAsync("test")).Tls.Status);
+        await File.WriteAllTextAsync(Path.Combine(gate, "go-1"), string.Empty);
+        await GovernedGateway.WaitUntilAsync(() => File.Exists(Path.Combine(gate, "done-1")), "second connection");
+
+        await File.WriteAllLinesAsync(keys, [NewKey()]);
+        Assert.Equal("reloaded", (await reloader.ReloadAsync("test")).Tls.Status);
+        await File.WriteAllTextAsync(Path.Combine(gate, "go-2"), string.Empty);
+
+        var result = await peer.WaitAsync(PeerTimeout);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var json = JsonDocument.Parse(result.Stdout);
+        bool[] reused = [.. json.RootElement.GetProperty("reused").EnumerateArray().Select(e => e.GetBoolean())];
+        Assert.Equal([false, true, false], reused);
+    }
+
+    [Fact]
     public async Task Without_a_ticket_key_file_a_node_resumes_its_own_tickets()
     {
         using var pki = TestPki.Create();
