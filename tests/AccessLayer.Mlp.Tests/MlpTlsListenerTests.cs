@@ -52,6 +52,22 @@ public sealed class MlpTlsListenerTests : IDisposable
     }
 
     [Fact]
+    public async Task With_the_Kestrel_engine_MLP_over_TLS_is_served_by_SslStream()
+    {
+        var tlsPort = FreePorts.Next();
+        await using var gateway = await MlpTestGateway.StartAsync(
+        [
+            $"--Tls:CertificatePath={CertificatePath}", $"--Tls:KeyPath={KeyPath}", $"--Mlp:TlsPort={tlsPort}", "--Mqtt:TlsPort=0", "--Http:TlsPort=0",
+            "--Transport:Engine=Kestrel",
+        ]);
+
+        await using var raw = await RawMlpConnection.OpenTlsAsync(tlsPort, _certificate);
+        var welcome = await raw.HandshakeAsync("kestrel-tls-device", gateway.TokenFor("kestrel-tls-device"));
+
+        Assert.False(string.IsNullOrEmpty(welcome.SessionId));
+    }
+
+    [Fact]
     public async Task A_bad_frame_over_TLS_gets_its_GOAWAY_through_TLS_and_the_close()
     {
         var tlsPort = FreePorts.Next();
