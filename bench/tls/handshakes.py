@@ -1,9 +1,11 @@
 """Sequential TLS 1.3 handshakes + MQTT 3.1.1 CONNECT/CONNACK against one broker, full or resumed (bench/tls/run.sh).
 
-  handshakes.py HOST PORT full|resumed COUNT   prints one JSON line: count, seconds, resumed (handshakes the server resumed)
+  handshakes.py HOST PORT full|resumed|resumed-psk COUNT   prints one JSON line: count, seconds, resumed (handshakes the server resumed)
 
 Resumed: every connection offers the session ticket of the one before (Python's ssl, OpenSSL underneath, as a phone's
 TLS stack does); `resumed` counts the handshakes OpenSSL reports as reused, so a server that ignores tickets shows 0.
+resumed-psk also offers psk_ke (SSL_OP_ALLOW_NO_DHE_KEX): a server that allows it resumes without a new ECDHE exchange
+(no forward secrecy for that session); one that does not answers with psk_dhe_ke as in "resumed".
 The server's certificate is not checked: the figure is the handshake's cost, not the trust store's."""
 import json
 import os
@@ -26,6 +28,8 @@ def main(host, port, mode, count):
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     context.minimum_version = ssl.TLSVersion.TLSv1_3
+    if mode == "resumed-psk":
+        context.options |= 0x400  # SSL_OP_ALLOW_NO_DHE_KEX: offer psk_ke too
     session, resumed = None, 0
     started = time.perf_counter()
     for i in range(count):
@@ -37,12 +41,12 @@ def main(host, port, mode, count):
             if connack[:1] != b"\x20":
                 raise SystemExit(f"no CONNACK: {connack!r}")
             resumed += tls.session_reused
-            if mode == "resumed":
+            if mode != "full":
                 session = tls.session
     print(json.dumps({"mode": mode, "count": count, "seconds": time.perf_counter() - started, "resumed": resumed}))
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 5 or sys.argv[3] not in ("full", "resumed"):
+    if len(sys.argv) != 5 or sys.argv[3] not in ("full", "resumed", "resumed-psk"):
         raise SystemExit(__doc__)
     main(sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))

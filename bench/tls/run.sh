@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# TLS side by side: our gateway's MQTT TLS listener and mosquitto's, each pinned to one core ($BROKER_CPUS), the
-# clients on the other ($BOT_CPUS). Per server key (ECDSA P-256, RSA 2048): $HANDSHAKES TLS 1.3 handshakes + MQTT
-# CONNECT by $PARALLEL clients at once, full and resumed (session tickets, bench/tls/handshakes.py): handshakes/s and
+# TLS side by side: our gateway's MQTT TLS listener (epoll engine + OpenSSL) and mosquitto's, each pinned to one core
+# ($BROKER_CPUS), the clients on the other ($BOT_CPUS). Per server key (ECDSA P-256, RSA 2048): $HANDSHAKES TLS 1.3
+# handshakes + MQTT CONNECT by $PARALLEL clients at once, full, resumed (session tickets, psk_dhe_ke) and resumed with
+# the client also offering psk_ke (the gateway runs with Tls:ResumeWithoutKeyExchange=true and takes it; mosquitto
+# does not, so it answers psk_dhe_ke) (bench/tls/handshakes.py): handshakes/s and
 # the broker's CPU per handshake from /proc; then $IDLE idle TLS connections (the bots' conn scenario) and the
 # broker's RSS per connection.
 #   bench/tls/run.sh              # about 3 minutes
@@ -47,6 +49,7 @@ start_tls() {   # start_tls BROKER KEY: sets SERVER_PID and TLS_PORT
       taskset -c "$BROKER_CPUS" dotnet "$GATEWAY_DLL" --Mqtt:Port="$plain" --Mqtt:BindAddress=127.0.0.1 --Mqtt:TlsPort="$TLS_PORT" \
         --Http:Port="$http" --Http:BindAddress=127.0.0.1 --Http:TlsPort=0 --Mlp:Port=0 --Management:Port="$management" \
         --Management:BindAddress=127.0.0.1 --Tls:CertificatePath="$OUT/$2.crt" --Tls:KeyPath="$OUT/$2.key" \
+        --Tls:ResumeWithoutKeyExchange=true \
         --Logging:LogLevel:Default=Warning >"$OUT/gateway-$2.log" 2>&1 &
       ;;
     mosquitto)
@@ -82,7 +85,7 @@ for broker in gateway mosquitto; do
     start_tls "$broker" "$key"
     # Warm-up (the gateway's JIT, both sides' caches), not measured.
     taskset -c "$BOT_CPUS" python3 "$ROOT/bench/tls/handshakes.py" 127.0.0.1 "$TLS_PORT" resumed 100 >/dev/null 2>>"$OUT/errors.log" || true
-    for mode in full resumed; do handshakes "$broker" "$key" "$mode"; done
+    for mode in full resumed resumed-psk; do handshakes "$broker" "$key" "$mode"; done
     if [ "$key" = ec ]; then
       echo "  $broker $IDLE idle TLS connections" >&2
       timeout 300 taskset -c "$BOT_CPUS" "$BOTS" conn --tls --insecure --port "$TLS_PORT" --count "$IDLE" --connect-rate 0 \

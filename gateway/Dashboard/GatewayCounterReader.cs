@@ -69,7 +69,7 @@ internal sealed class GatewayCounterReader : IGatewayCounters, IDisposable
                             case ListenerNames.MqttTcp: tcp += (int)value; break;
                             case ListenerNames.MqttTls: tls += (int)value; break;
                             case ListenerNames.WebSocket or ListenerNames.SecureWebSocket: ws += (int)value; break;
-                            case ListenerNames.Mlp or ListenerNames.MlpWebSocket or ListenerNames.MlpSecureWebSocket: mlp += (int)value; break;
+                            case ListenerNames.Mlp or ListenerNames.MlpTls or ListenerNames.MlpWebSocket or ListenerNames.MlpSecureWebSocket: mlp += (int)value; break;
                         }
 
                         break;

@@ -63,6 +63,9 @@ public static class GatewayApp
             // Outside Kestrel: its own accept loop and pipeline (no KestrelConnection per connection).
             builder.Services.AddSingleton<EpollMqttListener>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<EpollMqttListener>());
+            builder.Services.AddSingleton<Transport.Tls.TlsServer>();
+            builder.Services.AddSingleton<EpollTlsListeners>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<EpollTlsListeners>());
         }
 
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
@@ -88,7 +91,7 @@ public static class GatewayApp
                 kestrel.Listen(ParseAddress(management.BindAddress), management.Port);
             }
 
-            TlsListeners.Configure(kestrel, context.Configuration, ParseAddress(mqtt.BindAddress), ParseAddress(http.BindAddress));
+            TlsListeners.Configure(kestrel, context.Configuration, ParseAddress(mqtt.BindAddress), ParseAddress(http.BindAddress), epollTls: engine == TransportEngine.Epoll);
             TrafficExtensions.ListenForForwards(kestrel, context.Configuration, ParseAddress(http.BindAddress));
         });
 

@@ -29,8 +29,9 @@ public sealed class TransportOptions : IValidatableObject
 
     /// <summary>
     /// Engine of the plain-TCP MQTT listener; unset means Epoll on Linux (a third of Kestrel's memory per
-    /// idle connection, one thread hop fewer per message) and Kestrel elsewhere. TLS, WebSocket, MLP and
-    /// HTTP always use Kestrel's socket transport.
+    /// idle connection, one thread hop fewer per message) and Kestrel elsewhere. The epoll engine also serves
+    /// the TLS ports Mqtt:TlsPort and Mlp:TlsPort through OpenSSL; WebSocket, MLP over TCP and HTTP always use
+    /// Kestrel's socket transport.
     /// </summary>
     public TransportEngine? Engine { get; set; }
 

@@ -12,6 +12,13 @@ public sealed class MlpOptions
     [Range(0, 65535)]
     public int Port { get; set; } = 7000;
 
+    /// <summary>
+    /// MLP over TLS (the <c>Tls</c> section's certificates): on the epoll engine through OpenSSL, else on Kestrel.
+    /// 0 (the default) disables it; it also needs <c>Tls:CertificatePath</c>.
+    /// </summary>
+    [Range(0, 65535)]
+    public int TlsPort { get; set; }
+
     [Required]
     public string BindAddress { get; set; } = "0.0.0.0";
 

@@ -29,9 +29,9 @@ internal sealed class TlsCertificateStore
     /// <summary>The certificates in force; null when TLS is not configured.</summary>
     public TlsCertificates? Current => _current;
 
-    /// <summary>The files a reload reads: certificate, key and client CAs, those that are set.</summary>
+    /// <summary>The files a reload reads: certificates, keys, client CAs and ticket keys, those that are set.</summary>
     public IEnumerable<string> Files => _options.IsConfigured
-        ? new[] { _options.CertificatePath, _options.KeyPath, _options.ClientCaPath }.OfType<string>().Where(p => p.Trim().Length > 0)
+        ? FilesOf(_options).OfType<string>().Where(p => p.Trim().Length > 0)
         : [];
 
     /// <summary>
@@ -97,10 +97,13 @@ internal sealed class TlsCertificateStore
         return adapter;
     }
 
+    private static string?[] FilesOf(TlsOptions options) =>
+        [options.CertificatePath, options.KeyPath, options.ClientCaPath, options.AlternateCertificatePath, options.AlternateKeyPath, options.TicketKeysPath];
+
     private static byte[] Digest(TlsOptions options)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var path in new[] { options.CertificatePath, options.KeyPath, options.ClientCaPath })
+        foreach (var path in FilesOf(options))
         {
             if (string.IsNullOrWhiteSpace(path))
             {

@@ -27,6 +27,34 @@ public sealed class TlsOptions
     /// <summary>Whether that identity becomes the user name (ACL <c>%u</c>) or replaces the client id.</summary>
     public CertificateIdentityTarget CertificateIdentityAs { get; set; } = CertificateIdentityTarget.UserName;
 
+    /// <summary>
+    /// A second certificate (PEM, chain after the leaf) with another key type, typically RSA next to an ECDSA
+    /// <see cref="CertificatePath"/>: the epoll TLS listeners serve both and OpenSSL picks per handshake by the
+    /// client's signature algorithms. Unset: one certificate. Kestrel's listeners (secure WebSocket) serve the first only.
+    /// </summary>
+    public string? AlternateCertificatePath { get; set; }
+
+    /// <summary>The private key of <see cref="AlternateCertificatePath"/>; unset when that file holds it.</summary>
+    public string? AlternateKeyPath { get; set; }
+
+    /// <summary>
+    /// Session-ticket keys shared by every node of a fleet (<see cref="TlsTicketKeys"/>): newest first, one base64
+    /// 80-byte key per line. Unset: a random key per process (resumption on this node only, lost on reload).
+    /// </summary>
+    public string? TicketKeysPath { get; set; }
+
+    /// <summary>
+    /// Let a resumed TLS 1.3 handshake skip the ECDHE exchange (psk_ke) when the client offers it. Off by default:
+    /// such a resumed session has no forward secrecy (whoever gets the ticket key later can read it). Epoll listeners only.
+    /// </summary>
+    public bool ResumeWithoutKeyExchange { get; set; }
+
+    /// <summary>
+    /// Dynamic record size on the epoll TLS listeners: records of <c>1,360</c> plaintext bytes (one TCP segment) at
+    /// the start of a burst and after 1 s idle, full 16 KB records once 64 KB went out in the burst. On by default.
+    /// </summary>
+    public bool DynamicRecordSize { get; set; } = true;
+
     public bool IsConfigured => !string.IsNullOrWhiteSpace(CertificatePath);
 }
 

@@ -8,6 +8,7 @@ internal static class ListenerNames
     public const string WebSocket = "ws";
     public const string SecureWebSocket = "wss";
     public const string Mlp = "mlp";
+    public const string MlpTls = "mlp-tls";
     public const string MlpWebSocket = "mlp-ws";
     public const string MlpSecureWebSocket = "mlp-wss";
 }

@@ -10,10 +10,14 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 
 namespace AccessLayer.Gateway.Transport;
 
-/// <summary>The TLS listeners, present only when <c>Tls:CertificatePath</c> is set: MQTT over TLS on <c>Mqtt:TlsPort</c>, HTTPS (secure WebSocket) on <c>Http:TlsPort</c>.</summary>
+/// <summary>
+/// The Kestrel (SslStream) TLS listeners, present only when <c>Tls:CertificatePath</c> is set: HTTPS (secure WebSocket)
+/// on <c>Http:TlsPort</c> always; MQTT over TLS on <c>Mqtt:TlsPort</c> and MLP over TLS on <c>Mlp:TlsPort</c> only when
+/// the epoll engine does not serve them (<see cref="Hosting.EpollTlsListeners"/>, OpenSSL).
+/// </summary>
 internal static class TlsListeners
 {
-    public static void Configure(KestrelServerOptions kestrel, IConfiguration configuration, IPAddress mqttAddress, IPAddress httpAddress)
+    public static void Configure(KestrelServerOptions kestrel, IConfiguration configuration, IPAddress mqttAddress, IPAddress httpAddress, bool epollTls)
     {
         var tls = configuration.GetSection(TlsOptions.SectionName).Get<TlsOptions>() ?? new TlsOptions();
         if (!tls.IsConfigured)
@@ -28,7 +32,7 @@ internal static class TlsListeners
         var certificates = kestrel.ApplicationServices.GetRequiredService<TlsCertificateStore>();
         var logger = kestrel.ApplicationServices.GetRequiredService<ILogger<TlsCertificates>>();
 
-        if (mqtt.TlsPort > 0)
+        if (mqtt.TlsPort > 0 && !epollTls)
         {
             var adapter = WithRejectionLog(certificates.CreateAdapterOptions(handshakeTimeout, alpn: false), logger);
             kestrel.Listen(mqttAddress, mqtt.TlsPort, listen => listen
@@ -36,6 +40,17 @@ internal static class TlsListeners
                 .UseLingeringClose()
                 .UseHttps(adapter)
                 .UseConnectionHandler<MqttConnectionHandler>());
+        }
+
+        var mlp = configuration.GetSection(Mlp.MlpOptions.SectionName).Get<Mlp.MlpOptions>() ?? new Mlp.MlpOptions();
+        if (mlp.TlsPort > 0 && !epollTls)
+        {
+            var adapter = WithRejectionLog(certificates.CreateAdapterOptions(handshakeTimeout, alpn: false), logger);
+            kestrel.Listen(GatewayApp.ParseAddress(mlp.BindAddress), mlp.TlsPort, listen => listen
+                .UseConnectionGovernance(ListenerNames.MlpTls, Mlp.Connections.MlpAdmissionRefusal.Writer(listen.ApplicationServices))
+                .UseLingeringClose()
+                .UseHttps(adapter)
+                .UseConnectionHandler<Mlp.Connections.MlpConnectionHandler>());
         }
 
         if (http.TlsPort > 0)

@@ -1,13 +1,15 @@
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 
 namespace AccessLayer.Gateway.Mlp.Connections;
 
-/// <summary>Kestrel's entry point for the MLP TCP listener: one call per accepted connection, for its lifetime.</summary>
+/// <summary>The entry point for the MLP TCP and TLS listeners: one call per accepted connection, for its lifetime.</summary>
 internal sealed class MlpConnectionHandler(MlpGateway gateway) : ConnectionHandler
 {
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
-        var transport = new MlpTransport(connection.Transport, connection.ConnectionId, connection.RemoteEndPoint, "tcp",
+        var transport = new MlpTransport(connection.Transport, connection.ConnectionId, connection.RemoteEndPoint,
+            connection.Features.Get<ITlsHandshakeFeature>() is null ? "tcp" : "tls",
             reason => connection.Abort(new ConnectionAbortedException(reason)));
         try
         {

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using AccessLayer.Gateway.Connections;
+using AccessLayer.Gateway.Transport.Tls;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
@@ -27,6 +28,8 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
     private readonly EpollSocketWriter _writer;
     private readonly int _fd;
     private readonly long _id;
+    // The TLS listeners' OpenSSL session over the fd (null on plain listeners): recv/send become SSL_read/SSL_write.
+    private readonly TlsSession? _tls;
 
     // High bit: closed; low bits: syscalls in flight. The fd is closed when both say so.
     private int _fdState;
@@ -39,16 +42,23 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
     private RareState? _rare;
     private string? _connectionId;
 
-    public EpollConnection(EpollLoop loop, int fd)
+    public EpollConnection(EpollLoop loop, int fd, TlsSession? tls = null)
     {
         _loop = loop;
         _fd = fd;
+        _tls = tls;
         _id = Interlocked.Increment(ref s_lastId);
         _reader = new EpollSocketReader(this);
         _writer = new EpollSocketWriter(this);
     }
 
     public ulong EpollToken { get; set; }
+
+    /// <summary>Whether bytes go through TLS: a short read no longer proves the socket drained (OpenSSL reads record by record).</summary>
+    internal bool IsTls => _tls is not null;
+
+    /// <summary>The TLS session, on a TLS listener.</summary>
+    internal TlsSession? Tls => _tls;
 
     /// <summary>Why the connection was aborted; reads after an abort throw it.</summary>
     internal ConnectionAbortedException? AbortReason => _rare?.AbortReason;
@@ -172,6 +182,7 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
         Close();
         _reader.Complete();
         _writer.ReleaseBlocks();
+        _tls?.Dispose();
         _rare?.ClosedSource?.Dispose();
         return base.DisposeAsync();
     }
@@ -201,6 +212,15 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
     void IEpollHandler.OnEvents(uint events)
     {
         var inline = Engine.InlineContinuations;
+        if (_tls is not null)
+        {
+            // OpenSSL may need to read to write (a handshake, a key update) or write to read: either edge wakes both.
+            var hangup = (events & (LinuxNative.EpollRdHup | LinuxNative.EpollHup | LinuxNative.EpollErr)) != 0;
+            _reader.OnReadable(inline, hangup);
+            _writer.OnWritable(inline);
+            return;
+        }
+
         if ((events & (LinuxNative.EpollIn | LinuxNative.EpollRdHup | LinuxNative.EpollHup | LinuxNative.EpollErr)) != 0)
         {
             _reader.OnReadable(inline, hangup: (events & (LinuxNative.EpollRdHup | LinuxNative.EpollHup | LinuxNative.EpollErr)) != 0);
@@ -260,6 +280,11 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
         {
             unsafe
             {
+                if (_tls is not null)
+                {
+                    return _tls.Read(buffer, out errno);
+                }
+
                 fixed (byte* p = buffer)
                 {
                     var received = LinuxNative.Recv(_fd, p, (nuint)buffer.Length, 0);
@@ -286,6 +311,11 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
         {
             unsafe
             {
+                if (_tls is not null)
+                {
+                    return _tls.Write(buffer, Engine.Time.GetTimestamp(), out errno);
+                }
+
                 fixed (byte* p = buffer)
                 {
                     var sent = LinuxNative.Send(_fd, p, (nuint)buffer.Length, LinuxNative.MsgNoSignal);
@@ -305,6 +335,7 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
     {
         if (TryAddRef())
         {
+            _tls?.Shutdown();
             if (LinuxNative.Shutdown(_fd, LinuxNative.ShutWr) == 0)
             {
                 Rare.FinSent = true;
@@ -542,8 +573,13 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
 
     IEnumerator IEnumerable.GetEnumerator() => ((IEnumerable<KeyValuePair<Type, object>>)this).GetEnumerator();
 
-    private EpollConnection? KnownFeature(Type key)
+    private object? KnownFeature(Type key)
     {
+        if (_tls is not null && (key == typeof(ITlsConnectionFeature) || key == typeof(ITlsHandshakeFeature)))
+        {
+            return _tls;
+        }
+
         if (key == typeof(IConnectionTransportFeature) || key == typeof(IConnectionIdFeature) || key == typeof(IConnectionItemsFeature) || key == typeof(IConnectionEndPointFeature)
             || key == typeof(IConnectionLifetimeFeature) || key == typeof(IConnectionCompleteFeature) || key == typeof(IRawSocketOptionsFeature)
             || key == typeof(IParkedInputFeature))

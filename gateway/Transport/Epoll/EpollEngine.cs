@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using AccessLayer.Gateway.Metrics;
+using AccessLayer.Gateway.Transport.Tls;
 using Microsoft.AspNetCore.Connections;
 
 namespace AccessLayer.Gateway.Transport.Epoll;
@@ -17,6 +18,7 @@ internal sealed class EpollEngine : IAsyncDisposable
     private readonly Action<ConnectionContext, Exception> _onFailed;
     private readonly ILogger _logger;
     private readonly GatewayMetrics? _metrics;
+    private readonly Func<int, TlsSession>? _tls;
     private readonly TaskCompletionSource _allEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Socket? _listenSocket;
     private Thread? _acceptThread;
@@ -27,8 +29,10 @@ internal sealed class EpollEngine : IAsyncDisposable
     /// <param name="onFailed">Told when a connection's pipeline ends with an exception (the engine only closes the connection).</param>
     /// <param name="wait">epoll_wait for every loop (tests make it fail); null: the real one.</param>
     /// <param name="time">Bounds the lingering close; null: the system clock.</param>
-    public EpollEngine(int loops, bool inlineContinuations, ConnectionDelegate pipeline, Action<ConnectionContext, Exception> onFailed, ILogger logger, GatewayMetrics? metrics = null, EpollLoop.WaitFunction? wait = null, TimeProvider? time = null)
+    /// <param name="tls">Makes the TLS session of each accepted fd (a TLS listener); null: plain TCP.</param>
+    public EpollEngine(int loops, bool inlineContinuations, ConnectionDelegate pipeline, Action<ConnectionContext, Exception> onFailed, ILogger logger, GatewayMetrics? metrics = null, EpollLoop.WaitFunction? wait = null, TimeProvider? time = null, Func<int, TlsSession>? tls = null)
     {
+        _tls = tls;
         ArgumentOutOfRangeException.ThrowIfLessThan(loops, 1);
         if (!OperatingSystem.IsLinux())
         {
@@ -248,11 +252,27 @@ internal sealed class EpollEngine : IAsyncDisposable
                 continue;
             }
 
-            var connection = new EpollConnection(loop, fd);
+            TlsSession? session = null;
+            if (_tls is not null)
+            {
+                try
+                {
+                    session = _tls(fd);
+                }
+                catch (Exception ex) when (ex is TlsException or InvalidOperationException)
+                {
+                    EpollLog.TlsSessionFailed(_logger, ex.Message);
+                    LinuxNative.Close(fd);
+                    continue;
+                }
+            }
+
+            var connection = new EpollConnection(loop, fd, session);
             var failed = loop.Register(fd, connection);
             if (failed != 0)
             {
                 EpollLog.AcceptFailed(_logger, failed);
+                session?.Dispose();
                 LinuxNative.Close(fd);
                 continue;
             }

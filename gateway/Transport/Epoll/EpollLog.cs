@@ -16,4 +16,13 @@ internal static partial class EpollLog
 
     [LoggerMessage(EventId = 5104, Level = LogLevel.Critical, Message = "epoll transport: a loop's epoll_wait failed with errno {Errno}; its {Connections} connections are closed and new ones go to the other loops")]
     public static partial void LoopFailed(ILogger logger, int errno, int connections);
+
+    [LoggerMessage(EventId = 5105, Level = LogLevel.Warning, Message = "epoll transport: no TLS session for an accepted connection ({Reason}); it is closed")]
+    public static partial void TlsSessionFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 5106, Level = LogLevel.Information, Message = "epoll transport: {Listener} TLS listener on {EndPoint} with {Loops} loops (OpenSSL)")]
+    public static partial void ListeningTls(ILogger logger, string listener, System.Net.EndPoint endPoint, int loops);
+
+    [LoggerMessage(EventId = 5107, Level = LogLevel.Error, Message = "epoll transport: the reloaded TLS certificates do not load into OpenSSL ({Reason}); new TLS connections keep the previous ones")]
+    public static partial void TlsContextFailed(ILogger logger, string reason);
 }

@@ -408,7 +408,7 @@ internal sealed class EpollSocketReader : PipeReader, IValueTaskSource<ReadResul
                 }
 
                 _examinedAll = false;
-                if (received < space && !_hangup)
+                if (received < space && !_hangup && !_connection.IsTls)
                 {
                     // A short read drained the socket: the next byte (or FIN) to arrive raises a new edge.
                     return;
@@ -438,7 +438,7 @@ internal sealed class EpollSocketReader : PipeReader, IValueTaskSource<ReadResul
                 continue;
             }
 
-            _error = _connection.AbortReason ?? SocketErrors.ToException(LinuxNative.ToSocketError(errno));
+            _error = _connection.AbortReason ?? (Exception?)_connection.Tls?.Failure ?? SocketErrors.ToException(LinuxNative.ToSocketError(errno));
             return;
         }
 

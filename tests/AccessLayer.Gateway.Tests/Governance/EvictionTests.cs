@@ -27,14 +27,21 @@ public sealed class EvictionTests
     public async Task The_handshake_timeout_also_bounds_a_TLS_handshake_that_never_starts()
     {
         using var pki = TestPki.Create();
-        await using var gateway = await GovernedGateway.StartAsync([.. pki.Settings("None"), "--Limits:HandshakeTimeout=00:00:01"]);
+        await using var gateway = await GovernedGateway.StartAsync([.. pki.Settings("None"), "--Limits:HandshakeTimeout=00:00:03"]);
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(System.Net.IPAddress.Loopback, gateway.MqttTlsPort);
+        await GovernedGateway.WaitUntilAsync(() => gateway.Broker.Connections.Count == 1, "accepted");
 
-        // Kestrel's TLS handshake timeout runs on the wall clock: the peer sends no ClientHello and is dropped.
+        // On the epoll engine the TLS handshake runs inside the connection's first reads, so the MQTT handshake timer
+        // (the gateway's clock) bounds a peer that never sends a ClientHello, like one that never sends CONNECT.
+        await gateway.AdvanceAsync(TimeSpan.FromSeconds(2));
+        using var early = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await socket.ReceiveAsync(new byte[16], SocketFlags.None, early.Token));
+        await gateway.AdvanceAsync(TimeSpan.FromSeconds(2));
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var read = await socket.ReceiveAsync(new byte[16], SocketFlags.None, cts.Token);
         Assert.Equal(0, read);
+        Assert.Equal(1, await gateway.MetricAsync("accesslayer_mqtt_disconnects_total", ("reason", "handshake_timeout")));
     }
 
     [Fact]

@@ -1,6 +1,9 @@
 using System.Buffers;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using AccessLayer.Protocol.Hpack;
 using AccessLayer.Protocol.Mlp;
 using AccessLayer.Protocol.Mlp.Envelopes;
@@ -11,6 +14,8 @@ namespace AccessLayer.Mlp.Tests.Infrastructure;
 internal sealed class RawMlpConnection : IAsyncDisposable
 {
     private readonly Socket _socket;
+    // Set for a TLS connection (OpenTlsAsync): bytes go through it instead of the socket.
+    private SslStream? _tls;
     private readonly byte[] _receive = new byte[256 * 1024];
     private int _buffered;
 
@@ -29,7 +34,28 @@ internal sealed class RawMlpConnection : IAsyncDisposable
         return new RawMlpConnection(socket);
     }
 
-    public async Task SendAsync(ReadOnlyMemory<byte> bytes) => await _socket.SendAsync(bytes);
+    /// <summary>A TLS 1.3 client (SslStream) trusting only <paramref name="ca"/>.</summary>
+    public static async Task<RawMlpConnection> OpenTlsAsync(int port, X509Certificate2 ca)
+    {
+        var connection = await OpenAsync(port);
+        var tls = new SslStream(new NetworkStream(connection._socket, ownsSocket: false));
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = "localhost",
+            EnabledSslProtocols = SslProtocols.Tls13,
+            CertificateChainPolicy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, CustomTrustStore = { ca }, RevocationMode = X509RevocationMode.NoCheck },
+        });
+        connection._tls = tls;
+        return connection;
+    }
+
+    public async Task SendAsync(ReadOnlyMemory<byte> bytes)
+    {
+        if (_tls is not null)
+            await _tls.WriteAsync(bytes);
+        else
+            await _socket.SendAsync(bytes);
+    }
 
     public Task SendAsync(Action<IBufferWriter<byte>> write)
     {
@@ -85,9 +111,11 @@ internal sealed class RawMlpConnection : IAsyncDisposable
             int read;
             try
             {
-                read = await _socket.ReceiveAsync(_receive.AsMemory(_buffered), cts.Token);
+                read = _tls is not null
+                    ? await _tls.ReadAsync(_receive.AsMemory(_buffered), cts.Token)
+                    : await _socket.ReceiveAsync(_receive.AsMemory(_buffered), cts.Token);
             }
-            catch (SocketException)
+            catch (Exception ex) when (ex is SocketException or IOException)
             {
                 return null;
             }
@@ -119,7 +147,7 @@ internal sealed class RawMlpConnection : IAsyncDisposable
         {
             while (true)
             {
-                if (await _socket.ReceiveAsync(scratch, cts.Token) == 0)
+                if ((_tls is not null ? await _tls.ReadAsync(scratch, cts.Token) : await _socket.ReceiveAsync(scratch, cts.Token)) == 0)
                     return true;
             }
         }
@@ -127,7 +155,7 @@ internal sealed class RawMlpConnection : IAsyncDisposable
         {
             return false;
         }
-        catch (SocketException)
+        catch (Exception ex) when (ex is SocketException or IOException)
         {
             return true;
         }
@@ -135,6 +163,7 @@ internal sealed class RawMlpConnection : IAsyncDisposable
 
     public ValueTask DisposeAsync()
     {
+        _tls?.Dispose();
         _socket.Dispose();
         return ValueTask.CompletedTask;
     }

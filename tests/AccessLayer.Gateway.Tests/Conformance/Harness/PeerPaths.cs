@@ -25,6 +25,8 @@ internal static class PeerPaths
 
     public static string PythonQos2Burst => Path.Combine(RepoRoot, "tests", "python", "qos2_burst.py");
 
+    public static string PythonTlsResume => Path.Combine(RepoRoot, "tests", "python", "tls_resume.py");
+
     /// <summary>Fails with the fix when the mqtt.js dependency is not installed.</summary>
     public static void RequireMqttJs()
     {
