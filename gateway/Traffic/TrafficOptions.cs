@@ -65,9 +65,13 @@ public sealed class TrafficOptions
     [Range(1, 100)]
     public int HealthCheckFailures { get; set; } = 2;
 
-    /// <summary>A cleartext HTTP/2 (h2c, prior knowledge) port at <c>Http:BindAddress</c> for other sites' gateways (a site with <c>http2: true</c> in the table names it in its <c>gateways</c>); 0: none.</summary>
+    /// <summary>A port at <c>Http:BindAddress</c> for other sites' gateways: site links (a site with <c>link: true</c> in the table names it in its <c>gateways</c>) and cleartext HTTP/2 (h2c, prior knowledge; a site with <c>http2: true</c>); 0: none.</summary>
     [Range(0, 65535)]
     public int ForwardPort { get; set; }
+
+    /// <summary>Calls of one site link (from another site's gateway, on <see cref="ForwardPort"/>) served at once; past it the link is not read until one ends.</summary>
+    [Range(1, 100_000)]
+    public int LinkMaxCalls { get; set; } = 1000;
 
     /// <summary>MQTT uplinks: the most messages in one batch posted to a backend.</summary>
     [Range(1, 10_000)]

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using AccessLayer.Gateway.Mlp.Routing;
 using AccessLayer.Protocol.Hpack;
 using Microsoft.Extensions.Options;
@@ -97,7 +96,7 @@ internal sealed class TrafficRouter : IDisposable
         var table = version.Table;
         var uid = string.IsNullOrEmpty(request.UserId) ? null : request.UserId;
         TrafficZone? cookieZone = null;
-        if (uid is not null && (TrafficHeaders.Find(request.Headers, TrafficHeaders.ZoneCookie) ?? request.ZoneCookie) is { } cookie && _cookie.TryRead(cookie, uid, table, out var named))
+        if (uid is not null && (TrafficHeaders.Find(request.Headers, TrafficHeaders.ZoneCookie) ?? request.ZoneCookie) is { } cookie && _cookie.TryRead(cookie, uid, table, request.ZoneCookieCache, out var named))
         {
             cookieZone = named;
         }
@@ -115,7 +114,7 @@ internal sealed class TrafficRouter : IDisposable
             new(TrafficHeaders.Zone, zone.Name),
             new(TrafficHeaders.Site, zone.Site.Name),
             new(TrafficHeaders.Reason, ReasonName(decision.Reason)),
-            new(TrafficHeaders.TableVersion, table.Version.ToString(CultureInfo.InvariantCulture)),
+            new(TrafficHeaders.TableVersion, table.VersionText),
         ];
         if (uid is not null && decision.Reason != TrafficReason.Cookie)
         {

@@ -38,15 +38,21 @@ internal static partial class TrafficTableParser
         foreach (var (name, node) in Map(Required(root, "sites"), "sites"))
         {
             var site = Mapping(node, $"site {name}");
-            Keys(site, "city", "gateways", "http2");
+            Keys(site, "city", "gateways", "http2", "link");
             var siteHttp2 = false;
             if (Optional(site, "http2") is { } http2Node && !bool.TryParse(Scalar(http2Node, $"site {name} http2"), out siteHttp2))
             {
                 throw new TrafficTableException($"site {name}: http2 is true or false", Line(http2Node));
             }
 
+            var siteLink = false;
+            if (Optional(site, "link") is { } linkNode && !bool.TryParse(Scalar(linkNode, $"site {name} link"), out siteLink))
+            {
+                throw new TrafficTableException($"site {name}: link is true or false", Line(linkNode));
+            }
+
             sites[name] = new TrafficSite(name, Optional(site, "city") is { } city ? Scalar(city, "city") : null,
-                Optional(site, "gateways") is { } gateways ? Endpoints(gateways, $"site {name} gateways") : [], Line(node)) { Http2 = siteHttp2 };
+                Optional(site, "gateways") is { } gateways ? Endpoints(gateways, $"site {name} gateways") : [], Line(node)) { Http2 = siteHttp2, Link = siteLink };
         }
 
         var zones = new Dictionary<string, TrafficZone>(StringComparer.Ordinal);

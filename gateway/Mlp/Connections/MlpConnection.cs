@@ -57,6 +57,9 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
     // The traffic table's zone cookie for this link (WELCOME's, then the last one a routed response carried); null without a table.
     private volatile string? _zoneCookie;
 
+    /// <summary>Created with the link's first call the traffic table routes: a link without one holds none.</summary>
+    private AccessLayer.Gateway.Traffic.ZoneCookieCache? _zoneCookieCache;
+
     // Negotiated at HELLO; read by request tasks and the writer afterwards.
     private bool _clientZstd;
     private int _clientMaxFrameSize = MlpLimits.DefaultMaxFrameSize;
@@ -446,7 +449,7 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
                 return;
             }
 
-            var call = new MlpServiceRequest(service, operation, headers, body, DeviceId!, UserId, Session!.SessionId, request.IsIdempotent, MlpHeaders.Timeout(headers, ceiling)) { ConnectionLogger = _logger, Platform = _platform, AppVersion = _appVersion, ZoneCookie = _zoneCookie };
+            var call = new MlpServiceRequest(service, operation, headers, body, DeviceId!, UserId, Session!.SessionId, request.IsIdempotent, MlpHeaders.Timeout(headers, ceiling)) { ConnectionLogger = _logger, Platform = _platform, AppVersion = _appVersion, ZoneCookie = _zoneCookie, ZoneCookieCache = target is AccessLayer.Gateway.Traffic.TrafficMlpService ? _zoneCookieCache ??= new() : null };
             // The task owns the span from here: it is current in the task (the backend call carries it) and ends it.
             _ = RunRequestAsync(streamId, request.IsOneWay, target, call, span);
             if (span is not null)
