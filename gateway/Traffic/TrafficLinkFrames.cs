@@ -120,7 +120,19 @@ internal static class TrafficLinkFrames
     /// </summary>
     public static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, int maxFrame, out ReadOnlySequence<byte> frame)
     {
-        if (!ForwardFrames.TryReadFrame(ref buffer, out frame, out var needed))
+        bool whole;
+        int needed;
+        try
+        {
+            whole = ForwardFrames.TryReadFrame(ref buffer, out frame, out needed);
+        }
+        catch (FleetCodecException e)
+        {
+            // Past the fleet links' own ceiling: past this gateway's too.
+            throw new TrafficLinkException(e.Message + $" This gateway's limit is {maxFrame}.", e);
+        }
+
+        if (!whole)
         {
             if (needed - ForwardFrames.HeaderSize > maxFrame)
             {
