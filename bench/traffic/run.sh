@@ -4,7 +4,8 @@
 #   bench/traffic/run.sh                       # about 2 minutes: 2 rounds of (single, table), 20 s measured each
 #   ROUNDS=3 DURATION=30 CONNS=64 STREAMS=8 CLIENT=sdk bench/traffic/run.sh
 #   MODES="single one-site table" bench/traffic/run.sh   # also the table with no cross-site share
-#   FORWARD=http1 bench/traffic/run.sh         # forwards over HTTP/1.1 to B's Http:Port instead of h2c
+#   FORWARD=h2c bench/traffic/run.sh           # forwards over h2c to B's Traffic:ForwardPort instead of a site link
+#   FORWARD=http1 bench/traffic/run.sh         # forwards over HTTP/1.1 to B's Http:Port
 #   NO_BUILD=1 bench/traffic/run.sh            # use the Release binaries already built
 # Processes, all on loopback: one backend (bench/H2Echo: h2c, POST /echo answers the body), gateway A (site sh, the one
 # the bots call) and gateway B (site bj, a second process). Single route: A with --Mlp:Routes:echo pointing at H2Echo.
@@ -22,7 +23,7 @@ command -v python3 >/dev/null || { echo "python3 is needed for the table"; exit 
 CONNS=${CONNS:-64}; STREAMS=${STREAMS:-4}; PAYLOAD=${PAYLOAD:-64}; DURATION=${DURATION:-20}; WARM=${WARM:-5}; ROUNDS=${ROUNDS:-2}
 CLIENT=${CLIENT:-lean}
 MODES=${MODES:-single table}   # add one-site for the same table with every shard in site sh (no hop to bj)
-FORWARD=${FORWARD:-h2c}   # how gateway A forwards to gateway B: h2c (Traffic:ForwardPort, the table's site http2: true) or http1 (B's Http:Port)
+FORWARD=${FORWARD:-link}   # how gateway A forwards to gateway B: link (a site link to Traffic:ForwardPort, the table's site link: true), h2c (the same port, http2: true) or http1 (B's Http:Port)
 OUT=${OUT:-$(mktemp -d /tmp/traffic-bench.XXXXXX)}
 mkdir -p "$OUT"
 SECRET=bench-token-secret; TRAFFIC_SECRET=bench-traffic-secret-0123456789
@@ -70,16 +71,18 @@ wait_listening "$H2_PORT"
 A_MLP=$(free_port); A_HTTP=$(free_port); A_MANAGEMENT=$(free_port)
 B_MLP=$(free_port); B_HTTP=$(free_port); B_MANAGEMENT=$(free_port)
 A_FORWARD=$(free_port); B_FORWARD=$(free_port)
-if [ "$FORWARD" = h2c ]; then
-  A_GATEWAY="http://127.0.0.1:$A_FORWARD/"; B_GATEWAY="http://127.0.0.1:$B_FORWARD/"; SITE_HTTP2=true
+SITE_HTTP2=false; SITE_LINK=false
+if [ "$FORWARD" = h2c ] || [ "$FORWARD" = link ]; then
+  A_GATEWAY="http://127.0.0.1:$A_FORWARD/"; B_GATEWAY="http://127.0.0.1:$B_FORWARD/"
+  if [ "$FORWARD" = h2c ]; then SITE_HTTP2=true; else SITE_LINK=true; fi
 else
-  A_GATEWAY="http://127.0.0.1:$A_HTTP/"; B_GATEWAY="http://127.0.0.1:$B_HTTP/"; SITE_HTTP2=false
+  A_GATEWAY="http://127.0.0.1:$A_HTTP/"; B_GATEWAY="http://127.0.0.1:$B_HTTP/"
 fi
 cat >"$OUT/table.yaml" <<YAML
 version: 1
 sites:
-  sh: { city: shanghai, gateways: ["$A_GATEWAY"], http2: $SITE_HTTP2 }
-  bj: { city: beijing, gateways: ["$B_GATEWAY"], http2: $SITE_HTTP2 }
+  sh: { city: shanghai, gateways: ["$A_GATEWAY"], http2: $SITE_HTTP2, link: $SITE_LINK }
+  bj: { city: beijing, gateways: ["$B_GATEWAY"], http2: $SITE_HTTP2, link: $SITE_LINK }
 zones:
   sh-a: { site: sh, services: { echo: { blue: ["http://localhost:$H2_PORT/"], http2: true } } }
   sh-b: { site: sh, services: { echo: { blue: ["http://localhost:$H2_PORT/"], http2: true } } }

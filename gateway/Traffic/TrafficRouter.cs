@@ -64,25 +64,55 @@ internal sealed class TrafficRouter : IDisposable
     /// <summary>
     /// The zone cookie for a long link's WELCOME (docs/protocol.md §5.4): the HELLO's when it is valid for this user and
     /// version and its zone is up, else one for the zone the table gives the user; null without a table or a user.
+    /// <paramref name="home"/>: with <c>Traffic:Steer</c>, the client endpoints of the user's site when that is another
+    /// one; never when the HELLO brought a cookie this table does not honour (a site on another table version may
+    /// steer the other way: the forward serves such a client, no steering back and forth).
     /// </summary>
-    public string? CookieForLink(string uid, ReadOnlySpan<byte> helloCookie)
+    public string? CookieForLink(string uid, ReadOnlySpan<byte> helloCookie, out TrafficSite? home)
     {
+        home = null;
         if (_store.Current is not { } version || string.IsNullOrEmpty(uid))
         {
             return null;
         }
 
         var table = version.Table;
-        if (helloCookie.Length is > 0 and <= 256)
+        string cookie;
+        TrafficZone zone;
+        if (helloCookie.Length is > 0 and <= 256 && ValidCookie(helloCookie, uid, table) is { } valid)
         {
-            Span<char> text = stackalloc char[helloCookie.Length];
-            if (System.Text.Encoding.UTF8.TryGetChars(helloCookie, text, out var length) && _cookie.TryRead(text[..length], uid, table, out var named) && !named.Down)
+            (cookie, zone) = valid;
+        }
+        else
+        {
+            zone = table.ZoneOf(uid, out _);
+            cookie = _cookie.Issue(table.Version, zone, uid);
+            if (helloCookie.Length > 0)
             {
-                return text[..length].ToString();
+                return cookie;
             }
         }
 
-        return _cookie.Issue(table.Version, table.ZoneOf(uid, out _), uid);
+        if (_options.Steer != TrafficSteer.Off && !ReferenceEquals(zone.Site, version.Site) && zone.Site.ClientEndpoints.Length > 0)
+        {
+            home = zone.Site;
+        }
+
+        return cookie;
+    }
+
+    /// <summary>A long-link client told where its home site is (<c>hint</c>: in WELCOME; <c>redirect</c>: by GOAWAY).</summary>
+    public void CountSteered(string how) => _metrics.Steered.Add(1, TrafficMetrics.Tag("how", how));
+
+    /// <summary>What <c>Traffic:Steer</c> does for a link whose user lives in another site.</summary>
+    public TrafficSteer Steer => _options.Steer;
+
+    private (string Cookie, TrafficZone Zone)? ValidCookie(ReadOnlySpan<byte> helloCookie, string uid, TrafficTable table)
+    {
+        Span<char> text = stackalloc char[helloCookie.Length];
+        return System.Text.Encoding.UTF8.TryGetChars(helloCookie, text, out var length) && _cookie.TryRead(text[..length], uid, table, out var named) && !named.Down
+            ? (text[..length].ToString(), named)
+            : null;
     }
 
     /// <summary>Routes <paramref name="request"/>; <paramref name="forwardedFrom"/> is the site of the gateway that forwarded it here (it is never forwarded again).</summary>

@@ -197,6 +197,9 @@ internal sealed class TrafficSite(string name, string? city, string[] gateways, 
     /// <summary>The site's gateways are called over site links (<see cref="TrafficLink"/>, their <c>Traffic:ForwardPort</c>): one kept connection per gateway, calls multiplexed as frames.</summary>
     public bool Link { get; init; }
 
+    /// <summary>The site's long-link endpoints for clients (<c>endpoints</c>): where steering sends the users of its zones.</summary>
+    public Uri[] ClientEndpoints { get; init; } = [];
+
     /// <summary>The site's zones that are up, for traffic that belongs to no user.</summary>
     public TrafficZone[] UpZones { get; internal set; } = [];
 }
