@@ -139,13 +139,14 @@ internal sealed class TrafficRouter : IDisposable
             return MlpServiceResponse.Empty(503, $"no zone of site {version.Site.Name} is up");
         }
 
-        List<HeaderField> metadata =
-        [
+        // Room for all that may be added (cookie, group, gray rule) so the list never grows.
+        var metadata = new List<HeaderField>(7)
+        {
             new(TrafficHeaders.Zone, zone.Name),
             new(TrafficHeaders.Site, zone.Site.Name),
             new(TrafficHeaders.Reason, ReasonName(decision.Reason)),
             new(TrafficHeaders.TableVersion, table.VersionText),
-        ];
+        };
         if (uid is not null && decision.Reason != TrafficReason.Cookie)
         {
             // Missing, stale (an older version, a zone gone down) or not this user's: the caller gets the right one.
@@ -230,7 +231,7 @@ internal sealed class TrafficRouter : IDisposable
     /// <summary>The client's headers without those the gateway consumes, plus the zone, group and load-test mark.</summary>
     private static List<HeaderField> ForBackend(IReadOnlyList<HeaderField> headers, string zone, string group, bool loadTest)
     {
-        var list = new List<HeaderField>(headers.Count + 3);
+        var list = new List<HeaderField>(headers.Count + (loadTest ? 3 : 2));
         foreach (var header in headers)
         {
             if (!TrafficHeaders.IsReserved(header.Name))
@@ -251,8 +252,15 @@ internal sealed class TrafficRouter : IDisposable
 
     private static MlpServiceResponse WithMetadata(MlpServiceResponse response, List<HeaderField> metadata)
     {
-        metadata.InsertRange(0, response.Headers);
-        return response with { Headers = metadata };
+        // One array of the exact size: the response's headers, then where the call went.
+        var headers = new HeaderField[response.Headers.Count + metadata.Count];
+        for (var i = 0; i < response.Headers.Count; i++)
+        {
+            headers[i] = response.Headers[i];
+        }
+
+        metadata.CopyTo(headers, response.Headers.Count);
+        return response with { Headers = headers };
     }
 
     public void Dispose() => _cookie.Dispose();
