@@ -29,7 +29,17 @@ internal sealed class TrafficLink(string host, int port, int maxFrame, TrafficMe
     {
         var connection = _connection is { Dead: false } open ? open : await ConnectAsync(cancellationToken).ConfigureAwait(false);
         var call = connection.Register();
-        Send(connection, call.Id, forward, timeoutMs, key, request.Body.Span, headers);
+        try
+        {
+            Send(connection, call.Id, forward, timeoutMs, key, request.Body.Span, headers);
+        }
+        catch (ArgumentException ex)
+        {
+            // A string the frame cannot carry (U+0000, over 64 KiB): the call never left.
+            connection.Forget(call.Id);
+            throw new TrafficLinkException($"the call cannot travel on a link: {ex.Message}", ex) { NeverSent = true };
+        }
+
         // The caller's deadline or its link ending: the call stops waiting, and an answer that still comes is dropped.
         using var registration = cancellationToken.UnsafeRegister(static state => ((PendingCall)state!).Abandon(), call);
         return await call.Task.ConfigureAwait(false);
@@ -121,6 +131,8 @@ internal sealed class TrafficLink(string host, int port, int maxFrame, TrafficMe
             var magic = ArrayPool<byte>.Shared.Rent(TrafficLinkFrames.Magic.Length);
             TrafficLinkFrames.Magic.CopyTo(magic);
             Writer.Send(magic, TrafficLinkFrames.Magic.Length);
+            // A connection that can no longer send is closed: its read loop ends and fails the calls waiting.
+            _ = Writer.Completion.ContinueWith(static (_, state) => ((Connection)state!).Dispose(), this, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
             _ = ReadAsync();
         }
 

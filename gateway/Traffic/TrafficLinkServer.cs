@@ -63,6 +63,19 @@ internal sealed class TrafficLinkServer(TrafficRouter router, TrafficTableStore 
         metrics.Links.Add(1, TrafficMetrics.Tag("direction", "in"));
         var name = connection.RemoteEndPoint?.ToString() ?? connection.ConnectionId;
         var writer = new TrafficLinkWriter(connection.Transport.Output);
+        // Answers that can no longer be sent end the link: the peer's calls on it fail there instead of waiting out their deadlines.
+        var reading = true;
+        _ = writer.Completion.ContinueWith(
+            _ =>
+            {
+                if (Volatile.Read(ref reading))
+                {
+                    connection.Abort();
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.None,
+            TaskScheduler.Default);
         var input = connection.Transport.Input;
         var maxFrame = gateway.Options.MaxBodySize + TrafficLinkFrames.MaxOverheadBytes;
         using var inFlight = new SemaphoreSlim(options.Value.LinkMaxCalls, options.Value.LinkMaxCalls);
@@ -112,6 +125,8 @@ internal sealed class TrafficLinkServer(TrafficRouter router, TrafficTableStore 
         finally
         {
             TrafficLog.LinkClosed(logger, name, reason);
+            // Ending on purpose from here: what is queued (a refusal) is written before Kestrel closes the connection.
+            Volatile.Write(ref reading, false);
             writer.Complete();
             await writer.Completion.ConfigureAwait(false);
             await lifetime.CancelAsync().ConfigureAwait(false);
