@@ -121,6 +121,7 @@ internal sealed class TrafficLink(string host, int port, int maxFrame, TrafficMe
         private readonly ConcurrentDictionary<uint, PendingCall> _calls = new();
         private uint _nextId;
         private volatile bool _dead;
+        private bool _unread;
 
         public Connection(TrafficLink link, Socket socket, int maxFrame)
         {
@@ -215,7 +216,7 @@ internal sealed class TrafficLink(string host, int port, int maxFrame, TrafficMe
                     TrafficLog.LinkClosed(_link._logger, _link.Name, reason);
                 }
 
-                Fail(reason);
+                Fail(reason, neverSent: _unread);
                 Writer.Complete();
                 Dispose();
             }
@@ -242,7 +243,9 @@ internal sealed class TrafficLink(string host, int port, int maxFrame, TrafficMe
                 var (id, why) = TrafficLinkFrames.ReadRefusal(frame);
                 if (id == 0)
                 {
+                    // The peer answers every call it read before it refuses the link: those still waiting were never read.
                     reason = "refused by the peer: " + why;
+                    _unread = true;
                     return false;
                 }
 
@@ -257,14 +260,14 @@ internal sealed class TrafficLink(string host, int port, int maxFrame, TrafficMe
             throw new TrafficLinkException($"A link frame of kind {kind} from a gateway.");
         }
 
-        private void Fail(string reason)
+        private void Fail(string reason, bool neverSent = false)
         {
             _dead = true;
             foreach (var id in _calls.Keys)
             {
                 if (_calls.TryRemove(id, out var answer))
                 {
-                    answer.TrySetException(new TrafficLinkException($"the link to {_link.Name} closed: {reason}"));
+                    answer.TrySetException(new TrafficLinkException($"the link to {_link.Name} closed: {reason}") { NeverSent = neverSent });
                 }
             }
         }

@@ -3,6 +3,7 @@ using AccessLayer.Gateway.Mlp;
 using AccessLayer.Gateway.Mlp.Routing;
 using AccessLayer.Protocol.Hpack;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Options;
 
 namespace AccessLayer.Gateway.Traffic;
@@ -12,7 +13,9 @@ namespace AccessLayer.Gateway.Traffic;
 /// from another site's gateway (<see cref="TrafficLink"/>), any other goes on to HTTP/2 (h2c) as before. Each call frame
 /// is taken only with a valid signature made within <c>Traffic:ForwardClockSkew</c> (else that call is refused, the link
 /// stays), routed by this node's table as a call that has made its one hop (as <see cref="TrafficForwardEndpoint"/>),
-/// and answered on the link in whatever order calls finish. At most <c>Traffic:LinkMaxCalls</c> calls of one link run at
+/// and answered on the link in whatever order calls finish. A link the gateway ends (a malformed frame, the gateway
+/// stopping) answers the calls it has read first, then sends a refusal: the calls the peer still waits for were never
+/// read here. At most <c>Traffic:LinkMaxCalls</c> calls of one link run at
 /// once; past that the link is not read until one ends (TCP pushes back on the sender). A malformed frame, or one
 /// longer than the body limit allows, ends the link with a refusal that says why.
 /// </summary>
@@ -78,22 +81,28 @@ internal sealed class TrafficLinkServer(TrafficRouter router, TrafficTableStore 
             TaskScheduler.Default);
         var input = connection.Transport.Input;
         var maxFrame = gateway.Options.MaxBodySize + TrafficLinkFrames.MaxOverheadBytes;
-        using var inFlight = new SemaphoreSlim(options.Value.LinkMaxCalls, options.Value.LinkMaxCalls);
-        using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+        var max = options.Value.LinkMaxCalls;
+        using var inFlight = new SemaphoreSlim(max, max);
+        // Kestrel asks a connection to close when the gateway stops: the link then takes no more calls and ends once those it has are answered.
+        var stopping = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
+        using var reads = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, stopping);
+        using var calls = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
         var reason = "closed by the peer";
+        string? refusal = null;
+        var peerGone = false;
         try
         {
             while (true)
             {
-                var result = await input.ReadAsync(lifetime.Token).ConfigureAwait(false);
+                var result = await input.ReadAsync(reads.Token).ConfigureAwait(false);
                 var buffer = result.Buffer;
                 try
                 {
                     while (TrafficLinkFrames.TryReadFrame(ref buffer, maxFrame, out var frame))
                     {
                         var call = TrafficLinkFrames.ReadCall(frame);
-                        await inFlight.WaitAsync(lifetime.Token).ConfigureAwait(false);
-                        _ = ServeCallAsync(call, writer, inFlight, lifetime.Token);
+                        await inFlight.WaitAsync(reads.Token).ConfigureAwait(false);
+                        _ = ServeCallAsync(call, writer, inFlight, calls.Token);
                     }
                 }
                 finally
@@ -103,38 +112,56 @@ internal sealed class TrafficLinkServer(TrafficRouter router, TrafficTableStore 
 
                 if (result.IsCompleted)
                 {
+                    peerGone = true;
                     break;
                 }
             }
         }
         catch (TrafficLinkException ex)
         {
-            // Bad input from a peer: it is told why, then the link ends (its calls in flight fail there, not here).
-            reason = ex.Message;
-            var refusal = TrafficLinkFrames.EncodeRefusal(0, ex.Message, out var length);
-            writer.Send(refusal, length);
+            // Bad input from a peer: it is told why once the calls read before are answered, then the link ends.
+            reason = refusal = ex.Message;
         }
-        catch (OperationCanceledException) when (lifetime.IsCancellationRequested)
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested && !connection.ConnectionClosed.IsCancellationRequested)
+        {
+            reason = refusal = "the gateway is stopping";
+        }
+        catch (OperationCanceledException) when (reads.IsCancellationRequested)
         {
             reason = "the connection closed";
+            peerGone = true;
         }
         catch (Exception ex) when (ex is IOException or ConnectionResetException)
         {
             reason = ex.Message;
+            peerGone = true;
         }
         finally
         {
             TrafficLog.LinkClosed(logger, name, reason);
-            // Ending on purpose from here: what is queued (a refusal) is written before Kestrel closes the connection.
-            Volatile.Write(ref reading, false);
-            writer.Complete();
-            await writer.Completion.ConfigureAwait(false);
-            await lifetime.CancelAsync().ConfigureAwait(false);
-            // The calls still running hold the semaphore: wait until they have let it go before it is disposed.
-            for (var i = 0; i < options.Value.LinkMaxCalls; i++)
+            if (peerGone)
+            {
+                // Nobody is left to answer: the calls still running stop.
+                await calls.CancelAsync().ConfigureAwait(false);
+            }
+
+            // The calls still running hold the semaphore: their answers go out before the refusal, so every call the peer
+            // still waits for after it was never read here (the peer may send it to another gateway of this site).
+            for (var i = 0; i < max; i++)
             {
                 await inFlight.WaitAsync(CancellationToken.None).ConfigureAwait(false);
             }
+
+            if (refusal is not null)
+            {
+                var frame = TrafficLinkFrames.EncodeRefusal(0, refusal, out var length);
+                writer.Send(frame, length);
+            }
+
+            // Ending on purpose from here: what is queued is written before Kestrel closes the connection.
+            Volatile.Write(ref reading, false);
+            writer.Complete();
+            await writer.Completion.ConfigureAwait(false);
         }
     }
 

@@ -220,6 +220,28 @@ public sealed class TrafficForwardTests
     }
 
     [Fact]
+    public async Task A_gateway_with_a_site_link_open_stops_at_once_and_calls_for_its_site_are_then_answered_502()
+    {
+        await using var sites = await TwoSites.StartAsync(link: true);
+        await using var client = await ConnectAsync(sites.Sh, TrafficTestTables.UidInShards(50, 99), sites.ShHttp);
+        Assert.Equal(200, (await client.CallAsync("orders", "create", "x"u8.ToArray())).Status);
+
+        // bj stops: a link is no HTTP connection Kestrel can drain, so it ends the link itself (else the stop waits out
+        // Kestrel's shutdown timeout, 30 s) after answering what it read.
+        var stopping = System.Diagnostics.Stopwatch.StartNew();
+        await sites.Bj.DisposeAsync();
+        Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(10), $"bj took {stopping.Elapsed} to stop");
+
+        // The kept link is gone and a new one cannot be opened. The call's deadline (20 s) is far off.
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var response = await client.CallAsync("orders", "create", "x"u8.ToArray(), new MlpCallOptions { Timeout = TimeSpan.FromSeconds(20) });
+
+        Assert.Equal(502, response.Status);
+        Assert.Contains("bj", response.Header("error-message"), StringComparison.Ordinal);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"answered after {started.Elapsed}");
+    }
+
+    [Fact]
     public async Task A_link_call_without_a_gateways_signature_is_refused_and_the_link_stays()
     {
         await using var sites = await TwoSites.StartAsync(link: true);
