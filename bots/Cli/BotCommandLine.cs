@@ -75,6 +75,7 @@ public sealed class BotCommandLine
     private readonly Option<string> _pushTarget = new("--push-target") { Description = "mlp-push: one (a device per push, rotating) or all (every device, by a shared user id; needs --token-secret).", DefaultValueFactory = _ => "one" };
     private readonly Option<string> _mlpClient = new("--mlp-client") { Description = "mlp-rpc: sdk (the client SDK, one task per call) or lean (raw socket, pre-encoded pipelined requests, like h2load).", DefaultValueFactory = _ => "sdk" };
     private readonly Option<string> _tokenSecret = new("--token-secret") { Description = "MLP: the gateway's Mlp:TokenSecret, to mint device tokens (default: anonymous HELLOs)." };
+    private readonly Option<bool> _followHome = new("--follow-home") { Description = "mlp-rpc --mlp-client lean: a device whose WELCOME names home endpoints (a gateway's Traffic:Steer) connects there instead, once, before its calls." };
     private readonly Option<bool> _userPerDevice = new("--user-per-device") { Description = "MLP: with --token-secret, every device's token names its own user id (default: one user for the run), so a traffic table spreads devices over its zones." };
     private readonly Option<bool> _compress = new("--compress") { Description = "MLP: announce zstd and compress bodies." };
     private readonly Option<bool> _json = new("--json") { Description = "Print one JSON object with the results (for scripts)." };
@@ -189,6 +190,7 @@ public sealed class BotCommandLine
             MlpClient = parseResult.GetValue(_mlpClient) == "lean" ? MlpClientKind.Lean : MlpClientKind.Sdk,
             TokenSecret = parseResult.GetValue(_tokenSecret) ?? "",
             UserPerDevice = parseResult.GetValue(_userPerDevice),
+            FollowHome = parseResult.GetValue(_followHome),
             Compress = parseResult.GetValue(_compress),
             Json = parseResult.GetValue(_json),
             Interval = Seconds(parseResult.GetValue(_interval)),
@@ -379,7 +381,7 @@ public sealed class BotCommandLine
     [
         _host, _port, _endpoints, _subscriberOffset, _sessionExpiry, _brokerPids, _noReconnect, _reconnectMaxBackoff, _tls, _insecure, _version, _qos, _size, _count, _members, _messages, _rate, _totalRate,
         _duration, _warmup, _hold, _settle, _drain, _connectRate, _connectConcurrency, _keepAlive, _inflight, _sendBuffer,
-        _sourceAddresses, _sourceOffset, _workers, _workerIndex, _brokerPid, _concurrency, _management, _httpPort, _managementToken, _pushTarget, _mlpClient, _tokenSecret, _userPerDevice, _compress, _json, _interval, _intervalLog, _quiet, _topicPrefix, _topic,
+        _sourceAddresses, _sourceOffset, _workers, _workerIndex, _brokerPid, _concurrency, _management, _httpPort, _managementToken, _pushTarget, _mlpClient, _tokenSecret, _userPerDevice, _followHome, _compress, _json, _interval, _intervalLog, _quiet, _topicPrefix, _topic,
         _clientPrefix,
     ];
 }

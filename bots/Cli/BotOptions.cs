@@ -194,6 +194,9 @@ public sealed record BotOptions
     /// <summary>MLP: with --token-secret, each device's token names its own user (<c>{prefix}-user-{run}-{index}</c>) instead of one user for the run, so a traffic table spreads the devices over its zones.</summary>
     public bool UserPerDevice { get; init; }
 
+    /// <summary>mlp-rpc (lean): a device whose WELCOME names <c>home_endpoints</c> (the gateway's Traffic:Steer) connects there instead, once, before calling: a client that followed the steering.</summary>
+    public bool FollowHome { get; init; }
+
     /// <summary>MLP: announce zstd and compress bodies (off by default: echoing random bytes gains nothing).</summary>
     public bool Compress { get; init; }
 
@@ -328,6 +331,11 @@ public sealed record BotOptions
             if (UserPerDevice)
             {
                 args.Add("--user-per-device");
+            }
+
+            if (FollowHome)
+            {
+                args.Add("--follow-home");
             }
 
             if (Compress)

@@ -35,16 +35,24 @@ public static class MlpLeanRpcScenario
                 var began = Stopwatch.GetTimestamp();
                 try
                 {
-                    connections[i] = await LeanMlpConnection.ConnectAsync(
-                        new LeanMlpSettings
-                        {
-                            Endpoint = endpoint,
-                            DeviceId = deviceId,
-                            DeviceToken = MlpFleet.MintToken(o, deviceId, MlpFleet.UserOf(o, runId, i)),
-                            PayloadSize = o.PayloadSize,
-                            InFlight = o.Concurrency,
-                        },
-                        token);
+                    var deviceToken = MlpFleet.MintToken(o, deviceId, MlpFleet.UserOf(o, runId, i));
+                    LeanMlpSettings Settings(IPEndPoint at) => new()
+                    {
+                        Endpoint = at,
+                        DeviceId = deviceId,
+                        DeviceToken = deviceToken,
+                        PayloadSize = o.PayloadSize,
+                        InFlight = o.Concurrency,
+                    };
+                    connections[i] = await LeanMlpConnection.ConnectAsync(Settings(endpoint), token);
+                    if (o.FollowHome && connections[i]!.Welcome?.HomeEndpoints.FirstOrDefault(e => e.Transport is AccessLayer.Protocol.Mlp.Envelopes.Transport.Tcp or AccessLayer.Protocol.Mlp.Envelopes.Transport.Unspecified) is { } home)
+                    {
+                        // The gateway says this device's zone lives in another site: it goes there, as a steered SDK client does on its next connect.
+                        await connections[i]!.DisposeAsync();
+                        connections[i] = null;
+                        var homeAddress = IPAddress.TryParse(home.Host, out var literal) ? literal : (await Dns.GetHostAddressesAsync(home.Host, token))[0];
+                        connections[i] = await LeanMlpConnection.ConnectAsync(Settings(new IPEndPoint(homeAddress, (int)home.Port)), token);
+                    }
                     stats.ConnectSucceeded(Stopwatch.GetTimestamp() - began);
                 }
                 catch (Exception e) when (e is LeanMlpException or IOException or OperationCanceledException or System.Net.Sockets.SocketException or AccessLayer.Protocol.Mlp.MlpProtocolException)

@@ -231,6 +231,7 @@ public sealed class MlpClient : IAsyncDisposable
 
         var (link, welcome) = won.Value;
         LastWelcome = welcome;
+        EndpointList.OnWelcome(welcome);
         // Not null: a GOAWAY right behind the WELCOME may have closed the link before it was published here.
         LastGoAway = link.GoAway;
         if (!welcome.ResumeTicket.IsEmpty)

@@ -14,6 +14,7 @@ internal static class TrafficExtensions
         services.AddSingleton<TrafficTableStore>();
         services.AddSingleton<TrafficKeys>();
         services.AddSingleton<TrafficForwarder>();
+        services.AddSingleton<TrafficLinkServer>();
         services.AddSingleton<TrafficRouter>();
         services.AddSingleton<TrafficEndpointHealth>();
         services.AddSingleton<TrafficHealthChecker>();
@@ -27,13 +28,17 @@ internal static class TrafficExtensions
         return services;
     }
 
-    /// <summary>The h2c listener of <c>Traffic:ForwardPort</c>, when set: the device surface over HTTP/2 with prior knowledge, for other sites' gateways.</summary>
+    /// <summary>The listener of <c>Traffic:ForwardPort</c>, when set, for other sites' gateways: site links (<see cref="TrafficLinkServer"/>) and the device surface over HTTP/2 with prior knowledge.</summary>
     public static void ListenForForwards(KestrelServerOptions kestrel, IConfiguration configuration, System.Net.IPAddress address)
     {
         var port = configuration.GetSection(TrafficOptions.SectionName).GetValue<int>(nameof(TrafficOptions.ForwardPort));
         if (port > 0)
         {
-            kestrel.Listen(address, port, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(address, port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                listen.Use(next => connection => listen.ApplicationServices.GetRequiredService<TrafficLinkServer>().OnConnectionAsync(connection, next));
+            });
         }
     }
 

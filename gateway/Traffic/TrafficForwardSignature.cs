@@ -19,6 +19,17 @@ internal static class TrafficForwardSignature
         return Base64Url.EncodeToString(mac);
     }
 
+    /// <summary>The signature's 32 bytes, for a site link frame.</summary>
+    public static void Compute(byte[] key, in TrafficForward forward, ReadOnlySpan<byte> body, Span<byte> destination) => Mac(key, forward, body, destination);
+
+    /// <summary>Whether <paramref name="signature"/> (32 bytes, from a site link frame) holds, compared in constant time.</summary>
+    public static bool Verify(byte[] key, in TrafficForward forward, ReadOnlySpan<byte> body, ReadOnlySpan<byte> signature)
+    {
+        Span<byte> expected = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        Mac(key, forward, body, expected);
+        return signature.Length == expected.Length && CryptographicOperations.FixedTimeEquals(signature, expected);
+    }
+
     public static bool Verify(byte[] key, in TrafficForward forward, ReadOnlySpan<byte> body, string signature)
     {
         Span<byte> given = stackalloc byte[HMACSHA256.HashSizeInBytes + 3];

@@ -1,7 +1,10 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net.Http.Headers;
+using AccessLayer.Gateway.Mlp;
 using AccessLayer.Gateway.Mlp.Routing;
 using AccessLayer.Protocol.Hpack;
+using Microsoft.Extensions.Options;
 
 namespace AccessLayer.Gateway.Traffic;
 
@@ -12,8 +15,11 @@ namespace AccessLayer.Gateway.Traffic;
 /// The gateways are tried in a random order; the next one only when the call was never sent (no connection) or is
 /// idempotent. The answer's status comes back in <c>x-traffic-status</c>, its headers and body as they are.
 /// </summary>
-internal sealed class TrafficForwarder(TrafficKeys keys, IHttpClientFactory clients, TrafficMetrics metrics, TimeProvider time, ILogger<TrafficForwarder> logger)
+internal sealed class TrafficForwarder(TrafficKeys keys, IHttpClientFactory clients, TrafficMetrics metrics, IOptions<MlpOptions> mlp, TimeProvider time, ILogger<TrafficForwarder> logger) : IAsyncDisposable
 {
+    /// <summary>One per gateway endpoint of a <c>link: true</c> site of some applied table: bounded by the tables.</summary>
+    private readonly ConcurrentDictionary<string, TrafficLink> _links = new(StringComparer.Ordinal);
+
     private static readonly HashSet<string> NotForwarded = new(StringComparer.OrdinalIgnoreCase)
     {
         "connection", "keep-alive", "transfer-encoding", "upgrade", "te", "trailer", "proxy-connection", "host", "content-length",
@@ -36,7 +42,9 @@ internal sealed class TrafficForwarder(TrafficKeys keys, IHttpClientFactory clie
             var gateway = gateways[(start + i) % gateways.Length];
             try
             {
-                var response = await SendAsync(new Uri(gateway.EndsWith('/') ? gateway : gateway + "/", UriKind.Absolute), site.Http2, request, hop, cancellationToken).ConfigureAwait(false);
+                var response = site.Link
+                    ? await LinkAsync(gateway, request, hop, cancellationToken).ConfigureAwait(false)
+                    : await SendAsync(new Uri(gateway.EndsWith('/') ? gateway : gateway + "/", UriKind.Absolute), site.Http2, request, hop, cancellationToken).ConfigureAwait(false);
                 metrics.Forwarded.Add(1, TrafficMetrics.Tag("result", "ok"));
                 return (true, response);
             }
@@ -47,7 +55,7 @@ internal sealed class TrafficForwarder(TrafficKeys keys, IHttpClientFactory clie
             catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
             {
                 TrafficLog.ForwardFailed(request.ConnectionLogger ?? logger, request.Service, request.Operation, site.Name, gateway, ex.Message);
-                var neverSent = ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError };
+                var neverSent = ex is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError } or TrafficLinkException { NeverSent: true };
                 if (!neverSent && !request.Idempotent)
                 {
                     break;
@@ -58,6 +66,71 @@ internal sealed class TrafficForwarder(TrafficKeys keys, IHttpClientFactory clie
         metrics.Forwarded.Add(1, TrafficMetrics.Tag("result", "failed"));
         return (false, MlpServiceResponse.Empty(502, $"no gateway of site {site.Name} answered"));
     }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var link in _links.Values)
+        {
+            await link.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The forward over the site link to <paramref name="gateway"/> (opened by the first): the same signed call as over HTTP, as one frame.</summary>
+    private async ValueTask<MlpServiceResponse> LinkAsync(string gateway, MlpServiceRequest request, string hop, CancellationToken cancellationToken)
+    {
+        if (!_links.TryGetValue(gateway, out var link))
+        {
+            var uri = new Uri(gateway, UriKind.Absolute);
+            link = _links.GetOrAdd(gateway, new TrafficLink(uri.IdnHost, uri.Port, mlp.Value.MaxBodySize + TrafficLinkFrames.MaxOverheadBytes, metrics, time, logger));
+        }
+
+        var forward = new TrafficForward(time.GetUtcNow().ToUnixTimeSeconds(), hop, request.Service, request.Operation, request.DeviceId, request.UserId, request.SessionId, request.Idempotent, request.Platform, request.AppVersion);
+        var response = await link.CallAsync(forward, (int)Math.Min(request.Timeout.TotalMilliseconds, int.MaxValue), keys.Forward, request, LinkHeaders(request), cancellationToken).ConfigureAwait(false);
+        var headers = new HeaderField[response.Headers.Count + 1];
+        for (var i = 0; i < response.Headers.Count; i++)
+        {
+            headers[i] = response.Headers[i];
+        }
+
+        headers[^1] = new HeaderField(TrafficHeaders.ForwardedBy, hop);
+        return response with { Headers = headers };
+    }
+
+    /// <summary>The client's headers a forward carries (as over HTTP), and the long link's cookie when the call names none.</summary>
+    private static IReadOnlyList<HeaderField> LinkHeaders(MlpServiceRequest request)
+    {
+        var cookie = request.ZoneCookie is { } linkCookie && TrafficHeaders.Find(request.Headers, TrafficHeaders.ZoneCookie) is null ? linkCookie : null;
+        var keep = 0;
+        foreach (var header in request.Headers)
+        {
+            keep += IsForwarded(header.Name) ? 1 : 0;
+        }
+
+        if (keep == request.Headers.Count && cookie is null)
+        {
+            return request.Headers;
+        }
+
+        var headers = new HeaderField[keep + (cookie is null ? 0 : 1)];
+        var at = 0;
+        foreach (var header in request.Headers)
+        {
+            if (IsForwarded(header.Name))
+            {
+                headers[at++] = header;
+            }
+        }
+
+        if (cookie is not null)
+        {
+            // The long link's cookie travels as if the client had sent it: the other site honours it as any cookie.
+            headers[at] = new HeaderField(TrafficHeaders.ZoneCookie, cookie);
+        }
+
+        return headers;
+    }
+
+    private static bool IsForwarded(string name) => !NotForwarded.Contains(name) && !name.StartsWith("x-traffic-", StringComparison.Ordinal);
 
     private async Task<MlpServiceResponse> SendAsync(Uri gateway, bool http2, MlpServiceRequest request, string hop, CancellationToken cancellationToken)
     {

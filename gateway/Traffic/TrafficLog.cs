@@ -35,4 +35,10 @@ internal static partial class TrafficLog
 
     [LoggerMessage(3011, LogLevel.Debug, "Uplink PUBLISH of {ClientId} on {Topic} refused by rule {Rule}: {Reason}")]
     public static partial void UplinkRefused(ILogger logger, string clientId, string topic, string rule, string reason);
+
+    [LoggerMessage(3012, LogLevel.Information, "Site link to {Gateway} opened")]
+    public static partial void LinkOpened(ILogger logger, string gateway);
+
+    [LoggerMessage(3013, LogLevel.Warning, "Site link {Link} closed: {Reason}")]
+    public static partial void LinkClosed(ILogger logger, string link, string reason);
 }

@@ -24,6 +24,8 @@ internal sealed class TrafficMetrics : IDisposable
         UplinkBatches = _meter.CreateCounter<long>("traffic.uplink.batches", description: "Uplink batches posted to a backend or a peer gateway, by rule and result (accepted, rejected: a 4xx, failed: retried).");
         UplinkDelivered = _meter.CreateCounter<long>("traffic.uplink.delivered", description: "Uplink messages in batches the backend accepted, by rule.");
         _meter.CreateObservableGauge("traffic.uplink.queued", () => Volatile.Read(ref _uplinkQueued), description: "Uplink messages held (queued and in flight) over all queues.");
+        Steered = _meter.CreateCounter<long>("traffic.steered", description: "Long-link clients told that their zone's site is another one (Traffic:Steer), by how (hint: WELCOME home_endpoints; redirect: GOAWAY REDIRECT).");
+        Links = _meter.CreateCounter<long>("traffic.links", description: "Site links opened, by direction (out: to another site's gateway; in: from one).");
         ForwardsRefused = _meter.CreateCounter<long>("traffic.forwards.refused", description: "Forwards from other gateways refused, by reason (signature, loop).");
     }
 
@@ -36,6 +38,10 @@ internal sealed class TrafficMetrics : IDisposable
     public Counter<long> Forwarded { get; }
 
     public Counter<long> ForwardsRefused { get; }
+
+    public Counter<long> Links { get; }
+
+    public Counter<long> Steered { get; }
 
     public Counter<long> Ejections { get; }
 

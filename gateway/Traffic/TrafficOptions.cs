@@ -65,9 +65,21 @@ public sealed class TrafficOptions
     [Range(1, 100)]
     public int HealthCheckFailures { get; set; } = 2;
 
-    /// <summary>A cleartext HTTP/2 (h2c, prior knowledge) port at <c>Http:BindAddress</c> for other sites' gateways (a site with <c>http2: true</c> in the table names it in its <c>gateways</c>); 0: none.</summary>
+    /// <summary>A port at <c>Http:BindAddress</c> for other sites' gateways: site links (a site with <c>link: true</c> in the table names it in its <c>gateways</c>) and cleartext HTTP/2 (h2c, prior knowledge; a site with <c>http2: true</c>); 0: none.</summary>
     [Range(0, 65535)]
     public int ForwardPort { get; set; }
+
+    /// <summary>
+    /// Whether long-link clients whose zone lives in another site are told where that site is (the site's <c>endpoints</c>
+    /// in the table): <c>Off</c>; <c>Hint</c>: WELCOME names them (<c>home_endpoints</c>) for the client's next connect;
+    /// <c>Redirect</c>: also, once the link's first call has been forwarded and answered, GOAWAY <c>REDIRECT</c> to them.
+    /// Calls are forwarded until the client moves, and for clients that do not.
+    /// </summary>
+    public TrafficSteer Steer { get; set; } = TrafficSteer.Off;
+
+    /// <summary>Calls of one site link (from another site's gateway, on <see cref="ForwardPort"/>) served at once; past it the link is not read until one ends.</summary>
+    [Range(1, 100_000)]
+    public int LinkMaxCalls { get; set; } = 1000;
 
     /// <summary>MQTT uplinks: the most messages in one batch posted to a backend.</summary>
     [Range(1, 10_000)]
@@ -102,4 +114,12 @@ public sealed class TrafficOptions
     public TimeSpan UplinkRetryDelayMax { get; set; } = TimeSpan.FromSeconds(10);
 
     public bool IsEnabled => !string.IsNullOrEmpty(TableFile);
+}
+
+/// <summary>What a gateway tells a long-link client whose zone lives in another site (<see cref="TrafficOptions.Steer"/>).</summary>
+public enum TrafficSteer
+{
+    Off,
+    Hint,
+    Redirect,
 }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using AccessLayer.Gateway.Mlp.Routing;
 using AccessLayer.Protocol.Hpack;
 using Microsoft.Extensions.Options;
@@ -65,25 +64,55 @@ internal sealed class TrafficRouter : IDisposable
     /// <summary>
     /// The zone cookie for a long link's WELCOME (docs/protocol.md §5.4): the HELLO's when it is valid for this user and
     /// version and its zone is up, else one for the zone the table gives the user; null without a table or a user.
+    /// <paramref name="home"/>: with <c>Traffic:Steer</c>, the client endpoints of the user's site when that is another
+    /// one; never when the HELLO brought a cookie this table does not honour (a site on another table version may
+    /// steer the other way: the forward serves such a client, no steering back and forth).
     /// </summary>
-    public string? CookieForLink(string uid, ReadOnlySpan<byte> helloCookie)
+    public string? CookieForLink(string uid, ReadOnlySpan<byte> helloCookie, out TrafficSite? home)
     {
+        home = null;
         if (_store.Current is not { } version || string.IsNullOrEmpty(uid))
         {
             return null;
         }
 
         var table = version.Table;
-        if (helloCookie.Length is > 0 and <= 256)
+        string cookie;
+        TrafficZone zone;
+        if (helloCookie.Length is > 0 and <= 256 && ValidCookie(helloCookie, uid, table) is { } valid)
         {
-            Span<char> text = stackalloc char[helloCookie.Length];
-            if (System.Text.Encoding.UTF8.TryGetChars(helloCookie, text, out var length) && _cookie.TryRead(text[..length], uid, table, out var named) && !named.Down)
+            (cookie, zone) = valid;
+        }
+        else
+        {
+            zone = table.ZoneOf(uid, out _);
+            cookie = _cookie.Issue(table.Version, zone, uid);
+            if (helloCookie.Length > 0)
             {
-                return text[..length].ToString();
+                return cookie;
             }
         }
 
-        return _cookie.Issue(table.Version, table.ZoneOf(uid, out _), uid);
+        if (_options.Steer != TrafficSteer.Off && !ReferenceEquals(zone.Site, version.Site) && zone.Site.ClientEndpoints.Length > 0)
+        {
+            home = zone.Site;
+        }
+
+        return cookie;
+    }
+
+    /// <summary>A long-link client told where its home site is (<c>hint</c>: in WELCOME; <c>redirect</c>: by GOAWAY).</summary>
+    public void CountSteered(string how) => _metrics.Steered.Add(1, TrafficMetrics.Tag("how", how));
+
+    /// <summary>What <c>Traffic:Steer</c> does for a link whose user lives in another site.</summary>
+    public TrafficSteer Steer => _options.Steer;
+
+    private (string Cookie, TrafficZone Zone)? ValidCookie(ReadOnlySpan<byte> helloCookie, string uid, TrafficTable table)
+    {
+        Span<char> text = stackalloc char[helloCookie.Length];
+        return System.Text.Encoding.UTF8.TryGetChars(helloCookie, text, out var length) && _cookie.TryRead(text[..length], uid, table, out var named) && !named.Down
+            ? (text[..length].ToString(), named)
+            : null;
     }
 
     /// <summary>Routes <paramref name="request"/>; <paramref name="forwardedFrom"/> is the site of the gateway that forwarded it here (it is never forwarded again).</summary>
@@ -97,7 +126,7 @@ internal sealed class TrafficRouter : IDisposable
         var table = version.Table;
         var uid = string.IsNullOrEmpty(request.UserId) ? null : request.UserId;
         TrafficZone? cookieZone = null;
-        if (uid is not null && (TrafficHeaders.Find(request.Headers, TrafficHeaders.ZoneCookie) ?? request.ZoneCookie) is { } cookie && _cookie.TryRead(cookie, uid, table, out var named))
+        if (uid is not null && (TrafficHeaders.Find(request.Headers, TrafficHeaders.ZoneCookie) ?? request.ZoneCookie) is { } cookie && _cookie.TryRead(cookie, uid, table, request.ZoneCookieCache, out var named))
         {
             cookieZone = named;
         }
@@ -110,13 +139,14 @@ internal sealed class TrafficRouter : IDisposable
             return MlpServiceResponse.Empty(503, $"no zone of site {version.Site.Name} is up");
         }
 
-        List<HeaderField> metadata =
-        [
+        // Room for all that may be added (cookie, group, gray rule) so the list never grows.
+        var metadata = new List<HeaderField>(7)
+        {
             new(TrafficHeaders.Zone, zone.Name),
             new(TrafficHeaders.Site, zone.Site.Name),
             new(TrafficHeaders.Reason, ReasonName(decision.Reason)),
-            new(TrafficHeaders.TableVersion, table.Version.ToString(CultureInfo.InvariantCulture)),
-        ];
+            new(TrafficHeaders.TableVersion, table.VersionText),
+        };
         if (uid is not null && decision.Reason != TrafficReason.Cookie)
         {
             // Missing, stale (an older version, a zone gone down) or not this user's: the caller gets the right one.
@@ -201,7 +231,7 @@ internal sealed class TrafficRouter : IDisposable
     /// <summary>The client's headers without those the gateway consumes, plus the zone, group and load-test mark.</summary>
     private static List<HeaderField> ForBackend(IReadOnlyList<HeaderField> headers, string zone, string group, bool loadTest)
     {
-        var list = new List<HeaderField>(headers.Count + 3);
+        var list = new List<HeaderField>(headers.Count + (loadTest ? 3 : 2));
         foreach (var header in headers)
         {
             if (!TrafficHeaders.IsReserved(header.Name))
@@ -222,8 +252,15 @@ internal sealed class TrafficRouter : IDisposable
 
     private static MlpServiceResponse WithMetadata(MlpServiceResponse response, List<HeaderField> metadata)
     {
-        metadata.InsertRange(0, response.Headers);
-        return response with { Headers = metadata };
+        // One array of the exact size: the response's headers, then where the call went.
+        var headers = new HeaderField[response.Headers.Count + metadata.Count];
+        for (var i = 0; i < response.Headers.Count; i++)
+        {
+            headers[i] = response.Headers[i];
+        }
+
+        metadata.CopyTo(headers, response.Headers.Count);
+        return response with { Headers = headers };
     }
 
     public void Dispose() => _cookie.Dispose();

@@ -23,6 +23,7 @@ internal sealed class TrafficTable
         IReadOnlyList<TrafficUplinkRule>? uplinks = null)
     {
         Version = version;
+        VersionText = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
         Sites = sites;
         Zones = zones;
         _shards = shards;
@@ -33,6 +34,9 @@ internal sealed class TrafficTable
     }
 
     public long Version { get; }
+
+    /// <summary>The version as the <c>mlp-table-version</c> header spells it, made once per table rather than per call.</summary>
+    public string VersionText { get; }
 
     public FrozenDictionary<string, TrafficSite> Sites { get; }
 
@@ -189,6 +193,12 @@ internal sealed class TrafficSite(string name, string? city, string[] gateways, 
 
     /// <summary>The site's gateways are called over HTTP/2 with prior knowledge (their <c>Traffic:ForwardPort</c>).</summary>
     public bool Http2 { get; init; }
+
+    /// <summary>The site's gateways are called over site links (<see cref="TrafficLink"/>, their <c>Traffic:ForwardPort</c>): one kept connection per gateway, calls multiplexed as frames.</summary>
+    public bool Link { get; init; }
+
+    /// <summary>The site's long-link endpoints for clients (<c>endpoints</c>): where steering sends the users of its zones.</summary>
+    public Uri[] ClientEndpoints { get; init; } = [];
 
     /// <summary>The site's zones that are up, for traffic that belongs to no user.</summary>
     public TrafficZone[] UpZones { get; internal set; } = [];

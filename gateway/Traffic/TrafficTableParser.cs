@@ -38,15 +38,21 @@ internal static partial class TrafficTableParser
         foreach (var (name, node) in Map(Required(root, "sites"), "sites"))
         {
             var site = Mapping(node, $"site {name}");
-            Keys(site, "city", "gateways", "http2");
+            Keys(site, "city", "gateways", "http2", "link", "endpoints");
             var siteHttp2 = false;
             if (Optional(site, "http2") is { } http2Node && !bool.TryParse(Scalar(http2Node, $"site {name} http2"), out siteHttp2))
             {
                 throw new TrafficTableException($"site {name}: http2 is true or false", Line(http2Node));
             }
 
+            var siteLink = false;
+            if (Optional(site, "link") is { } linkNode && !bool.TryParse(Scalar(linkNode, $"site {name} link"), out siteLink))
+            {
+                throw new TrafficTableException($"site {name}: link is true or false", Line(linkNode));
+            }
+
             sites[name] = new TrafficSite(name, Optional(site, "city") is { } city ? Scalar(city, "city") : null,
-                Optional(site, "gateways") is { } gateways ? Endpoints(gateways, $"site {name} gateways") : [], Line(node)) { Http2 = siteHttp2 };
+                Optional(site, "gateways") is { } gateways ? Endpoints(gateways, $"site {name} gateways") : [], Line(node)) { Http2 = siteHttp2, Link = siteLink, ClientEndpoints = Optional(site, "endpoints") is { } clientEndpoints ? ClientEndpoints(clientEndpoints, $"site {name} endpoints") : [] };
         }
 
         var zones = new Dictionary<string, TrafficZone>(StringComparer.Ordinal);
@@ -340,6 +346,24 @@ internal static partial class TrafficTableParser
         }
 
         return endpoints;
+    }
+
+    /// <summary>A site's long-link endpoints for clients (tcp, tls, ws, wss URLs with a port), for steering.</summary>
+    private static Uri[] ClientEndpoints(YamlNode node, string what)
+    {
+        var endpoints = Strings(node, what);
+        var uris = new Uri[endpoints.Length];
+        for (var i = 0; i < endpoints.Length; i++)
+        {
+            if (!Uri.TryCreate(endpoints[i], UriKind.Absolute, out var uri) || uri.Scheme is not ("tcp" or "tls" or "ws" or "wss") || uri.IsDefaultPort || uri.Port <= 0)
+            {
+                throw new TrafficTableException($"{what}: {endpoints[i]} is not a tcp://, tls://, ws:// or wss:// URL with a port", Line(node));
+            }
+
+            uris[i] = uri;
+        }
+
+        return uris;
     }
 
     private static string[] Strings(YamlNode node, string what) => node is YamlSequenceNode list

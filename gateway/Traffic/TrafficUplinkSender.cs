@@ -44,7 +44,7 @@ internal sealed class TrafficUplinkSender(IHttpClientFactory clients, TrafficEnd
             var uri = new Uri(new Uri(target.EndsWith('/') ? target : target + "/"),
                 $"traffic/v1/uplink/{Uri.EscapeDataString(info.Rule)}/{Uri.EscapeDataString(info.Zone)}/{Uri.EscapeDataString(info.Group)}");
             var forward = Signed(time.GetUtcNow().ToUnixTimeSeconds(), hop, info, count);
-            status = await PostAsync(uri, site.Http2, body, info, count, timeout, (forward, TrafficForwardSignature.Compute(keys.Forward, forward, body)), cancellationToken).ConfigureAwait(false);
+            status = await PostAsync(uri, site.Http2 || site.Link, body, info, count, timeout, (forward, TrafficForwardSignature.Compute(keys.Forward, forward, body)), cancellationToken).ConfigureAwait(false);
             if (status != 502)
             {
                 // The gateway answered (with its backend's status): a batch is posted to one gateway at a time.

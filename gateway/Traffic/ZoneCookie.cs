@@ -17,6 +17,12 @@ internal sealed class ZoneCookie : IDisposable
     private readonly byte[] _key;
     private readonly ThreadLocal<IncrementalHash> _hmac;
 
+    /// <summary>MACs computed on this thread (issued or checked): what tests of the link cache count.</summary>
+    [ThreadStatic]
+    private static int t_macs;
+
+    internal static int MacsOnThisThread => t_macs;
+
     public ZoneCookie(byte[] key)
     {
         ArgumentNullException.ThrowIfNull(key);
@@ -34,6 +40,27 @@ internal sealed class ZoneCookie : IDisposable
         Span<byte> mac = stackalloc byte[MacBytes];
         Mac(version, zone.Name, uid, mac);
         return string.Create(CultureInfo.InvariantCulture, $"{version}.{zone.Name}.{Base64Url.EncodeToString(mac)}");
+    }
+
+    /// <summary>
+    /// As <see cref="TryRead(ReadOnlySpan{char}, string, TrafficTable, out TrafficZone)"/>, through a link's
+    /// <paramref name="cache"/>: the cookie that link last had verified, for the same uid under the same table, is not
+    /// verified again; a cookie verified here becomes the cache's.
+    /// </summary>
+    public bool TryRead(string cookie, string uid, TrafficTable table, ZoneCookieCache? cache, out TrafficZone zone)
+    {
+        if (cache is not null && cache.TryGet(cookie, uid, table, out zone))
+        {
+            return true;
+        }
+
+        if (!TryRead(cookie.AsSpan(), uid, table, out zone))
+        {
+            return false;
+        }
+
+        cache?.Set(cookie, uid, table, zone);
+        return true;
     }
 
     /// <summary>The zone the cookie names, when it was issued for <paramref name="uid"/> under <paramref name="table"/>'s version and that zone still exists.</summary>
@@ -96,6 +123,7 @@ internal sealed class ZoneCookie : IDisposable
         // One keyed HMAC per thread, reset after each use: keying it anew per call (HMACSHA256.HashData) cost most of a
         // cookie check (bench/AccessLayer.Benchmarks/Traffic).
         var hmac = _hmac.Value!;
+        t_macs++;
         hmac.AppendData(data);
         hmac.GetHashAndReset(hash);
         hash[..MacBytes].CopyTo(destination);

@@ -18,7 +18,7 @@ internal sealed record ConnectCandidate(Uri Endpoint, IPAddress? Address)
 /// configured ones; each endpoint expanded to every address its host name resolves to, IPv6 and IPv4
 /// interleaved (RFC 8305 §4). Thread-safe.
 /// </summary>
-internal sealed class EndpointList(MlpClientOptions options)
+internal sealed partial class EndpointList(MlpClientOptions options)
 {
     private readonly Lock _lock = new();
     private ConnectCandidate? _preferred;
@@ -67,7 +67,11 @@ internal sealed class EndpointList(MlpClientOptions options)
     {
         var list = new List<Uri>();
         lock (_lock)
+        {
             list.AddRange(_redirect);
+            list.AddRange(_home);
+        }
+
         if (options.Endpoint is not null)
             list.Add(options.Endpoint);
         list.AddRange(options.Endpoints);

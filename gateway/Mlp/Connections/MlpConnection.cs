@@ -57,6 +57,12 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
     // The traffic table's zone cookie for this link (WELCOME's, then the last one a routed response carried); null without a table.
     private volatile string? _zoneCookie;
 
+    /// <summary>Created with the link's first call the traffic table routes: a link without one holds none.</summary>
+    private AccessLayer.Gateway.Traffic.ZoneCookieCache? _zoneCookieCache;
+
+    /// <summary>With Traffic:Steer, the site whose gateways serve this link's user, when it is another one.</summary>
+    private AccessLayer.Gateway.Traffic.TrafficSite? _home;
+
     // Negotiated at HELLO; read by request tasks and the writer afterwards.
     private bool _clientZstd;
     private int _clientMaxFrameSize = MlpLimits.DefaultMaxFrameSize;
@@ -305,7 +311,7 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
             _appVersion = string.IsNullOrEmpty(hello.AppVersion) ? null : hello.AppVersion;
         }
 
-        _zoneCookie = _gateway.Traffic.CookieForLink(identity.UserId, hello.ZoneCookie.Span);
+        _zoneCookie = _gateway.Traffic.CookieForLink(identity.UserId, hello.ZoneCookie.Span, out _home);
         Session = opened.Handle;
         var lifetime = TimeSpan.FromSeconds(_options.TicketLifetimeSeconds);
         var ticket = lifetime > TimeSpan.Zero
@@ -342,6 +348,12 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
         welcome.AcceptedDictionaryIds.AddRange(_gateway.Dictionaries.AcceptedIds);
         if (_zoneCookie is { } zoneCookie)
             welcome.ZoneCookie = Google.Protobuf.ByteString.CopyFromUtf8(zoneCookie);
+        if (_home is { } home)
+        {
+            // The user's zone lives in another site: its calls are forwarded there, and the client is told where that is.
+            welcome.HomeEndpoints.AddRange(AccessLayer.Gateway.Traffic.TrafficSteering.Endpoints(home, AccessLayer.Gateway.Traffic.TrafficSteering.ZoneOf(_zoneCookie)));
+            _gateway.Traffic.CountSteered("hint");
+        }
         if (ticket is not null)
         {
             welcome.ResumeTicket = Google.Protobuf.ByteString.CopyFrom(ticket);
@@ -446,7 +458,7 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
                 return;
             }
 
-            var call = new MlpServiceRequest(service, operation, headers, body, DeviceId!, UserId, Session!.SessionId, request.IsIdempotent, MlpHeaders.Timeout(headers, ceiling)) { ConnectionLogger = _logger, Platform = _platform, AppVersion = _appVersion, ZoneCookie = _zoneCookie };
+            var call = new MlpServiceRequest(service, operation, headers, body, DeviceId!, UserId, Session!.SessionId, request.IsIdempotent, MlpHeaders.Timeout(headers, ceiling)) { ConnectionLogger = _logger, Platform = _platform, AppVersion = _appVersion, ZoneCookie = _zoneCookie, ZoneCookieCache = target is AccessLayer.Gateway.Traffic.TrafficMlpService ? _zoneCookieCache ??= new() : null };
             // The task owns the span from here: it is current in the task (the backend call carries it) and ends it.
             _ = RunRequestAsync(streamId, request.IsOneWay, target, call, span);
             if (span is not null)
@@ -510,6 +522,13 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
             }
 
             SendResponse(streamId, response.Status, response.Headers, response.Body, null);
+            if (_home is { } home && _gateway.Traffic.Steer == AccessLayer.Gateway.Traffic.TrafficSteer.Redirect
+                && AccessLayer.Gateway.Traffic.TrafficHeaders.Find(response.Headers, AccessLayer.Gateway.Traffic.TrafficHeaders.ForwardedBy) is not null
+                && Close(AccessLayer.Gateway.Traffic.TrafficSteering.Redirect(home, _zoneCookie), $"steered to site {home.Name}"))
+            {
+                // Answered by the forward, then sent home: the calls after it go to the user's own site.
+                _gateway.Traffic.CountSteered("redirect");
+            }
         }
         catch (OperationCanceledException) when (_lifetime.IsCancellationRequested)
         {

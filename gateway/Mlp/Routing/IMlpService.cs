@@ -33,6 +33,9 @@ public sealed record MlpServiceRequest(
     /// <summary>The zone cookie of the long link (from WELCOME, HELLO or the link's last routed response), used when the request carries none; null over HTTP.</summary>
     internal string? ZoneCookie { get; init; }
 
+    /// <summary>The long link's last verified zone cookie (its HMAC is computed once per link and cookie, not per call); null over HTTP.</summary>
+    internal AccessLayer.Gateway.Traffic.ZoneCookieCache? ZoneCookieCache { get; init; }
+
     /// <summary>The app version the client named in its HELLO, for gray rules; null over HTTP or when it named none.</summary>
     internal string? AppVersion { get; init; }
 }

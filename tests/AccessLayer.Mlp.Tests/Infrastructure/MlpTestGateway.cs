@@ -156,9 +156,17 @@ internal sealed class MlpTestGateway : IAsyncDisposable
     }
 
 
+    /// <summary>Stops the gateway; a test that stops one mid-way (a site going away) leaves the fixture's own dispose harmless.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _app.StopAsync();
         await _app.DisposeAsync();
     }
+
+    private int _disposed;
 }

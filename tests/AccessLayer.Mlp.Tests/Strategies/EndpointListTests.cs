@@ -28,6 +28,24 @@ public sealed class EndpointListTests
     }
 
     [Fact]
+    public void A_WELCOMEs_home_endpoints_go_before_the_configured_ones_until_a_WELCOME_without_them()
+    {
+        var list = new EndpointList(new MlpClientOptions { Endpoint = Primary, Endpoints = [Secondary] });
+        list.OnConnected(new ConnectCandidate(Primary, IPAddress.Parse("192.0.2.2")));
+        var welcome = new Welcome();
+        welcome.HomeEndpoints.Add(new Endpoint { Host = "10.2.0.1", Port = 7000, Transport = Transport.Tcp, Zone = "bj-a" });
+
+        list.OnWelcome(welcome);
+
+        // The gateway that forwards for this user is not where the next connect should go first.
+        Assert.Null(list.Preferred);
+        Assert.Equal([new Uri("tcp://10.2.0.1:7000"), Primary, Secondary], list.Endpoints());
+
+        list.OnWelcome(new Welcome());
+        Assert.Equal([Primary, Secondary], list.Endpoints());
+    }
+
+    [Fact]
     public async Task Last_winner_goes_first_and_GOAWAY_endpoints_go_before_the_configured_ones()
     {
         var list = new EndpointList(new MlpClientOptions { Endpoint = Primary, Endpoints = [Secondary] });
