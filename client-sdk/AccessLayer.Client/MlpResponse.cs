@@ -33,6 +33,15 @@ public sealed class MlpResponse
     /// <summary>Long link: request flushed → RESPONSE read (an RTT sample for the quality model when the call was sent once).</summary>
     internal TimeSpan RoundTrip { get; set; }
 
+    /// <summary>A second copy of the call was sent because the first was slow (docs/sdk.md "Retries and hedging").</summary>
+    public bool Hedged { get; internal set; }
+
+    /// <summary>This answer is the second copy's (the hedge won); false when the first copy's answer came first.</summary>
+    public bool AnsweredByHedge { get; internal set; }
+
+    /// <summary>Sends of the call before this answer: 1, plus one per resend after its path failed.</summary>
+    public int Attempts { get; internal set; } = 1;
+
     public bool IsSuccess => Status is >= 200 and < 300;
 
     public string? Header(string name)

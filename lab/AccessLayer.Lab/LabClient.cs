@@ -23,6 +23,14 @@ internal enum ClientKind
 /// <summary>One call as the app saw it: times in seconds on the scenario's clock.</summary>
 internal sealed record CallRecord(int Index, string Operation, double IssuedAt, double DoneAt, bool Ok, string? Error, string? Transport)
 {
+    /// <summary>A second copy went out (the SDK's hedge), and whether its answer was the one that came first.</summary>
+    public bool Hedged { get; init; }
+
+    public bool AnsweredByHedge { get; init; }
+
+    /// <summary>Sends of the call, resends after a failed path included (1: sent once).</summary>
+    public int Attempts { get; init; } = 1;
+
     public double Latency => DoneAt - IssuedAt;
 }
 
@@ -129,6 +137,7 @@ internal sealed class LabClient : IAsyncDisposable
         string? error = null;
         string? transport = null;
         var ok = false;
+        MlpResponse? answer = null;
         try
         {
             if (Kind == ClientKind.Naive && !Client.IsConnected)
@@ -153,6 +162,7 @@ internal sealed class LabClient : IAsyncDisposable
             else
             {
                 var response = await call;
+                answer = response;
                 transport = response.Transport;
                 ok = response.IsSuccess;
                 if (!ok)
@@ -164,7 +174,12 @@ internal sealed class LabClient : IAsyncDisposable
             error = ex.GetType().Name + ": " + (ex.Message.Length > 120 ? ex.Message[..120] : ex.Message);
         }
 
-        _calls.Add(new CallRecord(index, operation, issued, Now, ok, error, transport));
+        _calls.Add(new CallRecord(index, operation, issued, Now, ok, error, transport)
+        {
+            Hedged = answer?.Hedged ?? false,
+            AnsweredByHedge = answer?.AnsweredByHedge ?? false,
+            Attempts = answer?.Attempts ?? 1,
+        });
     }
 
     /// <summary>The device moved to another network whose path to the gateway is <paramref name="endpoint"/>.</summary>

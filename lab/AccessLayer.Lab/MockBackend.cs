@@ -19,32 +19,44 @@ internal sealed class MockBackend : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, int> _executions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<byte[]>> _results = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, double> _firstArrival = new(StringComparer.Ordinal);
+    private readonly Func<double> _now;
     private long _requests;
     private long _repeats;
 
-    private MockBackend(WebApplication app) => _app = app;
+    private MockBackend(WebApplication app, Func<double> now)
+    {
+        _app = app;
+        _now = now;
+    }
 
     public long Requests => Interlocked.Read(ref _requests);
 
     /// <summary>Requests of <c>add</c> that repeated an idempotency key already executed, answered from the stored result.</summary>
     public long Repeats => Interlocked.Read(ref _repeats);
 
-    public static async Task<MockBackend> StartAsync(string address, int port)
+    /// <summary>When the first copy of request <paramref name="id"/> reached the backend (seconds on the scenario's clock); null if none did.</summary>
+    public double? FirstArrival(string id) => _firstArrival.TryGetValue(id, out var at) ? at : null;
+
+    /// <param name="now">The scenario's clock (the lab's process: the same clock as the clients'), for per-call timelines.</param>
+    public static async Task<MockBackend> StartAsync(string address, int port, Func<double> now)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Parse(address), port));
         var app = builder.Build();
-        var backend = new MockBackend(app);
+        var backend = new MockBackend(app, now);
         app.MapPost("/get", (HttpContext context) =>
         {
             Interlocked.Increment(ref backend._requests);
+            backend.Arrived(context);
             context.Response.ContentType = "application/octet-stream";
             return context.Response.Body.WriteAsync(new byte[96]).AsTask();
         });
         app.MapPost("/add", (HttpContext context) =>
         {
             Interlocked.Increment(ref backend._requests);
+            backend.Arrived(context);
             var id = context.Request.Headers["x-request-id"].ToString();
             var key = context.Request.Headers["idempotency-key"].ToString();
             context.Response.ContentType = "application/octet-stream";
@@ -67,6 +79,12 @@ internal sealed class MockBackend : IAsyncDisposable
         });
         await app.StartAsync();
         return backend;
+    }
+
+    private void Arrived(HttpContext context)
+    {
+        var now = _now();
+        _firstArrival.TryAdd(context.Request.Headers["x-request-id"].ToString(), now);
     }
 
     /// <summary>Executions beyond the first of the side effects whose request id starts with <paramref name="prefix"/>.</summary>
