@@ -25,8 +25,7 @@ public sealed class MlpClient : IAsyncDisposable
     private long _bytesSent;
     private long _bytesReceived;
     private long _lastProcessedPushSequence;
-    private TaskCompletionSource _linkChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Lock _linkChangedLock = new();
+    private readonly MlpLinkChanges _linkChanged;
     private int _connecting;
     private volatile bool _wantConnected;
     private volatile bool _disposed;
@@ -53,6 +52,8 @@ public sealed class MlpClient : IAsyncDisposable
         }
 
         Router = new MlpCallRouter(this, _http);
+        Secondary = new MlpSecondaryLink(this);
+        _linkChanged = new MlpLinkChanges(this);
     }
 
     public MlpClientOptions Options { get; }
@@ -73,6 +74,9 @@ public sealed class MlpClient : IAsyncDisposable
 
     internal MlpCallRouter Router { get; }
 
+    /// <summary>The second long link hedges go on (docs/sdk.md "Retries and hedging").</summary>
+    internal MlpSecondaryLink Secondary { get; }
+
     /// <summary>Pushes reach the app one at a time, across links (docs/sdk.md "Cloud compensation").</summary>
     internal SemaphoreSlim PushGate { get; } = new(1, 1);
 
@@ -84,8 +88,14 @@ public sealed class MlpClient : IAsyncDisposable
     /// <summary>Calls resent after their link failed under them (docs/sdk.md "Retries and hedging").</summary>
     public long RetriesSent => Router.Retries;
 
-    /// <summary>Second copies of idempotent calls sent over the HTTP fallback because the first was slow.</summary>
+    /// <summary>Second copies of idempotent calls sent because the first was slow (on the secondary link or over the HTTP fallback).</summary>
     public long HedgesSent => Router.Hedges;
+
+    /// <summary>Of <see cref="HedgesSent"/>, those sent on the secondary link (docs/sdk.md "Retries and hedging").</summary>
+    public long HedgesOnSecondaryLink => Router.Hedger.HedgesOnLink;
+
+    /// <summary>Secondary links opened for hedges so far.</summary>
+    public long SecondaryLinksOpened => Secondary.Opened;
 
     private string NetworkKey => Options.NetworkType + "|" + Options.WeakNetwork.NetworkId;
 
@@ -208,7 +218,11 @@ public sealed class MlpClient : IAsyncDisposable
     private async Task ConnectLockedAsync(CancellationToken cancellationToken)
     {
         if (Interlocked.Exchange(ref _link, null) is { } old)
+        {
+            Secondary.OnPrimaryClosed(old);
             await old.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (Interlocked.Exchange(ref _closedLink, null) is { } closed)
             await closed.DisposeAsync().ConfigureAwait(false);
 
@@ -219,7 +233,7 @@ public sealed class MlpClient : IAsyncDisposable
         {
             try
             {
-                won = await MlpConnector.RaceAsync(this, BuildHello(useTicket), connectTimeout, cancellationToken).ConfigureAwait(false);
+                won = await MlpConnector.RaceAsync(this, MlpHello.Build(this, useTicket), connectTimeout, cancellationToken).ConfigureAwait(false);
                 break;
             }
             catch (MlpException ex) when (useTicket && ex.Code == MlpErrorCode.ResumeRejected && !string.IsNullOrEmpty(Options.DeviceToken))
@@ -264,40 +278,6 @@ public sealed class MlpClient : IAsyncDisposable
 
     public bool SessionResumed => LastWelcome?.SessionResumed ?? false;
 
-    private Hello BuildHello(bool useTicket)
-    {
-        var hello = new Hello
-        {
-            ProtocolVersion = MlpLimits.ProtocolVersion,
-            MinProtocolVersion = MlpLimits.ProtocolVersion,
-            DeviceId = Options.DeviceId,
-            Capabilities = new Capabilities
-            {
-                HpackTableSize = (uint)Options.HpackTableSize,
-                MaxFrameSize = (uint)Options.MaxFrameSize,
-                MaxBodySize = (uint)Options.MaxBodySize,
-                Zstd = Options.EnableCompression,
-            },
-            ClientTimeUnixMs = Options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds(),
-            Platform = Options.Platform,
-            AppVersion = Options.AppVersion,
-            NetworkType = Options.NetworkType,
-        };
-        if (Options.EnableCompression)
-            hello.Capabilities.DictionaryIds.AddRange(Bodies.HeldIds);
-        if (useTicket)
-        {
-            hello.ResumeTicket = ByteString.CopyFrom(ResumeTicket.Span);
-            hello.LastPushSequence = LastProcessedPushSequence;
-        }
-        else
-        {
-            hello.DeviceToken = Options.DeviceToken;
-        }
-
-        return hello;
-    }
-
     /// <summary>
     /// Calls <paramref name="service"/>/<paramref name="operation"/> with raw body bytes. Uses the long link
     /// when it is up, else the HTTP fallback when configured. Non-2xx statuses are returned, not thrown;
@@ -311,37 +291,10 @@ public sealed class MlpClient : IAsyncDisposable
     }
 
     /// <summary>Waits (within <paramref name="timeout"/>) until a link is up; null when none is coming any more.</summary>
-    internal async Task<MlpLink?> WaitForLinkAsync(TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var started = Options.TimeProvider.GetTimestamp();
-        while (true)
-        {
-            Task changed;
-            lock (_linkChangedLock)
-                changed = _linkChanged.Task;
-            if (Volatile.Read(ref _link) is { IsOpen: true } link)
-                return link;
-            if (!LinkComing)
-                return null;
-            var remaining = timeout == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : timeout - Options.TimeProvider.GetElapsedTime(started);
-            if (remaining != Timeout.InfiniteTimeSpan && remaining <= TimeSpan.Zero)
-                throw new TimeoutException($"No link came up within {timeout.TotalMilliseconds:0} ms.");
-            await changed.WaitAsync(remaining, Options.TimeProvider, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    internal Task<MlpLink?> WaitForLinkAsync(TimeSpan timeout, CancellationToken cancellationToken) => _linkChanged.WaitForLinkAsync(timeout, cancellationToken);
 
     /// <summary>A link was published, or a connect or the reconnect loop ended: waiters look again.</summary>
-    internal void SignalLinkChanged()
-    {
-        TaskCompletionSource changed;
-        lock (_linkChangedLock)
-        {
-            changed = _linkChanged;
-            _linkChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-
-        changed.TrySetResult();
-    }
+    internal void SignalLinkChanged() => _linkChanged.Signal();
 
     /// <summary>Typed call: serializes <paramref name="request"/>, parses the 2xx answer as <typeparamref name="TResponse"/>, throws <see cref="MlpStatusException"/> otherwise.</summary>
     public async Task<TResponse> CallAsync<TRequest, TResponse>(string service, string operation, TRequest request, MlpCallOptions? options = null, CancellationToken cancellationToken = default)
@@ -391,6 +344,7 @@ public sealed class MlpClient : IAsyncDisposable
         await Reconnects.StopAsync().ConfigureAwait(false);
         if (Interlocked.Exchange(ref _link, null) is { } link)
         {
+            Secondary.OnPrimaryClosed(link);
             await link.CloseAsync(cancellationToken).ConfigureAwait(false);
             await link.DisposeAsync().ConfigureAwait(false);
         }
@@ -407,6 +361,13 @@ public sealed class MlpClient : IAsyncDisposable
 
     internal void OnLinkClosed(MlpLink link)
     {
+        if (link.IsSecondary)
+        {
+            Secondary.OnClosed(link);
+            return;
+        }
+
+        Secondary.OnPrimaryClosed(link);
         if (link.GoAway is { } goAway)
         {
             LastGoAway = goAway;
@@ -442,6 +403,7 @@ public sealed class MlpClient : IAsyncDisposable
         _disposed = true;
         _wantConnected = false;
         await Reconnects.StopAsync().ConfigureAwait(false);
+        await Secondary.DisposeAsync().ConfigureAwait(false);
         if (Interlocked.Exchange(ref _link, null) is { } link)
             await link.DisposeAsync().ConfigureAwait(false);
         if (Interlocked.Exchange(ref _closedLink, null) is { } closed)

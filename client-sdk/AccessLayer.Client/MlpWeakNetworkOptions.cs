@@ -89,6 +89,14 @@ public sealed class MlpWeakNetworkOptions
     /// <summary>The retry budget: each call adds this many tokens, each retry or hedge spends one, so resends stay within this share of calls. Default 0.1.</summary>
     public double RetryBudgetRatio { get; set; } = 0.1;
 
+    /// <summary>
+    /// The retry budget's share on a lossy path (docs/sdk.md "Retries and hedging"): while the quality is Weak or Offline, or at least
+    /// <see cref="WeakLossRate"/> of the recent calls took more than twice the median (they waited for a TCP retransmission), each call
+    /// adds this many tokens instead of <see cref="RetryBudgetRatio"/>, and hedges go out at the latency quantile this share affords.
+    /// At most 0.5. Default 0.25.
+    /// </summary>
+    public double WeakRetryBudgetRatio { get; set; } = 0.25;
+
     /// <summary>The most tokens the retry budget holds (it starts full), so a burst of failures after a quiet time is bounded too. Default 10.</summary>
     public int RetryBudgetCapacity { get; set; } = 10;
 
@@ -96,12 +104,19 @@ public sealed class MlpWeakNetworkOptions
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>
-    /// Send a second copy of an idempotent call over the HTTP fallback (its own connection) once the expected call latency has passed
-    /// without an answer; the first answer wins, the other is cancelled. Needs <see cref="MlpClientOptions.HttpFallbackEndpoint"/>. Default true.
+    /// Send a second copy of an idempotent call once its expected latency has passed without an answer, on the secondary link
+    /// (<see cref="HedgeLink"/>) or else over the HTTP fallback; the first answer wins, the other is cancelled. Needs
+    /// <see cref="HedgeLink"/> or <see cref="MlpClientOptions.HttpFallbackEndpoint"/>. Default true.
     /// </summary>
     public bool Hedging { get; set; } = true;
 
-    /// <summary>The shortest wait before a hedge (the expected latency is the calls' smoothed latency + 4 × its variation). Default 50 ms.</summary>
+    /// <summary>
+    /// On a path that is not Good, keep a second long link open beside the session's (a secondary link, docs/protocol.md §5.6: no
+    /// pushes, no session takeover) for hedges: warm, on a TCP stream of its own. Default true.
+    /// </summary>
+    public bool HedgeLink { get; set; } = true;
+
+    /// <summary>The shortest wait before a hedge (otherwise the latency quantile the budget affords, at least 1.2 × the median). Default 50 ms.</summary>
     public TimeSpan HedgeMinDelay { get; set; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>
@@ -145,6 +160,8 @@ public sealed class MlpWeakNetworkOptions
             throw new ArgumentException($"{nameof(MaxRetries)} must be in [0, 10].", nameof(MaxRetries));
         if (!(RetryBudgetRatio is >= 0 and <= 1))
             throw new ArgumentException($"{nameof(RetryBudgetRatio)} must be in [0, 1].", nameof(RetryBudgetRatio));
+        if (!(WeakRetryBudgetRatio is >= 0 and <= 0.5))
+            throw new ArgumentException($"{nameof(WeakRetryBudgetRatio)} must be in [0, 0.5].", nameof(WeakRetryBudgetRatio));
         if (RetryBudgetCapacity is < 0 or > 10_000)
             throw new ArgumentException($"{nameof(RetryBudgetCapacity)} must be in [0, 10000].", nameof(RetryBudgetCapacity));
         Positive(RetryBaseDelay, nameof(RetryBaseDelay));

@@ -9,33 +9,47 @@ namespace AccessLayer.Client.Internal;
 /// Where each call goes and what happens when its path fails (docs/sdk.md "Retries and hedging",
 /// "Short-connection compensation"): the long link when it is up and not suspect; the HTTP fallback while
 /// it is down, connecting or suspect (or a wait for it when there is no fallback); an idempotent call
-/// hedged over the fallback once its expected latency has passed; a call whose link failed under it
+/// hedged (<see cref="MlpHedger"/>) once its expected latency has passed; a call whose link failed under it
 /// resent within the <see cref="RetryBudget"/> after a jittered backoff when it is idempotent, or when the
 /// server certainly did not process it. A call that may have been processed and is not idempotent is
 /// never sent twice.
 /// </summary>
-internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
+internal sealed class MlpCallRouter
 {
     private const string IdempotencyKeyHeader = "idempotency-key";
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(1);
 
-    private readonly MlpClientOptions _options = client.Options;
-    private readonly MlpWeakNetworkOptions _weak = client.Options.WeakNetwork;
-    private readonly TimeProvider _time = client.Options.TimeProvider;
+    private readonly MlpClient client;
+    private readonly HttpClient? http;
+    private readonly MlpClientOptions _options;
+    private readonly MlpWeakNetworkOptions _weak;
+    private readonly TimeProvider _time;
     private long _retries;
-    private long _hedges;
     private long _fallbackAnsweredAt;
     private long _fallbackUsedAt;
     private long _fallbackRefusedAt;
 
-    public RetryBudget Budget { get; } = new(client.Options.WeakNetwork);
+    public MlpCallRouter(MlpClient client, HttpClient? http)
+    {
+        this.client = client;
+        this.http = http;
+        _options = client.Options;
+        _weak = _options.WeakNetwork;
+        _time = _options.TimeProvider;
+        Budget = new RetryBudget(_weak);
+        Hedger = new MlpHedger(client, this);
+    }
+
+    public RetryBudget Budget { get; }
+
+    public MlpHedger Hedger { get; }
 
     /// <summary>Latency of answered calls on the long link: what a call is expected to take, for hedging.</summary>
     public CallLatencyWindow CallLatency { get; } = new();
 
     public long Retries => Interlocked.Read(ref _retries);
 
-    public long Hedges => Interlocked.Read(ref _hedges);
+    public long Hedges => Hedger.Hedges;
 
     private bool HasFallback => http is not null && _options.HttpFallbackEndpoint is not null;
 
@@ -50,7 +64,7 @@ internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
         var deadline = options.Timeout ?? _options.DefaultTimeout;
         var bounded = deadline > TimeSpan.Zero && deadline != Timeout.InfiniteTimeSpan;
         var started = _time.GetTimestamp();
-        Budget.OnCall();
+        Budget.OnCall(Hedger.BudgetRatio);
         for (var attempt = 0; ; attempt++)
         {
             var attemptOptions = options;
@@ -64,7 +78,9 @@ internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
 
             try
             {
-                return await OnceAsync(service, operation, body, attemptOptions, resendable, attempt == 0, cancellationToken).ConfigureAwait(false);
+                var response = await OnceAsync(service, operation, body, attemptOptions, resendable, attempt == 0, cancellationToken).ConfigureAwait(false);
+                response.Attempts = attempt + 1;
+                return response;
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested && MayResend(ex, resendable, attempt))
             {
@@ -128,8 +144,8 @@ internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
                 continue;
             }
 
-            if (resendable && firstAttempt && _weak.Hedging && HasFallback && !options.OneWay && HedgeDelay() is { } hedgeDelay)
-                return await HedgedAsync(link, service, operation, body, options, hedgeDelay, cancellationToken).ConfigureAwait(false);
+            if (resendable && firstAttempt && _weak.Hedging && (HasFallback || _weak.HedgeLink) && !options.OneWay && Hedger.Delay(link, HasFallback) is { } hedgeDelay)
+                return await Hedger.HedgedAsync(link, service, operation, body, options, hedgeDelay, HasFallback, cancellationToken).ConfigureAwait(false);
             var response = await OnLinkAsync(link, service, operation, body, options, cancellationToken).ConfigureAwait(false);
             if (firstAttempt)
                 SampleRtt(response);
@@ -166,14 +182,14 @@ internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
     }
 
     /// <summary>Karn's rule: only a call sent once (not a resend, not hedged) is an RTT sample for the quality model.</summary>
-    private void SampleRtt(MlpResponse response)
+    public void SampleRtt(MlpResponse response)
     {
         // The link already counted the answer as a success for the loss window; this only moves SRTT and RTTVAR.
         if (response.Transport != "http" && response.Status != 202)
             client.Rtt.AddSample(response.RoundTrip);
     }
 
-    private async Task<MlpResponse> OnLinkAsync(MlpLink link, string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, CancellationToken cancellationToken)
+    public async Task<MlpResponse> OnLinkAsync(MlpLink link, string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, CancellationToken cancellationToken)
     {
         var sent = _time.GetTimestamp();
         var response = await link.CallAsync(service, operation, body, options, cancellationToken).ConfigureAwait(false);
@@ -182,7 +198,7 @@ internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
         return response;
     }
 
-    private async Task<MlpResponse> FallbackAsync(string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, CancellationToken cancellationToken)
+    public async Task<MlpResponse> FallbackAsync(string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, CancellationToken cancellationToken)
     {
         Interlocked.Exchange(ref _fallbackUsedAt, _time.GetTimestamp());
         MlpResponse response;
@@ -201,22 +217,13 @@ internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
         return response;
     }
 
-    /// <summary>The expected latency of a call: median + 4 × MAD of the recent answered calls, at least the minimum; none before the first answer.</summary>
-    private TimeSpan? HedgeDelay()
-    {
-        if (CallLatency.Expected() is not { } expected)
-            return null;
-        KeepFallbackWarm();
-        return expected > _weak.HedgeMinDelay ? expected : _weak.HedgeMinDelay;
-    }
-
     /// <summary>
     /// On a path that is not Good (SRTT at or above <see cref="MlpWeakNetworkOptions.GoodRtt"/>) hedges are likely: the fallback's
     /// connection is opened ahead (a HEAD, when no fallback request went out for 0.8 × <see cref="MlpWeakNetworkOptions.VerifyIdleLinkAfter"/>,
     /// the SDK's pool keeping an idle connection that long) and stays in the HTTP client's pool, so a hedge pays one round trip instead
     /// of TCP and HTTP setup on a slow, lossy path.
     /// </summary>
-    private void KeepFallbackWarm()
+    public void KeepFallbackWarm()
     {
         if (client.Rtt.Smoothed < _weak.GoodRtt)
             return;
@@ -225,42 +232,6 @@ internal sealed class MlpCallRouter(MlpClient client, HttpClient? http)
             return;
         if (Interlocked.CompareExchange(ref _fallbackUsedAt, _time.GetTimestamp(), last) == last)
             _ = MlpHttpFallback.WarmAsync(http!, _options.HttpFallbackEndpoint!);
-    }
-
-    private async Task<MlpResponse> HedgedAsync(MlpLink link, string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, TimeSpan hedgeDelay, CancellationToken cancellationToken)
-    {
-        using var race = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var primary = OnLinkAsync(link, service, operation, body, options, race.Token);
-        var timer = Task.Delay(hedgeDelay, _time, race.Token);
-        if (await Task.WhenAny(primary, timer).ConfigureAwait(false) == primary || !Budget.TryWithdraw())
-        {
-            // No second copy went out: an RTT sample still (Karn's rule excludes only hedged and resent calls).
-            var alone = await primary.ConfigureAwait(false);
-            SampleRtt(alone);
-            return alone;
-        }
-
-        Interlocked.Increment(ref _hedges);
-        var hedge = FallbackAsync(service, operation, body, options, race.Token);
-        List<Task<MlpResponse>> running = [primary, hedge];
-        try
-        {
-            while (true)
-            {
-                var first = await Task.WhenAny(running).ConfigureAwait(false);
-                // The primary's link died under it (a handover, a dead path): the hedge may be stuck on the same path, so the call
-                // goes back to the router to be resent on the fresh link or the current fallback (the hedge is cancelled below).
-                if (first.IsCompletedSuccessfully || running.Count == 1 || (first == primary && first.Exception?.InnerException is MlpException { LinkLost: true }))
-                    return await first.ConfigureAwait(false);
-                running.Remove(first);
-            }
-        }
-        finally
-        {
-            // First answer wins: the other copy is abandoned (its late answer is ignored) and observed.
-            await race.CancelAsync().ConfigureAwait(false);
-            _ = Task.WhenAll(primary, hedge).ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        }
     }
 
     private static MlpCallOptions Copy(MlpCallOptions options, TimeSpan? timeout, IReadOnlyList<HeaderField> headers) => new()

@@ -39,8 +39,9 @@ internal sealed class MlpLink : IAsyncDisposable
     private volatile bool _declaredDead;
     private int _disposed;
 
-    public MlpLink(IMlpTransport transport, MlpClient client)
+    public MlpLink(IMlpTransport transport, MlpClient client, bool secondary = false)
     {
+        IsSecondary = secondary;
         _transport = transport;
         _client = client;
         _options = client.Options;
@@ -50,6 +51,9 @@ internal sealed class MlpLink : IAsyncDisposable
         _inbound = new MlpLinkInbound(this, client, _pushes, _beat, _welcome);
         _lastSentTimestamp = _lastReceivedTimestamp = _time.GetTimestamp();
     }
+
+    /// <summary>A second link beside the session's, for hedges only (docs/sdk.md "Retries and hedging"): no pushes, no heartbeat tuning.</summary>
+    public bool IsSecondary { get; }
 
     public Welcome? Welcome => _welcome.Task.IsCompletedSuccessfully ? _welcome.Task.Result : null;
 

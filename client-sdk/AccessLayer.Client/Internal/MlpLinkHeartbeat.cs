@@ -43,7 +43,9 @@ internal sealed class MlpLinkHeartbeat(MlpLink link, MlpClient client) : IDispos
 
     public void Start(Welcome welcome)
     {
-        client.HeartbeatTuner.Apply(welcome.Heartbeat);
+        // A secondary link beats at the interval the session's link learned; only that link's beats teach the tuner.
+        if (!link.IsSecondary)
+            client.HeartbeatTuner.Apply(welcome.Heartbeat);
         if (client.Options.EnableHeartbeat && welcome.Heartbeat is { IntervalMs: > 0 })
             _timer = _time.CreateTimer(static state => ((MlpLinkHeartbeat)state!).OnTimer(), this, client.HeartbeatTuner.Interval, Timeout.InfiniteTimeSpan);
     }
@@ -136,10 +138,15 @@ internal sealed class MlpLinkHeartbeat(MlpLink link, MlpClient client) : IDispos
             return;
         }
 
-        client.HeartbeatTuner.OnIdleSurvived(idle);
-        client.HeartbeatTuner.OnBeatAnswered();
+        if (!link.IsSecondary)
+        {
+            client.HeartbeatTuner.OnIdleSurvived(idle);
+            client.HeartbeatTuner.OnBeatAnswered();
+        }
+
         Rearm(client.HeartbeatTuner.Interval);
-        client.OnBeat(answered: true);
+        if (!link.IsSecondary)
+            client.OnBeat(answered: true);
     }
 
     private void Rearm(TimeSpan due)
@@ -176,10 +183,10 @@ internal sealed class MlpLinkHeartbeat(MlpLink link, MlpClient client) : IDispos
                 // Callers that joined this PING (a probe, an idle check) learn it too.
                 ping.TrySetException(new TimeoutException($"No PONG within {timeout.TotalMilliseconds:0} ms."));
                 client.QualityModel.OnFailure();
-                if (beat)
+                if (beat && !link.IsSecondary)
                     client.HeartbeatTuner.OnBeatFailed();
                 link.DeclareDead();
-                if (beat)
+                if (beat && !link.IsSecondary)
                     client.OnBeat(answered: false);
                 throw new TimeoutException($"No PONG within {timeout.TotalMilliseconds:0} ms: the link is dead and is being replaced.");
             }

@@ -1,21 +1,30 @@
 namespace AccessLayer.Client.Strategies;
 
 /// <summary>
-/// What a call on the long link is expected to take, for hedging (docs/sdk.md "Retries and hedging"): the median of
-/// the last <see cref="Capacity"/> answered calls plus 4 × their median absolute deviation, and at least 1.5 × the median.
-/// Robust where a mean is not: on a lossy path the calls that waited for a TCP retransmission (a second or more) barely
-/// move it, so a hedge goes out once a call is slower than the calls that lost nothing, while a second copy can still
-/// beat the retransmission; the 1.5 × floor keeps merely jittery calls (whose answer is about to come) from spending the
-/// retry budget. Thread-safe.
+/// The latency of the last <see cref="Capacity"/> first copies of calls answered on the long link, for hedging (docs/sdk.md
+/// "Retries and hedging"): its quantiles (the hedge goes out at the quantile the retry budget affords), its median (the floor:
+/// a copy cannot be late before the calls that lost nothing are answered) and the share of calls that took more than twice
+/// the median (on a lossy path, the calls that waited for a TCP retransmission: the sign that the path needs a larger budget).
+/// Order statistics, not a mean and variance: the retransmitted calls (a second or more) would pull a mean past the point
+/// where a second copy can still beat them. Thread-safe.
 /// </summary>
 internal sealed class CallLatencyWindow
 {
-    public const int Capacity = 32;
+    public const int Capacity = 64;
 
     private readonly Lock _lock = new();
     private readonly TimeSpan[] _samples = new TimeSpan[Capacity];
     private int _count;
     private int _next;
+
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+                return _count;
+        }
+    }
 
     public void Add(TimeSpan latency)
     {
@@ -27,31 +36,40 @@ internal sealed class CallLatencyWindow
         }
     }
 
-    /// <summary>max(median + 4 × MAD, 1.5 × median) of the window; null before the first sample.</summary>
-    public TimeSpan? Expected()
+    /// <summary>The latency below which a share <paramref name="q"/> of the window lies (nearest rank); null before the first sample.</summary>
+    public TimeSpan? Quantile(double q)
+    {
+        var sorted = Sorted();
+        if (sorted.Length == 0)
+            return null;
+        var rank = (int)Math.Ceiling(Math.Clamp(q, 0, 1) * sorted.Length) - 1;
+        return TimeSpan.FromTicks(sorted[Math.Clamp(rank, 0, sorted.Length - 1)]);
+    }
+
+    public TimeSpan? Median() => Quantile(0.5);
+
+    /// <summary>The share of the window that took more than twice its median; 0 before the first sample.</summary>
+    public double SlowShare()
+    {
+        var sorted = Sorted();
+        if (sorted.Length == 0)
+            return 0;
+        var limit = 2 * sorted[(sorted.Length - 1) / 2];
+        var firstSlow = Array.FindIndex(sorted, t => t > limit);
+        return firstSlow < 0 ? 0 : (double)(sorted.Length - firstSlow) / sorted.Length;
+    }
+
+    private long[] Sorted()
     {
         long[] ticks;
         lock (_lock)
         {
-            if (_count == 0)
-                return null;
             ticks = new long[_count];
             for (var i = 0; i < _count; i++)
                 ticks[i] = _samples[i].Ticks;
         }
 
-        var median = Median(ticks);
-        for (var i = 0; i < ticks.Length; i++)
-            ticks[i] = Math.Abs(ticks[i] - median);
-        var spread = median + (4 * Median(ticks));
-        var floor = median + (median / 2);
-        return TimeSpan.FromTicks(spread > floor ? spread : floor);
-    }
-
-    private static long Median(long[] values)
-    {
-        Array.Sort(values);
-        var mid = values.Length / 2;
-        return values.Length % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+        Array.Sort(ticks);
+        return ticks;
     }
 }

@@ -22,10 +22,13 @@ internal sealed class RetryBudget(MlpWeakNetworkOptions options)
     }
 
     /// <summary>A call (not a resend) was made.</summary>
-    public void OnCall()
+    public void OnCall() => OnCall(options.RetryBudgetRatio);
+
+    /// <summary>A call was made on a path whose budget share is <paramref name="ratio"/> (docs/sdk.md: larger on a lossy path, capped).</summary>
+    public void OnCall(double ratio)
     {
         lock (_lock)
-            _tokens = Math.Min(options.RetryBudgetCapacity, _tokens + options.RetryBudgetRatio);
+            _tokens = Math.Min(options.RetryBudgetCapacity, _tokens + ratio);
     }
 
     /// <summary>Takes a token for one resend; false when the budget is spent.</summary>

@@ -144,7 +144,7 @@ internal sealed partial class MlpConnection
                 WritePush(item.PushItem);
                 break;
             case MlpOutboundKind.PumpPushes:
-                if (Session is { } session && !IsClosing)
+                if (Session is { } session && !IsClosing && !_secondary)
                 {
                     var pushes = await _gateway.Sessions.TakeAsync(session, _options.PushWindow, _lifetime.Token).ConfigureAwait(false);
                     foreach (var push in pushes)

@@ -48,6 +48,9 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
 
     // In a fleet: the device grain epoch this connection holds the session at (0: none, or alone).
     private long _fleetEpoch;
+
+    // A secondary link (docs/protocol.md §5.6): requests and PINGs beside the session's link; no session of its own, no pushes.
+    private bool _secondary;
     private string _fleetUserId = string.Empty;
 
     // From HELLO, for the traffic table's gray rules (null: the client named none, or no table is configured).
@@ -249,6 +252,8 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
                 HandleRequest(MlpRequestFrame.Parse(frame));
                 return default;
             case MlpFrameType.Ack:
+                if (_secondary)
+                    throw new MlpProtocolException(MlpErrorCode.UnexpectedFrame, "ACK on a secondary link: it carries no pushes.");
                 return HandleAckAsync(MlpAckFrame.Parse(frame));
             case MlpFrameType.Ping:
                 Send(MlpOutbound.ForPong(MlpPingFrame.Parse(frame).Opaque.ToArray()));
@@ -279,6 +284,12 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
         ValidateCapabilities(caps);
 
         var (identity, resumeSessionId, kind) = await AuthenticateAsync(hello).ConfigureAwait(false);
+        if (hello.Secondary)
+        {
+            AcceptSecondary(hello, caps, identity, resumeSessionId);
+            return;
+        }
+
         MlpSessionOpenResult opened;
         if (_gateway.Fleet.IsEnabled)
         {
@@ -291,63 +302,14 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
             opened = await _gateway.Sessions.OpenAsync(identity.DeviceId, identity.UserId, resumeSessionId, hello.LastPushSequence, _lifetime.Token).ConfigureAwait(false);
         }
 
-        _clientZstd = caps.Zstd;
-        _clientMaxFrameSize = caps.MaxFrameSize == 0 ? MlpLimits.DefaultMaxFrameSize : (int)caps.MaxFrameSize;
-        _clientMaxBodySize = caps.MaxBodySize == 0 ? MlpLimits.DefaultMaxBodySize : (int)caps.MaxBodySize;
-        _clientDictionaries = [.. caps.DictionaryIds];
-        var clientTable = caps.HasHpackTableSize ? (int)caps.HpackTableSize : MlpLimits.DefaultHpackTableSize;
-        InitializeEncoder(clientTable);
-        // The client's encoder starts at 4096 until it reads WELCOME; a larger limit is reached by its size updates.
-        _decoder = new HpackDecoder(new HpackDecoderOptions { DynamicTableSizeLimit = MlpLimits.DefaultHpackTableSize, MaxHeaderListSize = _options.MaxHeaderListSize, MaxStringLength = _options.MaxHeaderListSize });
-        if (_options.HpackTableSize > MlpLimits.DefaultHpackTableSize)
-            _decoder.SetDynamicTableSizeLimit(_options.HpackTableSize);
-
-        DeviceId = identity.DeviceId;
-        UserId = identity.UserId;
-        if (_gateway.Traffic.IsEnabled)
-        {
-            // Kept only for the table: without one, a link holds no HELLO strings for it.
-            _platform = string.IsNullOrEmpty(hello.Platform) ? null : hello.Platform;
-            _appVersion = string.IsNullOrEmpty(hello.AppVersion) ? null : hello.AppVersion;
-        }
-
-        _zoneCookie = _gateway.Traffic.CookieForLink(identity.UserId, hello.ZoneCookie.Span, out _home);
+        Negotiate(hello, caps, identity);
         Session = opened.Handle;
         var lifetime = TimeSpan.FromSeconds(_options.TicketLifetimeSeconds);
         var ticket = lifetime > TimeSpan.Zero
             ? _gateway.Tickets.Protect(new MlpResumeTicket(identity.DeviceId, identity.UserId, opened.Handle.SessionId, _time.GetUtcNow() + lifetime))
             : null;
 
-        var welcome = new Welcome
-        {
-            ProtocolVersion = MlpLimits.ProtocolVersion,
-            SessionId = opened.Handle.SessionId,
-            SessionResumed = opened.Resumed,
-            Limits = new Limits
-            {
-                MaxFrameSize = (uint)_options.MaxFrameSize,
-                MaxBodySize = (uint)_options.MaxBodySize,
-                HpackTableSize = (uint)_options.HpackTableSize,
-                MaxConcurrentStreams = (uint)_options.MaxConcurrentStreams,
-                PushWindow = (uint)_options.PushWindow,
-            },
-            Heartbeat = new HeartbeatPolicy
-            {
-                IntervalMs = (uint)_options.HeartbeatIntervalSeconds * 1000,
-                MinIntervalMs = (uint)_options.HeartbeatMinIntervalSeconds * 1000,
-                MaxIntervalMs = (uint)_options.HeartbeatMaxIntervalSeconds * 1000,
-                ProbeStepMs = (uint)_options.HeartbeatProbeStepSeconds * 1000,
-                ProbeSuccessCount = (uint)_options.HeartbeatProbeSuccessCount,
-                PongTimeoutMs = (uint)_options.PongTimeoutSeconds * 1000,
-                IdleTimeoutMs = (uint)_options.IdleTimeoutSeconds * 1000,
-            },
-            ServerTimeUnixMs = _time.GetUtcNow().ToUnixTimeMilliseconds(),
-            DictionaryId = _gateway.Dictionaries.CurrentId,
-            UserId = identity.UserId,
-        };
-        welcome.AcceptedDictionaryIds.AddRange(_gateway.Dictionaries.AcceptedIds);
-        if (_zoneCookie is { } zoneCookie)
-            welcome.ZoneCookie = Google.Protobuf.ByteString.CopyFromUtf8(zoneCookie);
+        var welcome = BuildWelcome(opened.Handle.SessionId, opened.Resumed, identity);
         if (_home is { } home)
         {
             // The user's zone lives in another site: its calls are forwarded there, and the client is told where that is.
@@ -379,6 +341,84 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
         // A connection on another node claimed the device after this one did, before this one was bound here.
         if (_fleetEpoch != 0 && !_gateway.Fleet.Holds(identity.DeviceId, _fleetEpoch))
             RequestClose(MlpErrorCode.SessionTakenOver, "The device connected to another node.");
+    }
+
+    /// <summary>
+    /// A secondary link (docs/protocol.md §5.6): authenticated as any HELLO, but it opens, claims and binds no session, so the
+    /// device's link keeps its session and its pushes; it carries requests (in the ticket's session, as the HTTP fallback does)
+    /// and PINGs. Its WELCOME has no ticket, and <c>session_resumed</c> is false.
+    /// </summary>
+    private void AcceptSecondary(Hello hello, Capabilities caps, MlpAuthResult identity, string? resumeSessionId)
+    {
+        Negotiate(hello, caps, identity);
+        _secondary = true;
+        var sessionId = resumeSessionId ?? string.Empty;
+        Session = new MlpSessionHandle(identity.DeviceId, sessionId, 0);
+        Send(MlpOutbound.ForEnvelope(MlpFrameType.Welcome, BuildWelcome(sessionId, resumed: false, identity)));
+        _gateway.Metrics.ConnectionOpened();
+        _gateway.Metrics.HandshakesAccepted.Add(1, MlpMetrics.Tag("kind", "secondary"));
+        MlpLog.Connected(_logger, identity.DeviceId, identity.UserId, _transport.RemoteEndPoint, sessionId, false, _transport.Name + " secondary");
+    }
+
+    /// <summary>What HELLO settles for the link: the client's capabilities, the header contexts, who it is.</summary>
+    private void Negotiate(Hello hello, Capabilities caps, MlpAuthResult identity)
+    {
+        _clientZstd = caps.Zstd;
+        _clientMaxFrameSize = caps.MaxFrameSize == 0 ? MlpLimits.DefaultMaxFrameSize : (int)caps.MaxFrameSize;
+        _clientMaxBodySize = caps.MaxBodySize == 0 ? MlpLimits.DefaultMaxBodySize : (int)caps.MaxBodySize;
+        _clientDictionaries = [.. caps.DictionaryIds];
+        var clientTable = caps.HasHpackTableSize ? (int)caps.HpackTableSize : MlpLimits.DefaultHpackTableSize;
+        InitializeEncoder(clientTable);
+        // The client's encoder starts at 4096 until it reads WELCOME; a larger limit is reached by its size updates.
+        _decoder = new HpackDecoder(new HpackDecoderOptions { DynamicTableSizeLimit = MlpLimits.DefaultHpackTableSize, MaxHeaderListSize = _options.MaxHeaderListSize, MaxStringLength = _options.MaxHeaderListSize });
+        if (_options.HpackTableSize > MlpLimits.DefaultHpackTableSize)
+            _decoder.SetDynamicTableSizeLimit(_options.HpackTableSize);
+
+        DeviceId = identity.DeviceId;
+        UserId = identity.UserId;
+        if (_gateway.Traffic.IsEnabled)
+        {
+            // Kept only for the table: without one, a link holds no HELLO strings for it.
+            _platform = string.IsNullOrEmpty(hello.Platform) ? null : hello.Platform;
+            _appVersion = string.IsNullOrEmpty(hello.AppVersion) ? null : hello.AppVersion;
+        }
+
+        _zoneCookie = _gateway.Traffic.CookieForLink(identity.UserId, hello.ZoneCookie.Span, out _home);
+    }
+
+    private Welcome BuildWelcome(string sessionId, bool resumed, MlpAuthResult identity)
+    {
+        var welcome = new Welcome
+        {
+            ProtocolVersion = MlpLimits.ProtocolVersion,
+            SessionId = sessionId,
+            SessionResumed = resumed,
+            Limits = new Limits
+            {
+                MaxFrameSize = (uint)_options.MaxFrameSize,
+                MaxBodySize = (uint)_options.MaxBodySize,
+                HpackTableSize = (uint)_options.HpackTableSize,
+                MaxConcurrentStreams = (uint)_options.MaxConcurrentStreams,
+                PushWindow = (uint)_options.PushWindow,
+            },
+            Heartbeat = new HeartbeatPolicy
+            {
+                IntervalMs = (uint)_options.HeartbeatIntervalSeconds * 1000,
+                MinIntervalMs = (uint)_options.HeartbeatMinIntervalSeconds * 1000,
+                MaxIntervalMs = (uint)_options.HeartbeatMaxIntervalSeconds * 1000,
+                ProbeStepMs = (uint)_options.HeartbeatProbeStepSeconds * 1000,
+                ProbeSuccessCount = (uint)_options.HeartbeatProbeSuccessCount,
+                PongTimeoutMs = (uint)_options.PongTimeoutSeconds * 1000,
+                IdleTimeoutMs = (uint)_options.IdleTimeoutSeconds * 1000,
+            },
+            ServerTimeUnixMs = _time.GetUtcNow().ToUnixTimeMilliseconds(),
+            DictionaryId = _gateway.Dictionaries.CurrentId,
+            UserId = identity.UserId,
+        };
+        welcome.AcceptedDictionaryIds.AddRange(_gateway.Dictionaries.AcceptedIds);
+        if (_zoneCookie is { } zoneCookie)
+            welcome.ZoneCookie = Google.Protobuf.ByteString.CopyFromUtf8(zoneCookie);
+        return welcome;
     }
 
     private async ValueTask<(MlpAuthResult Identity, string? ResumeSessionId, string Kind)> AuthenticateAsync(Hello hello)

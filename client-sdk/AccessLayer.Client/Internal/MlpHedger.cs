@@ -1,0 +1,111 @@
+using AccessLayer.Client.Strategies;
+
+namespace AccessLayer.Client.Internal;
+
+/// <summary>
+/// Hedging (docs/sdk.md "Retries and hedging"): when an idempotent call on the long link is unanswered once its expected
+/// latency has passed, a second copy goes on the secondary link (or, without one, over the HTTP fallback), paid from the
+/// retry budget; the first answer wins and the other copy is abandoned. The budget's share and the hedge delay follow the
+/// path: <see cref="MlpWeakNetworkOptions.RetryBudgetRatio"/> normally, <see cref="MlpWeakNetworkOptions.WeakRetryBudgetRatio"/>
+/// on a lossy path, and the delay is the latency quantile that share affords (at least 1.2 × the median and
+/// <see cref="MlpWeakNetworkOptions.HedgeMinDelay"/>), so about that share of calls is hedged.
+/// </summary>
+internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
+{
+    /// <summary>No hedge before the first copy has been slower than this many times the median: a merely jittery call's answer is about to come.</summary>
+    private const double MedianFloor = 1.2;
+
+    private readonly MlpWeakNetworkOptions _weak = client.Options.WeakNetwork;
+    private readonly TimeProvider _time = client.Options.TimeProvider;
+    private long _hedges;
+    private long _onLink;
+
+    public long Hedges => Interlocked.Read(ref _hedges);
+
+    /// <summary>Hedges that went on the secondary link (the rest went over the HTTP fallback).</summary>
+    public long HedgesOnLink => Interlocked.Read(ref _onLink);
+
+    /// <summary>Whether the path loses packets: Weak or Offline, or at least <see cref="MlpWeakNetworkOptions.WeakLossRate"/> of recent calls took over twice the median.</summary>
+    public bool PathIsLossy =>
+        client.Quality is NetworkQuality.Weak or NetworkQuality.Offline || router.CallLatency.SlowShare() >= _weak.WeakLossRate;
+
+    /// <summary>The retry budget's share for a call made now.</summary>
+    public double BudgetRatio => PathIsLossy ? Math.Max(_weak.WeakRetryBudgetRatio, _weak.RetryBudgetRatio) : _weak.RetryBudgetRatio;
+
+    /// <summary>
+    /// How long a call on <paramref name="primary"/> waits before its hedge; null before the first answered call. On a path that is not
+    /// Good (SRTT at or above <see cref="MlpWeakNetworkOptions.GoodRtt"/>) the hedge's way is made ready ahead: the secondary link is
+    /// opened, or else the fallback's connection warmed.
+    /// </summary>
+    public TimeSpan? Delay(MlpLink primary, bool hasFallback)
+    {
+        if (router.CallLatency.Quantile(1 - BudgetRatio) is not { } quantile || router.CallLatency.Median() is not { } median)
+            return null;
+        if (client.Rtt.Smoothed >= _weak.GoodRtt)
+        {
+            if (_weak.HedgeLink)
+                client.Secondary.Ensure(primary);
+            if (hasFallback && client.Secondary.Current is null)
+                router.KeepFallbackWarm();
+        }
+
+        var floor = median * MedianFloor;
+        var delay = quantile > floor ? quantile : floor;
+        return delay > _weak.HedgeMinDelay ? delay : _weak.HedgeMinDelay;
+    }
+
+    public async Task<MlpResponse> HedgedAsync(MlpLink link, string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, TimeSpan hedgeDelay, bool hasFallback, CancellationToken cancellationToken)
+    {
+        using var race = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var primary = router.OnLinkAsync(link, service, operation, body, options, race.Token);
+        var timer = Task.Delay(hedgeDelay, _time, race.Token);
+        var second = client.Secondary.Current;
+        if (await Task.WhenAny(primary, timer).ConfigureAwait(false) == primary
+            || ((second = client.Secondary.Current) is null && !hasFallback)
+            || !router.Budget.TryWithdraw())
+        {
+            // No second copy went out: an RTT sample still (Karn's rule excludes only hedged and resent calls).
+            var alone = await primary.ConfigureAwait(false);
+            router.SampleRtt(alone);
+            return alone;
+        }
+
+        Interlocked.Increment(ref _hedges);
+        Task<MlpResponse> hedge;
+        if (second is not null)
+        {
+            Interlocked.Increment(ref _onLink);
+            hedge = second.CallAsync(service, operation, body, options, race.Token);
+        }
+        else
+        {
+            hedge = router.FallbackAsync(service, operation, body, options, race.Token);
+        }
+
+        List<Task<MlpResponse>> running = [primary, hedge];
+        try
+        {
+            while (true)
+            {
+                var first = await Task.WhenAny(running).ConfigureAwait(false);
+                // The primary's link died under it (a handover, a dead path): the hedge may be stuck on the same path, so the call
+                // goes back to the router to be resent on the fresh link or the current fallback (the hedge is cancelled below).
+                if (first.IsCompletedSuccessfully || running.Count == 1 || (first == primary && first.Exception?.InnerException is MlpException { LinkLost: true }))
+                {
+                    var answer = await first.ConfigureAwait(false);
+                    answer.Hedged = true;
+                    answer.AnsweredByHedge = first == hedge;
+                    return answer;
+                }
+
+                running.Remove(first);
+            }
+        }
+        finally
+        {
+            // First answer wins: the other copy is abandoned (its late answer is ignored) and observed.
+            await race.CancelAsync().ConfigureAwait(false);
+            _ = Task.WhenAll(primary, hedge).ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+}
