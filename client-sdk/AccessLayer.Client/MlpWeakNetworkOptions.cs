@@ -93,9 +93,9 @@ public sealed class MlpWeakNetworkOptions
     /// The retry budget's share on a lossy path (docs/sdk.md "Retries and hedging"): while the quality is Weak or Offline, or at least
     /// <see cref="WeakLossRate"/> of the recent calls took more than twice the median (they waited for a TCP retransmission), each call
     /// adds this many tokens instead of <see cref="RetryBudgetRatio"/>, and hedges go out at the latency quantile this share affords.
-    /// At most 0.5. Default 0.25.
+    /// At most 0.5. Default 0.3.
     /// </summary>
-    public double WeakRetryBudgetRatio { get; set; } = 0.25;
+    public double WeakRetryBudgetRatio { get; set; } = 0.3;
 
     /// <summary>The most tokens the retry budget holds (it starts full), so a burst of failures after a quiet time is bounded too. Default 10.</summary>
     public int RetryBudgetCapacity { get; set; } = 10;

@@ -13,7 +13,7 @@ internal sealed class MlpMetrics : IDisposable
     {
         _meter = meterFactory.Create(GatewayMetrics.MeterName);
         _meter.CreateObservableUpDownCounter("mlp.connections", () => Volatile.Read(ref _connections), description: "MLP connections open now (HELLO accepted).");
-        HandshakesAccepted = _meter.CreateCounter<long>("mlp.handshakes.accepted", description: "HELLOs accepted, by kind (token, anonymous, resumed, ticket).");
+        HandshakesAccepted = _meter.CreateCounter<long>("mlp.handshakes.accepted", description: "HELLOs accepted, by kind (token, anonymous, resumed, ticket, secondary).");
         HandshakesRejected = _meter.CreateCounter<long>("mlp.handshakes.rejected", description: "HELLOs refused, by reason code.");
         Disconnects = _meter.CreateCounter<long>("mlp.disconnects", description: "MLP connections closed after the handshake, by reason.");
         ProtocolErrors = _meter.CreateCounter<long>("mlp.protocol.errors", description: "Connection errors (GOAWAY sent), by code.");

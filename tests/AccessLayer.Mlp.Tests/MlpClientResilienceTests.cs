@@ -247,7 +247,7 @@ public sealed class MlpClientResilienceTests
         Assert.Equal(TimeSpan.FromMilliseconds(50), client.SmoothedRtt);
         Assert.Equal(TimeSpan.FromMilliseconds(100), client.RttVariation);
 
-        // Idempotent and slower than expected (the one answer so far took 400 ms: 1.5 × 400): hedged over the fallback. Whichever
+        // Idempotent and slower than expected (the one answer so far took 400 ms: 1.2 × 400): hedged over the fallback. Whichever
         // copy answers, the round trip is ambiguous (Karn's rule): no sample.
         var hedged = client.CallAsync("orders", "held", ReadOnlyMemory<byte>.Empty, new MlpCallOptions { Idempotent = true });
         Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
@@ -272,7 +272,8 @@ public sealed class MlpClientResilienceTests
         var options = gateway.ClientOptions("dev-warm");
         options.HttpFallbackEndpoint = new Uri($"http://127.0.0.1:{fallbackRelay.Port}/");
         options.TimeProvider = time;
-        options.WeakNetwork = new MlpWeakNetworkOptions { AutoReconnect = false, DeadLinkDetection = false, GoodRtt = TimeSpan.FromMilliseconds(40) };
+        // Without a secondary link (HedgeLink off) the hedge's way is the fallback.
+        options.WeakNetwork = new MlpWeakNetworkOptions { AutoReconnect = false, DeadLinkDetection = false, GoodRtt = TimeSpan.FromMilliseconds(40), HedgeLink = false };
         await using var client = new MlpClient(options);
         await client.ConnectAsync();
 
@@ -291,8 +292,8 @@ public sealed class MlpClientResilienceTests
         await Task.Delay(300); // the warm-up's answer is back and the connection is in the pool
         Assert.Equal(0, client.HedgesSent);
 
-        // The expected latency (1.5 × 400 ms) passes: the hedge goes onto that connection, no new one.
-        time.Advance(TimeSpan.FromMilliseconds(599));
+        // The expected latency (1.2 × the 400 ms median, above its 90th percentile) passes: the hedge goes onto that connection, no new one.
+        time.Advance(TimeSpan.FromMilliseconds(479));
         await Task.Delay(100);
         Assert.Equal(0, client.HedgesSent);
         time.Advance(TimeSpan.FromMilliseconds(1));
@@ -301,6 +302,56 @@ public sealed class MlpClientResilienceTests
         backend.HeldRelease.Release(2);
         await call.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(1, fallbackRelay.Accepted);
+    }
+
+    [Fact]
+    public async Task On_a_path_that_is_not_good_a_secondary_link_is_opened_ahead_and_a_keyed_call_is_hedged_on_it()
+    {
+        await using var backend = await TestBackend.StartAsync();
+        await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}"]);
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
+        var time = new FakeTimeProvider(Start);
+        var options = gateway.ClientOptions("dev-second-link", endpoint: relay.Endpoint);
+        // No fallback: the secondary link is the hedge's only way.
+        options.HttpFallbackEndpoint = null;
+        options.TimeProvider = time;
+        options.WeakNetwork = new MlpWeakNetworkOptions { AutoReconnect = false, DeadLinkDetection = false, GoodRtt = TimeSpan.FromMilliseconds(40) };
+        await using var client = new MlpClient(options);
+        await client.ConnectAsync();
+
+        // One 400 ms call: SRTT 50 ms, at or above the 40 ms GoodRtt here: hedges are likely from now on.
+        var slow = client.CallAsync("orders", "held", ReadOnlyMemory<byte>.Empty);
+        Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
+        time.Advance(TimeSpan.FromMilliseconds(400));
+        backend.HeldRelease.Release();
+        await slow.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // The session link's answers are lost from now on (flows opened later pass). A call with an idempotency key (a side effect the
+        // backend runs once per key) opens the secondary link, a second flow, before its hedge is due.
+        relay.BlackholeResponses();
+        var call = client.CallAsync("orders", "held", ReadOnlyMemory<byte>.Empty, new MlpCallOptions { IdempotencyKey = "order-1" });
+        Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
+        await Eventually.TrueAsync(() => client.SecondaryLinksOpened == 1, "the secondary link is opened ahead");
+        Assert.Equal(2, relay.Accepted);
+        Assert.Equal(0, client.HedgesSent);
+
+        // 1.2 × the 400 ms median passes: the second copy goes on the warm secondary link and its answer wins.
+        time.Advance(TimeSpan.FromMilliseconds(479));
+        await Task.Delay(100);
+        Assert.Equal(0, client.HedgesSent);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal((1, 1), (client.HedgesSent, client.HedgesOnSecondaryLink));
+        backend.HeldRelease.Release(2);
+        var response = await call.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(("tcp", true, true), (response.Transport, response.Hedged, response.AnsweredByHedge));
+
+        // The secondary link took nothing over: the session's link is still the client's, and the device has one session link.
+        await Task.Delay(200);
+        Assert.True(client.IsConnected);
+        Assert.Null(client.LastGoAway);
+        Assert.Equal(1, gateway.Connections.DeviceCount);
+        Assert.Equal(2, relay.Accepted);
     }
 
     [Fact]

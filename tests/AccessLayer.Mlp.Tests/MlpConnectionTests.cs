@@ -21,6 +21,40 @@ public sealed class MlpConnectionTests
     }
 
     [Fact]
+    public async Task A_secondary_link_carries_requests_beside_the_session_link_without_taking_the_session_over()
+    {
+        await using var gateway = await MlpTestGateway.StartAsync();
+        await using var primary = await gateway.OpenRawAsync();
+        var welcome = await primary.HandshakeAsync("dual-dev", gateway.TokenFor("dual-dev"));
+
+        // A second HELLO of the device, resuming with the ticket and marked secondary (the SDK's link for hedges).
+        await using var secondary = await gateway.OpenRawAsync();
+        var hello = RawMlpConnection.Hello("dual-dev", "");
+        hello.ResumeTicket = welcome.ResumeTicket;
+        hello.Secondary = true;
+        await secondary.SendAsync(w => MlpFrameWriter.WriteHello(w, hello));
+        var answer = await secondary.ReceiveAsync();
+        Assert.Equal(MlpFrameType.Welcome, answer.Type);
+        var second = Welcome.Parser.ParseFrom(answer.Payload);
+        Assert.Equal(welcome.SessionId, second.SessionId);
+        Assert.True(second.ResumeTicket.IsEmpty);
+
+        await secondary.SendRequestAsync(1, EchoHeaders, new byte[] { 7 });
+        Assert.Equal(MlpFrameType.Response, (await secondary.ReceiveAsync()).Type);
+
+        // The session stayed with the first link (without the flag the second HELLO takes it over, GOAWAY SESSION_TAKEN_OVER):
+        // a push goes there.
+        await gateway.PushAsync("""{"deviceId":"dual-dev","service":"chat","operation":"message.new","payloadText":"p1"}""");
+        Assert.Equal(MlpFrameType.Push, (await primary.ReceiveAsync(TimeSpan.FromSeconds(10))).Type);
+
+        // The secondary link carries no pushes (the next frame it gets is this GOAWAY), so an ACK on it is a protocol error.
+        await secondary.SendAsync(w => MlpFrameWriter.WriteAck(w, 1));
+        await secondary.ExpectGoAwayAndCloseAsync(MlpErrorCode.UnexpectedFrame);
+        await primary.SendRequestAsync(1, EchoHeaders, new byte[] { 8 });
+        Assert.Equal(MlpFrameType.Response, (await primary.ReceiveAsync()).Type);
+    }
+
+    [Fact]
     public async Task A_first_frame_other_than_HELLO_gets_GOAWAY_UNEXPECTED_FRAME()
     {
         await using var gateway = await MlpTestGateway.StartAsync();

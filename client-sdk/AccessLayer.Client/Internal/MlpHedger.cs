@@ -8,7 +8,8 @@ namespace AccessLayer.Client.Internal;
 /// retry budget; the first answer wins and the other copy is abandoned. The budget's share and the hedge delay follow the
 /// path: <see cref="MlpWeakNetworkOptions.RetryBudgetRatio"/> normally, <see cref="MlpWeakNetworkOptions.WeakRetryBudgetRatio"/>
 /// on a lossy path, and the delay is the latency quantile that share affords (at least 1.2 × the median and
-/// <see cref="MlpWeakNetworkOptions.HedgeMinDelay"/>), so about that share of calls is hedged.
+/// <see cref="MlpWeakNetworkOptions.HedgeMinDelay"/>), so about that share of calls is hedged. While the session's link has a
+/// call overdue by that delay (a lost segment holds up its TCP stream), a hedgeable call's first copy goes on the secondary link.
 /// </summary>
 internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
 {
@@ -19,11 +20,15 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
     private readonly TimeProvider _time = client.Options.TimeProvider;
     private long _hedges;
     private long _onLink;
+    private long _firstOnLink;
 
     public long Hedges => Interlocked.Read(ref _hedges);
 
     /// <summary>Hedges that went on the secondary link (the rest went over the HTTP fallback).</summary>
     public long HedgesOnLink => Interlocked.Read(ref _onLink);
+
+    /// <summary>Calls whose first copy went on the secondary link because the session's link had a call overdue.</summary>
+    public long FirstCopiesOnLink => Interlocked.Read(ref _firstOnLink);
 
     /// <summary>Whether the path loses packets: Weak or Offline, or at least <see cref="MlpWeakNetworkOptions.WeakLossRate"/> of recent calls took over twice the median.</summary>
     public bool PathIsLossy =>
@@ -39,7 +44,7 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
     /// </summary>
     public TimeSpan? Delay(MlpLink primary, bool hasFallback)
     {
-        if (router.CallLatency.Quantile(1 - BudgetRatio) is not { } quantile || router.CallLatency.Median() is not { } median)
+        if (ExpectedDelay() is not { } delay)
             return null;
         if (client.Rtt.Smoothed >= _weak.GoodRtt)
         {
@@ -49,6 +54,14 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
                 router.KeepFallbackWarm();
         }
 
+        return delay;
+    }
+
+    /// <summary>The latency quantile the budget's share affords, at least 1.2 × the median and <see cref="MlpWeakNetworkOptions.HedgeMinDelay"/>; null before the first answered call.</summary>
+    public TimeSpan? ExpectedDelay()
+    {
+        if (router.CallLatency.Quantile(1 - BudgetRatio) is not { } quantile || router.CallLatency.Median() is not { } median)
+            return null;
         var floor = median * MedianFloor;
         var delay = quantile > floor ? quantile : floor;
         return delay > _weak.HedgeMinDelay ? delay : _weak.HedgeMinDelay;
@@ -56,12 +69,22 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
 
     public async Task<MlpResponse> HedgedAsync(MlpLink link, string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, TimeSpan hedgeDelay, bool hasFallback, CancellationToken cancellationToken)
     {
+        // The session's link has a call overdue (likely a lost segment: everything behind it on that TCP stream waits for the
+        // retransmission): this call's first copy goes on the secondary link instead, its hedge (if any) over the fallback.
+        var firstLink = link;
+        if (client.Secondary.Current is { } spare && link.OldestPendingAge() > hedgeDelay)
+        {
+            firstLink = spare;
+            Interlocked.Increment(ref _firstOnLink);
+        }
+
         using var race = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var primary = router.OnLinkAsync(link, service, operation, body, options, race.Token);
+        var sent = _time.GetTimestamp();
+        var primary = router.OnLinkAsync(firstLink, service, operation, body, options, race.Token);
         var timer = Task.Delay(hedgeDelay, _time, race.Token);
-        var second = client.Secondary.Current;
+        MlpLink? second = null;
         if (await Task.WhenAny(primary, timer).ConfigureAwait(false) == primary
-            || ((second = client.Secondary.Current) is null && !hasFallback)
+            || ((second = firstLink.IsSecondary ? null : client.Secondary.Current) is null && !hasFallback)
             || !router.Budget.TryWithdraw())
         {
             // No second copy went out: an RTT sample still (Karn's rule excludes only hedged and resent calls).
@@ -92,6 +115,13 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
                 // goes back to the router to be resent on the fresh link or the current fallback (the hedge is cancelled below).
                 if (first.IsCompletedSuccessfully || running.Count == 1 || (first == primary && first.Exception?.InnerException is MlpException { LinkLost: true }))
                 {
+                    if (first == hedge && first.IsCompletedSuccessfully && !primary.IsCompleted)
+                    {
+                        // The first copy took at least this long: kept as its latency (a lower bound), so the window still sees how many
+                        // calls are slow while hedges answer them (else hedging well would hide the loss the budget is sized by).
+                        router.CallLatency.Add(_time.GetElapsedTime(sent));
+                    }
+
                     var answer = await first.ConfigureAwait(false);
                     answer.Hedged = true;
                     answer.AnsweredByHedge = first == hedge;

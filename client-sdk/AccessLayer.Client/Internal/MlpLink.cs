@@ -149,6 +149,7 @@ internal sealed class MlpLink : IAsyncDisposable
         }
 
         var flushed = _time.GetTimestamp();
+        pending.SentTimestamp = flushed;
 
         if (options.OneWay)
             return new MlpResponse { Status = 202, Headers = [], Body = ReadOnlyMemory<byte>.Empty, Transport = TransportName, BytesSent = pending.BytesSent, RequestCompressed = compressed, RequestDictionaryId = dictionaryId };
@@ -173,6 +174,23 @@ internal sealed class MlpLink : IAsyncDisposable
             // A late RESPONSE for a call given up on is ignored (docs/protocol.md §6).
             _inbound.Pending.TryRemove(streamId, out _);
         }
+    }
+
+    /// <summary>
+    /// How long the oldest unanswered call on this link has waited (zero when none): on a lossy path, a link whose call is overdue
+    /// is likely waiting for a retransmission, and every answer behind it on its TCP stream waits too.
+    /// </summary>
+    public TimeSpan OldestPendingAge()
+    {
+        var oldest = long.MaxValue;
+        foreach (var (_, call) in _inbound.Pending)
+        {
+            var sent = call.SentTimestamp;
+            if (sent != 0 && sent < oldest)
+                oldest = sent;
+        }
+
+        return oldest == long.MaxValue ? TimeSpan.Zero : _time.GetElapsedTime(oldest);
     }
 
     private IEnumerable<uint> PreferredDictionaries(Welcome welcome)

@@ -10,4 +10,7 @@ internal sealed class MlpPendingCall(bool requestCompressed, uint requestDiction
     public uint RequestDictionaryId { get; } = requestDictionaryId;
 
     public long BytesSent { get; set; }
+
+    /// <summary>When the request was written (the link's clock); 0 until then.</summary>
+    public long SentTimestamp { get; set; }
 }

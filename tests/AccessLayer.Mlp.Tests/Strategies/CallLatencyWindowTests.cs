@@ -6,35 +6,43 @@ public sealed class CallLatencyWindowTests
 {
     private static TimeSpan Ms(double ms) => TimeSpan.FromMilliseconds(ms);
 
-    [Fact]
-    public void Nothing_is_expected_before_the_first_answer()
-    {
-        Assert.Null(new CallLatencyWindow().Expected());
-    }
+    // A 400 ms path losing 10 % each way: most calls take one round trip, about one in five a retransmission more.
+    private static readonly double[] Lossy = [410, 405, 1020, 415, 400, 420, 1610, 405, 410, 1000, 412, 408, 1240, 401, 409, 411, 403, 417, 406, 404];
 
-    [Fact]
-    public void The_calls_that_waited_for_a_retransmission_do_not_move_the_expected_latency()
+    private static CallLatencyWindow Filled(IEnumerable<double> latencies)
     {
-        // A 400 ms path losing 10 %: most calls take one round trip, a few a retransmission more. A mean and variance
-        // (RFC 6298 over calls) would expect about 1.3 s, after which a hedge can no longer beat a 1.2 s tail.
         var window = new CallLatencyWindow();
-        double[] latencies = [410, 405, 1020, 415, 400, 420, 1610, 405, 410, 1000, 412, 408];
         foreach (var latency in latencies)
             window.Add(Ms(latency));
-
-        // Median 411 ms; the absolute deviations' median 6 ms: 411 + 4 × 6 = 435 ms, below the floor of 1.5 × 411.
-        Assert.Equal(Ms(616.5), window.Expected());
+        return window;
     }
 
     [Fact]
-    public void A_wide_spread_raises_the_expected_latency_above_the_floor()
+    public void Nothing_is_known_before_the_first_answer()
     {
         var window = new CallLatencyWindow();
-        foreach (var latency in new double[] { 100, 300, 500, 700, 900 })
-            window.Add(Ms(latency));
+        Assert.Null(window.Quantile(0.9));
+        Assert.Null(window.Median());
+        Assert.Equal(0, window.SlowShare());
+    }
 
-        // Median 500 ms, deviations 400, 200, 0, 200, 400: MAD 200 ms, 500 + 800 above 750.
-        Assert.Equal(Ms(1300), window.Expected());
+    [Fact]
+    public void A_quantile_below_the_share_of_retransmitted_calls_stays_with_the_calls_that_lost_nothing()
+    {
+        var window = Filled(Lossy);
+
+        // 4 of 20 waited for a retransmission: the 75th percentile (nearest rank 15) is still a clean call, the 90th is not.
+        Assert.Equal(Ms(417), window.Quantile(0.75));
+        Assert.Equal(Ms(1020), window.Quantile(0.9));
+        Assert.Equal(Ms(410), window.Median());
+    }
+
+    [Fact]
+    public void The_share_of_calls_over_twice_the_median_measures_the_loss()
+    {
+        Assert.Equal(0.2, Filled(Lossy).SlowShare(), 3);
+        // Jitter is not loss: calls within twice the median are not slow.
+        Assert.Equal(0, Filled([100, 150, 190, 120, 199]).SlowShare());
     }
 
     [Fact]
@@ -46,6 +54,7 @@ public sealed class CallLatencyWindowTests
         for (var i = 0; i < CallLatencyWindow.Capacity; i++)
             window.Add(Ms(100));
 
-        Assert.Equal(Ms(150), window.Expected()); // 1.5 × the median of the latest 32 only
+        Assert.Equal(Ms(100), window.Quantile(1));
+        Assert.Equal(0, window.SlowShare());
     }
 }
