@@ -97,6 +97,9 @@ public sealed class MlpClient : IAsyncDisposable
     /// <summary>Secondary links opened for hedges so far.</summary>
     public long SecondaryLinksOpened => Secondary.Opened;
 
+    /// <summary>How long an idempotent call waits now before its hedge, from the recent calls' latencies; null before the first answer.</summary>
+    public TimeSpan? HedgeDelay => Router.Hedger.ExpectedDelay();
+
     private string NetworkKey => Options.NetworkType + "|" + Options.WeakNetwork.NetworkId;
 
     /// <summary>How the SDK rates the path now (docs/sdk.md "Network quality").</summary>
@@ -226,24 +229,7 @@ public sealed class MlpClient : IAsyncDisposable
         if (Interlocked.Exchange(ref _closedLink, null) is { } closed)
             await closed.DisposeAsync().ConfigureAwait(false);
 
-        var useTicket = !ResumeTicket.IsEmpty;
-        var connectTimeout = Timeouts.ForConnect(Options.ConnectTimeout);
-        (MlpLink Link, Welcome Welcome)? won;
-        while (true)
-        {
-            try
-            {
-                won = await MlpConnector.RaceAsync(this, MlpHello.Build(this, useTicket), connectTimeout, cancellationToken).ConfigureAwait(false);
-                break;
-            }
-            catch (MlpException ex) when (useTicket && ex.Code == MlpErrorCode.ResumeRejected && !string.IsNullOrEmpty(Options.DeviceToken))
-            {
-                ResumeTicket = ReadOnlyMemory<byte>.Empty;
-                useTicket = false;
-            }
-        }
-
-        var (link, welcome) = won.Value;
+        var (link, welcome) = await MlpConnector.ResumeOrLogInAsync(this, cancellationToken).ConfigureAwait(false);
         LastWelcome = welcome;
         EndpointList.OnWelcome(welcome);
         // Not null: a GOAWAY right behind the WELCOME may have closed the link before it was published here.
@@ -255,18 +241,7 @@ public sealed class MlpClient : IAsyncDisposable
         Volatile.Write(ref _link, link);
         SignalLinkChanged();
 
-        if (Options.EnableCompression && welcome.DictionaryId != 0 && !Bodies.Holds(welcome.DictionaryId))
-        {
-            try
-            {
-                await link.FetchDictionaryAsync(welcome.DictionaryId, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is TimeoutException or MlpException or IOException)
-            {
-                // Bodies go plain or dictionary-less until a later connection gets it.
-            }
-        }
-
+        await MlpConnector.FetchRecommendedDictionaryAsync(this, link, welcome, cancellationToken).ConfigureAwait(false);
         QualityModel.OnSuccess();
     }
 

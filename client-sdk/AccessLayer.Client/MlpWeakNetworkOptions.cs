@@ -91,7 +91,7 @@ public sealed class MlpWeakNetworkOptions
 
     /// <summary>
     /// The retry budget's share on a lossy path (docs/sdk.md "Retries and hedging"): while the quality is Weak or Offline, or at least
-    /// <see cref="WeakLossRate"/> of the recent calls took more than twice the median (they waited for a TCP retransmission), each call
+    /// <see cref="WeakLossRate"/> of the recent calls took more than twice the median and 200 ms more (they waited for a TCP retransmission), each call
     /// adds this many tokens instead of <see cref="RetryBudgetRatio"/>, and hedges go out at the latency quantile this share affords.
     /// At most 0.5. Default 0.3.
     /// </summary>

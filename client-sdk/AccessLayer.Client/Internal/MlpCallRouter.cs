@@ -118,6 +118,14 @@ internal sealed class MlpCallRouter
         {
             var link = client.CurrentLink;
             var usable = link is { IsOpen: true } && !(link.IsSuspect && HasFallback && _weak.ShortConnectionFallback);
+            if (!usable && resendable && link is { IsOpen: true } && client.Secondary.Current is { IsSuspect: false } spare)
+            {
+                // The session's link is suspect (a PING overdue: on a lossy path often a lost segment still being retransmitted): a call that
+                // may be sent twice takes the secondary link, warm and on a TCP stream of its own, rather than a new HTTP exchange.
+                link = spare;
+                usable = true;
+            }
+
             if (!usable && (client.LinkComing || link is { IsOpen: true }))
             {
                 // Down, connecting or suspect: the short connection now, or (without one, or while the path itself looks down) the link once it is back.
@@ -135,7 +143,8 @@ internal sealed class MlpCallRouter
                 throw new MlpException(MlpErrorCode.NoError, "Not connected, and no HTTP fallback is configured.", notProcessed: true);
             }
 
-            if (checkIdle && !await link.VerifyIfIdleAsync(cancellationToken).ConfigureAwait(false))
+            // Not the secondary link: it heartbeats, and what it survives is not the session link's to learn.
+            if (checkIdle && !link.IsSecondary && !await link.VerifyIfIdleAsync(cancellationToken).ConfigureAwait(false))
             {
                 // The idle link was dead: the call was never sent on it, so it is routed again (fresh link, fallback or a wait) at no risk.
                 checkIdle = false;
@@ -144,7 +153,7 @@ internal sealed class MlpCallRouter
                 continue;
             }
 
-            if (resendable && firstAttempt && _weak.Hedging && (HasFallback || _weak.HedgeLink) && !options.OneWay && Hedger.Delay(link, HasFallback) is { } hedgeDelay)
+            if (resendable && firstAttempt && _weak.Hedging && (HasFallback || _weak.HedgeLink) && !options.OneWay && Hedger.Delay(HasFallback) is { } hedgeDelay)
                 return await Hedger.HedgedAsync(link, service, operation, body, options, hedgeDelay, HasFallback, cancellationToken).ConfigureAwait(false);
             var response = await OnLinkAsync(link, service, operation, body, options, cancellationToken).ConfigureAwait(false);
             if (firstAttempt)

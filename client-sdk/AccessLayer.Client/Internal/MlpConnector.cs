@@ -8,6 +8,42 @@ namespace AccessLayer.Client.Internal;
 internal static class MlpConnector
 {
     /// <summary>
+    /// The race and handshake within one dynamic connect timeout (docs/sdk.md "Dynamic timeouts"): with the resume ticket when one
+    /// is held; a rejected ticket is dropped and the connect made again with the device token.
+    /// </summary>
+    public static async Task<(MlpLink Link, Welcome Welcome)> ResumeOrLogInAsync(MlpClient client, CancellationToken cancellationToken)
+    {
+        var useTicket = !client.ResumeTicket.IsEmpty;
+        var connectTimeout = client.Timeouts.ForConnect(client.Options.ConnectTimeout);
+        while (true)
+        {
+            try
+            {
+                return await RaceAsync(client, MlpHello.Build(client, useTicket), connectTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (MlpException ex) when (useTicket && ex.Code == MlpErrorCode.ResumeRejected && !string.IsNullOrEmpty(client.Options.DeviceToken))
+            {
+                client.ResumeTicket = ReadOnlyMemory<byte>.Empty;
+                useTicket = false;
+            }
+        }
+    }
+
+    /// <summary>Fetches the dictionary the WELCOME recommends when the client lacks it; without it bodies go plain or dictionary-less until a later connection gets it.</summary>
+    public static async Task FetchRecommendedDictionaryAsync(MlpClient client, MlpLink link, Welcome welcome, CancellationToken cancellationToken)
+    {
+        if (!client.Options.EnableCompression || welcome.DictionaryId == 0 || client.Bodies.Holds(welcome.DictionaryId))
+            return;
+        try
+        {
+            await link.FetchDictionaryAsync(welcome.DictionaryId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or MlpException or IOException)
+        {
+        }
+    }
+
+    /// <summary>
     /// Transports to the candidates raced (docs/sdk.md "Connection establishment"); on the first one connected
     /// the HELLO, and when it gets no WELCOME within the connect timeout (or fails), on the next one connected.
     /// One HELLO at a time: a second HELLO of this device would take the session over from the first.

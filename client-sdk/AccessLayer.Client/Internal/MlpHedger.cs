@@ -30,7 +30,7 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
     /// <summary>Calls whose first copy went on the secondary link because the session's link had a call overdue.</summary>
     public long FirstCopiesOnLink => Interlocked.Read(ref _firstOnLink);
 
-    /// <summary>Whether the path loses packets: Weak or Offline, or at least <see cref="MlpWeakNetworkOptions.WeakLossRate"/> of recent calls took over twice the median.</summary>
+    /// <summary>Whether the path loses packets: Weak or Offline, or at least <see cref="MlpWeakNetworkOptions.WeakLossRate"/> of recent calls took over twice the median and 200 ms more.</summary>
     public bool PathIsLossy =>
         client.Quality is NetworkQuality.Weak or NetworkQuality.Offline || router.CallLatency.SlowShare() >= _weak.WeakLossRate;
 
@@ -38,17 +38,17 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
     public double BudgetRatio => PathIsLossy ? Math.Max(_weak.WeakRetryBudgetRatio, _weak.RetryBudgetRatio) : _weak.RetryBudgetRatio;
 
     /// <summary>
-    /// How long a call on <paramref name="primary"/> waits before its hedge; null before the first answered call. On a path that is not
+    /// How long a call waits before its hedge; null before the first answered call. On a path that is not
     /// Good (SRTT at or above <see cref="MlpWeakNetworkOptions.GoodRtt"/>) the hedge's way is made ready ahead: the secondary link is
     /// opened, or else the fallback's connection warmed.
     /// </summary>
-    public TimeSpan? Delay(MlpLink primary, bool hasFallback)
+    public TimeSpan? Delay(bool hasFallback)
     {
         if (ExpectedDelay() is not { } delay)
             return null;
         if (client.Rtt.Smoothed >= _weak.GoodRtt)
         {
-            if (_weak.HedgeLink)
+            if (_weak.HedgeLink && client.CurrentLink is { IsOpen: true } primary)
                 client.Secondary.Ensure(primary);
             if (hasFallback && client.Secondary.Current is null)
                 router.KeepFallbackWarm();
@@ -72,7 +72,7 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
         // The session's link has a call overdue (likely a lost segment: everything behind it on that TCP stream waits for the
         // retransmission): this call's first copy goes on the secondary link instead, its hedge (if any) over the fallback.
         var firstLink = link;
-        if (client.Secondary.Current is { } spare && link.OldestPendingAge() > hedgeDelay)
+        if (!link.IsSecondary && client.Secondary.Current is { } spare && link.OldestPendingAge() > hedgeDelay)
         {
             firstLink = spare;
             Interlocked.Increment(ref _firstOnLink);

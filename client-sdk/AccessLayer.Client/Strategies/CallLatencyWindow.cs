@@ -4,13 +4,16 @@ namespace AccessLayer.Client.Strategies;
 /// The latency of the last <see cref="Capacity"/> first copies of calls answered on the long link, for hedging (docs/sdk.md
 /// "Retries and hedging"): its quantiles (the hedge goes out at the quantile the retry budget affords), its median (the floor:
 /// a copy cannot be late before the calls that lost nothing are answered) and the share of calls that took more than twice
-/// the median (on a lossy path, the calls that waited for a TCP retransmission: the sign that the path needs a larger budget).
+/// the median and 200 ms more (the calls that waited for a TCP retransmission: the sign that the path needs a larger budget).
 /// Order statistics, not a mean and variance: the retransmitted calls (a second or more) would pull a mean past the point
 /// where a second copy can still beat them. Thread-safe.
 /// </summary>
 internal sealed class CallLatencyWindow
 {
     public const int Capacity = 64;
+
+    /// <summary>TCP's minimum retransmission timeout (Linux, RFC 6298 allows 1 s): a call that lost a segment is at least this much late.</summary>
+    public static readonly TimeSpan MinRetransmission = TimeSpan.FromMilliseconds(200);
 
     private readonly Lock _lock = new();
     private readonly TimeSpan[] _samples = new TimeSpan[Capacity];
@@ -48,13 +51,17 @@ internal sealed class CallLatencyWindow
 
     public TimeSpan? Median() => Quantile(0.5);
 
-    /// <summary>The share of the window that took more than twice its median; 0 before the first sample.</summary>
+    /// <summary>
+    /// The share of the window that took more than twice its median and at least <see cref="MinRetransmission"/> more (a call that waited
+    /// for a TCP retransmission; jitter on a fast path is not one); 0 before the first sample.
+    /// </summary>
     public double SlowShare()
     {
         var sorted = Sorted();
         if (sorted.Length == 0)
             return 0;
-        var limit = 2 * sorted[(sorted.Length - 1) / 2];
+        var median = sorted[(sorted.Length - 1) / 2];
+        var limit = Math.Max(2 * median, median + MinRetransmission.Ticks);
         var firstSlow = Array.FindIndex(sorted, t => t > limit);
         return firstSlow < 0 ? 0 : (double)(sorted.Length - firstSlow) / sorted.Length;
     }

@@ -41,8 +41,10 @@ public sealed class CallLatencyWindowTests
     public void The_share_of_calls_over_twice_the_median_measures_the_loss()
     {
         Assert.Equal(0.2, Filled(Lossy).SlowShare(), 3);
-        // Jitter is not loss: calls within twice the median are not slow.
-        Assert.Equal(0, Filled([100, 150, 190, 120, 199]).SlowShare());
+        // Jitter is not loss: calls within twice the median are not slow, nor on a fast path calls less than TCP's minimum RTO late.
+        Assert.Equal(0, Filled([100, 150, 190, 120, 299]).SlowShare());
+        Assert.Equal(0, Filled([3, 3, 4, 3, 90, 3, 150]).SlowShare());
+        Assert.Equal(1.0 / 7, Filled([3, 3, 4, 3, 90, 3, 250]).SlowShare(), 3);
     }
 
     [Fact]
