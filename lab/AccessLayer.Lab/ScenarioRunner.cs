@@ -152,8 +152,13 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
     private async Task SampleHeartbeatsAsync(LabClient[] clients, CancellationToken cancellationToken)
     {
         var last = new double[clients.Length];
+        var hedgeDelays = new List<string>();
+        var ticks = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
+            // The SDK's hedge delay over the run (every 5 s), for the lossy scenarios' timelines.
+            if (scenario.Path.LossPercent > 0 && ticks++ % 10 == 0 && clients[0].Client.HedgeDelay is { } hedgeDelay)
+                hedgeDelays.Add($"{_clock.Elapsed.TotalSeconds:0}:{hedgeDelay.TotalMilliseconds:0}");
             for (var i = 0; i < clients.Length; i++)
             {
                 var interval = clients[i].Client.HeartbeatInterval.TotalSeconds;
@@ -171,9 +176,12 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
             }
             catch (OperationCanceledException)
             {
-                return;
+                break;
             }
         }
+
+        if (hedgeDelays.Count > 0)
+            Log($"{clients[0].DeviceId} hedge delay over the run (s:ms): {string.Join(" ", hedgeDelays)}");
     }
 
     private void EndOutage(ref double? start, double end)

@@ -45,6 +45,35 @@ public sealed class MlpHedgerTests
     }
 
     [Fact]
+    public async Task A_lossy_path_keeps_the_weak_share_until_the_slow_calls_fall_below_half_the_threshold()
+    {
+        await using var client = Client();
+        var hedger = client.Router.Hedger;
+        foreach (var ms in Lossy)
+            client.Router.CallLatency.Add(Ms(ms));
+        Assert.Equal(0.3, hedger.BudgetRatio); // 4 of 20 slow
+
+        // Hedges answer the slow calls, so fewer first copies look slow: 4 of 64 (6 %) keeps the path lossy...
+        for (var i = 0; i < 44; i++)
+            client.Router.CallLatency.Add(Ms(405));
+        Assert.Equal(0.3, hedger.BudgetRatio);
+        // ...while a path that was not lossy before is not made so by the same window.
+        await using (var fresh = Client())
+        {
+            for (var i = 0; i < 44; i++)
+                fresh.Router.CallLatency.Add(Ms(405));
+            foreach (var ms in Lossy)
+                fresh.Router.CallLatency.Add(Ms(ms));
+            Assert.Equal(0.1, fresh.Router.Hedger.BudgetRatio);
+        }
+
+        // None slow any more (the window's oldest 16, the slow ones among them, are gone): back to the normal share.
+        for (var i = 0; i < 16; i++)
+            client.Router.CallLatency.Add(Ms(405));
+        Assert.Equal(0.1, hedger.BudgetRatio);
+    }
+
+    [Fact]
     public async Task The_weak_share_is_an_option_capped_at_one_half()
     {
         await using var client = new MlpClient(new MlpClientOptions

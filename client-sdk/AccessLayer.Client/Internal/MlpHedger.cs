@@ -21,6 +21,7 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
     private long _hedges;
     private long _onLink;
     private long _firstOnLink;
+    private volatile bool _lossy;
 
     public long Hedges => Interlocked.Read(ref _hedges);
 
@@ -30,9 +31,21 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
     /// <summary>Calls whose first copy went on the secondary link because the session's link had a call overdue.</summary>
     public long FirstCopiesOnLink => Interlocked.Read(ref _firstOnLink);
 
-    /// <summary>Whether the path loses packets: Weak or Offline, or at least <see cref="MlpWeakNetworkOptions.WeakLossRate"/> of recent calls took over twice the median and 200 ms more.</summary>
-    public bool PathIsLossy =>
-        client.Quality is NetworkQuality.Weak or NetworkQuality.Offline || router.CallLatency.SlowShare() >= _weak.WeakLossRate;
+    /// <summary>
+    /// Whether the path loses packets: Weak or Offline, or at least <see cref="MlpWeakNetworkOptions.WeakLossRate"/> of recent calls took
+    /// over twice the median and 200 ms more; once lossy, until that share is below half of it (hedges that answer the slow calls
+    /// make the share waver around the threshold, and the budget with it).
+    /// </summary>
+    public bool PathIsLossy
+    {
+        get
+        {
+            var share = router.CallLatency.SlowShare();
+            var lossy = share >= _weak.WeakLossRate || (_lossy && share >= _weak.WeakLossRate / 2);
+            _lossy = lossy;
+            return lossy || client.Quality is NetworkQuality.Weak or NetworkQuality.Offline;
+        }
+    }
 
     /// <summary>The retry budget's share for a call made now.</summary>
     public double BudgetRatio => PathIsLossy ? Math.Max(_weak.WeakRetryBudgetRatio, _weak.RetryBudgetRatio) : _weak.RetryBudgetRatio;
