@@ -17,13 +17,26 @@ namespace AccessLayer.Mlp.Tests;
 /// </summary>
 public sealed class MlpClientResilienceTests
 {
-    private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    private static bool Step(FakeTimeProvider time, bool done, int ms = 50)
+
+    /// <summary>One call the backend holds for <paramref name="ms"/> on the test's clock (after the HELLO's 0 ms sample, SRTT becomes ms / 8).</summary>
+    private static async Task HeldCallAsync(MlpClient client, TestBackend backend, FakeTimeProvider time, int ms)
     {
-        if (!done)
-            time.Advance(TimeSpan.FromMilliseconds(ms));
-        return done;
+        var call = client.CallAsync("orders", "held", ReadOnlyMemory<byte>.Empty);
+        Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
+        time.Advance(TimeSpan.FromMilliseconds(ms));
+        backend.HeldRelease.Release();
+        await call.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>The hedge of a call whose first copy the backend holds goes out at <paramref name="ms"/> on the test's clock, not a millisecond earlier, and reaches the backend.</summary>
+    private static async Task HedgeDueAtAsync(MlpClient client, TestBackend backend, FakeTimeProvider time, int ms)
+    {
+        time.Advance(TimeSpan.FromMilliseconds(ms - 1));
+        await Task.Delay(100);
+        Assert.Equal(0, client.HedgesSent);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
     }
 
     private static string Push(string device, string text) =>
@@ -33,7 +46,7 @@ public sealed class MlpClientResilienceTests
     public async Task A_connect_races_the_next_endpoint_after_the_attempt_delay_and_prefers_the_winner_next_time()
     {
         await using var gateway = await MlpTestGateway.StartAsync();
-        var time = new FakeTimeProvider(Start);
+        var time = FakeClock.New();
         // A path whose SYNs vanish: the connect to it never completes (until cancelled).
         var stalled = new Uri("tcp://127.0.0.1:1");
         var attempts = new ConcurrentQueue<(Uri Endpoint, DateTimeOffset At)>();
@@ -53,7 +66,7 @@ public sealed class MlpClientResilienceTests
         time.Advance(TimeSpan.FromMilliseconds(1));
         await connect.WaitAsync(TimeSpan.FromSeconds(10));
 
-        Assert.Equal([(stalled, Start), (gateway.TcpEndpoint, Start.AddMilliseconds(250))], attempts);
+        Assert.Equal([(stalled, FakeClock.Start), (gateway.TcpEndpoint, FakeClock.Start.AddMilliseconds(250))], attempts);
         Assert.Equal(gateway.TcpEndpoint, client.ConnectedEndpoint);
         await gateway.WaitForConnectionsAsync(1);
 
@@ -62,14 +75,14 @@ public sealed class MlpClientResilienceTests
         await client.CloseAsync();
         await client.ConnectAsync().WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(gateway.TcpEndpoint, attempts.First().Endpoint);
-        Assert.Equal(Start.AddMilliseconds(250), time.GetUtcNow());
+        Assert.Equal(FakeClock.Start.AddMilliseconds(250), time.GetUtcNow());
     }
 
     [Fact]
     public async Task Every_address_of_a_host_name_is_tried_and_a_refused_one_is_passed_over_at_once()
     {
         await using var gateway = await MlpTestGateway.StartAsync();
-        var time = new FakeTimeProvider(Start);
+        var time = FakeClock.New();
         var options = gateway.ClientOptions("dev-addresses");
         // The gateway listens on 127.0.0.1 only: 127.0.0.2 refuses.
         options.Endpoint = new Uri($"tcp://gw.test:{gateway.MlpPort}");
@@ -90,7 +103,7 @@ public sealed class MlpClientResilienceTests
         await using var gateway = await MlpTestGateway.StartAsync();
         await using var relay = LoopbackRelay.Start(gateway.MlpPort);
         relay.SwallowNewFlows = true;
-        var time = new FakeTimeProvider(Start);
+        var time = FakeClock.New();
         var options = gateway.ClientOptions("dev-swallowed", endpoint: relay.Endpoint);
         options.Endpoints = [gateway.TcpEndpoint];
         options.TimeProvider = time;
@@ -107,7 +120,7 @@ public sealed class MlpClientResilienceTests
 
         // Both transports connected (the second after the attempt delay); the relay's got the HELLO and no WELCOME in 3 s.
         Assert.Equal(gateway.TcpEndpoint, client.ConnectedEndpoint);
-        Assert.Equal(Start.AddSeconds(3), time.GetUtcNow());
+        Assert.Equal(FakeClock.Start.AddSeconds(3), time.GetUtcNow());
         Assert.Equal(1, relay.Accepted);
         await gateway.WaitForConnectionsAsync(1);
         Assert.Equal(200, (await client.CallAsync("echo", "x", "hi"u8.ToArray())).Status);
@@ -118,7 +131,7 @@ public sealed class MlpClientResilienceTests
     {
         await using var elsewhere = await MlpTestGateway.StartAsync();
         await using var draining = await MlpTestGateway.StartAsync([$"--Mlp:DrainEndpoints:0=tcp://127.0.0.1:{elsewhere.MlpPort}", "--Mlp:DrainRetryAfterMs=1000"]);
-        var time = new FakeTimeProvider(Start);
+        var time = FakeClock.New();
         var options = draining.ClientOptions("dev-drained");
         options.TimeProvider = time;
         options.WeakNetwork = new MlpWeakNetworkOptions();
@@ -129,13 +142,13 @@ public sealed class MlpClientResilienceTests
 
         Assert.True(draining.Services.GetRequiredService<DrainCoordinator>().Start("test"));
         // Not before retry_after_ms (1 s plus up to 20%).
-        await Eventually.TrueAsync(() => Step(time, reconnected.Task.IsCompleted, 100), "the client reconnects", 30_000);
+        await Eventually.TrueAsync(() => FakeClock.Step(time, reconnected.Task.IsCompleted, 100), "the client reconnects", 30_000);
 
         Assert.Equal(new Uri($"tcp://127.0.0.1:{elsewhere.MlpPort}"), client.ConnectedEndpoint);
         // Not before retry_after_ms. The upper bound is loose: the test's clock keeps moving (100 ms per 10 ms of real
         // time) while the real handshake with the other gateway runs, so 1,000–1,200 ms of waiting reads as up to ~1,500
         // on a busy machine (a full suite run measured 1,500 against the former bound of 1,300).
-        Assert.InRange((time.GetUtcNow() - Start).TotalMilliseconds, 1000, 3000);
+        Assert.InRange((time.GetUtcNow() - FakeClock.Start).TotalMilliseconds, 1000, 3000);
         await elsewhere.WaitForConnectionsAsync(1);
         Assert.Equal(200, (await client.CallAsync("echo", "x", "moved"u8.ToArray())).Status);
     }
@@ -149,7 +162,7 @@ public sealed class MlpClientResilienceTests
         await using var backend = await TestBackend.StartAsync();
         await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}"]);
         await using var relay = LoopbackRelay.Start(gateway.MlpPort);
-        var time = new FakeTimeProvider(Start);
+        var time = FakeClock.New();
         var options = gateway.ClientOptions("dev-retry-" + kind, endpoint: relay.Endpoint);
         options.HttpFallbackEndpoint = null; // the resend must use the long link
         options.TimeProvider = time;
@@ -166,7 +179,7 @@ public sealed class MlpClientResilienceTests
             Idempotent = kind == "idempotent",
             IdempotencyKey = kind == "key" ? "pay-42" : null,
         });
-        await Eventually.TrueAsync(() => Step(time, call.IsCompleted), "the call ends", 30_000);
+        await Eventually.TrueAsync(() => FakeClock.Step(time, call.IsCompleted), "the call ends", 30_000);
 
         Assert.Equal(executions, backend.Counted);
         if (succeeds)
@@ -194,9 +207,8 @@ public sealed class MlpClientResilienceTests
     {
         await using var gateway = await MlpTestGateway.StartAsync();
         await using var relay = LoopbackRelay.Start(gateway.MlpPort);
-        var time = new FakeTimeProvider(Start);
-        var options = gateway.ClientOptions("dev-hedge", endpoint: relay.Endpoint);
-        options.TimeProvider = time;
+        var time = FakeClock.New();
+        var options = gateway.ClientOptions("dev-hedge", endpoint: relay.Endpoint, time: time);
         // No probe: this link is slow, not dead (a lossy path whose retransmissions lag).
         options.WeakNetwork = new MlpWeakNetworkOptions { AutoReconnect = false, DeadLinkDetection = false };
         await using var client = new MlpClient(options);
@@ -229,9 +241,8 @@ public sealed class MlpClientResilienceTests
     {
         await using var backend = await TestBackend.StartAsync();
         await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}"]);
-        var time = new FakeTimeProvider(Start);
-        var options = gateway.ClientOptions("dev-karn");
-        options.TimeProvider = time;
+        var time = FakeClock.New();
+        var options = gateway.ClientOptions("dev-karn", time: time);
         // No probe while the clock jumps: these calls are slow, not lost.
         options.WeakNetwork = new MlpWeakNetworkOptions { AutoReconnect = false, DeadLinkDetection = false };
         await using var client = new MlpClient(options);
@@ -268,21 +279,15 @@ public sealed class MlpClientResilienceTests
         await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}"]);
         // Counts the fallback's TCP connections.
         await using var fallbackRelay = LoopbackRelay.Start(gateway.HttpPort);
-        var time = new FakeTimeProvider(Start);
-        var options = gateway.ClientOptions("dev-warm");
-        options.HttpFallbackEndpoint = new Uri($"http://127.0.0.1:{fallbackRelay.Port}/");
-        options.TimeProvider = time;
+        var time = FakeClock.New();
+        var options = gateway.ClientOptions("dev-warm", fallback: fallbackRelay, time: time);
         // Without a secondary link (HedgeLink off) the hedge's way is the fallback.
         options.WeakNetwork = new MlpWeakNetworkOptions { AutoReconnect = false, DeadLinkDetection = false, GoodRtt = TimeSpan.FromMilliseconds(40), HedgeLink = false };
         await using var client = new MlpClient(options);
         await client.ConnectAsync();
 
         // One 400 ms call: SRTT 50 ms, at or above the 40 ms GoodRtt here: hedges are likely from now on.
-        var slow = client.CallAsync("orders", "held", ReadOnlyMemory<byte>.Empty);
-        Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
-        time.Advance(TimeSpan.FromMilliseconds(400));
-        backend.HeldRelease.Release();
-        await slow.WaitAsync(TimeSpan.FromSeconds(10));
+        await HeldCallAsync(client, backend, time, 400);
         Assert.Equal(0, fallbackRelay.Accepted);
 
         // The next call that may be hedged opens the fallback's connection ahead, before any hedge is due.
@@ -293,11 +298,7 @@ public sealed class MlpClientResilienceTests
         Assert.Equal(0, client.HedgesSent);
 
         // The expected latency (1.2 × the 400 ms median, above its 90th percentile) passes: the hedge goes onto that connection, no new one.
-        time.Advance(TimeSpan.FromMilliseconds(479));
-        await Task.Delay(100);
-        Assert.Equal(0, client.HedgesSent);
-        time.Advance(TimeSpan.FromMilliseconds(1));
-        Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
+        await HedgeDueAtAsync(client, backend, time, 480);
         Assert.Equal(1, client.HedgesSent);
         backend.HeldRelease.Release(2);
         await call.WaitAsync(TimeSpan.FromSeconds(10));
@@ -310,7 +311,7 @@ public sealed class MlpClientResilienceTests
         await using var backend = await TestBackend.StartAsync();
         await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}"]);
         await using var relay = LoopbackRelay.Start(gateway.MlpPort);
-        var time = new FakeTimeProvider(Start);
+        var time = FakeClock.New();
         var options = gateway.ClientOptions("dev-second-link", endpoint: relay.Endpoint);
         // No fallback: the secondary link is the hedge's only way.
         options.HttpFallbackEndpoint = null;
@@ -320,11 +321,7 @@ public sealed class MlpClientResilienceTests
         await client.ConnectAsync();
 
         // One 400 ms call: SRTT 50 ms, at or above the 40 ms GoodRtt here: hedges are likely from now on.
-        var slow = client.CallAsync("orders", "held", ReadOnlyMemory<byte>.Empty);
-        Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
-        time.Advance(TimeSpan.FromMilliseconds(400));
-        backend.HeldRelease.Release();
-        await slow.WaitAsync(TimeSpan.FromSeconds(10));
+        await HeldCallAsync(client, backend, time, 400);
 
         // The session link's answers are lost from now on (flows opened later pass). A call with an idempotency key (a side effect the
         // backend runs once per key) opens the secondary link, a second flow, before its hedge is due.
@@ -336,11 +333,7 @@ public sealed class MlpClientResilienceTests
         Assert.Equal(0, client.HedgesSent);
 
         // 1.2 × the 400 ms median passes: the second copy goes on the warm secondary link and its answer wins.
-        time.Advance(TimeSpan.FromMilliseconds(479));
-        await Task.Delay(100);
-        Assert.Equal(0, client.HedgesSent);
-        time.Advance(TimeSpan.FromMilliseconds(1));
-        Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
+        await HedgeDueAtAsync(client, backend, time, 480);
         Assert.Equal((1, 1), (client.HedgesSent, client.HedgesOnSecondaryLink));
         backend.HeldRelease.Release(2);
         var response = await call.WaitAsync(TimeSpan.FromSeconds(10));
@@ -360,10 +353,8 @@ public sealed class MlpClientResilienceTests
         await using var gateway = await MlpTestGateway.StartAsync();
         await using var relay = LoopbackRelay.Start(gateway.MlpPort);
         await using var fallbackRelay = LoopbackRelay.Start(gateway.HttpPort);
-        var time = new FakeTimeProvider(Start);
-        var options = gateway.ClientOptions("dev-hedge-lost", endpoint: relay.Endpoint);
-        options.HttpFallbackEndpoint = new Uri($"http://127.0.0.1:{fallbackRelay.Port}/");
-        options.TimeProvider = time;
+        var time = FakeClock.New();
+        var options = gateway.ClientOptions("dev-hedge-lost", endpoint: relay.Endpoint, fallback: fallbackRelay, time: time);
         options.WeakNetwork = new MlpWeakNetworkOptions { DeadLinkDetection = false, Random = new Random(1) };
         await using var client = new MlpClient(options);
         await client.ConnectAsync();
@@ -380,11 +371,11 @@ public sealed class MlpClientResilienceTests
         // The link dies (RST); the new network's fallback works. The call is resent, not left waiting on the hung hedge.
         fallbackRelay.SwallowNewFlows = false;
         relay.ResetAll();
-        await Eventually.TrueAsync(() => Step(time, call.IsCompleted), "the call ends", 30_000);
+        await Eventually.TrueAsync(() => FakeClock.Step(time, call.IsCompleted), "the call ends", 30_000);
         var response = await call;
         Assert.Equal("feed", Encoding.UTF8.GetString(response.Body.Span));
         Assert.Equal(1, client.RetriesSent);
-        Assert.True(time.GetUtcNow() - Start < TimeSpan.FromSeconds(5), $"answered after {(time.GetUtcNow() - Start).TotalMilliseconds:0} ms");
+        Assert.True(time.GetUtcNow() - FakeClock.Start < TimeSpan.FromSeconds(5), $"answered after {(time.GetUtcNow() - FakeClock.Start).TotalMilliseconds:0} ms");
     }
 
     [Fact]
@@ -393,10 +384,8 @@ public sealed class MlpClientResilienceTests
         await using var gateway = await MlpTestGateway.StartAsync();
         await using var relay = LoopbackRelay.Start(gateway.MlpPort);
         await using var fallbackRelay = LoopbackRelay.Start(gateway.HttpPort);
-        var time = new FakeTimeProvider(Start);
-        var options = gateway.ClientOptions("dev-restart", endpoint: relay.Endpoint);
-        options.HttpFallbackEndpoint = new Uri($"http://127.0.0.1:{fallbackRelay.Port}/");
-        options.TimeProvider = time;
+        var time = FakeClock.New();
+        var options = gateway.ClientOptions("dev-restart", endpoint: relay.Endpoint, fallback: fallbackRelay, time: time);
         options.WeakNetwork = new MlpWeakNetworkOptions { Hedging = false, Random = new Random(2) };
         await using var client = new MlpClient(options);
         await client.ConnectAsync();
@@ -418,7 +407,7 @@ public sealed class MlpClientResilienceTests
         Assert.False(call.IsCompleted, call.Exception?.InnerException?.Message);
         relay.Resume();
         fallbackRelay.Resume();
-        await Eventually.TrueAsync(() => Step(time, call.IsCompleted, 100), "the call is answered", 30_000);
+        await Eventually.TrueAsync(() => FakeClock.Step(time, call.IsCompleted, 100), "the call is answered", 30_000);
         var response = await call;
         Assert.Equal(("tcp", "post"), (response.Transport, Encoding.UTF8.GetString(response.Body.Span)));
     }
@@ -449,9 +438,8 @@ public sealed class MlpClientResilienceTests
     {
         await using var gateway = await MlpTestGateway.StartAsync();
         await using var relay = LoopbackRelay.Start(gateway.MlpPort);
-        var time = new FakeTimeProvider(Start);
-        var options = gateway.ClientOptions("dev-compensate", endpoint: relay.Endpoint);
-        options.TimeProvider = time;
+        var time = FakeClock.New();
+        var options = gateway.ClientOptions("dev-compensate", endpoint: relay.Endpoint, time: time);
         options.WeakNetwork = new MlpWeakNetworkOptions { Hedging = false, Random = new Random(5) };
         await using var client = new MlpClient(options);
         var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -464,7 +452,7 @@ public sealed class MlpClientResilienceTests
         relay.BlackholeAll();
         relay.SwallowNewFlows = true;
         var lost = client.CallAsync("echo", "first", "a"u8.ToArray(), new MlpCallOptions { Idempotent = true });
-        await Eventually.TrueAsync(() => Step(time, lost.IsCompleted), "the idempotent call completes", 30_000);
+        await Eventually.TrueAsync(() => FakeClock.Step(time, lost.IsCompleted), "the idempotent call completes", 30_000);
 
         // Found dead after a silent probe; resent over the short connection while the link is being brought back.
         Assert.Equal("http", (await lost).Transport);
@@ -473,7 +461,7 @@ public sealed class MlpClientResilienceTests
 
         // The path heals: the next reconnect attempt lands and calls take the long link again.
         relay.SwallowNewFlows = false;
-        await Eventually.TrueAsync(() => Step(time, reconnected.Task.IsCompleted, 250), "the link comes back", 30_000);
+        await Eventually.TrueAsync(() => FakeClock.Step(time, reconnected.Task.IsCompleted, 250), "the link comes back", 30_000);
         Assert.Equal("tcp", (await client.CallAsync("echo", "after", "c"u8.ToArray())).Transport);
     }
 

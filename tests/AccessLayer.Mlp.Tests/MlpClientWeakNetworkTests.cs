@@ -16,7 +16,6 @@ namespace AccessLayer.Mlp.Tests;
 /// </summary>
 public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
 {
-    private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     [Fact]
     public async Task A_black_holed_link_is_found_dead_by_a_missing_PONG_and_replaced_within_3_SRTT_plus_1_s()
@@ -54,9 +53,8 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
     {
         await using var gateway = await MlpTestGateway.StartAsync();
         await using var relay = LoopbackRelay.Start(gateway.MlpPort);
-        var time = new FakeTimeProvider(Start);
-        var options = gateway.ClientOptions("dev-silent-call", endpoint: relay.Endpoint);
-        options.TimeProvider = time;
+        var time = FakeClock.New();
+        var options = gateway.ClientOptions("dev-silent-call", endpoint: relay.Endpoint, time: time);
         options.WeakNetwork = new MlpWeakNetworkOptions();
         await using var client = new MlpClient(options);
         var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -72,9 +70,9 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
 
         // The clock moves in 50 ms steps (the call's watch is armed just after its bytes left, so a step
         // may land before it): an RTO of silence (SRTT + 4×RTTVAR, at least 200 ms), a probe PING, 750 ms without its PONG, replaced.
-        await Eventually.TrueAsync(() => Step(time, relay.Dropped == 2), "a probe PING follows the silence");
-        await Eventually.TrueAsync(() => Step(time, reconnected.Task.IsCompleted), "the link is replaced");
-        Assert.InRange(time.GetUtcNow() - Start, TimeSpan.FromMilliseconds(950), TimeSpan.FromMilliseconds(1100));
+        await Eventually.TrueAsync(() => FakeClock.Step(time, relay.Dropped == 2), "a probe PING follows the silence");
+        await Eventually.TrueAsync(() => FakeClock.Step(time, reconnected.Task.IsCompleted), "the link is replaced");
+        Assert.InRange(time.GetUtcNow() - FakeClock.Start, TimeSpan.FromMilliseconds(950), TimeSpan.FromMilliseconds(1100));
         var lost = await Assert.ThrowsAsync<MlpException>(() => call.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.False(lost.NotProcessed); // sent on the dead link: its fate is unknown
         Assert.Equal(2, relay.Accepted);
@@ -86,9 +84,8 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
     {
         await using var gateway = await MlpTestGateway.StartAsync();
         await using var relay = LoopbackRelay.Start(gateway.MlpPort);
-        var time = new FakeTimeProvider(Start);
-        var options = gateway.ClientOptions("dev-busy", endpoint: relay.Endpoint);
-        options.TimeProvider = time;
+        var time = FakeClock.New();
+        var options = gateway.ClientOptions("dev-busy", endpoint: relay.Endpoint, time: time);
         options.WeakNetwork = new MlpWeakNetworkOptions();
         await using var client = new MlpClient(options);
         var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -104,7 +101,7 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
         await Eventually.TrueAsync(() => relay.Dropped == 1, "the request is swallowed");
 
         // 10 ms steps: silence for the 200 ms RTO floor, a probe PING at once, 750 ms without any byte back, replaced.
-        await Eventually.TrueAsync(() => Step(time, reconnected.Task.IsCompleted, 10), "the link is replaced", 30_000);
+        await Eventually.TrueAsync(() => FakeClock.Step(time, reconnected.Task.IsCompleted, 10), "the link is replaced", 30_000);
         var took = time.GetUtcNow() - sent;
         output.WriteLine($"replaced {took.TotalMilliseconds:0} ms after the unanswered call (SRTT {client.SmoothedRtt.TotalMilliseconds:0} ms)");
         Assert.True(took <= 3 * client.SmoothedRtt + TimeSpan.FromSeconds(1), $"replaced {took.TotalMilliseconds:0} ms after the unanswered call");
@@ -118,9 +115,8 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
         await using var backend = await TestBackend.StartAsync();
         await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}"]);
         await using var relay = LoopbackRelay.Start(gateway.MlpPort);
-        var time = new FakeTimeProvider(Start);
-        var options = gateway.ClientOptions("dev-rearm", endpoint: relay.Endpoint);
-        options.TimeProvider = time;
+        var time = FakeClock.New();
+        var options = gateway.ClientOptions("dev-rearm", endpoint: relay.Endpoint, time: time);
         options.HttpFallbackEndpoint = null;
         options.WeakNetwork = new MlpWeakNetworkOptions();
         await using var client = new MlpClient(options);
@@ -142,7 +138,7 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
         backend.HeldRelease.Release();
 
         // Silent for an RTO since those last bytes (not since the second call's send): a probe, no PONG, replaced.
-        await Eventually.TrueAsync(() => Step(time, reconnected.Task.IsCompleted, 10), "the link is replaced", 30_000);
+        await Eventually.TrueAsync(() => FakeClock.Step(time, reconnected.Task.IsCompleted, 10), "the link is replaced", 30_000);
         var took = time.GetUtcNow() - heard;
         Assert.True(took <= TimeSpan.FromSeconds(1.1), $"replaced {took.TotalMilliseconds:0} ms after the last bytes came in");
         await Assert.ThrowsAsync<MlpException>(() => pending.WaitAsync(TimeSpan.FromSeconds(10)));
@@ -153,10 +149,9 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
     {
         await using var backend = await TestBackend.StartAsync();
         await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}"]);
-        var time = new FakeTimeProvider(Start);
+        var time = FakeClock.New();
         await using var relay = LoopbackRelay.Start(gateway.MlpPort, time, TimeSpan.FromSeconds(15));
-        var options = gateway.ClientOptions("dev-idle-check", endpoint: relay.Endpoint);
-        options.TimeProvider = time;
+        var options = gateway.ClientOptions("dev-idle-check", endpoint: relay.Endpoint, time: time);
         options.HttpFallbackEndpoint = null; // the call must go on the fresh link
         options.WeakNetwork = new MlpWeakNetworkOptions();
         await using var client = new MlpClient(options);
@@ -166,7 +161,7 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
         // 20 s without a byte: the NAT (15 s) forgot the flow. The call is a side effect, not idempotent: it may be sent only where it arrives.
         time.Advance(TimeSpan.FromSeconds(20));
         var call = client.CallAsync("orders", "count", ReadOnlyMemory<byte>.Empty);
-        await Eventually.TrueAsync(() => Step(time, call.IsCompleted), "the call ends", 30_000);
+        await Eventually.TrueAsync(() => FakeClock.Step(time, call.IsCompleted), "the call ends", 30_000);
 
         var response = await call;
         Assert.Equal("2", Encoding.UTF8.GetString(response.Body.Span));
@@ -188,10 +183,8 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
         await using var relay = LoopbackRelay.Start(gateway.MlpPort);
         // The fallback crosses the same path: a relay to the gateway's HTTP port that goes silent with it.
         await using var fallbackRelay = LoopbackRelay.Start(gateway.HttpPort);
-        var time = new FakeTimeProvider(Start);
-        var options = gateway.ClientOptions("dev-subway", endpoint: relay.Endpoint);
-        options.HttpFallbackEndpoint = new Uri($"http://127.0.0.1:{fallbackRelay.Port}/");
-        options.TimeProvider = time;
+        var time = FakeClock.New();
+        var options = gateway.ClientOptions("dev-subway", endpoint: relay.Endpoint, fallback: fallbackRelay, time: time);
         options.WeakNetwork = new MlpWeakNetworkOptions { Hedging = false, Random = new Random(11) };
         await using var client = new MlpClient(options);
         var attempts = new ConcurrentQueue<TimeSpan>();
@@ -205,22 +198,22 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
         relay.SwallowNewFlows = true;
         fallbackRelay.SwallowNewFlows = true;
         var probe = client.PingAsync();
-        await Eventually.TrueAsync(() => Step(time, probe.IsCompleted), "the link is found dead", 30_000);
+        await Eventually.TrueAsync(() => FakeClock.Step(time, probe.IsCompleted), "the link is found dead", 30_000);
 
         // The immediate reconnect attempt (2 s connect timeout) gets no answer: from now on the path looks down.
-        await Eventually.TrueAsync(() => Step(time, !attempts.IsEmpty), "the first attempt times out", 30_000);
+        await Eventually.TrueAsync(() => FakeClock.Step(time, !attempts.IsEmpty), "the first attempt times out", 30_000);
 
         // 30 s in the tunnel: reconnect attempts keep timing out; a call made in it waits for the link.
         var call = client.CallAsync("echo", "in-the-tunnel", "x"u8.ToArray(), new MlpCallOptions { Timeout = TimeSpan.FromSeconds(60) });
         var tunnelEnds = time.GetUtcNow() + TimeSpan.FromSeconds(30);
-        await Eventually.TrueAsync(() => Step(time, time.GetUtcNow() >= tunnelEnds, 100), "the tunnel lasts", 60_000);
+        await Eventually.TrueAsync(() => FakeClock.Step(time, time.GetUtcNow() >= tunnelEnds, 100), "the tunnel lasts", 60_000);
         Assert.False(call.IsCompleted);
         Assert.Equal(0, fallbackRelay.Accepted); // not sent into the dead path's fallback, where it would sit in the SYN backoff
 
         relay.SwallowNewFlows = false;
         fallbackRelay.SwallowNewFlows = false;
         var back = time.GetUtcNow();
-        await Eventually.TrueAsync(() => Step(time, call.IsCompleted, 50), "the call is answered", 60_000);
+        await Eventually.TrueAsync(() => FakeClock.Step(time, call.IsCompleted, 50), "the call is answered", 60_000);
         var response = await call;
         var after = time.GetUtcNow() - back;
         output.WriteLine($"answered {after.TotalMilliseconds:0} ms after the path returned; backoff waits {string.Join(", ", attempts.Select(d => d.TotalMilliseconds.ToString("0")))} ms");
@@ -237,9 +230,8 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
     {
         await using var gateway = await MlpTestGateway.StartAsync();
         await using var relay = LoopbackRelay.Start(gateway.MlpPort);
-        var time = new FakeTimeProvider(Start);
-        var options = gateway.ClientOptions("dev-connect", endpoint: relay.Endpoint);
-        options.TimeProvider = time;
+        var time = FakeClock.New();
+        var options = gateway.ClientOptions("dev-connect", endpoint: relay.Endpoint, time: time);
         options.ConnectTimeout = TimeSpan.FromSeconds(10);
         options.WeakNetwork = new MlpWeakNetworkOptions { AutoReconnect = false, DynamicTimeouts = dynamic };
         await using var client = new MlpClient(options);
@@ -251,7 +243,7 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
         relay.SwallowNewFlows = true;
         var before = time.GetUtcNow();
         var connect = client.ConnectAsync();
-        await Eventually.TrueAsync(() => Step(time, connect.IsCompleted), "the connect gives up", timeoutMs: 30_000);
+        await Eventually.TrueAsync(() => FakeClock.Step(time, connect.IsCompleted), "the connect gives up", timeoutMs: 30_000);
 
         await Assert.ThrowsAsync<TimeoutException>(() => connect);
         Assert.InRange((time.GetUtcNow() - before).TotalMilliseconds, expectedMs, expectedMs + 100);
@@ -265,10 +257,9 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
     {
         // The gateway's default policy: start 60 s, [30 s, 300 s], step 30 s, 3 answered beats per step.
         await using var gateway = await MlpTestGateway.StartAsync();
-        var time = new FakeTimeProvider(Start);
+        var time = FakeClock.New();
         await using var relay = LoopbackRelay.Start(gateway.MlpPort, natIdleSeconds > 0 ? time : null, TimeSpan.FromSeconds(natIdleSeconds));
-        var options = gateway.ClientOptions("dev-nat", endpoint: relay.Endpoint);
-        options.TimeProvider = time;
+        var options = gateway.ClientOptions("dev-nat", endpoint: relay.Endpoint, time: time);
         options.EnableHeartbeat = true;
         options.WeakNetwork = new MlpWeakNetworkOptions { NetworkId = "wifi-behind-nat" };
         await using var client = new MlpClient(options);
@@ -308,10 +299,9 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
     {
         await using var gateway = await MlpTestGateway.StartAsync();
         await using var relay = LoopbackRelay.Start(gateway.MlpPort);
-        var time = new FakeTimeProvider(Start);
+        var time = FakeClock.New();
         var attempts = new ConcurrentQueue<DateTimeOffset>();
-        var options = gateway.ClientOptions("dev-backoff", endpoint: relay.Endpoint);
-        options.TimeProvider = time;
+        var options = gateway.ClientOptions("dev-backoff", endpoint: relay.Endpoint, time: time);
         options.TransportFactory = new RecordingTransportFactory(time, attempts);
         options.WeakNetwork = new MlpWeakNetworkOptions
         {
@@ -362,9 +352,8 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
         await using var gateway = await MlpTestGateway.StartAsync();
         await using var relay = LoopbackRelay.Start(gateway.MlpPort);
         // A fake clock that never moves: a backoff wait, however short, would never end.
-        var time = new FakeTimeProvider(Start);
-        var options = gateway.ClientOptions("dev-roaming", endpoint: relay.Endpoint);
-        options.TimeProvider = time;
+        var time = FakeClock.New();
+        var options = gateway.ClientOptions("dev-roaming", endpoint: relay.Endpoint, time: time);
         options.WeakNetwork = new MlpWeakNetworkOptions { NetworkId = "wifi-home" };
         await using var client = new MlpClient(options);
         var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -377,7 +366,7 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
         Assert.Equal(2, relay.Accepted);
         Assert.True(client.IsConnected);
         Assert.True(client.SessionResumed);
-        Assert.Equal(Start, time.GetUtcNow());
+        Assert.Equal(FakeClock.Start, time.GetUtcNow());
     }
 
     [Fact]
@@ -385,9 +374,8 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
     {
         await using var backend = await TestBackend.StartAsync();
         await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}"]);
-        var time = new FakeTimeProvider(Start);
-        var options = gateway.ClientOptions("dev-dynamic");
-        options.TimeProvider = time;
+        var time = FakeClock.New();
+        var options = gateway.ClientOptions("dev-dynamic", time: time);
         options.DefaultTimeout = TimeSpan.FromSeconds(30);
         // No probe PING while the fake clock jumps: this test is about the call's own wait.
         options.WeakNetwork = new MlpWeakNetworkOptions { AutoReconnect = false, DeadLinkDetection = false, ServerAllowance = TimeSpan.FromSeconds(5) };
@@ -412,12 +400,6 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
         Assert.True(client.IsConnected);
     }
 
-    private static bool Step(FakeTimeProvider time, bool done, int ms = 50)
-    {
-        if (!done)
-            time.Advance(TimeSpan.FromMilliseconds(ms));
-        return done;
-    }
 
     /// <summary>The default transports, with the fake-clock time of every connect attempt written down.</summary>
     private sealed class RecordingTransportFactory(TimeProvider time, ConcurrentQueue<DateTimeOffset> attempts) : IMlpTransportFactory

@@ -117,10 +117,14 @@ internal sealed class MlpTestGateway : IAsyncDisposable
             ExpiresAtUnixS = Time.GetUtcNow().AddHours(1).ToUnixTimeSeconds(),
         }, Encoding.UTF8.GetBytes(TokenSecret));
 
-    public MlpClientOptions ClientOptions(string deviceId, string userId = "user-1", Uri? endpoint = null) => new()
+    /// <param name="endpoint">The long link's endpoint (a <see cref="LoopbackRelay"/>'s, for a path the test breaks); the gateway's by default.</param>
+    /// <param name="fallback">A relay in front of the HTTP port for the fallback (one that crosses the same path); the gateway's by default.</param>
+    /// <param name="time">The client's clock (the tests' fake one); the system's by default.</param>
+    public MlpClientOptions ClientOptions(string deviceId, string userId = "user-1", Uri? endpoint = null, LoopbackRelay? fallback = null, TimeProvider? time = null) => new()
     {
         Endpoint = endpoint ?? TcpEndpoint,
-        HttpFallbackEndpoint = HttpBase,
+        HttpFallbackEndpoint = fallback is null ? HttpBase : new Uri($"http://127.0.0.1:{fallback.Port}/"),
+        TimeProvider = time ?? TimeProvider.System,
         DeviceId = deviceId,
         DeviceToken = TokenFor(deviceId, userId),
         EnableHeartbeat = false,
