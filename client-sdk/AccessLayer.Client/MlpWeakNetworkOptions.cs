@@ -92,7 +92,7 @@ public sealed class MlpWeakNetworkOptions
     /// <summary>
     /// The retry budget's share on a lossy path (docs/sdk.md "Retries and hedging"): while the quality is Weak or Offline, or at least
     /// <see cref="WeakLossRate"/> of the recent calls took more than twice the median and 200 ms more (they waited for a TCP retransmission), each call
-    /// adds this many tokens instead of <see cref="RetryBudgetRatio"/>, and hedges go out at the latency quantile this share affords.
+    /// adds this many tokens instead of <see cref="RetryBudgetRatio"/>. The budget pays the hedges of the slow calls on such a path.
     /// At most 0.5. Default 0.3.
     /// </summary>
     public double WeakRetryBudgetRatio { get; set; } = 0.3;
@@ -116,7 +116,7 @@ public sealed class MlpWeakNetworkOptions
     /// </summary>
     public bool HedgeLink { get; set; } = true;
 
-    /// <summary>The shortest wait before a hedge (otherwise the latency quantile the budget affords, at least 1.2 × the median). Default 50 ms.</summary>
+    /// <summary>The shortest wait before a hedge (otherwise median + 4 × MAD of recent first copies, at least 1.2 × the median). Default 50 ms.</summary>
     public TimeSpan HedgeMinDelay { get; set; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>

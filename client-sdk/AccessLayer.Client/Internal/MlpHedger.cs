@@ -7,8 +7,8 @@ namespace AccessLayer.Client.Internal;
 /// latency has passed, a second copy goes on the secondary link (or, without one, over the HTTP fallback), paid from the
 /// retry budget; the first answer wins and the other copy is abandoned. The budget's share and the hedge delay follow the
 /// path: <see cref="MlpWeakNetworkOptions.RetryBudgetRatio"/> normally, <see cref="MlpWeakNetworkOptions.WeakRetryBudgetRatio"/>
-/// on a lossy path, and the delay is the latency quantile that share affords (at least 1.2 × the median and
-/// <see cref="MlpWeakNetworkOptions.HedgeMinDelay"/>), so about that share of calls is hedged. While the session's link has a
+/// on a lossy path, and the delay is just past the calls that lost nothing (median + 4 × MAD of recent first copies, at least
+/// 1.2 × the median and <see cref="MlpWeakNetworkOptions.HedgeMinDelay"/>). While the session's link has a
 /// call overdue by that delay (a lost segment holds up its TCP stream), a hedgeable call's first copy goes on the secondary link.
 /// </summary>
 internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
@@ -70,13 +70,18 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
         return delay;
     }
 
-    /// <summary>The latency quantile the budget's share affords, at least 1.2 × the median and <see cref="MlpWeakNetworkOptions.HedgeMinDelay"/>; null before the first answered call.</summary>
+    /// <summary>
+    /// Just past the calls that lost nothing: the median + 4 × the median absolute deviation of recent first copies, at least 1.2 × the
+    /// median and <see cref="MlpWeakNetworkOptions.HedgeMinDelay"/>; null before the first answered call. Not a high quantile: on a lossy
+    /// path a third of the first copies may wait for a retransmission, and then even the 70th percentile is one of them.
+    /// </summary>
     public TimeSpan? ExpectedDelay()
     {
-        if (router.CallLatency.Quantile(1 - BudgetRatio) is not { } quantile || router.CallLatency.Median() is not { } median)
+        if (router.CallLatency.Median() is not { } median || router.CallLatency.MedianAbsoluteDeviation() is not { } spread)
             return null;
         var floor = median * MedianFloor;
-        var delay = quantile > floor ? quantile : floor;
+        var delay = median + (4 * spread);
+        delay = delay > floor ? delay : floor;
         return delay > _weak.HedgeMinDelay ? delay : _weak.HedgeMinDelay;
     }
 

@@ -2,8 +2,8 @@ namespace AccessLayer.Client.Strategies;
 
 /// <summary>
 /// The latency of the last <see cref="Capacity"/> first copies of calls answered on the long link, for hedging (docs/sdk.md
-/// "Retries and hedging"): its quantiles (the hedge goes out at the quantile the retry budget affords), its median (the floor:
-/// a copy cannot be late before the calls that lost nothing are answered) and the share of calls that took more than twice
+/// "Retries and hedging"): its median and the median absolute deviation (the hedge goes out just past the calls that lost
+/// nothing: median + 4 × MAD, at least 1.2 × the median) and the share of calls that took more than twice
 /// the median and 200 ms more (the calls that waited for a TCP retransmission: the sign that the path needs a larger budget).
 /// Order statistics, not a mean and variance: the retransmitted calls (a second or more) would pull a mean past the point
 /// where a second copy can still beat them. Thread-safe.
@@ -50,6 +50,19 @@ internal sealed class CallLatencyWindow
     }
 
     public TimeSpan? Median() => Quantile(0.5);
+
+    /// <summary>The median absolute deviation from the median: the spread of the calls that lost nothing while they are the majority; null before the first sample.</summary>
+    public TimeSpan? MedianAbsoluteDeviation()
+    {
+        var sorted = Sorted();
+        if (sorted.Length == 0)
+            return null;
+        var median = sorted[(sorted.Length - 1) / 2];
+        for (var i = 0; i < sorted.Length; i++)
+            sorted[i] = Math.Abs(sorted[i] - median);
+        Array.Sort(sorted);
+        return TimeSpan.FromTicks(sorted[(sorted.Length - 1) / 2]);
+    }
 
     /// <summary>
     /// The share of the window that took more than twice its median and at least <see cref="MinRetransmission"/> more (a call that waited

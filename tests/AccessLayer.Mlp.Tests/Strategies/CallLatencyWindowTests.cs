@@ -23,6 +23,7 @@ public sealed class CallLatencyWindowTests
         var window = new CallLatencyWindow();
         Assert.Null(window.Quantile(0.9));
         Assert.Null(window.Median());
+        Assert.Null(window.MedianAbsoluteDeviation());
         Assert.Equal(0, window.SlowShare());
     }
 
@@ -35,6 +36,8 @@ public sealed class CallLatencyWindowTests
         Assert.Equal(Ms(417), window.Quantile(0.75));
         Assert.Equal(Ms(1020), window.Quantile(0.9));
         Assert.Equal(Ms(410), window.Median());
+        // The spread of the calls that lost nothing, not of the retransmitted ones.
+        Assert.Equal(Ms(5), window.MedianAbsoluteDeviation());
     }
 
     [Fact]
