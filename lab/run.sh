@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The weak-network lab (docs/benchmarks-weak-network.md): builds the lab and the gateway, then runs every
 # scenario (or those given) in network namespaces it creates and removes itself, and prints the table.
-#   lab/run.sh                 # full run, about 13 minutes
+#   lab/run.sh                 # full run, about 14 minutes
 #   lab/run.sh --quick         # shortened scenarios, about 6 minutes
 #   lab/run.sh --scenario subway,nat15 [--quick] [--json results.json]
 # Needs root, iproute2, iptables (installed when missing) and python3; no netem.
