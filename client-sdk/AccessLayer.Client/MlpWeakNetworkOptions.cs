@@ -93,9 +93,9 @@ public sealed class MlpWeakNetworkOptions
     /// The retry budget's share on a lossy path (docs/sdk.md "Retries and hedging"): while the quality is Weak or Offline, or at least
     /// <see cref="WeakLossRate"/> of the recent calls took more than twice the median and 200 ms more (they waited for a TCP retransmission), each call
     /// adds this many tokens instead of <see cref="RetryBudgetRatio"/>. The budget pays the hedges of the slow calls on such a path.
-    /// At most 0.5. Default 0.3.
+    /// At most 0.5. Default 0.4.
     /// </summary>
-    public double WeakRetryBudgetRatio { get; set; } = 0.3;
+    public double WeakRetryBudgetRatio { get; set; } = 0.4;
 
     /// <summary>The most tokens the retry budget holds (it starts full), so a burst of failures after a quiet time is bounded too. Default 10.</summary>
     public int RetryBudgetCapacity { get; set; } = 10;

@@ -36,6 +36,11 @@ internal static class CallTimeline
             }
         }
 
+        var sorted = answered.Select(c => c.Latency).Order().ToList();
+        string P(double q) => sorted.Count == 0 ? "-" : Ms(sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Count) - 1, 0, sorted.Count - 1)]);
+        yield return $"{client.DeviceId} latency: p90 {P(0.9)} p95 {P(0.95)} p99 {P(0.99)} ms; over 1.0 s {sorted.Count(l => l > 1.0)}, over 1.2 s {sorted.Count(l => l > 1.2)} of {sorted.Count}";
+        if (client.Kind == ClientKind.Naive)
+            yield break;
         var hedged = answered.Count(c => c.Hedged);
         var byHedge = answered.Count(c => c.AnsweredByHedge);
         yield return $"{client.DeviceId} timeline: {answered.Count} answered, {hedged} hedged ({byHedge} answered by the hedge, {hedged - byHedge} by the first copy), "

@@ -29,7 +29,7 @@ public sealed class MlpHedgerTests
 
         foreach (var ms in Lossy)
             client.Router.CallLatency.Add(Ms(ms));
-        Assert.Equal(0.3, hedger.BudgetRatio);
+        Assert.Equal(0.4, hedger.BudgetRatio);
     }
 
     [Fact]
@@ -55,12 +55,12 @@ public sealed class MlpHedgerTests
         var hedger = client.Router.Hedger;
         foreach (var ms in Lossy)
             client.Router.CallLatency.Add(Ms(ms));
-        Assert.Equal(0.3, hedger.BudgetRatio); // 4 of 20 slow
+        Assert.Equal(0.4, hedger.BudgetRatio); // 4 of 20 slow
 
         // Hedges answer the slow calls, so fewer first copies look slow: 4 of 64 (6 %) keeps the path lossy...
         for (var i = 0; i < 44; i++)
             client.Router.CallLatency.Add(Ms(405));
-        Assert.Equal(0.3, hedger.BudgetRatio);
+        Assert.Equal(0.4, hedger.BudgetRatio);
         // ...while a path that was not lossy before is not made so by the same window.
         await using (var fresh = Client())
         {
@@ -84,11 +84,11 @@ public sealed class MlpHedgerTests
         {
             Endpoint = new Uri("tcp://127.0.0.1:1"),
             DeviceId = "hedger",
-            WeakNetwork = new MlpWeakNetworkOptions { WeakRetryBudgetRatio = 0.4 },
+            WeakNetwork = new MlpWeakNetworkOptions { WeakRetryBudgetRatio = 0.45 },
         });
         foreach (var ms in Lossy)
             client.Router.CallLatency.Add(Ms(ms));
-        Assert.Equal(0.4, client.Router.Hedger.BudgetRatio);
+        Assert.Equal(0.45, client.Router.Hedger.BudgetRatio);
         Assert.Throws<ArgumentException>(() => new MlpWeakNetworkOptions { WeakRetryBudgetRatio = 0.6 }.Validate());
     }
 

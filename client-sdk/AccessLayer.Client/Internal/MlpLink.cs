@@ -176,22 +176,8 @@ internal sealed class MlpLink : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// How long the oldest unanswered call on this link has waited (zero when none): on a lossy path, a link whose call is overdue
-    /// is likely waiting for a retransmission, and every answer behind it on its TCP stream waits too.
-    /// </summary>
-    public TimeSpan OldestPendingAge()
-    {
-        var oldest = long.MaxValue;
-        foreach (var (_, call) in _inbound.Pending)
-        {
-            var sent = call.SentTimestamp;
-            if (sent != 0 && sent < oldest)
-                oldest = sent;
-        }
-
-        return oldest == long.MaxValue ? TimeSpan.Zero : _time.GetElapsedTime(oldest);
-    }
+    /// <summary>How long the oldest unanswered call on this link has waited (zero when none); see <see cref="MlpLinkInbound.OldestPendingAge"/>.</summary>
+    public TimeSpan OldestPendingAge() => _inbound.OldestPendingAge(_time);
 
     private IEnumerable<uint> PreferredDictionaries(Welcome welcome)
     {
@@ -378,8 +364,6 @@ internal sealed class MlpLink : IAsyncDisposable
         buffer = buffer.Slice(reader.Position);
         return true;
     }
-
-
 
     public static async Task Background(Task task)
     {

@@ -19,6 +19,23 @@ internal sealed class MlpLinkInbound(MlpLink link, MlpClient client, MlpLinkPush
     /// <summary>Calls sent and not answered yet, by stream id.</summary>
     public ConcurrentDictionary<uint, MlpPendingCall> Pending { get; } = new();
 
+    /// <summary>
+    /// How long the oldest unanswered call has waited (zero when none): on a lossy path, a link whose call is overdue is likely waiting
+    /// for a retransmission, and every answer behind it on its TCP stream waits too.
+    /// </summary>
+    public TimeSpan OldestPendingAge(TimeProvider time)
+    {
+        var oldest = long.MaxValue;
+        foreach (var (_, call) in Pending)
+        {
+            var sent = call.SentTimestamp;
+            if (sent != 0 && sent < oldest)
+                oldest = sent;
+        }
+
+        return oldest == long.MaxValue ? TimeSpan.Zero : time.GetElapsedTime(oldest);
+    }
+
     /// <summary>Dictionaries asked for: true when one arrived, false when the server had none.</summary>
     public ConcurrentDictionary<uint, TaskCompletionSource<bool>> DictionaryFetches { get; } = new();
 
