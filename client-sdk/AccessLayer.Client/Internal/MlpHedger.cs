@@ -137,7 +137,7 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
                     {
                         // The first copy took at least this long: kept as its latency (a lower bound), so the window still sees how many
                         // calls are slow while hedges answer them (else hedging well would hide the loss the budget is sized by).
-                        router.CallLatency.Add(_time.GetElapsedTime(sent));
+                        router.CallLatency.Add(_time.GetElapsedTime(sent), censored: true);
                     }
 
                     var answer = await first.ConfigureAwait(false);

@@ -17,6 +17,7 @@ internal sealed class CallLatencyWindow
 
     private readonly Lock _lock = new();
     private readonly TimeSpan[] _samples = new TimeSpan[Capacity];
+    private readonly bool[] _censored = new bool[Capacity];
     private int _count;
     private int _next;
 
@@ -29,10 +30,17 @@ internal sealed class CallLatencyWindow
         }
     }
 
-    public void Add(TimeSpan latency)
+    /// <param name="latency">The first copy's latency.</param>
+    /// <param name="censored">
+    /// The first copy was still unanswered after <paramref name="latency"/> (its hedge won): a lower bound. It counts for
+    /// <see cref="SlowShare"/> (the call was slow) but not for the median and its deviation, which would otherwise rise with the hedge
+    /// delay itself (a later hedge, later wins, a later hedge).
+    /// </param>
+    public void Add(TimeSpan latency, bool censored = false)
     {
         lock (_lock)
         {
+            _censored[_next] = censored;
             _samples[_next] = latency < TimeSpan.Zero ? TimeSpan.Zero : latency;
             _next = (_next + 1) % Capacity;
             _count = Math.Min(_count + 1, Capacity);
@@ -42,7 +50,7 @@ internal sealed class CallLatencyWindow
     /// <summary>The latency below which a share <paramref name="q"/> of the window lies (nearest rank); null before the first sample.</summary>
     public TimeSpan? Quantile(double q)
     {
-        var sorted = Sorted();
+        var sorted = Sorted(includeCensored: false);
         if (sorted.Length == 0)
             return null;
         var rank = (int)Math.Ceiling(Math.Clamp(q, 0, 1) * sorted.Length) - 1;
@@ -54,7 +62,7 @@ internal sealed class CallLatencyWindow
     /// <summary>The median absolute deviation from the median: the spread of the calls that lost nothing while they are the majority; null before the first sample.</summary>
     public TimeSpan? MedianAbsoluteDeviation()
     {
-        var sorted = Sorted();
+        var sorted = Sorted(includeCensored: false);
         if (sorted.Length == 0)
             return null;
         var median = sorted[(sorted.Length - 1) / 2];
@@ -70,26 +78,29 @@ internal sealed class CallLatencyWindow
     /// </summary>
     public double SlowShare()
     {
-        var sorted = Sorted();
-        if (sorted.Length == 0)
+        var sorted = Sorted(includeCensored: true);
+        if (Median() is not { } answered || sorted.Length == 0)
             return 0;
-        var median = sorted[(sorted.Length - 1) / 2];
+        var median = answered.Ticks;
         var limit = Math.Max(2 * median, median + MinRetransmission.Ticks);
         var firstSlow = Array.FindIndex(sorted, t => t > limit);
         return firstSlow < 0 ? 0 : (double)(sorted.Length - firstSlow) / sorted.Length;
     }
 
-    private long[] Sorted()
+    private long[] Sorted(bool includeCensored)
     {
-        long[] ticks;
+        List<long> ticks;
         lock (_lock)
         {
-            ticks = new long[_count];
+            ticks = new List<long>(_count);
             for (var i = 0; i < _count; i++)
-                ticks[i] = _samples[i].Ticks;
+            {
+                if (includeCensored || !_censored[i])
+                    ticks.Add(_samples[i].Ticks);
+            }
         }
 
-        Array.Sort(ticks);
-        return ticks;
+        ticks.Sort();
+        return [.. ticks];
     }
 }
