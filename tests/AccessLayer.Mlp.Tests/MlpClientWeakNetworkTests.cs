@@ -80,6 +80,39 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_call_given_up_on_does_not_probe_the_link()
+    {
+        await using var backend = await TestBackend.StartAsync();
+        await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}"]);
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
+        var time = FakeClock.New();
+        var options = gateway.ClientOptions("dev-given-up", endpoint: relay.Endpoint, time: time);
+        options.WeakNetwork = new MlpWeakNetworkOptions();
+        await using var client = new MlpClient(options);
+        await client.ConnectAsync();
+
+        // A call its caller gives up on (as a hedged call gives up on its first copy when the hedge answers first).
+        using var giveUp = new CancellationTokenSource();
+        var call = client.CallAsync("orders", "held", ReadOnlyMemory<byte>.Empty, cancellationToken: giveUp.Token);
+        Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
+        await giveUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call.WaitAsync(TimeSpan.FromSeconds(10)));
+
+        // The link then hears nothing for seconds: nothing is owed on it, so no probe PING (it would go unanswered here and
+        // the link would be dropped; on a lossy path a PONG lost twice does the same to a live link).
+        relay.BlackholeAll();
+        for (var i = 0; i < 60; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(50));
+            await Task.Delay(5);
+        }
+
+        Assert.Equal(0, relay.Dropped);
+        Assert.True(client.IsConnected);
+        backend.HeldRelease.Release();
+    }
+
+    [Fact]
     public async Task A_busy_link_that_never_sent_a_PING_is_found_dead_within_3_SRTT_plus_1_s_of_its_first_unanswered_call()
     {
         await using var gateway = await MlpTestGateway.StartAsync();

@@ -171,8 +171,10 @@ internal sealed class MlpLink : IAsyncDisposable
         }
         finally
         {
-            // A late RESPONSE for a call given up on is ignored (docs/protocol.md §6).
+            // A late RESPONSE for a call given up on is ignored (docs/protocol.md §6), and its silence no longer probes the link (a
+            // hedged call's abandoned first copy would otherwise send a PING on a lossy link, and a lost PONG would kill it).
             _inbound.Pending.TryRemove(streamId, out _);
+            pending.Completion.TrySetCanceled(CancellationToken.None);
         }
     }
 
