@@ -1,3 +1,4 @@
+using AccessLayer.Gateway.Mlp.Connections;
 using AccessLayer.Protocol.Mlp;
 using AccessLayer.Protocol.Mlp.Envelopes;
 using Endpoint = AccessLayer.Protocol.Mlp.Envelopes.Endpoint;
@@ -17,24 +18,8 @@ internal static class TrafficSteering
     {
         foreach (var uri in site.ClientEndpoints)
         {
-            var endpoint = new Endpoint
-            {
-                Host = uri.Host,
-                Port = (uint)uri.Port,
-                Transport = uri.Scheme switch
-                {
-                    "tls" => EndpointTransport.Tls,
-                    "ws" => EndpointTransport.Websocket,
-                    "wss" => EndpointTransport.WebsocketTls,
-                    _ => EndpointTransport.Tcp,
-                },
-                Zone = zone ?? string.Empty,
-            };
-            if (uri.Scheme is "ws" or "wss")
-            {
-                endpoint.Path = uri.AbsolutePath;
-            }
-
+            var endpoint = MlpDrainParticipant.EndpointOf(uri);
+            endpoint.Zone = zone ?? string.Empty;
             yield return endpoint;
         }
     }

@@ -168,11 +168,11 @@ internal sealed class NodeForwarder : IDisposable
     /// </summary>
     private async Task SendAsync(int callerThread)
     {
+        var sent = 0;
         try
         {
             while (true)
             {
-                var sent = 0;
                 while (!_queue.IsEmpty && !_stop.IsCancellationRequested)
                 {
                     if (sent > 0 && Environment.CurrentManagedThreadId == callerThread)

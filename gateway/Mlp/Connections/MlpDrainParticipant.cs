@@ -64,19 +64,7 @@ internal sealed class MlpDrainParticipant(MlpConnectionRegistry connections, IOp
     {
         if (Uri.TryCreate(value, UriKind.Absolute, out var uri) && uri.Scheme is "tcp" or "tls" or "ws" or "wss")
         {
-            return new Endpoint
-            {
-                Host = uri.Host,
-                Port = (uint)uri.Port,
-                Transport = uri.Scheme switch
-                {
-                    "tls" => EndpointTransport.Tls,
-                    "ws" => EndpointTransport.Websocket,
-                    "wss" => EndpointTransport.WebsocketTls,
-                    _ => EndpointTransport.Tcp,
-                },
-                Path = uri.Scheme.StartsWith("ws", StringComparison.Ordinal) ? uri.AbsolutePath : string.Empty,
-            };
+            return EndpointOf(uri);
         }
 
         var colon = value.LastIndexOf(':');
@@ -87,4 +75,19 @@ internal sealed class MlpDrainParticipant(MlpConnectionRegistry connections, IOp
             Transport = EndpointTransport.Tcp,
         };
     }
+
+    /// <summary>A <c>tcp://</c>, <c>tls://</c>, <c>ws://</c> or <c>wss://</c> URI as the protocol names a place to connect to.</summary>
+    internal static Endpoint EndpointOf(Uri uri) => new()
+    {
+        Host = uri.Host,
+        Port = (uint)uri.Port,
+        Transport = uri.Scheme switch
+        {
+            "tls" => EndpointTransport.Tls,
+            "ws" => EndpointTransport.Websocket,
+            "wss" => EndpointTransport.WebsocketTls,
+            _ => EndpointTransport.Tcp,
+        },
+        Path = uri.Scheme.StartsWith("ws", StringComparison.Ordinal) ? uri.AbsolutePath : string.Empty,
+    };
 }

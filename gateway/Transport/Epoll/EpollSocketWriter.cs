@@ -207,26 +207,9 @@ internal sealed class EpollSocketWriter : PipeWriter, IValueTaskSource, IThreadP
                 var sent = _connection.Send(pending.Span, out var errno);
                 if (sent < 0)
                 {
-                    if (errno == LinuxNative.EINTR)
+                    if (!GoOnAfterFailedSend(errno))
                     {
-                        continue;
-                    }
-
-                    if (errno != LinuxNative.EAGAIN)
-                    {
-                        _closed = true;
-                        continue;
-                    }
-
-                    lock (this)
-                    {
-                        if (!_writable)
-                        {
-                            return false;
-                        }
-
-                        // An edge came in since (or was stale): try once more before waiting for the next one.
-                        _writable = false;
+                        return false;
                     }
 
                     continue;
@@ -254,6 +237,36 @@ internal sealed class EpollSocketWriter : PipeWriter, IValueTaskSource, IThreadP
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// After a send that failed: true to go round again (interrupted; or the connection is now closed, which the loop
+    /// sees; or a writable edge came in since the send, or was stale), false to wait for the next writable edge.
+    /// </summary>
+    private bool GoOnAfterFailedSend(int errno)
+    {
+        if (errno == LinuxNative.EINTR)
+        {
+            return true;
+        }
+
+        if (errno != LinuxNative.EAGAIN)
+        {
+            _closed = true;
+            return true;
+        }
+
+        lock (this)
+        {
+            if (!_writable)
+            {
+                return false;
+            }
+
+            // An edge came in since (or was stale): try once more before waiting for the next one.
+            _writable = false;
+            return true;
+        }
     }
 
     /// <summary>
@@ -292,25 +305,9 @@ internal sealed class EpollSocketWriter : PipeWriter, IValueTaskSource, IThreadP
                 var sent = _connection.Send(chunk, out var errno);
                 if (sent < 0)
                 {
-                    if (errno == LinuxNative.EINTR)
+                    if (!GoOnAfterFailedSend(errno))
                     {
-                        continue;
-                    }
-
-                    if (errno != LinuxNative.EAGAIN)
-                    {
-                        _closed = true;
-                        continue;
-                    }
-
-                    lock (this)
-                    {
-                        if (!_writable)
-                        {
-                            return false;
-                        }
-
-                        _writable = false;
+                        return false;
                     }
 
                     continue;
