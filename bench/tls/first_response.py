@@ -9,6 +9,7 @@ response), then close. Modes:
             HELLO goes out in the flight after the client's Finished (the same write);
   0rtt      as resumed, but HELLO is sent as TLS 1.3 early data in the first flight with the ClientHello
             (the gateway needs Tls:MaxEarlyData > 0; "early" counts the connections whose early data it accepted).
+A run where a resumed connection was not resumed (or a 0rtt one's early data not accepted) exits 1 as broken.
 A real OpenSSL client through ctypes (libssl.so.3, as Python's ssl module offers no early data). The certificate is
 not checked: the figure is the path's round trips and the server's work, not the trust store's."""
 import ctypes
@@ -125,6 +126,7 @@ def main(host, port, secret, device_id, mode, count):
         started = time.perf_counter()
         raw = socket.create_connection((host, port), timeout=10)
         raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        raw.settimeout(None)  # a blocking fd: OpenSSL reads and writes it itself
         connection = ssl.SSL_new(context)
         ssl.SSL_set_fd(connection, raw.fileno())
         if session and mode != "full":
@@ -151,7 +153,12 @@ def main(host, port, secret, device_id, mode, count):
             resumed += ssl.SSL_session_reused(connection)
             early += ssl.SSL_get_early_data_status(connection) == EARLY_DATA_ACCEPTED
         ticket = resume_ticket(payload) or ticket
-        # A TLS 1.3 ticket arrives after the handshake; by the time WELCOME was read it has been too.
+        # Not timed: a PING answered after the server read the client's Finished, so its new TLS ticket (sent then,
+        # after any 0.5-RTT WELCOME; with early data allowed tickets are single-use) has arrived before the PONG.
+        ping = bytes([0x5 << 4, 8]) + b"bench-rt"
+        ssl.SSL_write(connection, ping, len(ping))
+        while read_frame(connection)[0] != 0x6:
+            pass
         if session:
             ssl.SSL_SESSION_free(session)
         session = ssl.SSL_get1_session(connection)
@@ -159,6 +166,8 @@ def main(host, port, secret, device_id, mode, count):
         ssl.SSL_free(connection)
         raw.close()
     times.sort()
+    if (mode != "full" and resumed < count) or (mode == "0rtt" and early < count):
+        raise SystemExit(f"broken: {mode}: {resumed} of {count} resumed, {early} with early data accepted")
     print(json.dumps({"mode": mode, "count": count, "median_ms": times[len(times) // 2], "p90_ms": times[int(len(times) * 0.9)],
                       "min_ms": times[0], "resumed": resumed, "early": early}))
 
