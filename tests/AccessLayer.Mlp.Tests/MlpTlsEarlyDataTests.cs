@@ -34,7 +34,7 @@ public sealed class MlpTlsEarlyDataTests : IDisposable
     }
 
     [Fact]
-    public async Task An_idempotent_request_in_early_data_is_served_before_the_handshake_completes_and_another_waits_for_it()
+    public async Task An_idempotent_request_in_early_data_is_served_at_once_and_another_waits_for_the_handshake_to_complete()
     {
         var (gateway, port) = await StartAsync("--Tls:MaxEarlyData=16384");
         await using var _ = gateway;

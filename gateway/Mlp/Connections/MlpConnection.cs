@@ -37,6 +37,8 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
     private long _lastReceivedTimestamp;
     private bool _clientGoingAway;
     private bool _earlyGoAwayArmed;
+    // Bytes of the input handled so far, up to the end of the frame at hand: it arrived in early data if within the TLS early bytes.
+    private long _inputOffset;
     private TaskCompletionSource? _idleSignal;
 
     // Reader-only scratch: the decoded fields of the request at hand, and the strings they repeat.
@@ -122,7 +124,9 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
                     {
                         if (frameBytes == 0)
                             Volatile.Write(ref _lastReceivedTimestamp, _time.GetTimestamp());
-                        frameBytes += MlpFrameWriter.GetHeaderLength((int)frame.Payload.Length) + frame.Payload.Length;
+                        var size = MlpFrameWriter.GetHeaderLength((int)frame.Payload.Length) + frame.Payload.Length;
+                        frameBytes += size;
+                        _inputOffset += size;
                         var handled = HandleFrameAsync(frame);
                         if (handled.IsCompletedSuccessfully)
                         {
@@ -565,12 +569,13 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
     }
 
     /// <summary>
-    /// Null when the request may run now: not in TLS early data, or IDEMPOTENT (replay-safe, served from 0-RTT); else the
-    /// handshake's completion, which the request waits for (the client's Finished proves it is no replay).
+    /// Null when the request may run now: it did not arrive in TLS early data, or it is IDEMPOTENT (replay-safe, served
+    /// from 0-RTT); else the handshake's completion, which it waits for (the client's Finished proves it is no replay;
+    /// already complete when the reader read ahead).
     /// </summary>
     private Task? EarlyDataWait(bool idempotent)
     {
-        if (_transport.EarlyData is not { InEarlyData: true } early)
+        if (_transport.EarlyData is not { } early || _inputOffset > early.EarlyDataBytes)
             return null;
         _gateway.Metrics.EarlyDataRequests.Add(1, MlpMetrics.Tag("outcome", idempotent ? "served" : "deferred"));
         return idempotent ? null : early.HandshakeCompleted;

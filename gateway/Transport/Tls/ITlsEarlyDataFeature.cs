@@ -12,6 +12,9 @@ internal interface ITlsEarlyDataFeature
     /// <summary>True until the handshake has completed on a connection that read early data or may still.</summary>
     bool InEarlyData { get; }
 
+    /// <summary>Plaintext bytes read as early data, the first bytes of the stream: a frame that ends within them arrived in early data.</summary>
+    long EarlyDataBytes { get; }
+
     /// <summary>Completes when the handshake has (the client's Finished was read); cancelled if the connection fails first.</summary>
     Task HandshakeCompleted { get; }
 }

@@ -74,7 +74,7 @@ internal sealed unsafe class TlsSession : ITlsConnectionFeature, ITlsHandshakeFe
     /// <summary>Whether this connection was made with early data allowed (<see cref="ITlsEarlyDataFeature"/> applies).</summary>
     public bool AcceptsEarlyData { get; }
 
-    /// <summary>Plaintext bytes read as 0-RTT early data.</summary>
+    /// <inheritdoc/>
     public long EarlyDataBytes => Volatile.Read(ref _earlyBytes);
 
     /// <inheritdoc/>
