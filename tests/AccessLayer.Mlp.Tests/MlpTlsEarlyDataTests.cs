@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -15,7 +17,8 @@ namespace AccessLayer.Mlp.Tests;
 /// <summary>
 /// TLS 1.3 0-RTT early data on the MLP TLS listener (<c>Tls:MaxEarlyData</c>), with a real early-data client:
 /// openssl s_client resumes a session and sends HELLO and two REQUESTs as early data. The IDEMPOTENT one is served
-/// before the handshake completes, the other waits for it; a replayed ticket gets no early data; off by default.
+/// at once, the other waits for the handshake to complete; a replayed ticket gets no early data; mutated early-data
+/// flights end in a close; off by default.
 /// </summary>
 public sealed class MlpTlsEarlyDataTests : IDisposable
 {
@@ -83,6 +86,101 @@ public sealed class MlpTlsEarlyDataTests : IDisposable
         Assert.Contains("Reused, TLSv1.3", resumed, StringComparison.Ordinal);
         Assert.Contains("Early data was not sent", resumed, StringComparison.Ordinal);
         Assert.Equal(0, EarlyDataRequests(await MetricsAsync(gateway), "served"));
+    }
+
+    [Fact]
+    public async Task Mutated_and_truncated_early_data_flights_all_end_in_a_close_and_the_listener_keeps_serving()
+    {
+        var (gateway, port) = await StartAsync("--Tls:MaxEarlyData=16384");
+        await using var _ = gateway;
+        var session = await FirstSessionAsync(gateway, port, "mutated-device");
+        var flight = await CaptureEarlyFlightAsync(session, EarlyFlight(gateway, "mutated-device"));
+        var random = new Random(1414);
+
+        // 160 variants, 16 at a time, into the SSL_read_early_data path: bytes flipped anywhere (ClientHello, binder,
+        // early data records) or the flight cut short.
+        for (var round = 0; round < 10; round++)
+        {
+            var variants = Enumerable.Range(0, 16).Select(_ =>
+            {
+                var bytes = (byte[])flight.Clone();
+                if (random.Next(3) == 0)
+                    return bytes[..random.Next(1, bytes.Length)];
+                for (var flips = random.Next(1, 9); flips > 0; flips--)
+                    bytes[random.Next(bytes.Length)] = (byte)random.Next(256);
+                return bytes;
+            }).ToArray();
+            var closed = await Task.WhenAll(variants.Select(async bytes =>
+            {
+                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                await socket.ConnectAsync(IPAddress.Loopback, port);
+                try
+                {
+                    await socket.SendAsync(bytes);
+                    socket.Shutdown(SocketShutdown.Send);
+                }
+                catch (SocketException)
+                {
+                    // Closed by the gateway already.
+                }
+
+                return await ClosedAsync(socket);
+            }));
+            Assert.All(closed, Assert.True);
+        }
+
+        // The listener still serves a full handshake and HELLO.
+        await FirstSessionAsync(gateway, port, "after-mutations");
+    }
+
+    /// <summary>What s_client sends first when it resumes with early data (ClientHello and early data records), read by a bare listener.</summary>
+    private async Task<byte[]> CaptureEarlyFlightAsync(string session, byte[] early)
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var capturePort = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var client = SClientAsync(capturePort, early, [], "-sess_in", session);
+        using var accepted = await listener.AcceptSocketAsync();
+        var flight = new MemoryStream();
+        var buffer = new byte[16 * 1024];
+        using var quiet = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        try
+        {
+            // Until s_client waits for a ServerHello that never comes.
+            int n;
+            while ((n = await accepted.ReceiveAsync(buffer, SocketFlags.None, quiet.Token)) > 0)
+                flight.Write(buffer, 0, n);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        accepted.Close();
+        await client;
+        Assert.True(flight.Length > early.Length, $"captured {flight.Length} bytes");
+        return flight.ToArray();
+    }
+
+    private static async Task<bool> ClosedAsync(Socket socket)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var buffer = new byte[4096];
+        try
+        {
+            while (await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token) > 0)
+            {
+            }
+
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        catch (SocketException)
+        {
+            return true;
+        }
     }
 
     private async Task<(MlpTestGateway Gateway, int Port)> StartAsync(params string[] extra)
