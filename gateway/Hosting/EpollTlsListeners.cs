@@ -57,7 +57,7 @@ internal sealed class EpollTlsListeners(
                     .UseConnectionGovernance(ListenerNames.MqttTls)
                     .Run(handler.RunUnguardedAsync)
                     .Build();
-                MqttEndPoint = Start(ListenerNames.MqttTls, pipeline, handler.OnFailed, server, mqtt.Value.BindAddress, mqtt.Value.TlsPort);
+                MqttEndPoint = Start(ListenerNames.MqttTls, pipeline, handler.OnFailed, server, mqtt.Value.BindAddress, mqtt.Value.TlsPort, earlyData: false);
             }
 
             if (mlp.Value.TlsPort > 0)
@@ -66,7 +66,7 @@ internal sealed class EpollTlsListeners(
                     .UseConnectionGovernance(ListenerNames.MlpTls, MlpAdmissionRefusal.Writer(services))
                     .UseConnectionHandler<MlpConnectionHandler>()
                     .Build();
-                MlpEndPoint = Start(ListenerNames.MlpTls, pipeline, (connection, ex) => EpollLog.ConnectionFailed(logger, ex, connection.ConnectionId), server, mlp.Value.BindAddress, mlp.Value.TlsPort);
+                MlpEndPoint = Start(ListenerNames.MlpTls, pipeline, (connection, ex) => EpollLog.ConnectionFailed(logger, ex, connection.ConnectionId), server, mlp.Value.BindAddress, mlp.Value.TlsPort, earlyData: true);
             }
         }
         catch
@@ -94,11 +94,11 @@ internal sealed class EpollTlsListeners(
         _engines.Clear();
     }
 
-    private IPEndPoint Start(string listener, ConnectionDelegate pipeline, Action<ConnectionContext, Exception> onFailed, TlsServer server, string bindAddress, int port)
+    private IPEndPoint Start(string listener, ConnectionDelegate pipeline, Action<ConnectionContext, Exception> onFailed, TlsServer server, string bindAddress, int port, bool earlyData)
     {
         var options = transport.Value;
         var engine = new EpollEngine(options.EffectiveEpollLoops, options.EpollInlineContinuations, pipeline, onFailed, logger,
-            services.GetRequiredService<Metrics.GatewayMetrics>(), time: time, tls: fd => server.Accept(fd, time));
+            services.GetRequiredService<Metrics.GatewayMetrics>(), time: time, tls: earlyData ? fd => server.Accept(fd, time, earlyData: true) : fd => server.Accept(fd, time));
         _engines.Add(engine);
         engine.Start(new IPEndPoint(GatewayApp.ParseAddress(bindAddress), port));
         EpollLog.ListeningTls(logger, listener, engine.EndPoint!, options.EffectiveEpollLoops);

@@ -19,6 +19,7 @@ internal sealed class MlpMetrics : IDisposable
         ProtocolErrors = _meter.CreateCounter<long>("mlp.protocol.errors", description: "Connection errors (GOAWAY sent), by code.");
         StreamErrors = _meter.CreateCounter<long>("mlp.stream.errors", description: "Stream errors (ERROR sent), by code.");
         Requests = _meter.CreateCounter<long>("mlp.requests", description: "Requests answered, by service (a configured route, else other) and status class, over the long link or the HTTP fallback.");
+        EarlyDataRequests = _meter.CreateCounter<long>("mlp.early_data.requests", description: "REQUESTs that arrived in TLS 0-RTT early data, by outcome: served (IDEMPOTENT, run at once) or deferred (run once the handshake had completed).");
         BytesReceived = _meter.CreateCounter<long>("mlp.bytes.received", "By", "Bytes of MLP frames received.");
         BytesSent = _meter.CreateCounter<long>("mlp.bytes.sent", "By", "Bytes of MLP frames sent.");
         PushesAccepted = _meter.CreateCounter<long>("mlp.pushes.accepted", description: "Pushes accepted by the push API (queued for a device).");
@@ -34,6 +35,8 @@ internal sealed class MlpMetrics : IDisposable
     public Counter<long> ProtocolErrors { get; }
     public Counter<long> StreamErrors { get; }
     public Counter<long> Requests { get; }
+
+    public Counter<long> EarlyDataRequests { get; }
     public Counter<long> BytesReceived { get; }
     public Counter<long> BytesSent { get; }
     public Counter<long> PushesAccepted { get; }

@@ -55,6 +55,21 @@ public sealed class TlsOptions
     /// </summary>
     public bool DynamicRecordSize { get; set; } = true;
 
+    /// <summary>
+    /// TLS 1.3 0-RTT early data on the MLP TLS listener (<c>Mlp:TlsPort</c>, epoll engine): the most plaintext bytes a
+    /// resuming client may send before the handshake completes, 0 (the default) for none; at most 65,536. Only MLP
+    /// REQUESTs marked IDEMPOTENT are served from early data, any other waits for the handshake to complete. Turning it
+    /// on makes that listener's tickets single-use and stateful (OpenSSL's anti-replay: a session cache in this process,
+    /// <see cref="EarlyDataSessionCacheSize"/>), so they resume on the node that issued them only. MQTT never gets it.
+    /// </summary>
+    public int MaxEarlyData { get; set; }
+
+    /// <summary>Sessions the early-data anti-replay cache holds (oldest evicted first; an evicted ticket gets a full handshake). Default 20,480.</summary>
+    public int EarlyDataSessionCacheSize { get; set; } = 20_480;
+
+    /// <summary>The largest <see cref="MaxEarlyData"/> accepted.</summary>
+    public const int MaxEarlyDataLimit = 65_536;
+
     public bool IsConfigured => !string.IsNullOrWhiteSpace(CertificatePath);
 }
 

@@ -36,6 +36,9 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
     private int _inflight;
     private long _lastReceivedTimestamp;
     private bool _clientGoingAway;
+    private bool _earlyGoAwayArmed;
+    // Bytes of the input handled so far, up to the end of the frame at hand: it arrived in early data if within the TLS early bytes.
+    private long _inputOffset;
     private TaskCompletionSource? _idleSignal;
 
     // Reader-only scratch: the decoded fields of the request at hand, and the strings they repeat.
@@ -121,7 +124,9 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
                     {
                         if (frameBytes == 0)
                             Volatile.Write(ref _lastReceivedTimestamp, _time.GetTimestamp());
-                        frameBytes += MlpFrameWriter.GetHeaderLength((int)frame.Payload.Length) + frame.Payload.Length;
+                        var size = MlpFrameWriter.GetHeaderLength((int)frame.Payload.Length) + frame.Payload.Length;
+                        frameBytes += size;
+                        _inputOffset += size;
                         var handled = HandleFrameAsync(frame);
                         if (handled.IsCompletedSuccessfully)
                         {
@@ -160,7 +165,7 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
                     break;
                 }
 
-                if (_clientGoingAway)
+                if (_clientGoingAway && !WaitForHandshakeBeforeClosing(input))
                 {
                     reason = "client sent GOAWAY";
                     await CloseWhenIdleAsync().ConfigureAwait(false);
@@ -480,7 +485,9 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
             // Current on this reader only until the request is handed off below (then the reader's own is restored).
             span = MlpRequestSpan.Start(service, operation, "link", DeviceId, headers);
             var known = _gateway.Router.TryGet(service, out var target, out var ceiling);
-            if (known && target is MlpEchoService)
+            // 0-RTT: before the handshake completes the request may be a replay; only IDEMPOTENT ones run now, the rest once it has.
+            var deferUntil = EarlyDataWait(request.IsIdempotent);
+            if (known && target is MlpEchoService && deferUntil is null)
             {
                 MlpRequestSpan.End(span, AnswerEchoInline(request, service, headers));
                 return;
@@ -500,7 +507,7 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
 
             var call = new MlpServiceRequest(service, operation, headers, body, DeviceId!, UserId, Session!.SessionId, request.IsIdempotent, MlpHeaders.Timeout(headers, ceiling)) { ConnectionLogger = _logger, Platform = _platform, AppVersion = _appVersion, ZoneCookie = _zoneCookie, ZoneCookieCache = target is AccessLayer.Gateway.Traffic.TrafficMlpService ? _zoneCookieCache ??= new() : null };
             // The task owns the span from here: it is current in the task (the backend call carries it) and ends it.
-            _ = RunRequestAsync(streamId, request.IsOneWay, target, call, span);
+            _ = RunRequestAsync(streamId, request.IsOneWay, target, call, span, deferUntil);
             if (span is not null)
                 Activity.Current = span.Parent;
         }
@@ -544,11 +551,43 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
         return status;
     }
 
-    private async Task RunRequestAsync(uint streamId, bool oneWay, IMlpService service, MlpServiceRequest call, Activity? span)
+    /// <summary>
+    /// A GOAWAY read in TLS early data: requests deferred until the handshake completes need this reader to go on reading
+    /// (the client's Finished), so it does, and the handshake's end cancels its pending read to bring it back here.
+    /// </summary>
+    private bool WaitForHandshakeBeforeClosing(System.IO.Pipelines.PipeReader input)
+    {
+        if (_transport.EarlyData is not { InEarlyData: true } early)
+            return false;
+        if (!_earlyGoAwayArmed)
+        {
+            _earlyGoAwayArmed = true;
+            early.HandshakeCompleted.ContinueWith(static (_, state) => ((System.IO.Pipelines.PipeReader)state!).CancelPendingRead(), input, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Null when the request may run now: it did not arrive in TLS early data, or it is IDEMPOTENT (replay-safe, served
+    /// from 0-RTT); else the handshake's completion, which it waits for (the client's Finished proves it is no replay;
+    /// already complete when the reader read ahead).
+    /// </summary>
+    private Task? EarlyDataWait(bool idempotent)
+    {
+        if (_transport.EarlyData is not { } early || _inputOffset > early.EarlyDataBytes)
+            return null;
+        _gateway.Metrics.EarlyDataRequests.Add(1, MlpMetrics.Tag("outcome", idempotent ? "served" : "deferred"));
+        return idempotent ? null : early.HandshakeCompleted;
+    }
+
+    private async Task RunRequestAsync(uint streamId, bool oneWay, IMlpService service, MlpServiceRequest call, Activity? span, Task? deferUntil = null)
     {
         var status = 0;
         try
         {
+            if (deferUntil is not null)
+                await deferUntil.WaitAsync(_lifetime.Token).ConfigureAwait(false);
             var response = await MlpRequestExecutor.InvokeAsync(service, call, _time, _logger, _lifetime.Token).ConfigureAwait(false);
             status = response.Status;
             if (service is AccessLayer.Gateway.Traffic.TrafficMlpService && AccessLayer.Gateway.Traffic.TrafficHeaders.Find(response.Headers, AccessLayer.Gateway.Traffic.TrafficHeaders.ZoneCookie) is { } fresh)
@@ -570,9 +609,9 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
                 _gateway.Traffic.CountSteered("redirect");
             }
         }
-        catch (OperationCanceledException) when (_lifetime.IsCancellationRequested)
+        catch (OperationCanceledException) when (_lifetime.IsCancellationRequested || deferUntil is { IsCanceled: true })
         {
-            // The connection is gone; nobody is waiting for the answer.
+            // The connection is gone (or its handshake failed under early data); nobody is waiting for the answer.
         }
         finally
         {

@@ -10,7 +10,7 @@ internal sealed class MlpConnectionHandler(MlpGateway gateway) : ConnectionHandl
     {
         var transport = new MlpTransport(connection.Transport, connection.ConnectionId, connection.RemoteEndPoint,
             connection.Features.Get<ITlsHandshakeFeature>() is null ? "tcp" : "tls",
-            reason => connection.Abort(new ConnectionAbortedException(reason)));
+            reason => connection.Abort(new ConnectionAbortedException(reason)), connection.Features.Get<Transport.Tls.ITlsEarlyDataFeature>());
         try
         {
             await new MlpConnection(transport, gateway).RunAsync().ConfigureAwait(false);

@@ -580,6 +580,11 @@ internal sealed class EpollConnection : ConnectionContext, IDuplexPipe, IFeature
             return _tls;
         }
 
+        if (key == typeof(ITlsEarlyDataFeature))
+        {
+            return _tls is { AcceptsEarlyData: true } ? _tls : null;
+        }
+
         if (key == typeof(IConnectionTransportFeature) || key == typeof(IConnectionIdFeature) || key == typeof(IConnectionItemsFeature) || key == typeof(IConnectionEndPointFeature)
             || key == typeof(IConnectionLifetimeFeature) || key == typeof(IConnectionCompleteFeature) || key == typeof(IRawSocketOptionsFeature)
             || key == typeof(IParkedInputFeature))

@@ -19,7 +19,9 @@ internal static unsafe partial class LibSsl
     public const int ErrorSyscall = 5;
     public const int ErrorZeroReturn = 6;
 
+    public const int CtrlSetSessCacheSize = 42;
     public const int CtrlSetSessCacheMode = 44;
+    public const long SessCacheServer = 0x2;
     public const int CtrlMode = 33;
     public const int CtrlSetMaxSendFragment = 52;
     public const int CtrlChainCert = 89;
@@ -37,6 +39,10 @@ internal static unsafe partial class LibSsl
 
     public const int VerifyPeer = 0x1;
     public const int VerifyFailIfNoPeerCert = 0x2;
+
+    public const int ReadEarlyDataError = 0;
+    public const int ReadEarlyDataSuccess = 1;
+    public const int ReadEarlyDataFinish = 2;
 
     public const int Tls12Version = 0x0303;
     public const int Tls13Version = 0x0304;
@@ -100,6 +106,18 @@ internal static unsafe partial class LibSsl
 
     [LibraryImport(Ssl)]
     public static partial void SSL_set_accept_state(nint ssl);
+
+    [LibraryImport(Ssl)]
+    public static partial int SSL_set_max_early_data(nint ssl, uint maxBytes);
+
+    [LibraryImport(Ssl)]
+    public static partial int SSL_set_recv_max_early_data(nint ssl, uint maxBytes);
+
+    [LibraryImport(Ssl, SetLastError = true)]
+    public static partial int SSL_read_early_data(nint ssl, byte* buffer, nuint length, nuint* read);
+
+    [LibraryImport(Ssl, SetLastError = true)]
+    public static partial int SSL_write_early_data(nint ssl, byte* buffer, nuint length, nuint* written);
 
     [LibraryImport(Ssl, SetLastError = true)]
     public static partial int SSL_read(nint ssl, byte* buffer, int length);

@@ -62,14 +62,15 @@ internal sealed class TlsServer : IDisposable
         }
     }
 
-    /// <summary>A server-side TLS session over an accepted fd.</summary>
-    public TlsSession Accept(int fd, TimeProvider time)
+    /// <summary>A server-side TLS session over an accepted fd; <paramref name="earlyData"/>: the listener takes 0-RTT (<c>Tls:MaxEarlyData</c>).</summary>
+    public TlsSession Accept(int fd, TimeProvider time, bool earlyData = false)
     {
         while (true)
         {
             try
             {
-                return TlsSession.Create(Current, fd, time);
+                var context = Current;
+                return TlsSession.Create(context, fd, time, earlyData ? context.Certificates.Options.MaxEarlyData : 0);
             }
             catch (ObjectDisposedException)
             {

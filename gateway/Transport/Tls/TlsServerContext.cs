@@ -81,8 +81,29 @@ internal sealed unsafe class TlsServerContext : IDisposable
         Check(LibSsl.SSL_CTX_ctrl(ctx, LibSsl.CtrlSetMaxProtoVersion, max, 0) == 1, "SSL_CTX_set_max_proto_version");
 
         // Stateless tickets only: a server-side cache would hold every session ever made (memory), and a fleet node
-        // would not find another node's entries anyway.
-        LibSsl.SSL_CTX_ctrl(ctx, LibSsl.CtrlSetSessCacheMode, 0, 0);
+        // would not find another node's entries anyway. Except under early data: OpenSSL's anti-replay makes the tickets
+        // of connections that allow it (SSL_set_max_early_data, the MLP listener) stateful and single-use, kept in this
+        // cache, bounded by Tls:EarlyDataSessionCacheSize (TLS 1.2 sessions enter it too).
+        if (options.MaxEarlyData is < 0 or > TlsOptions.MaxEarlyDataLimit)
+        {
+            throw new InvalidOperationException($"Tls:MaxEarlyData must be 0 (off) to {TlsOptions.MaxEarlyDataLimit}, not {options.MaxEarlyData}.");
+        }
+
+        if (options.MaxEarlyData > 0)
+        {
+            if (options.EarlyDataSessionCacheSize <= 0)
+            {
+                throw new InvalidOperationException($"Tls:EarlyDataSessionCacheSize must be positive, not {options.EarlyDataSessionCacheSize}.");
+            }
+
+            LibSsl.SSL_CTX_ctrl(ctx, LibSsl.CtrlSetSessCacheMode, LibSsl.SessCacheServer, 0);
+            LibSsl.SSL_CTX_ctrl(ctx, LibSsl.CtrlSetSessCacheSize, options.EarlyDataSessionCacheSize, 0);
+        }
+        else
+        {
+            LibSsl.SSL_CTX_ctrl(ctx, LibSsl.CtrlSetSessCacheMode, 0, 0);
+        }
+
         Check(LibSsl.SSL_CTX_set_num_tickets(ctx, TicketsPerHandshake) == 1, "SSL_CTX_set_num_tickets");
         Check(LibSsl.SSL_CTX_set_ex_data(ctx, 0, self) == 1, "SSL_CTX_set_ex_data");
         Check(LibSsl.SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, &OnTicketKey) == 1, "SSL_CTX_set_tlsext_ticket_key_evp_cb");

@@ -15,7 +15,7 @@ namespace AccessLayer.Gateway.Transport.Tls;
 /// into the SSL object holds this object's lock, so one SSL is never used by two threads at once. After a fatal error
 /// nothing but SSL_free touches it. Also the connection's TLS features (peer certificate, protocol).
 /// </summary>
-internal sealed unsafe class TlsSession : ITlsConnectionFeature, ITlsHandshakeFeature
+internal sealed unsafe partial class TlsSession : ITlsConnectionFeature, ITlsHandshakeFeature, ITlsEarlyDataFeature
 {
     /// <summary>Plaintext bytes per record at the start of a burst: a record fits one TCP segment (1,460 MSS, 22 B of TLS 1.3 overhead, some TCP options).</summary>
     public const int SmallRecord = 1360;
@@ -40,20 +40,28 @@ internal sealed unsafe class TlsSession : ITlsConnectionFeature, ITlsHandshakeFe
     private int _refusedLength;
     private long _lastWrite;
     private X509Certificate2? _peerCertificate;
+    // 0-RTT (only when made with early data): where the handshake is, and who waits for its end.
+    private volatile EarlyData _early;
+    private bool _earlyStarted;
+    private long _earlyBytes;
+    private TaskCompletionSource? _handshake;
 
-    private TlsSession(SslContextHandle context, nint ssl, bool dynamicRecords, long idleTicks)
+    private TlsSession(SslContextHandle context, nint ssl, bool dynamicRecords, long idleTicks, bool earlyData)
     {
         _context = context;
         _ssl = ssl;
         _dynamic = dynamicRecords;
         _idleTicks = idleTicks;
+        _early = earlyData ? EarlyData.Reading : EarlyData.None;
+        AcceptsEarlyData = earlyData;
     }
 
     /// <summary>Why the session failed (OpenSSL's reason), once it has.</summary>
     public TlsException? Failure { get; private set; }
 
     /// <summary>An SSL in accept state over <paramref name="fd"/> (not owning it); throws <see cref="TlsException"/> when OpenSSL cannot make one.</summary>
-    public static TlsSession Create(TlsServerContext server, int fd, TimeProvider time)
+    /// <param name="maxEarlyData">0-RTT early data accepted (bytes), 0 for none: tickets issued on this connection then allow the same.</param>
+    public static TlsSession Create(TlsServerContext server, int fd, TimeProvider time, int maxEarlyData = 0)
     {
         var handle = server.Handle;
         var added = false;
@@ -73,13 +81,22 @@ internal sealed unsafe class TlsSession : ITlsConnectionFeature, ITlsHandshakeFe
         }
 
         LibSsl.SSL_set_accept_state(ssl);
+        // 0-RTT: what the tickets issued here allow, and what this handshake accepts; the context's session cache holds them (anti-replay).
+        if (maxEarlyData > 0 && (LibSsl.SSL_set_max_early_data(ssl, (uint)maxEarlyData) != 1 || LibSsl.SSL_set_recv_max_early_data(ssl, (uint)maxEarlyData) != 1))
+        {
+            var reason = LibSsl.LastError("SSL_set_max_early_data");
+            LibSsl.SSL_free(ssl);
+            handle.DangerousRelease();
+            throw new TlsException(reason);
+        }
+
         var dynamic = server.Certificates.Options.DynamicRecordSize;
         if (dynamic)
         {
             LibSsl.SSL_ctrl(ssl, LibSsl.CtrlSetMaxSendFragment, SmallRecord, 0);
         }
 
-        return new TlsSession(handle, ssl, dynamic, time.TimestampFrequency);
+        return new TlsSession(handle, ssl, dynamic, time.TimestampFrequency, maxEarlyData > 0);
     }
 
     /// <summary>SSL_read. Bytes, 0 at the end of the stream, or -1 with <paramref name="errno"/> (EAGAIN: wait for readiness; <see cref="TlsFailed"/>: see <see cref="Failure"/>).</summary>
@@ -94,13 +111,20 @@ internal sealed unsafe class TlsSession : ITlsConnectionFeature, ITlsHandshakeFe
             }
 
             LibSsl.ERR_clear_error();
+            if (_early == EarlyData.Reading && ReadEarly(buffer, out var early, out errno))
+            {
+                return early;
+            }
+
             int result;
             fixed (byte* p = buffer)
             {
                 result = LibSsl.SSL_read(_ssl, p, buffer.Length);
             }
 
-            return Outcome(result, "SSL_read", out errno);
+            var outcome = Outcome(result, "SSL_read", out errno);
+            CheckHandshake();
+            return outcome;
         }
     }
 
@@ -150,19 +174,46 @@ internal sealed unsafe class TlsSession : ITlsConnectionFeature, ITlsHandshakeFe
                 }
             }
 
+            if (_early == EarlyData.Reading)
+            {
+                if (!_earlyStarted)
+                {
+                    // A write before the first read (a refusal): no early data on this connection, SSL_write runs the handshake.
+                    _early = EarlyData.AwaitingFinished;
+                }
+                else if (_earlyBytes == 0)
+                {
+                    // The handshake has not reached early data yet (no keys to write 0.5-RTT data under): wait for the reader.
+                    errno = Epoll.LinuxNative.EAGAIN;
+                    return -1;
+                }
+            }
+
             LibSsl.ERR_clear_error();
             int result;
             fixed (byte* p = buffer)
             {
-                result = LibSsl.SSL_write(_ssl, p, length);
+                if (_early == EarlyData.Reading)
+                {
+                    // 0.5-RTT data: an answer to early data, sent before the client's Finished.
+                    nuint written = 0;
+                    result = LibSsl.SSL_write_early_data(_ssl, p, (nuint)length, &written) == 1 ? (int)written : -1;
+                }
+                else
+                {
+                    result = LibSsl.SSL_write(_ssl, p, length);
+                }
             }
 
             if (result <= 0)
             {
                 var outcome = Outcome(result, "SSL_write", out errno);
                 _refusedLength = errno == Epoll.LinuxNative.EAGAIN ? length : 0;
+                CheckHandshake();
                 return outcome;
             }
+
+            CheckHandshake();
 
             _refusedLength = 0;
             if (_dynamic && !_hot && (_burstBytes += result) >= HotBurstBytes)
@@ -208,6 +259,7 @@ internal sealed unsafe class TlsSession : ITlsConnectionFeature, ITlsHandshakeFe
 
             LibSsl.SSL_free(_ssl);
             _ssl = 0;
+            _handshake?.TrySetCanceled();
         }
 
         _context.DangerousRelease();
