@@ -68,7 +68,7 @@ internal static partial class TrafficTableParser
             }
 
             // This rule's own batching, each in place of its Traffic:Uplink* default when given.
-            var batch = new TrafficUplinkBatching(
+            var batch = TrafficUplinkBatching.Of(
                 Optional(rule, "batchSize") is { } sizeNode ? (int)Long(sizeNode, $"uplink rule {name} batchSize", 1, TrafficUplinkBatching.MaxBatchSize) : null,
                 Optional(rule, "batchBytes") is { } bytesNode ? (int)Long(bytesNode, $"uplink rule {name} batchBytes", TrafficUplinkBatching.MinBatchBytes, TrafficUplinkBatching.MaxBatchBytes) : null,
                 Optional(rule, "lingerMs") is { } lingerNode ? TimeSpan.FromMilliseconds(Long(lingerNode, $"uplink rule {name} lingerMs", 0, TrafficUplinkBatching.MaxLingerMs)) : null);

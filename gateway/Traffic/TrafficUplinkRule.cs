@@ -96,6 +96,10 @@ internal sealed record TrafficUplinkBatching(int? BatchSize, int? BatchBytes, Ti
 
     public static TrafficUplinkBatching Defaults { get; } = new(null, null, null);
 
+    /// <summary>The settings given; <see cref="Defaults"/> when none is.</summary>
+    public static TrafficUplinkBatching Of(int? batchSize, int? batchBytes, TimeSpan? linger) =>
+        batchSize is null && batchBytes is null && linger is null ? Defaults : new(batchSize, batchBytes, linger);
+
     public int SizeOr(TrafficOptions options) => BatchSize ?? options.UplinkBatchSize;
 
     public int BytesOr(TrafficOptions options) => BatchBytes ?? options.UplinkBatchBytes;

@@ -182,7 +182,7 @@ public sealed class TrafficUplinksTests
     public async Task A_rules_own_batch_size_and_linger_take_the_place_of_the_gateways_for_that_rule_only()
     {
         // The gateway's defaults: no linger, batches of up to 100. The telemetry rule: batches of 2, lingering 5 s.
-        await using var site = await UplinkGateway.StartAsync("batchSize: 2\n    lingerMs: 5000");
+        await using var site = await UplinkGateway.StartWithTelemetryRuleAsync("batchSize: 2\n    lingerMs: 5000");
         await using var client = await site.ConnectAsync("meter-a", UplinkGateway.UserA);
 
         await client.PublishAsync("devices/meter-a/telemetry", "1");
@@ -214,8 +214,9 @@ public sealed class TrafficUplinksTests
     [Fact]
     public async Task The_route_api_names_the_uplink_rule_of_a_topic_with_its_batching_and_where_its_publisher_goes()
     {
-        await using var site = await UplinkGateway.StartAsync("batchSize: 2\n    lingerMs: 5000", "--Traffic:UplinkBatchBytes=65536");
+        await using var site = await UplinkGateway.StartWithTelemetryRuleAsync("batchSize: 2\n    lingerMs: 5000", "--Traffic:UplinkBatchBytes=65536", "--Management:Token=uplink-admin");
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{site.Gateway.ManagementPort}/") };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "uplink-admin");
 
         using (var json = JsonDocument.Parse(await http.GetStringAsync(new Uri($"api/v1/traffic/route?topic=devices%2Fmeter-a%2Ftelemetry&uid={UplinkGateway.UserA}&deviceId=meter-a", UriKind.Relative))))
         {

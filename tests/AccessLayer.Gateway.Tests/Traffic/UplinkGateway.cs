@@ -41,10 +41,10 @@ internal sealed class UplinkGateway : IAsyncDisposable
 
     public UplinkBackend BlueB { get; }
 
-    public static Task<UplinkGateway> StartAsync(params string[] settings) => StartAsync(telemetryBatching: string.Empty, settings);
+    public static Task<UplinkGateway> StartAsync(params string[] settings) => StartWithTelemetryRuleAsync(string.Empty, settings);
 
     /// <summary>As <see cref="StartAsync(string[])"/>, with <paramref name="telemetryBatching"/> (YAML keys, e.g. <c>batchSize: 2</c>) added to the <c>telemetry</c> rule.</summary>
-    public static async Task<UplinkGateway> StartAsync(string telemetryBatching, params string[] settings)
+    public static async Task<UplinkGateway> StartWithTelemetryRuleAsync(string telemetryBatching, params string[] settings)
     {
         var backends = await Task.WhenAll(new[] { "sh-a/blue", "sh-a/shadow", "sh-b/blue" }.Select(UplinkBackend.StartAsync));
         var path = Path.Combine(Path.GetTempPath(), "uplinks-" + Guid.NewGuid().ToString("N") + ".yaml");
