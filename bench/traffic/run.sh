@@ -8,6 +8,10 @@
 #   FORWARD=h2c bench/traffic/run.sh           # forwards over h2c to B's Traffic:ForwardPort instead of a site link
 #   FORWARD=http1 bench/traffic/run.sh         # forwards over HTTP/1.1 to B's Http:Port
 #   NO_BUILD=1 bench/traffic/run.sh            # use the Release binaries already built
+#   PERF=1 MODES=table ROUNDS=1 bench/traffic/run.sh   # also a CPU profile of A and B over the measured pass
+#                                              # (perf record -g, the runtime's perf map): $OUT/MODE-ROUND-{a,b}.perf.txt
+#   ALLOC=1 bench/traffic/run.sh               # also bytes allocated per call on A and B (dotnet-counters, System.Runtime's
+#                                              # dotnet.gc.heap.total_allocated over the measured pass; dotnet tool install -g dotnet-counters)
 # Processes, all on loopback: one backend (bench/H2Echo: h2c, POST /echo answers the body), gateway A (site sh, the one
 # the bots call) and gateway B (site bj, a second process). Single route: A with --Mlp:Routes:echo pointing at H2Echo.
 # Table: A and B with the same table file: zones sh-a (shards 0-39) and sh-b (40-69) in site sh, bj-a (70-99) in site
@@ -26,9 +30,12 @@ CLIENT=${CLIENT:-lean}
 MODES=${MODES:-single table}   # add one-site for the same table with every shard in site sh (no hop to bj), steered for the two-site table with bj's users connected to B
 FORWARD=${FORWARD:-link}   # how gateway A forwards to gateway B: link (a site link to Traffic:ForwardPort, the table's site link: true), h2c (the same port, http2: true) or http1 (B's Http:Port)
 OUT=${OUT:-$(mktemp -d /tmp/traffic-bench.XXXXXX)}
+DOTNET_COUNTERS=${DOTNET_COUNTERS:-$(command -v dotnet-counters || echo "$HOME/.dotnet/tools/dotnet-counters")}
 mkdir -p "$OUT"
 SECRET=bench-token-secret; TRAFFIC_SECRET=bench-traffic-secret-0123456789
 export DOTNET_TC_CallCountingDelayMs=${DOTNET_TC_CallCountingDelayMs:-0}
+# With PERF=1 the runtime writes /tmp/perf-PID.map, so perf names the JIT-compiled methods.
+[ "${PERF:-0}" = 1 ] && export DOTNET_PerfMapEnabled=1
 
 if [ "${NO_BUILD:-0}" != 1 ]; then
   echo "building (Release)..." >&2
@@ -37,7 +44,7 @@ if [ "${NO_BUILD:-0}" != 1 ]; then
   dotnet build bench/H2Echo/AccessLayer.H2Echo.csproj -c Release -nologo -v q >/dev/null
 fi
 BOTS="$ROOT/bots/bin/Release/net10.0/AccessLayer.Bots"
-GATEWAY_DLL="$ROOT/gateway/bin/Release/net10.0/AccessLayer.Gateway.dll"
+GATEWAY_DLL=${GATEWAY_DLL:-"$ROOT/gateway/bin/Release/net10.0/AccessLayer.Gateway.dll"}   # another build's, to compare two (with NO_BUILD=1)
 H2ECHO_DLL="$ROOT/bench/H2Echo/bin/Release/net10.0/AccessLayer.H2Echo.dll"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -148,8 +155,31 @@ for round in $(seq "$ROUNDS"); do
     # Calls routed in site sh by A plus those B served for bj's own users (steered: connected to B) against those A forwarded.
     ROUTED0=$(( $(metric_sum "$A_MANAGEMENT" accesslayer_traffic_routed_total) + $(metric_sum "$B_MANAGEMENT" accesslayer_traffic_routed_total) )); FORWARDED0=$(metric_sum "$A_MANAGEMENT" 'accesslayer_traffic_forwarded_total{result="ok"}')
     CPU0=$(cpu_all)
+    COUNTERS=()
+    if [ "${ALLOC:-0}" = 1 ]; then
+      for side in a b; do
+        pid=$A_PID; [ "$side" = b ] && pid=$B_PID
+        rm -f "$OUT/$mode-$round-alloc-$side.csv"
+        "$DOTNET_COUNTERS" collect -p "$pid" --counters 'System.Runtime[dotnet.gc.heap.total_allocated]' --format csv \
+          -o "$OUT/$mode-$round-alloc-$side.csv" --refresh-interval 1 --duration "00:00:00:$DURATION" >/dev/null 2>&1 &
+        COUNTERS+=($!)
+      done
+    fi
+    if [ "${PERF:-0}" = 1 ]; then
+      for side in a b; do
+        pid=$A_PID; [ "$side" = b ] && pid=$B_PID
+        perf record -F 499 -g -p "$pid" -o "$OUT/$mode-$round-$side.perf.data" -- sleep "$(( DURATION > 12 ? DURATION - 4 : DURATION ))" >/dev/null 2>&1 &
+        COUNTERS+=($!)
+      done
+    fi
     "$BOTS" "${RPC[@]}" "${FOLLOW[@]}" --duration "$DURATION" --warmup 0 >"$OUT/$mode-$round.json" 2>"$OUT/$mode-$round.err" || true
     echo "$CPU0 $(cpu_all)" >"$OUT/$mode-$round-cpu.txt"
+    for pid in "${COUNTERS[@]}"; do wait "$pid" || true; done
+    if [ "${PERF:-0}" = 1 ]; then
+      for side in a b; do
+        perf report -i "$OUT/$mode-$round-$side.perf.data" --no-children --sort symbol -g none --stdio 2>/dev/null | grep -v '^$' | head -400 >"$OUT/$mode-$round-$side.perf.txt" || true
+      done
+    fi
     ROUTED1=$(( $(metric_sum "$A_MANAGEMENT" accesslayer_traffic_routed_total) + $(metric_sum "$B_MANAGEMENT" accesslayer_traffic_routed_total) )); FORWARDED1=$(metric_sum "$A_MANAGEMENT" 'accesslayer_traffic_forwarded_total{result="ok"}')
     echo "$ROUTED0 $ROUTED1 $FORWARDED0 $FORWARDED1" >"$OUT/$mode-$round-traffic.txt"
     stop_pid "$A_PID"
@@ -182,16 +212,30 @@ for r in range(1, rounds + 1):
         c = list(map(float, open(f"{out}/{mode}-{r}-cpu.txt").read().split()))
         # Over the measured pass (its warm-up ran before, as a pass of its own): CPU per call answered.
         calls = max(1, m["messages"]["received"])
+        alloc = ""
+        if os.path.exists(f"{out}/{mode}-{r}-alloc-a.csv"):
+            # dotnet-counters writes the bytes allocated in each 1 s interval: their sum over the measured pass, per call answered.
+            sides = []
+            for side in ("a", "b"):
+                total = 0.0
+                for line in open(f"{out}/{mode}-{r}-alloc-{side}.csv"):
+                    cells = line.strip().split(",")
+                    if len(cells) >= 5 and "total_allocated" in cells[2]:
+                        try: total += float(cells[-1])
+                        except ValueError: pass
+                sides.append(f"{total / calls:,.0f}")
+            alloc = " " + " / ".join(sides) + " |"
         rps[mode].append(m["mlp"]["callsPerSecond"])
         rows.append(f"| {r} | {names[mode]} | {acked:,} | {m['mlp']['callsPerSecond']:,.0f} | "
                     f"{m['latency']['p50'] / 1000:.2f} | {m['latency']['p99'] / 1000:.2f} | {share} | "
-                    f"{(c[3] - c[0]) * 1e6 / calls:.0f} / {(c[4] - c[1]) * 1e6 / calls:.0f} / {(c[5] - c[2]) * 1e6 / calls:.0f} |")
+                    f"{(c[3] - c[0]) * 1e6 / calls:.0f} / {(c[4] - c[1]) * 1e6 / calls:.0f} / {(c[5] - c[2]) * 1e6 / calls:.0f} |" + alloc)
 if broken:
     print("refused, a run is broken:\n  " + "\n  ".join(broken), file=sys.stderr)
     sys.exit(1)
 print(f"mlp-rpc ({client} client), {conns} connections x {streams} in flight, {payload} B, {duration} s measured per row; backend H2Echo (h2c); forwards {forward}\n")
-print("| round | routing | calls answered | calls/s | p50 ms | p99 ms | forwarded to site bj | CPU µs per call: gateway A / gateway B / backend |")
-print("|---|---|---|---|---|---|---|---|")
+print("| round | routing | calls answered | calls/s | p50 ms | p99 ms | forwarded to site bj | CPU µs per call: gateway A / gateway B / backend |" + (" bytes allocated per call: A / B |" if os.path.exists(f"{out}/{modes[0]}-1-alloc-a.csv") else ""))
+alloc_on = os.path.exists(f"{out}/{modes[0]}-1-alloc-a.csv")
+print("|---|---|---|---|---|---|---|---|" + ("---|" if alloc_on else ""))
 print("\n".join(rows))
 single = sum(rps["single"]) / len(rps["single"])
 print()

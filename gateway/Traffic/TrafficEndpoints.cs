@@ -1,11 +1,13 @@
 using System.Text;
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.Options;
 
 namespace AccessLayer.Gateway.Traffic;
 
 /// <summary>
 /// The operator API of the traffic table under <c>/api/v1/traffic</c> (management surface, behind its bearer token):
-/// read the table in force, validate a candidate (the dry run: what it would move), apply one, roll back.
+/// read the table in force, validate a candidate (the dry run: what it would move), apply one, roll back, and explain
+/// where a call or an MQTT uplink would go.
 /// </summary>
 internal static class TrafficEndpoints
 {
@@ -21,17 +23,46 @@ internal static class TrafficEndpoints
         api.MapGet("/traffic/route", Explain);
     }
 
-    /// <summary>Where a call would go now, as the router decides it (no call is made): for an operator asking why a user lands where they do.</summary>
-    private static IResult Explain(TrafficTableStore store, TrafficEndpointHealth health, string? service, string? uid, string? deviceId, string? platform, string? appVersion, bool? loadTest)
+    /// <summary>
+    /// Where a call would go now, as the router decides it (no call is made): for an operator asking why a user lands where they do.
+    /// With <paramref name="topic"/>: where an MQTT PUBLISH of that topic would go, by the uplink rule that takes it
+    /// (the rule and its batching in <c>uplink</c>; <paramref name="deviceId"/> is the client id, and platform and app
+    /// version are not asked, as they never match an MQTT publisher).
+    /// </summary>
+    private static IResult Explain(TrafficTableStore store, TrafficEndpointHealth health, IOptions<TrafficOptions> options, string? service, string? topic, string? uid, string? deviceId, string? platform, string? appVersion, bool? loadTest)
     {
         if (store.Current is not { } current)
         {
             return NotConfigured();
         }
 
+        TrafficUplinkInfo? uplink = null;
+        if (!string.IsNullOrEmpty(topic))
+        {
+            if (current.Table.UplinkFor(topic) is not { } rule)
+            {
+                return Results.Json(new TrafficError($"no uplink rule of version {current.Table.Version} takes topic {topic}: the broker handles such a PUBLISH as any other", null), TrafficJsonContext.Default.TrafficError, statusCode: StatusCodes.Status404NotFound);
+            }
+
+            if (!string.IsNullOrEmpty(service) && service != rule.Service)
+            {
+                return Results.Json(new TrafficError($"topic {topic} is taken by uplink rule {rule.Name}, whose service is {rule.Service}, not {service}", null), TrafficJsonContext.Default.TrafficError, statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            var batching = rule.Batching;
+            var settings = options.Value;
+            uplink = new TrafficUplinkInfo(
+                rule.Name, rule.Filter, rule.Service, rule.Operation, rule.AlsoPublish ? "forward-and-publish" : "forward", rule.RequireUid, rule.Line,
+                batching.SizeOr(settings), batching.BytesOr(settings), (long)batching.LingerOr(settings).TotalMilliseconds,
+                rule.RequireUid && string.IsNullOrEmpty(uid) ? "requireUid: a publisher without an authenticated uid is refused" : null);
+            service = rule.Service;
+            platform = null;
+            appVersion = null;
+        }
+
         if (string.IsNullOrEmpty(service))
         {
-            return Results.Json(new TrafficError("service is required: /api/v1/traffic/route?service=orders&uid=...", null), TrafficJsonContext.Default.TrafficError, statusCode: StatusCodes.Status400BadRequest);
+            return Results.Json(new TrafficError("service (or an MQTT topic) is required: /api/v1/traffic/route?service=orders&uid=...", null), TrafficJsonContext.Default.TrafficError, statusCode: StatusCodes.Status400BadRequest);
         }
 
         var decision = current.Table.Resolve(new TrafficQuery(service, string.IsNullOrEmpty(uid) ? null : uid, deviceId, appVersion, platform, loadTest == true), current.Site);
@@ -42,7 +73,7 @@ internal static class TrafficEndpoints
 
         return Results.Json(
             new TrafficRouteInfo(current.Table.Version, zone.Name, zone.Site.Name, !ReferenceEquals(zone.Site, current.Site), TrafficRouter.ReasonName(decision.Reason), decision.Group, decision.GrayRule,
-                decision.Endpoints is { } endpoints ? [.. endpoints.Select(e => new TrafficEndpointInfo(e, health.IsAvailable(e)))] : null),
+                decision.Endpoints is { } endpoints ? [.. endpoints.Select(e => new TrafficEndpointInfo(e, health.IsAvailable(e)))] : null, uplink),
             TrafficJsonContext.Default.TrafficRouteInfo);
     }
 
@@ -165,7 +196,10 @@ internal sealed record TrafficApplied(string Status, long Version, TrafficDiffIn
 
 internal sealed record TrafficError(string Error, long? Line);
 
-internal sealed record TrafficRouteInfo(long Version, string Zone, string Site, bool Forwarded, string Reason, string? Group, string? GrayRule, IReadOnlyList<TrafficEndpointInfo>? Endpoints);
+internal sealed record TrafficRouteInfo(long Version, string Zone, string Site, bool Forwarded, string Reason, string? Group, string? GrayRule, IReadOnlyList<TrafficEndpointInfo>? Endpoints, TrafficUplinkInfo? Uplink);
+
+/// <summary>The uplink rule that takes a topic, with the batching in force for it (the rule's own, else <c>Traffic:Uplink*</c>), and why it would refuse such a publisher.</summary>
+internal sealed record TrafficUplinkInfo(string Rule, string Topic, string Service, string Operation, string Mode, bool RequireUid, int Line, int BatchSize, int BatchBytes, long LingerMs, string? Refused);
 
 internal sealed record TrafficEndpointInfo(string Url, bool Available);
 

@@ -27,6 +27,8 @@ internal sealed class TrafficForwarder(TrafficKeys keys, IHttpClientFactory clie
     };
 
     /// <summary>The other site's answer (<c>Forwarded</c>), or this gateway's own when no gateway of that site answered.</summary>
+    // The state machine of a call that waits is taken from a pool, not allocated per call.
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<(bool Forwarded, MlpServiceResponse Response)> ForwardAsync(MlpServiceRequest request, string hop, TrafficSite site, CancellationToken cancellationToken)
     {
         var gateways = site.Gateways;
@@ -76,7 +78,7 @@ internal sealed class TrafficForwarder(TrafficKeys keys, IHttpClientFactory clie
     }
 
     /// <summary>The forward over the site link to <paramref name="gateway"/> (opened by the first): the same signed call as over HTTP, as one frame.</summary>
-    private async ValueTask<MlpServiceResponse> LinkAsync(string gateway, MlpServiceRequest request, string hop, CancellationToken cancellationToken)
+    private ValueTask<MlpServiceResponse> LinkAsync(string gateway, MlpServiceRequest request, string hop, CancellationToken cancellationToken)
     {
         if (!_links.TryGetValue(gateway, out var link))
         {
@@ -85,49 +87,36 @@ internal sealed class TrafficForwarder(TrafficKeys keys, IHttpClientFactory clie
         }
 
         var forward = new TrafficForward(time.GetUtcNow().ToUnixTimeSeconds(), hop, request.Service, request.Operation, request.DeviceId, request.UserId, request.SessionId, request.Idempotent, request.Platform, request.AppVersion);
-        var response = await link.CallAsync(forward, (int)Math.Min(request.Timeout.TotalMilliseconds, int.MaxValue), keys.Forward, request, LinkHeaders(request), cancellationToken).ConfigureAwait(false);
-        var headers = new HeaderField[response.Headers.Count + 1];
-        for (var i = 0; i < response.Headers.Count; i++)
-        {
-            headers[i] = response.Headers[i];
-        }
-
-        headers[^1] = new HeaderField(TrafficHeaders.ForwardedBy, hop);
-        return response with { Headers = headers };
+        // The long link's cookie travels as if the client had sent it: the other site honours it as any cookie.
+        var cookie = request.ZoneCookie is { } linkCookie && TrafficHeaders.Find(request.Headers, TrafficHeaders.ZoneCookie) is null ? new HeaderField(TrafficHeaders.ZoneCookie, linkCookie) : (HeaderField?)null;
+        return link.CallAsync(forward, (int)Math.Min(request.Timeout.TotalMilliseconds, int.MaxValue), keys.Forward, request, LinkHeaders(request.Headers), cookie, cancellationToken);
     }
 
-    /// <summary>The client's headers a forward carries (as over HTTP), and the long link's cookie when the call names none.</summary>
-    private static IReadOnlyList<HeaderField> LinkHeaders(MlpServiceRequest request)
+    /// <summary>The client's headers a forward carries (as over HTTP): the request's own list when it has none to leave out.</summary>
+    private static IReadOnlyList<HeaderField> LinkHeaders(IReadOnlyList<HeaderField> headers)
     {
-        var cookie = request.ZoneCookie is { } linkCookie && TrafficHeaders.Find(request.Headers, TrafficHeaders.ZoneCookie) is null ? linkCookie : null;
         var keep = 0;
-        foreach (var header in request.Headers)
+        for (var i = 0; i < headers.Count; i++)
         {
-            keep += IsForwarded(header.Name) ? 1 : 0;
+            keep += IsForwarded(headers[i].Name) ? 1 : 0;
         }
 
-        if (keep == request.Headers.Count && cookie is null)
+        if (keep == headers.Count)
         {
-            return request.Headers;
+            return headers;
         }
 
-        var headers = new HeaderField[keep + (cookie is null ? 0 : 1)];
+        var kept = new HeaderField[keep];
         var at = 0;
-        foreach (var header in request.Headers)
+        for (var i = 0; i < headers.Count; i++)
         {
-            if (IsForwarded(header.Name))
+            if (IsForwarded(headers[i].Name))
             {
-                headers[at++] = header;
+                kept[at++] = headers[i];
             }
         }
 
-        if (cookie is not null)
-        {
-            // The long link's cookie travels as if the client had sent it: the other site honours it as any cookie.
-            headers[at] = new HeaderField(TrafficHeaders.ZoneCookie, cookie);
-        }
-
-        return headers;
+        return kept;
     }
 
     private static bool IsForwarded(string name) => !NotForwarded.Contains(name) && !name.StartsWith("x-traffic-", StringComparison.Ordinal);

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Threading.Tasks.Sources;
 using AccessLayer.Gateway.Mlp.Routing;
 
 namespace AccessLayer.Gateway.Traffic;
@@ -24,32 +25,48 @@ internal sealed class TrafficLink(string host, int port, int maxFrame, TrafficMe
 
     public string Name { get; } = $"{host}:{port}";
 
-    /// <summary>Sends one forward and waits for its answer; a <see cref="TrafficLinkException"/> when the link fails (<c>NeverSent</c> when no connection could be made).</summary>
-    public async ValueTask<MlpServiceResponse> CallAsync(TrafficForward forward, int timeoutMs, byte[] key, MlpServiceRequest request, IReadOnlyList<Protocol.Hpack.HeaderField> headers, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends one forward and waits for its answer, which carries <c>mlp-forwarded-by</c> (the hop) after the peer's
+    /// headers; a <see cref="TrafficLinkException"/> when the link fails (<c>NeverSent</c> when no connection could be made).
+    /// <paramref name="extra"/>: a header sent after <paramref name="headers"/> (the long link's cookie).
+    /// </summary>
+    // The state machine of a call that waits is taken from a pool, not allocated per call.
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<MlpServiceResponse> CallAsync(TrafficForward forward, int timeoutMs, byte[] key, MlpServiceRequest request, IReadOnlyList<Protocol.Hpack.HeaderField> headers, Protocol.Hpack.HeaderField? extra, CancellationToken cancellationToken)
     {
         var connection = _connection is { Dead: false } open ? open : await ConnectAsync(cancellationToken).ConfigureAwait(false);
-        var call = connection.Register();
+        var call = connection.Register(forward.Hop);
         try
         {
-            Send(connection, call.Id, forward, timeoutMs, key, request.Body.Span, headers);
+            Send(connection, call.Id, forward, timeoutMs, key, request.Body.Span, headers, extra);
         }
         catch (ArgumentException ex)
         {
             // A string the frame cannot carry (U+0000, over 64 KiB): the call never left.
             connection.Forget(call.Id);
+            connection.Return(call);
             throw new TrafficLinkException($"the call cannot travel on a link: {ex.Message}", ex) { NeverSent = true };
         }
 
         // The caller's deadline or its link ending: the call stops waiting, and an answer that still comes is dropped.
-        using var registration = cancellationToken.UnsafeRegister(static state => ((PendingCall)state!).Abandon(), call);
-        return await call.Task.ConfigureAwait(false);
+        var registration = cancellationToken.UnsafeRegister(static state => ((PendingCall)state!).Abandon(), call);
+        try
+        {
+            return await call.Task.ConfigureAwait(false);
+        }
+        finally
+        {
+            // Once the give-up can no longer run (Dispose waits for one running), the call is the link's to reuse.
+            registration.Dispose();
+            connection.Return(call);
+        }
     }
 
-    private static void Send(Connection connection, uint id, in TrafficForward forward, int timeoutMs, byte[] key, ReadOnlySpan<byte> body, IReadOnlyList<Protocol.Hpack.HeaderField> headers)
+    private static void Send(Connection connection, uint id, in TrafficForward forward, int timeoutMs, byte[] key, ReadOnlySpan<byte> body, IReadOnlyList<Protocol.Hpack.HeaderField> headers, Protocol.Hpack.HeaderField? extra)
     {
         Span<byte> signature = stackalloc byte[32];
         TrafficForwardSignature.Compute(key, forward, body, signature);
-        var frame = TrafficLinkFrames.EncodeCall(id, forward, timeoutMs, signature, headers, body, out var length);
+        var frame = TrafficLinkFrames.EncodeCall(id, forward, timeoutMs, signature, headers, extra, body, out var length);
         connection.Writer.Send(frame, length);
     }
 
@@ -100,25 +117,96 @@ internal sealed class TrafficLink(string host, int port, int maxFrame, TrafficMe
         }
     }
 
-    /// <summary>A call waiting for its answer. Its continuation runs on the read loop: the waiting call only hands the answer to its own link's writer.</summary>
-    private sealed class PendingCall(Connection connection, uint id) : TaskCompletionSource<MlpServiceResponse>
+    /// <summary>
+    /// A call waiting for its answer, reused from call to call on one connection (so a forward allocates no completion
+    /// source): each use has its call's id, and only a settle naming that id completes it, so an answer, a give-up or a
+    /// failure that comes late for a call already settled changes nothing, though the object now serves another call.
+    /// Its continuation runs where it is settled (the read loop, for an answer): the waiting call only hands the answer
+    /// to its own link's writer.
+    /// </summary>
+    private sealed class PendingCall : IValueTaskSource<MlpServiceResponse>
     {
-        public uint Id { get; } = id;
+        private ManualResetValueTaskSourceCore<MlpServiceResponse> _core;
+        // The call's id shifted left by one; the low bit set once settled.
+        private long _state;
+        private Connection? _connection;
+
+        public uint Id { get; private set; }
+
+        /// <summary>The forwarding site, which the answer names in <c>mlp-forwarded-by</c>.</summary>
+        public Protocol.Hpack.HeaderField ForwardedBy { get; private set; }
+
+        public ValueTask<MlpServiceResponse> Task => new(this, _core.Version);
+
+        public void Start(Connection connection, uint id, string hop)
+        {
+            _core.Reset();
+            _connection = connection;
+            Id = id;
+            if (!ReferenceEquals(ForwardedBy.Value, hop))
+            {
+                ForwardedBy = new(TrafficHeaders.ForwardedBy, hop);
+            }
+
+            Volatile.Write(ref _state, (long)id << 1);
+        }
 
         public void Abandon()
         {
-            connection.Forget(Id);
-            TrySetCanceled();
+            var id = Id;
+            _connection?.Forget(id);
+            TrySetException(id, new OperationCanceledException("the forward was given up on"));
         }
+
+        public bool TrySetResult(uint id, MlpServiceResponse response)
+        {
+            if (!TrySettle(id))
+            {
+                return false;
+            }
+
+            _core.SetResult(response);
+            return true;
+        }
+
+        public bool TrySetException(uint id, Exception error)
+        {
+            if (!TrySettle(id))
+            {
+                return false;
+            }
+
+            _core.SetException(error);
+            return true;
+        }
+
+        private bool TrySettle(uint id)
+        {
+            var waiting = (long)id << 1;
+            return Interlocked.CompareExchange(ref _state, waiting | 1, waiting) == waiting;
+        }
+
+        public MlpServiceResponse GetResult(short token) => _core.GetResult(token);
+
+        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _core.OnCompleted(continuation, state, token, flags);
     }
 
     /// <summary>One TCP connection of the link and the calls waiting on it.</summary>
     private sealed class Connection : IDisposable
     {
+        private const int MaxFree = 1024;
+
         private readonly TrafficLink _link;
         private readonly NetworkStream _stream;
         private readonly int _maxFrame;
         private readonly ConcurrentDictionary<uint, PendingCall> _calls = new();
+        private readonly TrafficLinkStrings _strings = new();
+        // Calls settled and given back, for the next ones (at most the calls once in flight together, bounded).
+        private readonly ConcurrentBag<PendingCall> _free = [];
+        private int _freeCount;
         private uint _nextId;
         private volatile bool _dead;
         private bool _unread;
@@ -144,7 +232,7 @@ internal sealed class TrafficLink(string host, int port, int maxFrame, TrafficMe
 
         public bool Dead => _dead;
 
-        public PendingCall Register()
+        public PendingCall Register(string hop)
         {
             uint id;
             do
@@ -153,14 +241,34 @@ internal sealed class TrafficLink(string host, int port, int maxFrame, TrafficMe
             }
             while (id == 0);
 
-            var call = new PendingCall(this, id);
+            var call = _free.TryTake(out var reused) ? reused : new PendingCall();
+            if (reused is not null)
+            {
+                Interlocked.Decrement(ref _freeCount);
+            }
+
+            call.Start(this, id, hop);
             _calls[id] = call;
             if (_dead && _calls.TryRemove(id, out _))
             {
+                Return(call);
                 throw new TrafficLinkException($"the link to {_link.Name} closed") { NeverSent = true };
             }
 
             return call;
+        }
+
+        /// <summary>Takes back a call whose caller is done with it (its result read, its give-up unregistered).</summary>
+        public void Return(PendingCall call)
+        {
+            if (Interlocked.Increment(ref _freeCount) <= MaxFree)
+            {
+                _free.Add(call);
+            }
+            else
+            {
+                Interlocked.Decrement(ref _freeCount);
+            }
         }
 
         public void Forget(uint id) => _calls.TryRemove(id, out _);
@@ -226,13 +334,25 @@ internal sealed class TrafficLink(string host, int port, int maxFrame, TrafficMe
         private bool Dispatch(in System.Buffers.ReadOnlySequence<byte> frame, out string reason)
         {
             reason = string.Empty;
-            var (kind, _) = TrafficLinkFrames.ReadHead(frame);
+            var (kind, callId) = TrafficLinkFrames.ReadHead(frame);
             if (kind == TrafficLinkFrames.Answer)
             {
-                var (id, response) = TrafficLinkFrames.ReadAnswer(frame);
-                if (_calls.TryRemove(id, out var answer))
+                // Read only for a call still waiting (one given up on is dropped unread), with its mark in the same array.
+                if (_calls.TryRemove(callId, out var answer))
                 {
-                    answer.TrySetResult(response);
+                    MlpServiceResponse response;
+                    try
+                    {
+                        (_, response) = TrafficLinkFrames.ReadAnswer(frame, _strings, answer.ForwardedBy);
+                    }
+                    catch (TrafficLinkException ex)
+                    {
+                        // Out of the table already: the link's end would not find it.
+                        answer.TrySetException(callId, new TrafficLinkException($"the link to {_link.Name} closed: {ex.Message}"));
+                        throw;
+                    }
+
+                    answer.TrySetResult(callId, response);
                 }
 
                 return true;
@@ -251,7 +371,7 @@ internal sealed class TrafficLink(string host, int port, int maxFrame, TrafficMe
 
                 if (_calls.TryRemove(id, out var answer))
                 {
-                    answer.TrySetException(new TrafficLinkException($"refused by {_link.Name}: {why}"));
+                    answer.TrySetException(id, new TrafficLinkException($"refused by {_link.Name}: {why}"));
                 }
 
                 return true;
@@ -267,7 +387,7 @@ internal sealed class TrafficLink(string host, int port, int maxFrame, TrafficMe
             {
                 if (_calls.TryRemove(id, out var answer))
                 {
-                    answer.TrySetException(new TrafficLinkException($"the link to {_link.Name} closed: {reason}") { NeverSent = neverSent });
+                    answer.TrySetException(id, new TrafficLinkException($"the link to {_link.Name} closed: {reason}") { NeverSent = neverSent });
                 }
             }
         }

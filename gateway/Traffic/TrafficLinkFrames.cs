@@ -30,8 +30,8 @@ internal static class TrafficLinkFrames
 
     public static ReadOnlySpan<byte> Magic => "ALT1"u8;
 
-    /// <summary>A call frame (length header included) in an array from the shared pool; the caller returns it once sent.</summary>
-    public static byte[] EncodeCall(uint id, in TrafficForward forward, int timeoutMs, ReadOnlySpan<byte> signature, IReadOnlyList<HeaderField> headers, ReadOnlySpan<byte> body, out int length)
+    /// <summary>A call frame (length header included) in an array from the shared pool; the caller returns it once sent. <paramref name="extra"/>: a header sent after <paramref name="headers"/> (the long link's cookie), without a list made for it.</summary>
+    public static byte[] EncodeCall(uint id, in TrafficForward forward, int timeoutMs, ReadOnlySpan<byte> signature, IReadOnlyList<HeaderField> headers, HeaderField? extra, ReadOnlySpan<byte> body, out int length)
     {
         if (signature.Length != SignatureBytes)
         {
@@ -41,7 +41,7 @@ internal static class TrafficLinkFrames
         var size = 1 + 4 + 8 + FleetSize.String(forward.Hop) + FleetSize.String(forward.Service) + FleetSize.String(forward.Operation)
             + FleetSize.String(forward.DeviceId) + FleetSize.String(forward.UserId) + FleetSize.String(forward.SessionId) + 1
             + FleetSize.OptionalString(forward.Platform) + FleetSize.OptionalString(forward.AppVersion) + 4 + SignatureBytes
-            + HeadersSize(headers) + FleetSize.VarInt(body.Length) + body.Length;
+            + HeadersSize(headers, extra) + FleetSize.VarInt(body.Length) + body.Length;
         var frame = ArrayPool<byte>.Shared.Rent(ForwardFrames.HeaderSize + size);
         length = ForwardFrames.HeaderSize + size;
         var writer = new MqttSpanWriter(frame.AsSpan(ForwardFrames.HeaderSize, size));
@@ -68,7 +68,7 @@ internal static class TrafficLinkFrames
 
         writer.WriteUInt32((uint)Math.Max(0, timeoutMs));
         writer.WriteBytes(signature);
-        WriteHeaders(ref writer, headers);
+        WriteHeaders(ref writer, headers, extra);
         FleetFields.WriteLengthPrefixed(ref writer, body);
         writer.Complete(size);
         ForwardFrames.WriteHeader(frame.AsSpan(0, length));
@@ -79,14 +79,14 @@ internal static class TrafficLinkFrames
     public static byte[] EncodeAnswer(uint id, MlpServiceResponse response, out int length)
     {
         var body = response.Body.Span;
-        var size = 1 + 4 + 2 + HeadersSize(response.Headers) + FleetSize.VarInt(body.Length) + body.Length;
+        var size = 1 + 4 + 2 + HeadersSize(response.Headers, null) + FleetSize.VarInt(body.Length) + body.Length;
         var frame = ArrayPool<byte>.Shared.Rent(ForwardFrames.HeaderSize + size);
         length = ForwardFrames.HeaderSize + size;
         var writer = new MqttSpanWriter(frame.AsSpan(ForwardFrames.HeaderSize, size));
         writer.WriteByte(Answer);
         writer.WriteUInt32(id);
         writer.WriteUInt16((ushort)Math.Clamp(response.Status, 0, ushort.MaxValue));
-        WriteHeaders(ref writer, response.Headers);
+        WriteHeaders(ref writer, response.Headers, null);
         FleetFields.WriteLengthPrefixed(ref writer, body);
         writer.Complete(size);
         ForwardFrames.WriteHeader(frame.AsSpan(0, length));
@@ -154,41 +154,66 @@ internal static class TrafficLinkFrames
     public static (byte Kind, uint Id) ReadHead(in ReadOnlySequence<byte> frame) =>
         Read(frame, static (ref MqttBodyReader reader) => (reader.ReadByte(), reader.ReadUInt32()));
 
-    /// <summary>A call frame: the signed forward, the caller's deadline, the signature, the headers and a copy of the body.</summary>
-    public static LinkCall ReadCall(in ReadOnlySequence<byte> frame) => Read(frame, static (ref MqttBodyReader reader) =>
+    /// <summary>
+    /// A call frame: the signed forward, the caller's deadline, the signature, the headers and a copy of the body; the
+    /// short strings of a call (hop, service, operation, HELLO facts, header names and values but cookies) shared through
+    /// <paramref name="strings"/>, the link's own.
+    /// </summary>
+    public static LinkCall ReadCall(in ReadOnlySequence<byte> frame, TrafficLinkStrings strings)
     {
-        Expect(ref reader, Call);
-        var id = reader.ReadUInt32();
-        Span<byte> number = stackalloc byte[8];
-        reader.ReadSlice(8).CopyTo(number);
-        var at = BinaryPrimitives.ReadInt64BigEndian(number);
-        var hop = FleetFields.ReadString(ref reader);
-        var service = FleetFields.ReadString(ref reader);
-        var operation = FleetFields.ReadString(ref reader);
-        var deviceId = FleetFields.ReadString(ref reader);
-        var userId = FleetFields.ReadString(ref reader);
-        var sessionId = FleetFields.ReadString(ref reader);
-        var flags = reader.ReadByte();
-        var platform = (flags & HasPlatform) != 0 ? FleetFields.ReadString(ref reader) : null;
-        var appVersion = (flags & HasAppVersion) != 0 ? FleetFields.ReadString(ref reader) : null;
-        var timeoutMs = reader.ReadUInt32();
-        var signature = reader.ReadSlice(SignatureBytes).ToArray();
-        var headers = ReadHeaders(ref reader);
-        var body = reader.ReadSlice(FleetFields.ReadLength(ref reader, int.MaxValue)).ToArray();
-        var forward = new TrafficForward(at, hop, service, operation, deviceId, userId, sessionId, (flags & Idempotent) != 0, platform, appVersion);
-        return new LinkCall(id, forward, (int)Math.Min(timeoutMs, int.MaxValue), signature, headers, body);
-    });
+        try
+        {
+            var reader = new MqttBodyReader(frame);
+            Expect(ref reader, Call);
+            var id = reader.ReadUInt32();
+            Span<byte> number = stackalloc byte[8];
+            reader.ReadSlice(8).CopyTo(number);
+            var at = BinaryPrimitives.ReadInt64BigEndian(number);
+            var hop = strings.Read(ref reader);
+            var service = strings.Read(ref reader);
+            var operation = strings.Read(ref reader);
+            // The identity differs from user to user: read as it is, never kept.
+            var deviceId = FleetFields.ReadString(ref reader);
+            var userId = FleetFields.ReadString(ref reader);
+            var sessionId = FleetFields.ReadString(ref reader);
+            var flags = reader.ReadByte();
+            var platform = (flags & HasPlatform) != 0 ? strings.Read(ref reader) : null;
+            var appVersion = (flags & HasAppVersion) != 0 ? strings.Read(ref reader) : null;
+            var timeoutMs = reader.ReadUInt32();
+            var signature = reader.ReadSlice(SignatureBytes).ToArray();
+            var headers = ReadHeaders(ref reader, strings, null);
+            var body = reader.ReadSlice(FleetFields.ReadLength(ref reader, int.MaxValue)).ToArray();
+            var forward = new TrafficForward(at, hop, service, operation, deviceId, userId, sessionId, (flags & Idempotent) != 0, platform, appVersion);
+            return new LinkCall(id, forward, (int)Math.Min(timeoutMs, int.MaxValue), signature, headers, body);
+        }
+        catch (Exception e) when (e is MqttProtocolException or FleetCodecException)
+        {
+            throw new TrafficLinkException("A malformed link frame: " + e.Message, e);
+        }
+    }
 
-    /// <summary>An answer frame: the call's status, headers and a copy of the body.</summary>
-    public static (uint Id, MlpServiceResponse Response) ReadAnswer(in ReadOnlySequence<byte> frame) => Read(frame, static (ref MqttBodyReader reader) =>
+    /// <summary>
+    /// An answer frame: the call's status, headers and a copy of the body; <paramref name="extra"/> goes after the
+    /// headers in the same array (the forwarding gateway's own mark), and the short strings are shared through
+    /// <paramref name="strings"/>, the link's own.
+    /// </summary>
+    public static (uint Id, MlpServiceResponse Response) ReadAnswer(in ReadOnlySequence<byte> frame, TrafficLinkStrings strings, HeaderField? extra)
     {
-        Expect(ref reader, Answer);
-        var id = reader.ReadUInt32();
-        var status = reader.ReadUInt16();
-        var headers = ReadHeaders(ref reader);
-        var body = reader.ReadSlice(FleetFields.ReadLength(ref reader, int.MaxValue)).ToArray();
-        return (id, new MlpServiceResponse(status, headers, body));
-    });
+        try
+        {
+            var reader = new MqttBodyReader(frame);
+            Expect(ref reader, Answer);
+            var id = reader.ReadUInt32();
+            var status = reader.ReadUInt16();
+            var headers = ReadHeaders(ref reader, strings, extra);
+            var body = reader.ReadSlice(FleetFields.ReadLength(ref reader, int.MaxValue)).ToArray();
+            return (id, new MlpServiceResponse(status, headers, body));
+        }
+        catch (Exception e) when (e is MqttProtocolException or FleetCodecException)
+        {
+            throw new TrafficLinkException("A malformed link frame: " + e.Message, e);
+        }
+    }
 
     /// <summary>A refusal frame: the call it refuses (0: the link) and why.</summary>
     public static (uint Id, string Reason) ReadRefusal(in ReadOnlySequence<byte> frame) => Read(frame, static (ref MqttBodyReader reader) =>
@@ -197,33 +222,52 @@ internal static class TrafficLinkFrames
         return (reader.ReadUInt32(), FleetFields.ReadString(ref reader));
     });
 
-    private static int HeadersSize(IReadOnlyList<HeaderField> headers)
+    private static int HeadersSize(IReadOnlyList<HeaderField> headers, HeaderField? extra)
     {
-        var size = FleetSize.VarInt(headers.Count);
+        var size = FleetSize.VarInt(headers.Count + (extra is null ? 0 : 1));
         for (var i = 0; i < headers.Count; i++)
         {
             size += FleetSize.String(headers[i].Name) + FleetSize.String(headers[i].Value);
         }
 
+        if (extra is { } more)
+        {
+            size += FleetSize.String(more.Name) + FleetSize.String(more.Value);
+        }
+
         return size;
     }
 
-    private static void WriteHeaders(ref MqttSpanWriter writer, IReadOnlyList<HeaderField> headers)
+    private static void WriteHeaders(ref MqttSpanWriter writer, IReadOnlyList<HeaderField> headers, HeaderField? extra)
     {
-        writer.WriteVariableByteInteger(headers.Count);
+        writer.WriteVariableByteInteger(headers.Count + (extra is null ? 0 : 1));
         for (var i = 0; i < headers.Count; i++)
         {
             FleetFields.WriteString(ref writer, headers[i].Name);
             FleetFields.WriteString(ref writer, headers[i].Value);
         }
+
+        if (extra is { } more)
+        {
+            FleetFields.WriteString(ref writer, more.Name);
+            FleetFields.WriteString(ref writer, more.Value);
+        }
     }
 
-    private static HeaderField[] ReadHeaders(ref MqttBodyReader reader)
+    /// <summary>The headers, with room for <paramref name="extra"/> at the end; a zone cookie's value (one per user) is read as it is, the rest shared.</summary>
+    private static HeaderField[] ReadHeaders(ref MqttBodyReader reader, TrafficLinkStrings strings, HeaderField? extra)
     {
-        var headers = FleetFields.ArrayForCount<HeaderField>(ref reader, FleetSize.MinUserProperty);
-        for (var i = 0; i < headers.Length; i++)
+        var count = FleetFields.ReadCount(ref reader, FleetSize.MinUserProperty);
+        var headers = count == 0 && extra is null ? [] : new HeaderField[count + (extra is null ? 0 : 1)];
+        for (var i = 0; i < count; i++)
         {
-            headers[i] = new HeaderField(FleetFields.ReadString(ref reader), FleetFields.ReadString(ref reader));
+            var name = strings.Read(ref reader);
+            headers[i] = new HeaderField(name, name == TrafficHeaders.ZoneCookie ? FleetFields.ReadString(ref reader) : strings.Read(ref reader));
+        }
+
+        if (extra is { } more)
+        {
+            headers[count] = more;
         }
 
         return headers;

@@ -90,6 +90,11 @@ internal sealed class TrafficLinkServer(TrafficRouter router, TrafficTableStore 
         var reason = "closed by the peer";
         string? refusal = null;
         var peerGone = false;
+        var strings = new TrafficLinkStrings();
+        // The link's calls carry the cookies of many users: each user's is verified once, not on every call.
+        var cookies = new ZoneCookieCache(ZoneCookieCache.SiteLinkUsers);
+        // The service a link's calls are routed through, kept while their hop stays the same (one forwarding site per link).
+        TrafficMlpService? service = null;
         try
         {
             while (true)
@@ -100,9 +105,14 @@ internal sealed class TrafficLinkServer(TrafficRouter router, TrafficTableStore 
                 {
                     while (TrafficLinkFrames.TryReadFrame(ref buffer, maxFrame, out var frame))
                     {
-                        var call = TrafficLinkFrames.ReadCall(frame);
+                        var call = TrafficLinkFrames.ReadCall(frame, strings);
+                        if (service is null || !ReferenceEquals(service.ForwardedFrom, call.Forward.Hop))
+                        {
+                            service = new TrafficMlpService(router, call.Forward.Hop);
+                        }
+
                         await inFlight.WaitAsync(reads.Token).ConfigureAwait(false);
-                        _ = ServeCallAsync(call, writer, inFlight, calls.Token);
+                        _ = ServeCallAsync(call, service, cookies, writer, inFlight, calls.Token);
                     }
                 }
                 finally
@@ -165,7 +175,7 @@ internal sealed class TrafficLinkServer(TrafficRouter router, TrafficTableStore 
         }
     }
 
-    private async Task ServeCallAsync(LinkCall call, TrafficLinkWriter writer, SemaphoreSlim inFlight, CancellationToken linkClosed)
+    private async Task ServeCallAsync(LinkCall call, TrafficMlpService service, ZoneCookieCache cookies, TrafficLinkWriter writer, SemaphoreSlim inFlight, CancellationToken linkClosed)
     {
         try
         {
@@ -188,8 +198,9 @@ internal sealed class TrafficLinkServer(TrafficRouter router, TrafficTableStore 
             {
                 Platform = forward.Platform,
                 AppVersion = forward.AppVersion,
+                ZoneCookieCache = cookies,
             };
-            var response = await MlpRequestExecutor.InvokeAsync(new TrafficMlpService(router, forward.Hop), request, gateway.Time, logger, linkClosed).ConfigureAwait(false);
+            var response = await MlpRequestExecutor.InvokeAsync(service, request, gateway.Time, logger, linkClosed).ConfigureAwait(false);
             var frame = TrafficLinkFrames.EncodeAnswer(call.Id, response, out var length);
             writer.Send(frame, length);
         }

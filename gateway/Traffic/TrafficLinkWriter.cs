@@ -7,7 +7,9 @@ namespace AccessLayer.Gateway.Traffic;
 /// <summary>
 /// The sending half of a site link, either side: frames (pooled arrays from <see cref="TrafficLinkFrames"/>) are queued
 /// by the calls and written by one loop, which copies every frame waiting into the pipe and flushes once, so calls in
-/// flight together share a send. The queue holds at most the calls in flight on the link (each has one frame out).
+/// flight together share a send. Woken from idle by a frame, the loop first lets the work already queued on the thread
+/// pool run (the other calls finishing with it), so their frames join the same send. The queue holds at most the calls
+/// in flight on the link (each has one frame out).
 /// </summary>
 internal sealed class TrafficLinkWriter
 {
@@ -39,8 +41,25 @@ internal sealed class TrafficLinkWriter
         var reader = _frames.Reader;
         try
         {
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            while (true)
             {
+                var waiting = reader.WaitToReadAsync();
+                if (!waiting.IsCompleted)
+                {
+                    if (!await waiting.ConfigureAwait(false))
+                    {
+                        break;
+                    }
+
+                    // Woken by one frame: the calls that became ready with it (their work items queued behind this one)
+                    // queue theirs first, and all of them go in one write instead of one each.
+                    await Task.Yield();
+                }
+                else if (!waiting.Result)
+                {
+                    break;
+                }
+
                 while (reader.TryRead(out var item))
                 {
                     _output.Write(item.Frame.AsSpan(0, item.Length));

@@ -116,6 +116,8 @@ internal sealed class TrafficRouter : IDisposable
     }
 
     /// <summary>Routes <paramref name="request"/>; <paramref name="forwardedFrom"/> is the site of the gateway that forwarded it here (it is never forwarded again).</summary>
+    // The state machine of a call that waits is taken from a pool, not allocated per call.
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<MlpServiceResponse> InvokeAsync(MlpServiceRequest request, string? forwardedFrom, CancellationToken cancellationToken)
     {
         if (_store.Current is not { } version)
@@ -139,20 +141,8 @@ internal sealed class TrafficRouter : IDisposable
             return MlpServiceResponse.Empty(503, $"no zone of site {version.Site.Name} is up");
         }
 
-        // Room for all that may be added (cookie, group, gray rule) so the list never grows.
-        var metadata = new List<HeaderField>(7)
-        {
-            new(TrafficHeaders.Zone, zone.Name),
-            new(TrafficHeaders.Site, zone.Site.Name),
-            new(TrafficHeaders.Reason, ReasonName(decision.Reason)),
-            new(TrafficHeaders.TableVersion, table.VersionText),
-        };
-        if (uid is not null && decision.Reason != TrafficReason.Cookie)
-        {
-            // Missing, stale (an older version, a zone gone down) or not this user's: the caller gets the right one.
-            metadata.Add(new(TrafficHeaders.ZoneCookie, _cookie.Issue(table.Version, zone, uid)));
-        }
-
+        // A cookie for the caller when its own was missing or stale (an older version, a zone gone down, not this user's).
+        var freshCookie = uid is not null && decision.Reason != TrafficReason.Cookie;
         if (!ReferenceEquals(zone.Site, version.Site))
         {
             if (forwardedFrom is not null)
@@ -160,31 +150,21 @@ internal sealed class TrafficRouter : IDisposable
                 // The forwarding gateway's table sent it here and ours sends it on: a second hop could loop.
                 TrafficLog.ForwardRefused(_logger, request.Service, forwardedFrom, $"zone {zone.Name} is in site {zone.Site.Name}, and a forwarded call is not forwarded again");
                 _metrics.ForwardsRefused.Add(1, TrafficMetrics.Tag("reason", "loop"));
-                return WithMetadata(MlpServiceResponse.Empty(508, $"zone {zone.Name} is in site {zone.Site.Name}; a forwarded call is not forwarded again"), metadata);
+                return WithMetadata(MlpServiceResponse.Empty(508, $"zone {zone.Name} is in site {zone.Site.Name}; a forwarded call is not forwarded again"), table, zone, decision, null, freshCookie ? uid : null);
             }
 
             var forwarded = await _forwarder.ForwardAsync(request, version.Site.Name, zone.Site, cancellationToken).ConfigureAwait(false);
-            if (forwarded.Forwarded)
-            {
-                // The other site's gateway routed it and said where (its own metadata and cookie): that answer is passed on.
-                return forwarded.Response;
-            }
-
-            return WithMetadata(forwarded.Response, metadata);
+            // Forwarded: the other site's gateway routed it and said where (its own metadata and cookie); that answer is
+            // passed on as it is, and nothing of this gateway's routing metadata is built for it.
+            return forwarded.Forwarded ? forwarded.Response : WithMetadata(forwarded.Response, table, zone, decision, null, freshCookie ? uid : null);
         }
 
         if (decision.Endpoints is not { Length: > 0 } endpoints)
         {
-            return WithMetadata(MlpServiceResponse.Empty(404, $"zone {zone.Name} has no service '{request.Service}'"), metadata);
+            return WithMetadata(MlpServiceResponse.Empty(404, $"zone {zone.Name} has no service '{request.Service}'"), table, zone, decision, null, freshCookie ? uid : null);
         }
 
         var group = decision.Group!;
-        metadata.Add(new(TrafficHeaders.Group, group));
-        if (decision.GrayRule is { } rule)
-        {
-            metadata.Add(new(TrafficHeaders.GrayRule, rule));
-        }
-
         _metrics.Routed.Add(1, TrafficMetrics.Tag("reason", ReasonName(decision.Reason)),
             TrafficMetrics.Tag("group", decision.Reason == TrafficReason.LoadTest ? "load_test" : decision.GrayRule is not null ? "gray" : group));
         var endpoint = _health.Pick(endpoints);
@@ -225,41 +205,73 @@ internal sealed class TrafficRouter : IDisposable
             zone.Exit();
         }
 
-        return WithMetadata(response, metadata);
+        return WithMetadata(response, table, zone, decision, group, freshCookie ? uid : null);
     }
 
-    /// <summary>The client's headers without those the gateway consumes, plus the zone, group and load-test mark.</summary>
-    private static List<HeaderField> ForBackend(IReadOnlyList<HeaderField> headers, string zone, string group, bool loadTest)
+    /// <summary>The client's headers without those the gateway consumes, plus the zone, group and load-test mark: one array of the exact size.</summary>
+    private static HeaderField[] ForBackend(IReadOnlyList<HeaderField> headers, string zone, string group, bool loadTest)
     {
-        var list = new List<HeaderField>(headers.Count + (loadTest ? 3 : 2));
-        foreach (var header in headers)
+        var kept = 0;
+        for (var i = 0; i < headers.Count; i++)
         {
-            if (!TrafficHeaders.IsReserved(header.Name))
+            kept += TrafficHeaders.IsReserved(headers[i].Name) ? 0 : 1;
+        }
+
+        var list = new HeaderField[kept + (loadTest ? 3 : 2)];
+        var at = 0;
+        for (var i = 0; i < headers.Count; i++)
+        {
+            if (!TrafficHeaders.IsReserved(headers[i].Name))
             {
-                list.Add(header);
+                list[at++] = headers[i];
             }
         }
 
-        list.Add(new(TrafficHeaders.BackendZone, zone));
-        list.Add(new(TrafficHeaders.BackendGroup, group));
+        list[at++] = new(TrafficHeaders.BackendZone, zone);
+        list[at++] = new(TrafficHeaders.BackendGroup, group);
         if (loadTest)
         {
-            list.Add(new(TrafficHeaders.BackendLoadTest, "1"));
+            list[at] = new(TrafficHeaders.BackendLoadTest, "1");
         }
 
         return list;
     }
 
-    private static MlpServiceResponse WithMetadata(MlpServiceResponse response, List<HeaderField> metadata)
+    /// <summary>
+    /// The response with where the call went after its own headers, in one array of the exact size: zone, site, reason,
+    /// table version, a fresh cookie for <paramref name="cookieFor"/> (when the caller's was missing or stale), and for a
+    /// call served here its group and gray rule.
+    /// </summary>
+    private MlpServiceResponse WithMetadata(MlpServiceResponse response, TrafficTable table, TrafficZone zone, TrafficDecision decision, string? group, string? cookieFor)
     {
-        // One array of the exact size: the response's headers, then where the call went.
-        var headers = new HeaderField[response.Headers.Count + metadata.Count];
-        for (var i = 0; i < response.Headers.Count; i++)
+        var grayRule = group is null ? null : decision.GrayRule;
+        var count = response.Headers.Count + 4 + (cookieFor is null ? 0 : 1) + (group is null ? 0 : 1) + (grayRule is null ? 0 : 1);
+        var headers = new HeaderField[count];
+        var at = 0;
+        for (; at < response.Headers.Count; at++)
         {
-            headers[i] = response.Headers[i];
+            headers[at] = response.Headers[at];
         }
 
-        metadata.CopyTo(headers, response.Headers.Count);
+        headers[at++] = new(TrafficHeaders.Zone, zone.Name);
+        headers[at++] = new(TrafficHeaders.Site, zone.Site.Name);
+        headers[at++] = new(TrafficHeaders.Reason, ReasonName(decision.Reason));
+        headers[at++] = new(TrafficHeaders.TableVersion, table.VersionText);
+        if (cookieFor is not null)
+        {
+            headers[at++] = new(TrafficHeaders.ZoneCookie, _cookie.Issue(table.Version, zone, cookieFor));
+        }
+
+        if (group is not null)
+        {
+            headers[at++] = new(TrafficHeaders.Group, group);
+        }
+
+        if (grayRule is not null)
+        {
+            headers[at] = new(TrafficHeaders.GrayRule, grayRule);
+        }
+
         return response with { Headers = headers };
     }
 
@@ -272,6 +284,9 @@ internal sealed class TrafficRouter : IDisposable
 /// <summary>An MLP service whose calls the traffic table routes.</summary>
 internal sealed class TrafficMlpService(TrafficRouter router, string? forwardedFrom) : IMlpService
 {
+    /// <summary>The site of the gateway that forwarded the calls here; null: calls of this gateway's own clients.</summary>
+    public string? ForwardedFrom { get; } = forwardedFrom;
+
     public ValueTask<MlpServiceResponse> InvokeAsync(MlpServiceRequest request, CancellationToken cancellationToken) =>
-        router.InvokeAsync(request, forwardedFrom, cancellationToken);
+        router.InvokeAsync(request, ForwardedFrom, cancellationToken);
 }

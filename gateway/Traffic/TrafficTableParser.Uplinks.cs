@@ -18,7 +18,7 @@ internal static partial class TrafficTableParser
         foreach (var ruleNode in rules)
         {
             var rule = Mapping(ruleNode, "uplink rule");
-            Keys(rule, "name", "topic", "service", "operation", "mode", "requireUid");
+            Keys(rule, "name", "topic", "service", "operation", "mode", "requireUid", "batchSize", "batchBytes", "lingerMs");
             var nameNode = Required(rule, "name");
             var name = Scalar(nameNode, "uplink rule name");
             if (!names.Add(name))
@@ -67,7 +67,12 @@ internal static partial class TrafficTableParser
                 throw new TrafficTableException($"uplink rule {name}: requireUid is true or false", Line(requireNode));
             }
 
-            result.Add(new TrafficUplinkRule(name, topic, service, operation, alsoPublish, requireUid, Line(ruleNode)));
+            // This rule's own batching, each in place of its Traffic:Uplink* default when given.
+            var batch = TrafficUplinkBatching.Of(
+                Optional(rule, "batchSize") is { } sizeNode ? (int)Long(sizeNode, $"uplink rule {name} batchSize", 1, TrafficUplinkBatching.MaxBatchSize) : null,
+                Optional(rule, "batchBytes") is { } bytesNode ? (int)Long(bytesNode, $"uplink rule {name} batchBytes", TrafficUplinkBatching.MinBatchBytes, TrafficUplinkBatching.MaxBatchBytes) : null,
+                Optional(rule, "lingerMs") is { } lingerNode ? TimeSpan.FromMilliseconds(Long(lingerNode, $"uplink rule {name} lingerMs", 0, TrafficUplinkBatching.MaxLingerMs)) : null);
+            result.Add(new TrafficUplinkRule(name, topic, service, operation, alsoPublish, requireUid, Line(ruleNode)) { Batching = batch });
         }
 
         return result;

@@ -14,8 +14,9 @@ internal sealed record TrafficUplinkTarget(TrafficTableVersion Version, TrafficU
 
 /// <summary>
 /// One bounded uplink queue and the loop that empties it in batches (docs/traffic.md, "MQTT uplinks"): a batch is sent
-/// when it holds <c>Traffic:UplinkBatchSize</c> messages or <c>Traffic:UplinkBatchBytes</c>, or when its first message
-/// has waited <c>Traffic:UplinkLinger</c>. One batch is in flight at a time; a batch that fails (unreachable, timed
+/// when it holds its rule's batch size in messages or its batch bytes, or when its first message has waited its rule's
+/// linger (each the rule's own <c>batchSize</c>, <c>batchBytes</c>, <c>lingerMs</c>, else <c>Traffic:UplinkBatchSize</c>,
+/// <c>Traffic:UplinkBatchBytes</c>, <c>Traffic:UplinkLinger</c>; a table applied later changes them from the next batch). One batch is in flight at a time; a batch that fails (unreachable, timed
 /// out, 408, 429, 5xx) is sent again, the same batch under the same id, after a delay that doubles up to
 /// <c>Traffic:UplinkRetryDelayMax</c>, until the backend accepts (2xx: its QoS 1 messages are acknowledged) or refuses it
 /// (another 4xx: MQTT 5 publishers get 0x80). Messages count against <c>Traffic:UplinkQueueLength</c> and
@@ -62,6 +63,15 @@ internal sealed class TrafficUplinkQueue
         set => _target = value;
     }
 
+    /// <summary>The batch size of the rule that last routed here (its <c>batchSize</c>, else <c>Traffic:UplinkBatchSize</c>).</summary>
+    public int BatchSize => _target.Rule.Batching.SizeOr(_options);
+
+    /// <summary>The bytes a batch holds at most (the rule's <c>batchBytes</c>, else <c>Traffic:UplinkBatchBytes</c>).</summary>
+    public int BatchBytes => _target.Rule.Batching.BytesOr(_options);
+
+    /// <summary>How long a batch's first message waits (the rule's <c>lingerMs</c>, else <c>Traffic:UplinkLinger</c>).</summary>
+    public TimeSpan Linger => _target.Rule.Batching.LingerOr(_options);
+
     /// <summary>Queues <paramref name="message"/>, or false when the queue is at its bound.</summary>
     public bool TryAdd(TrafficUplinkMessage message)
     {
@@ -90,7 +100,7 @@ internal sealed class TrafficUplinkQueue
     /// <summary>Sends batches until <paramref name="stopping"/>; what is unsettled then is never acknowledged (the publishers send it again).</summary>
     public async Task RunAsync(CancellationToken stopping)
     {
-        var batch = new List<TrafficUplinkMessage>(Math.Min(_options.UplinkBatchSize, 1024));
+        var batch = new List<TrafficUplinkMessage>(Math.Min(BatchSize, 1024));
         while (!stopping.IsCancellationRequested)
         {
             await WaitForBatchAsync(stopping).ConfigureAwait(false);
@@ -130,18 +140,19 @@ internal sealed class TrafficUplinkQueue
             {
                 if (_pending.Count > 0)
                 {
-                    if (_pending.Count >= _options.UplinkBatchSize || _pendingBytes >= _options.UplinkBatchBytes)
+                    if (_pending.Count >= BatchSize || _pendingBytes >= BatchBytes)
                     {
                         return;
                     }
 
+                    var linger = Linger;
                     var waited = time.GetElapsedTime(_pending.Peek().ReceivedTimestamp);
-                    if (waited >= _options.UplinkLinger)
+                    if (waited >= linger)
                     {
                         return;
                     }
 
-                    remaining = _options.UplinkLinger - waited;
+                    remaining = linger - waited;
                 }
 
                 _waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -163,9 +174,11 @@ internal sealed class TrafficUplinkQueue
     private void Take(List<TrafficUplinkMessage> batch)
     {
         long bytes = 0;
+        var size = BatchSize;
+        var maxBytes = BatchBytes;
         lock (_gate)
         {
-            while (_pending.TryPeek(out var next) && batch.Count < _options.UplinkBatchSize && (batch.Count == 0 || bytes + next.Size <= _options.UplinkBatchBytes))
+            while (_pending.TryPeek(out var next) && batch.Count < size && (batch.Count == 0 || bytes + next.Size <= maxBytes))
             {
                 batch.Add(_pending.Dequeue());
                 bytes += next.Size;

@@ -39,6 +39,9 @@ internal sealed class TrafficUplinkRule
 
     public int Line { get; }
 
+    /// <summary>The rule's own batch size, bytes and linger (<c>batchSize</c>, <c>batchBytes</c>, <c>lingerMs</c>); what it leaves out is <c>Traffic:Uplink*</c>'s.</summary>
+    public TrafficUplinkBatching Batching { get; init; } = TrafficUplinkBatching.Defaults;
+
     /// <summary>Whether <paramref name="topic"/> matches the filter, MQTT's way (<c>a/#</c> matches <c>a</c>); a filter that starts with a wildcard matches no <c>$</c> topic. Allocates nothing.</summary>
     public bool Matches(string topic)
     {
@@ -78,4 +81,28 @@ internal sealed class TrafficUplinkRule
         // Every level of the topic consumed (past its end), none left over.
         return position > topic.Length;
     }
+}
+
+/// <summary>
+/// An uplink rule's batch settings from the table; null: the gateway's <c>Traffic:UplinkBatchSize</c>,
+/// <c>Traffic:UplinkBatchBytes</c> or <c>Traffic:UplinkLinger</c>.
+/// </summary>
+internal sealed record TrafficUplinkBatching(int? BatchSize, int? BatchBytes, TimeSpan? Linger)
+{
+    public const int MaxBatchSize = 10_000;
+    public const int MinBatchBytes = 1024;
+    public const int MaxBatchBytes = 64 * 1024 * 1024;
+    public const long MaxLingerMs = 10_000;
+
+    public static TrafficUplinkBatching Defaults { get; } = new(null, null, null);
+
+    /// <summary>The settings given; <see cref="Defaults"/> when none is.</summary>
+    public static TrafficUplinkBatching Of(int? batchSize, int? batchBytes, TimeSpan? linger) =>
+        batchSize is null && batchBytes is null && linger is null ? Defaults : new(batchSize, batchBytes, linger);
+
+    public int SizeOr(TrafficOptions options) => BatchSize ?? options.UplinkBatchSize;
+
+    public int BytesOr(TrafficOptions options) => BatchBytes ?? options.UplinkBatchBytes;
+
+    public TimeSpan LingerOr(TrafficOptions options) => Linger ?? options.UplinkLinger;
 }

@@ -140,6 +140,9 @@ public sealed class TrafficTableParserTests
             operation: ingest-events
             mode: forward-and-publish
             requireUid: true
+            batchSize: 500
+            batchBytes: 65536
+            lingerMs: 50
         """;
 
     [Fact]
@@ -152,6 +155,9 @@ public sealed class TrafficTableParserTests
         Assert.Equal(("devices/+/telemetry", "orders", "telemetry", false, false), (telemetry.Filter, telemetry.Service, telemetry.Operation, telemetry.AlsoPublish, telemetry.RequireUid));
         var events = table.Uplinks[1];
         Assert.Equal(("ingest-events", true, true), (events.Operation, events.AlsoPublish, events.RequireUid));
+        // A rule without batch settings leaves them to Traffic:Uplink*; one with them has its own.
+        Assert.Same(TrafficUplinkBatching.Defaults, telemetry.Batching);
+        Assert.Equal(new TrafficUplinkBatching(500, 65536, TimeSpan.FromMilliseconds(50)), events.Batching);
         // First match wins: the telemetry topic is the first rule's even though devices/# matches it too.
         Assert.Same(telemetry, table.UplinkFor("devices/m1/telemetry"));
         Assert.Same(events, table.UplinkFor("devices/m1/door"));
@@ -167,6 +173,12 @@ public sealed class TrafficTableParserTests
     [InlineData("requireUid: true", "requireUid: maybe", "requireUid is true or false")]
     [InlineData("mode: forward-and-publish", "modes: forward", "unknown key modes")]
     [InlineData("- name: events", "- name: telemetry", "uplink rule telemetry is given twice")]
+    [InlineData("batchSize: 500", "batchSize: 0", "uplink rule events batchSize: 0 is not a whole number from 1 to 10000")]
+    [InlineData("batchSize: 500", "batchSize: 10001", "uplink rule events batchSize: 10001 is not a whole number from 1 to 10000")]
+    [InlineData("batchSize: 500", "batchSize: many", "uplink rule events batchSize: many is not a whole number")]
+    [InlineData("batchBytes: 65536", "batchBytes: 100", "uplink rule events batchBytes: 100 is not a whole number from 1024 to 67108864")]
+    [InlineData("lingerMs: 50", "lingerMs: -1", "uplink rule events lingerMs: -1 is not a whole number from 0 to 10000")]
+    [InlineData("lingerMs: 50", "lingerMs: 10001", "uplink rule events lingerMs: 10001 is not a whole number from 0 to 10000")]
     public void A_bad_uplink_rule_refuses_the_table_naming_the_line(string lineStart, string replacement, string message)
     {
         var lines = TrafficTables.Plus(Uplinks).Split('\n');

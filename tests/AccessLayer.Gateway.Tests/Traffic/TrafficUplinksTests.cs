@@ -179,6 +179,79 @@ public sealed class TrafficUplinksTests
     }
 
     [Fact]
+    public async Task A_rules_own_batch_size_and_linger_take_the_place_of_the_gateways_for_that_rule_only()
+    {
+        // The gateway's defaults: no linger, batches of up to 100. The telemetry rule: batches of 2, lingering 5 s.
+        await using var site = await UplinkGateway.StartWithTelemetryRuleAsync("batchSize: 2\n    lingerMs: 5000");
+        await using var client = await site.ConnectAsync("meter-a", UplinkGateway.UserA);
+
+        await client.PublishAsync("devices/meter-a/telemetry", "1");
+        // The events rule keeps the gateway's linger of 0: its batch goes at once, while telemetry's first message waits.
+        await client.PublishAsync("devices/meter-a/events/door", "open", MqttQualityOfService.AtLeastOnce, packetId: 1);
+        Assert.Equal(MqttReasonCode.Success, (await client.ReceiveAsync()).AsPubAck(MqttProtocolVersion.V500).ReasonCode);
+        Assert.Equal(["open"], site.BlueA.Accepted.Where(b => b.Headers["path"] == "/events").SelectMany(Payloads));
+        site.Gateway.Time.Advance(TimeSpan.FromSeconds(4));
+        await Task.Delay(200);
+        Assert.DoesNotContain(site.BlueA.Attempts, b => b.Headers["path"] == "/telemetry");
+
+        // A second message fills telemetry's batch of 2: sent without the clock moving.
+        await client.PublishAsync("devices/meter-a/telemetry", "2");
+        await UplinkGateway.WaitUntilAsync(() => site.BlueA.Accepted.Count(b => b.Headers["path"] == "/telemetry") == 1, "the full batch of 2");
+        Assert.Equal(["1", "2"], Payloads(site.BlueA.Accepted.Single(b => b.Headers["path"] == "/telemetry")));
+
+        // Three more: a batch of 2 at once, the third waits out the rule's 5 s linger.
+        foreach (var n in new[] { "3", "4", "5" })
+            await client.PublishAsync("devices/meter-a/telemetry", n);
+        await UplinkGateway.WaitUntilAsync(() => site.BlueA.Accepted.Count(b => b.Headers["path"] == "/telemetry") == 2, "the second batch of 2");
+        var queue = site.Uplinks.Queues.Single(q => q.Key.Rule == "telemetry");
+        await UplinkGateway.WaitUntilAsync(() => queue.Held == 1, "the third message held");
+        Assert.Equal((2, TimeSpan.FromSeconds(5)), (queue.BatchSize, queue.Linger));
+        site.Gateway.Time.Advance(TimeSpan.FromSeconds(5));
+        await UplinkGateway.WaitUntilAsync(() => site.BlueA.Accepted.Count(b => b.Headers["path"] == "/telemetry") == 3, "the lingered batch of 1");
+        Assert.Equal(["3", "4", "5"], site.BlueA.Accepted.Where(b => b.Headers["path"] == "/telemetry").Skip(1).SelectMany(Payloads));
+    }
+
+    [Fact]
+    public async Task The_route_api_names_the_uplink_rule_of_a_topic_with_its_batching_and_where_its_publisher_goes()
+    {
+        await using var site = await UplinkGateway.StartWithTelemetryRuleAsync("batchSize: 2\n    lingerMs: 5000", "--Traffic:UplinkBatchBytes=65536", "--Management:Token=uplink-admin");
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{site.Gateway.ManagementPort}/") };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "uplink-admin");
+
+        using (var json = JsonDocument.Parse(await http.GetStringAsync(new Uri($"api/v1/traffic/route?topic=devices%2Fmeter-a%2Ftelemetry&uid={UplinkGateway.UserA}&deviceId=meter-a", UriKind.Relative))))
+        {
+            var root = json.RootElement;
+            Assert.Equal(("sh-a", "shard", "blue"), (root.GetProperty("zone").GetString(), root.GetProperty("reason").GetString(), root.GetProperty("group").GetString()));
+            Assert.Equal(site.BlueA.Url, Assert.Single(root.GetProperty("endpoints").EnumerateArray()).GetProperty("url").GetString());
+            var uplink = root.GetProperty("uplink");
+            Assert.Equal(("telemetry", "devices/+/telemetry", "telemetry", "telemetry", "forward"),
+                (uplink.GetProperty("rule").GetString(), uplink.GetProperty("topic").GetString(), uplink.GetProperty("service").GetString(), uplink.GetProperty("operation").GetString(), uplink.GetProperty("mode").GetString()));
+            // The rule's own size and linger; the bytes are the gateway's, since the rule leaves them out.
+            Assert.Equal((2, 65536, 5000L), (uplink.GetProperty("batchSize").GetInt32(), uplink.GetProperty("batchBytes").GetInt32(), uplink.GetProperty("lingerMs").GetInt64()));
+            Assert.False(uplink.TryGetProperty("refused", out _));
+        }
+
+        // The gray rule's device id is the MQTT client id; a rule that requires a uid says it would refuse a publisher without one.
+        using (var json = JsonDocument.Parse(await http.GetStringAsync(new Uri($"api/v1/traffic/route?topic=devices%2Fmeter-beta%2Fevents%2Fdoor&uid={UplinkGateway.UserA}&deviceId=meter-beta", UriKind.Relative))))
+        {
+            Assert.Equal(("canary", "meters-beta"), (json.RootElement.GetProperty("group").GetString(), json.RootElement.GetProperty("grayRule").GetString()));
+            Assert.Equal(("events", "forward-and-publish", 100, 0L), (json.RootElement.GetProperty("uplink").GetProperty("rule").GetString(), json.RootElement.GetProperty("uplink").GetProperty("mode").GetString(),
+                json.RootElement.GetProperty("uplink").GetProperty("batchSize").GetInt32(), json.RootElement.GetProperty("uplink").GetProperty("lingerMs").GetInt64()));
+        }
+
+        using (var json = JsonDocument.Parse(await http.GetStringAsync(new Uri("api/v1/traffic/route?topic=strict%2Fx", UriKind.Relative))))
+        {
+            Assert.Contains("requireUid", json.RootElement.GetProperty("uplink").GetProperty("refused").GetString(), StringComparison.Ordinal);
+        }
+
+        var none = await http.GetAsync(new Uri("api/v1/traffic/route?topic=other%2Ftopic", UriKind.Relative));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, none.StatusCode);
+        Assert.Contains("no uplink rule of version 1 takes topic other/topic", await none.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, (await http.GetAsync(new Uri("api/v1/traffic/route?topic=devices%2Fm%2Ftelemetry&service=orders", UriKind.Relative))).StatusCode);
+        Assert.Empty(site.BlueA.Attempts);
+    }
+
+    [Fact]
     public async Task A_full_queue_refuses_qos1_with_quota_exceeded_counts_dropped_qos0_and_loses_nothing_it_took()
     {
         await using var site = await UplinkGateway.StartAsync("--Traffic:UplinkQueueLength=2", "--Traffic:UplinkBatchSize=1");

@@ -41,11 +41,14 @@ internal sealed class UplinkGateway : IAsyncDisposable
 
     public UplinkBackend BlueB { get; }
 
-    public static async Task<UplinkGateway> StartAsync(params string[] settings)
+    public static Task<UplinkGateway> StartAsync(params string[] settings) => StartWithTelemetryRuleAsync(string.Empty, settings);
+
+    /// <summary>As <see cref="StartAsync(string[])"/>, with <paramref name="telemetryBatching"/> (YAML keys, e.g. <c>batchSize: 2</c>) added to the <c>telemetry</c> rule.</summary>
+    public static async Task<UplinkGateway> StartWithTelemetryRuleAsync(string telemetryBatching, params string[] settings)
     {
         var backends = await Task.WhenAll(new[] { "sh-a/blue", "sh-a/shadow", "sh-b/blue" }.Select(UplinkBackend.StartAsync));
         var path = Path.Combine(Path.GetTempPath(), "uplinks-" + Guid.NewGuid().ToString("N") + ".yaml");
-        await File.WriteAllTextAsync(path, Table(1, backends[0].Url, backends[1].Url, backends[2].Url));
+        await File.WriteAllTextAsync(path, Table(1, backends[0].Url, backends[1].Url, backends[2].Url, telemetryBatching: telemetryBatching));
         var gateway = await InProcessGateway.StartAsync(
         [
             $"--Traffic:TableFile={path}", "--Traffic:Site=sh", $"--Traffic:Secret={Secret}", "--Traffic:Watch=false",
@@ -57,7 +60,7 @@ internal sealed class UplinkGateway : IAsyncDisposable
     }
 
     /// <summary>sh-a's green is sh-b's backend (told apart by the x-mlp-zone header), its canary the shadow backend; gray rule <c>meters-beta</c> sends client id <c>meter-beta</c> to canary.</summary>
-    public static string Table(long version, string blueA, string shadowA, string blueB, string down = "[]", int greenWeight = 0) => $$"""
+    public static string Table(long version, string blueA, string shadowA, string blueB, string down = "[]", int greenWeight = 0, string telemetryBatching = "") => $$"""
         version: {{version}}
         sites:
           sh: { city: shanghai }
@@ -93,6 +96,7 @@ internal sealed class UplinkGateway : IAsyncDisposable
           - name: telemetry
             topic: "devices/+/telemetry"
             service: telemetry
+            {{telemetryBatching}}
           - name: events
             topic: "devices/+/events/#"
             service: telemetry

@@ -46,4 +46,39 @@ public sealed class ZoneCookieCacheTests
         Assert.True(_cookies.TryRead(cookie, "alice", _table, cache, out var zone));
         Assert.Equal("bj-a", zone.Name);
     }
+
+    [Fact]
+    public void A_site_links_cache_verifies_each_users_cookie_once_though_their_calls_interleave()
+    {
+        // A site link carries the calls of many users in turn: a cache of one cookie would verify every one of them.
+        var cache = new ZoneCookieCache(ZoneCookieCache.SiteLinkUsers);
+        var users = Enumerable.Range(0, 50).Select(i => "user-" + i).ToArray();
+        var cookies = users.Select(u => _cookies.Issue(_table.Version, _table.ZoneOf(u, out _), u)).ToArray();
+        var before = ZoneCookie.MacsOnThisThread;
+
+        for (var round = 0; round < 10; round++)
+        {
+            for (var i = 0; i < users.Length; i++)
+            {
+                Assert.True(_cookies.TryRead(new string(cookies[i].AsSpan()), users[i], _table, cache, out var zone));
+                Assert.Same(_table.ZoneOf(users[i], out _), zone);
+            }
+        }
+
+        Assert.Equal(users.Length, ZoneCookie.MacsOnThisThread - before);
+        // One user's cookie is still worth nothing to another.
+        Assert.False(_cookies.TryRead(cookies[0], users[1], _table, cache, out _));
+    }
+
+    [Fact]
+    public void A_full_site_link_cache_starts_over_and_stays_within_its_bound()
+    {
+        var cache = new ZoneCookieCache(users: 8);
+        for (var i = 0; i < 30; i++)
+        {
+            var uid = "user-" + i;
+            Assert.True(_cookies.TryRead(_cookies.Issue(_table.Version, _table.ZoneOf(uid, out _), uid), uid, _table, cache, out _));
+            Assert.InRange(cache.Count, 1, 8);
+        }
+    }
 }

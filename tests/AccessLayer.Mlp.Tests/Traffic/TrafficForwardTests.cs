@@ -254,7 +254,7 @@ public sealed class TrafficForwardTests
         for (uint id = 1; id <= 2; id++)
         {
             // Anyone who reaches the port can name a user: without the shared secret's signature the call is not taken.
-            var frame = AccessLayer.Gateway.Traffic.TrafficLinkFrames.EncodeCall(id, forged, 1000, new byte[32], [], "x"u8, out var length);
+            var frame = AccessLayer.Gateway.Traffic.TrafficLinkFrames.EncodeCall(id, forged, 1000, new byte[32], [], null, "x"u8, out var length);
             await stream.WriteAsync(frame.AsMemory(0, length));
             var (refused, reason) = AccessLayer.Gateway.Traffic.TrafficLinkFrames.ReadRefusal(await ReadFrameAsync(stream));
             Assert.Equal(id, refused);
