@@ -24,13 +24,19 @@ internal sealed class MlpLinkHeartbeat(MlpLink link, MlpClient client) : IDispos
     private long _pingSentTimestamp;
     private int _disposed;
 
-    /// <summary>The wait for a PONG now: max(3×SRTT + 4×RTTVAR, floor), at most the server's pong timeout.</summary>
+    /// <summary>
+    /// The wait for a PONG now: max(3×SRTT + 4×RTTVAR, floor), on a path whose calls wait for retransmissions time for two or three of
+    /// them (<see cref="RttEstimator.RetransmissionsToAllow"/>), at most the server's pong timeout.
+    /// </summary>
     public TimeSpan PongTimeout
     {
         get
         {
             var serverTimeout = link.Welcome?.Heartbeat is { PongTimeoutMs: > 0 } policy ? TimeSpan.FromMilliseconds(policy.PongTimeoutMs) : DefaultPongTimeout;
-            return _options.DeadLinkDetection ? client.Rtt.DeadLinkTimeout(_options.DeadLinkMinTimeout, serverTimeout) : serverTimeout;
+            if (!_options.DeadLinkDetection)
+                return serverTimeout;
+            var retransmissions = RttEstimator.RetransmissionsToAllow(client.Router.Hedger.RetransmittedShare());
+            return client.Rtt.DeadLinkTimeout(_options.DeadLinkMinTimeout, serverTimeout, retransmissions);
         }
     }
 
