@@ -346,6 +346,8 @@ public sealed class MlpConnectionTests
 
             backend.HeldRelease.Release();
             Assert.Equal(MlpFrameType.Response, (await raw.ReceiveAsync()).Type);
+            // In a write of its own, 2 ms after the response (on the gateway's clock).
+            gateway.Time.Advance(TimeSpan.FromMilliseconds(2));
             var trailer = await raw.ReceiveAsync();
             Assert.Equal(MlpFrameType.Pong, trailer.Type);
             Assert.Empty(trailer.Payload);
