@@ -80,9 +80,9 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(false, 1200)]
-    [InlineData(true, 2200)]
-    public async Task On_a_path_whose_calls_wait_for_retransmissions_a_PONG_is_given_time_for_two_of_them_before_the_link_is_dropped(bool lossy, int expectedMs)
+    [InlineData(false, 1600)]
+    [InlineData(true, 2600)]
+    public async Task On_a_path_whose_calls_wait_for_retransmissions_a_call_probe_gives_the_PONG_time_for_two_of_them_before_the_link_is_dropped(bool lossy, int expectedMs)
     {
         await using var gateway = await MlpTestGateway.StartAsync();
         await using var relay = LoopbackRelay.Start(gateway.MlpPort);
@@ -94,8 +94,9 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
         var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         client.Reconnected += _ => reconnected.TrySetResult();
         await client.ConnectAsync();
-        // A 400 ms path (SRTT 400 ms, RTTVAR near 0): 3 × SRTT + 4 × RTTVAR = 1.2 s allows one TCP retransmission. Where one call in five
-        // waited for one (a 400 ms path losing 10 % each way), two: SRTT + 3 × TCP's RTO (SRTT + 200 ms) = 2.2 s.
+        // A 400 ms path (SRTT 400 ms, RTTVAR near 0): the call's silence probe goes after SRTT + 4 × RTTVAR = 400 ms, and its PONG is
+        // given 3 × SRTT + 4 × RTTVAR = 1.2 s (one TCP retransmission) or, where one call in five waited for a retransmission (a 400 ms
+        // path losing 10 % each way), SRTT + 3 × TCP's RTO (SRTT + 200 ms) = 2.2 s (two).
         for (var i = 0; i < 100; i++)
             client.Rtt.AddSample(TimeSpan.FromMilliseconds(400));
         if (lossy)
@@ -106,12 +107,21 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
 
         relay.BlackholeResponses();
         var start = time.GetUtcNow();
+        var call = client.CallAsync("echo", "unanswered", "x"u8.ToArray(), new MlpCallOptions { Timeout = TimeSpan.FromSeconds(30) });
+        await Eventually.TrueAsync(() => FakeClock.Step(time, reconnected.Task.IsCompleted, 10), "the link is dropped and replaced", 30_000);
+        var took = time.GetUtcNow() - start;
+        Assert.InRange(took.TotalMilliseconds, expectedMs, expectedMs + 30);
+        await Assert.ThrowsAsync<MlpException>(() => call.WaitAsync(TimeSpan.FromSeconds(10)));
+
+        // A PING of its own (as a heartbeat or the idle link check) keeps the shorter wait: on an idle link a missing PONG is a forgotten flow.
+        // After the new link's HELLO sample (0 ms on this clock: SRTT 350 ms, RTTVAR 100 ms) that is 3 × SRTT + 4 × RTTVAR = 1.45 s, where
+        // a probe on the lossy path would get 350 + 3 × 750 = 2.6 s.
+        relay.BlackholeResponses();
+        var pingStart = time.GetUtcNow();
         var ping = client.PingAsync();
         await Eventually.TrueAsync(() => FakeClock.Step(time, ping.IsCompleted, 10), "the PING times out", 30_000);
-        var took = time.GetUtcNow() - start;
         await Assert.ThrowsAsync<TimeoutException>(() => ping);
-        Assert.InRange(took.TotalMilliseconds, expectedMs, expectedMs + 20);
-        await reconnected.Task.WaitAsync(TimeSpan.FromSeconds(10)); // dropped as dead, and replaced
+        Assert.InRange((time.GetUtcNow() - pingStart).TotalMilliseconds, 1450, 1480);
     }
 
     [Fact]
