@@ -24,6 +24,7 @@ public sealed class MlpClient : IAsyncDisposable
     private MlpLink? _closedLink;
     private long _bytesSent;
     private long _bytesReceived;
+    private long _trailers;
     private long _lastProcessedPushSequence;
     private readonly MlpLinkChanges _linkChanged;
     private int _connecting;
@@ -96,6 +97,9 @@ public sealed class MlpClient : IAsyncDisposable
 
     /// <summary>Secondary links opened for hedges so far.</summary>
     public long SecondaryLinksOpened => Secondary.Opened;
+
+    /// <summary>Empty PINGs sent behind requests on a lossy path so that TCP repairs a lost tail segment sooner (docs/sdk.md "Tail-loss trailers").</summary>
+    public long TrailersSent => Interlocked.Read(ref _trailers);
 
     /// <summary>How long an idempotent call waits now before its hedge, from the recent calls' latencies; null before the first answer.</summary>
     public TimeSpan? HedgeDelay => Router.Hedger.ExpectedDelay();
@@ -331,6 +335,8 @@ public sealed class MlpClient : IAsyncDisposable
     internal void CountSent(long bytes) => Interlocked.Add(ref _bytesSent, bytes);
 
     internal void CountReceived(long bytes) => Interlocked.Add(ref _bytesReceived, bytes);
+
+    internal void CountTrailer() => Interlocked.Increment(ref _trailers);
 
     internal void OnDictionaryAdded(uint id) => DictionaryAdded?.Invoke(id);
 

@@ -120,6 +120,20 @@ public sealed class MlpWeakNetworkOptions
     public TimeSpan HedgeMinDelay { get; set; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>
+    /// On a lossy path (the one that gets <see cref="WeakRetryBudgetRatio"/>), follow a request that is still the last frame sent on its
+    /// link with an empty PING <see cref="TailLossTrailerDelay"/> later, so that TCP repairs a lost request (and, through the server's
+    /// PONG, a lost response) by selective acknowledgement after about RTT + RTT/4 rather than by its tail-loss probe or retransmission
+    /// timeout (docs/sdk.md "Tail-loss trailers"). Costs one small frame each way per call on such a path. Default true.
+    /// </summary>
+    public bool TailLossTrailers { get; set; } = true;
+
+    /// <summary>
+    /// How long after a request its trailer goes: long enough for a fast backend's response to leave the server before the PONG, short
+    /// against a quarter of the RTT (the reordering window the sender's TCP waits before it resends). At most 1 s. Default 25 ms.
+    /// </summary>
+    public TimeSpan TailLossTrailerDelay { get; set; } = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>
     /// While the long link is down, still connecting, or suspect (a PING unanswered past the RTO), send calls over the HTTP fallback
     /// (when configured) instead of waiting for the link. Default true.
     /// </summary>
@@ -166,6 +180,9 @@ public sealed class MlpWeakNetworkOptions
             throw new ArgumentException($"{nameof(RetryBudgetCapacity)} must be in [0, 10000].", nameof(RetryBudgetCapacity));
         Positive(RetryBaseDelay, nameof(RetryBaseDelay));
         Positive(HedgeMinDelay, nameof(HedgeMinDelay));
+        Positive(TailLossTrailerDelay, nameof(TailLossTrailerDelay));
+        if (TailLossTrailerDelay > TimeSpan.FromSeconds(1))
+            throw new ArgumentException($"{nameof(TailLossTrailerDelay)} must be at most 1 s.", nameof(TailLossTrailerDelay));
         ArgumentNullException.ThrowIfNull(NetworkId);
     }
 

@@ -53,6 +53,7 @@ internal sealed class CountingTransportFactory(IMlpTransportFactory inner) : IMl
         private long _length;
         private long _payloadLeft;
         private bool _headerByteSeen;
+        private bool _ping;
 
         public override void Advance(int bytes)
         {
@@ -93,8 +94,7 @@ internal sealed class CountingTransportFactory(IMlpTransportFactory inner) : IMl
                     _headerByteSeen = true;
                     _length = 0;
                     _lengthShift = 0;
-                    if (b >> 4 == 0x5)
-                        owner.CountPing();
+                    _ping = b >> 4 == 0x5;
                     continue;
                 }
 
@@ -102,6 +102,9 @@ internal sealed class CountingTransportFactory(IMlpTransportFactory inner) : IMl
                 _lengthShift += 7;
                 if ((b & 0x80) != 0)
                     continue;
+                // An empty PING is a tail-loss trailer (docs/sdk.md), counted by the SDK itself (TrailersSent), not a heartbeat.
+                if (_ping && _length > 0)
+                    owner.CountPing();
                 _headerByteSeen = false;
                 _payloadLeft = _length;
                 _inHeader = _payloadLeft == 0;

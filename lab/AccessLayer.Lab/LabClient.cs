@@ -83,6 +83,7 @@ internal sealed class LabClient : IAsyncDisposable
                 ConnectionRacing = false,
                 Retries = false,
                 Hedging = false,
+                TailLossTrailers = false,
                 ShortConnectionFallback = false,
             };
         }

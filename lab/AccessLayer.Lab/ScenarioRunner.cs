@@ -81,7 +81,7 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
         Log("sdk latencies over 1 s (index op transport ms): " + string.Join(", ", sdk.Calls.Where(c => c.Ok && c.Latency > 1).OrderBy(c => c.Index).Select(c => $"{c.Index} {c.Operation} {c.Transport} {c.Latency * 1000:0}")));
         foreach (var line in CallTimeline.Describe(sdk, backend, scenario.Path).Concat(CallTimeline.Describe(naive, backend, scenario.Path)))
             Log(line);
-        Log($"sdk retries {sdk.Client.RetriesSent}, hedges {sdk.Client.HedgesSent} ({sdk.Client.HedgesOnSecondaryLink} on the secondary link), secondary links opened {sdk.Client.SecondaryLinksOpened}, session links lost {sdk.Disconnects.Count}, hedge delay {sdk.Client.HedgeDelay?.TotalMilliseconds:0} ms, quality {sdk.Client.Quality}; SRTT {sdk.Client.SmoothedRtt.TotalMilliseconds:0} ms, RTTVAR {sdk.Client.RttVariation.TotalMilliseconds:0} ms; add repeats answered from the backend's key store {backend.Repeats}{(LabClient.AddWithoutKey ? " (add without key)" : "")}");
+        Log($"sdk retries {sdk.Client.RetriesSent}, hedges {sdk.Client.HedgesSent} ({sdk.Client.HedgesOnSecondaryLink} on the secondary link), tail-loss trailers {sdk.Client.TrailersSent}, secondary links opened {sdk.Client.SecondaryLinksOpened}, session links lost {sdk.Disconnects.Count}, hedge delay {sdk.Client.HedgeDelay?.TotalMilliseconds:0} ms, quality {sdk.Client.Quality}; SRTT {sdk.Client.SmoothedRtt.TotalMilliseconds:0} ms, RTTVAR {sdk.Client.RttVariation.TotalMilliseconds:0} ms; add repeats answered from the backend's key store {backend.Repeats}{(LabClient.AddWithoutKey ? " (add without key)" : "")}");
 
         var broken = Validate(gateway, backend, clients, schedule.Count);
         return new ScenarioResult

@@ -79,6 +79,51 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
         Assert.Equal(200, (await client.CallAsync("echo", "again", "here"u8.ToArray())).Status);
     }
 
+    [Theory]
+    [InlineData(false, 1600)]
+    [InlineData(true, 2600)]
+    public async Task On_a_path_whose_calls_wait_for_retransmissions_a_call_probe_gives_the_PONG_time_for_two_of_them_before_the_link_is_dropped(bool lossy, int expectedMs)
+    {
+        await using var gateway = await MlpTestGateway.StartAsync();
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
+        var time = FakeClock.New();
+        var options = gateway.ClientOptions(lossy ? "dev-lossy-pong" : "dev-clean-pong", endpoint: relay.Endpoint, time: time);
+        options.HttpFallbackEndpoint = null;
+        options.WeakNetwork = new MlpWeakNetworkOptions { HedgeLink = false, TailLossTrailers = false };
+        await using var client = new MlpClient(options);
+        var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Reconnected += _ => reconnected.TrySetResult();
+        await client.ConnectAsync();
+        // A 400 ms path (SRTT 400 ms, RTTVAR near 0): the call's silence probe goes after SRTT + 4 × RTTVAR = 400 ms, and its PONG is
+        // given 3 × SRTT + 4 × RTTVAR = 1.2 s (one TCP retransmission) or, where one call in five waited for a retransmission (a 400 ms
+        // path losing 10 % each way), SRTT + 3 × TCP's RTO (SRTT + 200 ms) = 2.2 s (two).
+        for (var i = 0; i < 100; i++)
+            client.Rtt.AddSample(TimeSpan.FromMilliseconds(400));
+        if (lossy)
+        {
+            foreach (var ms in new double[] { 410, 405, 1020, 415, 400, 420, 1610, 405, 410, 1000, 412, 408, 1240, 401, 409, 411, 403, 417, 406, 404 })
+                client.Router.CallLatency.Add(TimeSpan.FromMilliseconds(ms));
+        }
+
+        relay.BlackholeResponses();
+        var start = time.GetUtcNow();
+        var call = client.CallAsync("echo", "unanswered", "x"u8.ToArray(), new MlpCallOptions { Timeout = TimeSpan.FromSeconds(30) });
+        await Eventually.TrueAsync(() => FakeClock.Step(time, reconnected.Task.IsCompleted, 10), "the link is dropped and replaced", 30_000);
+        var took = time.GetUtcNow() - start;
+        Assert.InRange(took.TotalMilliseconds, expectedMs, expectedMs + 30);
+        await Assert.ThrowsAsync<MlpException>(() => call.WaitAsync(TimeSpan.FromSeconds(10)));
+
+        // A PING of its own (as a heartbeat or the idle link check) keeps the shorter wait: on an idle link a missing PONG is a forgotten flow.
+        // After the new link's HELLO sample (0 ms on this clock: SRTT 350 ms, RTTVAR 100 ms) that is 3 × SRTT + 4 × RTTVAR = 1.45 s, where
+        // a probe on the lossy path would get 350 + 3 × 750 = 2.6 s.
+        relay.BlackholeResponses();
+        var pingStart = time.GetUtcNow();
+        var ping = client.PingAsync();
+        await Eventually.TrueAsync(() => FakeClock.Step(time, ping.IsCompleted, 10), "the PING times out", 30_000);
+        await Assert.ThrowsAsync<TimeoutException>(() => ping);
+        Assert.InRange((time.GetUtcNow() - pingStart).TotalMilliseconds, 1450, 1480);
+    }
+
     [Fact]
     public async Task A_call_given_up_on_does_not_probe_the_link()
     {

@@ -327,6 +327,40 @@ public sealed class MlpConnectionTests
     }
 
     [Fact]
+    public async Task An_empty_PING_behind_a_request_in_flight_is_answered_right_after_its_RESPONSE_and_other_PINGs_at_once()
+    {
+        await using var backend = await TestBackend.StartAsync();
+        var (gateway, raw) = await HandshakenAsync("raw-trailer", $"--Mlp:Routes:orders:Url={backend.Url}");
+        await using (gateway)
+        await using (raw)
+        {
+            await raw.SendRequestAsync(1, [new(":service", "orders"), new(":operation", "held")], ReadOnlyMemory<byte>.Empty);
+            Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
+            // A trailer (docs/protocol.md §11): its PONG is owed until the response, so that it trails the response on the wire.
+            await raw.SendAsync(new byte[] { 0x50, 0x00 });
+            // A PING with bytes (an RTT probe) is answered at once all the same.
+            await raw.SendAsync(new byte[] { 0x50, 0x01, 0x07 });
+            var probe = await raw.ReceiveAsync();
+            Assert.Equal(MlpFrameType.Pong, probe.Type);
+            Assert.Equal(new byte[] { 0x07 }, probe.Payload);
+
+            backend.HeldRelease.Release();
+            Assert.Equal(MlpFrameType.Response, (await raw.ReceiveAsync()).Type);
+            // In a write of its own, 2 ms after the response (on the gateway's clock).
+            gateway.Time.Advance(TimeSpan.FromMilliseconds(2));
+            var trailer = await raw.ReceiveAsync();
+            Assert.Equal(MlpFrameType.Pong, trailer.Type);
+            Assert.Empty(trailer.Payload);
+
+            // Nothing in flight: an empty PING is answered at once.
+            await raw.SendAsync(new byte[] { 0x50, 0x00 });
+            var idle = await raw.ReceiveAsync();
+            Assert.Equal(MlpFrameType.Pong, idle.Type);
+            Assert.Empty(idle.Payload);
+        }
+    }
+
+    [Fact]
     public async Task A_request_pipelined_behind_HELLO_is_answered_after_WELCOME()
     {
         await using var gateway = await MlpTestGateway.StartAsync();

@@ -36,15 +36,18 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
     /// over twice the median and 200 ms more; once lossy, until that share is below half of it (hedges that answer the slow calls
     /// make the share waver around the threshold, and the budget with it).
     /// </summary>
-    public bool PathIsLossy
+    public bool PathIsLossy => RetransmittedShare() > 0 || client.Quality is NetworkQuality.Weak or NetworkQuality.Offline;
+
+    /// <summary>
+    /// While the recent calls say the path loses segments (the slow share of <see cref="PathIsLossy"/>, with its hysteresis), that share:
+    /// about how many round trips wait for a TCP retransmission; 0 otherwise (the quality alone does not count: a high RTT is no loss).
+    /// </summary>
+    public double RetransmittedShare()
     {
-        get
-        {
-            var share = router.CallLatency.SlowShare();
-            var lossy = share >= _weak.WeakLossRate || (_lossy && share >= _weak.WeakLossRate / 2);
-            _lossy = lossy;
-            return lossy || client.Quality is NetworkQuality.Weak or NetworkQuality.Offline;
-        }
+        var share = router.CallLatency.SlowShare();
+        var lossy = share >= _weak.WeakLossRate || (_lossy && share >= _weak.WeakLossRate / 2);
+        _lossy = lossy;
+        return lossy ? share : 0;
     }
 
     /// <summary>The retry budget's share for a call made now.</summary>

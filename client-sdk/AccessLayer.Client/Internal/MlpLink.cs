@@ -31,6 +31,7 @@ internal sealed class MlpLink : IAsyncDisposable
     private readonly CancellationTokenSource _closed = new();
     private Task _reader = Task.CompletedTask;
     private readonly MlpLinkHeartbeat _beat;
+    private readonly MlpLinkTrailer _trailer;
     private long _lastSentTimestamp;
     private long _lastReceivedTimestamp;
     private uint _nextStreamId = 1;
@@ -47,6 +48,7 @@ internal sealed class MlpLink : IAsyncDisposable
         _options = client.Options;
         _time = _options.TimeProvider;
         _beat = new MlpLinkHeartbeat(this, client);
+        _trailer = new MlpLinkTrailer(this, client);
         _pushes = new MlpLinkPushes(this, client, _closed.Token);
         _inbound = new MlpLinkInbound(this, client, _pushes, _beat, _welcome);
         _lastSentTimestamp = _lastReceivedTimestamp = _time.GetTimestamp();
@@ -150,6 +152,7 @@ internal sealed class MlpLink : IAsyncDisposable
 
         var flushed = _time.GetTimestamp();
         pending.SentTimestamp = flushed;
+        _trailer.AfterRequest(flushed);
 
         if (options.OneWay)
             return new MlpResponse { Status = 202, Headers = [], Body = ReadOnlyMemory<byte>.Empty, Transport = TransportName, BytesSent = pending.BytesSent, RequestCompressed = compressed, RequestDictionaryId = dictionaryId };
@@ -219,6 +222,9 @@ internal sealed class MlpLink : IAsyncDisposable
         BinaryPrimitives.WriteInt64BigEndian(opaque, timestamp);
         return WriteAsync(output => MlpFrameWriter.WritePing(output, opaque), cancellationToken);
     }
+
+    /// <summary>An empty PING right behind a request on a lossy path (<see cref="MlpLinkTrailer"/>).</summary>
+    public Task SendTrailerAsync() => WriteAsync(static output => MlpFrameWriter.WritePing(output, []), CancellationToken.None);
 
     public Task SendPongAsync(byte[] opaque) => WriteAsync(output => MlpFrameWriter.WritePong(output, opaque), CancellationToken.None);
 
@@ -337,16 +343,7 @@ internal sealed class MlpLink : IAsyncDisposable
                 ? new MlpException(goAway.Code, "The server closed the connection: " + goAway.Code + " " + goAway.Message) { LinkLost = true }
                 : new MlpException(MlpErrorCode.NoError, "The connection was lost.", notProcessed: false, failure) { LinkLost = true };
             _welcome.TrySetException(lost);
-            foreach (var (streamId, call) in _inbound.Pending)
-            {
-                if (_inbound.Pending.TryRemove(streamId, out _))
-                    call.Completion.TrySetException(goAway is not null && streamId > goAway.LastStreamId
-                        ? new MlpException(goAway.Code, "Not processed before the server closed the connection.", notProcessed: true)
-                        : lost);
-            }
-
-            foreach (var fetch in _inbound.DictionaryFetches.Values)
-                fetch.TrySetResult(false);
+            _inbound.FailAll(goAway, lost);
             _beat.OnClosed(lost);
             _pushes.Complete();
             _client.OnLinkClosed(this);

@@ -25,13 +25,19 @@ internal sealed class MlpLinkHeartbeat(MlpLink link, MlpClient client) : IDispos
     private int _disposed;
 
     /// <summary>The wait for a PONG now: max(3×SRTT + 4×RTTVAR, floor), at most the server's pong timeout.</summary>
-    public TimeSpan PongTimeout
+    public TimeSpan PongTimeout => PongTimeoutFor(retransmissions: 1);
+
+    /// <summary>
+    /// The wait for the PONG of a call's probe: on a path whose calls wait for retransmissions, time for two or three of them
+    /// (<see cref="RttEstimator.RetransmissionsToAllow"/>): a call still owed there is mostly a lost segment, and its link is alive. Heartbeats
+    /// and the idle link check keep <see cref="PongTimeout"/>: they go on an idle link, where a missing PONG is a forgotten flow.
+    /// </summary>
+    public TimeSpan ProbePongTimeout => PongTimeoutFor(RttEstimator.RetransmissionsToAllow(client.Router.Hedger.RetransmittedShare()));
+
+    private TimeSpan PongTimeoutFor(int retransmissions)
     {
-        get
-        {
-            var serverTimeout = link.Welcome?.Heartbeat is { PongTimeoutMs: > 0 } policy ? TimeSpan.FromMilliseconds(policy.PongTimeoutMs) : DefaultPongTimeout;
-            return _options.DeadLinkDetection ? client.Rtt.DeadLinkTimeout(_options.DeadLinkMinTimeout, serverTimeout) : serverTimeout;
-        }
+        var serverTimeout = link.Welcome?.Heartbeat is { PongTimeoutMs: > 0 } policy ? TimeSpan.FromMilliseconds(policy.PongTimeoutMs) : DefaultPongTimeout;
+        return _options.DeadLinkDetection ? client.Rtt.DeadLinkTimeout(_options.DeadLinkMinTimeout, serverTimeout, retransmissions) : serverTimeout;
     }
 
     /// <summary>A PING is outstanding for longer than max(SRTT + 4×RTTVAR, 200 ms) (1 s before any sample).</summary>
@@ -161,14 +167,14 @@ internal sealed class MlpLinkHeartbeat(MlpLink link, MlpClient client) : IDispos
         }
     }
 
-    private async Task<TimeSpan> PingAsync(bool beat, CancellationToken cancellationToken)
+    private async Task<TimeSpan> PingAsync(bool beat, CancellationToken cancellationToken, bool probe = false)
     {
         var ping = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
         if (Interlocked.CompareExchange(ref _ping, ping, null) is { } existing)
             return await existing.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var timeout = PongTimeout;
+            var timeout = probe ? ProbePongTimeout : PongTimeout;
             var now = _time.GetTimestamp();
             Volatile.Write(ref _pingSentTimestamp, now);
             await link.SendPingAsync(now, cancellationToken).ConfigureAwait(false);
@@ -234,7 +240,7 @@ internal sealed class MlpLinkHeartbeat(MlpLink link, MlpClient client) : IDispos
     {
         try
         {
-            await PingAsync(beat: false, CancellationToken.None).ConfigureAwait(false);
+            await PingAsync(beat: false, CancellationToken.None, probe: true).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is TimeoutException or MlpException or IOException or InvalidOperationException or ObjectDisposedException or OperationCanceledException)
         {

@@ -39,6 +39,24 @@ internal sealed class MlpLinkInbound(MlpLink link, MlpClient client, MlpLinkPush
     /// <summary>Dictionaries asked for: true when one arrived, false when the server had none.</summary>
     public ConcurrentDictionary<uint, TaskCompletionSource<bool>> DictionaryFetches { get; } = new();
 
+    /// <summary>
+    /// The link ended: every call still owed fails (not processed when above the GOAWAY's last stream id, else with
+    /// <paramref name="lost"/>) and every dictionary fetch ends without one.
+    /// </summary>
+    public void FailAll(GoAway? goAway, MlpException lost)
+    {
+        foreach (var (streamId, call) in Pending)
+        {
+            if (Pending.TryRemove(streamId, out _))
+                call.Completion.TrySetException(goAway is not null && streamId > goAway.LastStreamId
+                    ? new MlpException(goAway.Code, "Not processed before the server closed the connection.", notProcessed: true)
+                    : lost);
+        }
+
+        foreach (var fetch in DictionaryFetches.Values)
+            fetch.TrySetResult(false);
+    }
+
     /// <summary>One frame, in the order received (HPACK blocks must be decoded in that order).</summary>
     public void Handle(in MlpFrame frame, long size)
     {
@@ -67,8 +85,9 @@ internal sealed class MlpLinkInbound(MlpLink link, MlpClient client, MlpLinkPush
                 _ = MlpLink.Background(link.SendPongAsync(opaque));
                 break;
             case MlpFrameType.Pong:
-                MlpPingFrame.Parse(frame);
-                beat.OnPong();
+                // An empty PONG answers a tail-loss trailer (MlpLinkTrailer), not the heartbeat's timestamped PING.
+                if (!MlpPingFrame.Parse(frame).Opaque.IsEmpty)
+                    beat.OnPong();
                 break;
             case MlpFrameType.Dict:
                 HandleDict(MlpEnvelope.ParseDict(frame));

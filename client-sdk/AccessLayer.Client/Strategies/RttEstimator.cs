@@ -60,19 +60,54 @@ internal sealed class RttEstimator
         }
     }
 
+    /// <summary>TCP's smallest retransmission timeout above SRTT (Linux floors RTTVAR's share at 200 ms).</summary>
+    public static readonly TimeSpan TcpMinRttVariation = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The most TCP retransmissions a PONG is given time for (<see cref="RetransmissionsToAllow"/>).</summary>
+    public const int MaxRetransmissionsAllowed = 3;
+
     /// <summary>
-    /// How long a PONG may take before the link counts as dead: 3×SRTT + 4×RTTVAR, at least
-    /// <paramref name="floor"/>, at most <paramref name="ceiling"/>; the ceiling itself before any sample.
+    /// How long a PONG may take before the link counts as dead, at least <paramref name="floor"/>, at most <paramref name="ceiling"/>;
+    /// the ceiling itself before any sample. 3×SRTT + 4×RTTVAR: time for one TCP retransmission of the PING or the PONG. With
+    /// <paramref name="retransmissions"/> n above one (a path that loses segments), also time for n backed-off retransmissions:
+    /// SRTT + (2^n − 1) × TCP's RTO, the RTO estimated as SRTT + max(4×RTTVAR, 200 ms).
     /// </summary>
-    public TimeSpan DeadLinkTimeout(TimeSpan floor, TimeSpan ceiling)
+    public TimeSpan DeadLinkTimeout(TimeSpan floor, TimeSpan ceiling, int retransmissions = 1)
     {
         lock (_lock)
         {
             if (!_hasSample)
                 return ceiling;
             var timeout = 3 * _smoothed + 4 * _variation;
+            if (retransmissions > 1)
+            {
+                var variation = 4 * _variation;
+                var rto = _smoothed + (variation > TcpMinRttVariation ? variation : TcpMinRttVariation);
+                var lossy = _smoothed + (((1 << Math.Min(retransmissions, 16)) - 1) * rto);
+                timeout = lossy > timeout ? lossy : timeout;
+            }
+
             return timeout < floor ? floor : timeout > ceiling ? ceiling : timeout;
         }
+    }
+
+    /// <summary>
+    /// How many TCP retransmissions a PONG is given time for when a share <paramref name="retransmittedShare"/> of the round trips waits
+    /// for one: 1 on a path that does not lose segments (0), else the fewest n ≥ 2 for which share^(n+1) ≤ 1 % (a probe then
+    /// drops a live link about once in a hundred or less, counting each wait as independent, which overstates the loss: a second loss
+    /// is of the same segment only with the path's per-packet loss), at most <see cref="MaxRetransmissionsAllowed"/>.
+    /// </summary>
+    public static int RetransmissionsToAllow(double retransmittedShare)
+    {
+        if (!(retransmittedShare > 0))
+            return 1;
+        for (var n = 2; n < MaxRetransmissionsAllowed; n++)
+        {
+            if (Math.Pow(retransmittedShare, n + 1) <= 0.01)
+                return n;
+        }
+
+        return MaxRetransmissionsAllowed;
     }
 
     /// <summary>

@@ -132,10 +132,13 @@ internal sealed partial class MlpConnection
                 MlpFrameWriter.WriteEnvelope(Output, item.EnvelopeType, item.Envelope!);
                 if (item.DeliversDictionaryId != 0)
                     MarkClientHolds(item.DeliversDictionaryId);
+                if (item.EnvelopeType == MlpFrameType.Error)
+                    ReleaseTrailer();
                 break;
             case MlpOutboundKind.Response:
                 WriteResponse(item);
                 ReturnRented(item.Rented);
+                ReleaseTrailer();
                 break;
             case MlpOutboundKind.Pong:
                 MlpFrameWriter.WritePong(Output, item.Body.Span);

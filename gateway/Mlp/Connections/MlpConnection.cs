@@ -261,7 +261,7 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
                     throw new MlpProtocolException(MlpErrorCode.UnexpectedFrame, "ACK on a secondary link: it carries no pushes.");
                 return HandleAckAsync(MlpAckFrame.Parse(frame));
             case MlpFrameType.Ping:
-                Send(MlpOutbound.ForPong(MlpPingFrame.Parse(frame).Opaque.ToArray()));
+                HandlePing(frame);
                 return default;
             case MlpFrameType.Pong:
                 MlpPingFrame.Parse(frame);

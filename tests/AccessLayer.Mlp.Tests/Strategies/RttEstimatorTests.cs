@@ -65,4 +65,33 @@ public sealed class RttEstimatorTests
         Assert.Equal(Floor, fast.DeadLinkTimeout(Floor, Ceiling));
         Assert.Equal(Ceiling, awful.DeadLinkTimeout(Floor, Ceiling));
     }
+
+    [Theory]
+    [InlineData(0, 1)]      // a clean path: one retransmission, as before
+    [InlineData(0.05, 2)]   // lossy (by hysteresis) but few slow calls: two
+    [InlineData(0.2, 2)]    // 0.2³ = 0.8 %
+    [InlineData(0.3, 3)]    // 0.3³ = 2.7 %: three
+    [InlineData(0.9, 3)]    // at most three
+    public void The_retransmissions_a_PONG_is_given_time_for_follow_the_share_of_calls_that_waited_for_one(double share, int expected)
+    {
+        Assert.Equal(expected, RttEstimator.RetransmissionsToAllow(share));
+    }
+
+    [Fact]
+    public void On_a_lossy_path_the_dead_link_timeout_allows_backed_off_retransmissions_within_the_ceiling()
+    {
+        var rtt = new RttEstimator();
+        rtt.AddSample(TimeSpan.FromMilliseconds(400)); // SRTT 400, RTTVAR 200: TCP's RTO 1200 ms
+
+        Assert.Equal(TimeSpan.FromMilliseconds(2000), rtt.DeadLinkTimeout(Floor, Ceiling, retransmissions: 1));
+        Assert.Equal(TimeSpan.FromMilliseconds(400 + (3 * 1200)), rtt.DeadLinkTimeout(Floor, Ceiling, retransmissions: 2));
+        Assert.Equal(TimeSpan.FromMilliseconds(400 + (7 * 1200)), rtt.DeadLinkTimeout(Floor, Ceiling, retransmissions: 3));
+        Assert.Equal(TimeSpan.FromSeconds(5), rtt.DeadLinkTimeout(Floor, TimeSpan.FromSeconds(5), retransmissions: 3));
+
+        // RTTVAR's share of the RTO is at least 200 ms, as in Linux's TCP.
+        var steady = new RttEstimator();
+        for (var i = 0; i < 100; i++)
+            steady.AddSample(TimeSpan.FromMilliseconds(400));
+        Assert.InRange(steady.DeadLinkTimeout(Floor, Ceiling, retransmissions: 2).TotalMilliseconds, 2200, 2201);
+    }
 }
