@@ -294,7 +294,9 @@ public sealed class MlpClientResilienceTests
         var call = client.CallAsync("orders", "held", ReadOnlyMemory<byte>.Empty, new MlpCallOptions { Idempotent = true });
         Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
         await Eventually.TrueAsync(() => fallbackRelay.Accepted == 1, "the fallback connection is opened ahead");
-        await Task.Delay(300); // the warm-up's answer is back and the connection is in the pool
+        // The warm-up's answer is back (however loaded the machine), then a moment for the client to put the connection in its pool.
+        await Eventually.TrueAsync(() => fallbackRelay.BytesToClients > 0, "the warm-up is answered");
+        await Task.Delay(300);
         Assert.Equal(0, client.HedgesSent);
 
         // The expected latency (1.2 × the 400 ms median) passes: the hedge goes onto that connection, no new one.

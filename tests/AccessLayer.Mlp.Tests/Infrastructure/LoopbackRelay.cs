@@ -24,6 +24,7 @@ internal sealed class LoopbackRelay : IAsyncDisposable
     private int _accepted;
     private long _firstDroppedTimestamp;
     private int _dropped;
+    private long _bytesToClients;
 
     private LoopbackRelay(int targetPort, TcpListener listener, TimeProvider? natClock, TimeSpan natIdleTimeout)
     {
@@ -47,6 +48,9 @@ internal sealed class LoopbackRelay : IAsyncDisposable
 
     /// <summary>Chunks of client bytes dropped so far.</summary>
     public int Dropped => Volatile.Read(ref _dropped);
+
+    /// <summary>Bytes relayed from the server back to clients so far.</summary>
+    public long BytesToClients => Interlocked.Read(ref _bytesToClients);
 
     public static LoopbackRelay Start(int targetPort, TimeProvider? natClock = null, TimeSpan natIdleTimeout = default)
     {
@@ -202,6 +206,8 @@ internal sealed class LoopbackRelay : IAsyncDisposable
                     }
 
                     await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None);
+                    if (!fromClient)
+                        Interlocked.Add(ref relay._bytesToClients, read);
                 }
 
                 to.Shutdown(SocketShutdown.Send);
