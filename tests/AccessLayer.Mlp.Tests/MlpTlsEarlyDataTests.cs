@@ -124,7 +124,7 @@ public sealed class MlpTlsEarlyDataTests : IDisposable
                     // Closed by the gateway already.
                 }
 
-                return await ClosedAsync(socket);
+                return await SocketClosing.ClosedAsync(socket);
             }));
             Assert.All(closed, Assert.True);
         }
@@ -159,28 +159,6 @@ public sealed class MlpTlsEarlyDataTests : IDisposable
         await client;
         Assert.True(flight.Length > early.Length, $"captured {flight.Length} bytes");
         return flight.ToArray();
-    }
-
-    private static async Task<bool> ClosedAsync(Socket socket)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        var buffer = new byte[4096];
-        try
-        {
-            while (await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token) > 0)
-            {
-            }
-
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-        catch (SocketException)
-        {
-            return true;
-        }
     }
 
     private async Task<(MlpTestGateway Gateway, int Port)> StartAsync(params string[] extra)

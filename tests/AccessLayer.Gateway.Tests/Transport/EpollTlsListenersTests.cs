@@ -9,6 +9,7 @@ using AccessLayer.Gateway.Hosting;
 using AccessLayer.Gateway.Tests.Conformance.Harness;
 using AccessLayer.Gateway.Tests.Governance;
 using AccessLayer.Gateway.Tests.Security;
+using AccessLayer.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AccessLayer.Gateway.Tests.Transport;
@@ -172,7 +173,7 @@ public sealed class EpollTlsListenersTests
                 // The gateway may close while the oversized record is still being sent: that is the point.
             }
 
-            Assert.True(await ClosedAsync(socket), "the gateway should close the connection");
+            Assert.True(await SocketClosing.ClosedAsync(socket), "the gateway should close the connection");
         }
 
         await GovernedGateway.WaitUntilAsync(() => governor.ActiveConnections == 0, "slot released");
@@ -220,7 +221,7 @@ public sealed class EpollTlsListenersTests
                     // Closed by the gateway already.
                 }
 
-                return await ClosedAsync(socket);
+                return await SocketClosing.ClosedAsync(socket);
             }));
             Assert.All(closed, Assert.True);
         }
@@ -334,26 +335,4 @@ public sealed class EpollTlsListenersTests
         return all;
     }
 
-    /// <summary>True when the gateway ended the connection (an alert may come first) within the timeout.</summary>
-    internal static async Task<bool> ClosedAsync(Socket socket)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        var buffer = new byte[4096];
-        try
-        {
-            while (await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token) > 0)
-            {
-            }
-
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-        catch (SocketException)
-        {
-            return true;
-        }
-    }
 }
