@@ -101,15 +101,7 @@ public sealed class MlpTlsEarlyDataTests : IDisposable
         // early data records) or the flight cut short.
         for (var round = 0; round < 10; round++)
         {
-            var variants = Enumerable.Range(0, 16).Select(_ =>
-            {
-                var bytes = (byte[])flight.Clone();
-                if (random.Next(3) == 0)
-                    return bytes[..random.Next(1, bytes.Length)];
-                for (var flips = random.Next(1, 9); flips > 0; flips--)
-                    bytes[random.Next(bytes.Length)] = (byte)random.Next(256);
-                return bytes;
-            }).ToArray();
+            var variants = ByteMutations.Variants(flight, random, 16);
             var closed = await Task.WhenAll(variants.Select(async bytes =>
             {
                 using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);

@@ -192,21 +192,7 @@ public sealed class EpollTlsListenersTests
         // 400 variants, 16 at a time: bytes flipped anywhere (record header, lengths, extensions) or the hello cut short.
         for (var round = 0; round < 25; round++)
         {
-            var variants = Enumerable.Range(0, 16).Select(_ =>
-            {
-                var bytes = (byte[])hello.Clone();
-                if (random.Next(3) == 0)
-                {
-                    return bytes[..random.Next(1, bytes.Length)];
-                }
-
-                for (var flips = random.Next(1, 9); flips > 0; flips--)
-                {
-                    bytes[random.Next(bytes.Length)] = (byte)random.Next(256);
-                }
-
-                return bytes;
-            }).ToArray();
+            var variants = ByteMutations.Variants(hello, random, 16);
             var closed = await Task.WhenAll(variants.Select(async bytes =>
             {
                 using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
