@@ -55,7 +55,10 @@ public static class MlpGatewayExtensions
         services.AddSingleton<MlpGateway>();
         services.AddSingleton<MlpMaintenance>();
         services.AddHostedService(sp => sp.GetRequiredService<MlpMaintenance>());
+        // No logging handlers: they wrote four Information lines and opened a log scope per backend call (failures are
+        // logged by MlpLog 2010, calls counted in accesslayer_mlp_requests_total, traced as mlp.request).
         services.AddHttpClient(MlpHttpBackendService.HttpClientName)
+            .RemoveAllLoggers()
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
             {
                 PooledConnectionLifetime = TimeSpan.FromMinutes(2),

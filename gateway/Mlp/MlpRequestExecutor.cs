@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using AccessLayer.Gateway.Mlp.Routing;
 
 namespace AccessLayer.Gateway.Mlp;
@@ -5,13 +6,18 @@ namespace AccessLayer.Gateway.Mlp;
 /// <summary>Runs one request against its service under the request's deadline (on the injected clock); never throws for the service's own failures.</summary>
 internal static class MlpRequestExecutor
 {
-    public static async Task<MlpServiceResponse> InvokeAsync(IMlpService service, MlpServiceRequest request, TimeProvider time, ILogger logger, CancellationToken linkClosed)
+    /// <remarks>
+    /// One token source per call, the deadline's, which the link's closing also cancels (a registration, not a linked
+    /// source); the async state is pooled. Awaited once by every caller, as a pooled <see cref="ValueTask{TResult}"/> must be.
+    /// </remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public static async ValueTask<MlpServiceResponse> InvokeAsync(IMlpService service, MlpServiceRequest request, TimeProvider time, ILogger logger, CancellationToken linkClosed)
     {
         using var deadline = new CancellationTokenSource(request.Timeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, linkClosed);
+        using var closing = linkClosed.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), deadline);
         try
         {
-            return await service.InvokeAsync(request, linked.Token).ConfigureAwait(false);
+            return await service.InvokeAsync(request, deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !linkClosed.IsCancellationRequested)
         {

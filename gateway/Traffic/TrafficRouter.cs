@@ -22,13 +22,13 @@ internal sealed class TrafficRouter : IDisposable
     private readonly TrafficEndpointHealth _health;
     private readonly TrafficOptions _options;
     private readonly TimeProvider _time;
-    private readonly IHttpClientFactory _clients;
+    private readonly IHttpMessageHandlerFactory _clients;
     private readonly TrafficMetrics _metrics;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, TrafficMlpService> _services = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Uri> _endpoints = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (Uri Base, MlpOperationUris Operations)> _endpoints = new(StringComparer.Ordinal);
 
-    public TrafficRouter(TrafficTableStore store, TrafficKeys keys, TrafficForwarder forwarder, TrafficEndpointHealth health, IHttpClientFactory clients, TrafficMetrics metrics, IOptions<TrafficOptions> options, TimeProvider time, ILogger<TrafficRouter> logger)
+    public TrafficRouter(TrafficTableStore store, TrafficKeys keys, TrafficForwarder forwarder, TrafficEndpointHealth health, IHttpMessageHandlerFactory clients, TrafficMetrics metrics, IOptions<TrafficOptions> options, TimeProvider time, ILogger<TrafficRouter> logger)
     {
         _time = time;
         _options = options.Value;
@@ -183,7 +183,7 @@ internal sealed class TrafficRouter : IDisposable
         zone.Enter();
         try
         {
-            response = await MlpHttpBackendService.SendAsync(_clients, BaseUri(endpoint), service.Http2, request.Service, call, request.ConnectionLogger ?? _logger, cancellationToken).ConfigureAwait(false);
+            response = await MlpHttpBackendService.SendAsync(_clients, OperationUri(endpoint, request.Operation), service.Http2, request.Service, call, request.ConnectionLogger ?? _logger, cancellationToken).ConfigureAwait(false);
             // A 5xx, the 502 of an unreachable endpoint and the 504 of a call cut short by its deadline count against it.
             _health.RecordCall(endpoint, response.Status);
             for (var retry = 0; retry < _options.Retries && request.Idempotent && response.Status is 502 or 503 && !cancellationToken.IsCancellationRequested; retry++)
@@ -196,7 +196,7 @@ internal sealed class TrafficRouter : IDisposable
 
                 endpoint = other;
                 _metrics.Retries.Add(1);
-                response = await MlpHttpBackendService.SendAsync(_clients, BaseUri(endpoint), service.Http2, request.Service, call, request.ConnectionLogger ?? _logger, cancellationToken).ConfigureAwait(false);
+                response = await MlpHttpBackendService.SendAsync(_clients, OperationUri(endpoint, request.Operation), service.Http2, request.Service, call, request.ConnectionLogger ?? _logger, cancellationToken).ConfigureAwait(false);
                 _health.RecordCall(endpoint, response.Status);
             }
         }
@@ -277,8 +277,12 @@ internal sealed class TrafficRouter : IDisposable
 
     public void Dispose() => _cookie.Dispose();
 
-    private Uri BaseUri(string endpoint) =>
-        _endpoints.GetOrAdd(endpoint, static e => new Uri(e.EndsWith('/') ? e : e + "/", UriKind.Absolute));
+    /// <summary>The request URI of <paramref name="operation"/> at <paramref name="endpoint"/>: endpoints come from the tables, each keeps its operations' URIs.</summary>
+    private Uri OperationUri(string endpoint, string operation)
+    {
+        var (baseUri, operations) = _endpoints.GetOrAdd(endpoint, static e => (new Uri(e.EndsWith('/') ? e : e + "/", UriKind.Absolute), new MlpOperationUris()));
+        return operations.Get(baseUri, operation);
+    }
 }
 
 /// <summary>An MLP service whose calls the traffic table routes.</summary>

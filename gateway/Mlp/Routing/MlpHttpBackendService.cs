@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
 using AccessLayer.Protocol.Hpack;
 
 namespace AccessLayer.Gateway.Mlp.Routing;
@@ -12,9 +13,12 @@ namespace AccessLayer.Gateway.Mlp.Routing;
 /// any the client sent). The backend's status, headers and body come back as the RESPONSE.
 /// Timeouts become 504, unreachable or failing backends 502.
 /// </summary>
-internal sealed class MlpHttpBackendService(string name, MlpRouteOptions route, IHttpClientFactory clients, ILogger logger) : IMlpService
+internal sealed class MlpHttpBackendService(string name, MlpRouteOptions route, IHttpMessageHandlerFactory handlers, ILogger logger) : IMlpService
 {
+    /// <summary>The named HTTP handler (<c>AddHttpClient</c>) of every backend call and forward.</summary>
     public const string HttpClientName = "mlp-backend";
+
+    private const string DefaultContentType = "application/x-protobuf";
 
     private static readonly HashSet<string> NotForwarded = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -23,15 +27,25 @@ internal sealed class MlpHttpBackendService(string name, MlpRouteOptions route, 
     };
 
     private readonly Uri _baseUri = new(route.Url.EndsWith('/') ? route.Url : route.Url + "/", UriKind.Absolute);
+    private readonly MlpOperationUris _uris = new();
 
     public ValueTask<MlpServiceResponse> InvokeAsync(MlpServiceRequest request, CancellationToken cancellationToken) =>
-        SendAsync(clients, _baseUri, route.Http2, name, request, logger, cancellationToken);
+        SendAsync(handlers, _uris.Get(_baseUri, request.Operation), route.Http2, name, request, logger, cancellationToken);
 
-    /// <summary>One call of <paramref name="request"/> to the backend at <paramref name="baseUri"/> (ending in <c>/</c>), as described above; <paramref name="name"/> names it in the log.</summary>
-    public static async ValueTask<MlpServiceResponse> SendAsync(IHttpClientFactory clients, Uri baseUri, bool http2, string name, MlpServiceRequest request, ILogger logger, CancellationToken cancellationToken)
+    /// <summary>
+    /// One call of <paramref name="request"/> to <paramref name="uri"/> (the backend's base and the escaped operation,
+    /// <see cref="MlpOperationUris"/>), as described above; <paramref name="name"/> names it in the log.
+    /// </summary>
+    /// <remarks>
+    /// Sent through the named handler with an <see cref="HttpMessageInvoker"/>, not an <see cref="HttpClient"/>: the call's
+    /// deadline is <paramref name="cancellationToken"/>, so HttpClient's linked token source, its own 100 s timer and
+    /// (with the factory's logging handlers, removed in <c>AddMlpGateway</c>) two log scopes per call were garbage only.
+    /// </remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public static async ValueTask<MlpServiceResponse> SendAsync(IHttpMessageHandlerFactory handlers, Uri uri, bool http2, string name, MlpServiceRequest request, ILogger logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUri, Uri.EscapeDataString(request.Operation)));
+        using var message = new HttpRequestMessage(HttpMethod.Post, uri);
         if (http2)
         {
             message.Version = HttpVersion.Version20;
@@ -39,42 +53,40 @@ internal sealed class MlpHttpBackendService(string name, MlpRouteOptions route, 
         }
 
         var content = new ReadOnlyMemoryContent(request.Body);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/x-protobuf");
         message.Content = content;
-        // While the gateway's span is current, HttpClient sends its traceparent (whose parent is the client's, if any).
+        // While the gateway's span is current, the handler sends its traceparent (whose parent is the client's, if any).
         var traced = Activity.Current is not null;
+        MediaTypeHeaderValue? contentType = null;
         foreach (var header in request.Headers)
         {
             if (NotForwarded.Contains(header.Name) || (traced && MlpRequestSpan.IsTraceContext(header.Name)))
                 continue;
             if (header.Name == "content-type")
             {
+                // The last valid one wins; an invalid one leaves the default.
                 if (MediaTypeHeaderValue.TryParse(header.Value, out var type))
-                    content.Headers.ContentType = type;
+                    contentType = type;
                 continue;
             }
 
             message.Headers.TryAddWithoutValidation(header.Name, header.Value);
         }
 
+        if (contentType is null)
+            content.Headers.TryAddWithoutValidation("content-type", DefaultContentType);
+        else
+            content.Headers.ContentType = contentType;
         message.Headers.TryAddWithoutValidation("x-mlp-device-id", request.DeviceId);
         message.Headers.TryAddWithoutValidation("x-mlp-user-id", request.UserId);
         message.Headers.TryAddWithoutValidation("x-mlp-session-id", request.SessionId);
 
         try
         {
-            using var response = await clients.CreateClient(HttpClientName).SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            using var invoker = new HttpMessageInvoker(handlers.CreateHandler(HttpClientName), disposeHandler: false);
+            using var response = await invoker.SendAsync(message, cancellationToken).ConfigureAwait(false);
             var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-            List<HeaderField> headers = [];
-            foreach (var (headerName, values) in response.Headers.Concat(response.Content.Headers))
-            {
-                if (NotForwarded.Contains(headerName) || headerName.Equals("date", StringComparison.OrdinalIgnoreCase) || headerName.Equals("server", StringComparison.OrdinalIgnoreCase))
-                    continue;
-                headers.Add(new HeaderField(headerName.ToLowerInvariant(), string.Join(", ", values)));
-            }
-
             var status = (int)response.StatusCode;
-            return new MlpServiceResponse(status is >= 100 and <= 999 ? status : 502, headers, body);
+            return new MlpServiceResponse(status is >= 100 and <= 999 ? status : 502, ResponseHeaders(response), body);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -86,5 +98,59 @@ internal sealed class MlpHttpBackendService(string name, MlpRouteOptions route, 
             MlpLog.BackendFailed(request.ConnectionLogger ?? logger, name, request.Operation, ex.Message);
             return MlpServiceResponse.Empty(502, "backend unavailable");
         }
+    }
+
+    /// <summary>
+    /// The backend's response and content headers as the RESPONSE's, lower-case, repeated values joined with <c>", "</c>,
+    /// without hop-by-hop ones, <c>date</c> and <c>server</c>. Read as received (<see cref="HttpHeaders.NonValidated"/>):
+    /// nothing is parsed and re-formatted, and a header of one value is the string the handler already holds.
+    /// </summary>
+    private static HeaderField[] ResponseHeaders(HttpResponseMessage response)
+    {
+        var kept = Count(response.Headers.NonValidated) + Count(response.Content.Headers.NonValidated);
+        if (kept == 0)
+            return [];
+        var headers = new HeaderField[kept];
+        var next = Copy(response.Headers.NonValidated, headers, 0);
+        Copy(response.Content.Headers.NonValidated, headers, next);
+        return headers;
+    }
+
+    /// <summary>One value as it is; several joined with <c>", "</c> (whatever separator the handler would use for the name).</summary>
+    private static string Joined(HeaderStringValues values)
+    {
+        if (values.Count == 1)
+        {
+            foreach (var value in values)
+                return value;
+        }
+
+        return string.Join(", ", values);
+    }
+
+    private static bool Kept(string name) =>
+        !NotForwarded.Contains(name) && !name.Equals("date", StringComparison.OrdinalIgnoreCase) && !name.Equals("server", StringComparison.OrdinalIgnoreCase);
+
+    private static int Count(HttpHeadersNonValidated headers)
+    {
+        var count = 0;
+        foreach (var header in headers)
+        {
+            if (Kept(header.Key))
+                count++;
+        }
+
+        return count;
+    }
+
+    private static int Copy(HttpHeadersNonValidated headers, HeaderField[] into, int next)
+    {
+        foreach (var header in headers)
+        {
+            if (Kept(header.Key))
+                into[next++] = new HeaderField(header.Key.ToLowerInvariant(), Joined(header.Value));
+        }
+
+        return next;
     }
 }

@@ -16,7 +16,7 @@ internal sealed class MlpServiceRouter
     private readonly TrafficRouter _traffic;
     private readonly TimeSpan _fallbackTimeout;
 
-    public MlpServiceRouter(IOptions<MlpOptions> options, IHttpClientFactory clients, IEnumerable<MlpServiceRegistration> registrations, TrafficRouter traffic, ILogger<MlpServiceRouter> logger)
+    public MlpServiceRouter(IOptions<MlpOptions> options, IHttpMessageHandlerFactory clients, IEnumerable<MlpServiceRegistration> registrations, TrafficRouter traffic, ILogger<MlpServiceRouter> logger)
     {
         var current = options.Value;
         _traffic = traffic;

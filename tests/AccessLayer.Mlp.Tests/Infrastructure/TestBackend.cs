@@ -12,7 +12,7 @@ namespace AccessLayer.Mlp.Tests.Infrastructure;
 /// <summary>
 /// A real HTTP backend on a free loopback port (Kestrel, HTTP/1.1 and h2c): <c>POST /create</c> takes a
 /// <see cref="CreateOrderRequest"/> and answers a <see cref="CreateOrderResponse"/> with the identity the
-/// gateway forwarded; <c>/slow</c> never answers (until cancelled); <c>/held</c> answers when the test releases it; <c>/fail</c> answers 500;
+/// gateway forwarded; <c>/slow</c> never answers (until cancelled: <see cref="SlowRequestAborted"/>); <c>/held</c> answers when the test releases it; <c>/fail</c> answers 500;
 /// <c>/headers</c> echoes request headers as response headers (prefix <c>seen-</c>); <c>/count</c> is a side
 /// effect: it counts each request it gets (<see cref="Counted"/>, the <c>idempotency-key</c>s in <see cref="IdempotencyKeys"/>).
 /// </summary>
@@ -31,6 +31,9 @@ internal sealed class TestBackend : IAsyncDisposable
     public string Url => $"http://127.0.0.1:{Port}/";
 
     public TaskCompletionSource SlowRequestArrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>A <c>/slow</c> request was cancelled by the caller (its connection or stream reset).</summary>
+    public TaskCompletionSource SlowRequestAborted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public string? LastProtocol { get; private set; }
 
@@ -79,7 +82,15 @@ internal sealed class TestBackend : IAsyncDisposable
         app.MapPost("/slow", async (HttpContext context) =>
         {
             backend!.SlowRequestArrived.TrySetResult();
-            await Task.Delay(Timeout.Infinite, context.RequestAborted);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                backend.SlowRequestAborted.TrySetResult();
+                throw;
+            }
         });
         app.MapPost("/held", async (HttpContext context) =>
         {
