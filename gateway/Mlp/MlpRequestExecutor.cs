@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using AccessLayer.Gateway.Mlp.Routing;
 
 namespace AccessLayer.Gateway.Mlp;
@@ -6,11 +5,7 @@ namespace AccessLayer.Gateway.Mlp;
 /// <summary>Runs one request against its service under the request's deadline (on the injected clock); never throws for the service's own failures.</summary>
 internal static class MlpRequestExecutor
 {
-    /// <remarks>
-    /// One token source per call, the deadline's, which the link's closing also cancels (a registration, not a linked
-    /// source); the async state is pooled. Awaited once by every caller, as a pooled <see cref="ValueTask{TResult}"/> must be.
-    /// </remarks>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    /// <remarks>One token source per call, the deadline's, which the link's closing also cancels (a registration, not a linked source).</remarks>
     public static async ValueTask<MlpServiceResponse> InvokeAsync(IMlpService service, MlpServiceRequest request, TimeProvider time, ILogger logger, CancellationToken linkClosed)
     {
         using var deadline = new CancellationTokenSource(request.Timeout, time);

@@ -202,6 +202,9 @@ internal sealed class TrafficLinkServer(TrafficRouter router, TrafficTableStore 
             };
             var response = await MlpRequestExecutor.InvokeAsync(service, request, gateway.Time, logger, linkClosed).ConfigureAwait(false);
             var frame = TrafficLinkFrames.EncodeAnswer(call.Id, response, out var length);
+            // The frame holds a copy of the body: a pooled one (the backend's answer) goes back now.
+            if (response.RentedBody is { } rented)
+                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
             writer.Send(frame, length);
         }
         catch (OperationCanceledException) when (linkClosed.IsCancellationRequested)

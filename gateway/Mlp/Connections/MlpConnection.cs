@@ -595,12 +595,14 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
             CountRequest(call.Service, response.Status);
             if (oneWay)
             {
+                ReturnRented(response.RentedBody);
                 if (response.Status >= 400)
                     SendError(streamId, MlpErrorCode.InternalError, $"The one-way request failed with status {response.Status}.");
                 return;
             }
 
-            SendResponse(streamId, response.Status, response.Headers, response.Body, null);
+            // A pooled body goes back to the pool once the writer has written it (or dropped it).
+            SendResponse(streamId, response.Status, response.Headers, response.Body, response.RentedBody);
             if (_home is { } home && _gateway.Traffic.Steer == AccessLayer.Gateway.Traffic.TrafficSteer.Redirect
                 && AccessLayer.Gateway.Traffic.TrafficHeaders.Find(response.Headers, AccessLayer.Gateway.Traffic.TrafficHeaders.ForwardedBy) is not null
                 && Close(AccessLayer.Gateway.Traffic.TrafficSteering.Redirect(home, _zoneCookie), $"steered to site {home.Name}"))

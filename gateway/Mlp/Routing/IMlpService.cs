@@ -43,6 +43,13 @@ public sealed record MlpServiceRequest(
 /// <summary>The answer to route back: an HTTP-style status, response headers and the uncompressed body.</summary>
 public sealed record MlpServiceResponse(int Status, IReadOnlyList<HeaderField> Headers, ReadOnlyMemory<byte> Body)
 {
+    /// <summary>
+    /// The array from <see cref="System.Buffers.ArrayPool{T}.Shared"/> that <see cref="Body"/> lies in, when the service read
+    /// it into one (an HTTP backend's answer): whoever sends the answer last may return it once written (a long link's writer
+    /// does); a holder that does not just leaves it to the collector. Null: <see cref="Body"/> is no pooled array's.
+    /// </summary>
+    internal byte[]? RentedBody { get; init; }
+
     public static MlpServiceResponse Empty(int status, string? message = null) =>
         new(status, message is null ? [] : [new HeaderField("error-message", message)], ReadOnlyMemory<byte>.Empty);
 }

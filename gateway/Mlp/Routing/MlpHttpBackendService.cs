@@ -1,7 +1,7 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Runtime.CompilerServices;
 using AccessLayer.Protocol.Hpack;
 
 namespace AccessLayer.Gateway.Mlp.Routing;
@@ -19,6 +19,9 @@ internal sealed class MlpHttpBackendService(string name, MlpRouteOptions route, 
     public const string HttpClientName = "mlp-backend";
 
     private const string DefaultContentType = "application/x-protobuf";
+
+    /// <summary>The pooled array a response body is first read into: most answers fit.</summary>
+    private const int InitialBodyBuffer = 4096;
 
     private static readonly HashSet<string> NotForwarded = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -41,7 +44,6 @@ internal sealed class MlpHttpBackendService(string name, MlpRouteOptions route, 
     /// deadline is <paramref name="cancellationToken"/>, so HttpClient's linked token source, its own 100 s timer and
     /// (with the factory's logging handlers, removed in <c>AddMlpGateway</c>) two log scopes per call were garbage only.
     /// </remarks>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<MlpServiceResponse> SendAsync(IHttpMessageHandlerFactory handlers, Uri uri, bool http2, string name, MlpServiceRequest request, ILogger logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -84,9 +86,38 @@ internal sealed class MlpHttpBackendService(string name, MlpRouteOptions route, 
         {
             using var invoker = new HttpMessageInvoker(handlers.CreateHandler(HttpClientName), disposeHandler: false);
             using var response = await invoker.SendAsync(message, cancellationToken).ConfigureAwait(false);
-            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            // The body into a pooled array, doubled as it fills, read here (no buffering content and copy of it); the
+            // answer carries the array for its sender to return (MlpServiceResponse.RentedBody).
+            var rented = ArrayPool<byte>.Shared.Rent(InitialBodyBuffer);
+            var length = 0;
+            try
+            {
+                var stream = response.Content.ReadAsStream(cancellationToken);
+                while (true)
+                {
+                    if (length == rented.Length)
+                        rented = Grow(rented, length);
+                    var read = await stream.ReadAsync(rented.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                    if (read == 0)
+                        break;
+                    length += read;
+                }
+            }
+            catch
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+                throw;
+            }
+
             var status = (int)response.StatusCode;
-            return new MlpServiceResponse(status is >= 100 and <= 999 ? status : 502, ResponseHeaders(response), body);
+            var headers = ResponseHeaders(response);
+            if (length == 0)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+                return new MlpServiceResponse(status is >= 100 and <= 999 ? status : 502, headers, ReadOnlyMemory<byte>.Empty);
+            }
+
+            return new MlpServiceResponse(status is >= 100 and <= 999 ? status : 502, headers, rented.AsMemory(0, length)) { RentedBody = rented };
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -98,6 +129,15 @@ internal sealed class MlpHttpBackendService(string name, MlpRouteOptions route, 
             MlpLog.BackendFailed(request.ConnectionLogger ?? logger, name, request.Operation, ex.Message);
             return MlpServiceResponse.Empty(502, "backend unavailable");
         }
+    }
+
+    /// <summary>A pooled array twice the size of <paramref name="full"/> with its <paramref name="length"/> bytes; <paramref name="full"/> goes back.</summary>
+    private static byte[] Grow(byte[] full, int length)
+    {
+        var bigger = ArrayPool<byte>.Shared.Rent(checked(full.Length * 2));
+        full.AsSpan(0, length).CopyTo(bigger);
+        ArrayPool<byte>.Shared.Return(full);
+        return bigger;
     }
 
     /// <summary>
@@ -148,7 +188,7 @@ internal sealed class MlpHttpBackendService(string name, MlpRouteOptions route, 
         foreach (var header in headers)
         {
             if (Kept(header.Key))
-                into[next++] = new HeaderField(header.Key.ToLowerInvariant(), Joined(header.Value));
+                into[next++] = new HeaderField(header.Key.AsSpan().ContainsAnyInRange('A', 'Z') ? header.Key.ToLowerInvariant() : header.Key, Joined(header.Value));
         }
 
         return next;
