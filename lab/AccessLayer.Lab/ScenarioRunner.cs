@@ -83,6 +83,9 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
             Log(line);
         Log($"sdk retries {sdk.Client.RetriesSent}, hedges {sdk.Client.HedgesSent} ({sdk.Client.HedgesOnSecondaryLink} on the secondary link), tail-loss trailers {sdk.Client.TrailersSent}, secondary links opened {sdk.Client.SecondaryLinksOpened}, session links lost {sdk.Disconnects.Count}, hedge delay {sdk.Client.HedgeDelay?.TotalMilliseconds:0} ms, quality {sdk.Client.Quality}; SRTT {sdk.Client.SmoothedRtt.TotalMilliseconds:0} ms, RTTVAR {sdk.Client.RttVariation.TotalMilliseconds:0} ms; add repeats answered from the backend's key store {backend.Repeats}{(LabClient.AddWithoutKey ? " (add without key)" : "")}");
 
+        Log($"backend requests per call: sdk {backend.Arrivals(sdk.DeviceId + "/")} for {sdk.Calls.Count} calls, naive {backend.Arrivals(naive.DeviceId + "/")} for {naive.Calls.Count}; loss recovery: gateway Mlp:TcpRtoMin {(GatewayNode.TcpRtoMinMs is { } g ? g + " ms" : "default")}, sdk TcpRtoMin {sdk.Client.Options.WeakNetwork.TcpRtoMin.TotalMilliseconds:0} ms");
+        foreach (var (ns, side) in new[] { (topology.ClientNs, "clients' namespace (both clients)"), (topology.GatewayNs, "gateway's namespace") })
+            Log($"TCP counters, {side}: {TcpCounters(ns)}");
         var broken = Validate(gateway, backend, clients, schedule.Count);
         return new ScenarioResult
         {
@@ -93,6 +96,23 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
             Namespaces = [topology.ClientNs, topology.GatewayNs],
             Clients = broken is null ? [.. clients.Select(c => Measure(c, backend))] : [],
         };
+    }
+
+    /// <summary>
+    /// The namespace's TCP retransmission counters since it was created (nstat, absolute): RTOs fired, segments resent, tail-loss probes,
+    /// and the spurious ones (DSACKs received: the peer already had the data; F-RTO's spurious RTOs).
+    /// </summary>
+    private static string TcpCounters(string ns)
+    {
+        string[] names = ["TcpRetransSegs", "TcpExtTCPTimeouts", "TcpExtTCPLossProbes", "TcpExtTCPDSACKRecv", "TcpExtTCPSpuriousRTOs", "TcpExtTCPDSACKUndo", "TcpExtTCPLossUndo"];
+        var (code, output, error) = Shell.TryRun("ip", ["netns", "exec", ns, "nstat", "-asz", .. names]);
+        if (code != 0)
+            return $"nstat failed: {error.Trim()}";
+        var values = output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(parts => parts.Length >= 2 && names.Contains(parts[0]))
+            .Select(parts => $"{parts[0].Replace("TcpExtTCP", "", StringComparison.Ordinal)} {parts[1]}");
+        return string.Join(", ", values);
     }
 
     private async Task RunTimelineAsync(Impairments impairments, GatewayNode gateway, LabClient[] clients, CancellationToken cancellationToken)
