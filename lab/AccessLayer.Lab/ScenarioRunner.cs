@@ -85,7 +85,10 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
 
         Log($"backend requests per call: sdk {backend.Arrivals(sdk.DeviceId + "/")} for {sdk.Calls.Count} calls, naive {backend.Arrivals(naive.DeviceId + "/")} for {naive.Calls.Count}; loss recovery: gateway Mlp:TcpRtoMin {(GatewayNode.TcpRtoMinMs is { } g ? g + " ms" : "default")}, sdk TcpRtoMin {sdk.Client.Options.WeakNetwork.TcpRtoMin.TotalMilliseconds:0} ms");
         foreach (var (ns, side) in new[] { (topology.ClientNs, "clients' namespace (both clients)"), (topology.GatewayNs, "gateway's namespace") })
+        {
             Log($"TCP counters, {side}: {TcpCounters(ns)}");
+            Log($"TCP sockets to or from the gateway's device ports, {side}: {TcpSockets(ns)}");
+        }
         var broken = Validate(gateway, backend, clients, schedule.Count);
         return new ScenarioResult
         {
@@ -113,6 +116,27 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
             .Where(parts => parts.Length >= 2 && names.Contains(parts[0]))
             .Select(parts => $"{parts[0].Replace("TcpExtTCP", "", StringComparison.Ordinal)} {parts[1]}");
         return string.Join(", ", values);
+    }
+
+    /// <summary>Per socket on the gateway's MLP or HTTP port (ss -ti): the kernel's RTO, its SRTT/RTTVAR, retransmissions and DSACKed (spurious) ones.</summary>
+    private static string TcpSockets(string ns)
+    {
+        var filter = $"( sport = :{LabTopology.MlpPort} or dport = :{LabTopology.MlpPort} or sport = :{LabTopology.HttpPort} or dport = :{LabTopology.HttpPort} )";
+        var (code, output, error) = Shell.TryRun("ip", "netns", "exec", ns, "ss", "-tinH", "state", "established", filter);
+        if (code != 0)
+            return $"ss failed: {error.Trim()}";
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var sockets = new List<string>();
+        for (var i = 0; i + 1 < lines.Length; i += 2)
+        {
+            var ends = lines[i].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var fields = lines[i + 1].Split(' ', StringSplitOptions.RemoveEmptyEntries)
+                .Where(f => f.StartsWith("rto:", StringComparison.Ordinal) || f.StartsWith("rtt:", StringComparison.Ordinal) || f.StartsWith("retrans:", StringComparison.Ordinal)
+                    || f.StartsWith("dsack_dups:", StringComparison.Ordinal) || f.StartsWith("reord_seen:", StringComparison.Ordinal) || f.StartsWith("lost:", StringComparison.Ordinal));
+            sockets.Add($"{(ends.Length >= 4 ? ends[^2] + ">" + ends[^1] : "?")} {string.Join(' ', fields)}");
+        }
+
+        return string.Join("; ", sockets);
     }
 
     private async Task RunTimelineAsync(Impairments impairments, GatewayNode gateway, LabClient[] clients, CancellationToken cancellationToken)
