@@ -46,21 +46,5 @@ internal static class TcpLossRecovery
             socket.SetOption(IpProtoTcp, TcpRtoMinUs, Microseconds(rtoMin));
     }
 
-    /// <summary>What the kernel holds (rounded to its clock tick), or null where it has no such option.</summary>
-    public static TimeSpan? ReadRtoMin(Socket socket)
-    {
-        if (!OperatingSystem.IsLinux())
-            return null;
-        Span<byte> value = stackalloc byte[sizeof(int)];
-        try
-        {
-            return socket.GetRawSocketOption(IpProtoTcp, TcpRtoMinUs, value) == sizeof(int) ? TimeSpan.FromMicroseconds(BitConverter.ToInt32(value)) : null;
-        }
-        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ProtocolOption)
-        {
-            return null;
-        }
-    }
-
     private static int Microseconds(TimeSpan value) => (int)Math.Clamp(value.Ticks / TimeSpan.TicksPerMicrosecond, MinRtoMin.Ticks / TimeSpan.TicksPerMicrosecond, MaxRtoMin.Ticks / TimeSpan.TicksPerMicrosecond);
 }

@@ -27,22 +27,6 @@ internal static class TcpLossRecovery
         return rtoMin > TimeSpan.Zero && TrySet(socket, TcpRtoMinUs, (int)(rtoMin.Ticks / TimeSpan.TicksPerMicrosecond), ref s_noRtoMin);
     }
 
-    /// <summary>What the kernel holds (rounded to its clock tick), or null where it has no such option.</summary>
-    public static TimeSpan? ReadRtoMin(Socket socket)
-    {
-        if (!Supported)
-            return null;
-        Span<byte> value = stackalloc byte[sizeof(int)];
-        try
-        {
-            return socket.GetRawSocketOption(IpProtoTcp, TcpRtoMinUs, value) == sizeof(int) ? TimeSpan.FromMicroseconds(BitConverter.ToInt32(value)) : null;
-        }
-        catch (SocketException)
-        {
-            return null;
-        }
-    }
-
     private static bool TrySet(Socket socket, int name, int value, ref int unsupported)
     {
         if (Volatile.Read(ref unsupported) != 0)
