@@ -26,7 +26,6 @@ public sealed class MlpClient : IAsyncDisposable
     private long _bytesReceived;
     private long _trailers;
     private long _lastProcessedPushSequence;
-    private readonly MlpLinkChanges _linkChanged;
     private int _connecting;
     private volatile bool _wantConnected;
     private volatile bool _disposed;
@@ -54,7 +53,7 @@ public sealed class MlpClient : IAsyncDisposable
 
         Router = new MlpCallRouter(this, _http);
         Secondary = new MlpSecondaryLink(this);
-        _linkChanged = new MlpLinkChanges(this);
+        LinkChanges = new MlpLinkChanges(this);
     }
 
     public MlpClientOptions Options { get; }
@@ -270,10 +269,13 @@ public sealed class MlpClient : IAsyncDisposable
     }
 
     /// <summary>Waits (within <paramref name="timeout"/>) until a link is up; null when none is coming any more.</summary>
-    internal Task<MlpLink?> WaitForLinkAsync(TimeSpan timeout, CancellationToken cancellationToken) => _linkChanged.WaitForLinkAsync(timeout, cancellationToken);
+    internal Task<MlpLink?> WaitForLinkAsync(TimeSpan timeout, CancellationToken cancellationToken) => LinkChanges.WaitForLinkAsync(timeout, cancellationToken);
 
     /// <summary>A link was published, or a connect or the reconnect loop ended: waiters look again.</summary>
-    internal void SignalLinkChanged() => _linkChanged.Signal();
+    internal void SignalLinkChanged() => LinkChanges.Signal();
+
+    /// <summary>Calls waiting for the link wake on its changes; the reconnect loop reads how many wait (docs/sdk.md "Reconnect").</summary>
+    internal MlpLinkChanges LinkChanges { get; }
 
     /// <summary>Typed call: serializes <paramref name="request"/>, parses the 2xx answer as <typeparamref name="TResponse"/>, throws <see cref="MlpStatusException"/> otherwise.</summary>
     public async Task<TResponse> CallAsync<TRequest, TResponse>(string service, string operation, TRequest request, MlpCallOptions? options = null, CancellationToken cancellationToken = default)

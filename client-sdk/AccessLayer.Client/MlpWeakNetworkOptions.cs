@@ -70,6 +70,14 @@ public sealed class MlpWeakNetworkOptions
     /// </summary>
     public TimeSpan ReconnectUnansweredMaxDelay { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// The cap of the backoff after an unanswered attempt while a call waits for the link: the attempts then follow each other closely,
+    /// so a SYN goes out about every second (the kernel resends an unanswered SYN after 1 s) and the path's return is found within
+    /// about that. Only while the app is owed an answer: an idle client keeps <see cref="ReconnectUnansweredMaxDelay"/>'s jitter, so an
+    /// outage does not end in a reconnect storm. Default 250 ms.
+    /// </summary>
+    public TimeSpan ReconnectOwedMaxDelay { get; set; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>Race the endpoints (and every address of a host name) with a stagger instead of trying one; the winner is tried first next time. Default true.</summary>
     public bool ConnectionRacing { get; set; } = true;
 
@@ -134,6 +142,18 @@ public sealed class MlpWeakNetworkOptions
     public TimeSpan TailLossTrailerDelay { get; set; } = TimeSpan.FromMilliseconds(25);
 
     /// <summary>
+    /// Floor of TCP's retransmission timeout on the SDK's own TCP sockets (the links and the HTTP fallback): <c>TCP_RTO_MIN_US</c>, which
+    /// only Linux 6.15 or later has. A lost request is then resent after about SRTT + max(4 × RTTVAR, this) instead of SRTT + 200 ms.
+    /// Best effort: Android and iOS kernels do not have the option today, and it is then ignored (the gateway's own
+    /// <c>Mlp:TcpRtoMin</c> still speeds up lost responses). <see cref="TimeSpan.Zero"/> leaves the system default; else 5–200 ms.
+    /// Default 50 ms (docs/sdk.md "TCP loss recovery").
+    /// </summary>
+    public TimeSpan TcpRtoMin { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary><c>TCP_THIN_LINEAR_TIMEOUTS</c> on the SDK's TCP sockets (Linux and Android): no exponential backoff for a thin stream's first retransmissions. Default true.</summary>
+    public bool TcpThinLinearTimeouts { get; set; } = true;
+
+    /// <summary>
     /// While the long link is down, still connecting, or suspect (a PING unanswered past the RTO), send calls over the HTTP fallback
     /// (when configured) instead of waiting for the link. Default true.
     /// </summary>
@@ -168,6 +188,7 @@ public sealed class MlpWeakNetworkOptions
         if (ReconnectMaxDelay < ReconnectBaseDelay)
             throw new ArgumentException($"{nameof(ReconnectMaxDelay)} must be at least {nameof(ReconnectBaseDelay)}.", nameof(ReconnectMaxDelay));
         Positive(ReconnectUnansweredMaxDelay, nameof(ReconnectUnansweredMaxDelay));
+        Positive(ReconnectOwedMaxDelay, nameof(ReconnectOwedMaxDelay));
         Positive(VerifyIdleLinkAfter, nameof(VerifyIdleLinkAfter));
         Positive(ConnectionAttemptDelay, nameof(ConnectionAttemptDelay));
         if (MaxRetries is < 0 or > 10)
@@ -183,6 +204,8 @@ public sealed class MlpWeakNetworkOptions
         Positive(TailLossTrailerDelay, nameof(TailLossTrailerDelay));
         if (TailLossTrailerDelay > TimeSpan.FromSeconds(1))
             throw new ArgumentException($"{nameof(TailLossTrailerDelay)} must be at most 1 s.", nameof(TailLossTrailerDelay));
+        if (TcpRtoMin != TimeSpan.Zero && (TcpRtoMin < TimeSpan.FromMilliseconds(5) || TcpRtoMin > TimeSpan.FromMilliseconds(200)))
+            throw new ArgumentException($"{nameof(TcpRtoMin)} must be zero (the system default) or within 5-200 ms.", nameof(TcpRtoMin));
         ArgumentNullException.ThrowIfNull(NetworkId);
     }
 

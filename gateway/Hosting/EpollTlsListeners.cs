@@ -64,6 +64,7 @@ internal sealed class EpollTlsListeners(
             {
                 var pipeline = new ConnectionBuilder(services)
                     .UseConnectionGovernance(ListenerNames.MlpTls, MlpAdmissionRefusal.Writer(services))
+                    .UseMlpLossRecovery()
                     .UseConnectionHandler<MlpConnectionHandler>()
                     .Build();
                 MlpEndPoint = Start(ListenerNames.MlpTls, pipeline, (connection, ex) => EpollLog.ConnectionFailed(logger, ex, connection.ConnectionId), server, mlp.Value.BindAddress, mlp.Value.TlsPort, earlyData: true);

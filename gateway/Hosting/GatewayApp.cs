@@ -7,6 +7,7 @@ using AccessLayer.Gateway.Governance;
 using AccessLayer.Gateway.Management;
 using AccessLayer.Gateway.Metrics;
 using AccessLayer.Gateway.Mlp;
+using AccessLayer.Gateway.Mlp.Connections;
 using AccessLayer.Gateway.Mqtt;
 using AccessLayer.Gateway.Telemetry;
 using AccessLayer.Gateway.Traffic;
@@ -81,7 +82,7 @@ public static class GatewayApp
 
             if (http.Port > 0)
             {
-                kestrel.Listen(ParseAddress(http.BindAddress), http.Port, listen => listen.UseSocketTuning());
+                kestrel.Listen(ParseAddress(http.BindAddress), http.Port, listen => listen.UseSocketTuning().UseMlpLossRecovery());
             }
 
             var management = context.Configuration.GetSection(ManagementOptions.SectionName).Get<ManagementOptions>() ?? new ManagementOptions();

@@ -74,6 +74,7 @@ public static class MlpGatewayExtensions
             if (mlp.Port > 0)
                 kestrel.Listen(ParseAddress(mlp.BindAddress), mlp.Port, listen => listen
                     .UseConnectionGovernance(ListenerNames.Mlp, MlpAdmissionRefusal.Writer(listen.ApplicationServices))
+                    .UseMlpLossRecovery()
                     .UseLingeringClose()
                     .UseConnectionHandler<MlpConnectionHandler>());
         });

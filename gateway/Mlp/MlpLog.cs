@@ -51,6 +51,12 @@ internal static partial class MlpLog
     [LoggerMessage(2015, LogLevel.Warning, "Backend {Service} threw while handling {Operation}")]
     public static partial void ServiceFailed(ILogger logger, Exception exception, string service, string operation);
 
+    [LoggerMessage(2016, LogLevel.Warning, "This kernel has no per-socket TCP loss-recovery options (Mlp:TcpRtoMin {RtoMin}): MLP sockets keep the kernel's defaults ({Reason})")]
+    public static partial void LossRecoveryUnsupported(ILogger logger, TimeSpan rtoMin, string reason);
+
+    [LoggerMessage(2017, LogLevel.Warning, "Setting TCP loss-recovery options (Mlp:TcpRtoMin {RtoMin}) on an MLP socket failed; logged once: {Reason}")]
+    public static partial void LossRecoveryFailed(ILogger logger, TimeSpan rtoMin, string reason);
+
     [LoggerMessage(2030, LogLevel.Debug, "Device {DeviceId} sent elsewhere by the drain")]
     public static partial void ConnectionDrained(ILogger logger, string deviceId);
 

@@ -112,6 +112,22 @@ public sealed class MlpOptions
     [Range(2, 86400)]
     public int IdleTimeoutSeconds { get; set; } = 330;
 
+    /// <summary>
+    /// Floor of TCP's retransmission timeout on MLP sockets (the MLP listeners and the device HTTP port, which carries the
+    /// WebSocket link and the fallback): <c>TCP_RTO_MIN_US</c>, Linux 6.15 or later. A lost segment is resent after about
+    /// SRTT + max(4 × RTTVAR, this) instead of the kernel's SRTT + 200 ms. <c>00:00:00</c> leaves the kernel's default; set values
+    /// lie within 5–200 ms. Below the peer's delayed ACK (40 ms on Linux and Android, more elsewhere) an ACK the peer holds back
+    /// can be taken for a loss: a spurious retransmission of one small segment, which the kernel detects and undoes (F-RTO).
+    /// An older kernel without the option logs that once and keeps its default. Default 50 ms (docs/configuration.md).
+    /// </summary>
+    public TimeSpan TcpRtoMin { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// <c>TCP_THIN_LINEAR_TIMEOUTS</c> on MLP sockets (Linux): while a connection has fewer than four segments in flight (an RPC
+    /// link nearly always), its first six retransmission timeouts do not double. Default true.
+    /// </summary>
+    public bool TcpThinLinearTimeouts { get; set; } = true;
+
     /// <summary>Folder of <c>*.dict</c> zstd dictionaries (id from each header); the highest id is the one recommended.</summary>
     public string DictionaryPath { get; set; } = string.Empty;
 

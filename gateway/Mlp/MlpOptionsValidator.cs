@@ -29,6 +29,8 @@ internal sealed class MlpOptionsValidator : IValidateOptions<MlpOptions>
             failures.Add("Mlp:MaxPushStoreBytes must be at least Mlp:MaxQueuedPushBytes.");
         if (options.PushExpiry <= TimeSpan.Zero)
             failures.Add("Mlp:PushExpiry must be positive.");
+        if (options.TcpRtoMin != TimeSpan.Zero && (options.TcpRtoMin < Transport.TcpLossRecovery.MinRtoMin || options.TcpRtoMin > Transport.TcpLossRecovery.MaxRtoMin))
+            failures.Add("Mlp:TcpRtoMin must be 00:00:00 (the kernel's default) or within 5-200 ms (the kernel's bounds).");
         foreach (var key in options.TokenSecrets.Keys)
         {
             if (!uint.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))

@@ -2,6 +2,7 @@ using System.Net;
 using AccessLayer.Gateway.Connections;
 using AccessLayer.Gateway.Governance;
 using AccessLayer.Gateway.Hosting;
+using AccessLayer.Gateway.Mlp.Connections;
 using AccessLayer.Gateway.Mqtt;
 using AccessLayer.Gateway.Security;
 using Microsoft.AspNetCore.Connections;
@@ -48,6 +49,7 @@ internal static class TlsListeners
             var adapter = WithRejectionLog(certificates.CreateAdapterOptions(handshakeTimeout, alpn: false), logger);
             kestrel.Listen(GatewayApp.ParseAddress(mlp.BindAddress), mlp.TlsPort, listen => listen
                 .UseConnectionGovernance(ListenerNames.MlpTls, Mlp.Connections.MlpAdmissionRefusal.Writer(listen.ApplicationServices))
+                .UseMlpLossRecovery()
                 .UseLingeringClose()
                 .UseHttps(adapter)
                 .UseConnectionHandler<Mlp.Connections.MlpConnectionHandler>());
@@ -59,7 +61,7 @@ internal static class TlsListeners
             kestrel.Listen(httpAddress, http.TlsPort, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;
-                listen.UseSocketTuning().UseHttps(adapter);
+                listen.UseSocketTuning().UseMlpLossRecovery().UseHttps(adapter);
             });
         }
     }

@@ -41,6 +41,8 @@ internal sealed class CountingTransportFactory(IMlpTransportFactory inner) : IMl
 
         public void Abort() => inner.Abort();
 
+        public void TuneLossRecovery(TimeSpan rtoMin, bool thinLinearTimeouts) => inner.TuneLossRecovery(rtoMin, thinLinearTimeouts);
+
         public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 

@@ -47,6 +47,7 @@ internal sealed class GatewayNode : IDisposable
             "--Mlp:AllowAnonymous=true", "--Mlp:TokenSecret=lab-token-secret-0123456789", "--Mlp:TicketSecret=lab-ticket-secret-0123456789",
             $"--Mlp:Routes:shop:Url=http://{t.MgmtClientAddress}:{LabTopology.BackendPort}/",
             "--Logging:LogLevel:Default=Warning",
+            .. GatewayLossRecoveryArgs(),
         ];
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
@@ -82,6 +83,19 @@ internal sealed class GatewayNode : IDisposable
         await WaitListeningAsync(t.MgmtGatewayAddress, LabTopology.ManagementPort, process, cancellationToken);
         await WaitListeningAsync(t.MgmtGatewayAddress, LabTopology.MlpPort, process, cancellationToken);
     }
+
+    /// <summary>
+    /// <c>LAB_GATEWAY_TCP_RTO_MIN_MS=n</c>: the gateway's <c>Mlp:TcpRtoMin</c> (0: the kernel's default and no thin-stream linear
+    /// timeouts, the gateway before 2026-12-05 09:00); unset: the gateway's default.
+    /// </summary>
+    public static readonly int? TcpRtoMinMs = int.TryParse(Environment.GetEnvironmentVariable("LAB_GATEWAY_TCP_RTO_MIN_MS"), out var ms) ? ms : null;
+
+    private static string[] GatewayLossRecoveryArgs() => TcpRtoMinMs switch
+    {
+        null => [],
+        0 => ["--Mlp:TcpRtoMin=00:00:00", "--Mlp:TcpThinLinearTimeouts=false"],
+        var n => [$"--Mlp:TcpRtoMin={TimeSpan.FromMilliseconds(n.Value):c}"],
+    };
 
     /// <summary>SIGKILL: a crashed node; the kernel resets its connections (when the RST gets through).</summary>
     public void Kill()

@@ -42,8 +42,17 @@ internal sealed class Impairments(LabTopology topology, string delayScript) : ID
     private readonly HashSet<string> _blackholes = [];
     private bool _reset;
 
+    /// <summary>
+    /// <c>LAB_GATEWAY_TCP_RECOVERY=n</c>: <c>net.ipv4.tcp_recovery</c> in the gateway's namespace (a host setting of a gateway node, not
+    /// a socket's): 1 is the kernel's default (RACK with a reordering window that widens after DSACKs), 5 adds
+    /// RACK_STATIC_REO_WND (the window stays at a quarter of the minimum RTT). Unset: the kernel's default.
+    /// </summary>
+    public static readonly string? GatewayTcpRecovery = Environment.GetEnvironmentVariable("LAB_GATEWAY_TCP_RECOVERY");
+
     public void Apply(PathProfile profile)
     {
+        if (GatewayTcpRecovery is { Length: > 0 } recovery)
+            Shell.InNamespace(topology.GatewayNs, "sysctl", "-q", "-w", $"net.ipv4.tcp_recovery={recovery}");
         foreach (var ns in new[] { topology.ClientNs, topology.GatewayNs })
         {
             if (profile.NatIdleSeconds > 0)

@@ -42,6 +42,9 @@ internal sealed class LabClient : IAsyncDisposable
 
     /// <summary><c>LAB_ADD_WITHOUT_KEY=1</c>: <c>add</c> goes without an idempotency key (a plain side effect, never resent), as in the runs before 2026-12-05.</summary>
     public static readonly bool AddWithoutKey = Environment.GetEnvironmentVariable("LAB_ADD_WITHOUT_KEY") == "1";
+
+    /// <summary><c>LAB_SDK_TCP_RTO_MIN_MS=n</c>: the SDK's <see cref="MlpWeakNetworkOptions.TcpRtoMin"/> (0: the system's default and no thin-stream linear timeouts, what a phone has today); unset: the SDK's default.</summary>
+    public static readonly int? SdkTcpRtoMinMs = int.TryParse(Environment.GetEnvironmentVariable("LAB_SDK_TCP_RTO_MIN_MS"), out var ms) ? ms : null;
     private readonly Stopwatch _clock;
     private readonly SemaphoreSlim _connectLock = new(1, 1);
     private readonly ConcurrentBag<CallRecord> _calls = [];
@@ -68,6 +71,11 @@ internal sealed class LabClient : IAsyncDisposable
         {
             options.HttpFallbackEndpoint = new Uri($"http://{topology.RadioGatewayAddress}:{LabTopology.HttpPort}/");
             options.WeakNetwork.NetworkId = "radio";
+            if (SdkTcpRtoMinMs is { } rtoMin)
+            {
+                options.WeakNetwork.TcpRtoMin = TimeSpan.FromMilliseconds(rtoMin);
+                options.WeakNetwork.TcpThinLinearTimeouts = rtoMin > 0;
+            }
         }
         else
         {
@@ -85,6 +93,8 @@ internal sealed class LabClient : IAsyncDisposable
                 Hedging = false,
                 TailLossTrailers = false,
                 ShortConnectionFallback = false,
+                TcpRtoMin = TimeSpan.Zero,
+                TcpThinLinearTimeouts = false,
             };
         }
 

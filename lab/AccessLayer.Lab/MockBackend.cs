@@ -20,6 +20,7 @@ internal sealed class MockBackend : IAsyncDisposable
     private readonly ConcurrentDictionary<string, int> _executions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<byte[]>> _results = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, double> _firstArrival = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _arrivals = new(StringComparer.Ordinal);
     private readonly Func<double> _now;
     private long _requests;
     private long _repeats;
@@ -84,8 +85,12 @@ internal sealed class MockBackend : IAsyncDisposable
     private void Arrived(HttpContext context)
     {
         var now = _now();
+        _arrivals.AddOrUpdate(context.Request.Headers["x-request-id"].ToString(), 1, (_, n) => n + 1);
         _firstArrival.TryAdd(context.Request.Headers["x-request-id"].ToString(), now);
     }
+
+    /// <summary>Requests that reached the backend (every copy: hedges and resends included) of the calls whose request id starts with <paramref name="prefix"/>.</summary>
+    public int Arrivals(string prefix) => _arrivals.Where(e => e.Key.StartsWith(prefix, StringComparison.Ordinal)).Sum(e => e.Value);
 
     /// <summary>Executions beyond the first of the side effects whose request id starts with <paramref name="prefix"/>.</summary>
     public int Duplicates(string prefix) => _executions.Where(e => e.Key.StartsWith(prefix, StringComparison.Ordinal)).Sum(e => e.Value - 1);

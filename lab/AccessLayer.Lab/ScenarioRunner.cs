@@ -83,6 +83,12 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
             Log(line);
         Log($"sdk retries {sdk.Client.RetriesSent}, hedges {sdk.Client.HedgesSent} ({sdk.Client.HedgesOnSecondaryLink} on the secondary link), tail-loss trailers {sdk.Client.TrailersSent}, secondary links opened {sdk.Client.SecondaryLinksOpened}, session links lost {sdk.Disconnects.Count}, hedge delay {sdk.Client.HedgeDelay?.TotalMilliseconds:0} ms, quality {sdk.Client.Quality}; SRTT {sdk.Client.SmoothedRtt.TotalMilliseconds:0} ms, RTTVAR {sdk.Client.RttVariation.TotalMilliseconds:0} ms; add repeats answered from the backend's key store {backend.Repeats}{(LabClient.AddWithoutKey ? " (add without key)" : "")}");
 
+        Log($"backend requests per call: sdk {backend.Arrivals(sdk.DeviceId + "/")} for {sdk.Calls.Count} calls, naive {backend.Arrivals(naive.DeviceId + "/")} for {naive.Calls.Count}; loss recovery: gateway Mlp:TcpRtoMin {(GatewayNode.TcpRtoMinMs is { } g ? g + " ms" : "default")}, sdk TcpRtoMin {sdk.Client.Options.WeakNetwork.TcpRtoMin.TotalMilliseconds:0} ms, gateway net.ipv4.tcp_recovery {Impairments.GatewayTcpRecovery ?? "default"}");
+        foreach (var (ns, side) in new[] { (topology.ClientNs, "clients' namespace (both clients)"), (topology.GatewayNs, "gateway's namespace") })
+        {
+            Log($"TCP counters, {side}: {TcpCounters(ns)}");
+            Log($"TCP sockets to or from the gateway's device ports, {side}: {TcpSockets(ns)}");
+        }
         var broken = Validate(gateway, backend, clients, schedule.Count);
         return new ScenarioResult
         {
@@ -93,6 +99,44 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
             Namespaces = [topology.ClientNs, topology.GatewayNs],
             Clients = broken is null ? [.. clients.Select(c => Measure(c, backend))] : [],
         };
+    }
+
+    /// <summary>
+    /// The namespace's TCP retransmission counters since it was created (nstat, absolute): RTOs fired, segments resent, tail-loss probes,
+    /// and the spurious ones (DSACKs received: the peer already had the data; F-RTO's spurious RTOs).
+    /// </summary>
+    private static string TcpCounters(string ns)
+    {
+        string[] names = ["TcpRetransSegs", "TcpExtTCPTimeouts", "TcpExtTCPLossProbes", "TcpExtTCPDSACKRecv", "TcpExtTCPSpuriousRTOs", "TcpExtTCPDSACKUndo", "TcpExtTCPLossUndo"];
+        var (code, output, error) = Shell.TryRun("ip", ["netns", "exec", ns, "nstat", "-asz", .. names]);
+        if (code != 0)
+            return $"nstat failed: {error.Trim()}";
+        var values = output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(parts => parts.Length >= 2 && names.Contains(parts[0]))
+            .Select(parts => $"{parts[0].Replace("TcpExtTCP", "", StringComparison.Ordinal)} {parts[1]}");
+        return string.Join(", ", values);
+    }
+
+    /// <summary>Per socket on the gateway's MLP or HTTP port (ss -ti): the kernel's RTO, its SRTT/RTTVAR, retransmissions and DSACKed (spurious) ones.</summary>
+    private static string TcpSockets(string ns)
+    {
+        var filter = $"( sport = :{LabTopology.MlpPort} or dport = :{LabTopology.MlpPort} or sport = :{LabTopology.HttpPort} or dport = :{LabTopology.HttpPort} )";
+        var (code, output, error) = Shell.TryRun("ip", "netns", "exec", ns, "ss", "-tinH", "state", "established", filter);
+        if (code != 0)
+            return $"ss failed: {error.Trim()}";
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var sockets = new List<string>();
+        for (var i = 0; i + 1 < lines.Length; i += 2)
+        {
+            var ends = lines[i].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var fields = lines[i + 1].Split(' ', StringSplitOptions.RemoveEmptyEntries)
+                .Where(f => f.StartsWith("rto:", StringComparison.Ordinal) || f.StartsWith("rtt:", StringComparison.Ordinal) || f.StartsWith("retrans:", StringComparison.Ordinal)
+                    || f.StartsWith("dsack_dups:", StringComparison.Ordinal) || f.StartsWith("reord_seen:", StringComparison.Ordinal) || f.StartsWith("lost:", StringComparison.Ordinal));
+            sockets.Add($"{(ends.Length >= 4 ? ends[^2] + ">" + ends[^1] : "?")} {string.Join(' ', fields)}");
+        }
+
+        return string.Join("; ", sockets);
     }
 
     private async Task RunTimelineAsync(Impairments impairments, GatewayNode gateway, LabClient[] clients, CancellationToken cancellationToken)

@@ -301,6 +301,51 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
         Assert.All(attempts.Skip(1), d => Assert.True(d <= TimeSpan.FromSeconds(2), $"a wait of {d.TotalMilliseconds:0} ms"));
     }
 
+    [Fact]
+    public async Task While_a_call_waits_for_the_link_in_a_tunnel_reconnect_attempts_follow_each_other_within_the_owed_cap()
+    {
+        await using var gateway = await MlpTestGateway.StartAsync();
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
+        await using var fallbackRelay = LoopbackRelay.Start(gateway.HttpPort);
+        var time = FakeClock.New();
+        var options = gateway.ClientOptions("dev-owed", endpoint: relay.Endpoint, fallback: fallbackRelay, time: time);
+        options.WeakNetwork = new MlpWeakNetworkOptions { Hedging = false, Random = new Random(11) };
+        await using var client = new MlpClient(options);
+        var attempts = new ConcurrentQueue<TimeSpan>();
+        client.ReconnectScheduled += (_, _, delay) => attempts.Enqueue(delay);
+        await client.ConnectAsync();
+        for (var i = 0; i < 3; i++)
+            await client.PingAsync();
+
+        relay.BlackholeAll();
+        relay.SwallowNewFlows = true;
+        fallbackRelay.SwallowNewFlows = true;
+        var probe = client.PingAsync();
+        await Eventually.TrueAsync(() => FakeClock.Step(time, probe.IsCompleted), "the link is found dead", 30_000);
+        await Eventually.TrueAsync(() => FakeClock.Step(time, !attempts.IsEmpty), "the first attempt times out", 30_000);
+
+        // A call waits for the link from here; the wait already scheduled before it ran is the last one of the idle schedule.
+        var call = client.CallAsync("echo", "owed", "x"u8.ToArray(), new MlpCallOptions { Timeout = TimeSpan.FromSeconds(60) });
+        var before = attempts.Count;
+        var tunnelEnds = time.GetUtcNow() + TimeSpan.FromSeconds(20);
+        await Eventually.TrueAsync(() => FakeClock.Step(time, time.GetUtcNow() >= tunnelEnds, 50), "the tunnel lasts", 60_000);
+        Assert.False(call.IsCompleted);
+        var owed = attempts.Skip(before).ToList();
+        output.WriteLine($"waits while the call was owed: {string.Join(", ", owed.Select(d => d.TotalMilliseconds.ToString("0")))} ms");
+        // 2 s attempts back to back: about nine in 20 s (with the 2 s cap's jitter instead, about six).
+        Assert.True(owed.Count >= 8, $"{owed.Count} attempts in 20 s");
+        Assert.All(owed, d => Assert.True(d <= TimeSpan.FromMilliseconds(250), $"a wait of {d.TotalMilliseconds:0} ms"));
+
+        relay.SwallowNewFlows = false;
+        fallbackRelay.SwallowNewFlows = false;
+        var back = time.GetUtcNow();
+        await Eventually.TrueAsync(() => FakeClock.Step(time, call.IsCompleted, 50), "the call is answered", 60_000);
+        await call;
+        var after = time.GetUtcNow() - back;
+        // At worst the attempt under way times out (2 s) and the next follows within 250 ms.
+        Assert.True(after <= TimeSpan.FromSeconds(2.4), $"answered {after.TotalMilliseconds:0} ms after the path returned");
+    }
+
     [Theory]
     [InlineData(true, 2000)]
     [InlineData(false, 10_000)]

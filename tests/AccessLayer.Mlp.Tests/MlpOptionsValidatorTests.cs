@@ -23,4 +23,20 @@ public sealed class MlpOptionsValidatorTests
     [InlineData("test-ticket-secret")]
     public void An_empty_or_long_enough_ticket_secret_is_accepted(string secret) =>
         Assert.True(Validator.Validate(null, new MlpOptions { TicketSecret = secret }).Succeeded);
+
+    [Theory]
+    [InlineData(0, true)]
+    [InlineData(5, true)]
+    [InlineData(50, true)]
+    [InlineData(200, true)]
+    [InlineData(1, false)]
+    [InlineData(201, false)]
+    public void The_RTO_floor_is_off_or_within_the_kernels_bounds(int milliseconds, bool valid)
+    {
+        var result = Validator.Validate(null, new MlpOptions { TcpRtoMin = TimeSpan.FromMilliseconds(milliseconds) });
+
+        Assert.Equal(valid, result.Succeeded);
+        if (!valid)
+            Assert.Contains("Mlp:TcpRtoMin", result.FailureMessage, StringComparison.Ordinal);
+    }
 }

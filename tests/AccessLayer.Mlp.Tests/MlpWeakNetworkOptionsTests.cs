@@ -25,6 +25,9 @@ public sealed class MlpWeakNetworkOptionsTests
         { nameof(MlpWeakNetworkOptions.DeadLinkMinTimeout), o => o.DeadLinkMinTimeout = TimeSpan.Zero },
         { nameof(MlpWeakNetworkOptions.HeartbeatProbeResolution), o => o.HeartbeatProbeResolution = TimeSpan.Zero },
         { nameof(MlpWeakNetworkOptions.ReconnectMaxDelay), o => o.ReconnectMaxDelay = TimeSpan.FromMilliseconds(500) },
+        { nameof(MlpWeakNetworkOptions.ReconnectOwedMaxDelay), o => o.ReconnectOwedMaxDelay = TimeSpan.Zero },
+        { nameof(MlpWeakNetworkOptions.TcpRtoMin), o => o.TcpRtoMin = TimeSpan.FromMilliseconds(1) },
+        { nameof(MlpWeakNetworkOptions.TcpRtoMin), o => o.TcpRtoMin = TimeSpan.FromMilliseconds(201) },
     };
 
     [Theory]

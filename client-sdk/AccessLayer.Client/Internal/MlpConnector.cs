@@ -60,6 +60,7 @@ internal static class MlpConnector
         Exception? failure = null;
         while (await race.NextAsync().ConfigureAwait(false) is { } connected)
         {
+            connected.Transport.TuneLossRecovery(weak.TcpRtoMin, weak.TcpThinLinearTimeouts);
             var link = new MlpLink(connected.Transport, client);
             try
             {

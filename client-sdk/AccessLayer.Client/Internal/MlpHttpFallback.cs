@@ -20,8 +20,32 @@ internal static class MlpHttpFallback
     /// The SDK's own client for the fallback: a pooled connection idle longer than <see cref="MlpWeakNetworkOptions.VerifyIdleLinkAfter"/>
     /// is closed, not reused (a NAT may have forgotten it, and a request on it would hang until its deadline).
     /// </summary>
-    public static HttpClient CreateClient(MlpWeakNetworkOptions weak) =>
-        new(new SocketsHttpHandler { PooledConnectionIdleTimeout = weak.VerifyIdleLinkAfter });
+    public static HttpClient CreateClient(MlpWeakNetworkOptions weak)
+    {
+        var handler = new SocketsHttpHandler { PooledConnectionIdleTimeout = weak.VerifyIdleLinkAfter };
+        if (Transport.TcpLossRecovery.Supported && (weak.TcpRtoMin > TimeSpan.Zero || weak.TcpThinLinearTimeouts))
+        {
+            // The fallback crosses the same lossy path as the link: its sockets get the same loss recovery (docs/sdk.md "TCP loss recovery").
+            var (rtoMin, thinLinear) = (weak.TcpRtoMin, weak.TcpThinLinearTimeouts);
+            handler.ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    Transport.TcpLossRecovery.TryApply(socket, rtoMin, thinLinear);
+                    await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            };
+        }
+
+        return new HttpClient(handler);
+    }
 
     /// <summary>Opens (or keeps) a pooled connection to the fallback: a HEAD its request path answers without work (405); failures are ignored.</summary>
     public static async Task WarmAsync(HttpClient http, Uri baseUri)

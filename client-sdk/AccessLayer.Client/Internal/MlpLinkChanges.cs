@@ -8,9 +8,26 @@ internal sealed class MlpLinkChanges(MlpClient client)
 {
     private readonly Lock _lock = new();
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _waiting;
+
+    /// <summary>Calls waiting for a link now: the reconnect loop keeps its attempts close while the app is owed answers.</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
 
     /// <summary>Waits (within <paramref name="timeout"/>) until a link is up; null when none is coming any more.</summary>
     public async Task<MlpLink?> WaitForLinkAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _waiting);
+        try
+        {
+            return await WaitCoreAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+    }
+
+    private async Task<MlpLink?> WaitCoreAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         var time = client.Options.TimeProvider;
         var started = time.GetTimestamp();

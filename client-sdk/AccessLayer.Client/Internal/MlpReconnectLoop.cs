@@ -110,7 +110,7 @@ internal sealed class MlpReconnectLoop(MlpClient client) : IDisposable
                 lock (_lock)
                 {
                     wake = _wake;
-                    delay = _backoff.Next(first ? retryAfter : TimeSpan.Zero, unanswered);
+                    delay = _backoff.Next(first ? retryAfter : TimeSpan.Zero, unanswered, owed: client.LinkChanges.Waiting > 0);
                 }
 
                 // The timer exists before anyone hears of it, so a fake clock advanced on the event moves it.

@@ -93,6 +93,7 @@ internal sealed class MlpSecondaryLink(MlpClient client) : IAsyncDisposable
         {
             using var deadline = new CancellationTokenSource(timeout, _time);
             var transport = await options.TransportFactory.ConnectAsync(endpoint, deadline.Token).ConfigureAwait(false);
+            transport.TuneLossRecovery(options.WeakNetwork.TcpRtoMin, options.WeakNetwork.TcpThinLinearTimeouts);
             link = new MlpLink(transport, client, secondary: true);
             await link.HandshakeAsync(MlpHello.Build(client, useTicket: !client.ResumeTicket.IsEmpty, secondary: true), timeout, deadline.Token).ConfigureAwait(false);
             lock (_lock)

@@ -6,7 +6,7 @@ namespace AccessLayer.Client.Strategies;
 /// whole window instead of arriving in waves. A server's <c>retry_after_ms</c> is a floor, plus up to
 /// 20% jitter (docs/protocol.md §12). After an attempt that got no answer at all (the path is down: nothing reached a
 /// server) the cap is <see cref="MlpWeakNetworkOptions.ReconnectUnansweredMaxDelay"/>, so the next attempt follows the
-/// path's return closely. Not thread-safe: one reconnect loop owns it.
+/// path's return closely, and while a call also waits for the link <see cref="MlpWeakNetworkOptions.ReconnectOwedMaxDelay"/>. Not thread-safe: one reconnect loop owns it.
 /// </summary>
 internal sealed class ReconnectBackoff(MlpWeakNetworkOptions options)
 {
@@ -22,12 +22,17 @@ internal sealed class ReconnectBackoff(MlpWeakNetworkOptions options)
         return ceiling < options.ReconnectMaxDelay ? ceiling : options.ReconnectMaxDelay;
     }
 
-    /// <summary>The wait before the next attempt; counts the attempt. <paramref name="unanswered"/>: the last attempt timed out without any answer.</summary>
-    public TimeSpan Next(TimeSpan retryAfter = default, bool unanswered = false)
+    /// <summary>
+    /// The wait before the next attempt; counts the attempt. <paramref name="unanswered"/>: the last attempt timed out without any answer;
+    /// <paramref name="owed"/>: a call is waiting for the link.
+    /// </summary>
+    public TimeSpan Next(TimeSpan retryAfter = default, bool unanswered = false, bool owed = false)
     {
         var ceiling = Ceiling(_attempt);
         if (unanswered && ceiling > options.ReconnectUnansweredMaxDelay)
             ceiling = options.ReconnectUnansweredMaxDelay;
+        if (unanswered && owed && ceiling > options.ReconnectOwedMaxDelay)
+            ceiling = options.ReconnectOwedMaxDelay;
         var delay = ceiling * options.Random.NextDouble();
         _attempt++;
         if (retryAfter > TimeSpan.Zero)

@@ -12,6 +12,15 @@ public interface IMlpTransport : IAsyncDisposable
 
     /// <summary>Drops the connection at once (no close handshake): a simulated network loss.</summary>
     void Abort();
+
+    /// <summary>
+    /// Sets TCP loss-recovery options on the transport's socket, when it has one and the system has them (docs/sdk.md "TCP loss
+    /// recovery"): a retransmission-timeout floor (zero: leave it) and linear timeouts for thin streams. Best effort; never throws.
+    /// The default does nothing (transports without a TCP socket of their own); a wrapping transport passes it on.
+    /// </summary>
+    void TuneLossRecovery(TimeSpan rtoMin, bool thinLinearTimeouts)
+    {
+    }
 }
 
 /// <summary>

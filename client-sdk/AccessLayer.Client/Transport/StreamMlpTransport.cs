@@ -26,6 +26,8 @@ internal sealed class StreamMlpTransport : IMlpTransport, IDuplexPipe
 
     public PipeWriter Output { get; }
 
+    public void TuneLossRecovery(TimeSpan rtoMin, bool thinLinearTimeouts) => TcpLossRecovery.TryApply(_socket, rtoMin, thinLinearTimeouts);
+
     public void Abort()
     {
         try

@@ -55,6 +55,20 @@ public sealed class ReconnectBackoffTests
     }
 
     [Fact]
+    public void While_a_call_waits_for_the_link_the_window_after_an_unanswered_attempt_is_capped_at_the_owed_cap()
+    {
+        // The app is owed an answer and the path is down: attempts follow each other closely, so its return is found within about a second.
+        var backoff = new ReconnectBackoff(Options(5));
+        var replica = new Random(5);
+        for (var n = 0; n < 8; n++)
+            Assert.Equal(TimeSpan.FromMilliseconds(250) * replica.NextDouble(), backoff.Next(unanswered: true, owed: true));
+
+        // Nothing owed: the 2 s unanswered cap's jitter again. A refusal (a server was reached, perhaps an overloaded one): the long window.
+        Assert.Equal(TimeSpan.FromSeconds(2) * replica.NextDouble(), backoff.Next(unanswered: true));
+        Assert.Equal(backoff.Ceiling(9) * replica.NextDouble(), backoff.Next(owed: true));
+    }
+
+    [Fact]
     public void Reset_starts_the_schedule_over()
     {
         var backoff = new ReconnectBackoff(Options(3));
