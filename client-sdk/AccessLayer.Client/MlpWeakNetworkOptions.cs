@@ -146,12 +146,12 @@ public sealed class MlpWeakNetworkOptions
     /// only Linux 6.15 or later has. A lost request is then resent after about SRTT + max(4 × RTTVAR, this) instead of SRTT + 200 ms.
     /// Best effort: Android and iOS kernels do not have the option today, and it is then ignored (the gateway's own
     /// <c>Mlp:TcpRtoMin</c> still speeds up lost responses). <see cref="TimeSpan.Zero"/> leaves the system default; else 5–200 ms.
-    /// Default 50 ms (docs/sdk.md "TCP loss recovery").
+    /// Default zero, opt-in: on the lab's lossy path it gained nothing beyond noise (docs/sdk.md "TCP loss recovery").
     /// </summary>
-    public TimeSpan TcpRtoMin { get; set; } = TimeSpan.FromMilliseconds(50);
+    public TimeSpan TcpRtoMin { get; set; } = TimeSpan.Zero;
 
-    /// <summary><c>TCP_THIN_LINEAR_TIMEOUTS</c> on the SDK's TCP sockets (Linux and Android): no exponential backoff for a thin stream's first retransmissions. Default true.</summary>
-    public bool TcpThinLinearTimeouts { get; set; } = true;
+    /// <summary><c>TCP_THIN_LINEAR_TIMEOUTS</c> on the SDK's TCP sockets (Linux and Android): no exponential backoff for a thin stream's first retransmissions. Default false (opt-in).</summary>
+    public bool TcpThinLinearTimeouts { get; set; }
 
     /// <summary>
     /// While the long link is down, still connecting, or suspect (a PING unanswered past the RTO), send calls over the HTTP fallback

@@ -118,15 +118,16 @@ public sealed class MlpOptions
     /// SRTT + max(4 × RTTVAR, this) instead of the kernel's SRTT + 200 ms. <c>00:00:00</c> leaves the kernel's default; set values
     /// lie within 5–200 ms. Below the peer's delayed ACK (40 ms on Linux and Android, more elsewhere) an ACK the peer holds back
     /// can be taken for a loss: a spurious retransmission of one small segment, which the kernel detects and undoes (F-RTO).
-    /// An older kernel without the option logs that once and keeps its default. Default 50 ms (docs/configuration.md).
+    /// An older kernel without the option logs that once and keeps its default. Default off (<c>00:00:00</c>): on the lab's lossy
+    /// path 50 ms gained nothing beyond noise and doubled the retransmission timeouts (docs/benchmarks-weak-network.md), so it is opt-in.
     /// </summary>
-    public TimeSpan TcpRtoMin { get; set; } = TimeSpan.FromMilliseconds(50);
+    public TimeSpan TcpRtoMin { get; set; } = TimeSpan.Zero;
 
     /// <summary>
     /// <c>TCP_THIN_LINEAR_TIMEOUTS</c> on MLP sockets (Linux): while a connection has fewer than four segments in flight (an RPC
-    /// link nearly always), its first six retransmission timeouts do not double. Default true.
+    /// link nearly always), its first six retransmission timeouts do not double. Default false (opt-in, like <see cref="TcpRtoMin"/>).
     /// </summary>
-    public bool TcpThinLinearTimeouts { get; set; } = true;
+    public bool TcpThinLinearTimeouts { get; set; }
 
     /// <summary>Folder of <c>*.dict</c> zstd dictionaries (id from each header); the highest id is the one recommended.</summary>
     public string DictionaryPath { get; set; } = string.Empty;

@@ -86,7 +86,7 @@ internal sealed class GatewayNode : IDisposable
 
     /// <summary>
     /// <c>LAB_GATEWAY_TCP_RTO_MIN_MS=n</c>: the gateway's <c>Mlp:TcpRtoMin</c> (0: the kernel's default and no thin-stream linear
-    /// timeouts, the gateway before 2026-12-05 09:00); unset: the gateway's default.
+    /// timeouts, the gateway's default); n > 0: that floor and the linear timeouts; unset: the gateway's default (off).
     /// </summary>
     public static readonly int? TcpRtoMinMs = int.TryParse(Environment.GetEnvironmentVariable("LAB_GATEWAY_TCP_RTO_MIN_MS"), out var ms) ? ms : null;
 
@@ -94,7 +94,7 @@ internal sealed class GatewayNode : IDisposable
     {
         null => [],
         0 => ["--Mlp:TcpRtoMin=00:00:00", "--Mlp:TcpThinLinearTimeouts=false"],
-        var n => [$"--Mlp:TcpRtoMin={TimeSpan.FromMilliseconds(n.Value):c}"],
+        var n => [$"--Mlp:TcpRtoMin={TimeSpan.FromMilliseconds(n.Value):c}", "--Mlp:TcpThinLinearTimeouts=true"],
     };
 
     /// <summary>SIGKILL: a crashed node; the kernel resets its connections (when the RST gets through).</summary>
