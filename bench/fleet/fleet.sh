@@ -8,6 +8,8 @@
 #   `dotnet build -c Release` output, whose every method is compiled by the JIT on its first call.
 # NODE_ENV="NAME=value ...": environment for the gateway processes only (not the bots), e.g. DOTNET_TieredPGO=0.
 
+REDIS_PID=""; FLEET_PID=""; FLEET_NODE_PIDS=""
+
 # gateway_rid: the runtime identifier of this host (linux-x64, linux-arm64).
 gateway_rid() {
   case "$(uname -m)" in
@@ -76,7 +78,7 @@ node_dotnet() {
   for assignment in ${NODE_ENV:-}; do
     [[ $assignment =~ ^[A-Za-z_][A-Za-z0-9_]*=[^[:space:]]*$ ]] || { echo "NODE_ENV: '$assignment' is not NAME=value" >&2; exit 1; }
   done
-  { echo '#!/bin/sh'; [ -n "${NODE_ENV:-}" ] && echo "export ${NODE_ENV}"; printf '%s\n' "$@"; echo 'exec dotnet "$@"'; } >"$OUT/node-dotnet"
+  { echo '#!/bin/sh'; [ -n "${NODE_ENV:-}" ] && echo "export ${NODE_ENV}"; [ $# = 0 ] || printf '%s\n' "$@"; echo 'exec dotnet "$@"'; } >"$OUT/node-dotnet"
   chmod +x "$OUT/node-dotnet"
   DOTNET="$OUT/node-dotnet"
 }
