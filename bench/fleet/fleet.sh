@@ -6,7 +6,8 @@
 # GATEWAY_BUILD=jit (the default): the plain `dotnet build -c Release` output, whose methods the JIT compiles on their
 #   first call (the framework's own are precompiled); GATEWAY_BUILD=r2r: the gateway published ReadyToRun (dotnet publish
 #   -r <rid> -p:PublishReadyToRun=true: every dependency precompiled, Orleans included). The 2026-12-05 A/B in
-#   docs/benchmarks.md (Fleet) found no difference in the latency tail between them, so the default stays the plain build.
+#   docs/benchmarks.md (Fleet): the same latency tail on both, a higher unpaced cross-node rate on ReadyToRun; the default
+#   stays the plain build, which is what deploy/local-fleet.sh and the image run.
 # NODE_ENV="NAME=value ...": environment for the gateway processes only (not the bots), e.g. DOTNET_TieredPGO=0.
 
 REDIS_PID=""; FLEET_PID=""; FLEET_NODE_PIDS=""
