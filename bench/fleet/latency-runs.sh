@@ -1,65 +1,51 @@
 #!/usr/bin/env bash
 # Repeated cross-node latency runs on one warmed 3-node fleet, to see what the QoS 0 tail at 5,000 msg/s is made of.
 # Starts redis-server and deploy/local-fleet.sh 3 pinned as bench/fleet/run.sh pins them (brokers on $BROKER_CPUS, bots
-# on $BOT_CPUS), runs bench/fleet/run.sh's warm-up and unpaced runs, then RUNS latency runs of LAT_SECONDS each, one
-# line per run. Uses the Release binaries already built (dotnet build -c Release).
+# on $BOT_CPUS; bench/fleet/fleet.sh), runs bench/fleet/run.sh's warm-up and unpaced runs, then RUNS latency runs of
+# LAT_SECONDS each, one line per run; then the same latency run and a p2p QoS 0 step of 80,000 msg/s against mosquitto
+# on the same core, the machine's yardstick for that hour. Uses the binaries already built (the bots: dotnet build -c
+# Release; the gateway as GATEWAY_BUILD says, see bench/fleet/fleet.sh: jit, the default, is the plain Release build).
 #   bench/fleet/latency-runs.sh                    # 6 runs of 8 s
+#   GATEWAY_BUILD=r2r bench/fleet/latency-runs.sh  # the ReadyToRun publish (dotnet publish gateway -c Release -r linux-x64
+#                                                  #   --self-contained false -p:PublishReadyToRun=true, run first)
+#   NODE_ENV="DOTNET_TieredPGO=0" bench/fleet/latency-runs.sh   # environment for the nodes alone (not the bots)
 #   COUNTERS=1 bench/fleet/latency-runs.sh         # + JIT time, methods compiled and GC pause per run, summed over the
 #                                                  #   nodes (dotnet-counters; it makes the nodes compile metrics code)
 #   JIT_LOG=DIR bench/fleet/latency-runs.sh        # + every method each node compiles (DOTNET_JitDisasmSummary) in
 #                                                  #   DIR/jit-PID.txt, and which lines fell in which run (DIR/marks)
 #   NICE_AB=-10 bench/fleet/latency-runs.sh        # even runs with the nodes' I/O threads (epoll-N, fleet-link-in)
 #                                                  #   reniced to -10, odd runs at 0: an A/B in one fleet (root)
-# env: RUNS (6), LAT_SECONDS (8), LAT_RATE (5000), LAT_PAIRS (50), OUT (a new /tmp dir).
+# env: RUNS (6), LAT_SECONDS (8), LAT_RATE (5000), LAT_PAIRS (50), OUT (a new /tmp dir), YARDSTICK (1; 0: no mosquitto).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 command -v redis-server >/dev/null || { echo "redis-server not found (apt-get install redis-server)"; exit 1; }
+MOSQUITTO=${MOSQUITTO:-$(command -v mosquitto || echo /usr/sbin/mosquitto)}
 RUNS=${RUNS:-6}; LAT_SECONDS=${LAT_SECONDS:-8}; LAT_RATE=${LAT_RATE:-5000}; LAT_PAIRS=${LAT_PAIRS:-50}
-COUNTERS=${COUNTERS:-0}; JIT_LOG=${JIT_LOG:-}; NICE_AB=${NICE_AB:-}
+COUNTERS=${COUNTERS:-0}; JIT_LOG=${JIT_LOG:-}; NICE_AB=${NICE_AB:-}; YARDSTICK=${YARDSTICK:-1}
+[ "$YARDSTICK" = 1 ] && [ ! -x "$MOSQUITTO" ] && { echo "mosquitto not found (apt-get install mosquitto), or YARDSTICK=0"; exit 1; }
 NCPU=$(nproc); BROKER_CPUS=${BROKER_CPUS:-0}; BOT_CPUS=${BOT_CPUS:-$((NCPU > 1 ? NCPU - 1 : 0))}
 OUT=${OUT:-$(mktemp -d /tmp/fleet-latency.XXXXXX)}; mkdir -p "$OUT"
 COUNTERS_TOOL=${COUNTERS_TOOL:-$(command -v dotnet-counters || echo "$HOME/.dotnet/tools/dotnet-counters")}
 [ "$COUNTERS" = 1 ] && [ ! -x "$COUNTERS_TOOL" ] && { echo "dotnet-counters not found (dotnet tool install -g dotnet-counters)"; exit 1; }
 . "$ROOT/bench/side-by-side/servers.sh"
+. "$ROOT/bench/fleet/fleet.sh"
 BOTS="$ROOT/bots/bin/Release/net10.0/AccessLayer.Bots"
-GATEWAY_DLL="$ROOT/gateway/bin/Release/net10.0/AccessLayer.Gateway.dll"
-[ -x "$BOTS" ] && [ -f "$GATEWAY_DLL" ] || { echo "build first: dotnet build AccessLayer.sln -c Release"; exit 1; }
+[ -x "$BOTS" ] || { echo "build first: dotnet build bots -c Release"; exit 1; }
+NO_BUILD=1 fleet_gateway
 export DOTNET_TC_CallCountingDelayMs=${DOTNET_TC_CallCountingDelayMs:-0}   # as bench/fleet/run.sh
 
-dotnet_cmd=dotnet
 if [ -n "$JIT_LOG" ]; then
   mkdir -p "$JIT_LOG"; JIT_LOG=$(cd "$JIT_LOG" && pwd)
-  printf '#!/bin/sh\nexport DOTNET_JitDisasmSummary=1 DOTNET_JitStdOutFile=%s/jit-$$.txt\nexec dotnet "$@"\n' "$JIT_LOG" >"$OUT/dotnet-jit"
-  chmod +x "$OUT/dotnet-jit"; dotnet_cmd="$OUT/dotnet-jit"
+  node_dotnet "export DOTNET_JitDisasmSummary=1 DOTNET_JitStdOutFile=$JIT_LOG/jit-\$\$.txt"
+else
+  node_dotnet
 fi
 
-REDIS_PID=""; FLEET_PID=""; NODE_PIDS=""
-stop_all() {
-  [ -n "$FLEET_PID" ] && kill -TERM "$FLEET_PID" 2>/dev/null || true
-  for _ in $(seq 100); do [ -n "$FLEET_PID" ] && kill -0 "$FLEET_PID" 2>/dev/null || break; sleep 0.1; done
-  local pid; for pid in $NODE_PIDS; do kill -9 "$pid" 2>/dev/null || true; done
-  [ -n "$REDIS_PID" ] && kill -9 "$REDIS_PID" 2>/dev/null || true
-}
+stop_all() { stop_server; stop_fleet; }
 trap stop_all EXIT
 
-redis_port=$(free_port)
-taskset -c "$BROKER_CPUS" redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --protected-mode no \
-  --dir "$OUT" >"$OUT/redis.log" 2>&1 &
-REDIS_PID=$!
-wait_listening "$redis_port"
-DOTNET=$dotnet_cmd taskset -c "$BROKER_CPUS" "$ROOT/deploy/local-fleet.sh" 3 --no-build --dll "$GATEWAY_DLL" \
-  --redis "127.0.0.1:$redis_port" --logs "$OUT/fleet-logs" -- --Mqtt:MaxInflight=32 --Mqtt:MaxQueuedMessages=1000 \
-  --Logging:LogLevel:Default=Warning --Memory:TrimMinIntervalSeconds=5 --Memory:TrimQuietSeconds=5 >"$OUT/local-fleet.out" 2>&1 &
-FLEET_PID=$!
-for _ in $(seq 1200); do
-  grep -q '^fleet ready' "$OUT/local-fleet.out" && break
-  kill -0 "$FLEET_PID" 2>/dev/null || { cat "$OUT/local-fleet.out" >&2; exit 1; }
-  sleep 0.1
-done
-grep -q '^fleet ready' "$OUT/local-fleet.out" || { echo "fleet did not start in 120 s" >&2; exit 1; }
-ENDPOINTS=$(sed -n 's/^bots: --endpoints //p' "$OUT/local-fleet.out")
-NODE_PIDS=$(sed -n 's/^node pids: //p' "$OUT/local-fleet.out")
+start_fleet --Memory:TrimMinIntervalSeconds=5 --Memory:TrimQuietSeconds=5
 
 bot() {
   local name=$1; shift
@@ -103,7 +89,8 @@ for i in $(seq "$RUNS"); do
     sleep 1
   fi
   [ -n "$JIT_LOG" ] && jit_lines "$i" start >>"$JIT_LOG/marks"
-  bot "latency-$i" p2p --count "$LAT_PAIRS" --qos 0 --total-rate "$LAT_RATE" --subscriber-offset 1 --duration "$LAT_SECONDS" --warmup 2 --drain 3 || continue
+  bot "latency-$i" p2p --count "$LAT_PAIRS" --qos 0 --total-rate "$LAT_RATE" --subscriber-offset 1 --duration "$LAT_SECONDS" --warmup 2 --drain 3 \
+    --interval 0.5 --interval-log "$OUT/latency-$i.intervals" || continue
   [ ${#counters[@]} -gt 0 ] && { wait "${counters[@]}" || true; }
   [ -n "$JIT_LOG" ] && jit_lines "$i" end >>"$JIT_LOG/marks"
   python3 - "$OUT" "$i" "$note" $([ "$COUNTERS" = 1 ] && echo $NODE_PIDS) <<'PY'
@@ -112,6 +99,15 @@ out, i, note, pids = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 run = json.load(open(f"{out}/latency-{i}.json"))
 lat, msgs = run["latency"], run["messages"]
 line = f"run {i}:{note} p50 {lat['p50']} µs, p99 {lat['p99']} µs, p99.9 {lat['p999']} µs, max {lat['max']} µs, lost {msgs['lost']}"
+# Where the tail is in time: the measured half-seconds (after the 2 s warm-up) whose own p99 passed 5 ms, and the worst.
+try:
+    halves = [json.loads(l) for l in open(f"{out}/latency-{i}.intervals") if '"publishing"' in l][4:]
+    halves = [h for h in halves if h["latency"]["count"]]
+    over = [h for h in halves if h["latency"]["p99"] > 5000]
+    worst = max(halves, key=lambda h: h["latency"]["max"])
+    line += f" | half-seconds with p99 > 5 ms: {len(over)} of {len(halves)}, worst max {worst['latency']['max']} µs at {worst['elapsed']:.1f} s"
+except (OSError, ValueError, KeyError):
+    pass
 if pids:
     jit = gc = 0.0; methods = 0
     for pid in pids:
@@ -133,4 +129,36 @@ if pids:
 print(line)
 PY
 done
+echo "load average after the fleet's runs: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# The yardstick: mosquitto on the brokers' core, the same latency run (no node to cross) and one p2p QoS 0 step of
+# 80,000 msg/s over 20 pairs (held in every run on a quiet machine, bench/fleet/run.sh's steps), so a slow hour shows.
+if [ "$YARDSTICK" = 1 ]; then
+  stop_fleet
+  start_mosquitto; ENDPOINTS="127.0.0.1:$PORT"
+  bot mosquitto-latency p2p --count "$LAT_PAIRS" --qos 0 --total-rate "$LAT_RATE" --duration "$LAT_SECONDS" --warmup 2 --drain 3 || true
+  bot mosquitto-p2p-q0-r80000 p2p --count 20 --qos 0 --total-rate 80000 --duration 8 --warmup 2 --drain 5 || true
+  stop_server
+  python3 - "$OUT" <<'PY'
+import json, sys
+out = sys.argv[1]
+def load(name):
+    try:
+        return json.loads(open(f"{out}/{name}.json").read().strip().splitlines()[-1])
+    except (OSError, ValueError):
+        return None
+lat, step = load("mosquitto-latency"), load("mosquitto-p2p-q0-r80000")
+line = "mosquitto (yardstick):"
+if lat and lat["messages"]["expected"]:
+    line += f" p50 {lat['latency']['p50']} µs, p99 {lat['latency']['p99']} µs, lost {lat['messages']['lost']};"
+else:
+    line += " latency run failed;"
+if step and step["messages"]["expected"]:
+    m = step["messages"]
+    line += f" p2p QoS 0 at 80,000 msg/s offered: {m['receiveRate']:,.0f} msg/s delivered, {100.0 * m['lost'] / m['expected']:.2f}% not delivered"
+else:
+    line += " 80,000 msg/s step failed"
+print(line)
+PY
+fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg); raw results in $OUT"

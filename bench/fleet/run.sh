@@ -6,6 +6,8 @@
 #   bench/fleet/run.sh             # full run (about 6 minutes)
 #   QUICK=1 bench/fleet/run.sh     # smoke run: small counts, short scenarios
 #   NO_BUILD=1 bench/fleet/run.sh  # use the Release binaries already built
+#   GATEWAY_BUILD=r2r bench/fleet/run.sh   # the gateway published ReadyToRun instead of its plain build (fleet.sh)
+#   NODE_ENV="DOTNET_TieredPGO=0" bench/fleet/run.sh   # environment for the gateway processes alone (fleet.sh)
 # The brokers (nodes, redis, mosquitto) run on CPU $BROKER_CPUS and the bots on $BOT_CPUS (taskset), so
 # the load generator does not take the brokers' core. Prints a markdown table; raw JSON goes to $OUT.
 set -euo pipefail
@@ -46,19 +48,12 @@ mkdir -p "$OUT"
 CLK_TCK=$(getconf CLK_TCK)
 
 . "$ROOT/bench/side-by-side/servers.sh"
+. "$ROOT/bench/fleet/fleet.sh"
 build_binaries
+fleet_gateway   # GATEWAY_DLL: the single node and the fleet's nodes run the same build
+node_dotnet
 
-REDIS_PID=""; FLEET_PID=""
-stop_all() {
-  stop_server
-  if [ -n "$FLEET_PID" ] && kill -0 "$FLEET_PID" 2>/dev/null; then
-    kill -TERM "$FLEET_PID" 2>/dev/null || true   # local-fleet.sh stops its nodes (SIGKILL past 30 s)
-    for _ in $(seq 350); do kill -0 "$FLEET_PID" 2>/dev/null || break; sleep 0.1; done
-  fi
-  FLEET_PID=""
-  [ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null || true
-  REDIS_PID=""
-}
+stop_all() { stop_server; stop_fleet; }
 trap stop_all EXIT
 
 # cpu_ticks PID...: user + system clock ticks of the processes so far (0 for one that is gone).
@@ -127,25 +122,6 @@ warm_up() {
   sleep $((QUIET + 5))
 }
 
-start_fleet() {
-  redis_port=$(free_port)
-  taskset -c "$BROKER_CPUS" redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --protected-mode no \
-    --dir "$OUT" >"$OUT/redis.log" 2>&1 &
-  REDIS_PID=$!
-  wait_listening "$redis_port"
-  taskset -c "$BROKER_CPUS" "$ROOT/deploy/local-fleet.sh" 3 --no-build --dll "$GATEWAY_DLL" --redis "127.0.0.1:$redis_port" --logs "$OUT/fleet-logs" \
-    -- --Mqtt:MaxInflight=32 --Mqtt:MaxQueuedMessages=1000 --Logging:LogLevel:Default=Warning "${TRIM[@]}" >"$OUT/local-fleet.out" 2>&1 &
-  FLEET_PID=$!
-  for _ in $(seq 1200); do
-    grep -q '^fleet ready' "$OUT/local-fleet.out" && break
-    kill -0 "$FLEET_PID" 2>/dev/null || { cat "$OUT/local-fleet.out" >&2; return 1; }
-    sleep 0.1
-  done
-  grep -q '^fleet ready' "$OUT/local-fleet.out" || { echo "fleet did not start in 120 s" >&2; return 1; }
-  ENDPOINTS=$(sed -n 's/^bots: --endpoints //p' "$OUT/local-fleet.out")
-  NODE_PIDS=$(sed -n 's/^node pids: //p' "$OUT/local-fleet.out")
-}
-
 # The kill -9 run: FAIL_PAIRS cross-node pairs, QoS 1, persistent sessions, FAIL_RATE msg/s offered; 4 s into
 # publishing node 3 is killed and its clients reconnect to the next node (the bots' reconnect summary).
 failover() {
@@ -175,7 +151,7 @@ MODE=single; echo "single node (Release, no fleet):" >&2
 start_gateway "${TRIM[@]}"; NODE_PIDS=$SERVER_PID; ENDPOINTS="127.0.0.1:$PORT"
 warm_up; suite; stop_server
 MODE=fleet; echo "3-node fleet:" >&2
-start_fleet; warm_up; suite; failover; stop_all
+start_fleet "${TRIM[@]}"; warm_up; suite; failover; stop_fleet
 MODE=mosquitto; echo "mosquitto ($("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3}')), single node:" >&2
 start_mosquitto; NODE_PIDS=$SERVER_PID; ENDPOINTS="127.0.0.1:$PORT"
 for rate in $MOSQUITTO_RATES; do

@@ -43,10 +43,11 @@ wait_listening() {
   echo "server on port $1 did not start" >&2; return 1
 }
 
-# start_gateway [--Section:Key=value ...]: the settings go to the gateway after the side-by-side ones.
+# start_gateway [--Section:Key=value ...]: the settings go to the gateway after the side-by-side ones; $DOTNET, when set,
+# is the command it starts with (bench/fleet/fleet.sh's node_dotnet).
 start_gateway() {
   PORT=$(free_port); local http management; http=$(free_port); management=$(free_port)
-  ${BROKER_CPUS:+taskset -c "$BROKER_CPUS"} dotnet "$GATEWAY_DLL" --Mqtt:Port="$PORT" --Mqtt:BindAddress=127.0.0.1 --Http:Port="$http" --Http:BindAddress=127.0.0.1 --Mlp:Port=0 \
+  ${BROKER_CPUS:+taskset -c "$BROKER_CPUS"} "${DOTNET:-dotnet}" "$GATEWAY_DLL" --Mqtt:Port="$PORT" --Mqtt:BindAddress=127.0.0.1 --Http:Port="$http" --Http:BindAddress=127.0.0.1 --Mlp:Port=0 \
     --Management:Port="$management" --Management:BindAddress=127.0.0.1 \
     --Mqtt:MaxInflight=32 --Mqtt:MaxQueuedMessages=1000 --Logging:LogLevel:Default=Warning "$@" >"$OUT/gateway.log" 2>&1 &
   SERVER_PID=$!
