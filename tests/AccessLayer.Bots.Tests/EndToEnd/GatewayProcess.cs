@@ -16,6 +16,7 @@ public sealed class GatewayProcess : IDisposable
     // As the fleet fixtures allow: a loaded CI machine (two cores, other suites starting processes) can take this long.
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private readonly Process _process;
+    private readonly OutputTail _output;
 
     public GatewayProcess()
         : this(mqtt: false)
@@ -42,10 +43,7 @@ public sealed class GatewayProcess : IDisposable
         // Kestrel falls back to this only when the app binds nothing itself: it keeps the host off port 5000.
         start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{HttpPort}";
         _process = Process.Start(start) ?? throw new InvalidOperationException("the gateway did not start.");
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        _output = OutputTail.Follow(_process, 40);
         try
         {
             WaitUntilListening(MlpPort);
@@ -115,7 +113,8 @@ public sealed class GatewayProcess : IDisposable
         {
             if (_process.HasExited)
             {
-                throw new InvalidOperationException($"the gateway exited with {_process.ExitCode}.");
+                _process.WaitForExit(); // the rest of its output, for the message
+                throw new InvalidOperationException($"the gateway exited with {_process.ExitCode}:{Environment.NewLine}{_output}");
             }
 
             try
