@@ -36,26 +36,7 @@ BOTS="$ROOT/bots/bin/Release/net10.0/AccessLayer.Bots"
 GATEWAY_DLL=${GATEWAY_DLL:-"$ROOT/gateway/bin/Release/net10.0/AccessLayer.Gateway.dll"}
 H2ECHO_DLL="$ROOT/bench/H2Echo/bin/Release/net10.0/AccessLayer.H2Echo.dll"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_listening() {
-  for _ in $(seq 150); do
-    python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 0.2)" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "server on port $1 did not start" >&2; return 1
-}
-# Only the processes this script started, by their ids.
-PIDS=()
-stop_pid() {
-  local pid=$1
-  if kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-}
-cleanup() { for pid in "${PIDS[@]}"; do stop_pid "$pid"; done; }
-trap cleanup EXIT
+. "$ROOT/bench/traffic/procs.sh"
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/load.txt" >&2
 H2_PORT=$(free_port)
