@@ -257,39 +257,17 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
     [Fact]
     public async Task While_the_path_is_down_calls_wait_for_the_link_and_go_on_it_soon_after_the_path_returns()
     {
-        await using var gateway = await MlpTestGateway.StartAsync();
-        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
-        // The fallback crosses the same path: a relay to the gateway's HTTP port that goes silent with it.
-        await using var fallbackRelay = LoopbackRelay.Start(gateway.HttpPort);
-        var time = FakeClock.New();
-        var options = gateway.ClientOptions("dev-subway", endpoint: relay.Endpoint, fallback: fallbackRelay, time: time);
-        options.WeakNetwork = new MlpWeakNetworkOptions { Hedging = false, Random = new Random(11) };
-        await using var client = new MlpClient(options);
-        var attempts = new ConcurrentQueue<TimeSpan>();
-        client.ReconnectScheduled += (_, _, delay) => attempts.Enqueue(delay);
-        await client.ConnectAsync();
-        for (var i = 0; i < 3; i++)
-            await client.PingAsync();
-
-        // A tunnel: nothing passes, new connections included (accepted, then silent).
-        relay.BlackholeAll();
-        relay.SwallowNewFlows = true;
-        fallbackRelay.SwallowNewFlows = true;
-        var probe = client.PingAsync();
-        await Eventually.TrueAsync(() => FakeClock.Step(time, probe.IsCompleted), "the link is found dead", 30_000);
-
-        // The immediate reconnect attempt (2 s connect timeout) gets no answer: from now on the path looks down.
-        await Eventually.TrueAsync(() => FakeClock.Step(time, !attempts.IsEmpty), "the first attempt times out", 30_000);
+        await using var tunnel = await Tunnel.EnterAsync("dev-subway");
+        var (time, client, attempts) = (tunnel.Time, tunnel.Client, tunnel.Attempts);
 
         // 30 s in the tunnel: reconnect attempts keep timing out; a call made in it waits for the link.
         var call = client.CallAsync("echo", "in-the-tunnel", "x"u8.ToArray(), new MlpCallOptions { Timeout = TimeSpan.FromSeconds(60) });
         var tunnelEnds = time.GetUtcNow() + TimeSpan.FromSeconds(30);
         await Eventually.TrueAsync(() => FakeClock.Step(time, time.GetUtcNow() >= tunnelEnds, 100), "the tunnel lasts", 60_000);
         Assert.False(call.IsCompleted);
-        Assert.Equal(0, fallbackRelay.Accepted); // not sent into the dead path's fallback, where it would sit in the SYN backoff
+        Assert.Equal(0, tunnel.FallbackRelay.Accepted); // not sent into the dead path's fallback, where it would sit in the SYN backoff
 
-        relay.SwallowNewFlows = false;
-        fallbackRelay.SwallowNewFlows = false;
+        tunnel.End();
         var back = time.GetUtcNow();
         await Eventually.TrueAsync(() => FakeClock.Step(time, call.IsCompleted, 50), "the call is answered", 60_000);
         var response = await call;
@@ -304,25 +282,8 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
     [Fact]
     public async Task While_a_call_waits_for_the_link_in_a_tunnel_reconnect_attempts_follow_each_other_within_the_owed_cap()
     {
-        await using var gateway = await MlpTestGateway.StartAsync();
-        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
-        await using var fallbackRelay = LoopbackRelay.Start(gateway.HttpPort);
-        var time = FakeClock.New();
-        var options = gateway.ClientOptions("dev-owed", endpoint: relay.Endpoint, fallback: fallbackRelay, time: time);
-        options.WeakNetwork = new MlpWeakNetworkOptions { Hedging = false, Random = new Random(11) };
-        await using var client = new MlpClient(options);
-        var attempts = new ConcurrentQueue<TimeSpan>();
-        client.ReconnectScheduled += (_, _, delay) => attempts.Enqueue(delay);
-        await client.ConnectAsync();
-        for (var i = 0; i < 3; i++)
-            await client.PingAsync();
-
-        relay.BlackholeAll();
-        relay.SwallowNewFlows = true;
-        fallbackRelay.SwallowNewFlows = true;
-        var probe = client.PingAsync();
-        await Eventually.TrueAsync(() => FakeClock.Step(time, probe.IsCompleted), "the link is found dead", 30_000);
-        await Eventually.TrueAsync(() => FakeClock.Step(time, !attempts.IsEmpty), "the first attempt times out", 30_000);
+        await using var tunnel = await Tunnel.EnterAsync("dev-owed");
+        var (time, client, attempts) = (tunnel.Time, tunnel.Client, tunnel.Attempts);
 
         // A call waits for the link from here; the wait already scheduled before it ran is the last one of the idle schedule.
         var call = client.CallAsync("echo", "owed", "x"u8.ToArray(), new MlpCallOptions { Timeout = TimeSpan.FromSeconds(60) });
@@ -336,8 +297,7 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
         Assert.True(owed.Count >= 8, $"{owed.Count} attempts in 20 s");
         Assert.All(owed, d => Assert.True(d <= TimeSpan.FromMilliseconds(250), $"a wait of {d.TotalMilliseconds:0} ms"));
 
-        relay.SwallowNewFlows = false;
-        fallbackRelay.SwallowNewFlows = false;
+        tunnel.End();
         var back = time.GetUtcNow();
         await Eventually.TrueAsync(() => FakeClock.Step(time, call.IsCompleted, 50), "the call is answered", 60_000);
         await call;
@@ -531,6 +491,75 @@ public sealed class MlpClientWeakNetworkTests(ITestOutputHelper output)
         {
             attempts.Enqueue(time.GetUtcNow());
             return MlpTransportFactory.Default.ConnectAsync(endpoint, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// A client whose path went into a tunnel: nothing passes, new connections included (accepted, then silent); the
+    /// fallback crosses the same path (a relay to the gateway's HTTP port that goes silent with it). Entered once the
+    /// dead link is found and the immediate reconnect attempt (2 s connect timeout) got no answer: the path looks down.
+    /// </summary>
+    private sealed class Tunnel : IAsyncDisposable
+    {
+        private MlpTestGateway _gateway = null!;
+        private LoopbackRelay _relay = null!;
+
+        public FakeTimeProvider Time { get; } = FakeClock.New();
+
+        public ConcurrentQueue<TimeSpan> Attempts { get; } = new();
+
+        public LoopbackRelay FallbackRelay { get; private set; } = null!;
+
+        public MlpClient Client { get; private set; } = null!;
+
+        public static async Task<Tunnel> EnterAsync(string deviceId)
+        {
+            var tunnel = new Tunnel();
+            try
+            {
+                tunnel._gateway = await MlpTestGateway.StartAsync();
+                tunnel._relay = LoopbackRelay.Start(tunnel._gateway.MlpPort);
+                tunnel.FallbackRelay = LoopbackRelay.Start(tunnel._gateway.HttpPort);
+                var options = tunnel._gateway.ClientOptions(deviceId, endpoint: tunnel._relay.Endpoint, fallback: tunnel.FallbackRelay, time: tunnel.Time);
+                options.WeakNetwork = new MlpWeakNetworkOptions { Hedging = false, Random = new Random(11) };
+                tunnel.Client = new MlpClient(options);
+                tunnel.Client.ReconnectScheduled += (_, _, delay) => tunnel.Attempts.Enqueue(delay);
+                await tunnel.Client.ConnectAsync();
+                for (var i = 0; i < 3; i++)
+                    await tunnel.Client.PingAsync();
+
+                tunnel._relay.BlackholeAll();
+                tunnel._relay.SwallowNewFlows = true;
+                tunnel.FallbackRelay.SwallowNewFlows = true;
+                var probe = tunnel.Client.PingAsync();
+                await Eventually.TrueAsync(() => FakeClock.Step(tunnel.Time, probe.IsCompleted), "the link is found dead", 30_000);
+                await Eventually.TrueAsync(() => FakeClock.Step(tunnel.Time, !tunnel.Attempts.IsEmpty), "the first attempt times out", 30_000);
+                return tunnel;
+            }
+            catch
+            {
+                await tunnel.DisposeAsync();
+                throw;
+            }
+        }
+
+        /// <summary>The path returns: new connections pass again.</summary>
+        public void End()
+        {
+            _relay.SwallowNewFlows = false;
+            FallbackRelay.SwallowNewFlows = false;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Client is not null)
+                await Client.DisposeAsync();
+            if (FallbackRelay is not null)
+                await FallbackRelay.DisposeAsync();
+            if (_relay is not null)
+                await _relay.DisposeAsync();
+            if (_gateway is not null)
+                await _gateway.DisposeAsync();
         }
     }
 }
