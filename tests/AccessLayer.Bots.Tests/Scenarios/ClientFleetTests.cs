@@ -25,7 +25,18 @@ public sealed class ClientFleetTests : IDisposable
     public ClientFleetTests()
     {
         var starting = new[] { Task.Run(() => new GatewayProcess(mqtt: true)), Task.Run(() => new GatewayProcess(mqtt: true)) };
-        Task.WaitAll(starting);
+        try
+        {
+            Task.WaitAll(starting);
+        }
+        catch
+        {
+            // The constructor throws, so nobody disposes this instance: the gateway that did start must not outlive the test.
+            foreach (var started in starting.Where(t => t.IsCompletedSuccessfully))
+                started.Result.Dispose();
+            throw;
+        }
+
         _first = starting[0].Result;
         _second = starting[1].Result;
     }
