@@ -31,7 +31,19 @@ public sealed class MlpFleet : IAsyncLifetime
         var starting = new List<Task<Node>>();
         for (var i = 0; i < NodeCount; i++)
             starting.Add(Node.StartAsync(i + 1, _redis.Endpoint));
-        Nodes = await Task.WhenAll(starting);
+        try
+        {
+            Nodes = await Task.WhenAll(starting);
+        }
+        catch
+        {
+            // Whether or not the runner disposes a fixture whose start threw, the nodes that did start and Redis must not outlive it.
+            foreach (var started in starting.Where(t => t.IsCompletedSuccessfully))
+                started.Result.Dispose();
+            await _redis.DisposeAsync();
+            _redis = null;
+            throw;
+        }
 
         // Every node sees every other as an active member before a test relies on routing between them.
         foreach (var node in Nodes)
