@@ -91,6 +91,9 @@ public sealed class MlpClient : IAsyncDisposable
     /// <summary>Second copies of idempotent calls sent because the first was slow (on the secondary link or over the HTTP fallback).</summary>
     public long HedgesSent => Router.Hedges;
 
+    /// <summary>Calls sent on the session link and the secondary link at once, on a lossy path to a gateway that coalesces copies (docs/sdk.md "Copies on a lossy path").</summary>
+    public long CallsDuplicated => Router.Hedger.Duplicated;
+
     /// <summary>Of <see cref="HedgesSent"/>, those sent on the secondary link (docs/sdk.md "Retries and hedging").</summary>
     public long HedgesOnSecondaryLink => Router.Hedger.HedgesOnLink;
 

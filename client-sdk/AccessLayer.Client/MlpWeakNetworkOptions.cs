@@ -124,6 +124,15 @@ public sealed class MlpWeakNetworkOptions
     /// </summary>
     public bool HedgeLink { get; set; } = true;
 
+    /// <summary>
+    /// On a lossy path (the one that gets <see cref="WeakRetryBudgetRatio"/>), when the gateway answers copies of one call with one
+    /// backend call (its WELCOME's <c>call_coalescing_window_ms</c>, docs/protocol.md §6.1), send an idempotent call on the session link
+    /// and the secondary link at once, and its hedge over the HTTP fallback once the expected latency has passed without an answer
+    /// (docs/sdk.md "Copies on a lossy path"). The copy on the secondary link costs request bytes on the radio, not backend load, so it
+    /// is not paid from the retry budget; the hedge is. Default true.
+    /// </summary>
+    public bool DuplicateOnLossyPath { get; set; } = true;
+
     /// <summary>The shortest wait before a hedge (otherwise median + 4 × MAD of recent first copies, at least 1.2 × the median). Default 50 ms.</summary>
     public TimeSpan HedgeMinDelay { get; set; } = TimeSpan.FromMilliseconds(50);
 

@@ -61,6 +61,8 @@ internal sealed class MlpCallRouter
         if (!string.IsNullOrEmpty(options.IdempotencyKey) && !options.Headers.Any(h => h.Name == IdempotencyKeyHeader))
             options = Copy(options, options.Timeout, [.. options.Headers, new HeaderField(IdempotencyKeyHeader, options.IdempotencyKey)]);
         var resendable = IsResendable(options);
+        if (resendable && Hedger.WantsCallId() && !MlpCallId.IsOn(options.Headers))
+            options = Copy(options, options.Timeout, [.. options.Headers, new HeaderField(MlpCallId.HeaderName, MlpCallId.New())]);
         var deadline = options.Timeout ?? _options.DefaultTimeout;
         var bounded = deadline > TimeSpan.Zero && deadline != Timeout.InfiniteTimeSpan;
         var started = _time.GetTimestamp();
@@ -198,10 +200,10 @@ internal sealed class MlpCallRouter
             client.Rtt.AddSample(response.RoundTrip);
     }
 
-    public async Task<MlpResponse> OnLinkAsync(MlpLink link, string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, CancellationToken cancellationToken)
+    public async Task<MlpResponse> OnLinkAsync(MlpLink link, string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, CancellationToken cancellationToken, bool timeLateAnswer = false)
     {
         var sent = _time.GetTimestamp();
-        var response = await link.CallAsync(service, operation, body, options, cancellationToken).ConfigureAwait(false);
+        var response = await link.CallAsync(service, operation, body, options, cancellationToken, timeLateAnswer).ConfigureAwait(false);
         if (!options.OneWay)
             CallLatency.Add(_time.GetElapsedTime(sent));
         return response;

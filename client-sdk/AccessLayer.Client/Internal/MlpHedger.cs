@@ -21,6 +21,7 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
     private long _hedges;
     private long _onLink;
     private long _firstOnLink;
+    private long _duplicated;
     private volatile bool _lossy;
 
     public long Hedges => Interlocked.Read(ref _hedges);
@@ -30,6 +31,17 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
 
     /// <summary>Calls whose first copy went on the secondary link because the session's link had a call overdue.</summary>
     public long FirstCopiesOnLink => Interlocked.Read(ref _firstOnLink);
+
+    /// <summary>Calls sent on the session link and the secondary link at once (<see cref="MlpWeakNetworkOptions.DuplicateOnLossyPath"/>).</summary>
+    public long Duplicated => Interlocked.Read(ref _duplicated);
+
+    /// <summary>
+    /// Whether a resendable call made now carries an <c>mlp-call-id</c> (docs/protocol.md §6.1): the session link's gateway coalesces
+    /// copies, and copies are likely (a path that is not Good); elsewhere the header would only cost bytes.
+    /// </summary>
+    public bool WantsCallId() =>
+        _weak.DuplicateOnLossyPath && (_weak.Hedging || _weak.Retries) && client.CurrentLink is { ServerCoalescesCopies: true }
+        && (PathIsLossy || client.Rtt.Smoothed >= _weak.GoodRtt);
 
     /// <summary>
     /// Whether the path loses packets: Weak or Offline, or at least <see cref="MlpWeakNetworkOptions.WeakLossRate"/> of recent calls took
@@ -66,7 +78,8 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
         {
             if (_weak.HedgeLink && client.CurrentLink is { IsOpen: true } primary)
                 client.Secondary.Ensure(primary);
-            if (hasFallback && client.Secondary.Current is null)
+            // With copies on both links (a lossy path, a coalescing gateway), the hedge is the fallback's: it is kept warm too.
+            if (hasFallback && (client.Secondary.Current is null || (_weak.DuplicateOnLossyPath && client.CurrentLink is { ServerCoalescesCopies: true } && PathIsLossy)))
                 router.KeepFallbackWarm();
         }
 
@@ -97,6 +110,12 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
         {
             firstLink = spare;
             Interlocked.Increment(ref _firstOnLink);
+        }
+
+        if (_weak.DuplicateOnLossyPath && !link.IsSecondary && link.ServerCoalescesCopies && MlpCallId.IsOn(options.Headers)
+            && client.Secondary.Current is { IsSuspect: false, ServerCoalescesCopies: true } beside && PathIsLossy)
+        {
+            return await DuplicatedAsync(link, beside, service, operation, body, options, hedgeDelay, hasFallback, cancellationToken).ConfigureAwait(false);
         }
 
         using var race = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -157,6 +176,59 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
             // First answer wins: the other copy is abandoned (its late answer is ignored) and observed.
             await race.CancelAsync().ConfigureAwait(false);
             _ = Task.WhenAll(primary, hedge).ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+    /// <summary>
+    /// A lossy path and a gateway that coalesces copies (docs/sdk.md "Copies on a lossy path"): the call goes on the session link and the
+    /// secondary link at once (both carry its <c>mlp-call-id</c>, so the backend is called once), and once the expected latency has passed
+    /// without an answer its hedge goes over the HTTP fallback, paid from the retry budget. With two copies from the start a call waits for
+    /// a retransmission only when both lose a segment; the hedge is for those. The session link's copy is timed even when another copy
+    /// answers first (<see cref="MlpLinkInbound.Abandon"/>): it is the path's sample for the loss share and the hedge delay.
+    /// </summary>
+    private async Task<MlpResponse> DuplicatedAsync(MlpLink link, MlpLink beside, string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, TimeSpan hedgeDelay, bool hasFallback, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _duplicated);
+        using var race = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var primary = router.OnLinkAsync(link, service, operation, body, options, race.Token, timeLateAnswer: true);
+        var copy = beside.CallAsync(service, operation, body, options, race.Token);
+        List<Task<MlpResponse>> running = [primary, copy];
+        Task? timer = hasFallback ? Task.Delay(hedgeDelay, _time, race.Token) : null;
+        Task<MlpResponse>? hedge = null;
+        try
+        {
+            while (true)
+            {
+                var first = timer is null ? await Task.WhenAny(running).ConfigureAwait(false) : await Task.WhenAny([.. running, timer]).ConfigureAwait(false);
+                if (first == timer)
+                {
+                    timer = null;
+                    if (router.Budget.TryWithdraw())
+                    {
+                        Interlocked.Increment(ref _hedges);
+                        hedge = router.FallbackAsync(service, operation, body, options, race.Token);
+                        running.Add(hedge);
+                    }
+
+                    continue;
+                }
+
+                var done = (Task<MlpResponse>)first;
+                // As in a hedge: the session link died under its copy (its secondary goes with it), so the call goes back to the router.
+                if (done.IsCompletedSuccessfully || running.Count == 1 || (done == primary && done.Exception?.InnerException is MlpException { LinkLost: true }))
+                {
+                    var answer = await done.ConfigureAwait(false);
+                    answer.Hedged = true;
+                    answer.AnsweredByHedge = done != primary;
+                    return answer;
+                }
+
+                running.Remove(done);
+            }
+        }
+        finally
+        {
+            await race.CancelAsync().ConfigureAwait(false);
+            _ = Task.WhenAll(hedge is null ? [primary, copy] : [primary, copy, hedge]).ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 }

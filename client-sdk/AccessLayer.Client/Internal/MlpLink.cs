@@ -16,7 +16,7 @@ namespace AccessLayer.Client.Internal;
 /// </summary>
 internal sealed class MlpLink : IAsyncDisposable
 {
-    private static readonly string[] DoNotIndex = ["traceparent", "idempotency-key", "x-request-id", "timeout-ms"];
+    private static readonly string[] DoNotIndex = ["traceparent", "idempotency-key", "x-request-id", "timeout-ms", MlpCallId.HeaderName];
 
     private readonly IMlpTransport _transport;
     private readonly MlpClient _client;
@@ -58,6 +58,9 @@ internal sealed class MlpLink : IAsyncDisposable
     public bool IsSecondary { get; }
 
     public Welcome? Welcome => _welcome.Task.IsCompletedSuccessfully ? _welcome.Task.Result : null;
+
+    /// <summary>Whether this link's server answers copies of one call with one backend call (its WELCOME's <c>call_coalescing_window_ms</c>, docs/protocol.md §6.1).</summary>
+    public bool ServerCoalescesCopies => Welcome is { CallCoalescingWindowMs: > 0 };
 
     public bool IsOpen => _open && _goAway is null;
 
@@ -109,7 +112,8 @@ internal sealed class MlpLink : IAsyncDisposable
         }
     }
 
-    public async Task<MlpResponse> CallAsync(string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, CancellationToken cancellationToken)
+    /// <param name="timeLateAnswer">When the call is given up on (<paramref name="cancellationToken"/>), its late answer is still timed for the call latency window (<see cref="MlpLinkInbound.Abandon"/>).</param>
+    public async Task<MlpResponse> CallAsync(string service, string operation, ReadOnlyMemory<byte> body, MlpCallOptions options, CancellationToken cancellationToken, bool timeLateAnswer = false)
     {
         if (!IsOpen)
             throw new MlpException(_goAway?.Code ?? MlpErrorCode.NoError, "The connection is closing; the request was not sent.", notProcessed: true);
@@ -176,7 +180,8 @@ internal sealed class MlpLink : IAsyncDisposable
         {
             // A late RESPONSE for a call given up on is ignored (docs/protocol.md §6), and its silence no longer probes the link (a
             // hedged call's abandoned first copy would otherwise send a PING on a lossy link, and a lost PONG would kill it).
-            _inbound.Pending.TryRemove(streamId, out _);
+            if (_inbound.Pending.TryRemove(streamId, out _) && timeLateAnswer && cancellationToken.IsCancellationRequested)
+                _inbound.Abandon(streamId, flushed);
             pending.Completion.TrySetCanceled(CancellationToken.None);
         }
     }

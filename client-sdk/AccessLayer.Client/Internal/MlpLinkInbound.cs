@@ -36,6 +36,30 @@ internal sealed class MlpLinkInbound(MlpLink link, MlpClient client, MlpLinkPush
         return oldest == long.MaxValue ? TimeSpan.Zero : time.GetElapsedTime(oldest);
     }
 
+    /// <summary>Most calls given up on whose late answer is still awaited for its latency (<see cref="Abandon"/>); past it the oldest is forgotten.</summary>
+    public const int MaxAbandoned = 64;
+
+    private readonly ConcurrentDictionary<uint, long> _abandoned = new();
+
+    /// <summary>Calls given up on whose late answer is still watched for (see <see cref="Abandon"/>).</summary>
+    public int AbandonedCount => _abandoned.Count;
+
+    /// <summary>
+    /// A call given up on (its copy on another link answered first) whose late RESPONSE is still timed: the copy on the session link is
+    /// the path's sample, and on a lossy path the slow ones are what the loss share is measured from (docs/sdk.md "Copies on a lossy
+    /// path"). The late answer is otherwise ignored, as any other (docs/protocol.md §6).
+    /// </summary>
+    public void Abandon(uint streamId, long sentTimestamp)
+    {
+        if (_abandoned.Count >= MaxAbandoned)
+        {
+            var oldest = _abandoned.MinBy(static entry => entry.Key);
+            _abandoned.TryRemove(oldest.Key, out _);
+        }
+
+        _abandoned[streamId] = sentTimestamp;
+    }
+
     /// <summary>Dictionaries asked for: true when one arrived, false when the server had none.</summary>
     public ConcurrentDictionary<uint, TaskCompletionSource<bool>> DictionaryFetches { get; } = new();
 
@@ -55,6 +79,7 @@ internal sealed class MlpLinkInbound(MlpLink link, MlpClient client, MlpLinkPush
 
         foreach (var fetch in DictionaryFetches.Values)
             fetch.TrySetResult(false);
+        _abandoned.Clear();
     }
 
     /// <summary>One frame, in the order received (HPACK blocks must be decoded in that order).</summary>
@@ -76,6 +101,8 @@ internal sealed class MlpLinkInbound(MlpLink link, MlpClient client, MlpLinkPush
                 var error = MlpEnvelope.ParseError(frame);
                 if (Pending.TryRemove(error.StreamId, out var failed))
                     failed.Completion.TrySetException(new MlpException(error.Code, error.Message) { DictionaryId = error.DictionaryId, RetryAfterMs = error.RetryAfterMs });
+                else
+                    _abandoned.TryRemove(error.StreamId, out _);
                 break;
             case MlpFrameType.Push:
                 HandlePush(MlpPushFrame.Parse(frame));
@@ -108,7 +135,12 @@ internal sealed class MlpLinkInbound(MlpLink link, MlpClient client, MlpLinkPush
         // Decoded whatever happens to the call: the block moves the dynamic table.
         var headers = _decoder.Decode(response.HeaderBlock);
         if (!Pending.TryRemove(response.StreamId, out var call))
+        {
+            if (_abandoned.TryRemove(response.StreamId, out var sent))
+                client.Router.CallLatency.Add(client.Options.TimeProvider.GetElapsedTime(sent));
             return;
+        }
+
         try
         {
             var body = client.Bodies.Decode(response.Body, response.IsBodyCompressed, out var dictionaryId);
