@@ -17,7 +17,7 @@ internal sealed class LoopbackRelay : IAsyncDisposable
     private readonly int _targetPort;
     private readonly TimeProvider? _natClock;
     private readonly TimeSpan _natIdleTimeout;
-    private readonly ConcurrentBag<Flow> _flows = [];
+    private readonly ConcurrentQueue<Flow> _flows = new();
     private readonly CancellationTokenSource _stop = new();
     private TcpListener _listener;
     private Task _accepting;
@@ -76,6 +76,9 @@ internal sealed class LoopbackRelay : IAsyncDisposable
             flow.ResponsesBlackholed = true;
     }
 
+    /// <summary>The first flow accepted (a client's session link, opened before its secondary) stops passing the server's bytes; the others go on.</summary>
+    public void BlackholeResponsesOfFirstFlow() => _flows.First().ResponsesBlackholed = true;
+
     /// <summary>Resets every open flow (RST to both ends).</summary>
     public void ResetAll()
     {
@@ -124,7 +127,7 @@ internal sealed class LoopbackRelay : IAsyncDisposable
 
             client.NoDelay = true;
             var flow = new Flow(this, client, server) { Blackholed = SwallowNewFlows };
-            _flows.Add(flow);
+            _flows.Enqueue(flow);
             flow.Start();
         }
     }

@@ -1,0 +1,96 @@
+using AccessLayer.Client;
+using AccessLayer.Mlp.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
+
+namespace AccessLayer.Mlp.Tests;
+
+/// <summary>
+/// The hedger's copies on a lossy path (docs/sdk.md "Copies on a lossy path") against the real gateway: a call sent on the session link
+/// and the secondary link at once when the gateway coalesces copies, and not when it does not; a <see cref="LoopbackRelay"/> loses the
+/// session link's answers.
+/// </summary>
+public sealed class MlpHedgerCopiesTests
+{
+    // A 400 ms path losing 10 % each way: about one call in five waits for a retransmission (as in MlpHedgerTests).
+    private static readonly double[] Lossy = [410, 405, 1020, 415, 400, 420, 1610, 405, 410, 1000, 412, 408, 1240, 401, 409, 411, 403, 417, 406, 404];
+
+    private static async Task<MlpClient> LossyClientAsync(MlpTestGateway gateway, TestBackend backend, LoopbackRelay relay, FakeTimeProvider time, string device)
+    {
+        var options = gateway.ClientOptions(device, endpoint: relay.Endpoint);
+        // No fallback: the copies' only other way is the secondary link.
+        options.HttpFallbackEndpoint = null;
+        options.TimeProvider = time;
+        options.WeakNetwork = new MlpWeakNetworkOptions { AutoReconnect = false, DeadLinkDetection = false, TailLossTrailers = false, GoodRtt = TimeSpan.FromMilliseconds(40) };
+        var client = new MlpClient(options);
+        await client.ConnectAsync();
+
+        // One 400 ms call: SRTT 50 ms, not Good; then recent calls that say a fifth of them waited for a retransmission.
+        var held = client.CallAsync("orders", "held", ReadOnlyMemory<byte>.Empty);
+        Assert.True(await backend.HeldArrived.WaitAsync(TimeSpan.FromSeconds(10)));
+        time.Advance(TimeSpan.FromMilliseconds(400));
+        backend.HeldRelease.Release();
+        await held.WaitAsync(TimeSpan.FromSeconds(10));
+        foreach (var ms in Lossy)
+            client.Router.CallLatency.Add(TimeSpan.FromMilliseconds(ms));
+        Assert.True(client.Router.Hedger.PathIsLossy);
+
+        // An idempotent call on the clean path opens the secondary link ahead (and is answered on the session link at once).
+        await client.CallAsync("echo", "warm", "w"u8.ToArray(), new MlpCallOptions { Idempotent = true }).WaitAsync(TimeSpan.FromSeconds(10));
+        await Eventually.TrueAsync(() => client.SecondaryLinksOpened == 1 && client.Secondary.Current is not null, "the secondary link is opened ahead");
+        return client;
+    }
+
+    [Fact]
+    public async Task On_a_lossy_path_to_a_coalescing_gateway_a_call_goes_on_both_links_at_once_and_the_backend_runs_it_once()
+    {
+        await using var backend = await TestBackend.StartAsync();
+        await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}"]);
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
+        var time = FakeClock.New();
+        await using var client = await LossyClientAsync(gateway, backend, relay, time, "dev-copies");
+
+        // The session link's answers are lost from now on; its requests still arrive.
+        relay.BlackholeResponsesOfFirstFlow();
+        var call = client.CallAsync("orders", "count", ReadOnlyMemory<byte>.Empty, new MlpCallOptions { Idempotent = true });
+
+        // Answered with the clock standing still: the copy on the secondary link went out with the first, not after a hedge delay.
+        var response = await call.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal((200, true, true), (response.Status, response.Hedged, response.AnsweredByHedge));
+        Assert.Equal((1L, 0L), (client.CallsDuplicated, client.HedgesSent));
+
+        // Both copies reached the gateway (the session link's request was not lost), and the backend ran the call once.
+        await Task.Delay(300);
+        Assert.Equal(1, backend.Counted);
+        Assert.Equal("1", System.Text.Encoding.UTF8.GetString(response.Body.Span));
+    }
+
+    [Fact]
+    public async Task A_gateway_that_does_not_coalesce_gets_no_copies_at_once_and_no_call_id()
+    {
+        await using var backend = await TestBackend.StartAsync();
+        await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}", "--Mlp:CallCoalescingWindow=00:00:00"]);
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
+        var time = FakeClock.New();
+        await using var client = await LossyClientAsync(gateway, backend, relay, time, "dev-no-copies");
+
+        var response = await client.CallAsync("orders", "headers", ReadOnlyMemory<byte>.Empty, new MlpCallOptions { Idempotent = true }).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(200, response.Status);
+        Assert.Equal(0, client.CallsDuplicated);
+        Assert.DoesNotContain(response.Headers, h => h.Name == "seen-mlp-call-id");
+    }
+
+    [Fact]
+    public async Task A_call_to_a_coalescing_gateway_on_a_path_that_is_not_good_carries_a_call_id_the_backend_sees()
+    {
+        await using var backend = await TestBackend.StartAsync();
+        await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}"]);
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
+        var time = FakeClock.New();
+        await using var client = await LossyClientAsync(gateway, backend, relay, time, "dev-call-id");
+
+        var response = await client.CallAsync("orders", "headers", ReadOnlyMemory<byte>.Empty, new MlpCallOptions { Idempotent = true }).WaitAsync(TimeSpan.FromSeconds(10));
+        var id = Assert.Single(response.Headers, h => h.Name == "seen-mlp-call-id").Value;
+        Assert.Equal(16, id.Length);
+        Assert.Equal(1, client.CallsDuplicated);
+    }
+}
