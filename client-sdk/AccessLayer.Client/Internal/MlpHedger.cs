@@ -91,11 +91,17 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
     /// median and <see cref="MlpWeakNetworkOptions.HedgeMinDelay"/>; null before the first answered call. Not a high quantile: on a lossy
     /// path a third of the first copies may wait for a retransmission, and then even the 70th percentile is one of them.
     /// </summary>
-    public TimeSpan? ExpectedDelay()
+    public TimeSpan? ExpectedDelay() => ExpectedDelay(MedianFloor);
+
+    /// <summary>
+    /// <see cref="ExpectedDelay()"/> with the median floor at <paramref name="medianFloor"/> × the median: with copies on two links a call
+    /// still unanswered just past the median + 4 × MAD has lost a segment on both, so its hedge waits for no jitter allowance.
+    /// </summary>
+    private TimeSpan? ExpectedDelay(double medianFloor)
     {
         if (router.CallLatency.Median() is not { } median || router.CallLatency.MedianAbsoluteDeviation() is not { } spread)
             return null;
-        var floor = median * MedianFloor;
+        var floor = median * medianFloor;
         var delay = median + (4 * spread);
         delay = delay > floor ? delay : floor;
         return delay > _weak.HedgeMinDelay ? delay : _weak.HedgeMinDelay;
@@ -142,7 +148,8 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
         }
         else
         {
-            hedge = router.FallbackAsync(service, operation, body, options, race.Token);
+            // Left to finish when the first copy wins (see DuplicatedAsync): a cancelled HTTP/1.1 request closes its pooled connection.
+            hedge = router.FallbackAsync(service, operation, body, options, cancellationToken);
         }
 
         List<Task<MlpResponse>> running = [primary, hedge];
@@ -192,7 +199,8 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
         var primary = router.OnLinkAsync(link, service, operation, body, options, race.Token, timeLateAnswer: true);
         var copy = beside.CallAsync(service, operation, body, options, race.Token);
         List<Task<MlpResponse>> running = [primary, copy];
-        Task? timer = hasFallback ? Task.Delay(hedgeDelay, _time, race.Token) : null;
+        var fallbackDelay = ExpectedDelay(1.0) is { } tight && tight < hedgeDelay ? tight : hedgeDelay;
+        Task? timer = hasFallback ? Task.Delay(fallbackDelay, _time, race.Token) : null;
         Task<MlpResponse>? hedge = null;
         try
         {
@@ -205,7 +213,9 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
                     if (router.Budget.TryWithdraw())
                     {
                         Interlocked.Increment(ref _hedges);
-                        hedge = router.FallbackAsync(service, operation, body, options, race.Token);
+                        // Not cancelled when another copy wins: an HTTP/1.1 request cancelled mid-flight closes its connection, and the
+                        // next hedge would pay TCP setup on the lossy path; finished, its connection goes back to the pool warm.
+                        hedge = router.FallbackAsync(service, operation, body, options, cancellationToken);
                         running.Add(hedge);
                     }
 
