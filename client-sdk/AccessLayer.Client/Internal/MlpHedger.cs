@@ -22,6 +22,9 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
     private long _onLink;
     private long _firstOnLink;
     private long _duplicated;
+
+    /// <summary>How long calls sent on both links took (the first answer): what the fallback hedge of such a call waits for.</summary>
+    private readonly CallLatencyWindow _duplicatedLatency = new();
     private volatile bool _lossy;
 
     public long Hedges => Interlocked.Read(ref _hedges);
@@ -97,9 +100,11 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
     /// <see cref="ExpectedDelay()"/> with the median floor at <paramref name="medianFloor"/> × the median: with copies on two links a call
     /// still unanswered just past the median + 4 × MAD has lost a segment on both, so its hedge waits for no jitter allowance.
     /// </summary>
-    private TimeSpan? ExpectedDelay(double medianFloor)
+    private TimeSpan? ExpectedDelay(double medianFloor) => ExpectedDelay(router.CallLatency, medianFloor);
+
+    private TimeSpan? ExpectedDelay(CallLatencyWindow window, double medianFloor)
     {
-        if (router.CallLatency.Median() is not { } median || router.CallLatency.MedianAbsoluteDeviation() is not { } spread)
+        if (window.Median() is not { } median || window.MedianAbsoluteDeviation() is not { } spread)
             return null;
         var floor = median * medianFloor;
         var delay = median + (4 * spread);
@@ -199,7 +204,11 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
         var primary = router.OnLinkAsync(link, service, operation, body, options, race.Token, timeLateAnswer: true);
         var copy = beside.CallAsync(service, operation, body, options, race.Token);
         List<Task<MlpResponse>> running = [primary, copy];
-        var fallbackDelay = ExpectedDelay(1.0) is { } tight && tight < hedgeDelay ? tight : hedgeDelay;
+        // The fallback hedge waits just past the calls that had a clean copy: from the first answers of such calls, not from the session
+        // link's copies (on a lossy path one TCP stream stalls for seconds behind a lost retransmission, and its answers would then move
+        // the hedge past the point where it helps). Before there are any, the tight delay of the session link's copies.
+        var sent = _time.GetTimestamp();
+        var fallbackDelay = ExpectedDelay(_duplicatedLatency, 1.0) ?? (ExpectedDelay(1.0) is { } tight && tight < hedgeDelay ? tight : hedgeDelay);
         Task? timer = hasFallback ? Task.Delay(fallbackDelay, _time, race.Token) : null;
         Task<MlpResponse>? hedge = null;
         try
@@ -229,6 +238,7 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
                     var answer = await done.ConfigureAwait(false);
                     answer.Hedged = true;
                     answer.AnsweredByHedge = done != primary;
+                    _duplicatedLatency.Add(_time.GetElapsedTime(sent));
                     return answer;
                 }
 
