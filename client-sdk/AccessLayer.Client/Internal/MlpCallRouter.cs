@@ -28,6 +28,7 @@ internal sealed class MlpCallRouter
     private long _fallbackAnsweredAt;
     private long _fallbackUsedAt;
     private long _fallbackRefusedAt;
+    private int _warming;
 
     public MlpCallRouter(MlpClient client, HttpClient? http)
     {
@@ -243,6 +244,18 @@ internal sealed class MlpCallRouter
             return;
         if (Interlocked.CompareExchange(ref _fallbackUsedAt, _time.GetTimestamp(), last) == last)
             _ = MlpHttpFallback.WarmAsync(http!, _options.HttpFallbackEndpoint!);
+    }
+
+    /// <summary>
+    /// A hedge has just taken the fallback's warm connection (HTTP/1.1: one request at a time per connection): another is opened ahead
+    /// (a HEAD on a busy pool opens a new connection), so the next hedge, while this one is still out, does not pay TCP setup on the
+    /// lossy path. At most one such HEAD in flight.
+    /// </summary>
+    public void WarmAnotherFallbackConnection()
+    {
+        if (http is null || _options.HttpFallbackEndpoint is null || Interlocked.CompareExchange(ref _warming, 1, 0) != 0)
+            return;
+        _ = MlpHttpFallback.WarmAsync(http, _options.HttpFallbackEndpoint).ContinueWith(_ => Volatile.Write(ref _warming, 0), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private static MlpCallOptions Copy(MlpCallOptions options, TimeSpan? timeout, IReadOnlyList<HeaderField> headers) => new()

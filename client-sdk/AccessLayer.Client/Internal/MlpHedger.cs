@@ -226,6 +226,7 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
                         // next hedge would pay TCP setup on the lossy path; finished, its connection goes back to the pool warm.
                         hedge = router.FallbackAsync(service, operation, body, options, cancellationToken);
                         running.Add(hedge);
+                        router.WarmAnotherFallbackConnection();
                     }
 
                     continue;
