@@ -94,7 +94,17 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
     /// median and <see cref="MlpWeakNetworkOptions.HedgeMinDelay"/>; null before the first answered call. Not a high quantile: on a lossy
     /// path a third of the first copies may wait for a retransmission, and then even the 70th percentile is one of them.
     /// </summary>
-    public TimeSpan? ExpectedDelay() => ExpectedDelay(MedianFloor);
+    /// <remarks>
+    /// Once calls went on both links (<see cref="MlpWeakNetworkOptions.DuplicateOnLossyPath"/>), the earlier of that and the same from
+    /// their first answers: the session link's copies are timed even when abandoned, and while its stream stalls behind a lost
+    /// retransmission their median can sit at seconds for half a minute (the lab's lossy path), which would put a call that cannot be
+    /// sent on both links (its secondary suspect) past the point where a hedge helps.
+    /// </remarks>
+    public TimeSpan? ExpectedDelay()
+    {
+        var fromLink = ExpectedDelay(MedianFloor);
+        return ExpectedDelay(_duplicatedLatency, MedianFloor) is { } fromCopies && (fromLink is null || fromCopies < fromLink) ? fromCopies : fromLink;
+    }
 
     /// <summary>
     /// <see cref="ExpectedDelay()"/> with the median floor at <paramref name="medianFloor"/> × the median: with copies on two links a call
