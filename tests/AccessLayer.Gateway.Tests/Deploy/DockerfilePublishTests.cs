@@ -23,12 +23,12 @@ public sealed class DockerfilePublishTests(ITestOutputHelper output)
         // publish runs with --no-restore (without them it fails with NETSDK1094/NETSDK1047).
         foreach (var command in new[] { restore, publish })
         {
-            Assert.Equal("linux-x64", command[Array.IndexOf(command, "-r") + 1]);
+            Assert.Equal("linux-x64", Option(command, "-r"));
             Assert.Contains("-p:PublishReadyToRun=true", command);
         }
 
         // Framework-dependent: the aspnet image brings the runtime; ENTRYPOINT runs the dll through `dotnet`.
-        Assert.Equal("false", publish[Array.IndexOf(publish, "--self-contained") + 1]);
+        Assert.Equal("false", Option(publish, "--self-contained"));
         Assert.Contains("-p:UseAppHost=false", publish);
         Assert.Contains("--no-restore", publish);
     }
@@ -58,5 +58,12 @@ public sealed class DockerfilePublishTests(ITestOutputHelper output)
         using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(app, Path.ChangeExtension(entryPoint[^1], ".runtimeconfig.json"))));
         var frameworks = config.RootElement.GetProperty("runtimeOptions").GetProperty("frameworks").EnumerateArray().Select(f => f.GetProperty("name").GetString()).ToList();
         Assert.Contains("Microsoft.AspNetCore.App", frameworks);
+    }
+
+    private static string Option(string[] command, string name)
+    {
+        var at = Array.IndexOf(command, name);
+        Assert.True(at >= 0 && at + 1 < command.Length, $"{command[0]} {command[1]} has no {name} option");
+        return command[at + 1];
     }
 }
