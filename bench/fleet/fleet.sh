@@ -21,7 +21,8 @@ gateway_rid() {
   esac
 }
 
-# is_ready_to_run DLL: true when the assembly carries precompiled code (its CLI header names a ReadyToRun header).
+# is_ready_to_run DLL: true when the assembly carries precompiled code (its CLI header names a ReadyToRun header). The
+# Dockerfile's test reads the same two fields in C# (tests/AccessLayer.Gateway.Tests/Deploy/ReadyToRunImage.cs).
 is_ready_to_run() {
   python3 - "$1" <<'PY'
 import struct, sys
