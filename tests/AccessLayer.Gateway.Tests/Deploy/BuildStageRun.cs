@@ -94,8 +94,8 @@ internal sealed class BuildStageRun : IDisposable
         var start = new ProcessStartInfo("/bin/sh") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add(command);
-        // The test host's MSBuild variables (dotnet test sets them) would point the build at this run's SDK state; no
-        // build server may outlive the command (and a container build has none left either).
+        // The MSBuild variables dotnet test leaves in the test host's environment would steer the child build; and no
+        // build server (MSBuild node, compiler server) may outlive the command, as none outlives a container's RUN.
         foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToList())
         {
             start.Environment.Remove(name);
