@@ -7,21 +7,29 @@
 #
 #   deploy/local-fleet.sh [N] [--redis host:port] [--cluster-id ID] [--logs DIR] [--dll PATH] [--no-build] [-- --Section:Key=value ...]
 #
-# N defaults to 3. Settings after -- go to every node. The token is Management__Token when that is
-# set, else a random one. Logs go to DIR when given (kept), else to the temporary directory.
+# N defaults to 3. The nodes run what the image runs: the gateway published ReadyToRun for this host
+# (gateway/bin/Release/net10.0/<rid>/publish), republished when a source changed; --dll runs another
+# build (e.g. gateway/bin/Release/net10.0/AccessLayer.Gateway.dll, the plain one), --no-build what is
+# there. Settings after -- go to every node. The token is Management__Token when that is set, else
+# a random one. Logs go to DIR when given (kept), else to the temporary directory.
 set -uo pipefail
 
 usage() {
-  sed -n '2,11s/^# \{0,1\}//p' "$0"
+  sed -n '2,14s/^# \{0,1\}//p' "$0"
   exit "${1:-2}"
 }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+case "$(uname -m)" in
+  x86_64) rid=linux-x64 ;;
+  aarch64|arm64) rid=linux-arm64 ;;
+  *) rid="linux-$(uname -m)" ;;
+esac
 nodes=3
 redis=""
 cluster_id="local-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
 logs=""
-dll="$root/gateway/bin/Release/net10.0/AccessLayer.Gateway.dll"
+dll="$root/gateway/bin/Release/net10.0/$rid/publish/AccessLayer.Gateway.dll"
 build=1
 extra=()
 while [ $# -gt 0 ]; do
@@ -44,11 +52,14 @@ fi
 
 dotnet=${DOTNET:-dotnet}
 if [ "$build" = 1 ]; then
-  # Rebuild when the gateway is missing or any source it is built from is newer.
+  # Republish when the gateway is missing or any source it is built from is newer. The same publish as
+  # deploy/Dockerfile's, for this host's runtime: every assembly precompiled (ReadyToRun), on the shared
+  # framework; into the SDK's default publish folder, below gateway/bin.
   if [ ! -f "$dll" ] || [ -n "$(find "$root/gateway" "$root/protocol" "$root/sessions" "$root/session-grains" \
       \( -name '*.cs' -o -name '*.csproj' -o -name '*.json' \) -not -path '*/bin/*' -not -path '*/obj/*' -newer "$dll" -print -quit 2>/dev/null)" ]; then
-    echo "local-fleet: building the gateway (Release)"
-    "$dotnet" build "$root/gateway" -c Release -nologo -v q || { echo "local-fleet: build failed" >&2; exit 1; }
+    echo "local-fleet: publishing the gateway (Release, ReadyToRun, $rid; a few minutes the first time)"
+    "$dotnet" publish "$root/gateway/AccessLayer.Gateway.csproj" -c Release -r "$rid" --self-contained false \
+      -p:PublishReadyToRun=true -nologo -v q || { echo "local-fleet: publish failed" >&2; exit 1; }
   fi
 fi
 [ -f "$dll" ] || { echo "local-fleet: no gateway at $dll" >&2; exit 1; }

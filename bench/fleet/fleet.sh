@@ -3,11 +3,11 @@
 # Needs ROOT and OUT. Sets GATEWAY_DLL, DOTNET (the command the nodes start with), REDIS_PID, FLEET_PID, ENDPOINTS and
 # NODE_PIDS (FLEET_NODE_PIDS keeps them for stop_fleet).
 #
-# GATEWAY_BUILD=jit (the default): the plain `dotnet build -c Release` output, whose methods the JIT compiles on their
-#   first call (the framework's own are precompiled); GATEWAY_BUILD=r2r: the gateway published ReadyToRun (dotnet publish
-#   -r <rid> -p:PublishReadyToRun=true: every dependency precompiled, Orleans included). The 2026-12-05 A/B in
-#   docs/benchmarks.md (Fleet): the same latency tail on both, a higher unpaced cross-node rate on ReadyToRun; the default
-#   stays the plain build, which is what deploy/local-fleet.sh and the image run.
+# GATEWAY_BUILD=r2r (the default): the gateway published ReadyToRun (dotnet publish -r <rid> -p:PublishReadyToRun=true:
+#   every dependency precompiled, Orleans included), what the image (deploy/Dockerfile) and deploy/local-fleet.sh run, into
+#   the folder local-fleet.sh publishes to; GATEWAY_BUILD=jit: the plain `dotnet build -c Release` output, whose methods
+#   the JIT compiles on their first call (the framework's own are precompiled), as `dotnet run` runs it. The 2026-12-05
+#   A/B in docs/benchmarks.md (Fleet): the same latency tail on both, a higher unpaced cross-node rate on ReadyToRun.
 # NODE_ENV="NAME=value ...": environment for the gateway processes only (not the bots), e.g. DOTNET_TieredPGO=0.
 
 REDIS_PID=""; FLEET_PID=""; FLEET_NODE_PIDS=""
@@ -21,7 +21,8 @@ gateway_rid() {
   esac
 }
 
-# is_ready_to_run DLL: true when the assembly carries precompiled code (its CLI header names a ReadyToRun header).
+# is_ready_to_run DLL: true when the assembly carries precompiled code (its CLI header names a ReadyToRun header). The
+# Dockerfile's test reads the same two fields in C# (tests/AccessLayer.Gateway.Tests/Deploy/ReadyToRunImage.cs).
 is_ready_to_run() {
   python3 - "$1" <<'PY'
 import struct, sys
@@ -48,7 +49,7 @@ PY
 # fleet_gateway: builds the gateway as GATEWAY_BUILD says (skipped with NO_BUILD=1) and sets GATEWAY_DLL; refuses a
 # build that is missing or, for r2r, not precompiled.
 fleet_gateway() {
-  GATEWAY_BUILD=${GATEWAY_BUILD:-jit}
+  GATEWAY_BUILD=${GATEWAY_BUILD:-r2r}
   local rid; rid=$(gateway_rid)
   case "$GATEWAY_BUILD" in
     r2r)

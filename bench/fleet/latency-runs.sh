@@ -4,10 +4,11 @@
 # on $BOT_CPUS; bench/fleet/fleet.sh), runs bench/fleet/run.sh's warm-up and unpaced runs, then RUNS latency runs of
 # LAT_SECONDS each, one line per run; then the same latency run and a p2p QoS 0 step of 80,000 msg/s against mosquitto
 # on the same core, the machine's yardstick for that hour. Uses the binaries already built (the bots: dotnet build -c
-# Release; the gateway as GATEWAY_BUILD says, see bench/fleet/fleet.sh: jit, the default, is the plain Release build).
-#   bench/fleet/latency-runs.sh                    # 6 runs of 8 s
-#   GATEWAY_BUILD=r2r bench/fleet/latency-runs.sh  # the ReadyToRun publish (dotnet publish gateway -c Release -r linux-x64
-#                                                  #   --self-contained false -p:PublishReadyToRun=true, run first)
+# Release; the gateway as GATEWAY_BUILD says, see bench/fleet/fleet.sh: r2r, the default, is the ReadyToRun publish).
+#   bench/fleet/latency-runs.sh                    # 6 runs of 8 s on the ReadyToRun publish (dotnet publish gateway -c
+#                                                  #   Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true,
+#                                                  #   or deploy/local-fleet.sh, run first)
+#   GATEWAY_BUILD=jit bench/fleet/latency-runs.sh  # the plain Release build (dotnet build gateway -c Release, run first)
 #   NODE_ENV="DOTNET_TieredPGO=0" bench/fleet/latency-runs.sh   # environment for the nodes alone (not the bots)
 #   COUNTERS=1 bench/fleet/latency-runs.sh         # + JIT time, methods compiled and GC pause per run, summed over the
 #                                                  #   nodes (dotnet-counters; it makes the nodes compile metrics code)

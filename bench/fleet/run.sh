@@ -6,7 +6,7 @@
 #   bench/fleet/run.sh             # full run (about 6 minutes)
 #   QUICK=1 bench/fleet/run.sh     # smoke run: small counts, short scenarios
 #   NO_BUILD=1 bench/fleet/run.sh  # use the Release binaries already built
-#   GATEWAY_BUILD=r2r bench/fleet/run.sh   # the gateway published ReadyToRun instead of its plain build (fleet.sh)
+#   GATEWAY_BUILD=jit bench/fleet/run.sh   # the gateway's plain build instead of the ReadyToRun publish users run (fleet.sh)
 #   NODE_ENV="DOTNET_TieredPGO=0" bench/fleet/run.sh   # environment for the gateway processes alone (fleet.sh)
 # The brokers (nodes, redis, mosquitto) run on CPU $BROKER_CPUS and the bots on $BOT_CPUS (taskset), so
 # the load generator does not take the brokers' core. Prints a markdown table; raw JSON goes to $OUT.
