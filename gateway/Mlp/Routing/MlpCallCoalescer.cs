@@ -49,6 +49,9 @@ internal sealed class MlpCallCoalescer
         _logger = logger;
     }
 
+    /// <summary>Where a service's pooled body goes once copied (the shared pool; a test's own to count returns).</summary>
+    internal Action<byte[]> ReturnRented { get; init; } = static rented => ArrayPool<byte>.Shared.Return(rented);
+
     /// <summary>False when <c>Mlp:CallCoalescingWindow</c> is 0: no header is looked at.</summary>
     public bool IsEnabled => _window > TimeSpan.Zero;
 
@@ -192,7 +195,7 @@ internal sealed class MlpCallCoalescer
         // Every copy's writer gets this one answer: it owns its bytes (a pooled array goes back to the pool here, once).
         var body = response.Body.ToArray();
         if (response.RentedBody is { } rented)
-            ArrayPool<byte>.Shared.Return(rented);
+            ReturnRented(rented);
         var answer = new MlpServiceResponse(response.Status, response.Headers, body);
         Complete(entry, answer);
         entry.Completion.TrySetResult(answer);
