@@ -92,7 +92,8 @@ public sealed class MlpCallCoalescingTests
         var overFallback = await FallbackAsync(gateway, "co-dev", "call-1");
 
         Assert.Equal(1, service.Calls);
-        Assert.Equal((200, "answer-1"u8.ToArray()), (onSecondary.Status, onSecondary.Body));
+        Assert.Equal(200, onSecondary.Status);
+        Assert.Equal("answer-1"u8.ToArray(), onSecondary.Body);
         Assert.Equal(onSecondary.Status, overFallback.Status);
         Assert.Equal(onSecondary.Body, overFallback.Body);
     }

@@ -79,7 +79,8 @@ internal sealed class MlpCallCoalescer
             return MlpRequestExecutor.InvokeAsync(service, request, _time, logger, waiterGone);
 
         var key = new CallKey(request.DeviceId, request.UserId, request.Service, request.Operation, callId);
-        Entry entry;
+        Entry? joined = null;
+        Entry? started = null;
         lock (_lock)
         {
             var now = _time.GetTimestamp();
@@ -93,23 +94,27 @@ internal sealed class MlpCallCoalescer
                 }
 
                 found.Waiters++;
+                joined = found;
                 _metrics.CallCopiesCoalesced.Add(1, MlpMetrics.Tag("from", "running"));
-                return WaitAsync(found, waiterGone);
             }
-
-            if (_entries.Count >= _maxCalls || _keptBytes >= _maxBytes)
+            else if (_entries.Count >= _maxCalls || _keptBytes >= _maxBytes)
             {
                 BoundHitLocked(_entries.Count >= _maxCalls ? "calls" : "bytes", now);
-                return MlpRequestExecutor.InvokeAsync(service, request, _time, logger, waiterGone);
             }
-
-            entry = new Entry(key) { Waiters = 1 };
-            _entries.Add(key, entry);
+            else
+            {
+                started = new Entry(key) { Waiters = 1 };
+                _entries.Add(key, started);
+            }
         }
 
-        // Started outside the lock: the service runs synchronously up to its first await. RunAsync never throws.
-        _ = RunAsync(entry, service, request, logger);
-        return WaitAsync(entry, waiterGone);
+        // Outside the lock: a service runs synchronously up to its first await, a waiter already cancelled leaves at once.
+        if (joined is not null)
+            return WaitAsync(joined, waiterGone);
+        if (started is null)
+            return MlpRequestExecutor.InvokeAsync(service, request, _time, logger, waiterGone);
+        _ = RunAsync(started, service, request, logger); // never throws
+        return WaitAsync(started, waiterGone);
     }
 
     /// <summary>Drops expired answers; called by every coalesced call and by the maintenance pass.</summary>
