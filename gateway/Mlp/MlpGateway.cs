@@ -19,6 +19,7 @@ internal sealed class MlpGateway
         IMlpSessionStore sessions,
         MlpDictionaryStore dictionaries,
         MlpServiceRouter router,
+        MlpCallCoalescer calls,
         AccessLayer.Gateway.Traffic.TrafficRouter traffic,
         MlpConnectionRegistry connections,
         MlpFleetSessions fleet,
@@ -33,6 +34,7 @@ internal sealed class MlpGateway
         Sessions = sessions;
         Dictionaries = dictionaries;
         Router = router;
+        Calls = calls;
         Traffic = traffic;
         Connections = connections;
         Fleet = fleet;
@@ -55,6 +57,9 @@ internal sealed class MlpGateway
     public IMlpSessionStore Sessions { get; }
     public MlpDictionaryStore Dictionaries { get; }
     public MlpServiceRouter Router { get; }
+
+    /// <summary>Runs every routed call: copies of one call (<c>mlp-call-id</c>) share one backend call.</summary>
+    public MlpCallCoalescer Calls { get; }
 
     /// <summary>The traffic table's router: the zone cookie of a link's WELCOME.</summary>
     public AccessLayer.Gateway.Traffic.TrafficRouter Traffic { get; }

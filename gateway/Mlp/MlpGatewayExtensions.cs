@@ -37,6 +37,7 @@ public static class MlpGatewayExtensions
         services.AddSingleton<MlpResumeTicketProtector>();
         services.AddSingleton<MlpDictionaryStore>();
         services.AddSingleton<MlpServiceRouter>();
+        services.AddSingleton<MlpCallCoalescer>();
         services.AddSingleton<MlpConnectionRegistry>();
         services.AddSingleton<MlpFleetSessions>();
         var fleet = builder.Configuration.GetSection(FleetOptions.SectionName).Get<FleetOptions>() ?? new FleetOptions();

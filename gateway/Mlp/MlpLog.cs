@@ -57,6 +57,9 @@ internal static partial class MlpLog
     [LoggerMessage(2017, LogLevel.Warning, "Setting TCP loss-recovery options (Mlp:TcpRtoMin {RtoMin}) on an MLP socket failed; logged once: {Reason}")]
     public static partial void LossRecoveryFailed(ILogger logger, TimeSpan rtoMin, string reason);
 
+    [LoggerMessage(2018, LogLevel.Warning, "Call coalescing bound {Bound} hit ({Calls} calls, {Bytes} bytes kept): copies of new calls reach the backend each; logged at most once a minute")]
+    public static partial void CoalescingBoundHit(ILogger logger, string bound, int calls, long bytes);
+
     [LoggerMessage(2030, LogLevel.Debug, "Device {DeviceId} sent elsewhere by the drain")]
     public static partial void ConnectionDrained(ILogger logger, string deviceId);
 

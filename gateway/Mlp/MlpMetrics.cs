@@ -26,6 +26,8 @@ internal sealed class MlpMetrics : IDisposable
         PushesSent = _meter.CreateCounter<long>("mlp.pushes.sent", description: "PUSH frames sent, by kind (new, redelivered, unsequenced).");
         PushesAcknowledged = _meter.CreateCounter<long>("mlp.pushes.acknowledged", description: "Sequenced pushes acknowledged by clients.");
         PushesDropped = _meter.CreateCounter<long>("mlp.pushes.dropped", description: "Pushes dropped, by reason (queue_full, offline).");
+        CallCopiesCoalesced = _meter.CreateCounter<long>("mlp.call_copies.coalesced", description: "Copies of a call (same mlp-call-id) answered without a backend call of their own, by from: running (joined the call in flight) or kept (its kept answer).");
+        CallsNotCoalesced = _meter.CreateCounter<long>("mlp.calls.not_coalesced", description: "Calls with an mlp-call-id not coalesced (invoked or answered as without it) because a coalescer bound was hit, by bound (calls, bytes).");
         BodiesCompressed = _meter.CreateCounter<long>("mlp.bodies.compressed", description: "Response and push bodies sent zstd-compressed, by dictionary (none or the id).");
     }
 
@@ -44,6 +46,8 @@ internal sealed class MlpMetrics : IDisposable
     public Counter<long> PushesAcknowledged { get; }
     public Counter<long> PushesDropped { get; }
     public Counter<long> BodiesCompressed { get; }
+    public Counter<long> CallCopiesCoalesced { get; }
+    public Counter<long> CallsNotCoalesced { get; }
 
     /// <summary>The <c>service</c> label of requests for services that are not routed: label values never come from client input.</summary>
     public const string OtherService = "other";

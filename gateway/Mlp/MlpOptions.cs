@@ -144,6 +144,23 @@ public sealed class MlpOptions
     [Range(1, 3600)]
     public int RequestTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// How long after a copy of a call (the <c>mlp-call-id</c> header, docs/protocol.md §6.1) was answered with a status below 500
+    /// a later copy gets that answer without a backend call; while the call runs, copies join it whatever the window.
+    /// Default 10 s: a hedge leaves one expected latency after its first copy and a resend follows a reconnect on a lossy path,
+    /// both within seconds of the answer; longer keeps answers (memory) no copy asks for. <c>00:00:00</c> turns coalescing off
+    /// (no header is looked at; WELCOME says 0).
+    /// </summary>
+    public TimeSpan CallCoalescingWindow { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Calls running or answers kept by the coalescer; past it a new call is invoked as without the header (and counted).</summary>
+    [Range(1, 100_000_000)]
+    public int CallCoalescingMaxCalls { get; set; } = 100_000;
+
+    /// <summary>Bytes of kept answers (body + 32 + name + value per header); past it an answer is not kept and a new call is not coalesced (counted).</summary>
+    [Range(0, long.MaxValue)]
+    public long CallCoalescingMaxBytes { get; set; } = 16L * 1024 * 1024;
+
     /// <summary>The built-in <c>echo</c> service (returns the request body); for tests and benchmarks.</summary>
     public bool EnableEcho { get; set; } = true;
 

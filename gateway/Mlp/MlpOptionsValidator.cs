@@ -2,11 +2,14 @@ using Microsoft.Extensions.Options;
 
 namespace AccessLayer.Gateway.Mlp;
 
-/// <summary>Rules DataAnnotations cannot say: route URLs, heartbeat ordering, ticket secret length.</summary>
+/// <summary>Rules DataAnnotations cannot say: route URLs, heartbeat ordering, ticket secret length, the coalescing window.</summary>
 internal sealed class MlpOptionsValidator : IValidateOptions<MlpOptions>
 {
     /// <summary>A set ticket secret is the only key material shared by nodes: short ones are guessable offline.</summary>
     public const int MinTicketSecretLength = 16;
+
+    /// <summary>Longest coalescing window: an answer kept longer than an hour is a cache, which this is not.</summary>
+    public static readonly TimeSpan MaxCallCoalescingWindow = TimeSpan.FromHours(1);
 
     public ValidateOptionsResult Validate(string? name, MlpOptions options)
     {
@@ -29,6 +32,8 @@ internal sealed class MlpOptionsValidator : IValidateOptions<MlpOptions>
             failures.Add("Mlp:MaxPushStoreBytes must be at least Mlp:MaxQueuedPushBytes.");
         if (options.PushExpiry <= TimeSpan.Zero)
             failures.Add("Mlp:PushExpiry must be positive.");
+        if (options.CallCoalescingWindow < TimeSpan.Zero || options.CallCoalescingWindow > MaxCallCoalescingWindow)
+            failures.Add("Mlp:CallCoalescingWindow must be within 00:00:00 (off) and 01:00:00.");
         if (options.TcpRtoMin != TimeSpan.Zero && (options.TcpRtoMin < Transport.TcpLossRecovery.MinRtoMin || options.TcpRtoMin > Transport.TcpLossRecovery.MaxRtoMin))
             failures.Add("Mlp:TcpRtoMin must be 00:00:00 (the kernel's default) or within 5-200 ms (the kernel's bounds).");
         foreach (var key in options.TokenSecrets.Keys)

@@ -418,6 +418,7 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
             },
             ServerTimeUnixMs = _time.GetUtcNow().ToUnixTimeMilliseconds(),
             DictionaryId = _gateway.Dictionaries.CurrentId,
+            CallCoalescingWindowMs = _gateway.Calls.WindowMilliseconds,
             UserId = identity.UserId,
         };
         welcome.AcceptedDictionaryIds.AddRange(_gateway.Dictionaries.AcceptedIds);
@@ -588,7 +589,7 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
         {
             if (deferUntil is not null)
                 await deferUntil.WaitAsync(_lifetime.Token).ConfigureAwait(false);
-            var response = await MlpRequestExecutor.InvokeAsync(service, call, _time, _logger, _lifetime.Token).ConfigureAwait(false);
+            var response = await _gateway.Calls.InvokeAsync(service, call, _logger, _lifetime.Token).ConfigureAwait(false);
             status = response.Status;
             if (service is AccessLayer.Gateway.Traffic.TrafficMlpService && AccessLayer.Gateway.Traffic.TrafficHeaders.Find(response.Headers, AccessLayer.Gateway.Traffic.TrafficHeaders.ZoneCookie) is { } fresh)
                 _zoneCookie = fresh;

@@ -36,6 +36,9 @@ internal sealed class MlpMaintenance(MlpGateway gateway) : BackgroundService
             ExpirePushes();
         }
 
+        // Kept answers of coalesced calls past their window (each coalesced call sweeps too; this covers a quiet node).
+        gateway.Calls.Sweep();
+
         var handshakeTimeout = TimeSpan.FromSeconds(options.HandshakeTimeoutSeconds);
         var idleTimeout = TimeSpan.FromSeconds(options.IdleTimeoutSeconds);
         var closed = 0;

@@ -94,7 +94,7 @@ internal static class MlpFallbackEndpoint
                     {
                         ZoneCookie = request.Cookies.TryGetValue(ZoneCookieName, out var zoneCookie) ? zoneCookie : null,
                     };
-                    response = await MlpRequestExecutor.InvokeAsync(target, call, gateway.Time, gateway.Logger, context.RequestAborted).ConfigureAwait(false);
+                    response = await gateway.Calls.InvokeAsync(target, call, gateway.Logger, context.RequestAborted).ConfigureAwait(false);
                 }
                 else
                 {
