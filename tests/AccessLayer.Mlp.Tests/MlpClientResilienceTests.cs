@@ -276,7 +276,9 @@ public sealed class MlpClientResilienceTests
     public async Task On_a_path_that_is_not_good_the_fallback_connection_is_opened_ahead_and_the_hedge_goes_onto_it()
     {
         await using var backend = await TestBackend.StartAsync();
-        await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}"]);
+        // A gateway that does not coalesce copies: the hedge reaches the backend, which is how the test sees it go out (copies of one
+        // call to a coalescing gateway are in MlpHedgerCopiesTests).
+        await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}", "--Mlp:CallCoalescingWindow=00:00:00"]);
         // Counts the fallback's TCP connections.
         await using var fallbackRelay = LoopbackRelay.Start(gateway.HttpPort);
         var time = FakeClock.New();
@@ -311,7 +313,9 @@ public sealed class MlpClientResilienceTests
     public async Task On_a_path_that_is_not_good_a_secondary_link_is_opened_ahead_and_a_keyed_call_is_hedged_on_it()
     {
         await using var backend = await TestBackend.StartAsync();
-        await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}"]);
+        // A gateway that does not coalesce copies: the hedge reaches the backend, which is how the test sees it go out (copies of one
+        // call to a coalescing gateway are in MlpHedgerCopiesTests).
+        await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}", "--Mlp:CallCoalescingWindow=00:00:00"]);
         await using var relay = LoopbackRelay.Start(gateway.MlpPort);
         var time = FakeClock.New();
         var options = gateway.ClientOptions("dev-second-link", endpoint: relay.Endpoint);
