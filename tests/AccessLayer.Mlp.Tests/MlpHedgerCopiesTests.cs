@@ -11,9 +11,6 @@ namespace AccessLayer.Mlp.Tests;
 /// </summary>
 public sealed class MlpHedgerCopiesTests
 {
-    // A 400 ms path losing 10 % each way: about one call in five waits for a retransmission (as in MlpHedgerTests).
-    private static readonly double[] Lossy = [410, 405, 1020, 415, 400, 420, 1610, 405, 410, 1000, 412, 408, 1240, 401, 409, 411, 403, 417, 406, 404];
-
     private static async Task<MlpClient> LossyClientAsync(MlpTestGateway gateway, TestBackend backend, LoopbackRelay relay, FakeTimeProvider time, string device)
     {
         var options = gateway.ClientOptions(device, endpoint: relay.Endpoint);
@@ -30,7 +27,7 @@ public sealed class MlpHedgerCopiesTests
         time.Advance(TimeSpan.FromMilliseconds(400));
         backend.HeldRelease.Release();
         await held.WaitAsync(TimeSpan.FromSeconds(10));
-        foreach (var ms in Lossy)
+        foreach (var ms in MlpHedgerTests.Lossy)
             client.Router.CallLatency.Add(TimeSpan.FromMilliseconds(ms));
         Assert.True(client.Router.Hedger.PathIsLossy);
 

@@ -11,7 +11,7 @@ public sealed class MlpHedgerTests
     private static TimeSpan Ms(double ms) => TimeSpan.FromMilliseconds(ms);
 
     // A 400 ms path losing 10 % each way: about one call in five waits for a retransmission.
-    private static readonly double[] Lossy = [410, 405, 1020, 415, 400, 420, 1610, 405, 410, 1000, 412, 408, 1240, 401, 409, 411, 403, 417, 406, 404];
+    internal static readonly double[] Lossy = [410, 405, 1020, 415, 400, 420, 1610, 405, 410, 1000, 412, 408, 1240, 401, 409, 411, 403, 417, 406, 404];
 
     private static MlpClient Client() => new(new MlpClientOptions { Endpoint = new Uri("tcp://127.0.0.1:1"), DeviceId = "hedger" });
 
