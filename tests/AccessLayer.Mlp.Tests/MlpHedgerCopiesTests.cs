@@ -48,6 +48,7 @@ public sealed class MlpHedgerCopiesTests
         await using var client = await LossyClientAsync(gateway, backend, relay, time, "dev-copies");
 
         // The session link's answers are lost from now on; its requests still arrive.
+        using var coalesced = new CoalescedCopies(gateway);
         relay.BlackholeResponsesOfFirstFlow();
         var (duplicated, hedges) = (client.CallsDuplicated, client.HedgesSent);
         var call = client.CallAsync("orders", "count", ReadOnlyMemory<byte>.Empty, new MlpCallOptions { Idempotent = true });
@@ -57,8 +58,9 @@ public sealed class MlpHedgerCopiesTests
         Assert.Equal((200, true, true), (response.Status, response.Hedged, response.AnsweredByHedge));
         Assert.Equal((duplicated + 1, hedges), (client.CallsDuplicated, client.HedgesSent));
 
-        // Both copies reached the gateway (the session link's request was not lost), and the backend ran the call once.
-        await Task.Delay(300);
+        // Both copies reached the gateway (the session link's request was not lost: one joined or was answered from the other), and
+        // the backend ran the call once.
+        await coalesced.WaitForAsync(1);
         Assert.Equal(1, backend.Counted);
         Assert.Equal("1", System.Text.Encoding.UTF8.GetString(response.Body.Span));
     }

@@ -173,9 +173,7 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
             while (true)
             {
                 var first = await Task.WhenAny(running).ConfigureAwait(false);
-                // The primary's link died under it (a handover, a dead path): the hedge may be stuck on the same path, so the call
-                // goes back to the router to be resent on the fresh link or the current fallback (the hedge is cancelled below).
-                if (first.IsCompletedSuccessfully || running.Count == 1 || (first == primary && first.Exception?.InnerException is MlpException { LinkLost: true }))
+                if (Decides(first, primary, running.Count))
                 {
                     if (first == hedge && first.IsCompletedSuccessfully && !primary.IsCompleted)
                     {
@@ -197,9 +195,10 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
         {
             // First answer wins: the other copy is abandoned (its late answer is ignored) and observed.
             await race.CancelAsync().ConfigureAwait(false);
-            _ = Task.WhenAll(primary, hedge).ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            Observe(primary, hedge);
         }
     }
+
     /// <summary>
     /// A lossy path and a gateway that coalesces copies (docs/sdk.md "Copies on a lossy path"): the call goes on the session link and the
     /// secondary link at once (both carry its <c>mlp-call-id</c>, so the backend is called once), and once the expected latency has passed
@@ -211,13 +210,13 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
     {
         Interlocked.Increment(ref _duplicated);
         using var race = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var sent = _time.GetTimestamp();
         var primary = router.OnLinkAsync(link, service, operation, body, options, race.Token, timeLateAnswer: true);
         var copy = beside.CallAsync(service, operation, body, options, race.Token);
         List<Task<MlpResponse>> running = [primary, copy];
         // The fallback hedge waits just past the calls that had a clean copy: from the first answers of such calls, not from the session
         // link's copies (on a lossy path one TCP stream stalls for seconds behind a lost retransmission, and its answers would then move
         // the hedge past the point where it helps). Before there are any, the tight delay of the session link's copies.
-        var sent = _time.GetTimestamp();
         var fallbackDelay = ExpectedDelay(_duplicatedLatency, 1.0) ?? (ExpectedDelay(1.0) is { } tight && tight < hedgeDelay ? tight : hedgeDelay);
         Task? timer = hasFallback ? Task.Delay(fallbackDelay, _time, race.Token) : null;
         Task<MlpResponse>? hedge = null;
@@ -243,8 +242,7 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
                 }
 
                 var done = (Task<MlpResponse>)first;
-                // As in a hedge: the session link died under its copy (its secondary goes with it), so the call goes back to the router.
-                if (done.IsCompletedSuccessfully || running.Count == 1 || (done == primary && done.Exception?.InnerException is MlpException { LinkLost: true }))
+                if (Decides(done, primary, running.Count))
                 {
                     var answer = await done.ConfigureAwait(false);
                     answer.Hedged = true;
@@ -259,7 +257,19 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
         finally
         {
             await race.CancelAsync().ConfigureAwait(false);
-            _ = Task.WhenAll(hedge is null ? [primary, copy] : [primary, copy, hedge]).ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            Observe(hedge is null ? [primary, copy] : [primary, copy, hedge]);
         }
     }
+
+    /// <summary>
+    /// Whether a finished copy ends the race: it answered, or it was the last one running, or it is the session link's copy whose link
+    /// died under it (the others may be stuck on the same path: the call goes back to the router to be resent on the fresh link or the
+    /// current fallback).
+    /// </summary>
+    private static bool Decides(Task<MlpResponse> done, Task<MlpResponse> primary, int running) =>
+        done.IsCompletedSuccessfully || running == 1 || (done == primary && done.Exception?.InnerException is MlpException { LinkLost: true });
+
+    /// <summary>The copies that lost the race are abandoned (a late answer is ignored) and their failures observed.</summary>
+    private static void Observe(params Task[] copies) =>
+        _ = Task.WhenAll(copies).ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 }
