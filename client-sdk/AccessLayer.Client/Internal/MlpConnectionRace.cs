@@ -173,13 +173,18 @@ internal sealed class MlpConnectionRace : IAsyncDisposable
                     oldest = first.Value;
                     _open.RemoveFirst();
                 }
+            }
 
+            // The oldest is closed before the fresh one opens (never more than MaxOpen at once); outside the lock, since its own
+            // failure handling takes it.
+            oldest?.Cancel();
+            lock (_lock)
+            {
+                if (_answered || _disposed)
+                    return;
                 FreshAttempts++;
                 StartAttempt(_candidates[next++ % _candidates.Count], _attemptTimeout - _time.GetElapsedTime(_startedAt));
             }
-
-            // Outside the lock: the closed attempt's own failure handling takes it.
-            oldest?.Cancel();
         }
     }
 
