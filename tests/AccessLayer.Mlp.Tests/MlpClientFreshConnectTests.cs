@@ -116,6 +116,15 @@ public sealed class MlpClientFreshConnectTests(ITestOutputHelper output)
             {
             }
 
+            // Closed the moment it is given up on (as a socket is), not when its task unwinds.
+            var closed = 0;
+            void Close()
+            {
+                if (Interlocked.Exchange(ref closed, 1) == 0)
+                    Interlocked.Decrement(ref _open);
+            }
+
+            using var registration = cancellationToken.Register(Close);
             try
             {
                 for (var retransmission = 1; Down; retransmission++)
@@ -129,7 +138,7 @@ public sealed class MlpClientFreshConnectTests(ITestOutputHelper output)
             }
             finally
             {
-                Interlocked.Decrement(ref _open);
+                Close();
             }
         }
     }
