@@ -40,6 +40,7 @@ public sealed class MlpClient : IAsyncDisposable
         QualityModel = new NetworkQualityModel(options.WeakNetwork, Rtt);
         QualityModel.Changed += quality => QualityChanged?.Invoke(this, quality);
         Timeouts = new DynamicTimeout(options.WeakNetwork, Rtt, QualityModel);
+        FreshAttempts = new FreshConnectAttempts(options.WeakNetwork, Rtt);
         HeartbeatTuner = new HeartbeatTuner(options.WeakNetwork);
         HeartbeatTuner.SwitchNetwork(NetworkKey);
         Reconnects = new MlpReconnectLoop(this);
@@ -65,6 +66,8 @@ public sealed class MlpClient : IAsyncDisposable
     internal NetworkQualityModel QualityModel { get; }
 
     internal DynamicTimeout Timeouts { get; }
+
+    internal FreshConnectAttempts FreshAttempts { get; }
 
     internal HeartbeatTuner HeartbeatTuner { get; }
 
@@ -116,6 +119,9 @@ public sealed class MlpClient : IAsyncDisposable
 
     /// <summary>Variation of the round trip time (RTTVAR); zero before the first sample.</summary>
     public TimeSpan RttVariation => Rtt.Variation;
+
+    /// <summary>Fresh connection attempts opened while a call waited for the link and nothing answered (docs/sdk.md "Reconnect").</summary>
+    public long FreshAttemptsOpened => FreshAttempts.Taken;
 
     /// <summary>The heartbeat interval the smart heartbeat uses now on this network (within the server's policy).</summary>
     public TimeSpan HeartbeatInterval => HeartbeatTuner.Interval;

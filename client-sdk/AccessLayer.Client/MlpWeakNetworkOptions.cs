@@ -78,6 +78,27 @@ public sealed class MlpWeakNetworkOptions
     /// </summary>
     public TimeSpan ReconnectOwedMaxDelay { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// While a call waits for the link and no connection attempt has been answered, a connect opens a fresh connection attempt (a new
+    /// socket, whose first SYN leaves at once) every max(this, SRTT + 4×RTTVAR), at most every 1 s, instead of leaving the path's return
+    /// to an attempt whose SYN the kernel resends only 1, 3, 7 s after it started; the first to connect wins, the others are closed
+    /// (docs/sdk.md "Reconnect"). Within 10 ms–1 s. Default 100 ms.
+    /// </summary>
+    public TimeSpan ReconnectOwedFreshAttemptInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// The most connection attempts open at once while fresh ones are opened (<see cref="ReconnectOwedFreshAttemptInterval"/>): a fresh
+    /// one beyond it closes the oldest. Within 1–16. Default 4.
+    /// </summary>
+    public int ReconnectOwedMaxOpenAttempts { get; set; } = 4;
+
+    /// <summary>
+    /// The most fresh connection attempts (<see cref="ReconnectOwedFreshAttemptInterval"/>) per outage; after them the attempts follow
+    /// each other one at a time again (<see cref="ReconnectOwedMaxDelay"/>). 0 turns fresh attempts off. Within 0–10000. Default 600
+    /// (a minute at 100 ms).
+    /// </summary>
+    public int ReconnectOwedMaxFreshAttempts { get; set; } = 600;
+
     /// <summary>Race the endpoints (and every address of a host name) with a stagger instead of trying one; the winner is tried first next time. Default true.</summary>
     public bool ConnectionRacing { get; set; } = true;
 
@@ -198,6 +219,12 @@ public sealed class MlpWeakNetworkOptions
             throw new ArgumentException($"{nameof(ReconnectMaxDelay)} must be at least {nameof(ReconnectBaseDelay)}.", nameof(ReconnectMaxDelay));
         Positive(ReconnectUnansweredMaxDelay, nameof(ReconnectUnansweredMaxDelay));
         Positive(ReconnectOwedMaxDelay, nameof(ReconnectOwedMaxDelay));
+        if (ReconnectOwedFreshAttemptInterval < TimeSpan.FromMilliseconds(10) || ReconnectOwedFreshAttemptInterval > TimeSpan.FromSeconds(1))
+            throw new ArgumentException($"{nameof(ReconnectOwedFreshAttemptInterval)} must be within 10 ms-1 s.", nameof(ReconnectOwedFreshAttemptInterval));
+        if (ReconnectOwedMaxOpenAttempts is < 1 or > 16)
+            throw new ArgumentException($"{nameof(ReconnectOwedMaxOpenAttempts)} must be in [1, 16].", nameof(ReconnectOwedMaxOpenAttempts));
+        if (ReconnectOwedMaxFreshAttempts is < 0 or > 10_000)
+            throw new ArgumentException($"{nameof(ReconnectOwedMaxFreshAttempts)} must be in [0, 10000].", nameof(ReconnectOwedMaxFreshAttempts));
         Positive(VerifyIdleLinkAfter, nameof(VerifyIdleLinkAfter));
         Positive(ConnectionAttemptDelay, nameof(ConnectionAttemptDelay));
         if (MaxRetries is < 0 or > 10)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using AccessLayer.Client.Transport;
 
@@ -18,9 +19,27 @@ internal sealed class CountingTransportFactory(IMlpTransportFactory inner) : IMl
     /// <summary>Transport connections opened (TCP connects that succeeded).</summary>
     public long Connects => Interlocked.Read(ref _connects);
 
+    /// <summary>The scenario's clock (seconds), for <see cref="Attempts"/>.</summary>
+    public Func<double> Clock { get; init; } = static () => 0;
+
+    /// <summary>Every transport connect the client started: when, and when it connected (NaN: it failed or was given up on).</summary>
+    public ConcurrentQueue<(double Started, double Connected)> Attempts { get; } = new();
+
     public async ValueTask<IMlpTransport> ConnectAsync(Uri endpoint, CancellationToken cancellationToken)
     {
-        var transport = await inner.ConnectAsync(endpoint, cancellationToken);
+        var started = Clock();
+        IMlpTransport transport;
+        try
+        {
+            transport = await inner.ConnectAsync(endpoint, cancellationToken);
+        }
+        catch
+        {
+            Attempts.Enqueue((started, double.NaN));
+            throw;
+        }
+
+        Attempts.Enqueue((started, Clock()));
         Interlocked.Increment(ref _connects);
         return new CountingTransport(transport, this);
     }

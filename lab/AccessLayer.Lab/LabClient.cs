@@ -50,13 +50,14 @@ internal sealed class LabClient : IAsyncDisposable
     private readonly ConcurrentBag<CallRecord> _calls = [];
     private readonly ConcurrentDictionary<string, int> _pushes = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<double> _disconnects = new();
+    private readonly ConcurrentQueue<double> _reconnects = new();
 
     public LabClient(ClientKind kind, string deviceId, LabTopology topology, Stopwatch clock)
     {
         Kind = kind;
         DeviceId = deviceId;
         _clock = clock;
-        Transports = new CountingTransportFactory(MlpTransportFactory.Default);
+        Transports = new CountingTransportFactory(MlpTransportFactory.Default) { Clock = () => _clock.Elapsed.TotalSeconds };
         var options = new MlpClientOptions
         {
             Endpoint = new Uri($"tcp://{topology.RadioGatewayAddress}:{LabTopology.MlpPort}"),
@@ -100,6 +101,7 @@ internal sealed class LabClient : IAsyncDisposable
 
         Client = new MlpClient(options);
         Client.Disconnected += _ => _disconnects.Enqueue(Now);
+        Client.Reconnected += _ => _reconnects.Enqueue(Now);
     }
 
     public ClientKind Kind { get; }
@@ -115,6 +117,9 @@ internal sealed class LabClient : IAsyncDisposable
     public IReadOnlyDictionary<string, int> PushesReceived => _pushes;
 
     public IReadOnlyCollection<double> Disconnects => _disconnects;
+
+    /// <summary>When the client's own reconnect brought the link back (its WELCOME arrived).</summary>
+    public IReadOnlyCollection<double> Reconnects => _reconnects;
 
     private double Now => _clock.Elapsed.TotalSeconds;
 

@@ -82,6 +82,8 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
         foreach (var line in CallTimeline.Describe(sdk, backend, scenario.Path).Concat(CallTimeline.Describe(naive, backend, scenario.Path)))
             Log(line);
         Log($"sdk retries {sdk.Client.RetriesSent}, hedges {sdk.Client.HedgesSent} ({sdk.Client.HedgesOnSecondaryLink} on the secondary link), calls sent on both links at once {sdk.Client.CallsDuplicated}, tail-loss trailers {sdk.Client.TrailersSent}, secondary links opened {sdk.Client.SecondaryLinksOpened}, session links lost {sdk.Disconnects.Count}, hedge delay {sdk.Client.HedgeDelay?.TotalMilliseconds:0} ms, quality {sdk.Client.Quality}; SRTT {sdk.Client.SmoothedRtt.TotalMilliseconds:0} ms, RTTVAR {sdk.Client.RttVariation.TotalMilliseconds:0} ms; add repeats answered from the backend's key store {backend.Repeats}{(LabClient.AddWithoutKey ? " (add without key)" : "")}");
+        foreach (var line in RecoveryTimeline.Describe(sdk, _outages))
+            Log(line);
 
         Log($"backend requests per call: sdk {backend.Arrivals(sdk.DeviceId + "/")} for {sdk.Calls.Count} calls, naive {backend.Arrivals(naive.DeviceId + "/")} for {naive.Calls.Count}; loss recovery: gateway Mlp:TcpRtoMin {(GatewayNode.TcpRtoMinMs is { } g ? g + " ms" : "default")}, sdk TcpRtoMin {sdk.Client.Options.WeakNetwork.TcpRtoMin.TotalMilliseconds:0} ms, gateway net.ipv4.tcp_recovery {Impairments.GatewayTcpRecovery ?? "default"}");
         foreach (var (ns, side) in new[] { (topology.ClientNs, "clients' namespace (both clients)"), (topology.GatewayNs, "gateway's namespace") })

@@ -26,6 +26,10 @@ public sealed class MlpWeakNetworkOptionsTests
         { nameof(MlpWeakNetworkOptions.HeartbeatProbeResolution), o => o.HeartbeatProbeResolution = TimeSpan.Zero },
         { nameof(MlpWeakNetworkOptions.ReconnectMaxDelay), o => o.ReconnectMaxDelay = TimeSpan.FromMilliseconds(500) },
         { nameof(MlpWeakNetworkOptions.ReconnectOwedMaxDelay), o => o.ReconnectOwedMaxDelay = TimeSpan.Zero },
+        { nameof(MlpWeakNetworkOptions.ReconnectOwedFreshAttemptInterval), o => o.ReconnectOwedFreshAttemptInterval = TimeSpan.FromMilliseconds(5) },
+        { nameof(MlpWeakNetworkOptions.ReconnectOwedFreshAttemptInterval), o => o.ReconnectOwedFreshAttemptInterval = TimeSpan.FromMilliseconds(1001) },
+        { nameof(MlpWeakNetworkOptions.ReconnectOwedMaxOpenAttempts), o => o.ReconnectOwedMaxOpenAttempts = 0 },
+        { nameof(MlpWeakNetworkOptions.ReconnectOwedMaxFreshAttempts), o => o.ReconnectOwedMaxFreshAttempts = -1 },
         { nameof(MlpWeakNetworkOptions.TcpRtoMin), o => o.TcpRtoMin = TimeSpan.FromMilliseconds(1) },
         { nameof(MlpWeakNetworkOptions.TcpRtoMin), o => o.TcpRtoMin = TimeSpan.FromMilliseconds(201) },
     };

@@ -55,7 +55,8 @@ internal static class MlpConnector
         var candidates = await client.EndpointList.CandidatesAsync(weak.ConnectionRacing && options.TransportFactory is IMlpAddressTransportFactory, weak.Resolver, cancellationToken).ConfigureAwait(false);
         if (!weak.ConnectionRacing)
             candidates = candidates.Take(1).ToList();
-        await using var race = new MlpConnectionRace(options.TransportFactory, candidates, weak.ConnectionAttemptDelay, connectTimeout, options.TimeProvider, cancellationToken);
+        // While a call waits for the link, attempts that hear nothing are followed by fresh ones (docs/sdk.md "Reconnect").
+        await using var race = new MlpConnectionRace(options.TransportFactory, candidates, weak.ConnectionAttemptDelay, connectTimeout, options.TimeProvider, cancellationToken, client.FreshAttempts, () => client.LinkChanges.Waiting > 0);
         race.Start();
         Exception? failure = null;
         while (await race.NextAsync().ConfigureAwait(false) is { } connected)

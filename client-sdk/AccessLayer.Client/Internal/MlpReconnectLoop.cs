@@ -52,6 +52,7 @@ internal sealed class MlpReconnectLoop(MlpClient client) : IDisposable
             _run = new CancellationTokenSource();
             Interlocked.Exchange(ref _unansweredSince, 0);
             Interlocked.Exchange(ref _outageStartedAt, _time.GetTimestamp());
+            client.FreshAttempts.Reset();
             _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var token = _run.Token;
             _loop = Task.Run(async () =>
@@ -110,7 +111,9 @@ internal sealed class MlpReconnectLoop(MlpClient client) : IDisposable
                 lock (_lock)
                 {
                     wake = _wake;
-                    delay = _backoff.Next(first ? retryAfter : TimeSpan.Zero, unanswered, owed: client.LinkChanges.Waiting > 0);
+                    // While fresh attempts pace the connects, the wait between two connects is no longer than their interval.
+                    var fresh = client.FreshAttempts;
+                    delay = _backoff.Next(first ? retryAfter : TimeSpan.Zero, unanswered, owed: client.LinkChanges.Waiting > 0, fresh.Available ? fresh.Interval : TimeSpan.Zero);
                 }
 
                 // The timer exists before anyone hears of it, so a fake clock advanced on the event moves it.

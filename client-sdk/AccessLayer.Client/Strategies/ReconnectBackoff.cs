@@ -24,15 +24,18 @@ internal sealed class ReconnectBackoff(MlpWeakNetworkOptions options)
 
     /// <summary>
     /// The wait before the next attempt; counts the attempt. <paramref name="unanswered"/>: the last attempt timed out without any answer;
-    /// <paramref name="owed"/>: a call is waiting for the link.
+    /// <paramref name="owed"/>: a call is waiting for the link; <paramref name="owedMaxDelay"/>: a shorter cap than
+    /// <see cref="MlpWeakNetworkOptions.ReconnectOwedMaxDelay"/> for that case (the interval of fresh attempts, which the connect itself opens).
     /// </summary>
-    public TimeSpan Next(TimeSpan retryAfter = default, bool unanswered = false, bool owed = false)
+    public TimeSpan Next(TimeSpan retryAfter = default, bool unanswered = false, bool owed = false, TimeSpan owedMaxDelay = default)
     {
         var ceiling = Ceiling(_attempt);
         if (unanswered && ceiling > options.ReconnectUnansweredMaxDelay)
             ceiling = options.ReconnectUnansweredMaxDelay;
         if (unanswered && owed && ceiling > options.ReconnectOwedMaxDelay)
             ceiling = options.ReconnectOwedMaxDelay;
+        if (unanswered && owed && owedMaxDelay > TimeSpan.Zero && ceiling > owedMaxDelay)
+            ceiling = owedMaxDelay;
         var delay = ceiling * options.Random.NextDouble();
         _attempt++;
         if (retryAfter > TimeSpan.Zero)
