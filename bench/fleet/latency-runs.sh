@@ -98,6 +98,8 @@ for i in $(seq "$RUNS"); do
     sleep 1
   fi
   [ -n "$JIT_LOG" ] && jit_lines "$i" start >>"$JIT_LOG/marks"
+  # Threads per node (all of a process's threads: thread pool, epoll, fleet links, Orleans) as the run starts.
+  for pid in $NODE_PIDS; do ls "/proc/$pid/task" 2>/dev/null | wc -l; done | paste -sd/ >"$OUT/threads-$i"
   bot "latency-$i" p2p --count "$LAT_PAIRS" --qos "$qos" --total-rate "$LAT_RATE" --subscriber-offset 1 --duration "$LAT_SECONDS" --warmup 2 --drain 3 \
     --interval 0.5 --interval-log "$OUT/latency-$i.intervals" || continue
   [ ${#counters[@]} -gt 0 ] && { wait "${counters[@]}" || true; }
@@ -108,6 +110,10 @@ out, i, note, pids = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 run = json.load(open(f"{out}/latency-{i}.json"))
 lat, msgs = run["latency"], run["messages"]
 line = f"run {i}:{note} p50 {lat['p50']} µs, p99 {lat['p99']} µs, p99.9 {lat['p999']} µs, max {lat['max']} µs, lost {msgs['lost']}"
+try:
+    line += f" | node threads {open(f'{out}/threads-{i}').read().strip()}"
+except OSError:
+    pass
 # Where the tail is in time: the measured half-seconds (after the 2 s warm-up) whose own p99 passed 5 ms, and the worst.
 try:
     halves = [json.loads(l) for l in open(f"{out}/latency-{i}.intervals") if '"publishing"' in l][4:]
