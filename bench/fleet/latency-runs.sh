@@ -19,6 +19,10 @@
 #   LAT_QOS="1 0" bench/fleet/latency-runs.sh      # run i at the ((i-1) mod n)-th QoS of the list (here QoS 1, 0, 1, 0,
 #                                                  #   ...): QoS 0 against QoS 1 in one fleet, alternated; the yardstick
 #                                                  #   then runs one latency run per QoS of the list
+#   STORM=15000 bench/fleet/latency-runs.sh        # + run.sh's idle-connection scenario (STORM connections, held 12 s,
+#                                                  #   then let go; 2 s pause) before the unpaced runs: run.sh's order
+#   PROBE=DIR bench/fleet/latency-runs.sh          # a probe build's hop timings (ACCESSLAYER_HOP_PROBE=DIR for the
+#                                                  #   nodes) and DIR/marks: "run qos start_ms end_ms" per latency run
 # env: RUNS (6), LAT_SECONDS (8), LAT_RATE (5000), LAT_PAIRS (50), LAT_QOS (0), OUT (a new /tmp dir), YARDSTICK (1; 0: no
 # mosquitto).
 set -euo pipefail
@@ -29,6 +33,7 @@ MOSQUITTO=${MOSQUITTO:-$(command -v mosquitto || echo /usr/sbin/mosquitto)}
 RUNS=${RUNS:-6}; LAT_SECONDS=${LAT_SECONDS:-8}; LAT_RATE=${LAT_RATE:-5000}; LAT_PAIRS=${LAT_PAIRS:-50}
 read -r -a LAT_QOS <<<"${LAT_QOS:-0}"
 for q in "${LAT_QOS[@]}"; do [[ $q =~ ^[012]$ ]] || { echo "LAT_QOS: '$q' is not 0, 1 or 2"; exit 1; }; done
+STORM=${STORM:-0}; PROBE=${PROBE:-}
 COUNTERS=${COUNTERS:-0}; JIT_LOG=${JIT_LOG:-}; NICE_AB=${NICE_AB:-}; YARDSTICK=${YARDSTICK:-1}
 [ "$YARDSTICK" = 1 ] && [ ! -x "$MOSQUITTO" ] && { echo "mosquitto not found (apt-get install mosquitto), or YARDSTICK=0"; exit 1; }
 NCPU=$(nproc); BROKER_CPUS=${BROKER_CPUS:-0}; BOT_CPUS=${BOT_CPUS:-$((NCPU > 1 ? NCPU - 1 : 0))}
@@ -39,6 +44,7 @@ COUNTERS_TOOL=${COUNTERS_TOOL:-$(command -v dotnet-counters || echo "$HOME/.dotn
 . "$ROOT/bench/fleet/fleet.sh"
 BOTS="$ROOT/bots/bin/Release/net10.0/AccessLayer.Bots"
 [ -x "$BOTS" ] || { echo "build first: dotnet build bots -c Release"; exit 1; }
+if [ -n "$PROBE" ]; then mkdir -p "$PROBE"; PROBE=$(cd "$PROBE" && pwd); NODE_ENV="${NODE_ENV:-} ACCESSLAYER_HOP_PROBE=$PROBE"; fi
 NO_BUILD=1 fleet_gateway
 export DOTNET_TC_CallCountingDelayMs=${DOTNET_TC_CallCountingDelayMs:-0}   # as bench/fleet/run.sh
 
@@ -70,6 +76,15 @@ for qos in 0 1; do
   bot "warm-latency-q$qos" p2p --count "$LAT_PAIRS" --qos "$qos" --total-rate "$LAT_RATE" --subscriber-offset 1 $warm
 done
 bot warm-durable-q1 p2p --count 20 --qos 1 --mqtt-version 5 --session-expiry 60 --subscriber-offset 1 --client-prefix "warm-$$" $warm
+if [ "$STORM" -gt 0 ]; then
+  # run.sh's warm-up ends so: 3,600 connections held past the trim's quiet time, let go, quiet again.
+  bot warm-conn-trim conn --count 3600 --source-addresses 4 --connect-rate 0 --connect-concurrency 200 --hold 10 --duration 120
+  sleep 10
+  pids=($NODE_PIDS)
+  bot conn conn --count "$STORM" --source-addresses 8 --connect-rate 0 --connect-concurrency 200 --hold 12 --settle 10 --duration 120 \
+    --broker-pid "${pids[0]}" --broker-pids "$(IFS=,; echo "${pids[*]:1}")"
+  sleep 2
+fi
 for qos in 0 1; do bot "p2p-q$qos" p2p --count 20 --qos "$qos" --subscriber-offset 1 --duration 8 --warmup 2 --drain 5; done
 
 jit_lines() { local f; for f in "$JIT_LOG"/jit-*.txt; do [ -f "$f" ] && echo "$1 $2 $(basename "$f") $(wc -l <"$f")"; done; }
@@ -100,8 +115,10 @@ for i in $(seq "$RUNS"); do
   [ -n "$JIT_LOG" ] && jit_lines "$i" start >>"$JIT_LOG/marks"
   # Threads per node (all of a process's threads: thread pool, epoll, fleet links, Orleans) as the run starts.
   for pid in $NODE_PIDS; do ls "/proc/$pid/task" 2>/dev/null | wc -l; done | paste -sd/ >"$OUT/threads-$i"
+  started_ms=$(date +%s%3N)
   bot "latency-$i" p2p --count "$LAT_PAIRS" --qos "$qos" --total-rate "$LAT_RATE" --subscriber-offset 1 --duration "$LAT_SECONDS" --warmup 2 --drain 3 \
     --interval 0.5 --interval-log "$OUT/latency-$i.intervals" || continue
+  [ -n "$PROBE" ] && echo "$i $qos $started_ms $(date +%s%3N)" >>"$PROBE/marks"
   [ ${#counters[@]} -gt 0 ] && { wait "${counters[@]}" || true; }
   [ -n "$JIT_LOG" ] && jit_lines "$i" end >>"$JIT_LOG/marks"
   python3 - "$OUT" "$i" "$note" $([ "$COUNTERS" = 1 ] && echo $NODE_PIDS) <<'PY'
