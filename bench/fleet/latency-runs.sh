@@ -23,6 +23,9 @@
 #                                                  #   then let go; 2 s pause) before the unpaced runs: run.sh's order
 #   PROBE=DIR bench/fleet/latency-runs.sh          # a probe build's hop timings (ACCESSLAYER_HOP_PROBE=DIR for the
 #                                                  #   nodes) and DIR/marks: "run qos start_ms end_ms" per latency run
+#   AGAIN=2 bench/fleet/latency-runs.sh            # the unpaced runs again before every AGAIN-th latency run (runs 1,
+#                                                  #   3, 5, ...): with LAT_QOS="0 1 1 0", each QoS both first and
+#                                                  #   second after an unpaced (overload) run, as run.sh orders them
 # env: RUNS (6), LAT_SECONDS (8), LAT_RATE (5000), LAT_PAIRS (50), LAT_QOS (0), OUT (a new /tmp dir), YARDSTICK (1; 0: no
 # mosquitto).
 set -euo pipefail
@@ -33,7 +36,7 @@ MOSQUITTO=${MOSQUITTO:-$(command -v mosquitto || echo /usr/sbin/mosquitto)}
 RUNS=${RUNS:-6}; LAT_SECONDS=${LAT_SECONDS:-8}; LAT_RATE=${LAT_RATE:-5000}; LAT_PAIRS=${LAT_PAIRS:-50}
 read -r -a LAT_QOS <<<"${LAT_QOS:-0}"
 for q in "${LAT_QOS[@]}"; do [[ $q =~ ^[012]$ ]] || { echo "LAT_QOS: '$q' is not 0, 1 or 2"; exit 1; }; done
-STORM=${STORM:-0}; PROBE=${PROBE:-}
+STORM=${STORM:-0}; PROBE=${PROBE:-}; AGAIN=${AGAIN:-0}
 COUNTERS=${COUNTERS:-0}; JIT_LOG=${JIT_LOG:-}; NICE_AB=${NICE_AB:-}; YARDSTICK=${YARDSTICK:-1}
 [ "$YARDSTICK" = 1 ] && [ ! -x "$MOSQUITTO" ] && { echo "mosquitto not found (apt-get install mosquitto), or YARDSTICK=0"; exit 1; }
 NCPU=$(nproc); BROKER_CPUS=${BROKER_CPUS:-0}; BOT_CPUS=${BOT_CPUS:-$((NCPU > 1 ? NCPU - 1 : 0))}
@@ -93,6 +96,13 @@ for i in $(seq "$RUNS"); do
   qos=${LAT_QOS[$(( (i - 1) % ${#LAT_QOS[@]} ))]}
   note=""
   [ ${#LAT_QOS[@]} -gt 1 ] && note=" QoS $qos"
+  if [ "$AGAIN" -gt 0 ] && [ "$i" -gt 1 ] && [ $(( (i - 1) % AGAIN )) = 0 ]; then
+    for q in 0 1; do bot "p2p-q$q-before-$i" p2p --count 20 --qos "$q" --subscriber-offset 1 --duration 8 --warmup 2 --drain 5; done
+  fi
+  if [ "$AGAIN" -gt 0 ]; then
+    after=$(( (i - 1) % AGAIN + 1 ))
+    note="$note, latency run $after after the unpaced runs"
+  fi
   if [ -n "$NICE_AB" ]; then
     n=0; [ $((i % 2)) = 0 ] && n=$NICE_AB
     for pid in $NODE_PIDS; do
