@@ -8,6 +8,8 @@
 #   NO_BUILD=1 bench/fleet/run.sh  # use the Release binaries already built
 #   GATEWAY_BUILD=jit bench/fleet/run.sh   # the gateway's plain build instead of the ReadyToRun publish users run (fleet.sh)
 #   NODE_ENV="DOTNET_TieredPGO=0" bench/fleet/run.sh   # environment for the gateway processes alone (fleet.sh)
+#   LAT_ORDER="1 0" bench/fleet/run.sh     # the measured latency runs' order (default "0 1": QoS 0 first, straight after
+#                                          # the unpaced runs), in every mode alike
 # The brokers (nodes, redis, mosquitto) run on CPU $BROKER_CPUS and the bots on $BOT_CPUS (taskset), so
 # the load generator does not take the brokers' core. Prints a markdown table; raw JSON goes to $OUT.
 set -euo pipefail
@@ -37,6 +39,8 @@ TRIM=(--Memory:TrimMinIntervalSeconds=5 "--Memory:TrimQuietSeconds=$QUIET")
 MOSQUITTO_RATES=${MOSQUITTO_RATES:-10000 20000 40000 60000 80000 100000 140000 200000}
 SETTLE=${SETTLE:-$(( QUIET + 5 ))}; HOLD=$((SETTLE + 2))   # RSS read SETTLE s into the idle hold, after the trim
 LAT_RATE=${LAT_RATE:-5000}                  # msg/s offered in total in the latency runs
+LAT_ORDER=${LAT_ORDER:-0 1}                 # QoS of the measured latency runs, in run order
+[[ $LAT_ORDER =~ ^[01]\ [01]$ ]] && [ "${LAT_ORDER:0:1}" != "${LAT_ORDER:2:1}" ] || { echo "LAT_ORDER must be \"0 1\" or \"1 0\""; exit 1; }
 FAIL_RATE=${FAIL_RATE:-1500}                # msg/s offered in total in the kill -9 run
 EXPIRY=${EXPIRY:-300}                       # session expiry of the persistent sessions, seconds
 PAYLOAD=${PAYLOAD:-64}
@@ -95,7 +99,7 @@ suite() {
   for qos in 0 1; do
     bot "p2p-q$qos" p2p --count "$PAIRS" --qos "$qos" --subscriber-offset 1 $run
   done
-  for qos in 0 1; do
+  for qos in $LAT_ORDER; do
     bot "latency-q$qos" p2p --count "$LAT_PAIRS" --qos "$qos" --total-rate "$LAT_RATE" --subscriber-offset 1 $run
   done
   # Persistent sessions (MQTT 5, clean start on the first connect, session expiry > 0): in the fleet every
