@@ -66,6 +66,35 @@ public sealed class MlpHedgerCopiesTests
     }
 
     [Fact]
+    public async Task A_link_whose_handshake_says_the_path_is_not_good_opens_its_secondary_link_before_any_call_and_its_first_call_goes_on_both()
+    {
+        await using var backend = await TestBackend.StartAsync();
+        await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}"]);
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
+        var time = FakeClock.New();
+        var options = gateway.ClientOptions("dev-cold", endpoint: relay.Endpoint);
+        options.HttpFallbackEndpoint = null;
+        options.TimeProvider = time;
+        options.WeakNetwork = new MlpWeakNetworkOptions { AutoReconnect = false, DeadLinkDetection = false, TailLossTrailers = false, GoodRtt = TimeSpan.FromMilliseconds(40) };
+        await using var client = new MlpClient(options);
+        // What the SDK knew of the path before this link (a 400 ms round trip); the handshake on the standing fake clock adds a 0 ms
+        // sample, so SRTT is 350 ms: not Good.
+        client.Rtt.AddSample(TimeSpan.FromMilliseconds(400));
+        await client.ConnectAsync();
+
+        // No call yet: the secondary link is opened from the handshake's evidence alone.
+        await Eventually.TrueAsync(() => client.SecondaryLinksOpened == 1 && client.Secondary.Current is not null, "the secondary link is opened at link-up");
+        Assert.Equal(0, client.Router.CallLatency.Count);
+
+        // The first call, before any answered call says whether the path loses segments, goes on both links; the gateway runs it once.
+        relay.BlackholeResponsesOfFirstFlow();
+        var response = await client.CallAsync("orders", "count", ReadOnlyMemory<byte>.Empty, new MlpCallOptions { Idempotent = true }).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal((200, true, true), (response.Status, response.Hedged, response.AnsweredByHedge));
+        Assert.Equal(1, client.CallsDuplicated);
+        Assert.Equal(1, backend.Counted);
+    }
+
+    [Fact]
     public async Task A_gateway_that_does_not_coalesce_gets_no_copies_at_once_and_no_call_id()
     {
         await using var backend = await TestBackend.StartAsync();

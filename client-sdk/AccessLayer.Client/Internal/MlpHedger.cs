@@ -16,6 +16,15 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
     /// <summary>No hedge before the first copy has been slower than this many times the median: a merely jittery call's answer is about to come.</summary>
     private const double MedianFloor = 1.2;
 
+    /// <summary>
+    /// While the window holds fewer answered calls than this, the path is not known yet (docs/sdk.md "The start of a link"): one call that
+    /// waited for a retransmission would be half its median.
+    /// </summary>
+    public const int ColdSamples = 8;
+
+    /// <summary>Before the path is known, the hedge waits this many times the smallest round trip measured (the handshake's at first).</summary>
+    public const double ColdRttMultiplier = 1.5;
+
     private readonly MlpWeakNetworkOptions _weak = client.Options.WeakNetwork;
     private readonly TimeProvider _time = client.Options.TimeProvider;
     private long _hedges;
@@ -69,24 +78,62 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
     public double BudgetRatio => PathIsLossy ? Math.Max(_weak.WeakRetryBudgetRatio, _weak.RetryBudgetRatio) : _weak.RetryBudgetRatio;
 
     /// <summary>
-    /// How long a call waits before its hedge; null before the first answered call. On a path that is not
-    /// Good (SRTT at or above <see cref="MlpWeakNetworkOptions.GoodRtt"/>) the hedge's way is made ready ahead: the secondary link is
-    /// opened, or else the fallback's connection warmed.
+    /// How long a call waits before its hedge; null before the first answered call on a Good path (on one that is not, see
+    /// <see cref="ColdDelay"/>). On a path that is not Good (SRTT at or above <see cref="MlpWeakNetworkOptions.GoodRtt"/>) the hedge's way
+    /// is made ready ahead: the secondary link is opened, or else the fallback's connection warmed.
     /// </summary>
     public TimeSpan? Delay(bool hasFallback)
     {
         if (ExpectedDelay() is not { } delay)
             return null;
-        if (client.Rtt.Smoothed >= _weak.GoodRtt)
-        {
-            if (_weak.HedgeLink && client.CurrentLink is { IsOpen: true } primary)
-                client.Secondary.Ensure(primary);
-            // With copies on both links (a lossy path, a coalescing gateway), the hedge is the fallback's: it is kept warm too.
-            if (hasFallback && (client.Secondary.Current is null || (_weak.DuplicateOnLossyPath && client.CurrentLink is { ServerCoalescesCopies: true } && PathIsLossy)))
-                router.KeepFallbackWarm();
-        }
-
+        MakeReady(hasFallback);
         return delay;
+    }
+
+    /// <summary>
+    /// The session's link is up (its WELCOME in): when its handshake already says the path is not Good, the hedge's ways are made ready
+    /// now, not at the first call (docs/sdk.md "The start of a link"): a secondary link takes two round trips to open, and the calls made
+    /// before it is open have only the fallback.
+    /// </summary>
+    public void OnLinkUp()
+    {
+        if (_weak.Hedging && client.Rtt.HasSample)
+            MakeReady(router.HasFallback);
+    }
+
+    private void MakeReady(bool hasFallback)
+    {
+        if (client.Rtt.Smoothed < _weak.GoodRtt)
+            return;
+        if (_weak.HedgeLink && client.CurrentLink is { IsOpen: true } primary)
+            client.Secondary.Ensure(primary);
+        // With copies on both links (a lossy path, a coalescing gateway), the hedge is the fallback's: it is kept warm too.
+        if (hasFallback && (client.Secondary.Current is null || (_weak.DuplicateOnLossyPath && client.CurrentLink is { ServerCoalescesCopies: true } && MayBeLossy)))
+            router.KeepFallbackWarm();
+    }
+
+    /// <summary>
+    /// Whether the path is not known yet: not Good (SRTT at or above <see cref="MlpWeakNetworkOptions.GoodRtt"/>) and fewer than
+    /// <see cref="ColdSamples"/> calls answered. Such a path is treated as one that may lose segments: calls go on both links, and hedge
+    /// from <see cref="ColdDelay"/> (docs/sdk.md "The start of a link").
+    /// </summary>
+    public bool Unclassified => router.CallLatency.Count < ColdSamples && client.Rtt.HasSample && client.Rtt.Smoothed >= _weak.GoodRtt;
+
+    /// <summary>Lossy (<see cref="PathIsLossy"/>), or not known yet (<see cref="Unclassified"/>): what sends a call on both links at once.</summary>
+    public bool MayBeLossy => PathIsLossy || Unclassified;
+
+    /// <summary>
+    /// While the path is <see cref="Unclassified"/>: <see cref="ColdRttMultiplier"/> × the smallest round trip measured (at first the
+    /// handshake's HELLO/WELCOME), at least <see cref="MlpWeakNetworkOptions.HedgeMinDelay"/>; null otherwise. A call that lost nothing
+    /// takes about one round trip; one that lost a segment on a fresh connection waits for a retransmission timeout of about three
+    /// (the kernel's first RTO is SRTT + 4 × RTTVAR with RTTVAR = SRTT / 2), so the hedge must not wait for the window.
+    /// </summary>
+    public TimeSpan? ColdDelay()
+    {
+        if (!Unclassified)
+            return null;
+        var delay = client.Rtt.Minimum * ColdRttMultiplier;
+        return delay > _weak.HedgeMinDelay ? delay : _weak.HedgeMinDelay;
     }
 
     /// <summary>
@@ -103,7 +150,8 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
     public TimeSpan? ExpectedDelay()
     {
         var fromLink = ExpectedDelay(MedianFloor);
-        return ExpectedDelay(_duplicatedLatency, MedianFloor) is { } fromCopies && (fromLink is null || fromCopies < fromLink) ? fromCopies : fromLink;
+        var delay = ExpectedDelay(_duplicatedLatency, MedianFloor) is { } fromCopies && (fromLink is null || fromCopies < fromLink) ? fromCopies : fromLink;
+        return ColdDelay() is { } cold && (delay is null || cold < delay) ? cold : delay;
     }
 
     /// <summary>
@@ -134,7 +182,7 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
         }
 
         if (_weak.DuplicateOnLossyPath && !link.IsSecondary && link.ServerCoalescesCopies && MlpCallId.IsOn(options.Headers)
-            && client.Secondary.Current is { IsSuspect: false, ServerCoalescesCopies: true } beside && PathIsLossy)
+            && client.Secondary.Current is { IsSuspect: false, ServerCoalescesCopies: true } beside && MayBeLossy)
         {
             return await DuplicatedAsync(link, beside, service, operation, body, options, hedgeDelay, hasFallback, cancellationToken).ConfigureAwait(false);
         }
