@@ -197,12 +197,18 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
     {
         var last = new double[clients.Length];
         var hedgeDelays = new List<string>();
+        var sessionLink = new List<string>();
         var ticks = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
-            // The SDK's hedge delay over the run (every 5 s), for the lossy scenarios' timelines.
+            // The SDK's hedge delay over the run (every 5 s), for the lossy scenarios' timelines; beside it the session link's own copies
+            // (the median of the SDK's window) and how long its oldest unanswered copy had waited (a stalled stream shows in both).
             if (scenario.Path.LossPercent > 0 && ticks++ % 10 == 0 && clients[0].Client.HedgeDelay is { } hedgeDelay)
+            {
                 hedgeDelays.Add($"{_clock.Elapsed.TotalSeconds:0}:{hedgeDelay.TotalMilliseconds:0}");
+                var sdk = clients[0].Client;
+                sessionLink.Add($"{_clock.Elapsed.TotalSeconds:0}:{sdk.Router.CallLatency.Median()?.TotalMilliseconds:0}/{sdk.CurrentLink?.OldestUnansweredAge().TotalMilliseconds:0}");
+            }
             for (var i = 0; i < clients.Length; i++)
             {
                 var interval = clients[i].Client.HeartbeatInterval.TotalSeconds;
@@ -225,7 +231,10 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
         }
 
         if (hedgeDelays.Count > 0)
+        {
             Log($"{clients[0].DeviceId} hedge delay over the run (s:ms): {string.Join(" ", hedgeDelays)}");
+            Log($"{clients[0].DeviceId} session link over the run (s:median of its copies ms/its oldest unanswered copy's age ms): {string.Join(" ", sessionLink)}");
+        }
     }
 
     private void EndOutage(ref double? start, double end)

@@ -189,6 +189,9 @@ internal sealed class MlpLink : IAsyncDisposable
     /// <summary>How long the oldest unanswered call on this link has waited (zero when none); see <see cref="MlpLinkInbound.OldestPendingAge"/>.</summary>
     public TimeSpan OldestPendingAge() => _inbound.OldestPendingAge(_time);
 
+    /// <summary>How long the oldest call still unanswered on this link has waited, given-up copies included; see <see cref="MlpLinkInbound.OldestUnansweredAge"/>.</summary>
+    public TimeSpan OldestUnansweredAge() => _inbound.OldestUnansweredAge(_time);
+
     private IEnumerable<uint> PreferredDictionaries(Welcome welcome)
     {
         yield return welcome.DictionaryId;
