@@ -11,11 +11,12 @@ namespace AccessLayer.Mlp.Tests;
 /// </summary>
 public sealed class MlpHedgerCopiesTests
 {
-    private static async Task<MlpClient> LossyClientAsync(MlpTestGateway gateway, TestBackend backend, LoopbackRelay relay, FakeTimeProvider time, string device)
+    private static async Task<MlpClient> LossyClientAsync(MlpTestGateway gateway, TestBackend backend, LoopbackRelay relay, FakeTimeProvider time, string device, bool fallback = false)
     {
         var options = gateway.ClientOptions(device, endpoint: relay.Endpoint);
-        // No fallback: the copies' only other way is the secondary link.
-        options.HttpFallbackEndpoint = null;
+        // No fallback (unless asked for): the copies' only other way is the secondary link.
+        if (!fallback)
+            options.HttpFallbackEndpoint = null;
         options.TimeProvider = time;
         options.WeakNetwork = new MlpWeakNetworkOptions { AutoReconnect = false, DeadLinkDetection = false, TailLossTrailers = false, GoodRtt = TimeSpan.FromMilliseconds(40) };
         var client = new MlpClient(options);
@@ -92,6 +93,35 @@ public sealed class MlpHedgerCopiesTests
         Assert.Equal((200, true, true), (response.Status, response.Hedged, response.AnsweredByHedge));
         Assert.Equal(1, client.CallsDuplicated);
         Assert.Equal(1, backend.Counted);
+    }
+
+    [Fact]
+    public async Task While_a_copy_on_the_session_link_is_unanswered_past_twice_the_hedge_delay_the_next_call_s_fallback_copy_goes_at_once()
+    {
+        await using var backend = await TestBackend.StartAsync();
+        await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}"]);
+        await using var relay = LoopbackRelay.Start(gateway.MlpPort);
+        var time = FakeClock.New();
+        await using var client = await LossyClientAsync(gateway, backend, relay, time, "dev-stalled", fallback: true);
+        Assert.NotNull(client.Options.HttpFallbackEndpoint);
+
+        // The session link's answers stop (its stream waits for a retransmission): a call is answered on the secondary link, its copy on
+        // the session link stays unanswered.
+        relay.BlackholeResponsesOfFirstFlow();
+        var hedges = client.HedgesSent;
+        Assert.Equal(200, (await client.CallAsync("orders", "count", ReadOnlyMemory<byte>.Empty, new MlpCallOptions { Idempotent = true }).WaitAsync(TimeSpan.FromSeconds(10))).Status);
+        Assert.Equal((hedges, 0L), (client.HedgesSent, client.Router.Hedger.PastStalledLink));
+
+        // 1.2 s later that copy is still unanswered: more than twice the hedge delay. The next call's fallback copy goes with its two
+        // copies, the clock standing still; the backend still runs each call once.
+        time.Advance(TimeSpan.FromMilliseconds(1200));
+        Assert.True(client.CurrentLink!.OldestUnansweredAge() >= TimeSpan.FromMilliseconds(1200));
+        var response = await client.CallAsync("orders", "count", ReadOnlyMemory<byte>.Empty, new MlpCallOptions { Idempotent = true }).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(200, response.Status);
+        Assert.Equal((hedges + 1, 1L), (client.HedgesSent, client.Router.Hedger.PastStalledLink));
+        await Eventually.TrueAsync(() => backend.Counted == 2, "the backend runs the second call once");
+        await Task.Delay(200);
+        Assert.Equal(2, backend.Counted);
     }
 
     [Fact]

@@ -111,19 +111,32 @@ public sealed class MlpHedgerTests
         Assert.Equal(Ms(600), hedger.ExpectedDelay());
         Assert.True(hedger.MayBeLossy);
 
-        // The first call waited for a retransmission (a fresh connection's RTO is about three round trips): the window alone would wait
-        // 1.2 × its 1300 ms median before the next call's hedge.
-        client.Router.CallLatency.Add(Ms(1300));
-        client.Rtt.AddSample(Ms(1300));
+        // The first call waited for a retransmission (a fresh connection's RTO is about three round trips) and its hedge answered at
+        // 1000 ms: the first copy took at least that (a censored sample), and the next call's hedge still waits 600 ms, not 1.2 × it.
+        client.Router.CallLatency.Add(Ms(1000), censored: true);
         Assert.Equal(Ms(600), hedger.ExpectedDelay());
 
-        // Seven clean calls later the window knows the path: its own delay (1.2 × the 410 ms median), and one slow call in eight is a
-        // lossy share (12.5 %).
-        for (var i = 0; i < AccessLayer.Client.Internal.MlpHedger.ColdSamples - 1; i++)
+        // A call answered at 410 ms: the window's own delay (1.2 × its median) is the shorter.
+        client.Router.CallLatency.Add(Ms(410));
+        client.Rtt.AddSample(Ms(410));
+        Assert.Equal(Ms(492), hedger.ExpectedDelay());
+
+        // Eight answered calls later the window knows the path: one slow call in eight is a lossy share (12.5 %).
+        for (var i = 0; i < AccessLayer.Client.Internal.MlpHedger.ColdSamples - 2; i++)
             client.Router.CallLatency.Add(Ms(410));
         Assert.Equal(Ms(492), hedger.ExpectedDelay());
         Assert.Null(hedger.ColdDelay());
         Assert.True(hedger.PathIsLossy);
+    }
+
+    [Fact]
+    public async Task Before_the_path_is_known_a_slow_backend_is_not_hedged_for_the_round_trip_alone()
+    {
+        await using var client = Client();
+        client.Rtt.AddSample(Ms(200)); // not Good
+        Assert.Equal(Ms(300), client.Router.Hedger.ExpectedDelay());
+        client.Router.CallLatency.Add(Ms(400)); // the backend takes 200 ms more: 1.2 × that call, not 1.5 × the round trip
+        Assert.Equal(Ms(480), client.Router.Hedger.ExpectedDelay());
     }
 
     [Fact]

@@ -25,12 +25,19 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
     /// <summary>Before the path is known, the hedge waits this many times the smallest round trip measured (the handshake's at first).</summary>
     public const double ColdRttMultiplier = 1.5;
 
+    /// <summary>
+    /// The session link's stream counts as stalled while a copy on it has been unanswered for this many times the fallback hedge's delay
+    /// (docs/sdk.md "A stalled session link"): past a repair by selective acknowledgement, it waits for a retransmission timeout.
+    /// </summary>
+    public const double StalledAfter = 2;
+
     private readonly MlpWeakNetworkOptions _weak = client.Options.WeakNetwork;
     private readonly TimeProvider _time = client.Options.TimeProvider;
     private long _hedges;
     private long _onLink;
     private long _firstOnLink;
     private long _duplicated;
+    private long _pastStalled;
 
     /// <summary>How long calls sent on both links took (the first answer): what the fallback hedge of such a call waits for.</summary>
     private readonly CallLatencyWindow _duplicatedLatency = new();
@@ -46,6 +53,9 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
 
     /// <summary>Calls sent on the session link and the secondary link at once (<see cref="MlpWeakNetworkOptions.DuplicateOnLossyPath"/>).</summary>
     public long Duplicated => Interlocked.Read(ref _duplicated);
+
+    /// <summary>Of <see cref="Duplicated"/>, those whose fallback copy went out at once because the session link's stream was stalled.</summary>
+    public long PastStalledLink => Interlocked.Read(ref _pastStalled);
 
     /// <summary>
     /// Whether a resendable call made now carries an <c>mlp-call-id</c> (docs/protocol.md §6.1): the session link's gateway coalesces
@@ -124,15 +134,19 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
 
     /// <summary>
     /// While the path is <see cref="Unclassified"/>: <see cref="ColdRttMultiplier"/> × the smallest round trip measured (at first the
-    /// handshake's HELLO/WELCOME), at least <see cref="MlpWeakNetworkOptions.HedgeMinDelay"/>; null otherwise. A call that lost nothing
-    /// takes about one round trip; one that lost a segment on a fresh connection waits for a retransmission timeout of about three
-    /// (the kernel's first RTO is SRTT + 4 × RTTVAR with RTTVAR = SRTT / 2), so the hedge must not wait for the window.
+    /// handshake's HELLO/WELCOME), at least <see cref="MlpWeakNetworkOptions.HedgeMinDelay"/> and 1.2 × the fastest call answered so far
+    /// (a call takes the backend's time too: a slow backend is not hedged for it); null otherwise. A call that lost nothing takes about
+    /// one round trip; one that lost a segment on a fresh connection waits for a retransmission timeout of about three (the kernel's
+    /// first RTO is SRTT + 4 × RTTVAR with RTTVAR = SRTT / 2), so the hedge must not wait for the window's median, which one such call
+    /// makes.
     /// </summary>
     public TimeSpan? ColdDelay()
     {
         if (!Unclassified)
             return null;
         var delay = client.Rtt.Minimum * ColdRttMultiplier;
+        if (router.CallLatency.Quantile(0) is { } fastest && fastest * MedianFloor > delay)
+            delay = fastest * MedianFloor;
         return delay > _weak.HedgeMinDelay ? delay : _weak.HedgeMinDelay;
     }
 
@@ -266,6 +280,15 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
         // link's copies (on a lossy path one TCP stream stalls for seconds behind a lost retransmission, and its answers would then move
         // the hedge past the point where it helps). Before there are any, the tight delay of the session link's copies.
         var fallbackDelay = ExpectedDelay(_duplicatedLatency, 1.0) ?? (ExpectedDelay(1.0) is { } tight && tight < hedgeDelay ? tight : hedgeDelay);
+        if (hasFallback && link.OldestUnansweredAge() > fallbackDelay * StalledAfter)
+        {
+            // The session link's stream is stalled: an earlier copy on it (given up on or not) still waits for a retransmission timeout,
+            // likely backed off, and this copy waits behind it (the lab's `ss -ti`: backoff 1-2, RTO 1.9-3.8 s, requests queued unsent).
+            // The call has one useful copy, so its fallback copy goes now, not once the delay has passed.
+            fallbackDelay = TimeSpan.Zero;
+            Interlocked.Increment(ref _pastStalled);
+        }
+
         Task? timer = hasFallback ? Task.Delay(fallbackDelay, _time, race.Token) : null;
         Task<MlpResponse>? hedge = null;
         try
