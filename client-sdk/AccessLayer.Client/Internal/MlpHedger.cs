@@ -282,8 +282,8 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
         var fallbackDelay = ExpectedDelay(_duplicatedLatency, 1.0) ?? (ExpectedDelay(1.0) is { } tight && tight < hedgeDelay ? tight : hedgeDelay);
         if (hasFallback && link.OldestUnansweredAge() > fallbackDelay * StalledAfter)
         {
-            // The session link's stream is stalled: an earlier copy on it (given up on or not) still waits for a retransmission timeout,
-            // likely backed off, and this copy waits behind it (the lab's `ss -ti`: backoff 1-2, RTO 1.9-3.8 s, requests queued unsent).
+            // The session link's stream is stalled: an earlier copy on it (given up on or not) still waits for a retransmission, and this
+            // copy waits behind it (the lab's `ss -ti` of the SDK's sockets showed RTO backoffs to 1.8-3.8 s with requests queued unsent).
             // The call has one useful copy, so its fallback copy goes now, not once the delay has passed.
             fallbackDelay = TimeSpan.Zero;
             Interlocked.Increment(ref _pastStalled);
