@@ -96,7 +96,7 @@ public sealed class MlpHedgerCopiesTests
     }
 
     [Fact]
-    public async Task While_a_copy_on_the_session_link_is_unanswered_past_twice_the_hedge_delay_the_next_call_s_fallback_copy_goes_at_once()
+    public async Task While_a_copy_on_the_session_link_is_unanswered_past_three_times_the_hedge_delay_the_next_call_s_fallback_copy_goes_at_once()
     {
         await using var backend = await TestBackend.StartAsync();
         await using var gateway = await MlpTestGateway.StartAsync([$"--Mlp:Routes:orders:Url={backend.Url}"]);
@@ -112,7 +112,7 @@ public sealed class MlpHedgerCopiesTests
         Assert.Equal(200, (await client.CallAsync("orders", "count", ReadOnlyMemory<byte>.Empty, new MlpCallOptions { Idempotent = true }).WaitAsync(TimeSpan.FromSeconds(10))).Status);
         Assert.Equal((hedges, 0L), (client.HedgesSent, client.Router.Hedger.PastStalledLink));
 
-        // 1.2 s later that copy is still unanswered: more than twice the hedge delay. The next call's fallback copy goes with its two
+        // 1.2 s later that copy is still unanswered: more than three times the hedge delay (50 ms here: the first answers took 0 ms). The next call's fallback copy goes with its two
         // copies, the clock standing still; the backend still runs each call once.
         time.Advance(TimeSpan.FromMilliseconds(1200));
         Assert.True(client.CurrentLink!.OldestUnansweredAge() >= TimeSpan.FromMilliseconds(1200));
