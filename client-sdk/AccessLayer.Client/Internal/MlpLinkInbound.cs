@@ -79,6 +79,9 @@ internal sealed class MlpLinkInbound(MlpLink link, MlpClient client, MlpLinkPush
         _abandoned[streamId] = sentTimestamp;
     }
 
+    /// <summary>A call marked abandoned was answered before it left the pending calls: its mark goes (see <see cref="MlpLink.CallAsync"/>).</summary>
+    public void Forget(uint streamId) => _abandoned.TryRemove(streamId, out _);
+
     /// <summary>Dictionaries asked for: true when one arrived, false when the server had none.</summary>
     public ConcurrentDictionary<uint, TaskCompletionSource<bool>> DictionaryFetches { get; } = new();
 
