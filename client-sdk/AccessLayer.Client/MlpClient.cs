@@ -252,6 +252,7 @@ public sealed class MlpClient : IAsyncDisposable
             LastProcessedPushSequence = 0;
         Volatile.Write(ref _link, link);
         SignalLinkChanged();
+        Router.Hedger.OnLinkUp();
 
         await MlpConnector.FetchRecommendedDictionaryAsync(this, link, welcome, cancellationToken).ConfigureAwait(false);
         QualityModel.OnSuccess();

@@ -81,7 +81,7 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
         Log("sdk latencies over 1 s (index op transport ms): " + string.Join(", ", sdk.Calls.Where(c => c.Ok && c.Latency > 1).OrderBy(c => c.Index).Select(c => $"{c.Index} {c.Operation} {c.Transport} {c.Latency * 1000:0}")));
         foreach (var line in CallTimeline.Describe(sdk, backend, scenario.Path).Concat(CallTimeline.Describe(naive, backend, scenario.Path)))
             Log(line);
-        Log($"sdk retries {sdk.Client.RetriesSent}, hedges {sdk.Client.HedgesSent} ({sdk.Client.HedgesOnSecondaryLink} on the secondary link), calls sent on both links at once {sdk.Client.CallsDuplicated}, tail-loss trailers {sdk.Client.TrailersSent}, secondary links opened {sdk.Client.SecondaryLinksOpened}, session links lost {sdk.Disconnects.Count}, hedge delay {sdk.Client.HedgeDelay?.TotalMilliseconds:0} ms, quality {sdk.Client.Quality}; SRTT {sdk.Client.SmoothedRtt.TotalMilliseconds:0} ms, RTTVAR {sdk.Client.RttVariation.TotalMilliseconds:0} ms; add repeats answered from the backend's key store {backend.Repeats}{(LabClient.AddWithoutKey ? " (add without key)" : "")}");
+        Log($"sdk retries {sdk.Client.RetriesSent}, hedges {sdk.Client.HedgesSent} ({sdk.Client.HedgesOnSecondaryLink} on the secondary link), calls sent on both links at once {sdk.Client.CallsDuplicated} (fallback copy at once past a stalled session link {sdk.Client.Router.Hedger.PastStalledLink}), tail-loss trailers {sdk.Client.TrailersSent}, secondary links opened {sdk.Client.SecondaryLinksOpened}, session links lost {sdk.Disconnects.Count}, hedge delay {sdk.Client.HedgeDelay?.TotalMilliseconds:0} ms, quality {sdk.Client.Quality}; SRTT {sdk.Client.SmoothedRtt.TotalMilliseconds:0} ms, RTTVAR {sdk.Client.RttVariation.TotalMilliseconds:0} ms; add repeats answered from the backend's key store {backend.Repeats}{(LabClient.AddWithoutKey ? " (add without key)" : "")}");
         foreach (var line in RecoveryTimeline.Describe(sdk, _outages))
             Log(line);
 
@@ -199,12 +199,18 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
     {
         var last = new double[clients.Length];
         var hedgeDelays = new List<string>();
+        var sessionLink = new List<string>();
         var ticks = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
-            // The SDK's hedge delay over the run (every 5 s), for the lossy scenarios' timelines.
+            // The SDK's hedge delay over the run (every 5 s), for the lossy scenarios' timelines; beside it the session link's own copies
+            // (the median of the SDK's window) and how long its oldest unanswered copy had waited (a stalled stream shows in both).
             if (scenario.Path.LossPercent > 0 && ticks++ % 10 == 0 && clients[0].Client.HedgeDelay is { } hedgeDelay)
+            {
                 hedgeDelays.Add($"{_clock.Elapsed.TotalSeconds:0}:{hedgeDelay.TotalMilliseconds:0}");
+                var sdk = clients[0].Client;
+                sessionLink.Add($"{_clock.Elapsed.TotalSeconds:0}:{sdk.Router.CallLatency.Median()?.TotalMilliseconds:0}/{sdk.CurrentLink?.OldestUnansweredAge().TotalMilliseconds:0}");
+            }
             for (var i = 0; i < clients.Length; i++)
             {
                 var interval = clients[i].Client.HeartbeatInterval.TotalSeconds;
@@ -227,7 +233,10 @@ internal sealed class ScenarioRunner(Scenario scenario, LabTopology topology, st
         }
 
         if (hedgeDelays.Count > 0)
+        {
             Log($"{clients[0].DeviceId} hedge delay over the run (s:ms): {string.Join(" ", hedgeDelays)}");
+            Log($"{clients[0].DeviceId} session link over the run (s:median of its copies ms/its oldest unanswered copy's age ms): {string.Join(" ", sessionLink)}");
+        }
     }
 
     private void EndOutage(ref double? start, double end)

@@ -93,9 +93,60 @@ public sealed class MlpHedgerTests
     }
 
     [Fact]
-    public async Task Nothing_is_hedged_before_the_first_answered_call()
+    public async Task Nothing_is_hedged_before_the_first_answered_call_on_a_path_whose_handshake_was_good()
     {
         await using var client = Client();
         Assert.Null(client.Router.Hedger.ExpectedDelay());
+        client.Rtt.AddSample(Ms(20)); // the HELLO/WELCOME round trip: a Good path
+        Assert.Null(client.Router.Hedger.ExpectedDelay());
+        Assert.False(client.Router.Hedger.MayBeLossy);
+    }
+
+    [Fact]
+    public async Task Before_the_path_is_known_the_hedge_waits_one_and_a_half_of_the_smallest_round_trip_even_after_a_slow_first_call()
+    {
+        await using var client = Client();
+        var hedger = client.Router.Hedger;
+        client.Rtt.AddSample(Ms(400)); // the HELLO/WELCOME round trip: not Good
+        Assert.Equal(Ms(600), hedger.ExpectedDelay());
+        Assert.True(hedger.MayBeLossy);
+
+        // The first call waited for a retransmission (a fresh connection's RTO is about three round trips) and its hedge answered at
+        // 1000 ms: the first copy took at least that (a censored sample), and the next call's hedge still waits 600 ms, not 1.2 × it.
+        client.Router.CallLatency.Add(Ms(1000), censored: true);
+        Assert.Equal(Ms(600), hedger.ExpectedDelay());
+
+        // A call answered at 410 ms: the window's own delay (1.2 × its median) is the shorter.
+        client.Router.CallLatency.Add(Ms(410));
+        client.Rtt.AddSample(Ms(410));
+        Assert.Equal(Ms(492), hedger.ExpectedDelay());
+
+        // Eight answered calls later the window knows the path: one slow call in eight is a lossy share (12.5 %).
+        for (var i = 0; i < AccessLayer.Client.Internal.MlpHedger.ColdSamples - 2; i++)
+            client.Router.CallLatency.Add(Ms(410));
+        Assert.Equal(Ms(492), hedger.ExpectedDelay());
+        Assert.Null(hedger.ColdDelay());
+        Assert.True(hedger.PathIsLossy);
+    }
+
+    [Fact]
+    public async Task Before_the_path_is_known_a_slow_backend_is_not_hedged_for_the_round_trip_alone()
+    {
+        await using var client = Client();
+        client.Rtt.AddSample(Ms(200)); // not Good
+        Assert.Equal(Ms(300), client.Router.Hedger.ExpectedDelay());
+        client.Router.CallLatency.Add(Ms(400)); // the backend takes 200 ms more: 1.2 × that call, not 1.5 × the round trip
+        Assert.Equal(Ms(480), client.Router.Hedger.ExpectedDelay());
+    }
+
+    [Fact]
+    public async Task A_path_that_is_not_good_and_loses_nothing_in_its_first_calls_is_no_longer_treated_as_lossy()
+    {
+        await using var client = Client();
+        client.Rtt.AddSample(Ms(400));
+        for (var i = 0; i < AccessLayer.Client.Internal.MlpHedger.ColdSamples; i++)
+            client.Router.CallLatency.Add(Ms(405 + i));
+        Assert.False(client.Router.Hedger.MayBeLossy);
+        Assert.Equal(0.1, client.Router.Hedger.BudgetRatio);
     }
 }

@@ -63,6 +63,30 @@ public sealed class MlpLinkTrailerTests
     }
 
     [Fact]
+    public async Task On_a_path_that_is_not_good_and_not_known_yet_a_request_is_followed_by_a_trailer_and_not_once_eight_calls_lost_nothing()
+    {
+        var (gateway, client, time) = await StartAsync("dev-trailer-cold", lossy: false);
+        await using var _ = gateway;
+        await using var __ = client;
+        // Round trips of about 400 ms (SRTT 372 ms): not Good; no call answered yet, so the path is not known.
+        for (var i = 0; i < 20; i++)
+            client.Rtt.AddSample(Ms(400));
+        Assert.Equal(200, (await Call(client, "first")).Status);
+        var sent = client.BytesSent;
+        time.Advance(Ms(25));
+        await Eventually.TrueAsync(() => client.TrailersSent == 1, "a trailer follows the request");
+        await Eventually.TrueAsync(() => client.BytesSent == sent + EmptyPingFrame, "the trailer is on the wire");
+
+        // Eight calls that lost nothing: the path is known and not lossy; no trailer any more.
+        for (var i = 0; i < 8; i++)
+            client.Router.CallLatency.Add(Ms(405));
+        Assert.Equal(200, (await Call(client, "second")).Status);
+        time.Advance(Ms(50));
+        await Task.Delay(100);
+        Assert.Equal(1, client.TrailersSent);
+    }
+
+    [Fact]
     public async Task On_a_clean_path_no_trailer_follows_a_request()
     {
         var (gateway, client, time) = await StartAsync("dev-no-trailer", lossy: false);

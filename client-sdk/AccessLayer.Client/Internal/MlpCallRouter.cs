@@ -52,7 +52,7 @@ internal sealed class MlpCallRouter
 
     public long Hedges => Hedger.Hedges;
 
-    private bool HasFallback => http is not null && _options.HttpFallbackEndpoint is not null;
+    public bool HasFallback => http is not null && _options.HttpFallbackEndpoint is not null;
 
     public static bool IsResendable(MlpCallOptions options) =>
         options.Idempotent || !string.IsNullOrEmpty(options.IdempotencyKey) || options.Headers.Any(h => h.Name == IdempotencyKeyHeader);

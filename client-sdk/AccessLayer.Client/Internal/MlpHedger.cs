@@ -16,12 +16,30 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
     /// <summary>No hedge before the first copy has been slower than this many times the median: a merely jittery call's answer is about to come.</summary>
     private const double MedianFloor = 1.2;
 
+    /// <summary>
+    /// While the window holds fewer answered calls than this, the path is not known yet (docs/sdk.md "The start of a link"): one call that
+    /// waited for a retransmission would be half its median.
+    /// </summary>
+    public const int ColdSamples = 8;
+
+    /// <summary>Before the path is known, the hedge waits this many times the smallest round trip measured (the handshake's at first).</summary>
+    public const double ColdRttMultiplier = 1.5;
+
+    /// <summary>
+    /// The session link's stream counts as stalled while a copy on it has been unanswered for this many times the fallback hedge's delay
+    /// (docs/sdk.md "A stalled session link"): past a repair by selective acknowledgement and a first retransmission timeout (about
+    /// 1.0-1.4 s at 400 ms RTT), so it waits for a retransmission that was lost again. At twice the delay (about 1 s) it fired for
+    /// 20-26 % of the lab's lossy calls and its copies took the retry budget the hedges of the calls that lost both copies need.
+    /// </summary>
+    public const double StalledAfter = 3;
+
     private readonly MlpWeakNetworkOptions _weak = client.Options.WeakNetwork;
     private readonly TimeProvider _time = client.Options.TimeProvider;
     private long _hedges;
     private long _onLink;
     private long _firstOnLink;
     private long _duplicated;
+    private long _pastStalled;
 
     /// <summary>How long calls sent on both links took (the first answer): what the fallback hedge of such a call waits for.</summary>
     private readonly CallLatencyWindow _duplicatedLatency = new();
@@ -37,6 +55,9 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
 
     /// <summary>Calls sent on the session link and the secondary link at once (<see cref="MlpWeakNetworkOptions.DuplicateOnLossyPath"/>).</summary>
     public long Duplicated => Interlocked.Read(ref _duplicated);
+
+    /// <summary>Of <see cref="Duplicated"/>, those whose fallback copy went out at once because the session link's stream was stalled.</summary>
+    public long PastStalledLink => Interlocked.Read(ref _pastStalled);
 
     /// <summary>
     /// Whether a resendable call made now carries an <c>mlp-call-id</c> (docs/protocol.md §6.1): the session link's gateway coalesces
@@ -69,24 +90,66 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
     public double BudgetRatio => PathIsLossy ? Math.Max(_weak.WeakRetryBudgetRatio, _weak.RetryBudgetRatio) : _weak.RetryBudgetRatio;
 
     /// <summary>
-    /// How long a call waits before its hedge; null before the first answered call. On a path that is not
-    /// Good (SRTT at or above <see cref="MlpWeakNetworkOptions.GoodRtt"/>) the hedge's way is made ready ahead: the secondary link is
-    /// opened, or else the fallback's connection warmed.
+    /// How long a call waits before its hedge; null before the first answered call on a Good path (on one that is not, see
+    /// <see cref="ColdDelay"/>). On a path that is not Good (SRTT at or above <see cref="MlpWeakNetworkOptions.GoodRtt"/>) the hedge's way
+    /// is made ready ahead: the secondary link is opened, or else the fallback's connection warmed.
     /// </summary>
     public TimeSpan? Delay(bool hasFallback)
     {
         if (ExpectedDelay() is not { } delay)
             return null;
-        if (client.Rtt.Smoothed >= _weak.GoodRtt)
-        {
-            if (_weak.HedgeLink && client.CurrentLink is { IsOpen: true } primary)
-                client.Secondary.Ensure(primary);
-            // With copies on both links (a lossy path, a coalescing gateway), the hedge is the fallback's: it is kept warm too.
-            if (hasFallback && (client.Secondary.Current is null || (_weak.DuplicateOnLossyPath && client.CurrentLink is { ServerCoalescesCopies: true } && PathIsLossy)))
-                router.KeepFallbackWarm();
-        }
-
+        MakeReady(hasFallback);
         return delay;
+    }
+
+    /// <summary>
+    /// The session's link is up (its WELCOME in): when its handshake already says the path is not Good, the hedge's ways are made ready
+    /// now, not at the first call (docs/sdk.md "The start of a link"): a secondary link takes two round trips to open, and the calls made
+    /// before it is open have only the fallback.
+    /// </summary>
+    public void OnLinkUp()
+    {
+        if (_weak.Hedging && client.Rtt.HasSample)
+            MakeReady(router.HasFallback);
+    }
+
+    private void MakeReady(bool hasFallback)
+    {
+        if (client.Rtt.Smoothed < _weak.GoodRtt)
+            return;
+        if (_weak.HedgeLink && client.CurrentLink is { IsOpen: true } primary)
+            client.Secondary.Ensure(primary);
+        // With copies on both links (a lossy path, a coalescing gateway), the hedge is the fallback's: it is kept warm too.
+        if (hasFallback && (client.Secondary.Current is null || (_weak.DuplicateOnLossyPath && client.CurrentLink is { ServerCoalescesCopies: true } && MayBeLossy)))
+            router.KeepFallbackWarm();
+    }
+
+    /// <summary>
+    /// Whether the path is not known yet: not Good (SRTT at or above <see cref="MlpWeakNetworkOptions.GoodRtt"/>) and fewer than
+    /// <see cref="ColdSamples"/> calls answered. Such a path is treated as one that may lose segments: calls go on both links, and hedge
+    /// from <see cref="ColdDelay"/> (docs/sdk.md "The start of a link").
+    /// </summary>
+    public bool Unclassified => router.CallLatency.Count < ColdSamples && client.Rtt.HasSample && client.Rtt.Smoothed >= _weak.GoodRtt;
+
+    /// <summary>Lossy (<see cref="PathIsLossy"/>), or not known yet (<see cref="Unclassified"/>): what sends a call on both links at once.</summary>
+    public bool MayBeLossy => PathIsLossy || Unclassified;
+
+    /// <summary>
+    /// While the path is <see cref="Unclassified"/>: <see cref="ColdRttMultiplier"/> × the smallest round trip measured (at first the
+    /// handshake's HELLO/WELCOME), at least <see cref="MlpWeakNetworkOptions.HedgeMinDelay"/> and 1.2 × the fastest call answered so far
+    /// (a call takes the backend's time too: a slow backend is not hedged for it); null otherwise. A call that lost nothing takes about
+    /// one round trip; one that lost a segment on a fresh connection waits for a retransmission timeout of about three (the kernel's
+    /// first RTO is SRTT + 4 × RTTVAR with RTTVAR = SRTT / 2), so the hedge must not wait for the window's median, which one such call
+    /// makes.
+    /// </summary>
+    public TimeSpan? ColdDelay()
+    {
+        if (!Unclassified)
+            return null;
+        var delay = client.Rtt.Minimum * ColdRttMultiplier;
+        if (router.CallLatency.Quantile(0) is { } fastest && fastest * MedianFloor > delay)
+            delay = fastest * MedianFloor;
+        return delay > _weak.HedgeMinDelay ? delay : _weak.HedgeMinDelay;
     }
 
     /// <summary>
@@ -103,7 +166,8 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
     public TimeSpan? ExpectedDelay()
     {
         var fromLink = ExpectedDelay(MedianFloor);
-        return ExpectedDelay(_duplicatedLatency, MedianFloor) is { } fromCopies && (fromLink is null || fromCopies < fromLink) ? fromCopies : fromLink;
+        var delay = ExpectedDelay(_duplicatedLatency, MedianFloor) is { } fromCopies && (fromLink is null || fromCopies < fromLink) ? fromCopies : fromLink;
+        return ColdDelay() is { } cold && (delay is null || cold < delay) ? cold : delay;
     }
 
     /// <summary>
@@ -134,7 +198,7 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
         }
 
         if (_weak.DuplicateOnLossyPath && !link.IsSecondary && link.ServerCoalescesCopies && MlpCallId.IsOn(options.Headers)
-            && client.Secondary.Current is { IsSuspect: false, ServerCoalescesCopies: true } beside && PathIsLossy)
+            && client.Secondary.Current is { IsSuspect: false, ServerCoalescesCopies: true } beside && MayBeLossy)
         {
             return await DuplicatedAsync(link, beside, service, operation, body, options, hedgeDelay, hasFallback, cancellationToken).ConfigureAwait(false);
         }
@@ -218,6 +282,15 @@ internal sealed class MlpHedger(MlpClient client, MlpCallRouter router)
         // link's copies (on a lossy path one TCP stream stalls for seconds behind a lost retransmission, and its answers would then move
         // the hedge past the point where it helps). Before there are any, the tight delay of the session link's copies.
         var fallbackDelay = ExpectedDelay(_duplicatedLatency, 1.0) ?? (ExpectedDelay(1.0) is { } tight && tight < hedgeDelay ? tight : hedgeDelay);
+        if (hasFallback && link.OldestUnansweredAge() > fallbackDelay * StalledAfter)
+        {
+            // The session link's stream is stalled: an earlier copy on it (given up on or not) still waits for a retransmission, and this
+            // copy waits behind it (the lab's `ss -ti` of the SDK's sockets showed RTO backoffs to 1.8-3.8 s with requests queued unsent).
+            // The call has one useful copy, so its fallback copy goes now, not once the delay has passed.
+            fallbackDelay = TimeSpan.Zero;
+            Interlocked.Increment(ref _pastStalled);
+        }
+
         Task? timer = hasFallback ? Task.Delay(fallbackDelay, _time, race.Token) : null;
         Task<MlpResponse>? hedge = null;
         try

@@ -179,15 +179,24 @@ internal sealed class MlpLink : IAsyncDisposable
         finally
         {
             // A late RESPONSE for a call given up on is ignored (docs/protocol.md §6), and its silence no longer probes the link (a
-            // hedged call's abandoned first copy would otherwise send a PING on a lossy link, and a lost PONG would kill it).
-            if (_inbound.Pending.TryRemove(streamId, out _) && timeLateAnswer && cancellationToken.IsCancellationRequested)
+            // hedged call's abandoned first copy would otherwise send a PING on a lossy link, and a lost PONG would kill it). A copy
+            // whose late answer is timed is marked abandoned before it leaves the pending calls, so an answer arriving in between is
+            // not lost to both (the mark would then wait for an answer that never comes: a stream stalled for ever to
+            // OldestUnansweredAge); when that answer took the pending entry first, the mark goes again.
+            var abandon = timeLateAnswer && cancellationToken.IsCancellationRequested && _inbound.Pending.ContainsKey(streamId);
+            if (abandon)
                 _inbound.Abandon(streamId, flushed);
+            if (!_inbound.Pending.TryRemove(streamId, out _) && abandon)
+                _inbound.Forget(streamId);
             pending.Completion.TrySetCanceled(CancellationToken.None);
         }
     }
 
     /// <summary>How long the oldest unanswered call on this link has waited (zero when none); see <see cref="MlpLinkInbound.OldestPendingAge"/>.</summary>
     public TimeSpan OldestPendingAge() => _inbound.OldestPendingAge(_time);
+
+    /// <summary>How long the oldest call still unanswered on this link has waited, given-up copies included; see <see cref="MlpLinkInbound.OldestUnansweredAge"/>.</summary>
+    public TimeSpan OldestUnansweredAge() => _inbound.OldestUnansweredAge(_time);
 
     private IEnumerable<uint> PreferredDictionaries(Welcome welcome)
     {

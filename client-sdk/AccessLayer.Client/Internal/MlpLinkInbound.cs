@@ -36,6 +36,25 @@ internal sealed class MlpLinkInbound(MlpLink link, MlpClient client, MlpLinkPush
         return oldest == long.MaxValue ? TimeSpan.Zero : time.GetElapsedTime(oldest);
     }
 
+    /// <summary>
+    /// How long the oldest call still unanswered on this link has waited, those given up on (<see cref="Abandon"/>) included (zero when
+    /// none): the session link's copy of a call answered on another link is given up on, and its answer, still due, is what every answer
+    /// behind it on the TCP stream waits for (docs/sdk.md "A stalled session link").
+    /// </summary>
+    public TimeSpan OldestUnansweredAge(TimeProvider time)
+    {
+        var oldest = long.MaxValue;
+        foreach (var (_, sent) in _abandoned)
+        {
+            if (sent != 0 && sent < oldest)
+                oldest = sent;
+        }
+
+        var pending = OldestPendingAge(time);
+        var abandoned = oldest == long.MaxValue ? TimeSpan.Zero : time.GetElapsedTime(oldest);
+        return abandoned > pending ? abandoned : pending;
+    }
+
     /// <summary>Most calls given up on whose late answer is still awaited for its latency (<see cref="Abandon"/>); past it the oldest is forgotten.</summary>
     public const int MaxAbandoned = 64;
 
@@ -59,6 +78,9 @@ internal sealed class MlpLinkInbound(MlpLink link, MlpClient client, MlpLinkPush
 
         _abandoned[streamId] = sentTimestamp;
     }
+
+    /// <summary>A call marked abandoned was answered before it left the pending calls: its mark goes (see <see cref="MlpLink.CallAsync"/>).</summary>
+    public void Forget(uint streamId) => _abandoned.TryRemove(streamId, out _);
 
     /// <summary>Dictionaries asked for: true when one arrived, false when the server had none.</summary>
     public ConcurrentDictionary<uint, TaskCompletionSource<bool>> DictionaryFetches { get; } = new();

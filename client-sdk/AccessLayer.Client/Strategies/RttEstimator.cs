@@ -9,6 +9,7 @@ internal sealed class RttEstimator
     private readonly Lock _lock = new();
     private TimeSpan _smoothed;
     private TimeSpan _variation;
+    private TimeSpan _minimum;
     private bool _hasSample;
 
     public bool HasSample
@@ -40,6 +41,19 @@ internal sealed class RttEstimator
         }
     }
 
+    /// <summary>
+    /// The smallest sample so far (the HELLO/WELCOME round trip at first): the path's round trip without a retransmission in it, which
+    /// SRTT is not once a sample waited for one; zero before the first sample.
+    /// </summary>
+    public TimeSpan Minimum
+    {
+        get
+        {
+            lock (_lock)
+                return _minimum;
+        }
+    }
+
     public void AddSample(TimeSpan rtt)
     {
         if (rtt < TimeSpan.Zero)
@@ -50,9 +64,13 @@ internal sealed class RttEstimator
             {
                 _smoothed = rtt;
                 _variation = rtt / 2;
+                _minimum = rtt;
                 _hasSample = true;
                 return;
             }
+
+            if (rtt < _minimum)
+                _minimum = rtt;
 
             // RTTVAR first, from the SRTT before this sample (RFC 6298 §2.3).
             _variation = TimeSpan.FromTicks((3 * _variation.Ticks + Math.Abs(_smoothed.Ticks - rtt.Ticks)) / 4);
