@@ -54,9 +54,6 @@ internal sealed class MlpConnectionRace : IAsyncDisposable
     /// <summary>Why the attempts that failed failed, in the order they failed.</summary>
     public List<Exception> Failures { get; } = [];
 
-    /// <summary>Fresh attempts this race opened (docs/sdk.md "Reconnect").</summary>
-    public int FreshAttempts { get; private set; }
-
     public void Start()
     {
         _startedAt = _time.GetTimestamp();
@@ -182,7 +179,6 @@ internal sealed class MlpConnectionRace : IAsyncDisposable
             {
                 if (_answered || _disposed)
                     return;
-                FreshAttempts++;
                 StartAttempt(_candidates[next++ % _candidates.Count], _attemptTimeout - _time.GetElapsedTime(_startedAt));
             }
         }
