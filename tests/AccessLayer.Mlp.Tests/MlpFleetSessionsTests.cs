@@ -97,8 +97,9 @@ public sealed class MlpFleetSessionsTests(MlpFleet fleet) : IClassFixture<MlpFle
         };
         await using var onNode2 = new MlpClient(options);
         await onNode2.ConnectAsync();
-        await fleet.Nodes[0].PushAsync(PushJson("deviceId", "fleet-mover", "unacknowledged"));
-        Assert.Equal(1ul, (await seen.Task.WaitAsync(TimeSpan.FromSeconds(10))).Sequence);
+        var (_, pushed) = await fleet.Nodes[0].PushAsync(PushJson("deviceId", "fleet-mover", "unacknowledged"));
+        await Eventually.TrueAsync(() => seen.Task.IsCompleted, () => $"the push reaches node 2's device (node 1 answered {pushed}){Environment.NewLine}{Logs("fleet-mover")}");
+        Assert.Equal(1ul, (await seen.Task).Sequence);
 
         // The app is still busy with the push (no ACK) when the device shows up on node 3 with its resume ticket.
         var received = new ConcurrentQueue<MlpPush>();

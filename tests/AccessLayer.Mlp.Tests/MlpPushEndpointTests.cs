@@ -2,7 +2,11 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using AccessLayer.Client;
+using AccessLayer.Gateway.Mlp.Push;
 using AccessLayer.Mlp.Tests.Infrastructure;
+using AccessLayer.Tests.Shared;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace AccessLayer.Mlp.Tests;
 
@@ -54,6 +58,45 @@ public sealed class MlpPushEndpointTests
         Assert.Equal(["m1", "m2", "m3"], received.Select(p => Encoding.UTF8.GetString(p.Body.Span)));
         Assert.Equal([1ul, 2ul, 3ul], received.Select(p => p.Sequence));
         await Eventually.TrueAsync(async () => await gateway.Sessions.CountAsync("dev-offline") == 0, "all were acknowledged");
+    }
+
+    [Fact]
+    public async Task With_a_session_store_that_answers_later_a_push_stored_between_WELCOME_and_the_device_binding_is_delivered()
+    {
+        // A store that answers asynchronously (as the fleet's does) lets WELCOME go out before the connection takes the
+        // device. The gateway logs the connection (2001) in between: the push goes in there, after the client has its
+        // WELCOME, so it finds the session open and no connection yet to tell.
+        var welcomed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        MlpTestGateway? started = null;
+        string? answer = null;
+        var logs = new CapturingLoggerProvider
+        {
+            OnLine = line =>
+            {
+                if (line.EventId.Id != 2001 || line.Scope("DeviceId") as string != "dev-window")
+                    return;
+                welcomed.Task.Wait(TimeSpan.FromSeconds(10));
+                using var response = started!.PushAsync(Push("dev-window", "in the window")).GetAwaiter().GetResult();
+                answer = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+            },
+        };
+        await using var gateway = await MlpTestGateway.StartAsync(["--Logging:LogLevel:AccessLayer=Debug"], services =>
+        {
+            services.AddSingleton<ILoggerProvider>(logs);
+            services.AddSingleton<InMemoryMlpSessionStore>();
+            services.AddSingleton<IMlpSessionStore>(s => new LaterSessionStore(s.GetRequiredService<InMemoryMlpSessionStore>()));
+        });
+        started = gateway;
+        var received = new ConcurrentQueue<MlpPush>();
+        var options = gateway.ClientOptions("dev-window");
+        options.OnPush = (push, _) => { received.Enqueue(push); return ValueTask.CompletedTask; };
+        await using var client = new MlpClient(options);
+
+        await client.ConnectAsync();
+        welcomed.SetResult();
+
+        await Eventually.TrueAsync(() => received.Count == 1, () => $"the push arrives (the push API answered {answer ?? "nothing yet"})");
+        Assert.Equal(("in the window", 1ul), (Encoding.UTF8.GetString(received.Single().Body.Span), received.Single().Sequence));
     }
 
     [Fact]
@@ -227,5 +270,25 @@ public sealed class MlpPushEndpointTests
         Assert.Equal(HttpStatusCode.InsufficientStorage, refused.StatusCode);
         Assert.Contains("Mlp:MaxPushDevices", await refused.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.Accepted, (await gateway.PushAsync(Push("dev-known", "c"))).StatusCode);
+    }
+
+    /// <summary>The in-memory store, answering a connection's open on a later turn of the thread pool.</summary>
+    private sealed class LaterSessionStore(InMemoryMlpSessionStore inner) : IMlpSessionStore
+    {
+        public async ValueTask<MlpSessionOpenResult> OpenAsync(string deviceId, string userId, string? resumeSessionId, ulong lastProcessedSequence, CancellationToken cancellationToken = default)
+        {
+            await Task.Yield();
+            return await inner.OpenAsync(deviceId, userId, resumeSessionId, lastProcessedSequence, cancellationToken);
+        }
+
+        public ValueTask<MlpEnqueueOutcome> EnqueueAsync(string deviceId, MlpPushMessage push, CancellationToken cancellationToken = default) => inner.EnqueueAsync(deviceId, push, cancellationToken);
+
+        public ValueTask<IReadOnlyList<MlpSequencedPush>> TakeAsync(MlpSessionHandle session, int window, CancellationToken cancellationToken = default) => inner.TakeAsync(session, window, cancellationToken);
+
+        public ValueTask<int> AcknowledgeAsync(MlpSessionHandle session, ulong sequence, CancellationToken cancellationToken = default) => inner.AcknowledgeAsync(session, sequence, cancellationToken);
+
+        public ValueTask<IReadOnlyList<string>> GetUserDevicesAsync(string userId, CancellationToken cancellationToken = default) => inner.GetUserDevicesAsync(userId, cancellationToken);
+
+        public ValueTask<int> CountAsync(string deviceId, CancellationToken cancellationToken = default) => inner.CountAsync(deviceId, cancellationToken);
     }
 }

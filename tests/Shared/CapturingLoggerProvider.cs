@@ -20,6 +20,9 @@ public sealed class CapturingLoggerProvider : ILoggerProvider, ISupportExternalS
 
     public IReadOnlyCollection<CapturedLog> Lines => _lines;
 
+    /// <summary>Runs on the logging thread as each line is kept: a test acts at the moment the code under test reaches a line.</summary>
+    public Action<CapturedLog>? OnLine { get; init; }
+
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
     public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
@@ -42,7 +45,9 @@ public sealed class CapturingLoggerProvider : ILoggerProvider, ISupportExternalS
                 if (scope is IEnumerable<KeyValuePair<string, object?>> pairs)
                     list.AddRange(pairs);
             }, values);
-            provider._lines.Enqueue(new CapturedLog(category, eventId, logLevel, formatter(state, exception), values));
+            var line = new CapturedLog(category, eventId, logLevel, formatter(state, exception), values);
+            provider._lines.Enqueue(line);
+            provider.OnLine?.Invoke(line);
         }
     }
 }

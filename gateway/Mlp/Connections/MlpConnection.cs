@@ -327,11 +327,10 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
             welcome.ResumeTicketLifetimeMs = (ulong)lifetime.TotalMilliseconds;
         }
 
-        // WELCOME first, then the re-deliveries in order, then whatever waits (docs/protocol.md §10.3).
+        // WELCOME first, then the re-deliveries in order, then (once bound, below) whatever waits (docs/protocol.md §10.3).
         Send(MlpOutbound.ForEnvelope(MlpFrameType.Welcome, welcome));
         foreach (var push in opened.Redeliver)
             Send(MlpOutbound.ForPush(push));
-        Send(MlpOutbound.PumpPushes);
 
         _gateway.Metrics.ConnectionOpened();
         _gateway.Metrics.HandshakesAccepted.Add(1, MlpMetrics.Tag("kind", opened.Resumed ? "resumed" : kind));
@@ -342,6 +341,9 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
             MlpLog.SessionTakenOver(_logger, identity.DeviceId);
             previous.RequestClose(MlpErrorCode.SessionTakenOver, "The device connected again on another connection.");
         }
+
+        // Pumped only once bound: a push stored before the bind found no connection to tell, so this pump is what sends it.
+        Send(MlpOutbound.PumpPushes);
 
         // A connection on another node claimed the device after this one did, before this one was bound here.
         if (_fleetEpoch != 0 && !_gateway.Fleet.Holds(identity.DeviceId, _fleetEpoch))
