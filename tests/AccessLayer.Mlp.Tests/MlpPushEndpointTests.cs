@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using AccessLayer.Client;
-using AccessLayer.Gateway.Mlp.Push;
 using AccessLayer.Mlp.Tests.Infrastructure;
 using AccessLayer.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;
@@ -69,11 +68,13 @@ public sealed class MlpPushEndpointTests
         var welcomed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         MlpTestGateway? started = null;
         string? answer = null;
+        var fired = 0;
         var logs = new CapturingLoggerProvider
         {
             OnLine = line =>
             {
-                if (line.EventId.Id != 2001 || line.Scope("DeviceId") as string != "dev-window")
+                // Once: the session's link logs first; a secondary link the SDK may open after it logs 2001 too.
+                if (line.EventId.Id != 2001 || line.Scope("DeviceId") as string != "dev-window" || Interlocked.Exchange(ref fired, 1) != 0)
                     return;
                 welcomed.Task.Wait(TimeSpan.FromSeconds(10));
                 using var response = started!.PushAsync(Push("dev-window", "in the window")).GetAwaiter().GetResult();
@@ -83,8 +84,7 @@ public sealed class MlpPushEndpointTests
         await using var gateway = await MlpTestGateway.StartAsync(["--Logging:LogLevel:AccessLayer=Debug"], services =>
         {
             services.AddSingleton<ILoggerProvider>(logs);
-            services.AddSingleton<InMemoryMlpSessionStore>();
-            services.AddSingleton<IMlpSessionStore>(s => new LaterSessionStore(s.GetRequiredService<InMemoryMlpSessionStore>()));
+            SlowOpeningSessionStore.Register(services, async () => await Task.Yield());
         });
         started = gateway;
         var received = new ConcurrentQueue<MlpPush>();
@@ -270,25 +270,5 @@ public sealed class MlpPushEndpointTests
         Assert.Equal(HttpStatusCode.InsufficientStorage, refused.StatusCode);
         Assert.Contains("Mlp:MaxPushDevices", await refused.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.Accepted, (await gateway.PushAsync(Push("dev-known", "c"))).StatusCode);
-    }
-
-    /// <summary>The in-memory store, answering a connection's open on a later turn of the thread pool.</summary>
-    private sealed class LaterSessionStore(InMemoryMlpSessionStore inner) : IMlpSessionStore
-    {
-        public async ValueTask<MlpSessionOpenResult> OpenAsync(string deviceId, string userId, string? resumeSessionId, ulong lastProcessedSequence, CancellationToken cancellationToken = default)
-        {
-            await Task.Yield();
-            return await inner.OpenAsync(deviceId, userId, resumeSessionId, lastProcessedSequence, cancellationToken);
-        }
-
-        public ValueTask<MlpEnqueueOutcome> EnqueueAsync(string deviceId, MlpPushMessage push, CancellationToken cancellationToken = default) => inner.EnqueueAsync(deviceId, push, cancellationToken);
-
-        public ValueTask<IReadOnlyList<MlpSequencedPush>> TakeAsync(MlpSessionHandle session, int window, CancellationToken cancellationToken = default) => inner.TakeAsync(session, window, cancellationToken);
-
-        public ValueTask<int> AcknowledgeAsync(MlpSessionHandle session, ulong sequence, CancellationToken cancellationToken = default) => inner.AcknowledgeAsync(session, sequence, cancellationToken);
-
-        public ValueTask<IReadOnlyList<string>> GetUserDevicesAsync(string userId, CancellationToken cancellationToken = default) => inner.GetUserDevicesAsync(userId, cancellationToken);
-
-        public ValueTask<int> CountAsync(string deviceId, CancellationToken cancellationToken = default) => inner.CountAsync(deviceId, cancellationToken);
     }
 }

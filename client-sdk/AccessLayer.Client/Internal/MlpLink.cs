@@ -80,6 +80,17 @@ internal sealed class MlpLink : IAsyncDisposable
     /// <summary>True when the client itself found the link dead (no PONG in time) and dropped it.</summary>
     public bool DeclaredDead => _declaredDead;
 
+    /// <summary>
+    /// The network's part of a HELLO → WELCOME time: less the time the server says it held the HELLO (a cold process, a fleet
+    /// opening the session through Orleans and Redis), which is no round trip and would make a good path look slow at its start.
+    /// A held time above the measured one (a server's error) is not taken off.
+    /// </summary>
+    internal static TimeSpan HandshakeRoundTrip(TimeSpan measured, uint helloDelayMicroseconds)
+    {
+        var held = TimeSpan.FromMicroseconds(helloDelayMicroseconds);
+        return held <= measured ? measured - held : measured;
+    }
+
     public long LastSentTimestamp => Volatile.Read(ref _lastSentTimestamp);
 
     public long LastReceivedTimestamp => Volatile.Read(ref _lastReceivedTimestamp);
@@ -93,7 +104,7 @@ internal sealed class MlpLink : IAsyncDisposable
         var sent = _time.GetTimestamp();
         var welcome = await _welcome.Task.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
         // HELLO → WELCOME is the link's first round trip: every link has an RTT sample before its first call.
-        _client.Rtt.AddSample(_time.GetElapsedTime(sent));
+        _client.Rtt.AddSample(HandshakeRoundTrip(_time.GetElapsedTime(sent), welcome.HelloDelayUs));
         _beat.Start(welcome);
         return welcome;
     }

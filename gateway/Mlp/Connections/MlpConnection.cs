@@ -35,6 +35,7 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
     private uint _lastStreamId;
     private int _inflight;
     private long _lastReceivedTimestamp;
+    private long _helloReceivedAt;
     private bool _clientGoingAway;
     private bool _earlyGoAwayArmed;
     // Bytes of the input handled so far, up to the end of the frame at hand: it arrived in early data if within the TLS early bytes.
@@ -280,6 +281,8 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
 
     private async ValueTask HandleHelloAsync(Hello hello)
     {
+        // The read that brought the HELLO: WELCOME says how long it was held from here (hello_delay_us).
+        _helloReceivedAt = Volatile.Read(ref _lastReceivedTimestamp);
         var minVersion = hello.MinProtocolVersion == 0 ? hello.ProtocolVersion : hello.MinProtocolVersion;
         if (hello.ProtocolVersion < MlpLimits.ProtocolVersion || minVersion > MlpLimits.ProtocolVersion)
             throw Handshake(MlpErrorCode.UnsupportedVersion, $"No common version: the client speaks {minVersion}..{hello.ProtocolVersion}; this server speaks 1.");
@@ -422,6 +425,7 @@ internal sealed partial class MlpConnection : OutboundWriter<MlpOutbound>
             DictionaryId = _gateway.Dictionaries.CurrentId,
             CallCoalescingWindowMs = _gateway.Calls.WindowMilliseconds,
             UserId = identity.UserId,
+            HelloDelayUs = (uint)Math.Clamp(_time.GetElapsedTime(_helloReceivedAt).Ticks / TimeSpan.TicksPerMicrosecond, 0, uint.MaxValue),
         };
         welcome.AcceptedDictionaryIds.AddRange(_gateway.Dictionaries.AcceptedIds);
         if (_zoneCookie is { } zoneCookie)
