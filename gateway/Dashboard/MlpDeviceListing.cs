@@ -14,7 +14,8 @@ internal static class MlpDeviceListing
     {
         var size = Math.Clamp(limit ?? 200, 1, MaxLimit);
         var matching = new List<MlpConnection>();
-        foreach (var connection in connections.All)
+        // By device, not by connection: a device's secondary link (its SDK's way for hedges) is no second device.
+        foreach (var connection in connections.Devices)
         {
             if (connection.DeviceId is not { } deviceId || !connection.IsWelcomed)
             {

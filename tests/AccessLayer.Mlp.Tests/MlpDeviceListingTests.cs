@@ -1,6 +1,7 @@
 using System.Text.Json;
 using AccessLayer.Client;
 using AccessLayer.Mlp.Tests.Infrastructure;
+using AccessLayer.Protocol.Mlp;
 
 namespace AccessLayer.Mlp.Tests;
 
@@ -19,7 +20,8 @@ public sealed class MlpDeviceListingTests
             clients.Add(client);
         }
 
-        await gateway.WaitForConnectionsAsync(3);
+        // Devices, not connections: a client whose first handshake reads slow may add a secondary link.
+        await Eventually.TrueAsync(() => gateway.Connections.DeviceCount == 3, "the three devices are bound");
         using var http = gateway.CreateManagementClient();
 
         Assert.Equal(["phone-anna", "phone-ben"], await DevicesAsync(http, "PHONE"));
@@ -34,6 +36,24 @@ public sealed class MlpDeviceListingTests
         {
             await client.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task A_device_with_a_secondary_link_is_listed_once()
+    {
+        await using var gateway = await MlpTestGateway.StartAsync();
+        await using var primary = await gateway.OpenRawAsync();
+        var welcome = await primary.HandshakeAsync("dual-listed", gateway.TokenFor("dual-listed"));
+        await using var secondary = await gateway.OpenRawAsync();
+        var hello = RawMlpConnection.Hello("dual-listed", "");
+        hello.ResumeTicket = welcome.ResumeTicket;
+        hello.Secondary = true;
+        await secondary.SendAsync(w => MlpFrameWriter.WriteHello(w, hello));
+        Assert.Equal(MlpFrameType.Welcome, (await secondary.ReceiveAsync()).Type);
+        await gateway.WaitForConnectionsAsync(2);
+        using var http = gateway.CreateManagementClient();
+
+        Assert.Equal(["dual-listed"], await DevicesAsync(http, null));
     }
 
     private static async Task<List<string>> DevicesAsync(HttpClient http, string? search)

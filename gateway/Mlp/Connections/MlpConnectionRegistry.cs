@@ -14,6 +14,9 @@ internal sealed class MlpConnectionRegistry
 
     public int DeviceCount => _byDevice.Count;
 
+    /// <summary>The connection that holds each device's session: one per device (a secondary link holds none).</summary>
+    public IEnumerable<MlpConnection> Devices => _byDevice.Values;
+
     public void Add(MlpConnection connection) => _all.TryAdd(connection, 0);
 
     public void Remove(MlpConnection connection)
