@@ -24,17 +24,10 @@ public sealed class MlpCallCoalescingTests
     private static async Task<(RawMlpConnection Link, Welcome Welcome)> OpenAsync(MlpTestGateway gateway, string deviceId, Welcome? secondaryOf = null)
     {
         var link = await gateway.OpenRawAsync();
-        var hello = RawMlpConnection.Hello(deviceId, secondaryOf is null ? gateway.TokenFor(deviceId) : "");
-        if (secondaryOf is not null)
-        {
-            hello.ResumeTicket = secondaryOf.ResumeTicket;
-            hello.Secondary = true;
-        }
-
-        await link.SendAsync(w => MlpFrameWriter.WriteHello(w, hello));
-        var frame = await link.ReceiveAsync();
-        Assert.Equal(MlpFrameType.Welcome, frame.Type);
-        return (link, Welcome.Parser.ParseFrom(frame.Payload));
+        var welcome = secondaryOf is null
+            ? await link.HandshakeAsync(deviceId, gateway.TokenFor(deviceId))
+            : await link.SecondaryHandshakeAsync(deviceId, secondaryOf);
+        return (link, welcome);
     }
 
     private static async Task<(int Status, byte[] Body)> ResponseAsync(RawMlpConnection link)

@@ -29,13 +29,7 @@ public sealed class MlpConnectionTests
 
         // A second HELLO of the device, resuming with the ticket and marked secondary (the SDK's link for hedges).
         await using var secondary = await gateway.OpenRawAsync();
-        var hello = RawMlpConnection.Hello("dual-dev", "");
-        hello.ResumeTicket = welcome.ResumeTicket;
-        hello.Secondary = true;
-        await secondary.SendAsync(w => MlpFrameWriter.WriteHello(w, hello));
-        var answer = await secondary.ReceiveAsync();
-        Assert.Equal(MlpFrameType.Welcome, answer.Type);
-        var second = Welcome.Parser.ParseFrom(answer.Payload);
+        var second = await secondary.SecondaryHandshakeAsync("dual-dev", welcome);
         Assert.Equal(welcome.SessionId, second.SessionId);
         Assert.True(second.ResumeTicket.IsEmpty);
 

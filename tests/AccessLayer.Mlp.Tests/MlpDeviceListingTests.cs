@@ -1,7 +1,6 @@
 using System.Text.Json;
 using AccessLayer.Client;
 using AccessLayer.Mlp.Tests.Infrastructure;
-using AccessLayer.Protocol.Mlp;
 
 namespace AccessLayer.Mlp.Tests;
 
@@ -45,11 +44,7 @@ public sealed class MlpDeviceListingTests
         await using var primary = await gateway.OpenRawAsync();
         var welcome = await primary.HandshakeAsync("dual-listed", gateway.TokenFor("dual-listed"));
         await using var secondary = await gateway.OpenRawAsync();
-        var hello = RawMlpConnection.Hello("dual-listed", "");
-        hello.ResumeTicket = welcome.ResumeTicket;
-        hello.Secondary = true;
-        await secondary.SendAsync(w => MlpFrameWriter.WriteHello(w, hello));
-        Assert.Equal(MlpFrameType.Welcome, (await secondary.ReceiveAsync()).Type);
+        await secondary.SecondaryHandshakeAsync("dual-listed", welcome);
         await gateway.WaitForConnectionsAsync(2);
         using var http = gateway.CreateManagementClient();
 

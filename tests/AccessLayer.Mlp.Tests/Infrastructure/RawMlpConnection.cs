@@ -81,6 +81,18 @@ internal sealed class RawMlpConnection : IAsyncDisposable
         return Welcome.Parser.ParseFrom(frame.Payload);
     }
 
+    /// <summary>Sends a secondary link's HELLO (docs/protocol.md §5.6), resuming with <paramref name="primary"/>'s ticket, and expects WELCOME.</summary>
+    public async Task<Welcome> SecondaryHandshakeAsync(string deviceId, Welcome primary)
+    {
+        var hello = Hello(deviceId, "");
+        hello.ResumeTicket = primary.ResumeTicket;
+        hello.Secondary = true;
+        await SendAsync(w => MlpFrameWriter.WriteHello(w, hello));
+        var frame = await ReceiveAsync();
+        Assert.Equal(MlpFrameType.Welcome, frame.Type);
+        return Welcome.Parser.ParseFrom(frame.Payload);
+    }
+
     public Task SendRequestAsync(uint streamId, IReadOnlyList<HeaderField> headers, ReadOnlyMemory<byte> body, MlpFrameFlags flags = MlpFrameFlags.None)
     {
         var block = new ArrayBufferWriter<byte>();
