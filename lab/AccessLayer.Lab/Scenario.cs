@@ -67,7 +67,7 @@ internal sealed record Scenario(string Name, string Description, PathProfile Pat
             new("handover", "old network silently gone, new endpoint", lan, Q(45, 25), 0.5, 2, [new(Q(15, 10), LabAction.Handover)]),
         ];
         if (!quick)
-            list.Add(new("nat45", "NAT forgets idle flows after 45 s, mostly idle", lan with { NatIdleSeconds = 45 }, 480, 100, 0, []));
+            list.Add(new("nat45", "NAT forgets idle flows after 45 s, mostly idle", lan with { NatIdleSeconds = 45 }, 720, 100, 0, []));
         return list;
     }
 

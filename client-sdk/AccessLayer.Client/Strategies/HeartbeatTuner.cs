@@ -8,7 +8,8 @@ namespace AccessLayer.Client.Strategies;
 /// <c>probe_success_count</c> beats answered in a row it tries <c>probe_step_ms</c> more, or, once an
 /// interval has failed, halfway between the longest that worked and the shortest that failed. A failed
 /// beat steps back to the last interval that worked (or a step down when none did); when the two are
-/// within <see cref="MlpWeakNetworkOptions.HeartbeatProbeResolution"/> it holds. Always within the
+/// within <see cref="MlpWeakNetworkOptions.HeartbeatProbeResolution"/> it holds. A failure at the interval that worked, below
+/// one that failed, is the path's limit showing itself: one resolution lower, then hold; a second failure there is a changed path. Always within the
 /// server's [min, max]. What it learned is kept per network (type and id from the app). Thread-safe.
 /// </summary>
 internal sealed class HeartbeatTuner(MlpWeakNetworkOptions options)
@@ -75,6 +76,7 @@ internal sealed class HeartbeatTuner(MlpWeakNetworkOptions options)
                 return;
             state.Successes = 0;
             state.Good = state.Current;
+            state.Retreated = false;
             if (state.Current >= _policy.Max)
             {
                 state.Holding = true;
@@ -115,7 +117,21 @@ internal sealed class HeartbeatTuner(MlpWeakNetworkOptions options)
                 return;
             }
 
+            if (state.Failed is { } above && above > state.Current && !state.Retreated)
+            {
+                // Failed at an interval believed good, below one that failed: the path's limit is this interval itself (a NAT that
+                // counts idle time from the last packet passes a beat at its exact limit sometimes). One resolution lower, keeping
+                // the search's bounds; a failure there too says the path changed (below).
+                state.Failed = state.Current;
+                state.Good = null;
+                state.Holding = false;
+                state.Retreated = true;
+                state.Current = _policy.Clamp(state.Current - options.HeartbeatProbeResolution);
+                return;
+            }
+
             // Failed at an interval believed good (or with none known): the path changed; step down and probe again.
+            state.Retreated = false;
             state.Failed = state.Current;
             state.Good = null;
             state.Holding = false;
@@ -178,6 +194,9 @@ internal sealed class HeartbeatTuner(MlpWeakNetworkOptions options)
         public int Successes { get; set; }
 
         public bool Holding { get; set; }
+
+        /// <summary>The last failure was at an interval believed good, just below one that failed: the tuner stepped one resolution down.</summary>
+        public bool Retreated { get; set; }
 
         /// <summary>The longest time without incoming bytes after which a round trip still came back (idle link check).</summary>
         public TimeSpan ProvenIdle { get; set; }

@@ -39,6 +39,12 @@ public sealed class HeartbeatTunerTests
         return failures;
     }
 
+    private static void Beats(HeartbeatTuner tuner, int answered)
+    {
+        for (var i = 0; i < answered; i++)
+            tuner.OnBeatAnswered();
+    }
+
     [Fact]
     public void Starts_at_the_servers_interval()
     {
@@ -95,6 +101,48 @@ public sealed class HeartbeatTunerTests
         for (var i = 0; i < 3; i++)
             tuner.OnBeatAnswered();
         Assert.Equal(TimeSpan.FromSeconds(75), tuner.Interval); // halfway to the interval that failed
+    }
+
+    [Fact]
+    public void A_NAT_limit_that_passes_a_beat_at_exactly_its_length_sometimes_makes_it_hold_one_resolution_below()
+    {
+        // The lab's 720 s nat45 run: 60 s fails, 30 s works, 45 s passes three times (the NAT counts from the PONG), 52.5 s fails.
+        var tuner = Tuner();
+        tuner.OnBeatFailed();
+        Beats(tuner, answered: 3);
+        Assert.Equal(TimeSpan.FromSeconds(45), tuner.Interval);
+        Beats(tuner, answered: 3);
+        Assert.Equal(TimeSpan.FromSeconds(52.5), tuner.Interval);
+        tuner.OnBeatFailed();
+        Assert.Equal(TimeSpan.FromSeconds(45), tuner.Interval);
+
+        // Then 45 s fails once: the limit is 45 s itself, not a changed path.
+        tuner.OnBeatFailed();
+
+        Assert.Equal(TimeSpan.FromSeconds(40), tuner.Interval);
+        Assert.False(tuner.Holding);
+        Beats(tuner, answered: 3);
+        Assert.Equal(TimeSpan.FromSeconds(40), tuner.Interval);
+        Assert.True(tuner.Holding);
+    }
+
+    [Fact]
+    public void A_second_failure_below_the_limit_it_found_means_the_path_changed_and_it_probes_again_from_a_step_down()
+    {
+        var tuner = Tuner();
+        tuner.OnBeatFailed();
+        Beats(tuner, answered: 6);
+        tuner.OnBeatFailed(); // 52.5 s
+        tuner.OnBeatFailed(); // 45 s: one resolution down, to 40 s
+
+        tuner.OnBeatFailed(); // 40 s fails too
+
+        Assert.Equal(TimeSpan.FromSeconds(30), tuner.Interval);
+        Assert.False(tuner.Holding);
+        var failures = Run(tuner, TimeSpan.FromSeconds(35), 100);
+        Assert.InRange(tuner.Interval.TotalSeconds, 30, 34.999);
+        Assert.True(tuner.Holding);
+        Assert.True(failures.Count <= 2, $"{failures.Count} failed beats on the new path");
     }
 
     [Fact]
