@@ -8,9 +8,10 @@ namespace AccessLayer.Client.Strategies;
 /// <c>probe_success_count</c> beats answered in a row it tries <c>probe_step_ms</c> more, or, once an
 /// interval has failed, halfway between the longest that worked and the shortest that failed. A failed
 /// beat steps back to the last interval that worked (or a step down when none did); when the two are
-/// within <see cref="MlpWeakNetworkOptions.HeartbeatProbeResolution"/> it holds. A failure at the interval that worked, below
-/// one that failed, is the path's limit showing itself: one resolution lower, then hold; a second failure there is a changed path. Always within the
-/// server's [min, max]. What it learned is kept per network (type and id from the app). Thread-safe.
+/// within <see cref="MlpWeakNetworkOptions.HeartbeatProbeResolution"/> it holds. A failure at the interval that worked,
+/// below one that failed, is the path's limit showing itself: one resolution lower, then hold; a second failure there is a
+/// changed path. Always within the server's [min, max]. What it learned is kept per network (type and id from the app).
+/// Thread-safe.
 /// </summary>
 internal sealed class HeartbeatTuner(MlpWeakNetworkOptions options)
 {
