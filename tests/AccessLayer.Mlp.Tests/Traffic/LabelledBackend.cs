@@ -18,6 +18,7 @@ internal sealed class LabelledBackend : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _healthChecks;
 
     private LabelledBackend(WebApplication app, int port, string label)
     {
@@ -39,6 +40,9 @@ internal sealed class LabelledBackend : IAsyncDisposable
 
     public bool Healthy { get; set; } = true;
 
+    /// <summary>How many <c>GET /healthz</c> it answered.</summary>
+    public int HealthChecks => Volatile.Read(ref _healthChecks);
+
     public void Release() => _release.TrySetResult();
 
     public static async Task<LabelledBackend> StartAsync(string label)
@@ -49,7 +53,11 @@ internal sealed class LabelledBackend : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, port));
         var app = builder.Build();
         LabelledBackend? backend = null;
-        app.MapGet("/healthz", () => backend!.Healthy ? Results.Ok() : Results.StatusCode(503));
+        app.MapGet("/healthz", () =>
+        {
+            Interlocked.Increment(ref backend!._healthChecks);
+            return backend.Healthy ? Results.Ok() : Results.StatusCode(503);
+        });
         app.MapPost("/{operation}", async (HttpContext context, string operation) =>
         {
             var seen = context.Request.Headers.Where(h => h.Key.StartsWith("x-mlp-", StringComparison.OrdinalIgnoreCase) || h.Key.StartsWith("mlp-", StringComparison.OrdinalIgnoreCase))

@@ -76,14 +76,16 @@ public sealed class TrafficEndpointHealthTests
         await using var _ = gateway;
         await using var __ = client;
         var health = gateway.Services.GetRequiredService<TrafficEndpointHealth>();
+        var checker = gateway.Services.GetRequiredService<TrafficHealthChecker>();
 
         b.Healthy = false;
-        // The checks run on the gateway's fake clock: each advance is one round.
-        await Eventually.TrueAsync(() =>
-        {
-            gateway.Time.Advance(TimeSpan.FromSeconds(5));
-            return !health.IsAvailable(b.Url);
-        }, "b fails two checks in a row");
+        // The interval on the gateway's fake clock starts a round. The clock moves no further: a check still in flight when it
+        // moved 2 s more would end at its timeout and count as failed, whatever the backend answered.
+        gateway.Time.Advance(TimeSpan.FromSeconds(5));
+        await Eventually.TrueAsync(() => a.HealthChecks == 1 && b.HealthChecks == 1, "the interval starts a round of checks");
+        // The second round, run by the test.
+        await checker.CheckOnceAsync(CancellationToken.None);
+        await Eventually.TrueAsync(() => !health.IsAvailable(b.Url), "b fails two checks in a row");
         Assert.True(health.IsAvailable(a.Url));
         var callsToB = b.Calls.Count;
         for (var i = 0; i < 30; i++)
@@ -92,11 +94,8 @@ public sealed class TrafficEndpointHealthTests
         Assert.Contains(logs.Lines, l => l.EventId.Id == 3007);
 
         b.Healthy = true;
-        await Eventually.TrueAsync(() =>
-        {
-            gateway.Time.Advance(TimeSpan.FromSeconds(5));
-            return health.IsAvailable(b.Url);
-        }, "b passes a check");
+        await checker.CheckOnceAsync(CancellationToken.None);
+        Assert.True(health.IsAvailable(b.Url), "b passes a check");
         var reachedB = false;
         for (var i = 0; i < 200 && !reachedB; i++)
             reachedB = Encoding.UTF8.GetString((await CallAsync(client)).Body.Span) == "b";
