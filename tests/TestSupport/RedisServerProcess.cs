@@ -8,7 +8,7 @@ namespace AccessLayer.Tests.Shared;
 /// <summary>
 /// A real Debian <c>redis-server</c> on a free loopback port with its data in a temporary
 /// directory (no persistence), started for a test and killed with it. Linked into every test
-/// project that needs Redis (<c>&lt;Compile Include="../Shared/RedisServerProcess.cs" /&gt;</c>).
+/// project that needs Redis (<c>&lt;Compile Include="../TestSupport/RedisServerProcess.cs" /&gt;</c>).
 /// </summary>
 public sealed class RedisServerProcess : IAsyncDisposable
 {

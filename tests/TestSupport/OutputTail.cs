@@ -5,7 +5,7 @@ namespace AccessLayer.Tests.Shared;
 
 /// <summary>
 /// The last lines a child process wrote (stdout and stderr together), kept for a failure message.
-/// Linked into the test projects that start gateway processes (<c>&lt;Compile Include="../Shared/OutputTail.cs" /&gt;</c>).
+/// Linked into the test projects that start gateway processes (<c>&lt;Compile Include="../TestSupport/OutputTail.cs" /&gt;</c>).
 /// </summary>
 public sealed class OutputTail
 {
